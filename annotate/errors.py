@@ -1,0 +1,96 @@
+"""The project's own exception types.
+
+Every error a user can cause is an :class:`AnnotateError` whose message is one
+line saying what was wrong and what to do. The CLI prints it and exits 2; the
+app shows it with ``st.error``. Anything else is a bug and may show a traceback.
+"""
+
+from __future__ import annotations
+
+
+class AnnotateError(Exception):
+    """Base class of every user-facing error in cx-annotate."""
+
+
+# --- media -------------------------------------------------------------------
+
+
+class MediaError(AnnotateError):
+    """A media file cannot be used."""
+
+    def __init__(self, message: str, path: object | None = None):
+        self.path = None if path is None else str(path)
+        super().__init__(message)
+
+
+class MediaNotFoundError(MediaError):
+    """The path does not exist or is not a file."""
+
+
+class EmptyMediaError(MediaError):
+    """The file has zero bytes."""
+
+
+class NotAVideoError(MediaError):
+    """The file is not a media container FFmpeg can open."""
+
+
+class NoVideoStreamError(MediaError):
+    """The container opens but holds no video stream (audio only, data only)."""
+
+
+class TruncatedMediaError(MediaError):
+    """The file ends early: a copy or recording was interrupted."""
+
+
+class UndecodableMediaError(MediaError):
+    """The video stream exists but no frame can be decoded (unknown codec, corrupt data)."""
+
+
+class FrameOutOfRangeError(MediaError):
+    """A time or frame index lies outside the recording."""
+
+
+# --- model and validation ---------------------------------------------------
+
+
+class ValidationError(AnnotateError):
+    """A value breaks a rule of the model (unknown kind, emotion outside -2..2, ...)."""
+
+
+class UnknownKindError(ValidationError):
+    """A kind that is none of moment_of_truth / internal_interaction / decision_point."""
+
+
+# --- store -------------------------------------------------------------------
+
+
+class StoreError(AnnotateError):
+    """The store cannot do what was asked."""
+
+
+class NotFoundError(StoreError):
+    """No recording or event with that id (or it was deleted)."""
+
+
+class ConflictError(StoreError):
+    """Someone else changed the row since it was read: reload and apply the change again."""
+
+
+class DuplicateError(StoreError):
+    """The thing being added is already stored."""
+
+
+class NothingToUndoError(StoreError):
+    """The change log holds nothing that can be undone."""
+
+
+# --- formats -----------------------------------------------------------------
+
+
+class FormatError(AnnotateError):
+    """An event file cannot be read. ``problems`` lists every bad line found."""
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        self.problems = list(problems or [])
+        super().__init__(message)

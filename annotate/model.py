@@ -1,0 +1,428 @@
+"""Events, recordings, kinds and the codebook. Plain data and validation, no I/O.
+
+Vocabulary and colours are those of DESIGN.md: a kind is stored as its long
+name (``moment_of_truth``) and shown with its short name (MOT) beside its colour.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Iterable, Mapping
+
+from .errors import UnknownKindError, ValidationError
+
+EMOTION_MIN, EMOTION_MAX = -2, 2
+MAX_TEXT = 2000  # characters in a free-text field; a paste of a whole document is a mistake
+
+
+class Kind(str, enum.Enum):
+    """The three kinds of event. The value is what is stored."""
+
+    MOMENT_OF_TRUTH = "moment_of_truth"
+    INTERNAL_INTERACTION = "internal_interaction"
+    DECISION_POINT = "decision_point"
+
+    @property
+    def short(self) -> str:
+        """Return the short name shown beside the colour: MOT, INT or DEC."""
+        return _KIND_INFO[self][0]
+
+    @property
+    def title(self) -> str:
+        """Return the human name, e.g. 'Moment of Truth'."""
+        return _KIND_INFO[self][1]
+
+    @property
+    def color(self) -> str:
+        """Return the kind's colour as ``#RRGGBB``."""
+        return _KIND_INFO[self][2]
+
+    @property
+    def marker(self) -> str:
+        """Return the marker shape used where colour alone would not do: circle, square, diamond."""
+        return _KIND_INFO[self][3]
+
+    @property
+    def default_hotkey(self) -> str:
+        """Return the default marking key: M, I or D."""
+        return _KIND_INFO[self][4]
+
+    def __str__(self) -> str:  # so f-strings and CSV cells hold the stored value
+        return self.value
+
+
+_KIND_INFO = {
+    Kind.MOMENT_OF_TRUTH: ("MOT", "Moment of Truth", "#D62728", "circle", "M"),
+    Kind.INTERNAL_INTERACTION: ("INT", "Internal Interaction", "#1F77B4", "square", "I"),
+    Kind.DECISION_POINT: ("DEC", "Decision Point", "#2CA02C", "diamond", "D"),
+}
+
+KINDS: tuple[Kind, ...] = tuple(Kind)
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\s_\-]+", " ", str(text).strip().lower())
+
+
+_KIND_ALIASES: dict[str, Kind] = {}
+for _kind, (_short, _title, _hex, _marker, _key) in _KIND_INFO.items():
+    for _alias in (_kind.value, _short, _title, _hex, _hex.lstrip("#"), _marker):
+        _KIND_ALIASES[_norm(_alias)] = _kind
+_KIND_ALIASES.update(
+    {
+        "moment": Kind.MOMENT_OF_TRUTH,
+        "mot": Kind.MOMENT_OF_TRUTH,
+        "red": Kind.MOMENT_OF_TRUTH,
+        "truth": Kind.MOMENT_OF_TRUTH,
+        "internal": Kind.INTERNAL_INTERACTION,
+        "interaction": Kind.INTERNAL_INTERACTION,
+        "blue": Kind.INTERNAL_INTERACTION,
+        "decision": Kind.DECISION_POINT,
+        "green": Kind.DECISION_POINT,
+    }
+)
+
+
+def parse_kind(value: str | Kind) -> Kind:
+    """Return the Kind named by ``value``: stored name, short name, title or colour.
+
+    Accepts ``moment_of_truth``, ``MOT``, ``Moment of Truth``, ``red``, ``#D62728``
+    and the like, in any case. Raises UnknownKindError otherwise.
+    """
+    if isinstance(value, Kind):
+        return value
+    kind = _KIND_ALIASES.get(_norm(value or ""))
+    if kind is None:
+        raise UnknownKindError(
+            f"unknown kind '{value}'; use one of moment_of_truth (MOT, red), "
+            "internal_interaction (INT, blue) or decision_point (DEC, green)"
+        )
+    return kind
+
+
+class Status(str, enum.Enum):
+    """A recording's review status."""
+
+    NEW = "new"
+    IN_REVIEW = "in_review"
+    REVIEWED = "reviewed"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def title(self) -> str:
+        return {"new": "New", "in_review": "In review", "reviewed": "Reviewed"}[self.value]
+
+
+def parse_status(value: str | Status) -> Status:
+    """Return the Status named by ``value``; raises ValidationError for anything else."""
+    if isinstance(value, Status):
+        return value
+    key = _norm(value).replace(" ", "_")
+    try:
+        return Status(key)
+    except ValueError:
+        raise ValidationError(f"unknown status '{value}'; use new, in_review or reviewed") from None
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware UTC, truncated to milliseconds."""
+    now = datetime.now(timezone.utc)
+    return now.replace(microsecond=(now.microsecond // 1000) * 1000)
+
+
+def new_event_id() -> str:
+    """Return a new event id (32 hex characters, stable across export and import)."""
+    return uuid.uuid4().hex
+
+
+# --- events -----------------------------------------------------------------
+
+
+@dataclass
+class Event:
+    """One timestamped event on a recording.
+
+    ``start_s``/``end_s`` are seconds from the recording's first video frame with
+    millisecond precision; ``end_s`` is None for a point event.
+    """
+
+    kind: Kind
+    start_s: float
+    recording_id: int | None = None
+    end_s: float | None = None
+    label: str = ""
+    stage: str = ""
+    channel: str = ""
+    actor: str = ""
+    expectation: str = ""
+    emotion: int | None = None
+    note: str = ""
+    reviewer: str = ""
+    id: str = field(default_factory=new_event_id)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    version: int = 1
+
+    TEXT_FIELDS = ("label", "stage", "channel", "actor", "expectation", "note", "reviewer")
+
+    @property
+    def duration_s(self) -> float | None:
+        """Return end_s - start_s, or None for a point event."""
+        return None if self.end_s is None else round(self.end_s - self.start_s, 3)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the event as plain JSON-able values (kind as its stored name, times ISO 8601)."""
+        out = dataclasses.asdict(self)
+        out["kind"] = self.kind.value
+        for key in ("created_at", "updated_at"):
+            out[key] = out[key].isoformat() if out[key] else None
+        return out
+
+    def replace(self, **changes: Any) -> "Event":
+        """Return a copy with ``changes`` applied (not validated)."""
+        return dataclasses.replace(self, **changes)
+
+
+def _clean_text(name: str, value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    text = str(value)
+    if len(text) > MAX_TEXT:
+        raise ValidationError(f"{name} is {len(text)} characters long; keep it under {MAX_TEXT}")
+    # Control characters other than tab/newline break CSV, captions and XML exports.
+    return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text).strip()
+
+
+def parse_emotion(value: Any) -> int | None:
+    """Return emotion as an int in -2..2, or None for blank; raises ValidationError otherwise."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    try:
+        number = float(str(value).strip().replace("+", "").replace("−", "-"))
+    except ValueError:
+        raise ValidationError(f"emotion '{value}' is not a number; use -2, -1, 0, 1 or 2") from None
+    if number != int(number) or not EMOTION_MIN <= number <= EMOTION_MAX:
+        raise ValidationError(f"emotion {value} is outside -2..2; use -2, -1, 0, 1 or 2")
+    return int(number)
+
+
+def validate_event(event: Event, duration_s: float | None = None) -> Event:
+    """Return a cleaned copy of ``event``: kind parsed, times rounded to ms, text trimmed.
+
+    ``duration_s`` is the recording's duration; when given, times must lie
+    within 0..duration_s. Raises ValidationError (UnknownKindError for a kind)
+    naming the field that is wrong and how to fix it.
+    """
+    kind = parse_kind(event.kind)
+    start = _check_time("start_s", event.start_s)
+    end = None if event.end_s is None or event.end_s == "" else _check_time("end_s", event.end_s)
+    if end is not None and end < start:
+        raise ValidationError(f"end_s {end} is before start_s {start}; an event ends after it starts")
+    if duration_s is not None:
+        limit = round(float(duration_s), 3)
+        for name, value in (("start_s", start), ("end_s", end)):
+            if value is not None and value > limit:
+                raise ValidationError(
+                    f"{name} {value} s is outside the recording (0 to {limit} s); check the time or the recording"
+                )
+    texts = {name: _clean_text(name, getattr(event, name)) for name in Event.TEXT_FIELDS}
+    return dataclasses.replace(
+        event, kind=kind, start_s=start, end_s=end, emotion=parse_emotion(event.emotion), **texts
+    )
+
+
+def _check_time(name: str, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValidationError(f"{name} '{value}' is not a number of seconds") from None
+    if math.isnan(number) or math.isinf(number):
+        raise ValidationError(f"{name} '{value}' is not a finite number of seconds")
+    if number < 0:
+        raise ValidationError(f"{name} {value} is negative; times count from the first frame at 0")
+    return round(number, 3)
+
+
+# --- recordings -------------------------------------------------------------
+
+
+@dataclass
+class Recording:
+    """A registered video. ``path`` is the original; ``proxy_path`` a browser-playable copy, if one was made."""
+
+    path: str
+    title: str = ""
+    id: int | None = None
+    duration_s: float = 0.0
+    fps: str = ""  # a Fraction as text, e.g. "30000/1001"
+    frame_count: int = 0
+    width: int = 0
+    height: int = 0
+    start_offset_s: float = 0.0
+    vfr: bool = False
+    browser_playable: bool = True
+    proxy_path: str | None = None
+    content_hash: str = ""
+    status: Status = Status.NEW
+    info: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    version: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["status"] = self.status.value
+        for key in ("created_at", "updated_at"):
+            out[key] = out[key].isoformat() if out[key] else None
+        return out
+
+    @property
+    def playable_path(self) -> str:
+        """Return the file a browser should play: the proxy if there is one, else the original."""
+        return self.proxy_path or self.path
+
+
+# --- codebook ---------------------------------------------------------------
+
+DEFAULT_STAGES = ["Awareness", "Buy-In", "Acquisition", "Care", "Use", "Share"]
+DEFAULT_CHANNELS = ["Web", "App", "Phone", "Chat", "Email", "In store", "Social", "Mail"]
+DEFAULT_ACTORS = ["customer", "frontline", "back office", "system"]
+CUSTOMER_FACING_ACTORS = ("customer", "frontline")
+DEFAULT_LABELS = {
+    Kind.MOMENT_OF_TRUTH: [
+        "Greeting",
+        "Form error",
+        "Payment accepted",
+        "Problem resolved",
+        "Confirmation",
+        "Long wait",
+    ],
+    Kind.INTERNAL_INTERACTION: ["Hand-off", "Lookup", "Escalation", "Back-office step", "Hold"],
+    Kind.DECISION_POINT: ["Choose product", "Choose delivery", "Choose channel", "Abandon", "Continue"],
+}
+
+
+@dataclass
+class CodeLabel:
+    """A suggested label for one kind, with an optional hotkey."""
+
+    text: str
+    hotkey: str | None = None
+
+
+@dataclass
+class Codebook:
+    """The project's vocabulary: journey stages (in order), channels, actors, labels per kind, hotkeys."""
+
+    stages: list[str] = field(default_factory=lambda: list(DEFAULT_STAGES))
+    channels: list[str] = field(default_factory=lambda: list(DEFAULT_CHANNELS))
+    actors: list[str] = field(default_factory=lambda: list(DEFAULT_ACTORS))
+    labels: dict[Kind, list[CodeLabel]] = field(
+        default_factory=lambda: {k: [CodeLabel(t) for t in v] for k, v in DEFAULT_LABELS.items()}
+    )
+    hotkeys: dict[Kind, str] = field(default_factory=lambda: {k: k.default_hotkey for k in KINDS})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the codebook as JSON-able data (the layout ``from_dict`` reads)."""
+        return {
+            "stages": list(self.stages),
+            "channels": list(self.channels),
+            "actors": list(self.actors),
+            "labels": {
+                k.value: [{"text": c.text, "hotkey": c.hotkey} for c in self.labels.get(k, [])]
+                for k in KINDS
+            },
+            "hotkeys": {k.value: self.hotkeys.get(k, k.default_hotkey) for k in KINDS},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Codebook":
+        """Return a validated Codebook from ``to_dict`` data; missing parts take the defaults.
+
+        Raises ValidationError for a malformed or inconsistent codebook.
+        """
+        if not isinstance(data, Mapping):
+            raise ValidationError("a codebook is a JSON object with stages, channels, actors, labels and hotkeys")
+        default = cls()
+        book = cls(
+            stages=_str_list(data, "stages", default.stages),
+            channels=_str_list(data, "channels", default.channels),
+            actors=_str_list(data, "actors", default.actors),
+        )
+        labels = data.get("labels")
+        if labels is not None:
+            if not isinstance(labels, Mapping):
+                raise ValidationError("codebook labels must map each kind to a list of labels")
+            book.labels = {k: [] for k in KINDS}
+            for key, items in labels.items():
+                kind = parse_kind(key)
+                if not isinstance(items, list):
+                    raise ValidationError(f"codebook labels for {kind.short} must be a list")
+                for item in items:
+                    if isinstance(item, str):
+                        book.labels[kind].append(CodeLabel(item))
+                    elif isinstance(item, Mapping) and str(item.get("text", "")).strip():
+                        hk = item.get("hotkey")
+                        book.labels[kind].append(CodeLabel(str(item["text"]).strip(), str(hk) if hk else None))
+                    else:
+                        raise ValidationError(f"codebook label {item!r} for {kind.short} has no text")
+        hotkeys = data.get("hotkeys")
+        if hotkeys is not None:
+            if not isinstance(hotkeys, Mapping):
+                raise ValidationError("codebook hotkeys must map each kind to one key")
+            for key, value in hotkeys.items():
+                book.hotkeys[parse_kind(key)] = str(value)
+        book.validate()
+        return book
+
+    def validate(self) -> None:
+        """Raise ValidationError if the codebook is inconsistent (empty lists, clashing hotkeys)."""
+        for name in ("stages", "actors"):
+            values = getattr(self, name)
+            if not values:
+                raise ValidationError(f"the codebook needs at least one entry in {name}")
+            if len({v.lower() for v in values}) != len(values):
+                raise ValidationError(f"the codebook lists a value twice in {name}; remove the duplicate")
+        used: dict[str, str] = {}
+        reserved = set(" ,.jklz?")
+
+        def claim(key: str | None, owner: str) -> None:
+            if not key:
+                return
+            if len(key) != 1 or not key.isprintable():
+                raise ValidationError(f"hotkey '{key}' for {owner} must be a single printable character")
+            low = key.lower()
+            if low in reserved:
+                raise ValidationError(f"hotkey '{key}' for {owner} is taken by the player; pick another key")
+            if low in used:
+                raise ValidationError(f"hotkey '{key}' is used by both {used[low]} and {owner}; give each its own key")
+            used[low] = owner
+
+        for kind in KINDS:
+            claim(self.hotkeys.get(kind), kind.short)
+        for kind in KINDS:
+            for label in self.labels.get(kind, []):
+                claim(label.hotkey, f"{kind.short} '{label.text}'")
+
+    def label_texts(self, kind: Kind) -> list[str]:
+        """Return the suggested label texts for ``kind``."""
+        return [c.text for c in self.labels.get(kind, [])]
+
+
+def _str_list(data: Mapping[str, Any], key: str, default: Iterable[str]) -> list[str]:
+    value = data.get(key)
+    if value is None:
+        return list(default)
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValidationError(f"codebook {key} must be a list of non-empty names")
+    return [v.strip() for v in value]
