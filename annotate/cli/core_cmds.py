@@ -1,0 +1,224 @@
+"""Foundation commands: info, add, list, import, export, serve."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from .. import config
+from ..errors import AnnotateError
+from ..model import KINDS
+from .common import data_options, open_store, pass_app
+
+
+def _echo_json(value) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+@click.command("info")
+@click.argument("video", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@data_options
+def info_cmd(video: str, as_json: bool) -> None:
+    """Show what a video holds: duration, exact frame rate, size, rotation, codecs."""
+    from ..media import probe
+
+    info = probe(video).to_json()
+    if as_json:
+        _echo_json(info)
+        return
+    width = max(len(k) for k in info)
+    for key, value in info.items():
+        click.echo(f"{key:<{width}}  {value}")
+
+
+@click.command("add")
+@click.argument("videos", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--title", help="Title for the recording (only with one VIDEO).")
+@click.option("--no-proxy", is_flag=True, help="Do not make a browser proxy now.")
+@click.option("--reviewer", default="", help="Name stamped in the change log.")
+@data_options
+@pass_app
+def add_cmd(app, videos: tuple[str, ...], title: str | None, no_proxy: bool, reviewer: str) -> None:
+    """Register recordings; prints each one's id, path and title."""
+    from ..recordings import add_recording
+
+    if title and len(videos) > 1:
+        raise click.UsageError("--title names one recording; add the videos one at a time")
+    store = open_store(app)
+    failed = 0
+    for video in videos:
+        try:
+            with _progress_bar(f"Making a browser proxy of {Path(video).name}") as progress:
+                rec, created = add_recording(
+                    store, app.settings, video, title=title, reviewer=reviewer,
+                    make_proxy=not no_proxy, progress=progress,
+                )
+        except AnnotateError as exc:
+            if len(videos) == 1:
+                raise
+            click.echo(f"Error: {exc}", err=True)
+            failed += 1
+            continue
+        note = "" if created else "  (already added)"
+        click.echo(f"{rec.id}\t{rec.path}\t{rec.title}{note}")
+    if failed:
+        raise click.ClickException(f"{failed} of {len(videos)} videos could not be added (see above)")
+
+
+@click.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@data_options
+@pass_app
+def list_cmd(app, as_json: bool) -> None:
+    """List the recordings with their status and event counts per kind."""
+    rows = []
+    for summary in open_store(app).recording_summaries():
+        rec = summary["recording"]
+        rows.append(
+            {
+                "id": rec.id,
+                "path": rec.path,
+                "title": rec.title,
+                "duration_s": rec.duration_s,
+                "status": rec.status.value,
+                "event_counts": {k.value: summary["event_counts"].get(k.value, 0) for k in KINDS},
+                "last_change": summary.get("last_change"),
+            }
+        )
+    if as_json:
+        _echo_json(rows)
+        return
+    if not rows:
+        click.echo("No recordings yet; add one with: annotate add VIDEO")
+        return
+    for row in rows:
+        counts = "  ".join(f"{k.short} {row['event_counts'][k.value]}" for k in KINDS)
+        click.echo(f"{row['id']:>4}  {row['status']:<9}  {row['duration_s']:>8.3f} s  {counts}  {row['title']}")
+
+
+@click.command("import")
+@click.argument("events_file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--recording", "recording_ref", required=True, help="Recording id or video path (a new path is added first).")
+@click.option("--format", "fmt", help="File format (default: from the suffix).")
+@click.option("--map", "mappings", multiple=True, metavar="NAME=KIND", help="Map a behaviour/tier/label to a kind.")
+@click.option("--reviewer", default="", help="Name stamped on imported events without one.")
+@data_options
+@pass_app
+def import_cmd(app, events_file: str, recording_ref: str, fmt: str | None, mappings: tuple[str, ...], reviewer: str) -> None:
+    """Import events into a recording: all of the file or nothing."""
+    from ..formats import read_events
+
+    store = open_store(app)
+    rec = _recording_for(app, store, recording_ref)
+    mapping = _parse_mappings(mappings)
+    kwargs = {"format": fmt, "recording": rec}
+    if mapping:
+        kwargs["mapping"] = mapping
+    events = read_events(events_file, codebook=store.get_codebook(), **kwargs)
+    added = store.add_events(events, reviewer=reviewer)
+    skipped = len(events) - len(added)
+    extra = f" ({skipped} already present)" if skipped else ""
+    click.echo(f"Imported {len(added)} events into recording {rec.id}{extra}")
+
+
+@click.command("export")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@click.option("--recording", "recording_refs", multiple=True, help="Recording id or path (repeatable; default all).")
+@click.option("--format", "fmt", help="File format (default: from the suffix).")
+@data_options
+@pass_app
+def export_cmd(app, output: str, recording_refs: tuple[str, ...], fmt: str | None) -> None:
+    """Export events (CSV by default) of some or all recordings."""
+    from ..formats import write_events
+
+    store = open_store(app)
+    recs = [store.find_recording(ref) for ref in recording_refs] or store.list_recordings()
+    events = [e for rec in recs for e in store.list_events(rec.id)]
+    write_events(output, events, {r.id: r for r in recs}, format=fmt, codebook=store.get_codebook())
+    click.echo(f"Wrote {len(events)} events from {len(recs)} recordings to {output}")
+
+
+@click.command("serve")
+@click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--host", default="localhost", show_default=True, help="Address to listen on.")
+@click.option("--open/--no-open", "open_browser", default=False, help="Open a browser tab.")
+@data_options
+@pass_app
+def serve_cmd(app, port: int, host: str, open_browser: bool) -> None:
+    """Start the browser app on this data directory."""
+    entry = app_entry()
+    settings = app.settings.ensure_dirs()
+    env = dict(os.environ, ANNOTATE_DATA_DIR=str(settings.data_dir), ANNOTATE_DB=settings.db_url)
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(entry),
+        "--server.port", str(port), "--server.address", host,
+        "--server.headless", "false" if open_browser else "true",
+        "--browser.gatherUsageStats", "false",
+    ]
+    click.echo(f"cx-annotate on http://{host}:{port}  (data: {settings.data_dir})")
+    try:
+        raise SystemExit(subprocess.call(cmd, env=env))
+    except KeyboardInterrupt:
+        pass
+
+
+def app_entry() -> Path:
+    """Return the Streamlit entry file ``app.py``; raise ClickException when it is missing."""
+    for candidate in (Path(__file__).resolve().parents[2] / "app.py", Path.cwd() / "app.py"):
+        if candidate.is_file():
+            return candidate
+    raise click.ClickException("app.py not found; run annotate serve from the cx-annotate folder")
+
+
+def _recording_for(app, store, ref: str):
+    """Return the recording ``ref`` names; a path not yet registered is added first."""
+    from ..errors import NotFoundError
+    from ..recordings import add_recording
+
+    try:
+        return store.find_recording(ref)
+    except NotFoundError:
+        if not Path(ref).is_file():
+            raise
+    rec, _ = add_recording(store, app.settings, ref)
+    return rec
+
+
+def _parse_mappings(pairs: tuple[str, ...]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        name, sep, kind = pair.rpartition("=")
+        if not sep or not name.strip() or not kind.strip():
+            raise click.BadParameter(f"'{pair}' is not NAME=KIND, e.g. --map \"Greets=MOT\"", param_hint="--map")
+        mapping[name.strip()] = kind.strip()
+    return mapping
+
+
+class _progress_bar:
+    """A click progress bar fed by ``progress(done, total)`` callbacks; shown only when called."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.bar = None
+        self.done = 0
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=max(total, 1), label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(max(done - self.done, 0))
+        self.done = done
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+        return False
