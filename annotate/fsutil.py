@@ -25,6 +25,10 @@ def atomic_path(final: str | os.PathLike, suffix: str | None = None) -> Iterator
     fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.partial.", suffix=suffix or final.suffix, dir=final.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    # mkstemp makes owner-only files; exports and proxies are ordinary user files.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp_path, 0o666 & ~umask)
     try:
         yield tmp_path
         os.replace(tmp_path, final)

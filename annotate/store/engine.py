@@ -1,0 +1,91 @@
+"""The SQLAlchemy engine of a store URL, set up for SQLite or PostgreSQL, and driver-error translation.
+
+SQLite: WAL journal (readers never block the writer), foreign keys on, a busy
+timeout so the app and the CLI can share one file, and pysqlite's implicit
+transactions replaced by explicit ones: a connection with the execution option
+``annotate_write=True`` starts with ``BEGIN IMMEDIATE``, taking the write lock
+before it reads, so a read-then-write never fails half-way with "database is
+locked". PostgreSQL URLs use psycopg 3.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any, Iterator
+
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import StaticPool
+
+from ..errors import DuplicateError, StoreError
+
+BUSY_TIMEOUT_S = 30  # how long a SQLite writer waits for another process's write to finish
+
+
+def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event (below) emit BEGIN instead of pysqlite's implicit transactions.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA journal_mode = WAL")
+    finally:
+        cur.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    write = conn.get_execution_options().get("annotate_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    """Return an engine for ``url``; raises StoreError for a bad URL, a missing driver or another database."""
+    try:
+        u = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        raise StoreError(
+            f"'{url}' is not a database URL; use sqlite:///path/to/file.sqlite or postgresql://user@host/db"
+        ) from None
+    if u.drivername in ("postgresql", "postgres"):
+        u = u.set(drivername="postgresql+psycopg")
+    backend = u.get_backend_name()
+    try:
+        if backend == "sqlite":
+            database = u.database or ""
+            memory = database in ("", ":memory:") or database.startswith("file::memory:")
+            kwargs: dict[str, Any] = {"connect_args": {"timeout": BUSY_TIMEOUT_S, "check_same_thread": False}}
+            if memory:
+                kwargs["poolclass"] = StaticPool
+            else:
+                Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(u, **kwargs)
+            sa_event.listen(engine, "connect", _sqlite_on_connect)
+            sa_event.listen(engine, "begin", _sqlite_on_begin)
+            return engine
+        if backend == "postgresql":
+            return sa.create_engine(u, pool_pre_ping=True)
+    except (ImportError, sa.exc.NoSuchModuleError) as exc:
+        raise StoreError(f"cannot use the database driver for '{u.drivername}' ({exc}); install it") from None
+    raise StoreError(f"database '{backend}' is not supported; use a sqlite:/// or postgresql:// URL")
+
+
+@contextlib.contextmanager
+def db_errors() -> Iterator[None]:
+    """Turn driver errors a user can meet (locked file, server down, duplicate key) into StoreErrors."""
+    try:
+        yield
+    except sa.exc.IntegrityError as exc:
+        text = str(exc.orig)
+        if getattr(exc.orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in text:
+            raise DuplicateError(
+                f"that is already stored ({text.splitlines()[0]}); reload and check before adding it again"
+            ) from None
+        raise StoreError(f"the database refused the change: {text.splitlines()[0]}") from None
+    except sa.exc.OperationalError as exc:
+        first = (str(exc.orig).strip().splitlines() or ["unknown error"])[0]
+        if "locked" in first or "busy" in first:
+            raise StoreError(f"the database stayed busy for {BUSY_TIMEOUT_S} s ({first}); try again") from None
+        raise StoreError(f"cannot use the database: {first}; check the --db URL and that the server runs") from None
