@@ -51,6 +51,10 @@ class FrameOutOfRangeError(MediaError):
     """A time or frame index lies outside the recording."""
 
 
+class UploadTooLargeError(MediaError):
+    """An uploaded file is bigger than the configured limit (ANNOTATE_MAX_UPLOAD_MB)."""
+
+
 # --- model and validation ---------------------------------------------------
 
 
@@ -94,3 +98,10 @@ class FormatError(AnnotateError):
     def __init__(self, message: str, problems: list[str] | None = None):
         self.problems = list(problems or [])
         super().__init__(message)
+
+
+# --- render / export ---------------------------------------------------------
+
+
+class RenderError(AnnotateError):
+    """A video cannot be rendered as asked (encoder missing, clip outside the recording, nothing to put in a reel)."""

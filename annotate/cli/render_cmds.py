@@ -1,0 +1,172 @@
+"""Video commands: ``render`` (the overlay video), ``clip`` (a few seconds around a time) and ``reel``
+(every matching event's clip, each after a title card)."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import click
+
+from ..errors import AnnotateError
+from ..model import KINDS, Event, Recording, parse_kind
+from ..timebase import parse_time
+from .common import data_options, open_store, pass_app
+from .core_cmds import _progress_bar
+
+
+@contextlib.contextmanager
+def _user_errors():
+    """Turn the library's user errors into one-line click errors."""
+    try:
+        yield
+    except AnnotateError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _encoder_options(fn):
+    """Add --preset, --crf and --encoder."""
+    from ..export import ENCODERS, X264_PRESETS
+
+    fn = click.option("--encoder", type=click.Choice(ENCODERS), default="libx264", show_default=True,
+                      help="H.264 encoder (h264_nvenc needs an NVIDIA GPU).")(fn)
+    fn = click.option("--crf", type=click.IntRange(0, 51), default=23, show_default=True,
+                      help="Quality: lower is better and bigger.")(fn)
+    fn = click.option("--preset", type=click.Choice(X264_PRESETS), default="veryfast", show_default=True,
+                      help="Encoder speed: slower presets give smaller files.")(fn)
+    return fn
+
+
+def _transient_recording(video: str) -> Recording:
+    """Return an unsaved Recording for a bare video file (probed, not hashed or stored)."""
+    from ..media import probe
+
+    info = probe(video)
+    path = Path(video).expanduser().resolve()
+    return Recording(
+        path=str(path), title=path.stem, duration_s=round(info.duration_s, 3), fps=str(info.fps),
+        frame_count=info.frame_count, width=info.width, height=info.height,
+        start_offset_s=info.start_offset_s, vfr=info.vfr, browser_playable=info.browser_playable,
+    )
+
+
+def _video_of(rec: Recording) -> str:
+    """Return the file to read for a stored recording: the original, or its proxy if the original is gone."""
+    if Path(rec.path).is_file() or not rec.proxy_path or not Path(rec.proxy_path).is_file():
+        return rec.path
+    return rec.proxy_path
+
+
+def _sources(app, video: str | None, events_file: str | None, recording_refs: tuple[str, ...]) -> list[tuple[Recording, str, list[Event]]]:
+    """Return (recording, video file, events) for the command's inputs: VIDEO with --events, or stored recordings."""
+    if recording_refs:
+        if events_file:
+            raise click.UsageError("use either --events (with VIDEO) or --recording, not both")
+        store = open_store(app)
+        out = []
+        for ref in dict.fromkeys(recording_refs):
+            rec = store.find_recording(ref)
+            out.append((rec, video or _video_of(rec), store.list_events(rec.id)))
+        if video and len(out) > 1:
+            raise click.UsageError("VIDEO names one file; give it with one --recording, or leave it out")
+        return out
+    if not video:
+        raise click.UsageError("give a VIDEO (with --events EVENTS.csv) or --recording ID")
+    rec = _transient_recording(video)
+    events: list[Event] = []
+    if events_file:
+        from ..formats import read_events
+
+        events = read_events(events_file, recording=rec)
+    return [(rec, video, events)]
+
+
+@click.command("render")
+@click.argument("video", required=False, type=click.Path(dir_okay=False))
+@click.option("--events", "events_file", type=click.Path(dir_okay=False), help="Event file (CSV) for VIDEO.")
+@click.option("--recording", "recording_ref", help="Stored recording id or path: render its stored events.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Video to write (.mp4).")
+@click.option("--flash-seconds", type=click.FloatRange(min=0.05, max=60), default=0.8, show_default=True,
+              help="How long each event's flash takes to fade.")
+@click.option("--no-captions", is_flag=True, help="Leave out the captions.")
+@click.option("--no-timeline", is_flag=True, help="Leave out the timeline strip.")
+@click.option("--no-flash", is_flag=True, help="Leave out the flashes.")
+@_encoder_options
+@data_options
+@pass_app
+def render_cmd(app, video, events_file, recording_ref, output, flash_seconds, no_captions, no_timeline, no_flash,
+               preset, crf, encoder) -> None:
+    """Write the overlay video: the recording with every event flashed, captioned and on a timeline."""
+    from ..export import ExportOptions, render_overlay
+
+    with _user_errors():
+        [(rec, path, events)] = _sources(app, video, events_file, (recording_ref,) if recording_ref else ())
+        options = ExportOptions.make(flash_s=flash_seconds, captions=not no_captions, timeline=not no_timeline,
+                                     flash=not no_flash, preset=preset, crf=crf, encoder=encoder)
+        with _progress_bar(f"Rendering {Path(path).name}") as bar:
+            out = render_overlay(path, events, output, options=options, progress=bar)
+    click.echo(f"Wrote {out} ({len(events)} events)")
+
+
+@click.command("clip")
+@click.argument("video", required=False, type=click.Path(dir_okay=False))
+@click.option("--at", "at", required=True, help="Time of the clip's centre: seconds (62.5) or a timecode (00:01:02.500).")
+@click.option("--before", type=click.FloatRange(min=0), default=3.0, show_default=True, help="Seconds before --at.")
+@click.option("--after", type=click.FloatRange(min=0), default=5.0, show_default=True, help="Seconds after --at.")
+@click.option("--events", "events_file", type=click.Path(dir_okay=False), help="Event file (CSV) for VIDEO.")
+@click.option("--recording", "recording_ref", help="Stored recording id or path (its events are drawn).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Clip to write (.mp4).")
+@click.option("--overlay/--no-overlay", default=True, show_default=True, help="Draw flashes, captions and timeline.")
+@_encoder_options
+@data_options
+@pass_app
+def clip_cmd(app, video, at, before, after, events_file, recording_ref, output, overlay, preset, crf, encoder) -> None:
+    """Write a frame-exact clip around one time, with the overlay by default."""
+    from ..export import ExportOptions, render_clip
+
+    with _user_errors():
+        at_s = parse_time(at)
+        [(rec, path, events)] = _sources(app, video, events_file, (recording_ref,) if recording_ref else ())
+        options = ExportOptions(preset=preset, crf=crf, encoder=encoder)
+        with _progress_bar(f"Cutting {Path(path).name}") as bar:
+            out = render_clip(path, at_s, before, after, output, events=events, overlay=overlay, options=options,
+                              progress=bar)
+    click.echo(f"Wrote {out}")
+
+
+@click.command("reel")
+@click.argument("video", required=False, type=click.Path(dir_okay=False))
+@click.option("--events", "events_file", type=click.Path(dir_okay=False), help="Event file (CSV) for VIDEO.")
+@click.option("--recording", "recording_refs", multiple=True, help="Stored recording id or path (repeatable).")
+@click.option("--kind", "kinds", multiple=True,
+              help="Only events of this kind (repeatable): moment_of_truth, MOT, internal_interaction, ... Default: all.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Reel to write (.mp4).")
+@click.option("--before", type=click.FloatRange(min=0), default=3.0, show_default=True, help="Seconds before each event.")
+@click.option("--after", type=click.FloatRange(min=0), default=5.0, show_default=True, help="Seconds after each event.")
+@click.option("--card-seconds", type=click.FloatRange(min=0.1, max=30), default=2.0, show_default=True,
+              help="How long each title card shows.")
+@click.option("--overlay/--no-overlay", default=True, show_default=True, help="Draw flashes, captions and timeline.")
+@_encoder_options
+@data_options
+@pass_app
+def reel_cmd(app, video, events_file, recording_refs, kinds, output, before, after, card_seconds, overlay,
+             preset, crf, encoder) -> None:
+    """Write a highlight reel: every matching event's clip in time order, each after a title card."""
+    from ..export import ExportOptions, reel_items, render_reel
+
+    with _user_errors():
+        wanted = [parse_kind(k) for k in kinds] or list(KINDS)
+        sources = _sources(app, video, events_file, recording_refs)
+        items = reel_items([(_with_path(rec, path), events) for rec, path, events in sources], kinds=wanted)
+        options = ExportOptions(preset=preset, crf=crf, encoder=encoder)
+        with _progress_bar(f"Rendering a reel of {len(items)} clips") as bar:
+            out = render_reel(items, output, before_s=before, after_s=after, card_s=card_seconds, overlay=overlay,
+                              options=options, progress=bar)
+    click.echo(f"Wrote {out} ({len(items)} clips)")
+
+
+def _with_path(rec: Recording, path: str) -> Recording:
+    """Return ``rec`` reading from ``path`` (a proxy or the VIDEO given on the command line)."""
+    from dataclasses import replace
+
+    return rec if rec.path == path else replace(rec, path=path)

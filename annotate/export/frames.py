@@ -1,0 +1,104 @@
+"""Decoded frames made ready for the encoder: yuv420p, upright, even size, optionally letterboxed.
+
+Frames stay in Y'CbCr all the way (no round trip through BGR): a frame that
+is already yuv420p at the output size is used as decoded; others go through
+one swscale ``reformat``; a rotation turns the three planes with numpy.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import av
+import numpy as np
+
+from ..render import YUVCanvas
+
+BLACK_YUV = (16, 128, 128)
+
+
+def even(value: float) -> int:
+    """Return the nearest even integer to ``value``, at least 2."""
+    return max(2, 2 * int(round(value / 2)))
+
+
+def display_size(coded_w: int, coded_h: int, rotation: int, sar: Fraction | None) -> tuple[int, int]:
+    """Return the even (width, height) to encode a picture stored as ``coded_w`` x ``coded_h`` at:
+    sample aspect ratio applied, turned upright (``rotation`` clockwise 0/90/180/270)."""
+    w = coded_w * (Fraction(sar) if sar and sar > 0 else 1)
+    h = Fraction(coded_h)
+    if rotation % 180:
+        w, h = h, w
+    return even(w), even(h)
+
+
+def fit_size(src_w: int, src_h: int, box_w: int, box_h: int) -> tuple[int, int]:
+    """Return the largest even size with the aspect of ``src`` that fits in the box."""
+    scale = min(Fraction(box_w, src_w), Fraction(box_h, src_h))
+    return min(even(src_w * scale), box_w), min(even(src_h * scale), box_h)
+
+
+def rotate_frame(frame: av.VideoFrame, rotation: int) -> av.VideoFrame:
+    """Return a yuv420p ``frame`` turned ``rotation`` degrees clockwise, as a new frame."""
+    planes = YUVCanvas.from_frame(frame)
+    k = -(rotation // 90)  # np.rot90 turns counter-clockwise
+    y, u, v = (np.rot90(p, k) for p in (planes.y, planes.u, planes.v))
+    out = av.VideoFrame(y.shape[1], y.shape[0], "yuv420p")
+    dst = YUVCanvas.from_frame(out)
+    dst.y[...], dst.u[...], dst.v[...] = y, u, v
+    return out
+
+
+def blank_frame(width: int, height: int) -> av.VideoFrame:
+    """Return a black yuv420p frame (limited range)."""
+    frame = av.VideoFrame(width, height, "yuv420p")
+    planes = YUVCanvas.from_frame(frame)
+    planes.y[...], planes.u[...], planes.v[...] = BLACK_YUV
+    return frame
+
+
+class FrameShaper:
+    """Turns decoded frames of one source into writable yuv420p frames of ``size`` (upright).
+
+    ``rotation`` is clockwise-to-display; ``size`` the output (even); ``box`` an
+    optional larger canvas: the picture is then fitted inside it, centred on black.
+    """
+
+    def __init__(self, size: tuple[int, int], rotation: int = 0, box: tuple[int, int] | None = None):
+        self.rotation = rotation % 360
+        self.size = size
+        self.box = box if box and tuple(box) != tuple(size) else None
+        if self.box is not None:
+            self.size = fit_size(size[0], size[1], *self.box)
+        w, h = self.size
+        self._coded_target = (h, w) if self.rotation % 180 else (w, h)
+
+    @property
+    def out_size(self) -> tuple[int, int]:
+        """Return the (width, height) of the frames this shaper makes."""
+        return self.box or self.size
+
+    def __call__(self, frame: av.VideoFrame, writable: bool = True) -> av.VideoFrame:
+        """Return ``frame`` ready to encode (and, if ``writable``, to draw on): possibly the same object."""
+        tw, th = self._coded_target
+        if frame.format.name != "yuv420p" or frame.width != tw or frame.height != th:
+            frame = frame.reformat(
+                width=tw, height=th, format="yuv420p", interpolation="BICUBIC", dst_colorspace="ITU709"
+            )
+        if self.rotation:
+            frame = rotate_frame(frame, self.rotation)
+        elif writable:
+            frame.make_writable()  # decoded frames share buffers with the decoder's reference frames
+        if self.box is not None:
+            frame = self._letterbox(frame)
+        return frame
+
+    def _letterbox(self, frame: av.VideoFrame) -> av.VideoFrame:
+        bw, bh = self.box
+        out = blank_frame(bw, bh)
+        src, dst = YUVCanvas.from_frame(frame), YUVCanvas.from_frame(out)
+        x, y = ((bw - frame.width) // 2) & ~1, ((bh - frame.height) // 2) & ~1
+        dst.y[y : y + frame.height, x : x + frame.width] = src.y
+        dst.u[y // 2 : y // 2 + src.u.shape[0], x // 2 : x // 2 + src.u.shape[1]] = src.u
+        dst.v[y // 2 : y // 2 + src.v.shape[0], x // 2 : x // 2 + src.v.shape[1]] = src.v
+        return out

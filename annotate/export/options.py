@@ -1,0 +1,70 @@
+"""What an export writes: the overlay's elements and the encoder settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from ..errors import RenderError
+from ..render import OverlayOptions
+
+ENCODERS = ("libx264", "h264_nvenc")
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """Overlay elements plus H.264 settings. ``preset``/``crf`` are libx264's (for h264_nvenc the preset
+    maps to p1..p7 and crf to its constant-quality value)."""
+
+    overlay: OverlayOptions = field(default_factory=OverlayOptions)
+    encoder: str = "libx264"
+    preset: str = "veryfast"
+    crf: int = 23
+    audio: bool = True
+
+    def __post_init__(self) -> None:
+        if self.encoder not in ENCODERS:
+            raise RenderError(f"encoder '{self.encoder}' is not supported; use one of {', '.join(ENCODERS)}")
+        if self.encoder == "libx264" and self.preset not in X264_PRESETS:
+            raise RenderError(f"preset '{self.preset}' is not a libx264 preset; use one of {', '.join(X264_PRESETS)}")
+        if not 0 <= int(self.crf) <= 51:
+            raise RenderError(f"crf {self.crf} is out of range; use 0 (lossless) to 51 (worst), 23 is the default")
+
+    @classmethod
+    def make(
+        cls,
+        *,
+        flash_s: float = 0.8,
+        captions: bool = True,
+        timeline: bool = True,
+        flash: bool = True,
+        overlay: bool = True,
+        **encoder: object,
+    ) -> "ExportOptions":
+        """Return options from flat keywords (what the CLI and the app collect); ``overlay=False`` draws nothing."""
+        ov = OverlayOptions(flash=flash and overlay, captions=captions and overlay, timeline=timeline and overlay, flash_s=flash_s)
+        return cls(overlay=ov, **encoder)  # type: ignore[arg-type]
+
+    def without_overlay(self) -> "ExportOptions":
+        """Return these encoder settings with every overlay element off (a plain transcode)."""
+        return replace(self, overlay=replace(self.overlay, flash=False, captions=False, timeline=False))
+
+    def encoder_options(self) -> dict[str, str]:
+        """Return the codec options for the chosen encoder."""
+        if self.encoder == "h264_nvenc":
+            preset = self.preset if self.preset.startswith("p") else _NVENC_PRESET.get(self.preset, "p4")
+            return {"preset": preset, "rc": "vbr", "cq": str(int(self.crf)), "b": "0"}
+        return {"preset": self.preset, "crf": str(int(self.crf))}
+
+
+_NVENC_PRESET = {
+    "ultrafast": "p1",
+    "superfast": "p2",
+    "veryfast": "p3",
+    "faster": "p3",
+    "fast": "p4",
+    "medium": "p5",
+    "slow": "p6",
+    "slower": "p7",
+    "veryslow": "p7",
+}

@@ -1,0 +1,212 @@
+"""Event files: export events to the formats other tools open, and import them back.
+
+Every format is a module with ``dumps(events, recordings, *, codebook, **opts) -> bytes``
+and ``loads(data, *, recording, mapping, codebook, source, **opts) -> list[Event]``;
+this package keeps a registry of them by name and file suffix and offers the
+file-level functions the CLI and the app use::
+
+    write_events("out.csv", events, {rec.id: rec})                 # format from the suffix
+    data = dumps_events(events, recordings, format="vtt")           # bytes, for a download
+    events = read_events("in.eaf", recording=rec, mapping={"Speaker A": "MOT"})
+
+Imports return validated events for one recording, all or nothing: a bad file
+raises FormatError whose ``problems`` lists every bad line or element.
+Formats never touch the store; the caller adds the events (``store.add_events``,
+whose ``skip_existing`` makes a second import of the same file add nothing,
+because imported events keep the ids the file carries or get ids derived from
+their content).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Iterable, Mapping, Sequence
+
+from ..errors import FormatError
+from ..fsutil import atomic_write_bytes
+from ..model import Event, Recording
+from . import boris, csv_format, eaf, eventlog, json_format, srt, vtt, xes
+from .common import parse_mapping, source_name
+
+__all__ = [
+    "FORMATS",
+    "Format",
+    "detect_format",
+    "dumps_events",
+    "format_for_path",
+    "get_format",
+    "loads_events",
+    "parse_mapping",
+    "read_events",
+    "write_events",
+]
+
+
+@dataclass(frozen=True)
+class Format:
+    """One event-file format: its name, title, file suffixes, media type and converter module."""
+
+    name: str
+    title: str
+    suffixes: tuple[str, ...]
+    media_type: str
+    module: ModuleType
+
+    @property
+    def suffix(self) -> str:
+        """Return the suffix new files get, e.g. ``".csv"``."""
+        return self.suffixes[0]
+
+    def dumps(self, events: Iterable[Event], recordings=None, **opts: Any) -> bytes:
+        """Return ``events`` in this format as bytes (see the module's ``dumps``)."""
+        return self.module.dumps(events, recordings, **opts)
+
+    def loads(self, data: bytes | str, **opts: Any) -> list[Event]:
+        """Return the validated events in ``data`` (see the module's ``loads``)."""
+        return self.module.loads(data, **opts)
+
+
+def _register(modules: Sequence[ModuleType]) -> dict[str, Format]:
+    return {
+        m.NAME: Format(name=m.NAME, title=m.TITLE, suffixes=tuple(m.SUFFIXES), media_type=m.MEDIA_TYPE, module=m)
+        for m in modules
+    }
+
+
+FORMATS: dict[str, Format] = _register([csv_format, json_format, vtt, srt, eaf, boris, xes, eventlog])
+
+
+def get_format(name: str | Format) -> Format:
+    """Return the Format called ``name`` (case-insensitive); raises FormatError for an unknown one."""
+    if isinstance(name, Format):
+        return name
+    fmt = FORMATS.get(str(name).strip().lower().lstrip("."))
+    if fmt is None:
+        raise FormatError(f"unknown format '{name}'; use one of {', '.join(FORMATS)}")
+    return fmt
+
+
+def format_for_path(path: str | os.PathLike) -> Format:
+    """Return the Format a file name asks for by its suffix (longest match, e.g. ``.eventlog.csv``).
+
+    Raises FormatError when the suffix names no format.
+    """
+    name = Path(path).name.lower()
+    matches = [(len(s), f) for f in FORMATS.values() for s in f.suffixes if name.endswith(s)]
+    if not matches:
+        raise FormatError(
+            f"cannot tell the format of '{Path(path).name}' from its name; "
+            f"give it one of the suffixes {', '.join(f.suffix for f in FORMATS.values())} or choose a format "
+            f"({', '.join(FORMATS)})"
+        )
+    return max(matches, key=lambda m: m[0])[1]
+
+
+def detect_format(path: str | os.PathLike, data: bytes | None = None) -> Format:
+    """Return the format of an existing file: by suffix, and for a plain ``.csv``/``.tsv`` by its header.
+
+    A CSV whose header has BORIS's columns is read as BORIS, one with
+    ``case_id`` and ``activity`` as an event log.
+    """
+    fmt = format_for_path(path)
+    if data is not None and fmt.name in ("csv", "boris") and Path(path).name.lower().count(".") == 1:
+        head = data[:4096].decode("utf-8", "replace").lstrip("\ufeff").split("\n", 1)[0].lower()
+        if "behavior" in head and ("observation id" in head or "behavior type" in head) and "boris" in FORMATS:
+            return FORMATS["boris"]
+        if "case_id" in head and "activity" in head and "eventlog" in FORMATS:
+            return FORMATS["eventlog"]
+    return fmt
+
+
+def dumps_events(
+    events: Iterable[Event],
+    recordings: Mapping[int, Recording] | Iterable[Recording] | None = None,
+    *,
+    format: str | Format = "csv",
+    codebook: Any = None,
+    **opts: Any,
+) -> bytes:
+    """Return ``events`` written in ``format`` as bytes (for a download or a pipe).
+
+    ``recordings`` (by id, or a list) name the recordings and give their frame
+    rate, path and duration; ``codebook`` feeds formats that carry one (JSON, ELAN).
+    Raises FormatError for an unknown format.
+    """
+    return get_format(format).dumps(list(events), recordings, codebook=codebook, **opts)
+
+
+def write_events(
+    path: str | os.PathLike,
+    events: Iterable[Event],
+    recordings: Mapping[int, Recording] | Iterable[Recording] | None = None,
+    *,
+    format: str | Format | None = None,
+    codebook: Any = None,
+    **opts: Any,
+) -> Path:
+    """Write ``events`` to ``path`` atomically and return the path.
+
+    The format comes from ``format`` or else from the file suffix (``.csv``,
+    ``.json``, ``.vtt``, ``.srt``, ``.eaf``, ``.tsv``/``.boris.csv``, ``.xes``,
+    ``.eventlog.csv``). Raises FormatError when neither names a format.
+    """
+    fmt = get_format(format) if format is not None else format_for_path(path)
+    hint = getattr(fmt.module, "options_for_path", None)
+    if hint is not None:
+        opts = {**hint(str(path)), **opts}
+    data = fmt.dumps(list(events), recordings, codebook=codebook, **opts)
+    return atomic_write_bytes(path, data)
+
+
+def loads_events(
+    data: bytes | str,
+    *,
+    format: str | Format = "csv",
+    recording: Recording,
+    mapping: Mapping[str, Any] | Iterable[str] | None = None,
+    codebook: Any = None,
+    source: str | None = None,
+    **opts: Any,
+) -> list[Event]:
+    """Return the validated events of ``recording`` in ``data`` (an upload's bytes).
+
+    ``mapping`` maps names in the file (kind text, behaviour, tier, label) to
+    kinds, as a dict or ``["Greeting=MOT", ...]``. ``source`` names the file in
+    messages. Raises FormatError listing every problem; nothing is returned then.
+    """
+    fmt = get_format(format)
+    name = source or f"events{fmt.suffix}"
+    return fmt.loads(data, recording=recording, mapping=mapping, codebook=codebook, source=name, **opts)
+
+
+def read_events(
+    path: str | os.PathLike,
+    *,
+    format: str | Format | None = None,
+    recording: Recording,
+    mapping: Mapping[str, Any] | Iterable[str] | None = None,
+    codebook: Any = None,
+    **opts: Any,
+) -> list[Event]:
+    """Return the validated events of ``recording`` in the file at ``path``.
+
+    The format comes from ``format``, else from the suffix (and, for ``.csv``,
+    the header). Raises FormatError if the file is missing or has any problem;
+    then nothing is returned.
+    """
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise FormatError(f"{p} does not exist; check the path of the file to import") from None
+    except IsADirectoryError:
+        raise FormatError(f"{p} is a folder; give the path of an event file") from None
+    except OSError as exc:
+        raise FormatError(f"{p} cannot be read ({exc.strerror}); check the file's permissions") from None
+    fmt = get_format(format) if format is not None else detect_format(p, data)
+    return fmt.loads(
+        data, recording=recording, mapping=mapping, codebook=codebook, source=source_name(p, "events"), **opts
+    )

@@ -1,0 +1,265 @@
+"""BORIS "aggregated events" tables (TSV or CSV): import with a behaviour-to-kind mapping, and export.
+
+BORIS (behavioural observation software) exports one row per coded event with
+the columns ``Observation id``, ``Observation date``, ``Description``,
+``Observation type``, ``Source``, ``Time offset (s)``, ``Coding duration``,
+``Media duration (s)``, ``FPS (frame/s)``, ``Subject``, ``Observation duration by
+subject by observation``, ``Behavior``, ``Behavioral category``, ``Modifier #1``...,
+``Behavior type`` (POINT or STATE), ``Start (s)``, ``Stop (s)``, ``Duration (s)``,
+``Media file name``, ``Image index start``, ``Image index stop``,
+``Image file path start``, ``Image file path stop``, ``Comment start``,
+``Comment stop`` (older versions: ``Media file``, ``Total length``, ``FPS``,
+``Modifiers``). Missing values are ``NA``.
+
+Import: a row's kind comes from the ``mapping`` (behaviour -> kind), else from
+its ``Behavioral category`` or ``Behavior`` naming a kind (MOT, Moment of Truth,
+...), else from the codebook's labels. The behaviour becomes the label (unless it
+is just the kind's name), ``Subject`` the actor, ``Comment start`` the note;
+STATE rows are duration events, POINT rows point events; ``Time offset (s)`` is
+subtracted. Rows of other observations are skipped when the file holds several
+and one is named like the recording.
+
+Export writes the same layout (TSV; ``.boris.csv`` gives commas): Observation id
+= the recording's name, Behavior = the label (the kind's title when there is
+none), Behavioral category = the kind's title, Subject = actor,
+``Modifier #1``/``#2`` = stage/channel, Comment start = note. Kind, times,
+label, actor, stage, channel and note round-trip.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any, Iterable, Mapping
+
+from ..errors import ValidationError
+from ..model import Event, Kind, Recording
+from .common import (
+    BOM,
+    EventIds,
+    KindResolver,
+    Problems,
+    as_recordings,
+    decode_text,
+    finish_event,
+    label_kinds,
+    neutralise,
+    norm_key,
+    recording_fps,
+    recording_name,
+    to_ms,
+    unneutralise,
+)
+
+NAME = "boris"
+TITLE = "BORIS aggregated events (TSV)"
+SUFFIXES = (".tsv", ".boris.tsv", ".boris.csv")
+MEDIA_TYPE = "text/tab-separated-values"
+
+MARKER = "exported by cx-annotate"
+NO_SUBJECT = "No focal subject"
+COLUMNS = (
+    "Observation id", "Observation date", "Description", "Observation type", "Source", "Time offset (s)",
+    "Coding duration", "Media duration (s)", "FPS (frame/s)", "Subject",
+    "Observation duration by subject by observation", "Behavior", "Behavioral category", "Modifier #1",
+    "Modifier #2", "Behavior type", "Start (s)", "Stop (s)", "Duration (s)", "Media file name",
+    "Image index start", "Image index stop", "Image file path start", "Image file path stop", "Comment start",
+    "Comment stop",
+)
+
+
+def options_for_path(path: str) -> dict[str, Any]:
+    """Return export options a file name implies: commas for ``.csv``."""
+    return {"delimiter": ","} if str(path).lower().endswith(".csv") else {}
+
+
+def dumps(
+    events: Iterable[Event],
+    recordings: Mapping[int, Recording] | Iterable[Recording] | None = None,
+    *,
+    codebook: Any = None,
+    delimiter: str = "\t",
+) -> bytes:
+    """Return a BORIS aggregated-events table (UTF-8, tab-separated unless ``delimiter=","``)."""
+    recs = as_recordings(recordings)
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    ctx: dict[Any, tuple] = {}
+    for ev in events:
+        rid = ev.recording_id
+        if rid not in ctx:
+            rec = recs.get(rid)
+            fps = recording_fps(rec)
+            ctx[rid] = (
+                neutralise(recording_name(rec)) or f"recording {rid}",
+                rec.created_at.strftime("%Y-%m-%d %H:%M:%S") if rec is not None and rec.created_at else "",
+                f"player #1:{rec.path}" if rec is not None else "",
+                f"{rec.duration_s:.3f}" if rec is not None and rec.duration_s else "NA",
+                f"{float(fps):.2f}" if fps else "NA",
+                rec.path if rec is not None else "",
+                fps,
+            )
+        obs, date, src, duration, fps_text, media, fps = ctx[rid]
+        kind = ev.kind if isinstance(ev.kind, Kind) else Kind(str(ev.kind))
+        start = to_ms(ev.start_s)
+        point = ev.end_s is None
+        stop = start if point else to_ms(ev.end_s)
+        frames = ("NA", "NA") if not fps else (str(start * fps.numerator // (1000 * fps.denominator)),
+                                               str(stop * fps.numerator // (1000 * fps.denominator)))
+        writer.writerow((
+            obs, date, MARKER, "Media file", src, "0.000", "NA", duration, fps_text,
+            neutralise(ev.actor) or NO_SUBJECT, "NA", neutralise(ev.label) or kind.title, kind.title,
+            neutralise(ev.stage), neutralise(ev.channel), "POINT" if point else "STATE",
+            f"{start / 1000:.3f}", f"{stop / 1000:.3f}", "NA" if point else f"{(stop - start) / 1000:.3f}",
+            media, frames[0], frames[1], "NA", "NA", neutralise(ev.note), "",
+        ))
+    return buf.getvalue().encode("utf-8")
+
+
+def loads(
+    data: bytes | str,
+    *,
+    recording: Recording,
+    mapping: Mapping[str, Any] | Iterable[str] | None = None,
+    codebook: Any = None,
+    source: str = "events.tsv",
+) -> list[Event]:
+    """Return the validated events of a BORIS aggregated-events table for ``recording``.
+
+    Raises FormatError listing every bad row by line number (e.g. a behaviour
+    that maps to no kind: pass ``mapping={"Grooming": "MOT"}``).
+    """
+    problems = Problems(source)
+    text = decode_text(data, problems)
+    if not text.strip():
+        problems.fail(None, "is empty; expected a BORIS aggregated events table")
+    first = text.split("\n", 1)[0]
+    delimiter = "\t" if first.count("\t") >= first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows: list[tuple[int, list[str]]] = []
+    prev = 0
+    try:
+        for row in reader:
+            line, prev = prev + 1, reader.line_num
+            if any(c.strip() for c in row):
+                rows.append((line, row))
+    except csv.Error as exc:
+        problems.fail(f"line {prev + 1}", f"cannot be split into cells ({exc}); the file may be cut short")
+    if not rows:
+        problems.fail(None, "is empty; expected a BORIS aggregated events table")
+    header = [norm_key(h.lstrip(BOM)) for h in rows[0][1]]
+    col = {name: i for i, name in reversed(list(enumerate(header)))}
+    if "status" in col and "start (s)" not in col:
+        problems.fail("line 1", "is a BORIS events export (START/STOP rows); export 'aggregated events' from BORIS")
+    for need in ("behavior", "start (s)"):
+        if need not in col:
+            problems.fail("line 1", f"has no '{need.capitalize()}' column; expected BORIS aggregated events "
+                                    "(Behavior, Behavior type, Start (s), Stop (s), ...)")
+    width = len(header)
+    body = _select(rows[1:], col, recording, problems)
+    ours = any(_cell(r, col, "description") == MARKER for _, r in body)
+    kinds = KindResolver(mapping)
+    labels = label_kinds(codebook)
+    ids = EventIds(recording)
+    seen: dict[str, str] = {}
+    out: list[Event] = []
+    for line, row in body:
+        where = f"line {line}"
+        if len(row) < width:
+            problems.add(where, f"has {len(row)} cells but the header has {width}; the row is cut short")
+            continue
+        try:
+            event = _event(row, col, kinds, labels, ours)
+        except ValidationError as exc:
+            problems.add(where, exc)
+            continue
+        event.recording_id = recording.id
+        event = finish_event(event, recording, problems, where, ids, None, seen)
+        if event is not None:
+            out.append(event)
+    problems.raise_if_any()
+    return out
+
+
+def _cell(row: list[str], col: dict[str, int], name: str) -> str:
+    i = col.get(name)
+    if i is None or i >= len(row):
+        return ""
+    value = unneutralise(row[i].strip())
+    return "" if value == "NA" else value
+
+
+def _select(rows, col, recording: Recording, problems: Problems):
+    observations = {_cell(r, col, "observation id") for _, r in rows}
+    if len(observations) <= 1:
+        return rows
+    names = {norm_key(n) for n in (recording.title, recording_name(recording)) if n}
+    media = norm_key(recording_name(Recording(path=recording.path)))
+
+    def mine(row: list[str]) -> bool:
+        media_cell = _cell(row, col, "media file name") or _cell(row, col, "media file")
+        return norm_key(_cell(row, col, "observation id")) in names or (
+            bool(media_cell) and norm_key(media_cell.replace("\\", "/").rsplit("/", 1)[-1]) == media)
+
+    kept = [(line, r) for line, r in rows if mine(r)]
+    if not kept:
+        listed = ", ".join(sorted(observations))[:120]
+        problems.fail(None, f"holds {len(observations)} observations ({listed}) and none is named like "
+                            f"'{recording_name(recording)}'; export that observation alone from BORIS")
+    return kept
+
+
+def _seconds(name: str, text: str) -> float:
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        raise ValidationError(f"{name} '{text}' is not a number of seconds") from None
+    if value < 0:
+        raise ValidationError(f"{name} {text} is negative; times count from the first frame at 0")
+    return value
+
+
+def _event(row, col, kinds: KindResolver, labels: dict[str, Kind], ours: bool) -> Event:
+    behavior = _cell(row, col, "behavior")
+    category = _cell(row, col, "behavioral category")
+    if not behavior:
+        raise ValidationError("Behavior is empty")
+    kind = (kinds.mapping.get(norm_key(behavior)) or (kinds.lookup(category) if category else None)
+            or kinds.lookup(behavior) or labels.get(norm_key(behavior)))
+    if kind is None:
+        raise ValidationError(f"behaviour '{behavior}' maps to no kind; map it (--map '{behavior}=MOT') "
+                              "or put MOT, INT or DEC in its behavioural category")
+    offset_text = _cell(row, col, "time offset (s)")
+    try:
+        offset = float(offset_text) if offset_text else 0.0
+    except ValueError:
+        raise ValidationError(f"Time offset (s) '{offset_text}' is not a number of seconds") from None
+    start_text = _cell(row, col, "start (s)")
+    if not start_text:
+        raise ValidationError("Start (s) is empty (NA); every event needs a start time")
+    start = _seconds("Start (s)", start_text) - offset
+    stop_text = _cell(row, col, "stop (s)")
+    btype = _cell(row, col, "behavior type").upper()
+    if btype not in ("", "POINT", "STATE"):
+        raise ValidationError(f"Behavior type '{btype}' is neither POINT nor STATE")
+    end = None
+    if stop_text and btype != "POINT":
+        end = _seconds("Stop (s)", stop_text) - offset
+        if btype == "" and abs(end - start) < 0.0005:
+            end = None
+    if start < 0 or (end is not None and end < 0):
+        raise ValidationError(f"time offset {offset} s puts the event before the recording's start")
+    subject = _cell(row, col, "subject")
+    plain = {norm_key(kind.title), norm_key(kind.short), norm_key(kind.value)}
+    return Event(
+        kind=kind,
+        start_s=round(start, 3),
+        end_s=None if end is None else round(end, 3),
+        label="" if norm_key(behavior) in plain else behavior,
+        actor="" if subject == NO_SUBJECT else subject,
+        stage=_cell(row, col, "modifier #1") if ours else "",
+        channel=_cell(row, col, "modifier #2") if ours else "",
+        note=_cell(row, col, "comment start"),
+        id="",
+    )

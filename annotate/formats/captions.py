@@ -1,0 +1,214 @@
+"""Captions shared by WebVTT and SRT: one cue per event, cue text ``"MOT · label"``.
+
+A point event gets a cue of ``point_cue_s`` seconds (default 2 s) so that a
+player shows it; on import a cue of exactly that length is read back as a point
+event when the file does not say otherwise (the WebVTT export says so in a
+``NOTE cx-annotate {...}`` block before each cue, which players ignore and which
+makes the WebVTT round trip lossless). The kind of an imported cue comes from
+the text before the separator (MOT, INT, DEC, or any kind name), else from the
+``mapping`` (cue text or label -> kind), else from the codebook's labels.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Mapping
+
+from ..errors import ValidationError
+from ..model import Event, Kind, Recording
+from .common import (
+    EventIds,
+    KindResolver,
+    Problems,
+    finish_event,
+    label_kinds,
+    ms_timecode,
+    norm_key,
+    parse_iso,
+    to_ms,
+)
+
+SEP = " · "
+DEFAULT_POINT_CUE_S = 2.0
+_SPLIT = re.compile(r"^\s*(.+?)\s*(?:·|:|\||–|—| - )\s*(.*)$", re.S)
+
+
+def cue_label_lines(label: str) -> list[str]:
+    """Return ``label`` as cue lines: no blank lines (they would end the cue)."""
+    return [line for line in label.replace("\r\n", "\n").replace("\r", "\n").split("\n") if line.strip()]
+
+
+def cue_end_ms(event: Event, point_cue_s: float) -> int:
+    """Return the cue end of ``event`` in ms: its end, or start + the point cue length."""
+    start = to_ms(event.start_s)
+    if event.end_s is None:
+        return start + max(1, int(round(point_cue_s * 1000)))
+    return max(to_ms(event.end_s), start + 1)  # a cue must end after it starts
+
+
+def timing(start_ms: int, end_ms: int, sep: str) -> str:
+    """Return ``"00:00:01.000 --> 00:00:03.000"`` (``sep=","`` for SRT)."""
+    return f"{ms_timecode(start_ms, sep)} --> {ms_timecode(end_ms, sep)}"
+
+
+_TS = re.compile(r"^(?:(\d+):)?([0-5]?\d):([0-5]\d)[.,](\d{1,3})$")
+
+
+def parse_timestamp(text: str) -> int:
+    """Return milliseconds for a cue timestamp ``hh:mm:ss.ttt`` / ``mm:ss.ttt`` (comma allowed).
+
+    Raises ValidationError for anything else, naming negative times as such.
+    """
+    text = text.strip()
+    match = _TS.match(text)
+    if not match:
+        if text.startswith("-"):
+            raise ValidationError(f"time {text} is negative; times count from the first frame at 0")
+        raise ValidationError(f"'{text}' is not a cue time such as 00:01:02.500")
+    h, m, s, frac = match.groups()
+    return ((int(h or 0) * 60 + int(m)) * 60 + int(s)) * 1000 + int(frac.ljust(3, "0"))
+
+
+def parse_timing(line: str) -> tuple[int, int, str]:
+    """Return (start ms, end ms, cue settings) of a timing line; raises ValidationError."""
+    left, arrow, right = line.partition("-->")
+    if not arrow:
+        raise ValidationError(f"'{line.strip()}' is not a cue timing ('start --> end')")
+    parts = right.split(None, 1)
+    if not parts:
+        raise ValidationError(f"'{line.strip()}' has no end time; the file may be cut short")
+    start, end = parse_timestamp(left), parse_timestamp(parts[0])
+    if end < start:
+        raise ValidationError(
+            f"cue ends ({ms_timecode(end)}) before it starts ({ms_timecode(start)}); times are out of order"
+        )
+    return start, end, parts[1] if len(parts) > 1 else ""
+
+
+class CueReader:
+    """Turn parsed cues into validated events for one recording, collecting problems."""
+
+    def __init__(
+        self,
+        recording: Recording,
+        problems: Problems,
+        mapping: Mapping[str, Any] | Iterable[str] | None,
+        codebook: Any,
+        point_cue_s: float | None,
+    ):
+        self.recording = recording
+        self.problems = problems
+        self.kinds = KindResolver(mapping)
+        self.labels = label_kinds(codebook)
+        self.point_ms = None if point_cue_s is None else int(round(point_cue_s * 1000))
+        self.ids = EventIds(recording)
+        self.seen: dict[str, str] = {}
+        self.events: list[Event] = []
+
+    def kind_and_label(self, text: str) -> tuple[Kind, str]:
+        """Return the kind and label a cue text gives; raises ValidationError if it names no kind."""
+        flat = text.strip()
+        mapped = self.kinds.mapping.get(norm_key(flat))
+        if mapped is not None:
+            return mapped, flat
+        match = _SPLIT.match(flat)
+        if match:
+            kind = self.kinds.lookup(match.group(1))
+            if kind is not None:
+                return kind, match.group(2).strip()
+        first = flat.split("\n", 1)
+        kind = self.kinds.lookup(first[0])
+        if kind is not None:
+            return kind, first[1].strip() if len(first) > 1 else ""
+        kind = self.labels.get(norm_key(flat))
+        if kind is not None:
+            return kind, flat
+        raise ValidationError(
+            f"cue text '{flat[:60]}' names no kind; start it with MOT, INT or DEC (e.g. 'MOT · Greeting') "
+            f"or map it (--map '{flat[:30]}=MOT')"
+        )
+
+    def add(self, where: str, start_ms: int, end_ms: int, text: str, cue_id: str = "",
+            meta: dict[str, Any] | None = None) -> None:
+        """Read one cue (or its metadata, when the file carries it) into an event."""
+        try:
+            if meta is not None:
+                event = _event_from_meta(meta, self.kinds)
+                raw_id = str(meta.get("id") or cue_id or "")
+                self._follow_cue_timing(event, start_ms, end_ms)
+            else:
+                kind, label = self.kind_and_label(text)
+                end = None if self.point_ms is not None and end_ms - start_ms == self.point_ms else end_ms
+                event = Event(kind, start_ms / 1000, end_s=None if end is None else end / 1000, label=label, id="")
+                raw_id = cue_id if _looks_like_id(cue_id) else ""
+        except ValidationError as exc:
+            self.problems.add(where, exc)
+            return
+        event.recording_id = self.recording.id
+        event = finish_event(event, self.recording, self.problems, where, self.ids, raw_id, self.seen)
+        if event is not None:
+            self.events.append(event)
+
+
+    def _follow_cue_timing(self, event: Event, start_ms: int, end_ms: int) -> None:
+        """If a subtitle editor moved the cue, its timing wins over the NOTE's times."""
+        try:
+            meta_start = to_ms(float(event.start_s))
+            meta_end = None if event.end_s is None else to_ms(float(event.end_s))
+        except (TypeError, ValueError):
+            return
+        expected_end = meta_start + (self.point_ms or 0) if meta_end is None else max(meta_end, meta_start + 1)
+        if meta_start == start_ms and (expected_end == end_ms or (meta_end is None and self.point_ms is None)):
+            return
+        event.start_s = start_ms / 1000
+        point = event.end_s is None and self.point_ms is not None and end_ms - start_ms == self.point_ms
+        event.end_s = None if point else end_ms / 1000
+
+
+def _looks_like_id(cue_id: str) -> bool:
+    return bool(re.fullmatch(r"[0-9a-fA-F]{32}|[0-9a-fA-F-]{36}", cue_id.strip()))
+
+
+_META_TEXT = ("label", "stage", "channel", "actor", "expectation", "note", "reviewer")
+
+
+def _event_from_meta(meta: dict[str, Any], kinds: KindResolver) -> Event:
+    def seconds(name: str) -> float | None:
+        value = meta.get(name)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValidationError(f"{name} {value!r} in the cue's NOTE is not a number of seconds")
+        return float(value)
+
+    start = seconds("start_s")
+    if start is None:
+        raise ValidationError("the cue's NOTE has no start_s")
+    return Event(
+        kind=kinds(str(meta.get("kind", ""))),
+        start_s=start,
+        end_s=seconds("end_s"),
+        emotion=meta.get("emotion"),
+        id="",
+        created_at=parse_iso("created_at", str(meta.get("created_at") or "")),
+        updated_at=parse_iso("updated_at", str(meta.get("updated_at") or "")),
+        **{k: str(meta.get(k) or "") for k in _META_TEXT},
+    )
+
+
+def split_blocks(text: str) -> list[tuple[int, list[str]]]:
+    """Return the blank-line separated blocks of ``text`` as (first line number, lines)."""
+    blocks: list[tuple[int, list[str]]] = []
+    current: list[str] = []
+    start = 0
+    for n, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), 1):
+        if line.strip():
+            if not current:
+                start = n
+            current.append(line)
+        elif current:
+            blocks.append((start, current))
+            current = []
+    if current:
+        blocks.append((start, current))
+    return blocks

@@ -1,0 +1,413 @@
+"""Helpers shared by every event-file format: decoding, problems, ids, times, spreadsheet safety.
+
+Nothing here knows a particular format. Formats turn files into validated
+:class:`~annotate.model.Event` objects and back; they never talk to the store.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+import uuid
+from datetime import datetime, timezone
+from fractions import Fraction
+from pathlib import PurePath
+from typing import Any, Iterable, Mapping, NoReturn, Sequence
+
+from ..errors import FormatError, UnknownKindError, ValidationError
+from ..model import Event, Kind, Recording, parse_kind, validate_event
+from ..timebase import to_fraction
+
+# --- problems -----------------------------------------------------------------
+
+SHOWN_PROBLEMS = 3
+
+
+def one_line(text: object, limit: int = 240) -> str:
+    """Return ``text`` on one line (whitespace runs collapsed), cut to ``limit`` characters."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+class Problems:
+    """Collect every problem found in one file, then raise a single FormatError for all of them.
+
+    Each problem reads ``"<source> <where>: <what>"``, e.g.
+    ``"events.csv line 7: unknown kind 'purple'"``.
+    """
+
+    def __init__(self, source: str):
+        self.source = source
+        self.items: list[str] = []
+
+    def add(self, where: str | None, message: object) -> None:
+        """Record one problem; ``where`` is e.g. ``"line 7"`` or None for the whole file."""
+        prefix = f"{self.source} {where}" if where else self.source
+        self.items.append(f"{prefix}: {one_line(message)}")
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def error(self) -> FormatError:
+        """Return the FormatError naming the first problems (all of them in ``.problems``)."""
+        shown = self.items[:SHOWN_PROBLEMS]
+        message = "; ".join(shown)
+        rest = len(self.items) - len(shown)
+        if rest > 0:
+            message += f"; and {rest} more problem{'s' if rest > 1 else ''}"
+        message += "; nothing was imported: fix the file and import it again"
+        return FormatError(message, self.items)
+
+    def raise_if_any(self) -> None:
+        """Raise the collected problems as one FormatError, if there are any."""
+        if self.items:
+            raise self.error()
+
+    def fail(self, where: str | None, message: object) -> NoReturn:
+        """Record one last problem and raise everything collected so far."""
+        self.add(where, message)
+        raise self.error()
+
+
+def source_name(path: object | None, default: str) -> str:
+    """Return the file name used in messages: the last part of ``path`` or ``default``."""
+    if path is None:
+        return default
+    name = PurePath(str(path)).name
+    return name or default
+
+
+# --- text decoding ------------------------------------------------------------
+
+BOM = "\ufeff"
+
+
+def decode_text(data: bytes | str, problems: Problems) -> str:
+    """Return ``data`` as text: UTF-8 with or without a BOM, or UTF-16 with a BOM.
+
+    Raises (through ``problems``) a FormatError naming the line of the first
+    byte that is not UTF-8, or for a file holding NUL bytes (not a text file).
+    """
+    if isinstance(data, str):
+        text = data[1:] if data.startswith(BOM) else data
+    elif data.startswith(codecs.BOM_UTF8):
+        text = _decode(data[3:], "utf-8", problems, 3)
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = _decode(data, "utf-16", problems, 0)
+    else:
+        text = _decode(data, "utf-8", problems, 0)
+    nul = text.find("\x00")
+    if nul >= 0:
+        problems.fail(f"line {text.count(chr(10), 0, nul) + 1}", "holds NUL bytes: this is not a text file")
+    return text
+
+
+def _decode(data: bytes, encoding: str, problems: Problems, skipped: int) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        bad = data[exc.start : exc.start + 1].hex().upper()
+        problems.fail(
+            f"line {line}",
+            f"is not {encoding.upper()} text (byte 0x{bad}); save the file as UTF-8 "
+            "(in Excel: 'CSV UTF-8') and import it again",
+        )
+
+
+# --- spreadsheet safety ---------------------------------------------------------
+
+# A spreadsheet runs a cell that starts with one of these as a formula (or DDE command).
+FORMULA_START = frozenset("=+-@\t\r")
+ESCAPED_START = FORMULA_START | {"'"}
+
+
+def neutralise(text: str) -> str:
+    """Return ``text`` safe to open in a spreadsheet: prefixed with ``'`` if it starts like a formula.
+
+    Text that already starts with an apostrophe is prefixed too, so that
+    :func:`unneutralise` gives back exactly the original text for every input.
+    Only text cells go through this; numbers written by the exporter are numbers.
+    """
+    if text and text[0] in ESCAPED_START:
+        return "'" + text
+    return text
+
+
+def unneutralise(cell: str) -> str:
+    """Return ``cell`` with the apostrophe added by :func:`neutralise` removed (exactly that one)."""
+    if len(cell) > 1 and cell[0] == "'" and cell[1] in ESCAPED_START:
+        return cell[1:]
+    return cell
+
+
+# --- times and dates ------------------------------------------------------------
+
+
+def to_ms(seconds: float) -> int:
+    """Return a validated time (seconds, millisecond precision) as whole milliseconds."""
+    return int(round(seconds * 1000))
+
+
+def ms_str(ms: int) -> str:
+    """Return milliseconds as seconds text with three decimals: 1234 -> ``"1.234"``."""
+    return f"{ms // 1000}.{ms % 1000:03d}"
+
+
+def ms_timecode(ms: int, sep: str = ".") -> str:
+    """Return ``HH:MM:SS.mmm`` (or with ``sep=","`` the SRT form) for ``ms`` >= 0 milliseconds."""
+    h, rem = divmod(ms, 3_600_000)
+    m, rem = divmod(rem, 60_000)
+    s, rem = divmod(rem, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{rem:03d}"
+
+
+def iso_utc(value: datetime | None) -> str:
+    """Return ``value`` as ISO 8601 UTC text ending in ``Z`` (milliseconds, or microseconds if set).
+
+    A naive datetime is taken to be UTC already. None gives ``""``.
+    """
+    if value is None:
+        return ""
+    if value.tzinfo is timezone.utc:  # the usual case: skip the conversion
+        spec = "milliseconds" if value.microsecond % 1000 == 0 else "microseconds"
+        return value.isoformat(timespec=spec)[:-6] + "Z"
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    spec = "milliseconds" if value.microsecond % 1000 == 0 else "microseconds"
+    return value.isoformat(timespec=spec) + "Z"
+
+
+def parse_iso(name: str, text: str) -> datetime | None:
+    """Return the timezone-aware UTC datetime in ISO 8601 ``text`` (blank gives None).
+
+    A time without an offset is taken as UTC. Raises ValidationError naming ``name``.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    raw = text[:-1] + "+00:00" if text[-1] in "Zz" else text
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError(
+            f"{name} '{text}' is not an ISO 8601 date-time such as 2024-05-01T12:30:00Z"
+        ) from None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def recording_fps(recording: Recording | None) -> Fraction | None:
+    """Return the recording's frame rate as a Fraction, or None when unknown or unreadable."""
+    if recording is None or not recording.fps:
+        return None
+    try:
+        fps = to_fraction(recording.fps)
+    except ValidationError:
+        return None
+    return fps if fps > 0 else None
+
+
+def recording_name(recording: Recording | None) -> str:
+    """Return how files name a recording: its title, else its file name."""
+    if recording is None:
+        return ""
+    return recording.title or PurePath(recording.path).name
+
+
+def duration_limit(recording: Recording) -> float | None:
+    """Return the duration to check event times against, or None when the recording's is unknown (0)."""
+    return recording.duration_s if recording.duration_s and recording.duration_s > 0 else None
+
+
+def as_recordings(recordings: Mapping[int, Recording] | Iterable[Recording] | None) -> dict[Any, Recording]:
+    """Return recordings keyed by id, from a dict, a list of recordings or None."""
+    if recordings is None:
+        return {}
+    if isinstance(recordings, Mapping):
+        return dict(recordings)
+    return {r.id: r for r in recordings}
+
+
+# --- kinds and mappings ---------------------------------------------------------
+
+
+def norm_key(text: str) -> str:
+    """Return ``text`` folded for matching names: lower case, runs of space/_/- as one space."""
+    return re.sub(r"[\s_\-]+", " ", str(text).strip().casefold())
+
+
+def parse_mapping(items: Iterable[str] | Mapping[str, Any] | None) -> dict[str, Kind]:
+    """Return a mapping from names in a file (behaviour, tier, label, kind text) to kinds.
+
+    Accepts a dict ``{"Greeting": "MOT"}`` or CLI-style strings ``["Greeting=MOT", ...]``;
+    keys match case-insensitively. Raises ValidationError for a malformed item
+    or UnknownKindError for a value that is not a kind.
+    """
+    if not items:
+        return {}
+    pairs: list[tuple[str, Any]] = []
+    if isinstance(items, Mapping):
+        pairs = list(items.items())
+    else:
+        for item in items:
+            name, sep, kind = str(item).rpartition("=")
+            if not sep or not name.strip() or not kind.strip():
+                raise ValidationError(f"mapping '{item}' needs the form NAME=KIND, e.g. 'Greeting=MOT'")
+            pairs.append((name, kind))
+    return {norm_key(name): parse_kind(kind) for name, kind in pairs}
+
+
+class KindResolver:
+    """Turn the kind text of a file into a Kind: the mapping first, then the kind names and aliases.
+
+    Results are cached, so a file of 100,000 rows with three kind spellings
+    parses each spelling once.
+    """
+
+    def __init__(self, mapping: Mapping[str, Kind] | Iterable[str] | None = None):
+        self.mapping = parse_mapping(mapping)
+        self._cache: dict[str, Kind | None] = {}
+
+    def lookup(self, text: str) -> Kind | None:
+        """Return the Kind ``text`` names (through the mapping or an alias), or None."""
+        try:
+            return self._cache[text]
+        except KeyError:
+            pass
+        key = norm_key(text)
+        kind = self.mapping.get(key)
+        if kind is None and key:
+            try:
+                kind = parse_kind(text)
+            except UnknownKindError:
+                kind = None
+        self._cache[text] = kind
+        return kind
+
+    def __call__(self, text: str) -> Kind:
+        """Return the Kind for ``text``; raises UnknownKindError with a short hint."""
+        kind = self.lookup(text)
+        if kind is None:
+            if not str(text).strip():
+                raise UnknownKindError("kind is empty; write MOT, INT or DEC")
+            raise UnknownKindError(
+                f"unknown kind '{text}'; write MOT, INT or DEC, or map it (--map '{text}=MOT')"
+            )
+        return kind
+
+
+def label_kinds(codebook: Any) -> dict[str, Kind]:
+    """Return codebook label text (folded) -> kind, for labels that belong to exactly one kind."""
+    if codebook is None:
+        return {}
+    seen: dict[str, Kind | None] = {}
+    for kind in Kind:
+        for text in codebook.label_texts(kind):
+            key = norm_key(text)
+            seen[key] = kind if seen.get(key, kind) == kind else None
+    return {k: v for k, v in seen.items() if v is not None}
+
+
+# --- event ids ------------------------------------------------------------------
+
+# Fixed namespace for ids derived from an event's content (never change it: re-imports rely on it).
+EVENT_ID_NAMESPACE = uuid.UUID("5d3c1f0e-8a4b-5c6d-9e7f-0a1b2c3d4e5f")
+_HEX32 = re.compile(r"^[0-9a-f]{32}$")
+
+
+def recording_key(recording: Recording) -> str:
+    """Return what derived event ids hang on: the content hash, else the id, else the path."""
+    if recording.content_hash:
+        return f"sha:{recording.content_hash}"
+    if recording.id is not None:
+        return f"id:{recording.id}"
+    return f"path:{recording.path}"
+
+
+class EventIds:
+    """Choose stable ids for imported events so that importing a file twice adds nothing new.
+
+    An id the file carries is kept when it is a 32-hex (or hyphenated UUID) id,
+    else turned into one deterministically. Events without one get
+    ``uuid5(recording key, kind, start ms, end ms, label)``; identical events in
+    one file are told apart by their order of appearance.
+    """
+
+    def __init__(self, recording: Recording):
+        self.key = recording_key(recording)
+        self._counts: dict[str, int] = {}
+
+    def from_file(self, raw: str) -> str:
+        """Return the event id for an id cell of the file (kept when already a 32-hex id)."""
+        text = raw.strip()
+        low = text.lower()
+        if low.startswith("urn:uuid:"):
+            low = low[9:]
+        low = low.strip("{}").replace("-", "")
+        if _HEX32.match(low):
+            return low
+        return uuid5_hex(f"{self.key}\x1fid\x1f{text}")
+
+    def derived(self, kind: Kind, start_s: float, end_s: float | None, label: str) -> str:
+        """Return the content-derived id of an event that carries none."""
+        end = "" if end_s is None else str(to_ms(end_s))
+        name = f"{self.key}\x1f{kind.value}\x1f{to_ms(start_s)}\x1f{end}\x1f{label}"
+        n = self._counts.get(name, 0)
+        self._counts[name] = n + 1
+        if n:
+            name += f"\x1f#{n}"
+        return uuid5_hex(name)
+
+
+_NAMESPACE_BYTES = EVENT_ID_NAMESPACE.bytes
+
+
+def uuid5_hex(name: str) -> str:
+    """Return ``uuid.uuid5(EVENT_ID_NAMESPACE, name).hex``, computed without building UUID objects."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode("utf-8")).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return digest.hex()
+
+
+def finish_event(
+    event: Event,
+    recording: Recording,
+    problems: Problems,
+    where: str,
+    ids: EventIds,
+    raw_id: str | None,
+    seen: dict[str, str],
+) -> Event | None:
+    """Return ``event`` validated for ``recording`` with its id settled, or None after recording a problem.
+
+    ``raw_id`` is the id text the file gave (None or blank: derive one).
+    ``seen`` maps ids already used in this file to where they appeared.
+    """
+    try:
+        event = validate_event(event, duration_limit(recording))
+    except ValidationError as exc:
+        problems.add(where, exc)
+        return None
+    if raw_id is not None and raw_id.strip():
+        event.id = ids.from_file(raw_id)
+    else:
+        event.id = ids.derived(event.kind, event.start_s, event.end_s, event.label)
+    first = seen.get(event.id)
+    if first is not None:
+        problems.add(where, f"event id {raw_id or event.id} is used again (first at {first}); give each event its own id")
+        return None
+    seen[event.id] = where
+    return event
+
+
+def sort_events(events: Sequence[Event]) -> list[Event]:
+    """Return events ordered by recording, start time, end time, id (a stable export order)."""
+    return sorted(events, key=lambda e: (e.recording_id if e.recording_id is not None else -1, e.start_s,
+                                         -1.0 if e.end_s is None else e.end_s, e.id))

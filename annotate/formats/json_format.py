@@ -1,0 +1,338 @@
+"""JSON: the lossless export of recordings, events and the codebook (versioned schema).
+
+Layout (``schema_version`` 1)::
+
+    {
+      "format": "cx-annotate-events",
+      "schema_version": 1,
+      "exported_at": "2024-05-01T12:30:00.000Z",
+      "recordings": [ {"id": 7, "path": "...", "title": "...", "duration_s": 10.01,
+                       "fps": "30000/1001", "frame_count": 300, "width": 320, "height": 240,
+                       "start_offset_s": 0.0, "vfr": false, "browser_playable": true,
+                       "proxy_path": null, "content_hash": "...", "status": "new", "info": {...},
+                       "created_at": "...Z", "updated_at": "...Z", "version": 1}, ... ],
+      "codebook": {"stages": [...], "channels": [...], "actors": [...],
+                   "labels": {"moment_of_truth": [{"text": "Greeting", "hotkey": null}, ...], ...},
+                   "hotkeys": {"moment_of_truth": "M", ...}}  (or null),
+      "events": [ {"id": "32 hex", "recording_id": 7, "kind": "moment_of_truth", "start_s": 1.5,
+                   "end_s": null, "label": "", "stage": "", "channel": "", "actor": "",
+                   "expectation": "", "emotion": null, "note": "", "reviewer": "",
+                   "created_at": "...Z", "updated_at": null, "version": 1}, ... ]
+    }
+
+Times are seconds with millisecond precision (numbers); dates ISO 8601 UTC.
+Import reads this layout, or just a list of event objects (only ``kind`` and
+``start_s`` required; times may also be timecode strings). A reader must reject
+a ``schema_version`` newer than it knows; new fields only ever get added.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from typing import Any, Iterable, Mapping
+
+from ..errors import ValidationError
+from ..model import Codebook, Event, Kind, Recording, parse_status, utcnow, validate_event
+from ..timebase import parse_time
+from .common import (
+    EventIds,
+    KindResolver,
+    Problems,
+    as_recordings,
+    decode_text,
+    finish_event,
+    iso_utc,
+    parse_iso,
+    recording_name,
+)
+
+NAME = "json"
+TITLE = "JSON (lossless: recordings, events, codebook)"
+SUFFIXES = (".json",)
+MEDIA_TYPE = "application/json"
+
+FORMAT_ID = "cx-annotate-events"
+SCHEMA_VERSION = 1
+
+_EVENT_TEXT = ("label", "stage", "channel", "actor", "expectation", "note", "reviewer")
+
+
+def dumps(
+    events: Iterable[Event],
+    recordings: Mapping[int, Recording] | Iterable[Recording] | None = None,
+    *,
+    codebook: Codebook | None = None,
+    indent: int | None = 1,
+    exported_at: Any = None,
+) -> bytes:
+    """Return the JSON document (UTF-8) holding ``events``, the ``recordings`` and the ``codebook``.
+
+    ``indent=None`` gives the compact form. ``exported_at`` (a datetime) fixes
+    the export time, e.g. for reproducible files.
+    """
+    recs = as_recordings(recordings)
+    doc = {
+        "format": FORMAT_ID,
+        "schema_version": SCHEMA_VERSION,
+        "exported_at": iso_utc(exported_at or utcnow()),
+        "recordings": [_recording_dict(r) for r in recs.values()],
+        "codebook": None if codebook is None else codebook.to_dict(),
+        "events": [],
+    }
+    if indent is None:
+        doc["events"] = [_event_dict(e) for e in events]
+        return json.dumps(doc, ensure_ascii=False, default=str).encode("utf-8")
+    # Readable but fast: the head indented, then one compact event per line (json's
+    # C encoder only runs without indent, and 100,000 indented events take seconds).
+    head = json.dumps(doc, ensure_ascii=False, indent=indent, default=str)
+    encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
+    lines = ",\n".join(" " * (indent * 2) + encode(_event_dict(e)) for e in events)
+    if not lines:
+        return head.encode("utf-8")
+    cut = head.rindex('"events": []') + len('"events": [')
+    return (head[:cut] + "\n" + lines + "\n" + " " * indent + head[cut:]).encode("utf-8")
+
+
+def _event_dict(ev: Event) -> dict[str, Any]:
+    return {
+        "id": ev.id,
+        "recording_id": ev.recording_id,
+        "kind": ev.kind.value if isinstance(ev.kind, Kind) else str(ev.kind),
+        "start_s": ev.start_s,
+        "end_s": ev.end_s,
+        "label": ev.label,
+        "stage": ev.stage,
+        "channel": ev.channel,
+        "actor": ev.actor,
+        "expectation": ev.expectation,
+        "emotion": ev.emotion,
+        "note": ev.note,
+        "reviewer": ev.reviewer,
+        "created_at": iso_utc(ev.created_at) or None,
+        "updated_at": iso_utc(ev.updated_at) or None,
+        "version": ev.version,
+    }
+
+
+def _recording_dict(rec: Recording) -> dict[str, Any]:
+    out = {f.name: getattr(rec, f.name) for f in fields(Recording)}
+    out["status"] = str(rec.status.value if hasattr(rec.status, "value") else rec.status)
+    out["created_at"] = iso_utc(rec.created_at) or None
+    out["updated_at"] = iso_utc(rec.updated_at) or None
+    return out
+
+
+# --- import -----------------------------------------------------------------------
+
+
+@dataclass
+class Bundle:
+    """Everything a JSON export holds: recordings, validated events (by recording) and the codebook."""
+
+    schema_version: int
+    recordings: list[Recording] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    codebook: Codebook | None = None
+
+
+def loads(
+    data: bytes | str,
+    *,
+    recording: Recording,
+    mapping: Mapping[str, Any] | Iterable[str] | None = None,
+    codebook: Any = None,
+    source: str = "events.json",
+) -> list[Event]:
+    """Return the validated events of ``recording`` in a JSON export (or a plain list of events).
+
+    When the file holds several recordings, the events of the one matching
+    ``recording`` (by content hash, else id, else path or title) are read.
+    Raises FormatError listing every bad event (``"events.json event 7: ..."``).
+    """
+    problems = Problems(source)
+    doc = _parse(data, problems)
+    items = _event_items(doc, problems)
+    items = _select(items, doc, recording, problems)
+    events = _events(items, recording, KindResolver(mapping), problems)
+    problems.raise_if_any()
+    return events
+
+
+def load_bundle(data: bytes | str, *, source: str = "events.json") -> Bundle:
+    """Return the recordings, events and codebook of a JSON export, each validated.
+
+    Events keep their ids and recording ids; their times are checked against
+    their recording's duration when the file holds it. Raises FormatError
+    listing every problem.
+    """
+    problems = Problems(source)
+    doc = _parse(data, problems)
+    if not isinstance(doc, dict):
+        problems.fail(None, "is a list of events, not a full export; import it into one recording instead")
+    bundle = Bundle(schema_version=int(doc.get("schema_version") or SCHEMA_VERSION))
+    for n, item in enumerate(doc.get("recordings") or [], 1):
+        try:
+            bundle.recordings.append(_recording_from(item))
+        except (ValidationError, TypeError, ValueError) as exc:
+            problems.add(f"recording {n}", exc)
+    if doc.get("codebook") is not None:
+        try:
+            bundle.codebook = Codebook.from_dict(doc["codebook"])
+        except ValidationError as exc:
+            problems.add("codebook", exc)
+    durations = {r.id: r.duration_s for r in bundle.recordings if r.duration_s}
+    kinds = KindResolver(None)
+    seen: set[str] = set()
+    for n, item in _event_items(doc, problems):
+        try:
+            event = _event_from(item, kinds)
+            event.recording_id = item.get("recording_id")
+            event.id = str(item.get("id") or "")
+            if not event.id:
+                raise ValidationError("id is empty; a full export gives every event its id")
+            if event.id in seen:
+                raise ValidationError(f"id {event.id} is used again; give each event its own id")
+            seen.add(event.id)
+            bundle.events.append(validate_event(event, durations.get(event.recording_id)))
+        except ValidationError as exc:
+            problems.add(f"event {n}", exc)
+    problems.raise_if_any()
+    return bundle
+
+
+def _parse(data: bytes | str, problems: Problems) -> Any:
+    text = decode_text(data, problems)
+    if not text.strip():
+        problems.fail(None, "is empty; expected a cx-annotate JSON export or a list of events")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        problems.fail(f"line {exc.lineno} column {exc.colno}", f"is not valid JSON ({exc.msg}); the file may be cut short")
+    except RecursionError:
+        problems.fail(None, "nests too deeply to be an event file")
+    if isinstance(doc, dict):
+        if doc.get("format") not in (None, FORMAT_ID):
+            problems.fail(None, f"is a '{doc.get('format')}' file, not a cx-annotate export")
+        version = doc.get("schema_version", SCHEMA_VERSION)
+        if not isinstance(version, int) or version < 1:
+            problems.fail(None, f"schema_version {version!r} is not a version number")
+        if version > SCHEMA_VERSION:
+            problems.fail(None, f"was written with schema_version {version}, newer than this cx-annotate "
+                                f"reads ({SCHEMA_VERSION}); update cx-annotate")
+    elif not isinstance(doc, list):
+        problems.fail(None, "holds neither a cx-annotate export nor a list of events")
+    return doc
+
+
+def _event_items(doc: Any, problems: Problems) -> list[tuple[int, dict]]:
+    raw = doc if isinstance(doc, list) else doc.get("events", [])
+    if not isinstance(raw, list):
+        problems.fail(None, "'events' must be a list of event objects")
+    items = []
+    for n, item in enumerate(raw, 1):
+        if isinstance(item, dict):
+            items.append((n, item))
+        else:
+            problems.add(f"event {n}", f"is {type(item).__name__}, not an object with kind and start_s")
+    return items
+
+
+def _select(items, doc, recording: Recording, problems: Problems):
+    ids = {item.get("recording_id") for _, item in items}
+    if len(ids) <= 1:
+        return items
+    wanted = None
+    for rec in doc.get("recordings", []) if isinstance(doc, dict) else []:
+        if not isinstance(rec, dict):
+            continue
+        if recording.content_hash and rec.get("content_hash") == recording.content_hash:
+            wanted = rec.get("id")
+            break
+        if wanted is None and (rec.get("path") == recording.path or
+                               (recording.title and rec.get("title") == recording.title)):
+            wanted = rec.get("id")
+    if wanted is None and recording.id in ids:
+        wanted = recording.id
+    if wanted is None:
+        problems.fail(None, f"holds events of {len(ids)} recordings and none matches '{recording_name(recording)}'"
+                            "; export that recording alone and import it again")
+    return [(n, item) for n, item in items if item.get("recording_id") == wanted]
+
+
+def _events(items, recording: Recording, kinds: KindResolver, problems: Problems) -> list[Event]:
+    ids = EventIds(recording)
+    seen: dict[str, str] = {}
+    out = []
+    for n, item in items:
+        where = f"event {n}"
+        try:
+            event = _event_from(item, kinds)
+        except ValidationError as exc:
+            problems.add(where, exc)
+            continue
+        event.recording_id = recording.id
+        raw_id = item.get("id")
+        event = finish_event(event, recording, problems, where, ids, None if raw_id is None else str(raw_id), seen)
+        if event is not None:
+            out.append(event)
+    return out
+
+
+def _event_from(item: dict, kinds: KindResolver) -> Event:
+    kind = kinds(str(item.get("kind", "")))
+    if "start_s" not in item and "start" not in item:
+        raise ValidationError("start_s is missing; every event needs a start time")
+    start = _time("start_s", item.get("start_s", item.get("start")))
+    end_value = item.get("end_s", item.get("end"))
+    end = None if end_value in (None, "") else _time("end_s", end_value)
+    texts = {}
+    for name in _EVENT_TEXT:
+        value = item.get(name)
+        if value is not None and not isinstance(value, (str, int, float)):
+            raise ValidationError(f"{name} must be text, not {type(value).__name__}")
+        texts[name] = "" if value is None else str(value)
+    emotion = item.get("emotion")
+    if isinstance(emotion, bool) or not isinstance(emotion, (int, float, str, type(None))):
+        raise ValidationError(f"emotion {emotion!r} is not a number; use -2, -1, 0, 1 or 2")
+    return Event(
+        kind=kind,
+        start_s=start,
+        end_s=end,
+        emotion=emotion,
+        id="",
+        created_at=parse_iso("created_at", str(item.get("created_at") or "")),
+        updated_at=parse_iso("updated_at", str(item.get("updated_at") or "")),
+        **texts,
+    )
+
+
+def _time(name: str, value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValidationError(f"{name} {value} is not a number of seconds")
+    if isinstance(value, (int, float)):
+        if value < 0:
+            raise ValidationError(f"{name} {value} is negative; times count from the first frame at 0")
+        return round(float(value), 3)
+    if isinstance(value, str):
+        try:
+            return parse_time(value)
+        except ValidationError as exc:
+            raise ValidationError(f"{name} {exc}") from None
+    raise ValidationError(f"{name} {value!r} is not a number of seconds")
+
+
+_RECORDING_FIELDS = {f.name for f in fields(Recording)}
+
+
+def _recording_from(item: Any) -> Recording:
+    if not isinstance(item, dict) or not item.get("path"):
+        raise ValidationError("a recording needs at least its path")
+    values = {k: v for k, v in item.items() if k in _RECORDING_FIELDS}
+    if "status" in values:
+        values["status"] = parse_status(values["status"])
+    for key in ("created_at", "updated_at"):
+        values[key] = parse_iso(key, str(values.get(key) or ""))
+    if values.get("info") is None:
+        values["info"] = {}
+    return Recording(**values)

@@ -1,0 +1,77 @@
+"""SRT (SubRip) captions: one numbered cue per event, cue text ``"MOT · label"``.
+
+SRT carries only times and text, so kind, start, end and label round-trip;
+a point event's cue lasts ``point_cue_s`` (default 2 s) and a cue of exactly
+that length is read back as a point event. Line breaks inside a label become
+cue lines (blank lines are dropped: they would end the cue); ``-->`` inside a
+label is written ``--＞`` (full-width) so that it cannot pass for a timing line.
+Import accepts CRLF or LF line ends and a BOM; ids are derived from each cue's
+content, so importing the same file again adds nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from ..errors import ValidationError
+from ..model import Event, Kind, Recording
+from .captions import DEFAULT_POINT_CUE_S, SEP, CueReader, cue_end_ms, cue_label_lines, parse_timing, split_blocks, timing
+from .common import Problems, decode_text, sort_events, to_ms
+
+NAME = "srt"
+TITLE = "SRT subtitles (video players)"
+SUFFIXES = (".srt",)
+MEDIA_TYPE = "application/x-subrip"
+
+_ARROW, _SAFE_ARROW = "-->", "--\uff1e"
+
+
+def dumps(
+    events: Iterable[Event],
+    recordings: Mapping[int, Recording] | Iterable[Recording] | None = None,
+    *,
+    codebook: Any = None,
+    point_cue_s: float = DEFAULT_POINT_CUE_S,
+) -> bytes:
+    """Return an SRT file (UTF-8, CRLF line ends) with one cue per event, ordered by start time."""
+    out: list[str] = []
+    for n, ev in enumerate(sort_events(list(events)), 1):
+        kind = ev.kind if isinstance(ev.kind, Kind) else Kind(str(ev.kind))
+        lines = [line.replace(_ARROW, _SAFE_ARROW) for line in cue_label_lines(ev.label)]
+        first = kind.short + (SEP + lines[0] if lines else "")
+        out += [str(n), timing(to_ms(ev.start_s), cue_end_ms(ev, point_cue_s), ","), first, *lines[1:], ""]
+    return "\r\n".join(out).encode("utf-8")
+
+
+def loads(
+    data: bytes | str,
+    *,
+    recording: Recording,
+    mapping: Mapping[str, Any] | Iterable[str] | None = None,
+    codebook: Any = None,
+    source: str = "events.srt",
+    point_cue_s: float | None = DEFAULT_POINT_CUE_S,
+) -> list[Event]:
+    """Return the validated events of an SRT file's cues; raises FormatError listing every bad cue."""
+    problems = Problems(source)
+    text = decode_text(data, problems)
+    blocks = split_blocks(text)
+    if not blocks:
+        problems.fail(None, "is empty; an SRT file holds numbered cues")
+    reader = CueReader(recording, problems, mapping, codebook, point_cue_s)
+    for line_no, lines in blocks:
+        at = 1 if lines[0].strip().isdigit() else 0
+        where = f"line {line_no + at}"
+        if at >= len(lines) or "-->" not in lines[at]:
+            problems.add(f"line {line_no}", f"'{lines[0].strip()[:60]}' is not a cue (number, then "
+                                            "'00:00:01,000 --> 00:00:03,000', then text); the file may be cut short")
+            continue
+        try:
+            start, end, _settings = parse_timing(lines[at])
+        except ValidationError as exc:
+            problems.add(where, exc)
+            continue
+        body = "\n".join(lines[at + 1:]).replace(_SAFE_ARROW, _ARROW)
+        reader.add(where, start, end, body)
+    problems.raise_if_any()
+    return reader.events

@@ -1,0 +1,102 @@
+"""Throughput of every event-file format: export and import of 100,000 events.
+
+Prints events per second for each format next to baselines measured in the same
+run on the same events: a plain ``csv.writer`` dump of the events' fields (export)
+and a plain ``csv.reader`` read of that dump (import), plus ``validate_event``
+alone, which every import calls once per event and so bounds import speed.
+Targets (2 cores): every format >= 50,000 events/s, CSV >= 200,000.
+
+    .venv/bin/python bench/formats.py [--events 100000] [--repeat 3] [--formats csv,json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import random
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from annotate.formats import FORMATS, dumps_events, loads_events  # noqa: E402
+from annotate.model import Codebook, Event, Kind, Recording, validate_event  # noqa: E402
+
+
+def make_events(n: int, rec: Recording) -> list[Event]:
+    rnd = random.Random(1)
+    book = Codebook()
+    t0 = datetime(2024, 5, 1, tzinfo=timezone.utc)
+    kinds = list(Kind)
+    out = []
+    for i in range(n):
+        kind = kinds[i % 3]
+        start = rnd.randrange(0, int(rec.duration_s * 1000) - 10_000)
+        end = None if i % 2 else start + rnd.randrange(1, 8000)
+        out.append(validate_event(Event(
+            kind, start / 1000, rec.id, end_s=None if end is None else end / 1000,
+            label=rnd.choice(book.label_texts(kind) + ["free, text", "=1+1"]), stage=rnd.choice(book.stages),
+            channel=rnd.choice(book.channels), actor=rnd.choice(book.actors),
+            emotion=rnd.choice([None, -2, -1, 0, 1, 2]), note="" if i % 5 else "a note,\nwith a line break",
+            reviewer="ann", created_at=t0 + timedelta(seconds=i), updated_at=t0 + timedelta(seconds=i, milliseconds=250),
+        ), rec.duration_s))
+    return out
+
+
+def best(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--events", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--formats", default=",".join(FORMATS))
+    args = ap.parse_args()
+    n = args.events
+    rec = Recording(path="/data/checkout.mp4", title="Checkout", id=1, duration_s=4 * 3600.0, fps="30000/1001",
+                    content_hash="ab" * 32)
+    print(f"making {n:,} events ...", flush=True)
+    events = make_events(n, rec)
+    book = Codebook()
+
+    fields = ("id", "kind", "start_s", "end_s", "label", "stage", "channel", "actor", "expectation", "emotion",
+              "note", "reviewer", "created_at", "updated_at")
+    rows = [tuple("" if getattr(e, f) is None else str(getattr(e, f)) for f in fields) for e in events]
+
+    def plain_write() -> bytes:
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(fields)
+        writer.writerows(rows)
+        return buf.getvalue().encode("utf-8")
+
+    plain = plain_write()
+    base_w = n / best(plain_write, args.repeat)
+    base_r = n / best(lambda: list(csv.reader(io.StringIO(plain.decode("utf-8"), newline=""))), args.repeat)
+    validate = n / best(lambda: [validate_event(e, rec.duration_s) for e in events], args.repeat)
+    print(f"baseline csv.writer dump {base_w:>10,.0f} ev/s | csv.reader read {base_r:>10,.0f} ev/s | "
+          f"validate_event alone {validate:>9,.0f} ev/s")
+    print(f"{'format':<9}{'export ev/s':>13}{'x writer':>10}{'import ev/s':>13}{'x reader':>10}{'MB':>7}  target")
+    for name in args.formats.split(","):
+        data = dumps_events(events, [rec], format=name, codebook=book)
+        export = n / best(lambda: dumps_events(events, [rec], format=name, codebook=book), args.repeat)
+        back = loads_events(data, format=name, recording=rec, codebook=book)
+        assert len(back) == n, (name, len(back))
+        imp = n / best(lambda: loads_events(data, format=name, recording=rec, codebook=book), max(1, args.repeat - 1))
+        target = 200_000 if name == "csv" else 50_000
+        verdict = "ok" if min(export, imp) >= target else f"below {target:,}"
+        print(f"{name:<9}{export:>13,.0f}{export / base_w:>10.2f}{imp:>13,.0f}{imp / base_r:>10.2f}"
+              f"{len(data) / 1e6:>7.1f}  {verdict}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""BORIS aggregated events: a table written by BORIS imports; our export has BORIS's layout."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from annotate.errors import FormatError
+from annotate.formats import dumps_events, loads_events, read_events, write_events
+from annotate.formats.boris import COLUMNS
+from test_formats_common import make_recording, tricky_events
+
+DATA = Path(__file__).parent / "data"
+MAPPING = ["greeting=MOT", "stock check=INT", "pays=moment of truth"]
+
+
+def test_boris_table_imports_with_a_behaviour_mapping():
+    rec = make_recording(title="visit 03")
+    events = read_events(DATA / "boris_aggregated.tsv", recording=rec, mapping=MAPPING)
+    assert [(e.kind.short, e.start_s, e.end_s, e.label, e.actor, e.note) for e in events] == [
+        ("MOT", 0.6, None, "greeting", "Customer", "smiles"),
+        ("INT", 2.0, 3.45, "stock check", "Clerk", ""),
+        ("MOT", 4.1, 5.0, "pays", "Customer", "contactless, ok"),
+        ("DEC", 8.4, None, "leaves?", "", ""),  # category "Decision" names the kind; no focal subject
+    ]
+    again = read_events(DATA / "boris_aggregated.tsv", recording=rec, mapping=MAPPING)
+    assert [e.id for e in again] == [e.id for e in events]
+
+
+def test_unmapped_behaviours_are_listed_with_their_lines():
+    with pytest.raises(FormatError) as info:
+        read_events(DATA / "boris_aggregated.tsv", recording=make_recording())
+    assert [p.split(":")[0] for p in info.value.problems] == [
+        "boris_aggregated.tsv line 2", "boris_aggregated.tsv line 3", "boris_aggregated.tsv line 4"]
+    assert "behaviour 'greeting' maps to no kind; map it (--map 'greeting=MOT')" in info.value.problems[0]
+
+
+def test_export_has_borises_columns_and_reads_back():
+    rec = make_recording()
+    data = dumps_events(tricky_events(rec), [rec], format="boris")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline=""), delimiter="\t"))
+    assert tuple(rows[0].keys()) == COLUMNS
+    point, state = rows[0], rows[1]
+    assert (point["Behavior type"], point["Start (s)"], point["Stop (s)"], point["Duration (s)"]) == ("POINT", "0.000", "0.000", "NA")
+    assert (state["Behavior type"], state["Stop (s)"], state["Duration (s)"]) == ("STATE", "1.500", "1.500")
+    assert point["Behavioral category"] == "Moment of Truth" and point["Subject"] == "No focal subject"
+    assert point["FPS (frame/s)"] == "29.97" and point["Media file name"] == "/media/Kassé checkout.mp4"
+    assert rows[2]["Image index start"] == "299"  # the last frame
+
+
+def test_boris_csv_suffix_writes_commas_and_a_csv_with_boris_header_is_detected(tmp_path):
+    rec = make_recording()
+    path = write_events(tmp_path / "visit.boris.csv", tricky_events(rec), [rec])
+    assert path.read_text("utf-8").startswith("Observation id,Observation date,")
+    plain = tmp_path / "from_boris.csv"
+    plain.write_bytes(path.read_bytes())
+    assert len(read_events(plain, recording=rec)) == len(tricky_events(rec))
+
+
+def test_several_observations_keep_the_one_named_like_the_recording():
+    text = (DATA / "boris_aggregated.tsv").read_text("utf-8")
+    lines = text.splitlines()
+    other = [line.replace("visit 03", "visit 04").replace("store_visit.mp4", "other.mp4") for line in lines[1:]]
+    data = "\n".join(lines + other).encode()
+    events = loads_events(data, format="boris", recording=make_recording(title="visit 04"), mapping=MAPPING)
+    assert len(events) == 4
+    by_file = loads_events(data, format="boris", recording=make_recording(path="/x/store_visit.mp4", title=""),
+                           mapping=MAPPING)
+    assert len(by_file) == 4
+    with pytest.raises(FormatError, match="holds 2 observations"):
+        loads_events(data, format="boris", recording=make_recording(title="visit 99"), mapping=MAPPING)
+
+
+def test_boris_event_export_with_status_is_explained():
+    data = b"Time\tSubject\tBehavior\tStatus\n1.0\tA\tx\tSTART\n"
+    with pytest.raises(FormatError, match="export 'aggregated events' from BORIS"):
+        loads_events(data, format="boris", recording=make_recording())

@@ -1,0 +1,194 @@
+"""Shared fixtures for the format tests, and tests of the helpers every format uses.
+
+Other ``test_formats_*`` modules import the builders from here.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+from fractions import Fraction
+
+import pytest
+
+from annotate.errors import FormatError, UnknownKindError, ValidationError
+from annotate.formats import FORMATS, detect_format, format_for_path, get_format, parse_mapping
+from annotate.formats.common import (
+    EventIds,
+    KindResolver,
+    Problems,
+    decode_text,
+    iso_utc,
+    neutralise,
+    parse_iso,
+    unneutralise,
+)
+from annotate.model import Codebook, Event, Kind, Recording, validate_event
+from annotate.timebase import time_to_ms
+
+FPS = Fraction(30000, 1001)
+FRAMES = 300
+LAST_FRAME_S = time_to_ms(Fraction(FRAMES - 1) / FPS) / 1000  # 9.977: the last frame, rounded up to ms
+T0 = datetime(2024, 5, 1, 12, 30, 0, 123000, tzinfo=timezone.utc)
+
+FORMULA_TEXTS = ["=1+1", "@SUM(A1:A2)", "+1", "-1", "-5% discount", "'quoted", "'=already", "''"]
+
+
+def make_recording(rid: int = 7, **kw) -> Recording:
+    """Return a 300-frame 29.97 fps recording like the store would hold."""
+    values = dict(
+        path="/media/Kassé checkout.mp4",
+        title="Checkout, web (Zoë)",
+        id=rid,
+        duration_s=round(FRAMES / float(FPS), 3),
+        fps="30000/1001",
+        frame_count=FRAMES,
+        width=320,
+        height=240,
+        content_hash="c0ffee" * 10 + "abcd",
+    )
+    values.update(kw)
+    return Recording(**values)
+
+
+def tricky_events(recording: Recording) -> list[Event]:
+    """Return validated events with every awkward value the formats must carry."""
+    rid = recording.id
+    raw = [
+        Event(Kind.MOMENT_OF_TRUTH, 0.0, rid, label="Café ☕ — naïve 日本語", stage="Awareness", emotion=2,
+              created_at=T0, updated_at=T0),
+        Event(Kind.INTERNAL_INTERACTION, 0.0, rid, end_s=1.5, label='He said "hi", then left',
+              stage="Buy-In, phase 2", channel="Phone", actor="back office", expectation="a, b; c",
+              emotion=-2, note="line one\nline two\r\nline three", reviewer="Zoë",
+              created_at=T0 + timedelta(microseconds=456789), updated_at=T0 + timedelta(hours=1)),
+        Event(Kind.DECISION_POINT, LAST_FRAME_S, rid, label="Choose delivery", emotion=0, reviewer="ann",
+              created_at=T0),
+        Event(Kind.MOMENT_OF_TRUTH, 2.002, rid, end_s=LAST_FRAME_S, label="Long wait", note="=HYPERLINK(\"x\")",
+              expectation="-2 minutes", actor="customer"),
+        Event(Kind.INTERNAL_INTERACTION, 3.0, rid, end_s=3.0, label="zero length", channel="@Chat"),
+    ]
+    for i, text in enumerate(FORMULA_TEXTS):
+        raw.append(Event(list(Kind)[i % 3], 4.0 + i * 0.033, rid, label=text, stage=text, note=text, reviewer=text,
+                         emotion=-1 if i % 2 else None))
+    return [validate_event(e, recording.duration_s) for e in raw]
+
+
+def many_events(recording: Recording, n: int = 1000, seed: int = 3) -> list[Event]:
+    """Return ``n`` random validated events on ``recording`` (labels from the codebook and free text)."""
+    rnd = random.Random(seed)
+    book = Codebook()
+    limit = int(recording.duration_s * 1000)
+    out = []
+    for i in range(n):
+        kind = list(Kind)[rnd.randrange(3)]
+        start = rnd.randrange(0, limit)
+        end = None if rnd.random() < 0.5 else min(limit, start + rnd.randrange(0, 4000))
+        labels = book.label_texts(kind) + [f"free text {i}", "Ünïcode, \"quoted\"", "=cmd|' /C calc'!A0"]
+        out.append(validate_event(Event(
+            kind, start / 1000, recording.id, end_s=None if end is None else end / 1000,
+            label=rnd.choice(labels), stage=rnd.choice(book.stages), channel=rnd.choice(book.channels),
+            actor=rnd.choice(book.actors), emotion=rnd.choice([None, -2, -1, 0, 1, 2]),
+            note=rnd.choice(["", "multi\nline", "x, y"]), reviewer=rnd.choice(["ann", "bob"]),
+            created_at=T0 + timedelta(seconds=i), updated_at=T0 + timedelta(seconds=i, milliseconds=5),
+        ), recording.duration_s))
+    return out
+
+
+def comparable(event: Event, *fields: str) -> dict:
+    """Return the named fields of ``event`` (all carried fields when none are named)."""
+    data = event.to_dict()
+    data.pop("version")
+    return {k: data[k] for k in fields} if fields else data
+
+
+# --- tests of the shared helpers ------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", FORMULA_TEXTS + ["plain", "", "'", "a'b", "\tx", "\rx", "'\tx", "-", "''=x"])
+def test_neutralise_round_trips_and_is_safe(text):
+    cell = neutralise(text)
+    assert unneutralise(cell) == text
+    assert not cell or cell[0] not in "=+-@\t\r"
+
+
+def test_unneutralise_keeps_a_hand_written_apostrophe():
+    assert unneutralise("'quoted") == "'quoted"
+    assert unneutralise("'=1+1") == "=1+1"
+
+
+def test_problems_message_is_one_line_and_lists_all():
+    problems = Problems("events.csv")
+    for line in range(2, 9):
+        problems.add(f"line {line}", "bad\nvalue")
+    err = problems.error()
+    assert "\n" not in str(err)
+    assert str(err).startswith("events.csv line 2: bad value; events.csv line 3")
+    assert "and 4 more problems" in str(err)
+    assert len(err.problems) == 7 and err.problems[-1] == "events.csv line 8: bad value"
+
+
+def test_decode_text_accepts_boms_and_rejects_latin1_with_line():
+    problems = Problems("f.csv")
+    assert decode_text("\ufeffa,b".encode("utf-8"), problems) == "a,b"
+    assert decode_text("a,é".encode("utf-16"), problems) == "a,é"
+    with pytest.raises(FormatError, match=r"f.csv line 2: is not UTF-8 text \(byte 0xE9\)"):
+        decode_text("a\nb,é\n".encode("latin-1"), Problems("f.csv"))
+    with pytest.raises(FormatError, match="NUL"):
+        decode_text(b"a\x00b", Problems("f.csv"))
+
+
+def test_iso_round_trip_keeps_microseconds_and_utc():
+    for value in (T0, T0 + timedelta(microseconds=1), T0.astimezone(timezone(timedelta(hours=2)))):
+        text = iso_utc(value)
+        assert text.endswith("Z")
+        assert parse_iso("created_at", text) == value
+    assert parse_iso("x", "2024-05-01 12:30:00").tzinfo == timezone.utc
+    with pytest.raises(ValidationError, match="created_at 'yesterday'"):
+        parse_iso("created_at", "yesterday")
+
+
+def test_event_ids_keep_file_ids_and_derive_stable_ones():
+    rec = make_recording()
+    ids = EventIds(rec)
+    hex_id = "0123456789abcdef0123456789abcdef"
+    assert ids.from_file(hex_id.upper()) == hex_id
+    assert ids.from_file("01234567-89ab-cdef-0123-456789abcdef") == hex_id
+    assert ids.from_file("a7") == EventIds(rec).from_file("a7") != hex_id
+    first = ids.derived(Kind.DECISION_POINT, 1.0, None, "x")
+    again = ids.derived(Kind.DECISION_POINT, 1.0, None, "x")  # identical twin in the same file
+    assert first != again
+    assert EventIds(rec).derived(Kind.DECISION_POINT, 1.0, None, "x") == first
+    other = EventIds(make_recording(rid=8, content_hash="other"))
+    assert other.derived(Kind.DECISION_POINT, 1.0, None, "x") != first
+
+
+def test_kind_resolver_uses_mapping_then_aliases():
+    kinds = KindResolver(["purple=DEC", "Greeting = moment of truth"])
+    assert kinds("Purple") is Kind.DECISION_POINT
+    assert kinds("greeting") is Kind.MOMENT_OF_TRUTH
+    assert kinds("red") is Kind.MOMENT_OF_TRUTH
+    with pytest.raises(UnknownKindError, match="unknown kind 'orange'"):
+        kinds("orange")
+    with pytest.raises(ValidationError, match="NAME=KIND"):
+        parse_mapping(["no-equals-sign"])
+
+
+def test_registry_names_suffixes_and_detection():
+    assert get_format("CSV") is FORMATS["csv"]
+    assert format_for_path("x/out.csv").name == "csv"
+    with pytest.raises(FormatError, match="unknown format 'xlsx'"):
+        get_format("xlsx")
+    with pytest.raises(FormatError, match="cannot tell the format of 'notes.txt'"):
+        format_for_path("notes.txt")
+    for fmt in FORMATS.values():
+        for suffix in fmt.suffixes:
+            assert detect_format(f"a{suffix}").name == fmt.name
+
+
+@pytest.mark.parametrize("name", ["", "sha:abc\x1fmoment_of_truth\x1f1500\x1f\x1fGreeting", "Zoë ☕ " * 50])
+def test_fast_uuid5_equals_the_standard_one(name):
+    import uuid
+
+    from annotate.formats.common import EVENT_ID_NAMESPACE, uuid5_hex
+
+    assert uuid5_hex(name) == uuid.uuid5(EVENT_ID_NAMESPACE, name).hex

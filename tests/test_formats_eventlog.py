@@ -1,0 +1,145 @@
+"""Process-mining logs (XES and flat CSV) and the JSON export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
+
+import pytest
+
+from annotate.errors import FormatError
+from annotate.formats import dumps_events, loads_events, write_events
+from annotate.formats.json_format import SCHEMA_VERSION, load_bundle
+from annotate.model import Codebook, Kind
+from test_formats_common import comparable, make_recording, many_events, tricky_events
+
+NS = "{http://www.xes-standard.org/}"
+
+
+def test_xes_follows_ieee_1849():
+    a = make_recording(rid=1, title="Same name")
+    b = make_recording(rid=2, title="Same name", content_hash="b" * 64,
+                       info={"creation_time": "2024-05-01T09:00:00.000000Z"})
+    events = tricky_events(a) + tricky_events(b)
+    root = ET.fromstring(dumps_events(events, [a, b], format="xes"))
+    assert root.tag == f"{NS}log" and root.get("xes.version") == "1849-2016"
+    declared = {e.get("prefix") for e in root.findall(f"{NS}extension")}
+    assert declared == {"concept", "time", "lifecycle", "org", "identity"}
+    assert root.find(f"{NS}classifier").get("keys") == "concept:name"
+    traces = root.findall(f"{NS}trace")
+    names = [t.find(f"{NS}string[@key='concept:name']").get("value") for t in traces]
+    assert names == ["Same name #1", "Same name #2"]
+    pairs: dict[str, list[str]] = {}
+    for trace in traces:
+        stamps = []
+        for ev in trace.findall(f"{NS}event"):
+            attrs = {c.get("key"): (c.tag.replace(NS, ""), c.get("value")) for c in ev}
+            for key in attrs:
+                assert ":" not in key or key.split(":")[0] in declared
+            assert attrs["concept:name"][0] == "string" and attrs["time:timestamp"][0] == "date"
+            stamps.append(datetime.fromisoformat(attrs["time:timestamp"][1]))
+            assert attrs["identity:id"][0] == "id"
+            uuid.UUID(attrs["identity:id"][1])
+            assert attrs["lifecycle:transition"][1] in ("start", "complete")
+            pairs.setdefault(attrs["identity:id"][1], []).append(attrs["lifecycle:transition"][1])
+            if "emotion" in attrs:
+                assert attrs["emotion"][0] == "int"
+        assert stamps == sorted(stamps)
+    assert sorted(map(tuple, pairs.values())) == sorted(
+        ("start", "complete") if e.end_s is not None else ("complete",) for e in events)
+    first_b = traces[1].find(f"{NS}event/{NS}date").get("value")
+    assert first_b == "2024-05-01T09:00:00.000+00:00"  # the recording's own start time
+    first_a = traces[0].find(f"{NS}event/{NS}date").get("value")
+    assert first_a == "1970-01-01T00:00:00.000+00:00"  # else the documented epoch
+
+
+def test_xes_loads_in_pm4py_when_it_is_installed(tmp_path):
+    pm4py = pytest.importorskip("pm4py")
+    rec = make_recording()
+    path = write_events(tmp_path / "log.xes", many_events(rec, 200), [rec])
+    log = pm4py.read_xes(str(path))
+    assert len(log) == sum(2 if e.end_s is not None else 1 for e in many_events(rec, 200))
+
+
+def test_event_log_csv_columns_and_lifecycle():
+    rec = make_recording()
+    events = tricky_events(rec)
+    rows = list(csv.DictReader(io.StringIO(dumps_events(events, [rec], format="eventlog").decode("utf-8-sig"))))
+    assert list(rows[0])[:4] == ["case_id", "activity", "timestamp", "lifecycle"]
+    assert len(rows) == sum(2 if e.end_s is not None else 1 for e in events)
+    duration = [r for r in rows if r["label"] == "Long wait"]
+    assert [(r["lifecycle"], r["timestamp"]) for r in duration] == [
+        ("start", "1970-01-01T00:00:02.002Z"), ("complete", "1970-01-01T00:00:09.977Z")]
+    no_label = [r for r in rows if r["label"] == "" ]
+    assert all(r["activity"] == Kind(r["kind"]).title for r in no_label)
+    assert all(not r["activity"].startswith(("=", "@", "+", "-")) for r in rows)
+
+
+def test_a_foreign_event_log_imports_with_epoch_first():
+    data = ("case_id,activity,timestamp,lifecycle\n"
+            "c1,Greeting,2024-05-01T10:00:01Z,complete\n"
+            "c1,Hand-off,2024-05-01T10:00:02.5Z,start\n"
+            "c1,Hand-off,2024-05-01T10:00:04Z,complete\n"
+            "c1,Choose delivery,2024-05-01T10:00:06Z,complete\n").encode()
+    events = loads_events(data, format="eventlog", recording=make_recording(), codebook=Codebook(), epoch="first")
+    assert [(e.kind.short, e.start_s, e.end_s, e.label) for e in events] == [
+        ("MOT", 0.0, None, "Greeting"), ("INT", 1.5, 3.0, "Hand-off"), ("DEC", 5.0, None, "Choose delivery")]
+    with pytest.raises(FormatError, match="outside the recording"):  # counted from 1970 they are decades late
+        loads_events(data, format="eventlog", recording=make_recording(), codebook=Codebook())
+
+
+def test_an_unfinished_start_is_reported():
+    data = b"case_id,activity,timestamp,lifecycle\nc,MOT,1970-01-01T00:00:01Z,start\n"
+    with pytest.raises(FormatError, match="line 2: 'MOT' starts but never completes"):
+        loads_events(data, format="eventlog", recording=make_recording())
+
+
+# --- JSON ------------------------------------------------------------------------------
+
+
+def test_json_is_versioned_and_holds_recordings_events_and_codebook():
+    rec = make_recording(info={"video_codec": "h264"})
+    book = Codebook(stages=["Before", "During", "After"])
+    events = tricky_events(rec)
+    data = dumps_events(events, [rec], format="json", codebook=book)
+    doc = json.loads(data)
+    assert doc["format"] == "cx-annotate-events" and doc["schema_version"] == SCHEMA_VERSION
+    assert doc["recordings"][0]["fps"] == "30000/1001" and doc["codebook"]["stages"] == ["Before", "During", "After"]
+    assert doc["events"][1]["note"] == "line one\nline two\r\nline three"
+    bundle = load_bundle(data)
+    assert bundle.recordings == [rec] and bundle.codebook == book
+    assert [comparable(e) for e in bundle.events] == [comparable(e) for e in events]
+
+
+def test_json_minimal_list_and_selection_by_recording():
+    rec = make_recording()
+    (event,) = loads_events(b'[{"kind": "DEC", "start_s": "00:00:02.5", "label": "x", "emotion": -1}]',
+                            format="json", recording=rec)
+    assert (event.kind, event.start_s, event.emotion) == (Kind.DECISION_POINT, 2.5, -1)
+    a, b = make_recording(rid=1), make_recording(rid=2, content_hash="b" * 64, path="/b.mp4")
+    data = dumps_events(tricky_events(a)[:2] + tricky_events(b)[:3], [a, b], format="json")
+    elsewhere = make_recording(rid=40, content_hash="b" * 64)  # same video, another store
+    assert len(loads_events(data, format="json", recording=elsewhere)) == 3
+
+
+@pytest.mark.parametrize("data, message", [
+    (b'{"format": "cx-annotate-events", "schema_version": 99, "events": []}', "schema_version 99, newer"),
+    (b'{"format": "something-else"}', "is a 'something-else' file"),
+    (b'[{"kind": "MOT"}, {"start_s": 1}, 5]', "event 1: start_s is missing"),
+    (b'{"events": [{"kind": "MOT", "start_s": 1, "label": {"a": 1}}]}', "label must be text"),
+])
+def test_json_problems(data, message):
+    with pytest.raises(FormatError, match=message):
+        loads_events(data, format="json", recording=make_recording())
+
+
+def test_json_dates_are_utc():
+    rec = make_recording()
+    doc = json.loads(dumps_events(tricky_events(rec), [rec], format="json",
+                                  exported_at=datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)))
+    assert doc["exported_at"] == "2024-01-02T03:04:05.000Z"
+    assert doc["events"][0]["created_at"] == "2024-05-01T12:30:00.123Z"

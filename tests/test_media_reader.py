@@ -1,0 +1,162 @@
+"""VideoReader: the frame shown at t, steps and iteration, checked by the stamp drawn into every frame."""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from annotate import errors
+from annotate.media import VideoReader
+from annotate.testing.clips import STANDARD_CLIPS, read_stamp
+
+CLIPS = sorted(STANDARD_CLIPS)
+
+
+def random_times(plan, n: int = 50, seed: int = 11) -> list:
+    """Seeded times over the whole clip, as floats and Fractions, plus the exact ends and frame times."""
+    rng = random.Random(seed)
+    duration = plan.stored_times[-1] + plan.last_duration
+    times: list = [0, duration, plan.stored_times[-1], plan.stored_times[len(plan.stored_times) // 2]]
+    while len(times) < n:
+        u = rng.random()
+        times.append(u * float(duration) if len(times) % 2 else Fraction(u).limit_denominator(10**6) * duration)
+    return times
+
+
+@pytest.mark.parametrize("name", CLIPS)
+def test_frame_at_returns_the_frame_shown(media_clip, name):
+    path, plan = media_clip(name)
+    with VideoReader(path) as reader:
+        for t in random_times(plan):
+            expected = plan.stored_index_at(Fraction(t).limit_denominator(10**6) if isinstance(t, float) else t)
+            frame = reader.frame_at(t)
+            assert frame.index == expected, f"t={t}"
+            assert read_stamp(frame.image) == expected, f"t={t}"
+            assert frame.time == plan.stored_times[expected]
+            assert frame.time <= Fraction(t).limit_denominator(10**6) if isinstance(t, float) else frame.time <= t
+            assert frame.image.shape == (plan.display_height, plan.display_width, 3)
+            assert frame.image.dtype == np.uint8
+
+
+@pytest.mark.parametrize("name", CLIPS)
+def test_steps_forward_and_back(media_clip, name):
+    path, plan = media_clip(name)
+    rng = random.Random(3)
+    with VideoReader(path) as reader:
+        assert reader.step(+1).index == 0  # before any read, +1 is the first frame
+        start = rng.randrange(5, plan.frame_count - 8)
+        reader.frame(start)
+        position = start
+        for delta in (1, 1, 1, -1, -1, -1, -1, -1, 4, -2, 1):
+            frame = reader.step(delta)
+            position += delta
+            assert frame.index == position
+            assert read_stamp(frame.image) == position
+            assert frame.time == plan.stored_times[position]
+
+
+@pytest.mark.parametrize("name", CLIPS)
+def test_frames_yields_every_frame_once_in_order(media_clip, name):
+    path, plan = media_clip(name)
+    with VideoReader(path) as reader:
+        frames = [(f.index, f.time, read_stamp(f.image)) for f in reader.frames()]
+        assert [f[0] for f in frames] == list(range(plan.frame_count))
+        assert [f[1] for f in frames] == list(plan.stored_times)
+        assert [f[2] for f in frames] == list(range(plan.frame_count))
+        start, end = plan.stored_times[7], plan.stored_times[20] + Fraction(1, 10**6)
+        part = [f.index for f in reader.frames(start, end)]
+        assert part == list(range(7, 21))
+
+
+def test_times_outside_the_recording_are_refused(media_clip):
+    path, plan = media_clip("cfr")
+    with VideoReader(path) as reader:
+        duration = reader.info.duration
+        assert reader.frame_at(duration).index == plan.frame_count - 1
+        for bad in (-0.001, duration + Fraction(1, 1000), float(duration) + 0.01):
+            with pytest.raises(errors.FrameOutOfRangeError):
+                reader.frame_at(bad)
+        for index in (-1, plan.frame_count):
+            with pytest.raises(errors.FrameOutOfRangeError):
+                reader.frame(index)
+        reader.frame(plan.frame_count - 1)
+        with pytest.raises(errors.FrameOutOfRangeError):
+            reader.step(+1)
+
+
+@pytest.mark.parametrize("thread_type", ["AUTO", "SLICE", "FRAME", "NONE"])
+@pytest.mark.parametrize("skip_nonref", [True, False])
+@pytest.mark.parametrize("name", ["cfr", "vfr_bframes", "hevc"])
+def test_exact_with_every_threading_and_skipping(media_clip, name, thread_type, skip_nonref):
+    """Skipping non-reference frames on the way must never change which frame arrives (or its pixels' stamp)."""
+    path, plan = media_clip(name)
+    rng = random.Random(5)
+    with VideoReader(path, thread_type=thread_type, skip_nonref=skip_nonref) as reader:
+        for _ in range(40):
+            index = rng.randrange(plan.frame_count)
+            reader.clear_cache()
+            frame = reader.frame(index)
+            assert read_stamp(frame.image) == index
+            if index + 1 < plan.frame_count:
+                assert read_stamp(reader.step(+1).image) == index + 1
+
+
+def test_forward_steps_keep_the_decoder_position(media_clip):
+    path, plan = media_clip("cfr")
+    with VideoReader(path) as reader:
+        reader.frame(3)
+        seeks = reader.seeks
+        for i in range(4, 40):
+            reader.clear_cache()
+            assert read_stamp(reader.frame(i).image) == i
+        assert reader.seeks == seeks  # every frame came from decoding onward, none from a new seek
+
+
+def test_the_same_frame_is_identical_however_it_is_reached(media_clip):
+    path, plan = media_clip("cfr")
+    with VideoReader(path) as reader:
+        sequential = {f.index: f.image.copy() for f in reader.frames() if f.index in (20, 45, 70)}
+        for index, image in sequential.items():
+            reader.clear_cache()
+            reader.frame(plan.frame_count - 1)  # move away so that reaching it takes a seek
+            reader.clear_cache()
+            assert np.array_equal(reader.frame(index).image, image)
+
+
+def test_rotated_frames_come_out_upright(media_clip):
+    import cv2
+
+    path, plan = media_clip("rotated")
+    with VideoReader(path) as reader:
+        frame = reader.frame(12)
+    # OpenCV applies the display matrix itself: an independent check of our convention.
+    cap = cv2.VideoCapture(str(path))
+    for _ in range(13):
+        ok, image = cap.read()
+    cap.release()
+    assert ok and image.shape == frame.image.shape
+    assert read_stamp(image) == 12 == read_stamp(frame.image)
+    assert np.abs(image.astype(int) - frame.image.astype(int)).mean() < 3
+
+
+def test_memory_does_not_grow_while_iterating(tmp_path):
+    """Iterating 300 frames holds a few pictures at a time, not all of them."""
+    import tracemalloc
+
+    from annotate.testing.clips import make_clip
+
+    path = make_clip(tmp_path / "long.mp4", n_frames=300, audio=False)
+    frame_bytes = 240 * 320 * 3
+    with VideoReader(path) as reader:
+        tracemalloc.start()
+        count = 0
+        for frame in reader.frames():
+            count += frame.index == read_stamp(frame.image)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert count == 300
+        assert peak < 20 * frame_bytes  # all 300 would be 60x
+        assert reader._decoder.cache.used <= reader._decoder.cache.budget
