@@ -1,0 +1,5 @@
+"""``python -m annotate`` runs the command line."""
+
+from .cli import entry
+
+entry()
