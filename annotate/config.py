@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import AnnotateError
+
 DEFAULT_DATA_DIR = "annotate-data"
 DB_FILENAME = "annotate.sqlite"
 DEFAULT_MAX_UPLOAD_MB = 2048
@@ -37,9 +39,17 @@ class Settings:
         return self.data_dir / "renders"
 
     def ensure_dirs(self) -> "Settings":
-        """Create the data directory and its sub-directories; return self."""
+        """Create the data directory and its sub-directories; return self.
+
+        Raises AnnotateError when a directory cannot be created (read-only or missing parent).
+        """
         for d in (self.data_dir, self.media_dir, self.proxy_dir, self.render_dir):
-            d.mkdir(parents=True, exist_ok=True)
+            try:
+                d.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise AnnotateError(
+                    f"cannot create the data directory {d}: {exc.strerror}; choose another with --data-dir"
+                ) from None
         return self
 
 

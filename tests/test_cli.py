@@ -154,3 +154,10 @@ def test_console_script_exits_2_without_traceback(tmp_path):
     )
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr and "missing.mp4" in proc.stderr
+
+
+def test_unusable_data_dir_is_one_line(capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, _, err = run(capsys, "list", "--data-dir", blocker / "data")
+    assert code == 2 and err.count("\n") == 1 and "--data-dir" in err
