@@ -80,13 +80,20 @@ def main() -> None:
         return buf.getvalue().encode("utf-8")
 
     plain = plain_write()
-    base_w = n / best(plain_write, args.repeat)
-    base_r = n / best(lambda: list(csv.reader(io.StringIO(plain.decode("utf-8"), newline=""))), args.repeat)
+
+    def baselines() -> tuple[float, float]:
+        # Measured next to each format: on a shared machine the load changes from minute to minute.
+        w = n / best(plain_write, args.repeat)
+        r = n / best(lambda: list(csv.reader(io.StringIO(plain.decode("utf-8"), newline=""))), args.repeat)
+        return w, r
+
     validate = n / best(lambda: [validate_event(e, rec.duration_s) for e in events], args.repeat)
+    base_w, base_r = baselines()
     print(f"baseline csv.writer dump {base_w:>10,.0f} ev/s | csv.reader read {base_r:>10,.0f} ev/s | "
-          f"validate_event alone {validate:>9,.0f} ev/s")
+          f"validate_event alone {validate:>9,.0f} ev/s (every import calls it once per event)")
     print(f"{'format':<9}{'export ev/s':>13}{'x writer':>10}{'import ev/s':>13}{'x reader':>10}{'MB':>7}  target")
     for name in args.formats.split(","):
+        base_w, base_r = baselines()
         data = dumps_events(events, [rec], format=name, codebook=book)
         export = n / best(lambda: dumps_events(events, [rec], format=name, codebook=book), args.repeat)
         back = loads_events(data, format=name, recording=rec, codebook=book)
