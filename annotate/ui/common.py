@@ -1,0 +1,183 @@
+"""What every page shares: the store, error display, the reviewer's name, kind badges."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+from datetime import datetime, timezone
+from typing import Iterator, Mapping
+
+import streamlit as st
+
+from ..errors import AnnotateError
+from ..model import KINDS, Recording, Status, parse_kind
+from . import services
+
+REVIEWER_KEY = "cx_reviewer"
+_BRIDGE_JS = """
+export default function ({ data, setStateValue }) {
+  const KEY = "cx-annotate-reviewer";
+  try {
+    if (data && data.clear) { sessionStorage.removeItem(KEY); return; }
+    if (data && data.name) { sessionStorage.setItem(KEY, data.name); return; }
+    setStateValue("name", sessionStorage.getItem(KEY) || "");
+  } catch (_) { setStateValue("name", ""); }
+}
+"""
+
+
+def settings():
+    """Return the app's settings (data directory and database from the environment)."""
+    return services.settings()
+
+
+def store():
+    """Return the shared Store (the sample is loaded into an empty one on first use)."""
+    return services.store()
+
+
+@contextlib.contextmanager
+def guard(where=None) -> Iterator[None]:
+    """Show an AnnotateError raised in the block as ``st.error`` (one line, no traceback)."""
+    try:
+        yield
+    except AnnotateError as exc:
+        (where or st).error(str(exc), icon=":material/error:")
+
+
+def kind_badges(counts: Mapping[str, int] | None = None, *, size: str = "0.8rem") -> str:
+    """Return HTML badges, one per kind, coloured with the kind's short name and (optionally) a count."""
+    parts = []
+    for kind in KINDS:
+        text = kind.short if counts is None else f"{kind.short} {int(counts.get(kind.value, 0))}"
+        parts.append(
+            f'<span title="{html.escape(kind.title)}" style="display:inline-block;padding:0 6px;margin-right:4px;'
+            f'border-radius:4px;background:{kind.color};color:#fff;font-weight:700;font-size:{size}">'
+            f"{html.escape(text)}</span>"
+        )
+    return "".join(parts)
+
+
+def kind_badge(kind) -> str:
+    """Return the HTML badge of one kind: its short name on its colour."""
+    kind = parse_kind(kind)
+    return (
+        f'<span title="{html.escape(kind.title)}" style="display:inline-block;padding:0 6px;border-radius:4px;'
+        f'background:{kind.color};color:#fff;font-weight:700;font-size:0.8rem">{html.escape(kind.short)}</span>'
+    )
+
+
+def md_escape(text: str) -> str:
+    """Return user text safe to put in st.markdown: HTML escaped, Markdown markup characters backslashed."""
+    escaped = html.escape(str(text), quote=False)
+    for ch in "\\`*_[]#|~$":
+        escaped = escaped.replace(ch, "\\" + ch)
+    return escaped
+
+
+def status_text(status: Status) -> str:
+    """Return the status as shown: New, In review, Reviewed."""
+    return Status(status).title
+
+
+def when(at: datetime | None) -> str:
+    """Return a timestamp as local-looking text (UTC, minutes), or an em dash."""
+    if at is None:
+        return "—"
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def duration_text(seconds: float) -> str:
+    """Return 75.5 as '1:15.5' (minutes:seconds)."""
+    m, s = divmod(float(seconds or 0), 60)
+    h, m = divmod(int(m), 60)
+    return f"{h}:{m:02d}:{s:04.1f}" if h else f"{m}:{s:04.1f}"
+
+
+def recording_label(rec: Recording) -> str:
+    """Return how a recording is named in pickers: '#3 Title (1:15.5)'."""
+    return f"#{rec.id} {rec.title} ({duration_text(rec.duration_s)})"
+
+
+def progress_bar(label: str):
+    """Return ``(bar, report)``: an st.progress and the ``report(done, total)`` callback that moves it."""
+    bar = st.progress(0.0, text=label)
+
+    def report(done: int, total: int) -> None:
+        total = max(int(total), 1)
+        bar.progress(min(max(done / total, 0.0), 1.0), text=f"{label}: {done} of {total} frames")
+
+    return bar, report
+
+
+def make_proxy(store, settings, rec: Recording, reviewer: str) -> None:
+    """Make the recording's browser proxy with a progress bar, store it, and rerun; show an error if it fails."""
+    from ..recordings import ensure_proxy
+
+    bar, report = progress_bar("Making a browser proxy")
+    try:
+        proxy = ensure_proxy(settings, rec, progress=report)
+        store.update_recording(rec.id, reviewer=reviewer, expected_version=rec.version, proxy_path=str(proxy))
+    except AnnotateError as exc:
+        bar.empty()
+        st.error(str(exc))
+        return
+    bar.progress(1.0, text="Proxy ready")
+    st.rerun()
+
+
+# --- the reviewer's name ----------------------------------------------------
+
+
+def _bridge():
+    return st.components.v2.component("cx_annotate_reviewer_bridge", js=_BRIDGE_JS)
+
+
+def reviewer() -> str:
+    """Return the reviewer's name for this browser session ('' until given).
+
+    The name is kept in the browser's sessionStorage through a tiny component, so
+    it is asked once per browser session and survives reloads of the tab.
+    """
+    name = st.session_state.get(REVIEWER_KEY, "")
+    clear = st.session_state.pop("cx_reviewer_clear", False)
+    data = {"name": name or None, "clear": clear}
+    with st.sidebar:
+        result = _bridge()(data=data, key="cx_reviewer_bridge", on_name_change=lambda: None, height=0)
+    stored = (result or {}).get("name") if result is not None else None
+    if not name and stored and not clear:
+        name = stored.strip()[:80]
+        st.session_state[REVIEWER_KEY] = name
+    return name
+
+
+def sidebar(name: str) -> None:
+    """Show who is reviewing, with a way to change it, and where the data lives."""
+    with st.sidebar:
+        if name:
+            st.caption(f"Reviewer: **{name}**")
+            if st.button("Change reviewer", key="cx_change_reviewer"):
+                st.session_state[REVIEWER_KEY] = ""
+                st.session_state["cx_reviewer_clear"] = True
+                st.rerun()
+
+
+def ask_reviewer() -> str:
+    """Ask for the reviewer's name (stamped on every event); return it once given, else ''."""
+    name = st.session_state.get(REVIEWER_KEY, "")
+    if name:
+        return name
+    with st.form("cx_reviewer_form", border=True):
+        st.markdown("**Who is reviewing?** Your name is stamped on every event you mark or edit.")
+        typed = st.text_input("Your name", key="cx_reviewer_input", max_chars=80)
+        ok = st.form_submit_button("Start reviewing", type="primary")
+    if ok:
+        typed = (typed or "").strip()
+        if not typed:
+            st.error("Type your name first; it is stamped on every event.")
+            return ""
+        st.session_state[REVIEWER_KEY] = typed
+        st.rerun()
+    return ""

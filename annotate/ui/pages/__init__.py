@@ -1,0 +1,1 @@
+"""One module per page; each has ``page()`` that draws it. See :mod:`annotate.ui.nav`."""

@@ -1,0 +1,344 @@
+"""Analyse page (analysts): filter events across recordings; the table, the maps, the metrics, the files.
+
+Widgets only: the logic is :mod:`annotate.analysis` (and :mod:`annotate.maps` /
+:mod:`annotate.formats` behind it). The store is read once per change (cached by
+the change log's newest id), filtered results and maps are cached by the filters,
+and each tab is a fragment, so moving the flow map's slider or switching the
+metrics' grouping reruns that tab only. Slow files (PNG, every event format) are
+made when their download button is clicked.
+"""
+
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+from annotate import analysis, maps
+from annotate.analysis import Dataset, Filters
+from annotate.errors import AnnotateError
+from annotate.formats import FORMATS
+from annotate.maps.output import flow_html
+from annotate.model import EMOTION_MAX, EMOTION_MIN, KINDS
+from annotate.ui import common, nav
+
+BLANK_TEXT = "(blank)"
+FLOW_DEFAULT_TOP = 15
+_GROUPINGS = {"recording": "Recording", "stage": "Stage", "kind": "Kind", "selection": "Whole selection"}
+_FILTER_KEYS = (
+    "cx_an_recs", "cx_an_kinds", "cx_an_stages", "cx_an_channels", "cx_an_actors", "cx_an_reviewers",
+    "cx_an_text", "cx_an_emotion", "cx_an_blank_emotion",
+)
+
+
+def page() -> None:
+    """Render the Analyse page."""
+    name = common.reviewer()
+    common.sidebar(name)
+    st.title("Analyse")
+    with common.guard():
+        store = common.store()
+        dataset = _dataset(store.url, analysis.data_signature(store))
+        if not dataset.recordings:
+            st.info("No recordings yet. Add one on the Library page and mark its events on the Review page.")
+            st.page_link(nav.page("library"), label="Go to the Library", icon=":material/video_library:")
+            return
+        filters = _filters(dataset)
+        events = _filtered(dataset.signature, filters)
+        in_recs = len({e.recording_id for e in events})
+        st.markdown(
+            f"**{len(events)}** of {len(dataset.events)} events, in **{in_recs}** of {len(dataset.recordings)} recordings"
+            + (" (filtered)" if filters.active else "")
+        )
+        table, swimlane, flow, numbers = st.tabs(["Events", "Process map", "Flow map", "Metrics"])
+        with table:
+            _events_tab(dataset.signature, filters)
+        with swimlane:
+            _map_tab(dataset.signature, filters)
+        with flow:
+            _flow_tab(dataset.signature, filters)
+        with numbers:
+            _metrics_tab(dataset.signature, filters)
+
+
+# --- data, cached ---------------------------------------------------------------------------------
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _load(url: str, signature: str) -> Dataset:
+    return analysis.load_dataset(common.store())
+
+
+def _dataset(url: str, signature: str) -> Dataset:
+    """Return the store's dataset, read again only when the change log has grown."""
+    return _load(url, signature)
+
+
+def _current(signature: str) -> Dataset:
+    store = common.store()
+    return _load(store.url, signature)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _filtered(signature: str, filters: Filters) -> list:
+    dataset = _current(signature)
+    return analysis.filter_events(dataset.events, filters, dataset.codebook)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _frame(signature: str, filters: Filters):
+    dataset = _current(signature)
+    frame = analysis.events_frame(_filtered(signature, filters), dataset.recordings, dataset.codebook)
+    frame.insert(0, "play", [f"play?rec={r}&t={t:.3f}" for r, t in zip(frame["recording_id"], frame["start_s"])])
+    return frame
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _swimlane(signature: str, filters: Filters, recording_id: int):
+    dataset = _current(signature)
+    return analysis.map_files(dataset, recording_id, _filtered(signature, filters))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _flow(signature: str, filters: Filters, top: int | None, view: str):
+    dataset = _current(signature)
+    return analysis.flow_files(dataset, _filtered(signature, filters), top=top, view=view)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _total_activities(signature: str, filters: Filters) -> int:
+    return maps.build_flow(_filtered(signature, filters)).total_nodes
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _metrics(signature: str, filters: Filters, by: str):
+    dataset = _current(signature)
+    return analysis.metrics_table(dataset, _filtered(signature, filters), by)
+
+
+# --- filters --------------------------------------------------------------------------------------
+
+
+def _shown(value: str) -> str:
+    return value if value else BLANK_TEXT
+
+
+def _clear_filters() -> None:
+    for key in _FILTER_KEYS:
+        st.session_state.pop(key, None)
+
+
+def _filters(dataset: Dataset) -> Filters:
+    """Draw the filter widgets; return the Filters they describe."""
+    options = analysis.filter_options(dataset)
+    recs = dataset.recordings
+    for key, name in (("cx_an_stages", "stages"), ("cx_an_channels", "channels"), ("cx_an_actors", "actors"),
+                      ("cx_an_reviewers", "reviewers")):
+        if key in st.session_state:  # values that vanished (an edit elsewhere) would make the widget fail
+            st.session_state[key] = [v for v in st.session_state[key] if v in options[name]]
+    if "cx_an_recs" in st.session_state:
+        st.session_state["cx_an_recs"] = [r for r in st.session_state["cx_an_recs"] if r in recs]
+    with st.container(border=True):
+        c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
+        rec_ids = c1.multiselect(
+            "Recordings", options["recordings"], format_func=lambda i: common.recording_label(recs[i]),
+            placeholder="All recordings", key="cx_an_recs",
+        )
+        kinds = c2.multiselect(
+            "Kinds", options["kinds"], format_func=lambda k: f"{k.short} · {k.title}", placeholder="All kinds",
+            key="cx_an_kinds",
+        )
+        stages = c3.multiselect("Stages", options["stages"], format_func=_shown, placeholder="All stages", key="cx_an_stages")
+        channels = c4.multiselect(
+            "Channels", options["channels"], format_func=_shown, placeholder="All channels", key="cx_an_channels"
+        )
+        c5, c6, c7, c8 = st.columns([2, 2, 3, 2], vertical_alignment="bottom")
+        actors = c5.multiselect("Actors", options["actors"], format_func=_shown, placeholder="All actors", key="cx_an_actors")
+        reviewers = c6.multiselect(
+            "Reviewers", options["reviewers"], format_func=_shown, placeholder="All reviewers", key="cx_an_reviewers"
+        )
+        text = c7.text_input("Label contains", key="cx_an_text", max_chars=200, placeholder="e.g. payment")
+        emotion = c8.select_slider(
+            "Emotion", options=list(range(EMOTION_MIN, EMOTION_MAX + 1)), value=(EMOTION_MIN, EMOTION_MAX),
+            format_func=lambda v: f"{v:+d}" if v else "0", key="cx_an_emotion",
+        )
+        c9, c10 = st.columns([4, 1])
+        blank_emotion = c9.checkbox("Include events without an emotion", value=True, key="cx_an_blank_emotion")
+        c10.button("Clear filters", key="cx_an_clear", on_click=_clear_filters, icon=":material/filter_alt_off:")
+    return Filters.make(
+        recording_ids=rec_ids, kinds=kinds, stages=stages, channels=channels, actors=actors, reviewers=reviewers,
+        text=text, emotion=tuple(emotion), blank_emotion=blank_emotion,
+    )
+
+
+# --- tabs -----------------------------------------------------------------------------------------
+
+
+def _deferred(make):
+    """Return a download callable that makes the bytes on click (errors become a one-line text file)."""
+
+    def data() -> bytes:
+        try:
+            return make()
+        except AnnotateError as exc:  # no page to show it on: the file says what went wrong
+            return f"error: {exc}\n".encode("utf-8")
+
+    return data
+
+
+@st.fragment
+def _events_tab(signature: str, filters: Filters) -> None:
+    dataset = _current(signature)
+    frame = _frame(signature, filters)
+    if frame.empty:
+        st.info("No event matches the filters." if filters.active else "No events yet: mark some on the Review page.")
+    st.dataframe(
+        frame,
+        hide_index=True,
+        height=420,
+        column_order=["play", "recording_id", "recording", "kind", "time", "label", "stage", "channel", "actor",
+                      "emotion", "expectation", "duration_s", "reviewer", "note", "updated_at", "start_s", "end_s", "id"],
+        column_config={
+            "play": st.column_config.LinkColumn("Play", display_text="▶ play", help="Open on the Play page at this event", width="small"),
+            "recording_id": st.column_config.NumberColumn("Rec", format="%d", width="small"),
+            "recording": st.column_config.TextColumn("Recording"),
+            "kind": st.column_config.TextColumn("Kind", width="small"),
+            "time": st.column_config.TextColumn("Time", help="m:ss.mmm from the first frame"),
+            "start_s": st.column_config.NumberColumn("Start (s)", format="%.3f"),
+            "end_s": st.column_config.NumberColumn("End (s)", format="%.3f"),
+            "duration_s": st.column_config.NumberColumn("Duration (s)", format="%.3f"),
+            "emotion": st.column_config.NumberColumn("Emotion", format="%+d", width="small"),
+            "updated_at": st.column_config.DatetimeColumn("Changed (UTC)", format="YYYY-MM-DD HH:mm"),
+            "id": st.column_config.TextColumn("Event id"),
+        },
+    )
+    events = _filtered(signature, filters)
+    st.markdown(f"**Download the {len(events)} events shown**")
+    cols = st.columns(4)
+    for i, fmt in enumerate(FORMATS.values()):
+        cols[i % 4].download_button(
+            fmt.title, _deferred(lambda f=fmt.name: analysis.events_file(events, dataset, f).data),
+            file_name=f"events{fmt.suffix}", mime=fmt.media_type, key=f"cx_an_dl_{fmt.name}",
+            icon=":material/download:", width="stretch", disabled=not events,
+        )
+
+
+def _svg_block(svg: str) -> str:
+    """Return the SVG inside a scrolling box (the map keeps a readable size on narrow screens)."""
+    start = svg.find("<svg")
+    return f'<div class="cx-map" style="overflow:auto;max-height:75vh;border:1px solid #ddd">{svg[start:]}</div>'
+
+
+@st.fragment
+def _map_tab(signature: str, filters: Filters) -> None:
+    dataset = _current(signature)
+    events = _filtered(signature, filters)
+    ids = sorted({e.recording_id for e in events}) or sorted(dataset.recordings)
+    key = "cx_an_map_rec"
+    if st.session_state.get(key) not in ids:
+        st.session_state[key] = ids[0]
+    rec_id = st.selectbox(
+        "Recording", ids, format_func=lambda i: common.recording_label(dataset.recordings[i]), key=key,
+        help="The process-activity map of one recording, drawn from the events that pass the filters.",
+    )
+    try:
+        picture, table = _swimlane(signature, filters, rec_id)
+    except AnnotateError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        st.html(_svg_block(picture.svg))
+        st.caption(
+            "Lanes are actors (dashed line: line of visibility), bands are journey stages; "
+            "MOT ● red, INT ■ blue, DEC ◆ green; waits over 30 s are labelled; the strip below is emotion."
+        )
+    with right:
+        st.dataframe(
+            table.drop(columns=["event_id", "start_s"]), hide_index=True, height=460,
+            column_config={
+                "to_next_s": st.column_config.NumberColumn("To next (s)", format="%.1f"),
+                "wait_s": st.column_config.NumberColumn("Wait (s)", format="%.1f"),
+                "emotion": st.column_config.NumberColumn("Emotion", format="%+d"),
+            },
+        )
+    stem = f"map-recording-{rec_id}"
+    c1, c2, c3 = st.columns(3)
+    c1.download_button("Map as SVG", picture.svg.encode("utf-8"), file_name=f"{stem}.svg", mime="image/svg+xml",
+                       key="cx_an_map_svg", icon=":material/download:", width="stretch")
+    c2.download_button("Map as PNG", _deferred(picture.png), file_name=f"{stem}.png", mime="image/png",
+                       key="cx_an_map_png", icon=":material/download:", width="stretch")
+    c3.download_button("Activity table (CSV)", analysis.csv_bytes(table), file_name=f"{stem}-activities.csv",
+                       mime="text/csv", key="cx_an_map_csv", icon=":material/download:", width="stretch")
+
+
+@st.fragment
+def _flow_tab(signature: str, filters: Filters) -> None:
+    events = _filtered(signature, filters)
+    if not events:
+        st.info("No event matches the filters, so there is no flow to draw.")
+        return
+    total = _total_activities(signature, filters)
+    c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
+    view = c1.segmented_control("Edge labels", ["frequency", "time"], default="frequency", key="cx_an_flow_view",
+                                format_func=lambda v: "How often" if v == "frequency" else "Median time") or "frequency"
+    if total > 1:
+        top = c2.slider(
+            "Activities shown (most frequent first)", 1, total, min(total, FLOW_DEFAULT_TOP), key="cx_an_flow_top",
+        )
+    else:
+        top = total
+    try:
+        flow = _flow(signature, filters, None if top >= total else top, view)
+    except AnnotateError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    if flow.note:
+        st.warning(flow.note, icon=":material/visibility_off:")
+    st.html(_svg_block(flow.picture.svg))
+    with st.expander("Connections and activities as tables"):
+        a, b = st.columns(2)
+        a.dataframe(maps.edges_table(flow.graph), hide_index=True)
+        b.dataframe(maps.nodes_table(flow.graph), hide_index=True)
+    stem = "flow-map" + ("" if view == "frequency" else "-time")
+    cols = st.columns(4)
+    cols[0].download_button("Flow map as SVG", flow.picture.svg.encode("utf-8"), file_name=f"{stem}.svg",
+                            mime="image/svg+xml", key="cx_an_flow_svg", icon=":material/download:", width="stretch")
+    cols[1].download_button("Flow map as PNG", _deferred(flow.picture.png), file_name=f"{stem}.png", mime="image/png",
+                            key="cx_an_flow_png", icon=":material/download:", width="stretch")
+    cols[2].download_button("Graphviz .dot", flow.dot.encode("utf-8"), file_name=f"{stem}.dot", mime="text/vnd.graphviz",
+                            key="cx_an_flow_dot", icon=":material/download:", width="stretch")
+    cols[3].download_button("Interactive HTML", _deferred(lambda: flow_html(flow.graph, view).encode("utf-8")),
+                            file_name=f"{stem}.html", mime="text/html", key="cx_an_flow_html",
+                            icon=":material/download:", width="stretch")
+
+
+@st.fragment
+def _metrics_tab(signature: str, filters: Filters) -> None:
+    by = st.segmented_control("Group by", list(_GROUPINGS), default="recording", format_func=_GROUPINGS.get,
+                              key="cx_an_metrics_by") or "recording"
+    try:
+        table = _metrics(signature, filters, by)
+    except AnnotateError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    if not _filtered(signature, filters):
+        st.info("No event matches the filters; the metrics below are empty.")
+    st.dataframe(table, hide_index=True)
+    st.download_button(
+        "Metrics as CSV", analysis.csv_bytes(table), file_name=f"metrics-by-{by}.csv", mime="text/csv",
+        key="cx_an_metrics_csv", icon=":material/download:",
+    )
+    with st.expander("What each metric measures (formulas in docs/metrics.md)"):
+        st.html(
+            "<table style='font-size:0.85rem'>"
+            + "".join(
+                f"<tr><td>{n}</td><td><code>{html.escape(col)}</code></td><td>{html.escape(what)}</td></tr>"
+                for n, col, what in maps.METRICS
+            )
+            + "</table>"
+        )
+
+
+if __name__ == "__main__":  # run by st.navigation as a page script
+    page()

@@ -1,0 +1,114 @@
+"""Library page: the recordings with their status and event counts; add one by upload or server path."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import streamlit as st
+
+from annotate import recordings
+from annotate.errors import AnnotateError
+from annotate.uploads import save_upload
+from annotate.ui import common, nav
+
+_NOTICE = "cx_library_notice"
+
+def page() -> None:
+    """Render the Library page."""
+    name = common.reviewer()
+    common.sidebar(name)
+    st.title("Library")
+    with common.guard():
+        store = common.store()
+        settings = common.settings()
+        _notice()
+        _recordings(store, settings, name)
+        st.divider()
+        _add(store, settings, name)
+
+
+def _recordings(store, settings, name: str) -> None:
+    summaries = store.recording_summaries()
+    if not summaries:
+        st.info("No recordings yet. Add one below: upload a video or give a path on the server.")
+        return
+    head = st.columns([5, 2, 2, 4, 3, 2], vertical_alignment="center")
+    for col, text in zip(head, ("Recording", "Duration", "Status", "Events", "Last change", "")):
+        col.caption(text)
+    for summary in summaries:
+        rec = summary["recording"]
+        with st.container(border=True):
+            cols = st.columns([5, 2, 2, 4, 3, 2], vertical_alignment="center")
+            cols[0].markdown(f"**#{rec.id} {common.md_escape(rec.title)}**")
+            cols[0].caption(common.md_escape(Path(rec.path).name) + (" · proxy" if rec.proxy_path else ""))
+            cols[1].write(common.duration_text(rec.duration_s))
+            cols[2].write(common.status_text(rec.status))
+            cols[3].html(common.kind_badges(summary["event_counts"]))
+            cols[4].write(common.when(summary.get("last_change")))
+            needs_proxy = not rec.browser_playable and not rec.proxy_path
+            if needs_proxy:
+                if cols[5].button("Make proxy", key=f"cx_proxy_{rec.id}", help="The browser cannot play this file as is"):
+                    common.make_proxy(store, settings, rec, name)
+            else:
+                cols[5].page_link(nav.page("review"), label="Review", icon=":material/rate_review:", query_params={"rec": str(rec.id)})
+
+
+def _add(store, settings, name: str) -> None:
+    st.subheader("Add a recording")
+    upload_tab, path_tab = st.tabs(["Upload", "Path on the server"])
+    with upload_tab:
+        # Streamlit itself refuses bodies over server.maxUploadSize; the smaller limit is the real one.
+        limit = max(1, min(int(settings.max_upload_mb), int(st.get_option("server.maxUploadSize"))))
+        file = st.file_uploader(
+            f"Video file (up to {limit} MB; the content decides, not the name)", key="cx_upload",
+            max_upload_size=limit,
+        )
+        title = st.text_input("Title (optional)", key="cx_upload_title", max_chars=200)
+        if st.button("Add upload", key="cx_add_upload", type="primary", disabled=file is None):
+            try:
+                path, _ = save_upload(
+                    dataclasses.replace(settings, max_upload_mb=limit), file.name, file, getattr(file, "size", None)
+                )
+            except AnnotateError as exc:
+                st.error(str(exc))
+                return
+            _register(store, settings, path, title.strip() or Path(file.name).stem, name)
+    with path_tab:
+        path = st.text_input("Path of a video file on this server", key="cx_add_path", placeholder="/recordings/call-0412.mp4")
+        title = st.text_input("Title (optional)", key="cx_add_path_title", max_chars=200)
+        if st.button("Add file", key="cx_add_file", type="primary"):
+            if not path.strip():
+                st.error("Type the path of a video file on this server first.")
+            else:
+                _register(store, settings, Path(path.strip()).expanduser(), title.strip() or None, name)
+
+
+def _register(store, settings, path, title, name: str) -> None:
+    bar, report = common.progress_bar("Making a browser proxy")
+    try:
+        rec, created = recordings.add_recording(store, settings, path, title=title, reviewer=name, progress=report)
+    except AnnotateError as exc:
+        bar.empty()
+        st.error(str(exc))
+        return
+    bar.empty()
+    if created:
+        text = f"Added #{rec.id} {common.md_escape(rec.title)}" + (" with a browser proxy." if rec.proxy_path else ".")
+    else:
+        text = f"This video is already in the library as #{rec.id} {common.md_escape(rec.title)}."
+    st.session_state[_NOTICE] = (created, text, rec.id)
+    st.rerun()  # the list above shows the new recording
+
+
+def _notice() -> None:
+    notice = st.session_state.pop(_NOTICE, None)
+    if not notice:
+        return
+    created, text, rec_id = notice
+    (st.success if created else st.info)(text)
+    st.page_link(nav.page("review"), label=f"Review #{rec_id}", icon=":material/rate_review:", query_params={"rec": str(rec_id)})
+
+
+if __name__ == "__main__":  # run by st.navigation as a page script
+    page()

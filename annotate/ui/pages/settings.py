@@ -1,0 +1,82 @@
+"""Settings page: edit, import and export the codebook; show where the data lives."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from annotate import codebook_io
+from annotate.errors import AnnotateError
+from annotate.model import KINDS
+from annotate.ui import common
+
+
+def page() -> None:
+    """Render the Settings page."""
+    name = common.reviewer()
+    common.sidebar(name)
+    st.title("Settings")
+    with common.guard():
+        store = common.store()
+        settings = common.settings()
+        notice = st.session_state.pop("cx_settings_notice", None)
+        if notice:
+            st.success(notice)
+        _codebook(store, name)
+        st.divider()
+        st.subheader("Where the data lives")
+        st.markdown(f"Data directory: `{settings.data_dir}`")
+        st.markdown(f"Database: `{codebook_io.redact_url(store.url)}`")
+        st.markdown(f"Upload limit: {settings.max_upload_mb} MB (ANNOTATE_MAX_UPLOAD_MB)")
+
+
+def _codebook(store, name: str) -> None:
+    st.subheader("Codebook")
+    st.caption(
+        "The project's vocabulary: journey stages (in order), channels, actors, suggested labels per kind and "
+        "the marking keys. One entry per line; a label may carry its own key as `Label | key`."
+    )
+    book = store.get_codebook()
+    form = codebook_io.to_form(book)
+    with st.form(f"cx_codebook_{codebook_io.fingerprint(book)}"):
+        c1, c2, c3 = st.columns(3)
+        stages = c1.text_area("Stages (in journey order)", form["stages"], height=180)
+        channels = c2.text_area("Channels", form["channels"], height=180)
+        actors = c3.text_area("Actors", form["actors"], height=180)
+        cols = st.columns(3)
+        labels, keys = {}, {}
+        for col, kind in zip(cols, KINDS):
+            with col:
+                st.html(common.kind_badge(kind) + f" {kind.title}")
+                keys[kind.value] = st.text_input(f"{kind.short} key", form["hotkeys"][kind.value], max_chars=1)
+                labels[kind.value] = st.text_area(f"{kind.short} labels", form["labels"][kind.value], height=160)
+        saved = st.form_submit_button("Save codebook", type="primary")
+    if saved:
+        try:
+            new = codebook_io.from_form(stages, channels, actors, labels, keys)
+            store.set_codebook(new, reviewer=name)
+        except AnnotateError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state["cx_settings_notice"] = "Codebook saved."
+            st.rerun()
+    left, right = st.columns(2)
+    with left:
+        st.download_button(
+            "Export codebook (JSON)", codebook_io.dumps(book), file_name="codebook.json", mime="application/json",
+            icon=":material/download:",
+        )
+    with right:
+        upload = st.file_uploader("Import a codebook (JSON)", type=["json"], key="cx_codebook_upload", max_upload_size=1)
+        if upload is not None and st.button("Replace the codebook with this file", key="cx_codebook_import"):
+            try:
+                new = codebook_io.loads(upload.getvalue())
+                store.set_codebook(new, reviewer=name)
+            except AnnotateError as exc:
+                st.error(str(exc))
+            else:
+                st.session_state["cx_settings_notice"] = f"Codebook imported from {upload.name}."
+                st.rerun()
+
+
+if __name__ == "__main__":  # run by st.navigation as a page script
+    page()

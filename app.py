@@ -1,0 +1,19 @@
+"""cx-annotate browser app: registers the pages; the widgets live in annotate/ui/pages.
+
+``streamlit run app.py`` (or ``annotate serve``) imports this file as an ASGI app:
+the ``st.App`` below serves this same file as the Streamlit script, plus the media
+routes the player needs (the video with HTTP range requests, its frame times).
+Each browser session then runs this file as ``__main__``, which registers the pages.
+"""
+
+import streamlit as st
+
+if __name__ == "__main__":
+    from annotate.ui import nav
+
+    st.set_page_config(page_title="cx-annotate", page_icon=":material/movie:", layout="wide")
+    st.navigation(nav.pages()).run()
+else:
+    from annotate.ui.routes import media_routes
+
+    app = st.App(__file__, routes=media_routes())

@@ -1,0 +1,316 @@
+"""Every page under Streamlit's AppTest: on an empty store, on the sample, and the widgets that change data.
+
+Pages run for real against a SQLite file in a temporary data directory; what
+they store is read back with the sqlite3 module.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from annotate import review
+from annotate.model import Kind
+from annotate.testing import make_clip
+from annotate.ui import services
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+PAGES = ("review", "library", "play", "analyse", "settings")
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    root = tmp_path / "data"
+    monkeypatch.setenv("ANNOTATE_DATA_DIR", str(root))
+    monkeypatch.delenv("ANNOTATE_DB", raising=False)
+    services.reset()
+    yield root
+    services.reset()
+
+
+@pytest.fixture
+def no_sample(monkeypatch, tmp_path):
+    """Point the sample lookup at an empty folder so the store stays empty."""
+    empty = tmp_path / "no-sample"
+    empty.mkdir()
+    monkeypatch.setenv("ANNOTATE_SAMPLE_DIR", str(empty))
+    monkeypatch.chdir(tmp_path)
+    import annotate.sample as sample
+
+    monkeypatch.setattr(sample, "sample_dir", lambda: None)
+
+
+def run_page(page: str, reviewer: str | None = "Tess", **state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if reviewer:
+        at.session_state["cx_reviewer"] = reviewer
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    if page != "review":
+        at.switch_page(f"annotate/ui/pages/{page}.py").run()
+    return at
+
+
+def db_rows(data_dir: Path, sql: str):
+    with sqlite3.connect(data_dir / "annotate.sqlite") as conn:
+        return conn.execute(sql).fetchall()
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def image_caption(at: AppTest) -> str:
+    [image] = at.get("image")
+    return image.proto.imgs[0].caption
+
+
+def player_data(at: AppTest, rec_id: int) -> dict:
+    [el] = [e for e in at.get("bidi_component") if e.key == f"cx_player_{rec_id}"]
+    return json.loads(el.proto.json)
+
+
+@pytest.fixture
+def clip(tmp_path):
+    return make_clip(tmp_path / "clips" / "call.mp4", n_frames=45, fps=Fraction(15), audio=False)
+
+
+@pytest.fixture
+def added(data_dir, no_sample, clip):
+    from annotate.recordings import add_recording
+
+    store = services.store()
+    rec, created = add_recording(store, services.settings(), clip, title="Call <b>42</b>")
+    assert created
+    return rec
+
+
+# --- empty store ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_an_empty_store(data_dir, no_sample, page):
+    at = run_page(page)
+    assert_clean(at)
+    assert at.title[0].value == page.capitalize()
+    assert not at.error
+
+
+def test_review_on_an_empty_store_points_to_the_library(data_dir, no_sample):
+    at = run_page("review")
+    assert "library is empty" in at.info[0].value
+
+
+def test_settings_shows_where_the_data_lives(data_dir, no_sample):
+    at = run_page("settings")
+    text = " ".join(m.value for m in at.markdown)
+    assert str(data_dir) in text and "annotate.sqlite" in text
+
+
+# --- the sample --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sample(data_dir):
+    from annotate.sample import sample_dir
+
+    if sample_dir() is None:
+        pytest.fail("sample_media/ with the sample recording is missing")
+    return sample_dir()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_the_sample(sample, page):
+    at = run_page(page)
+    assert_clean(at)
+    assert not at.error
+
+
+def test_first_run_opens_the_sample_with_its_events(sample, data_dir):
+    at = run_page("review")
+    assert_clean(at)
+    from annotate.sample import SAMPLE_TITLE
+
+    pick = at.selectbox(key="cx_review_pick")
+    assert pick.value == 1 and SAMPLE_TITLE in pick.options[0]
+    data = player_data(at, 1)
+    assert data["rec"]["title"] == SAMPLE_TITLE
+    assert data["src"].startswith("/cx/media/1")
+    stored = db_rows(data_dir, "select count(*) from events where deleted_at is null")[0][0]
+    assert stored >= 8 and len(data["events"]) == stored
+    assert {e[1] for e in data["events"]} == {0, 1, 2}  # every kind, as its index in KINDS
+
+
+# --- review page -----------------------------------------------------------------------------
+
+
+def test_review_asks_the_reviewer_name_once(added, data_dir):
+    at = run_page("review", reviewer=None)
+    assert_clean(at)
+    assert all(e.key != f"cx_player_{added.id}" for e in at.get("bidi_component"))  # no marking without a name
+    at.text_input(key="cx_reviewer_input").input("Ann Reviewer")
+    [start] = [b for b in at.button if b.label == "Start reviewing"]
+    start.click().run()
+    assert_clean(at)
+    assert at.session_state["cx_reviewer"] == "Ann Reviewer"
+    assert player_data(at, added.id)["rec"]["id"] == added.id
+    assert not [t for t in at.text_input if t.key == "cx_reviewer_input"]  # not asked again
+
+
+def test_review_player_gets_the_events_and_the_edit_form_saves(added, data_dir):
+    store = services.store()
+    event = review.mark(store, added, Kind.MOMENT_OF_TRUTH, 1.0, "Tess", label="Greeting")
+    session = review.ReviewSession(added.id, reviewer="Tess", selected=event.id)
+    at = run_page("review", **{f"cx_session_{added.id}": session})
+    assert_clean(at)
+    data = player_data(at, added.id)
+    assert data["columns"][:5] == ["id", "kind", "s", "e", "label"]
+    assert [(e[1], e[2], e[4]) for e in data["events"]] == [(0, 1.0, "Greeting")]
+    assert data["selected"] == event.id
+    prefix = f"cx_ed_{event.id}_{event.version}"
+    at.selectbox(key=f"{prefix}_stage").select("Care")
+    at.text_input(key=f"{prefix}_expectation").input("a quick answer")
+    at.text_area(key=f"{prefix}_note").input("customer <sighs>")
+    [save] = [b for b in at.button if b.label == "Save details"]
+    save.click().run()
+    assert_clean(at)
+    assert db_rows(data_dir, "select stage, expectation, note, reviewer, version from events") == [
+        ("Care", "a quick answer", "customer <sighs>", "Tess", 2)
+    ]
+    # The player is told to take the keyboard back after the form was used.
+    assert player_data(at, added.id)["blur"] == 1
+
+
+def test_fine_tune_steps_through_frames_and_applies(added, data_dir):
+    store = services.store()
+    event = review.mark(store, added, Kind.DECISION_POINT, 1.0, "Tess")  # frame 15 of 15 fps
+    session = review.ReviewSession(added.id, reviewer="Tess", selected=event.id)
+    at = run_page("review", **{f"cx_session_{added.id}": session})
+    assert_clean(at)
+    assert "frame 16 of 45" in image_caption(at)
+    [plus] = [b for b in at.button if b.label == "+1"]
+    plus.click().run()
+    plus = [b for b in at.button if b.label == "+1"][0]
+    plus.click().run()
+    assert "frame 18 of 45" in image_caption(at)
+    [apply] = [b for b in at.button if b.label.startswith("Apply to start")]
+    apply.click().run()
+    assert_clean(at)
+    assert db_rows(data_dir, "select start_ms from events") == [(1134,)]  # 17/15 s rounded up to whole ms
+
+
+def test_delete_and_undo_buttons(added, data_dir):
+    store = services.store()
+    event = review.mark(store, added, Kind.MOMENT_OF_TRUTH, 0.5, "Tess")
+    session = review.ReviewSession(added.id, reviewer="Tess", selected=event.id)
+    at = run_page("review", **{f"cx_session_{added.id}": session})
+    at.button(key=f"cx_del_{event.id}").click().run()
+    assert_clean(at)
+    assert db_rows(data_dir, "select deleted_at is not null from events") == [(1,)]
+    assert player_data(at, added.id)["events"] == []
+    session.selected = event.id  # select it again so the undo button shows
+    at.run()
+    review.undo_last(store, added.id, "Tess")
+    at.run()
+    assert db_rows(data_dir, "select deleted_at is null from events") == [(1,)]
+
+
+def test_mark_reviewed(added, data_dir):
+    at = run_page("review")
+    at.button(key="cx_mark_reviewed").click().run()
+    assert_clean(at)
+    assert db_rows(data_dir, "select status from recordings") == [("reviewed",)]
+
+
+def test_missing_video_file_is_an_error_not_a_traceback(added, data_dir, clip):
+    clip.unlink()
+    at = run_page("review")
+    assert_clean(at)
+    assert "missing" in at.error[0].value
+
+
+# --- library ----------------------------------------------------------------------------------
+
+
+def test_library_lists_recordings_with_counts_and_escapes_titles(added):
+    review.mark(services.store(), added, Kind.DECISION_POINT, 1.0, "Tess")
+    at = run_page("library")
+    assert_clean(at)
+    html = " ".join(h.proto.body for h in at.get("html"))
+    assert "DEC 1" in html and "MOT 0" in html and "#2CA02C" in html
+    text = " ".join(m.value for m in at.markdown)
+    assert "<b>42</b>" not in text  # the title is shown as text, not markup
+
+
+def test_library_adds_by_server_path_and_finds_duplicates(data_dir, no_sample, clip):
+    at = run_page("library")
+    at.text_input(key="cx_add_path").input(str(clip))
+    at.button(key="cx_add_file").click().run()
+    assert_clean(at)
+    assert db_rows(data_dir, "select title from recordings") == [("call",)]
+    assert "Added #1" in at.success[0].value
+    at.text_input(key="cx_add_path").input(str(clip))
+    at.button(key="cx_add_file").click().run()
+    assert "already in the library as #1" in at.info[0].value
+    assert db_rows(data_dir, "select count(*) from recordings") == [(1,)]
+
+
+def test_library_bad_path_is_one_line_error(data_dir, no_sample, tmp_path):
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video\n" * 50)
+    at = run_page("library")
+    at.text_input(key="cx_add_path").input(str(text))
+    at.button(key="cx_add_file").click().run()
+    assert_clean(at)
+    assert at.error and "\n" not in at.error[0].value
+    assert db_rows(data_dir, "select count(*) from recordings") == [(0,)]
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+def test_settings_saves_the_codebook(data_dir, no_sample):
+    at = run_page("settings")
+    areas = {a.label: a for a in at.text_area}
+    areas["Stages (in journey order)"].input("Discover\nBuy\nUse")
+    areas["DEC labels"].input("Pick plan | p\nQuit")
+    [save] = [b for b in at.button if b.label == "Save codebook"]
+    save.click().run()
+    assert_clean(at)
+    assert at.success[0].value == "Codebook saved."
+    book = json.loads(db_rows(data_dir, "select data from codebook")[0][0])
+    assert book["stages"] == ["Discover", "Buy", "Use"]
+    assert book["labels"]["decision_point"] == [{"text": "Pick plan", "hotkey": "p"}, {"text": "Quit", "hotkey": None}]
+
+
+def test_settings_rejects_a_clashing_hotkey_with_a_message(data_dir, no_sample):
+    at = run_page("settings")
+    inputs = {t.label: t for t in at.text_input}
+    inputs["DEC key"].input("m")
+    [save] = [b for b in at.button if b.label == "Save codebook"]
+    save.click().run()
+    assert_clean(at)
+    assert "used by both" in at.error[0].value
+
+
+def test_a_file_the_browser_cannot_play_gets_a_proxy_with_progress(data_dir, no_sample, tmp_path):
+    from annotate.recordings import add_recording
+
+    avi = make_clip(tmp_path / "cam.avi", codec="mjpeg", n_frames=20, fps=Fraction(10), audio=False)
+    rec, _ = add_recording(services.store(), services.settings(), avi, make_proxy=False)
+    assert not rec.browser_playable and rec.proxy_path is None
+    at = run_page("review")
+    assert_clean(at)
+    assert "cannot play" in at.warning[0].value
+    assert not at.get("bidi_component") or all(e.key != f"cx_player_{rec.id}" for e in at.get("bidi_component"))
+    at.button(key="cx_review_proxy").click().run()
+    assert_clean(at)
+    [(proxy,)] = db_rows(data_dir, "select proxy_path from recordings")
+    assert proxy and Path(proxy).is_file() and Path(proxy).parent == data_dir / "proxies"
+    assert player_data(at, rec.id)["src"].startswith(f"/cx/media/{rec.id}")
