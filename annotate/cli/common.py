@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 from dataclasses import dataclass, field
 
 import click
@@ -77,3 +78,27 @@ def open_store(app: AppContext | None = None):
 def resolve_recording(store, ref: str):
     """Return the recording named by id or path; a ClickException-friendly NotFoundError otherwise."""
     return store.find_recording(ref)
+
+
+class progress_bar:
+    """A click progress bar fed by ``progress(done, total)`` callbacks; shown only when called."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.bar = None
+        self.done = 0
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=max(total, 1), label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(max(done - self.done, 0))
+        self.done = done
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+        return False

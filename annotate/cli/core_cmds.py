@@ -13,7 +13,7 @@ import click
 from .. import config
 from ..errors import AnnotateError
 from ..model import KINDS
-from .common import data_options, open_store, pass_app
+from .common import data_options, open_store, pass_app, progress_bar
 
 
 def _echo_json(value) -> None:
@@ -54,7 +54,7 @@ def add_cmd(app, videos: tuple[str, ...], title: str | None, no_proxy: bool, rev
     failed = 0
     for video in videos:
         try:
-            with _progress_bar(f"Making a browser proxy of {Path(video).name}") as progress:
+            with progress_bar(f"Making a browser proxy of {Path(video).name}") as progress:
                 rec, created = add_recording(
                     store, app.settings, video, title=title, reviewer=reviewer,
                     make_proxy=not no_proxy, progress=progress,
@@ -198,27 +198,3 @@ def _parse_mappings(pairs: tuple[str, ...]) -> dict[str, str]:
             raise click.BadParameter(f"'{pair}' is not NAME=KIND, e.g. --map \"Greets=MOT\"", param_hint="--map")
         mapping[name.strip()] = kind.strip()
     return mapping
-
-
-class _progress_bar:
-    """A click progress bar fed by ``progress(done, total)`` callbacks; shown only when called."""
-
-    def __init__(self, label: str):
-        self.label = label
-        self.bar = None
-        self.done = 0
-
-    def __enter__(self):
-        return self
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.bar is None:
-            self.bar = click.progressbar(length=max(total, 1), label=self.label, file=sys.stderr)
-            self.bar.__enter__()
-        self.bar.update(max(done - self.done, 0))
-        self.done = done
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
-        return False

@@ -11,8 +11,7 @@ import click
 from ..errors import AnnotateError
 from ..model import KINDS, Event, Recording, parse_kind
 from ..timebase import parse_time
-from .common import data_options, open_store, pass_app
-from .core_cmds import _progress_bar
+from .common import data_options, open_store, pass_app, progress_bar
 
 
 @contextlib.contextmanager
@@ -103,7 +102,7 @@ def render_cmd(app, video, events_file, recording_ref, output, flash_seconds, no
         [(rec, path, events)] = _sources(app, video, events_file, (recording_ref,) if recording_ref else ())
         options = ExportOptions.make(flash_s=flash_seconds, captions=not no_captions, timeline=not no_timeline,
                                      flash=not no_flash, preset=preset, crf=crf, encoder=encoder)
-        with _progress_bar(f"Rendering {Path(path).name}") as bar:
+        with progress_bar(f"Rendering {Path(path).name}") as bar:
             out = render_overlay(path, events, output, options=options, progress=bar)
     click.echo(f"Wrote {out} ({len(events)} events)")
 
@@ -128,7 +127,7 @@ def clip_cmd(app, video, at, before, after, events_file, recording_ref, output, 
         at_s = parse_time(at)
         [(rec, path, events)] = _sources(app, video, events_file, (recording_ref,) if recording_ref else ())
         options = ExportOptions(preset=preset, crf=crf, encoder=encoder)
-        with _progress_bar(f"Cutting {Path(path).name}") as bar:
+        with progress_bar(f"Cutting {Path(path).name}") as bar:
             out = render_clip(path, at_s, before, after, output, events=events, overlay=overlay, options=options,
                               progress=bar)
     click.echo(f"Wrote {out}")
@@ -159,7 +158,7 @@ def reel_cmd(app, video, events_file, recording_refs, kinds, output, before, aft
         sources = _sources(app, video, events_file, recording_refs)
         items = reel_items([(_with_path(rec, path), events) for rec, path, events in sources], kinds=wanted)
         options = ExportOptions(preset=preset, crf=crf, encoder=encoder)
-        with _progress_bar(f"Rendering a reel of {len(items)} clips") as bar:
+        with progress_bar(f"Rendering a reel of {len(items)} clips") as bar:
             out = render_reel(items, output, before_s=before, after_s=after, card_s=card_seconds, overlay=overlay,
                               options=options, progress=bar)
     click.echo(f"Wrote {out} ({len(items)} clips)")

@@ -265,7 +265,7 @@ class TimelineAnnotator(_Annotator):
         draw = ImageDraw.Draw(img)
         mid = sh * ss / 2
         track = max(1, sh * ss // 10)
-        draw.rectangle([0, mid - track / 2, sw * ss, mid + track / 2], fill=(200, 200, 200, 230))
+        draw.rectangle([0, mid - track / 2, sw * ss, mid + track / 2], fill=(200, 200, 200, 255))
 
         def sx(t: float) -> float:
             return (self.x_of(t, width, height) - x0) * ss
