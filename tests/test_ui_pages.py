@@ -314,3 +314,21 @@ def test_a_file_the_browser_cannot_play_gets_a_proxy_with_progress(data_dir, no_
     [(proxy,)] = db_rows(data_dir, "select proxy_path from recordings")
     assert proxy and Path(proxy).is_file() and Path(proxy).parent == data_dir / "proxies"
     assert player_data(at, rec.id)["src"].startswith(f"/cx/media/{rec.id}")
+
+
+def test_review_opens_the_recording_in_the_url_and_follows_the_picker(data_dir, no_sample, tmp_path):
+    from annotate.recordings import add_recording
+
+    store = services.store()
+    first, _ = add_recording(store, services.settings(), make_clip(tmp_path / "a.mp4", n_frames=20, audio=False))
+    second, _ = add_recording(store, services.settings(), make_clip(tmp_path / "b.mp4", n_frames=25, audio=False))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["cx_reviewer"] = "Tess"
+    at.query_params["rec"] = str(second.id)
+    at.run()
+    assert_clean(at)
+    assert at.selectbox(key="cx_review_pick").value == second.id
+    assert player_data(at, second.id)["rec"]["frames"] == 25
+    at.selectbox(key="cx_review_pick").select(first.id).run()
+    assert at.query_params["rec"] == [str(first.id)] or at.query_params["rec"] == str(first.id)
+    assert player_data(at, first.id)["rec"]["frames"] == 20

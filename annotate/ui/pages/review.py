@@ -1,8 +1,10 @@
 """Review page: play a recording, mark events with the keyboard, describe and fine-tune them.
 
 Widgets only; the actions are :mod:`annotate.review` functions. The player and
-the edit panel live in one fragment, so a key press reruns them and nothing
-else on the page; frame-by-frame fine-tuning is a nested fragment of its own.
+the edit form are separate fragments: a key press reruns the player only (the
+mark is stored and listed), a click on an event reruns the form only, and
+frame-by-frame fine-tuning is a fragment nested in the form. The recording shown
+is the one in the URL (``?rec=ID``), so a reload stays on it.
 """
 
 from __future__ import annotations
@@ -51,24 +53,25 @@ def page() -> None:
 
 def _choose(recordings):
     by_id = {r.id: r for r in recordings}
-    wanted = st.query_params.get("rec")
-    try:
-        current = int(wanted) if wanted is not None else st.session_state.get("cx_rec")
-    except ValueError:
-        current = None
-    if current not in by_id:
-        current = recordings[0].id
     ids = list(by_id)
+    try:
+        wanted = int(st.query_params.get("rec", ""))
+    except ValueError:
+        wanted = None
+    if wanted not in by_id:
+        wanted = st.session_state.get("cx_review_pick")
+    if wanted not in by_id:
+        wanted = ids[0]  # the first recording: the sample on a first run
+    st.session_state["cx_review_pick"] = wanted  # the URL decides (a link from the Library, a reload)
+    st.query_params["rec"] = str(wanted)
+
+    def picked() -> None:
+        st.query_params["rec"] = str(st.session_state["cx_review_pick"])
+
     chosen = st.selectbox(
-        "Recording",
-        ids,
-        index=ids.index(current),
-        format_func=lambda i: common.recording_label(by_id[i]),
-        key="cx_review_pick",
+        "Recording", ids, format_func=lambda i: common.recording_label(by_id[i]), key="cx_review_pick",
+        on_change=picked,
     )
-    if chosen != current or st.query_params.get("rec") != str(chosen):
-        st.query_params["rec"] = str(chosen)
-    st.session_state["cx_rec"] = chosen
     return by_id[chosen]
 
 

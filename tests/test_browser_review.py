@@ -1,0 +1,367 @@
+"""A real headless Chromium marks events on the Review page; the SQLite file must hold the frames it showed.
+
+The app runs as ``streamlit run app.py`` in a subprocess on a free port with a
+temporary data directory. For each recording (the bundled sample, a constant
+frame rate clip, a variable frame rate clip and a clip whose first frame is at
+2 s, which the browser plays through a proxy) the test plays the video, presses
+M, I and D at three moments while it plays, and captures the picture on screen
+at each key press (drawn from the video element in a requestVideoFrameCallback
+loop, the same notion of "on screen" the player uses). Each stored event's
+frame, decoded by the library's ``frame_at(start_s)`` from the original file,
+must be that picture: the frame-index stamp of the test clips must match, and
+the sample's picture must match its decoded frame. Then the page is reloaded
+(the events are still listed) and Z undoes the last mark. Screenshots go to
+``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import random
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+
+from annotate.config import Settings, sqlite_url
+from annotate.review import nearest_frame, step_frame
+from annotate.testing import make_clip, read_stamp
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+REVIEWER = "Browser Test"
+
+
+def chromium_path() -> str:
+    """Return Debian's chromium, installing it with apt-get when missing; skip only if that is impossible."""
+    if Path(CHROMIUM).exists():
+        return CHROMIUM
+    apt = shutil.which("apt-get")
+    if apt and hasattr(os, "geteuid") and os.geteuid() == 0:
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        if subprocess.run([apt, "install", "-y", "-qq", "chromium"], env=env, capture_output=True).returncode:
+            subprocess.run([apt, "update", "-qq"], env=env, capture_output=True)
+            subprocess.run([apt, "install", "-y", "-qq", "chromium"], env=env, capture_output=True)
+    if Path(CHROMIUM).exists():
+        return CHROMIUM
+    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium and apt-get could not install it")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class App:
+    url: str
+    data_dir: Path
+    recordings: dict  # name -> Recording
+    log: Path
+
+    def rows(self, sql: str, *args):
+        with sqlite3.connect(self.data_dir / "annotate.sqlite") as conn:
+            return conn.execute(sql, args).fetchall()
+
+
+def _vfr_times(n: int, seed: int) -> list[Fraction]:
+    rng = random.Random(seed)
+    times = [Fraction(0)]
+    for _ in range(n - 1):
+        times.append(times[-1] + Fraction(rng.choice([20, 33, 40, 50, 67, 100]), 1000))
+    return times
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    from annotate.recordings import add_recording
+    from annotate.sample import ensure_sample
+    from annotate.store import Store
+
+    chromium_path()
+    base = tmp_path_factory.mktemp("browser")
+    data = base / "data"
+    settings = Settings(data_dir=data, db_url=sqlite_url(data / "annotate.sqlite")).ensure_dirs()
+    store = Store.open(settings)
+    recs = {}
+    sample = ensure_sample(store, settings)
+    if sample is not None:
+        recs["sample"] = sample
+    clips = {
+        "cfr": make_clip(base / "cfr.mp4", fps=Fraction(30000, 1001), n_frames=150, seed=1),
+        "vfr": make_clip(base / "vfr.mp4", frame_times=_vfr_times(110, 5), seed=2),
+        "late": make_clip(base / "late.mp4", fps=Fraction(25), n_frames=125, start_offset_s=2, seed=3),
+    }
+    for name, path in clips.items():
+        recs[name], _ = add_recording(store, settings, path, title=f"{name} clip")
+    assert recs["late"].start_offset_s == 2.0 and recs["late"].proxy_path, "a late start needs a proxy"
+    assert recs["vfr"].vfr
+    store.close()
+
+    port = free_port()
+    log = base / "streamlit.log"
+    env = dict(os.environ, ANNOTATE_DATA_DIR=str(data), ANNOTATE_DB=settings.db_url)
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+        "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+    ]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the app did not start:\n{log.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.3)
+        yield App(url=url, data_dir=data, recordings=recs, log=log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+# --- page helpers ------------------------------------------------------------------------------
+
+INSTALL_CAPTURE = """(v) => {
+  const c = document.createElement('canvas');
+  c.width = v.videoWidth; c.height = v.videoHeight;
+  const g = c.getContext('2d', { willReadFrequently: true });
+  g.drawImage(v, 0, 0, c.width, c.height);
+  window.__cxTest = { captures: [], last: null, frames: 0 };
+  const loop = (now, md) => {
+    g.drawImage(v, 0, 0, c.width, c.height);
+    window.__cxTest.last = md.mediaTime;
+    window.__cxTest.frames += 1;
+    v.requestVideoFrameCallback(loop);
+  };
+  v.requestVideoFrameCallback(loop);
+  window.addEventListener('keydown', (e) => {
+    if (['m', 'i', 'd'].includes(e.key.toLowerCase())) {
+      window.__cxTest.captures.push({ key: e.key, mediaTime: window.__cxTest.last, png: c.toDataURL('image/png') });
+    }
+  }, true);
+}"""
+
+
+def open_review(page, app: App, rec_id: int):
+    page.goto(f"{app.url}/?rec={rec_id}")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        name = page.get_by_label("Your name")
+        if name.count() and name.is_visible():
+            try:  # the form may be redrawn under us while the page starts; try again next round
+                name.fill(REVIEWER, timeout=2000)
+                name.press("Enter", timeout=2000)
+            except PlaywrightError:
+                pass
+        video = page.locator("video")
+        if video.count() and video.evaluate("v => v.readyState >= 2 && v.videoWidth > 0"):
+            return video
+        page.wait_for_timeout(250)
+    raise AssertionError(f"the player did not load the video:\n{app.log.read_text(errors='replace')[-2000:]}")
+
+
+def confirmed_rows(page) -> int:
+    return page.locator("tr[data-event-id]:not(.pending)").count()
+
+
+def wait_for(predicate, timeout=20.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def decode_png(data_url: str) -> np.ndarray:
+    raw = base64.b64decode(data_url.split(",", 1)[1])
+    return cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_COLOR)
+
+
+def grey_small(image: np.ndarray) -> np.ndarray:
+    return cv2.resize(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), (160, 90), interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+# --- the test ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["sample", "cfr", "vfr", "late"])
+def test_marks_store_the_frames_the_browser_showed(app, browser, name):
+    from annotate.ui import services
+
+    if name not in app.recordings:
+        pytest.fail("the sample recording is missing from sample_media/")
+    rec = app.recordings[name]
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        video = open_review(page, app, rec.id)
+        before = wait_for(lambda: confirmed_rows(page) or (page.locator(".cx-empty").count() and -1), what="the event list")
+        before = max(before, 0)
+        stored_before = app.rows("select count(*) from events where recording_id=? and deleted_at is null", rec.id)[0][0]
+        assert before == stored_before
+        video.evaluate(INSTALL_CAPTURE)
+        rng = random.Random(hash(name) & 0xFFFF)
+        page.evaluate("document.activeElement && document.activeElement.blur()")  # no text field has focus
+        page.keyboard.press(" ")
+        wait_for(lambda: page.evaluate("window.__cxTest.frames") > 3, what="playback")
+        for key in ("m", "i", "d"):
+            page.wait_for_timeout(rng.uniform(350, 800))
+            page.keyboard.press(key)
+        page.keyboard.press(" ")
+        wait_for(lambda: confirmed_rows(page) == before + 3, what="three new rows in the event list")
+        captures = page.evaluate("window.__cxTest.captures")
+        assert [c["key"] for c in captures] == ["m", "i", "d"]
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"review-{name}.png"), full_page=True)
+
+        new = app.rows(
+            "select kind, start_ms, reviewer from events where recording_id=? and deleted_at is null "
+            "and reviewer=? order by created_at, start_ms", rec.id, REVIEWER,
+        )
+        assert [k for k, _, _ in new] == ["moment_of_truth", "internal_interaction", "decision_point"]
+        times = services.frame_times(rec.path)
+        for (kind, start_ms, _), capture in zip(new, captures):
+            shown = decode_png(capture["png"])
+            stored = services.frame_at(rec.path, start_ms / 1000).image
+            if name == "sample":
+                # The stored time names the frame the browser reported on screen...
+                offset = services.playable(rec).start_offset_s
+                on_screen = nearest_frame(capture["mediaTime"] - offset, times)
+                assert step_frame(start_ms / 1000, 0, times)[0] == on_screen, f"{kind} at {start_ms} ms"
+                # ... and the library's decoded frame at that time is the picture that was on screen.
+                diff = np.abs(grey_small(shown) - grey_small(stored)).mean()
+                assert diff < 4.0, f"{kind}: the stored frame differs from the screen (mean grey diff {diff:.1f})"
+            else:
+                assert read_stamp(stored) == read_stamp(shown), f"{kind} at {start_ms} ms is not the frame on screen"
+
+        # Reload: the events are still listed, read back from the store.
+        page.reload()
+        open_review(page, app, rec.id)
+        wait_for(lambda: confirmed_rows(page) == before + 3, what="the events after a reload")
+
+        # Z undoes the last mark (the DEC).
+        page.evaluate("document.activeElement && document.activeElement.blur()")
+        page.keyboard.press("z")
+        wait_for(
+            lambda: app.rows("select count(*) from events where recording_id=? and deleted_at is null", rec.id)[0][0]
+            == stored_before + 2,
+            what="undo in the store",
+        )
+        live = app.rows(
+            "select kind from events where recording_id=? and reviewer=? and deleted_at is null", rec.id, REVIEWER
+        )
+        assert sorted(k for (k,) in live) == ["internal_interaction", "moment_of_truth"]
+        wait_for(lambda: confirmed_rows(page) == before + 2, what="the undone row to leave the list")
+        page.screenshot(path=str(ARTIFACTS / f"review-{name}-after-undo.png"), full_page=True)
+        assert not errors, errors
+    finally:
+        context.close()
+
+
+def test_keyboard_flow_steps_durations_and_form_focus(app, browser):
+    """On the VFR clip: `.` walks the real frame times, Shift+I twice stores a duration, Enter opens the
+    form, and after saving the form with Enter in a text field the marking keys work again."""
+    from annotate.ui import services
+
+    rec = app.recordings["vfr"]
+    times = [float(t) for t in services.frame_times(rec.path)]
+    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        video = open_review(page, app, rec.id)
+        page.wait_for_timeout(500)
+        page.evaluate("document.activeElement && document.activeElement.blur()")
+        seen = []
+        for _ in range(5):
+            page.keyboard.press(".")
+            page.wait_for_timeout(150)
+            seen.append(video.evaluate("v => v.currentTime"))
+        # Each step lands just after the next real frame time (0.1 ms), not on multiples of 1/fps.
+        assert [round(t - 1e-4, 4) for t in seen] == [round(t, 4) for t in times[1:6]]
+
+        page.keyboard.press("Shift+I")
+        for _ in range(3):
+            page.keyboard.press(".")
+            page.wait_for_timeout(150)
+        wait_for(lambda: video.evaluate("v => !v.seeking"), what="the last step")
+        page.wait_for_timeout(300)
+        page.keyboard.press("Shift+I")
+        span = wait_for(
+            lambda: app.rows(
+                "select id, start_ms, end_ms from events where recording_id=? and kind='internal_interaction' "
+                "and end_ms is not null and deleted_at is null", rec.id),
+            what="the duration event",
+        )
+        [(event_id, start_ms, end_ms)] = span
+        assert end_ms > start_ms
+        start_index = step_frame(start_ms / 1000, 0, times)[0]
+        assert step_frame(end_ms / 1000, 0, times)[0] - start_index in (2, 3)  # VFR seeks may show the frame before
+
+        page.keyboard.press("Enter")  # describe the last mark
+        field = page.get_by_label("What the customer expected")
+        field.wait_for(timeout=20000)
+        field.fill("a quick hand-off")
+        field.press("Enter")  # submits the form; focus stays in the text field...
+        wait_for(lambda: app.rows("select expectation from events where id=?", event_id) == [("a quick hand-off",)],
+                 what="the saved form")
+        page.wait_for_timeout(800)
+        page.keyboard.press("d")  # ... until the player takes the keys back
+        wait_for(lambda: app.rows("select count(*) from events where recording_id=? and kind='decision_point' "
+                                  "and deleted_at is null", rec.id)[0][0] >= 1, what="a mark after using the form")
+
+        page.keyboard.press("?")
+        assert page.locator(".cx-help").is_visible()
+        page.screenshot(path=str(ARTIFACTS / "review-help.png"))
+        page.keyboard.press("Escape")
+        assert not page.locator(".cx-help").is_visible()
+        assert not errors, errors
+    finally:
+        context.close()
