@@ -12,6 +12,7 @@ import math
 import re
 import uuid
 from dataclasses import dataclass, field
+from operator import is_, itemgetter
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
@@ -191,19 +192,32 @@ class Event:
         return dataclasses.replace(self, **changes)
 
 
+# Control characters other than tab/newline break CSV, captions and XML exports.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_find_control = _CONTROL.search
+_TEXT_FIELDS = Event.TEXT_FIELDS
+_text_values = itemgetter(*_TEXT_FIELDS)
+_INF = float("inf")
+
+
 def _clean_text(name: str, value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     text = str(value)
     if len(text) > MAX_TEXT:
         raise ValidationError(f"{name} is {len(text)} characters long; keep it under {MAX_TEXT}")
-    # Control characters other than tab/newline break CSV, captions and XML exports.
-    return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text).strip()
+    if _find_control(text) is None:  # the usual case: nothing to substitute
+        return text.strip()
+    return _CONTROL.sub("", text).strip()
 
 
 def parse_emotion(value: Any) -> int | None:
     """Return emotion as an int in -2..2, or None for blank; raises ValidationError otherwise."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is None:
+        return None
+    if type(value) is int and EMOTION_MIN <= value <= EMOTION_MAX:  # not bool: True is no emotion
+        return value
+    if isinstance(value, str) and not value.strip():
         return None
     if isinstance(value, float) and math.isnan(value):
         return None
@@ -211,7 +225,9 @@ def parse_emotion(value: Any) -> int | None:
         number = float(str(value).strip().replace("+", "").replace("−", "-"))
     except ValueError:
         raise ValidationError(f"emotion '{value}' is not a number; use -2, -1, 0, 1 or 2") from None
-    if number != int(number) or not EMOTION_MIN <= number <= EMOTION_MAX:
+    if math.isnan(number):  # "nan" parses as a float but is no number
+        raise ValidationError(f"emotion '{value}' is not a number; use -2, -1, 0, 1 or 2")
+    if math.isinf(number) or number != int(number) or not EMOTION_MIN <= number <= EMOTION_MAX:
         raise ValidationError(f"emotion {value} is outside -2..2; use -2, -1, 0, 1 or 2")
     return int(number)
 
@@ -223,25 +239,67 @@ def validate_event(event: Event, duration_s: float | None = None) -> Event:
     within 0..duration_s. Raises ValidationError (UnknownKindError for a kind)
     naming the field that is wrong and how to fix it.
     """
-    kind = parse_kind(event.kind)
-    start = _check_time("start_s", event.start_s)
-    end = None if event.end_s is None or event.end_s == "" else _check_time("end_s", event.end_s)
+    # Imports call this once per event, so the usual case (a Kind, float times,
+    # plain text without control characters) skips the general conversions.
+    values = event.__dict__
+    kind = values["kind"]
+    if type(kind) is not Kind:
+        kind = parse_kind(kind)
+    start = values["start_s"]
+    if type(start) is float and 0 <= start < _INF:
+        start = round(start, 3)
+    else:
+        start = _check_time("start_s", start)
+    end = values["end_s"]
+    if end is None or end == "":
+        end = None
+    elif type(end) is float and 0 <= end < _INF:
+        end = round(end, 3)
+    else:
+        end = _check_time("end_s", end)
     if end is not None and end < start:
         raise ValidationError(f"end_s {end} is before start_s {start}; an event ends after it starts")
     if duration_s is not None:
         limit = round(float(duration_s), 3)
-        for name, value in (("start_s", start), ("end_s", end)):
-            if value is not None and value > limit:
-                raise ValidationError(
-                    f"{name} {value} s is outside the recording (0 to {limit} s); check the time or the recording"
-                )
-    texts = {name: _clean_text(name, getattr(event, name)) for name in Event.TEXT_FIELDS}
-    return dataclasses.replace(
-        event, kind=kind, start_s=start, end_s=end, emotion=parse_emotion(event.emotion), **texts
-    )
+        if start > limit or (end is not None and end > limit):
+            name, value = ("start_s", start) if start > limit else ("end_s", end)
+            raise ValidationError(
+                f"{name} {value} s is outside the recording (0 to {limit} s); check the time or the recording"
+            )
+    texts = _text_values(values)
+    try:
+        joined = "".join(texts)
+    except TypeError:  # a value that is not text (None, a number): converted below
+        joined = None
+    # Plain text without control characters that needs no trimming stays as it is (strip
+    # returns the very same str then); anything else goes through _clean_text.
+    if joined is not None and len(joined) <= MAX_TEXT and _find_control(joined) is None and all(
+        map(is_, map(str.strip, texts), texts)
+    ):
+        cleaned = None
+    else:
+        cleaned = [_clean_text(name, value) for name, value in zip(_TEXT_FIELDS, texts)]
+    emotion = values["emotion"]
+    if emotion is not None and not (type(emotion) is int and EMOTION_MIN <= emotion <= EMOTION_MAX):
+        emotion = parse_emotion(emotion)
+    if type(event) is Event:
+        copy = object.__new__(Event)  # what dataclasses.replace makes, without calling __init__ again
+        copy.__dict__ = fields = values.copy()
+        fields["kind"] = kind
+        fields["start_s"] = start
+        fields["end_s"] = end
+        fields["emotion"] = emotion
+        if cleaned is not None:
+            fields.update(zip(_TEXT_FIELDS, cleaned))
+        return copy
+    # a subclass may do more in __init__: let dataclasses copy it
+    texts_changed = {} if cleaned is None else dict(zip(_TEXT_FIELDS, cleaned))
+    return dataclasses.replace(event, kind=kind, start_s=start, end_s=end, emotion=emotion, **texts_changed)
 
 
 def _check_time(name: str, value: Any) -> float:
+    if type(value) is float and 0 <= value < _INF:
+        return round(value, 3)
     try:
         number = float(value)
     except (TypeError, ValueError):

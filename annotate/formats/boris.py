@@ -30,18 +30,20 @@ from __future__ import annotations
 
 import csv
 import io
+from operator import itemgetter
 from typing import Any, Iterable, Mapping
 
 from ..errors import ValidationError
 from ..model import Event, Kind, Recording
 from .common import (
     BOM,
-    EventIds,
+    CsvLines,
+    Importer,
     KindResolver,
     Problems,
+    TextCells,
     as_recordings,
     decode_text,
-    finish_event,
     label_kinds,
     neutralise,
     norm_key,
@@ -85,35 +87,39 @@ def dumps(
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow(COLUMNS)
+    cell = TextCells(neutralise)
     ctx: dict[Any, tuple] = {}
-    for ev in events:
-        rid = ev.recording_id
-        if rid not in ctx:
-            rec = recs.get(rid)
-            fps = recording_fps(rec)
-            ctx[rid] = (
-                neutralise(recording_name(rec)) or f"recording {rid}",
-                rec.created_at.strftime("%Y-%m-%d %H:%M:%S") if rec is not None and rec.created_at else "",
-                f"player #1:{rec.path}" if rec is not None else "",
-                f"{rec.duration_s:.3f}" if rec is not None and rec.duration_s else "NA",
-                f"{float(fps):.2f}" if fps else "NA",
-                rec.path if rec is not None else "",
-                fps,
+
+    def rows():
+        for ev in events:
+            rid = ev.recording_id
+            if rid not in ctx:
+                rec = recs.get(rid)
+                fps = recording_fps(rec)
+                ctx[rid] = (
+                    neutralise(recording_name(rec)) or f"recording {rid}",
+                    rec.created_at.strftime("%Y-%m-%d %H:%M:%S") if rec is not None and rec.created_at else "",
+                    f"player #1:{rec.path}" if rec is not None else "",
+                    f"{rec.duration_s:.3f}" if rec is not None and rec.duration_s else "NA",
+                    f"{float(fps):.2f}" if fps else "NA",
+                    rec.path if rec is not None else "",
+                    (fps.numerator, 1000 * fps.denominator) if fps else None,
+                )
+            obs, date, src, duration, fps_text, media, rate = ctx[rid]
+            kind = ev.kind if isinstance(ev.kind, Kind) else Kind(str(ev.kind))
+            start = int(round(ev.start_s * 1000))  # to_ms, inline
+            point = ev.end_s is None
+            stop = start if point else int(round(ev.end_s * 1000))
+            frames = ("NA", "NA") if rate is None else (str(start * rate[0] // rate[1]), str(stop * rate[0] // rate[1]))
+            yield (
+                obs, date, MARKER, "Media file", src, "0.000", "NA", duration, fps_text,
+                cell[ev.actor] or NO_SUBJECT, "NA", cell[ev.label] or kind.title, kind.title,
+                cell[ev.stage], cell[ev.channel], "POINT" if point else "STATE",
+                f"{start / 1000:.3f}", f"{stop / 1000:.3f}", "NA" if point else f"{(stop - start) / 1000:.3f}",
+                media, frames[0], frames[1], "NA", "NA", cell[ev.note], "",
             )
-        obs, date, src, duration, fps_text, media, fps = ctx[rid]
-        kind = ev.kind if isinstance(ev.kind, Kind) else Kind(str(ev.kind))
-        start = to_ms(ev.start_s)
-        point = ev.end_s is None
-        stop = start if point else to_ms(ev.end_s)
-        frames = ("NA", "NA") if not fps else (str(start * fps.numerator // (1000 * fps.denominator)),
-                                               str(stop * fps.numerator // (1000 * fps.denominator)))
-        writer.writerow((
-            obs, date, MARKER, "Media file", src, "0.000", "NA", duration, fps_text,
-            neutralise(ev.actor) or NO_SUBJECT, "NA", neutralise(ev.label) or kind.title, kind.title,
-            neutralise(ev.stage), neutralise(ev.channel), "POINT" if point else "STATE",
-            f"{start / 1000:.3f}", f"{stop / 1000:.3f}", "NA" if point else f"{(stop - start) / 1000:.3f}",
-            media, frames[0], frames[1], "NA", "NA", neutralise(ev.note), "",
-        ))
+
+    writer.writerows(rows())
     return buf.getvalue().encode("utf-8")
 
 
@@ -137,18 +143,17 @@ def loads(
     first = text.split("\n", 1)[0]
     delimiter = "\t" if first.count("\t") >= first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    rows: list[tuple[int, list[str]]] = []
-    prev = 0
+    raw: list[list[str]] = []
     try:
-        for row in reader:
-            line, prev = prev + 1, reader.line_num
-            if any(c.strip() for c in row):
-                rows.append((line, row))
+        raw.extend(reader)
     except csv.Error as exc:
-        problems.fail(f"line {prev + 1}", f"cannot be split into cells ({exc}); the file may be cut short")
+        problems.fail(f"line {CsvLines(text, delimiter, len(raw)).after_last()}",
+                      f"cannot be split into cells ({exc}); the file may be cut short")
+    lines = CsvLines(text, delimiter, len(raw))
+    rows = [i for i, row in enumerate(raw) if any(map(str.strip, row))]  # the rows that are not blank
     if not rows:
         problems.fail(None, "is empty; expected a BORIS aggregated events table")
-    header = [norm_key(h.lstrip(BOM)) for h in rows[0][1]]
+    header = [norm_key(h.lstrip(BOM)) for h in raw[rows[0]]]
     col = {name: i for i, name in reversed(list(enumerate(header)))}
     if "status" in col and "start (s)" not in col:
         problems.fail("line 1", "is a BORIS events export (START/STOP rows); export 'aggregated events' from BORIS")
@@ -157,29 +162,25 @@ def loads(
             problems.fail("line 1", f"has no '{need.capitalize()}' column; expected BORIS aggregated events "
                                     "(Behavior, Behavior type, Start (s), Stop (s), ...)")
     width = len(header)
-    body = _select(rows[1:], col, recording, problems)
-    ours = any(_cell(r, col, "description") == MARKER for _, r in body)
-    kinds = KindResolver(mapping)
-    labels = label_kinds(codebook)
-    ids = EventIds(recording)
-    seen: dict[str, str] = {}
-    out: list[Event] = []
-    for line, row in body:
-        where = f"line {line}"
+    body = _select(raw, rows[1:], col, recording, problems)
+    ours = any(_cell(raw[i], col, "description") == MARKER for i in body)
+    read = _RowReader(col, KindResolver(mapping), label_kinds(codebook), ours)
+    sink = Importer(recording, problems, lines.place)
+    rid = recording.id
+    for i in body:
+        row = raw[i]
         if len(row) < width:
-            problems.add(where, f"has {len(row)} cells but the header has {width}; the row is cut short")
+            problems.add(lines.place(i), f"has {len(row)} cells but the header has {width}; the row is cut short")
             continue
         try:
-            event = _event(row, col, kinds, labels, ours)
+            event = read(row)
         except ValidationError as exc:
-            problems.add(where, exc)
+            problems.add(lines.place(i), exc)
             continue
-        event.recording_id = recording.id
-        event = finish_event(event, recording, problems, where, ids, None, seen)
-        if event is not None:
-            out.append(event)
+        event.recording_id = rid
+        sink.add(event, i)
     problems.raise_if_any()
-    return out
+    return sink.events
 
 
 def _cell(row: list[str], col: dict[str, int], name: str) -> str:
@@ -190,8 +191,12 @@ def _cell(row: list[str], col: dict[str, int], name: str) -> str:
     return "" if value == "NA" else value
 
 
-def _select(rows, col, recording: Recording, problems: Problems):
-    observations = {_cell(r, col, "observation id") for _, r in rows}
+def _select(raw: list[list[str]], rows: list[int], col, recording: Recording, problems: Problems) -> list[int]:
+    i = col.get("observation id")
+    try:  # the usual case, one observation: the same cell on every row, cleaned once
+        observations = {""} if i is None else set(map(_clean, set(map(itemgetter(i), map(raw.__getitem__, rows)))))
+    except IndexError:  # a row cut short (reported later)
+        observations = {_cell(raw[r], col, "observation id") for r in rows}
     if len(observations) <= 1:
         return rows
     names = {norm_key(n) for n in (recording.title, recording_name(recording)) if n}
@@ -202,7 +207,7 @@ def _select(rows, col, recording: Recording, problems: Problems):
         return norm_key(_cell(row, col, "observation id")) in names or (
             bool(media_cell) and norm_key(media_cell.replace("\\", "/").rsplit("/", 1)[-1]) == media)
 
-    kept = [(line, r) for line, r in rows if mine(r)]
+    kept = [r for r in rows if mine(raw[r])]
     if not kept:
         listed = ", ".join(sorted(observations))[:120]
         problems.fail(None, f"holds {len(observations)} observations ({listed}) and none is named like "
@@ -220,46 +225,78 @@ def _seconds(name: str, text: str) -> float:
     return value
 
 
-def _event(row, col, kinds: KindResolver, labels: dict[str, Kind], ours: bool) -> Event:
-    behavior = _cell(row, col, "behavior")
-    category = _cell(row, col, "behavioral category")
-    if not behavior:
-        raise ValidationError("Behavior is empty")
-    kind = (kinds.mapping.get(norm_key(behavior)) or (kinds.lookup(category) if category else None)
-            or kinds.lookup(behavior) or labels.get(norm_key(behavior)))
-    if kind is None:
-        raise ValidationError(f"behaviour '{behavior}' maps to no kind; map it (--map '{behavior}=MOT') "
-                              "or put MOT, INT or DEC in its behavioural category")
-    offset_text = _cell(row, col, "time offset (s)")
-    try:
-        offset = float(offset_text) if offset_text else 0.0
-    except ValueError:
-        raise ValidationError(f"Time offset (s) '{offset_text}' is not a number of seconds") from None
-    start_text = _cell(row, col, "start (s)")
-    if not start_text:
-        raise ValidationError("Start (s) is empty (NA); every event needs a start time")
-    start = _seconds("Start (s)", start_text) - offset
-    stop_text = _cell(row, col, "stop (s)")
-    btype = _cell(row, col, "behavior type").upper()
-    if btype not in ("", "POINT", "STATE"):
-        raise ValidationError(f"Behavior type '{btype}' is neither POINT nor STATE")
-    end = None
-    if stop_text and btype != "POINT":
-        end = _seconds("Stop (s)", stop_text) - offset
-        if btype == "" and abs(end - start) < 0.0005:
-            end = None
-    if start < 0 or (end is not None and end < 0):
-        raise ValidationError(f"time offset {offset} s puts the event before the recording's start")
-    subject = _cell(row, col, "subject")
-    plain = {norm_key(kind.title), norm_key(kind.short), norm_key(kind.value)}
-    return Event(
-        kind=kind,
-        start_s=round(start, 3),
-        end_s=None if end is None else round(end, 3),
-        label="" if norm_key(behavior) in plain else behavior,
-        actor="" if subject == NO_SUBJECT else subject,
-        stage=_cell(row, col, "modifier #1") if ours else "",
-        channel=_cell(row, col, "modifier #2") if ours else "",
-        note=_cell(row, col, "comment start"),
-        id="",
-    )
+def _clean(value: str) -> str:
+    """Return a cell's text: trimmed, without a spreadsheet-safety apostrophe, blank for ``NA``."""
+    value = unneutralise(value.strip())
+    return "" if value == "NA" else value
+
+
+_FIELDS = ("behavior", "behavioral category", "time offset (s)", "start (s)", "stop (s)", "behavior type", "subject",
+           "modifier #1", "modifier #2", "comment start")
+
+
+class _RowReader:
+    """Read one row of an aggregated-events table into an (unvalidated) event."""
+
+    def __init__(self, col: dict[str, int], kinds: KindResolver, labels: dict[str, Kind], ours: bool):
+        # A column the table lacks reads as the empty cell appended to the row (index -1).
+        self.pad = any(col.get(name) is None for name in _FIELDS)
+        self.cells = itemgetter(*(-1 if col.get(name) is None else col[name] for name in _FIELDS))
+        self.kinds = kinds
+        self.labels = labels
+        self.ours = ours
+        self.text = TextCells(_clean)  # behaviours, categories, types, subjects repeat from row to row
+        self._kinds: dict[tuple[str, str], tuple[Kind | None, bool]] = {}
+
+    def kind(self, behavior: str, category: str) -> tuple[Kind | None, bool]:
+        """Return the kind of a behaviour (and category), and whether the behaviour is just the kind's name."""
+        known = self._kinds.get((behavior, category))
+        if known is None:
+            kinds = self.kinds
+            kind = (kinds.mapping.get(norm_key(behavior)) or (kinds.lookup(category) if category else None)
+                    or kinds.lookup(behavior) or self.labels.get(norm_key(behavior)))
+            plain = kind is not None and norm_key(behavior) in {norm_key(kind.title), norm_key(kind.short),
+                                                                norm_key(kind.value)}
+            known = self._kinds[(behavior, category)] = (kind, plain)
+        return known
+
+    def __call__(self, row: list[str]) -> Event:
+        if self.pad:
+            row = [*row, ""]
+        (behavior, category, offset_text, start_text, stop_text, btype, subject, modifier1, modifier2,
+         comment) = self.cells(row)
+        text = self.text
+        behavior, category = text[behavior], text[category]
+        if not behavior:
+            raise ValidationError("Behavior is empty")
+        kind, plain = self.kind(behavior, category)
+        if kind is None:
+            raise ValidationError(f"behaviour '{behavior}' maps to no kind; map it (--map '{behavior}=MOT') "
+                                  "or put MOT, INT or DEC in its behavioural category")
+        offset_text = text[offset_text]
+        try:
+            offset = float(offset_text) if offset_text else 0.0
+        except ValueError:
+            raise ValidationError(f"Time offset (s) '{offset_text}' is not a number of seconds") from None
+        start_text = _clean(start_text)
+        if not start_text:
+            raise ValidationError("Start (s) is empty (NA); every event needs a start time")
+        start = _seconds("Start (s)", start_text) - offset
+        stop_text = _clean(stop_text)
+        btype = text[btype].upper()
+        if btype not in ("", "POINT", "STATE"):
+            raise ValidationError(f"Behavior type '{btype}' is neither POINT nor STATE")
+        end = None
+        if stop_text and btype != "POINT":
+            end = _seconds("Stop (s)", stop_text) - offset
+            if btype == "" and abs(end - start) < 0.0005:
+                end = None
+        if start < 0 or (end is not None and end < 0):
+            raise ValidationError(f"time offset {offset} s puts the event before the recording's start")
+        subject = text[subject]
+        ours = self.ours
+        return Event(
+            kind, round(start, 3), None, None if end is None else round(end, 3), "" if plain else behavior,
+            text[modifier1] if ours else "", text[modifier2] if ours else "", "" if subject == NO_SUBJECT else subject,
+            "", None, _clean(comment), "", "",
+        )

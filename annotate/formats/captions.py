@@ -12,15 +12,14 @@ the text before the separator (MOT, INT, DEC, or any kind name), else from the
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from ..errors import ValidationError
 from ..model import Event, Kind, Recording
 from .common import (
-    EventIds,
+    Importer,
     KindResolver,
     Problems,
-    finish_event,
     label_kinds,
     ms_timecode,
     norm_key,
@@ -51,6 +50,26 @@ def timing(start_ms: int, end_ms: int, sep: str) -> str:
     return f"{ms_timecode(start_ms, sep)} --> {ms_timecode(end_ms, sep)}"
 
 
+class Clock(dict):
+    """``clock[ms]``: the cue timestamp ``HH:MM:SS.mmm`` (``sep=","``: SRT) of ``ms``, as :func:`ms_timecode`.
+
+    The ``HH:MM:SS`` of each whole second is worked out once per file.
+    """
+
+    def __init__(self, sep: str):
+        super().__init__()
+        self.sep = sep
+        self._seconds: dict[int, str] = {}
+
+    def __missing__(self, ms: int) -> str:
+        sec, frac = divmod(ms, 1000)
+        hms = self._seconds.get(sec)
+        if hms is None:
+            h, rem = divmod(sec, 3600)
+            hms = self._seconds[sec] = f"{h:02d}:{rem // 60:02d}:{rem % 60:02d}"
+        return f"{hms}{self.sep}{frac:03d}"
+
+
 _TS = re.compile(r"^(?:(\d+):)?([0-5]?\d):([0-5]\d)[.,](\d{1,3})$")
 
 
@@ -69,8 +88,34 @@ def parse_timestamp(text: str) -> int:
     return ((int(h or 0) * 60 + int(m)) * 60 + int(s)) * 1000 + int(frac.ljust(3, "0"))
 
 
+class CueTexts(dict):
+    """``texts[kind, label]``: the cue text ``write(kind, label)``, worked out once per kind and label."""
+
+    def __init__(self, write: Callable[[Kind, str], str]):
+        super().__init__()
+        self.write = write
+
+    def __missing__(self, key: tuple[Kind, str]) -> str:
+        text = self.write(*key)
+        if len(key[1]) <= 80:  # labels repeat; long free texts are not kept
+            self[key] = text
+        return text
+
+
+_STAMP = r"(?:(\d+):)?([0-5]?\d):([0-5]\d)[.,](\d{1,3})"
+# A well-formed timing line in one match; anything else takes the step-by-step path for its message.
+_TIMING = re.compile(rf"\s*{_STAMP}\s*-->\s*{_STAMP}(?:\s+(.*))?", re.S)
+
+
 def parse_timing(line: str) -> tuple[int, int, str]:
     """Return (start ms, end ms, cue settings) of a timing line; raises ValidationError."""
+    match = _TIMING.fullmatch(line)
+    if match is not None:
+        h1, m1, s1, f1, h2, m2, s2, f2, settings = match.groups()
+        start = ((int(h1 or 0) * 60 + int(m1)) * 60 + int(s1)) * 1000 + int(f1.ljust(3, "0"))
+        end = ((int(h2 or 0) * 60 + int(m2)) * 60 + int(s2)) * 1000 + int(f2.ljust(3, "0"))
+        if end >= start:
+            return start, end, settings or ""
     left, arrow, right = line.partition("-->")
     if not arrow:
         raise ValidationError(f"'{line.strip()}' is not a cue timing ('start --> end')")
@@ -86,7 +131,10 @@ def parse_timing(line: str) -> tuple[int, int, str]:
 
 
 class CueReader:
-    """Turn parsed cues into validated events for one recording, collecting problems."""
+    """Turn parsed cues into validated events for one recording, collecting problems.
+
+    ``where`` of a cue is the number of the line it is reported at.
+    """
 
     def __init__(
         self,
@@ -101,12 +149,19 @@ class CueReader:
         self.kinds = KindResolver(mapping)
         self.labels = label_kinds(codebook)
         self.point_ms = None if point_cue_s is None else int(round(point_cue_s * 1000))
-        self.ids = EventIds(recording)
-        self.seen: dict[str, str] = {}
-        self.events: list[Event] = []
+        self.sink = Importer(recording, problems, line_place)
+        self.events = self.sink.events
+        self._cue_texts: dict[str, tuple[Kind, str]] = {}
+        self._kind_names: dict[str, Kind] = {}
 
     def kind_and_label(self, text: str) -> tuple[Kind, str]:
         """Return the kind and label a cue text gives; raises ValidationError if it names no kind."""
+        known = self._cue_texts.get(text)  # cue texts repeat: each is worked out once
+        if known is None:
+            known = self._cue_texts[text] = self._kind_and_label(text)
+        return known
+
+    def _kind_and_label(self, text: str) -> tuple[Kind, str]:
         flat = text.strip()
         mapped = self.kinds.mapping.get(norm_key(flat))
         if mapped is not None:
@@ -128,12 +183,12 @@ class CueReader:
             f"or map it (--map '{flat[:30]}=MOT')"
         )
 
-    def add(self, where: str, start_ms: int, end_ms: int, text: str, cue_id: str = "",
+    def add(self, where: int, start_ms: int, end_ms: int, text: str, cue_id: str = "",
             meta: dict[str, Any] | None = None) -> None:
-        """Read one cue (or its metadata, when the file carries it) into an event."""
+        """Read one cue (or its metadata, when the file carries it) into an event; ``where`` is its line."""
         try:
             if meta is not None:
-                event = _event_from_meta(meta, self.kinds)
+                event = _event_from_meta(meta, self.kinds, self._kind_names)
                 raw_id = str(meta.get("id") or cue_id or "")
                 self._follow_cue_timing(event, start_ms, end_ms)
             else:
@@ -142,13 +197,10 @@ class CueReader:
                 event = Event(kind, start_ms / 1000, end_s=None if end is None else end / 1000, label=label, id="")
                 raw_id = cue_id if _looks_like_id(cue_id) else ""
         except ValidationError as exc:
-            self.problems.add(where, exc)
+            self.problems.add(line_place(where), exc)
             return
         event.recording_id = self.recording.id
-        event = finish_event(event, self.recording, self.problems, where, self.ids, raw_id, self.seen)
-        if event is not None:
-            self.events.append(event)
-
+        self.sink.add(event, where, raw_id)
 
     def _follow_cue_timing(self, event: Event, start_ms: int, end_ms: int) -> None:
         """If a subtitle editor moved the cue, its timing wins over the NOTE's times."""
@@ -165,50 +217,67 @@ class CueReader:
         event.end_s = None if point else end_ms / 1000
 
 
+def line_place(line: int) -> str:
+    """Return how messages name a line: ``"line 7"``."""
+    return f"line {line}"
+
+
+_CUE_ID = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F-]{36}")
+
+
 def _looks_like_id(cue_id: str) -> bool:
-    return bool(re.fullmatch(r"[0-9a-fA-F]{32}|[0-9a-fA-F-]{36}", cue_id.strip()))
+    return bool(_CUE_ID.fullmatch(cue_id.strip()))
 
 
 _META_TEXT = ("label", "stage", "channel", "actor", "expectation", "note", "reviewer")
+_ALL_TEXT = (str,) * len(_META_TEXT)
 
 
-def _event_from_meta(meta: dict[str, Any], kinds: KindResolver) -> Event:
-    def seconds(name: str) -> float | None:
-        value = meta.get(name)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValidationError(f"{name} {value!r} in the cue's NOTE is not a number of seconds")
-        return float(value)
+def _meta_seconds(meta: dict[str, Any], name: str) -> float | None:
+    value = meta.get(name)
+    if value is None:
+        return None
+    if type(value) is float:
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValidationError(f"{name} {value!r} in the cue's NOTE is not a number of seconds")
+    return float(value)
 
-    start = seconds("start_s")
+
+def _event_from_meta(meta: dict[str, Any], kinds: KindResolver, kind_names: dict[str, Kind] | None = None) -> Event:
+    start = _meta_seconds(meta, "start_s")
     if start is None:
         raise ValidationError("the cue's NOTE has no start_s")
-    return Event(
-        kind=kinds(str(meta.get("kind", ""))),
-        start_s=start,
-        end_s=seconds("end_s"),
-        emotion=meta.get("emotion"),
-        id="",
-        created_at=parse_iso("created_at", str(meta.get("created_at") or "")),
-        updated_at=parse_iso("updated_at", str(meta.get("updated_at") or "")),
-        **{k: str(meta.get(k) or "") for k in _META_TEXT},
-    )
+    name = meta.get("kind", "")
+    kind = kind_names.get(name) if kind_names is not None and type(name) is str else None
+    if kind is None:
+        kind = kinds(str(name))
+        if kind_names is not None and type(name) is str:
+            kind_names[name] = kind
+    end = _meta_seconds(meta, "end_s")
+    created, updated = meta.get("created_at"), meta.get("updated_at")
+    created = parse_iso("created_at", created if type(created) is str else str(created or ""))
+    updated = parse_iso("updated_at", updated if type(updated) is str else str(updated or ""))
+    texts = tuple(map(meta.get, _META_TEXT))
+    if tuple(map(type, texts)) != _ALL_TEXT:
+        texts = [str(value or "") for value in texts]
+    label, stage, channel, actor, expectation, note, reviewer = texts
+    return Event(kind, start, None, end, label, stage, channel, actor, expectation, meta.get("emotion"), note,
+                 reviewer, "", created, updated)
+
+
+# A block: lines that are not blank (a blank line holds nothing but whitespace), one after another.
+_BLOCK = re.compile(r"^[^\S\n]*+\S.*(?:\n[^\S\n]*+\S.*)*", re.M)
 
 
 def split_blocks(text: str) -> list[tuple[int, list[str]]]:
     """Return the blank-line separated blocks of ``text`` as (first line number, lines)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     blocks: list[tuple[int, list[str]]] = []
-    current: list[str] = []
-    start = 0
-    for n, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), 1):
-        if line.strip():
-            if not current:
-                start = n
-            current.append(line)
-        elif current:
-            blocks.append((start, current))
-            current = []
-    if current:
-        blocks.append((start, current))
+    line, at = 1, 0
+    for match in _BLOCK.finditer(text):
+        start = match.start()
+        line += text.count("\n", at, start)
+        at = start
+        blocks.append((line, match.group().split("\n")))
     return blocks

@@ -7,13 +7,17 @@ Nothing here knows a particular format. Formats turn files into validated
 from __future__ import annotations
 
 import codecs
+import csv
 import hashlib
+import io
+import json
 import re
 import uuid
 from datetime import datetime, timezone
 from fractions import Fraction
+from itertools import islice
 from pathlib import PurePath
-from typing import Any, Iterable, Mapping, NoReturn, Sequence
+from typing import Any, Callable, Iterable, Mapping, NoReturn, Sequence
 
 from ..errors import FormatError, UnknownKindError, ValidationError
 from ..model import Event, Kind, Recording, parse_kind, validate_event
@@ -119,6 +123,38 @@ def _decode(data: bytes, encoding: str, problems: Problems, skipped: int) -> str
         )
 
 
+class CsvLines:
+    """The line each row of a CSV text starts on, counted on first use (by reading the text again).
+
+    A cell may hold line breaks, so a row's line is not its index; files are read
+    with ``list.extend(reader)`` and the lines are only counted when a message needs one.
+    """
+
+    def __init__(self, text: str, delimiter: str, count: int):
+        self._args = (text, delimiter, count)
+        self._starts: list[int] | None = None
+
+    def _count(self) -> list[int]:
+        if self._starts is None:
+            text, delimiter, count = self._args
+            reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+            starts, prev = [], 0
+            for _ in islice(reader, count):
+                starts.append(prev + 1)
+                prev = reader.line_num
+            starts.append(prev + 1)  # where the row after the last one read starts
+            self._starts = starts
+        return self._starts
+
+    def place(self, index: int) -> str:
+        """Return ``"line N"`` for the row at ``index``."""
+        return f"line {self._count()[index]}"
+
+    def after_last(self) -> int:
+        """Return the line after the last row read."""
+        return self._count()[-1]
+
+
 # --- spreadsheet safety ---------------------------------------------------------
 
 # A spreadsheet runs a cell that starts with one of these as a formula (or DDE command).
@@ -173,13 +209,54 @@ def iso_utc(value: datetime | None) -> str:
     """
     if value is None:
         return ""
-    if value.tzinfo is timezone.utc:  # the usual case: skip the conversion
-        spec = "milliseconds" if value.microsecond % 1000 == 0 else "microseconds"
-        return value.isoformat(timespec=spec)[:-6] + "Z"
+    if value.tzinfo is timezone.utc:  # the usual case: no conversion; isoformat() without a timespec is quickest
+        text = value.isoformat()  # ...T12:30:00+00:00, or ...T12:30:00.250000+00:00
+        micro = value.microsecond
+        if not micro:
+            return text[:-6] + ".000Z"
+        return text[:-9] + "Z" if micro % 1000 == 0 else text[:-6] + "Z"
     if value.tzinfo is not None:
         value = value.astimezone(timezone.utc).replace(tzinfo=None)
     spec = "milliseconds" if value.microsecond % 1000 == 0 else "microseconds"
     return value.isoformat(timespec=spec) + "Z"
+
+
+class TextCells(dict):
+    """Memo of how text values are written as cells: ``cells[value]`` is ``write(value)``.
+
+    Labels, stages, channels and actors repeat from row to row, so each distinct
+    one is escaped once. Long texts (notes) are written each time, not kept.
+    """
+
+    def __init__(self, write: Callable[[str], str], keep_up_to: int = 80):
+        super().__init__()
+        self.write = write
+        self.keep_up_to = keep_up_to
+
+    def __missing__(self, value: str) -> str:
+        cell = self.write(value)
+        if value is None or (type(value) is str and len(value) <= self.keep_up_to):
+            self[value] = cell
+        return cell
+
+
+_scan_json = json.JSONDecoder().scan_once
+
+
+def json_value(text: str) -> Any:
+    """Return ``json.loads(text)``; raises ValueError (JSONDecodeError) as it does.
+
+    Text that is exactly one JSON value (no surrounding whitespace), as this
+    tool writes it, goes straight to json's C scanner; any other text, and
+    every error, goes through ``json.loads`` itself.
+    """
+    try:
+        value, end = _scan_json(text, 0)
+    except (StopIteration, ValueError):
+        return json.loads(text)
+    if end != len(text):
+        return json.loads(text)
+    return value
 
 
 def parse_iso(name: str, text: str) -> datetime | None:
@@ -197,7 +274,10 @@ def parse_iso(name: str, text: str) -> datetime | None:
         raise ValidationError(
             f"{name} '{text}' is not an ISO 8601 date-time such as 2024-05-01T12:30:00Z"
         ) from None
-    if value.tzinfo is None:
+    zone = value.tzinfo
+    if zone is timezone.utc:  # the usual case ("Z" or +00:00): nothing to convert
+        return value
+    if zone is None:
         return value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
 
@@ -345,6 +425,8 @@ class EventIds:
 
     def from_file(self, raw: str) -> str:
         """Return the event id for an id cell of the file (kept when already a 32-hex id)."""
+        if len(raw) == 32 and _HEX32.match(raw):  # the usual case: an id this tool wrote
+            return raw
         text = raw.strip()
         low = text.lower()
         if low.startswith("urn:uuid:"):
@@ -405,6 +487,50 @@ def finish_event(
         return None
     seen[event.id] = where
     return event
+
+
+class Importer:
+    """Validate the events read from one file for one recording, settle their ids and collect them.
+
+    ``add`` is :func:`finish_event` for a whole file: the recording's duration,
+    the id generator and the ids already used are looked up once. ``where`` may
+    be any key of a row or element (e.g. a line number); ``place`` turns a key
+    into the text messages show, and is only called when there is a problem.
+    """
+
+    def __init__(self, recording: Recording, problems: Problems, place: Any = str):
+        self.recording = recording
+        self.problems = problems
+        self.place = place
+        self.limit = duration_limit(recording)
+        self.ids = EventIds(recording)
+        self.seen: dict[str, Any] = {}
+        self.events: list[Event] = []
+
+    def add(self, event: Event, where: Any, raw_id: str | None = None) -> Event | None:
+        """Validate ``event``, give it its id and keep it; return it, or None after recording a problem.
+
+        ``raw_id`` is the id text the file gave (None or blank: derive one).
+        """
+        try:
+            event = validate_event(event, self.limit)
+        except ValidationError as exc:
+            self.problems.add(self.place(where), exc)
+            return None
+        if raw_id and len(raw_id) == 32 and _HEX32.match(raw_id):  # an id this tool wrote: kept as it is
+            event.id = raw_id
+        elif raw_id and raw_id.strip():
+            event.id = self.ids.from_file(raw_id)
+        else:
+            event.id = self.ids.derived(event.kind, event.start_s, event.end_s, event.label)
+        seen = self.seen
+        if event.id in seen:
+            self.problems.add(self.place(where), f"event id {raw_id or event.id} is used again (first at "
+                                                 f"{self.place(seen[event.id])}); give each event its own id")
+            return None
+        seen[event.id] = where
+        self.events.append(event)
+        return event
 
 
 def sort_events(events: Sequence[Event]) -> list[Event]:

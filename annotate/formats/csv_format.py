@@ -61,10 +61,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime, timezone
 from bisect import bisect_right
 from fractions import Fraction
-from typing import Any, Iterable, Mapping, Sequence
+from itertools import compress
+from operator import itemgetter
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ..errors import ValidationError
 from ..model import Event, Kind, Recording
@@ -72,12 +73,13 @@ from ..timebase import parse_time, time_to_ms
 from .common import (
     BOM,
     ESCAPED_START,
-    EventIds,
+    Importer,
     KindResolver,
+    CsvLines,
     Problems,
+    TextCells,
     as_recordings,
     decode_text,
-    finish_event,
     iso_utc,
     norm_key,
     parse_iso,
@@ -180,7 +182,7 @@ def _lines(
     """
     needs_quote = re.compile(f'[{re.escape(delimiter)}"\r\n]').search
 
-    def text(value: str) -> str:
+    def write(value: str) -> str:
         if not value:
             return ""
         if value[0] in ESCAPED_START:
@@ -188,6 +190,8 @@ def _lines(
         if needs_quote(value):
             return '"' + value.replace('"', '""') + '"'
         return value
+
+    text = TextCells(write)
 
     clock: dict[int, str] = {}
 
@@ -198,15 +202,6 @@ def _lines(
             h, rem = divmod(sec, 3600)
             hms = clock[sec] = f"{h:02d}:{rem // 60:02d}:{rem % 60:02d}"
         return f"{hms}.{frac:03d}"
-
-    def stamp(value: datetime | None) -> str:
-        if value is None:
-            return ""
-        if value.tzinfo is not timezone.utc:
-            return iso_utc(value)
-        if value.microsecond % 1000:
-            return value.isoformat(timespec="microseconds")[:-6] + "Z"
-        return value.isoformat(timespec="milliseconds")[:-6] + "Z"
 
     kind_cells = {k: delimiter.join((k.value, k.short)) for k in Kind}
     contexts: dict[Any, tuple] = {}
@@ -220,7 +215,7 @@ def _lines(
             # frame = floor(start_ms / 1000 * fps) in integers: the same as
             # timebase.frame_index(Fraction(start_ms, 1000), fps=fps) without a Fraction per row.
             num, den = (fps.numerator, fps.denominator * 1000) if fps else (0, 1)
-            head = d.join((text(recording_name(recording)), "" if rid is None else str(rid)))
+            head = d.join((write(recording_name(recording)), "" if rid is None else str(rid)))
             ctx = contexts[rid] = (head, num, den, frame_times.get(rid) if rid is not None else None)
         head, num, den, times = ctx
         kind = ev.kind if isinstance(ev.kind, Kind) else Kind(str(ev.kind))
@@ -248,16 +243,16 @@ def _lines(
                 tc(start),
                 end_tc,
                 frame,
-                text(ev.label),
-                text(ev.stage),
-                text(ev.channel),
-                text(ev.actor),
-                text(ev.expectation),
+                text[ev.label],
+                text[ev.stage],
+                text[ev.channel],
+                text[ev.actor],
+                text[ev.expectation],
                 "" if ev.emotion is None else str(int(ev.emotion)),
-                text(ev.reviewer),
-                text(ev.note),
-                stamp(ev.created_at),
-                stamp(ev.updated_at),
+                text[ev.reviewer],
+                text[ev.note],
+                iso_utc(ev.created_at),
+                iso_utc(ev.updated_at),
             )
         )
 
@@ -288,29 +283,30 @@ def loads(
         problems.fail(None, "is empty; an event CSV needs a header line with at least kind,start_s")
     delimiter = _sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    rows: list[tuple[int, list[str]]] = []
-    prev = 0
+    raw: list[list[str]] = []
     broken = None
     try:
-        for row in reader:
-            line = prev + 1
-            prev = reader.line_num
-            if row and any(row):
-                rows.append((line, row))
+        raw.extend(reader)  # rows read before a csv.Error stay in ``raw``
     except csv.Error as exc:
+        broken = exc
+    # A cell may hold line breaks, so the line a row starts on is counted only when a message needs it.
+    lines = CsvLines(text, delimiter, len(raw))
+    broken_at = None
+    if broken is not None:
         # The rest of the file cannot be split reliably: report the rows read so far, then this.
-        broken = (f"line {prev + 1}", f"cannot be split into cells ({exc}); put quotes around a whole cell and "
-                                      "double the quotes inside it, or the file is cut short")
+        broken_at = (f"line {lines.after_last()}", f"cannot be split into cells ({broken}); put quotes around a "
+                                                  "whole cell and double the quotes inside it, or the file is cut short")
+    rows = list(compress(range(len(raw)), map(any, raw)))  # indexes of the rows that are not blank
     if not rows:
-        if broken:
-            problems.fail(*broken)
+        if broken_at:
+            problems.fail(*broken_at)
         problems.fail(None, "is empty; an event CSV needs a header line with at least kind,start_s")
-    header_line, header = rows[0]
-    cols = _columns(header, problems, f"line {header_line}")
-    body = _select_rows(rows[1:], cols, recording, problems)
-    events = _events(body, cols, len(header), recording, KindResolver(mapping), frame_times, problems)
-    if broken:
-        problems.add(*broken)
+    header = raw[rows[0]]
+    cols = _columns(header, problems, lambda: lines.place(rows[0]))
+    body = _select_rows(raw, rows[1:], cols, recording, problems)
+    events = _events(raw, body, cols, len(header), recording, KindResolver(mapping), frame_times, problems, lines)
+    if broken_at:
+        problems.add(*broken_at)
     problems.raise_if_any()
     return events
 
@@ -330,7 +326,7 @@ def _header_key(name: str) -> str:
     return key
 
 
-def _columns(header: list[str], problems: Problems, where: str) -> dict[str, int]:
+def _columns(header: list[str], problems: Problems, where: Callable[[], str]) -> dict[str, int]:
     index: dict[str, int] = {}
     for i, name in enumerate(header):
         index.setdefault(_header_key(name), i)
@@ -344,14 +340,14 @@ def _columns(header: list[str], problems: Problems, where: str) -> dict[str, int
     if missing:
         shown = ",".join(h.strip() for h in header)[:80]
         problems.fail(
-            where,
+            where(),
             f"no {' or '.join(m if m == 'kind' else 'start_s' for m in missing)} column in the header '{shown}'; "
             "an event CSV needs at least kind,start_s",
         )
     return cols
 
 
-def _select_rows(rows, cols, recording: Recording, problems: Problems):
+def _select_rows(raw: list[list[str]], rows: list[int], cols, recording: Recording, problems: Problems) -> list[int]:
     """Keep the target recording's rows when the file holds events of several recordings."""
     rid_col, name_col = cols.get("recording_id"), cols.get("recording")
     if rid_col is None and name_col is None:
@@ -362,12 +358,18 @@ def _select_rows(rows, cols, recording: Recording, problems: Problems):
         name = unneutralise(row[name_col].strip()) if name_col is not None and name_col < len(row) else ""
         return rid, name
 
-    keys = {key(row) for _, row in rows}
+    try:  # the usual case, one recording: the same cells on every row
+        distinct = set(map(itemgetter(*(c for c in (rid_col, name_col) if c is not None)), map(raw.__getitem__, rows)))
+    except IndexError:  # a row cut short (reported later)
+        distinct = None
+    if distinct is not None and len(distinct) <= 1:
+        return rows
+    keys = {key(raw[i]) for i in rows}
     if len(keys) <= 1:
         return rows
     names = {n for n in (recording.title, recording.path, recording_name(recording)) if n}
     rid = "" if recording.id is None else str(recording.id)
-    mine = [(line, row) for line, row in rows if (rid and key(row)[0] == rid) or key(row)[1] in names]
+    mine = [i for i in rows if (rid and key(raw[i])[0] == rid) or key(raw[i])[1] in names]
     if not mine:
         listed = ", ".join(sorted(f"{n or '?'} (id {i or '?'})" for i, n in keys))[:160]
         problems.fail(
@@ -378,77 +380,84 @@ def _select_rows(rows, cols, recording: Recording, problems: Problems):
     return mine
 
 
-def _events(rows, cols, width, recording: Recording, kinds: KindResolver, frame_times, problems: Problems):
-    ids = EventIds(recording)
-    seen: dict[str, str] = {}
+# Emotion cells as this tool writes them; anything else goes through parse_emotion.
+_EMOTIONS = {"": None, "-2": -2, "-1": -1, "0": 0, "1": 1, "2": 2}
+
+
+def _events(raw, rows, cols, width, recording: Recording, kinds: KindResolver, frame_times, problems: Problems,
+            lines: CsvLines) -> list[Event]:
+    sink = Importer(recording, problems, lines.place)
     fps = recording_fps(recording)
     get = {f: cols.get(f) for f in _ALIASES}
-    kind_col, start_col, end_col = get["kind"], get["start"], get["end"]
-    text_cols = [(f, get[f]) for f in _TEXT_FIELDS]
+    kind_col, end_col, duration_col = get["kind"], get["end"], get["duration"]
+    # A missing column reads as the empty cell appended to every row below (index -1).
+    start_col = -1 if get["start"] is None else get["start"]
     emotion_col, id_col = get["emotion"], get["event_id"]
     created_col, updated_col = get["created_at"], get["updated_at"]
+    texts_of = itemgetter(*(-1 if get[f] is None else get[f] for f in _TEXT_FIELDS))
     kind_cache: dict[str, Kind] = {}
-    stamps: dict[str, datetime | None] = {}
-
-    def stamp(name: str, cell: str) -> datetime | None:
-        # Exports repeat the same stamps a lot; parse each text once.
-        value = stamps.get(cell, _MISSING)
-        if value is _MISSING:
-            value = stamps[cell] = parse_iso(name, cell)
-        return value
-
-    out: list[Event] = []
-    for line, row in rows:
-        where = f"line {line}"
+    rid = recording.id
+    emotions = _EMOTIONS
+    pad = start_col == -1 or any(get[f] is None for f in _TEXT_FIELDS)
+    for index in rows:
+        row = raw[index]
         if len(row) != width:
             if len(row) < width:
-                problems.add(where, f"has {len(row)} cells but the header has {width}; the row is cut short "
-                                    "(add empty cells for missing values)")
+                problems.add(lines.place(index), f"has {len(row)} cells but the header has {width}; the row is cut "
+                                                 "short (add empty cells for missing values)")
                 continue
             if any(c.strip() for c in row[width:]):
-                problems.add(where, f"has {len(row)} cells but the header has {width}; "
-                                    "quote cells that contain the separator")
+                problems.add(lines.place(index), f"has {len(row)} cells but the header has {width}; "
+                                                 "quote cells that contain the separator")
                 continue
+        if pad:
+            row.append("")
         try:
             cell = row[kind_col]
             kind = kind_cache.get(cell)
             if kind is None:
                 kind = kind_cache[cell] = kinds(unneutralise(cell))
-            cell = row[start_col] if start_col is not None else ""
-            start = _seconds("start_s", cell) if cell else _start(row, get, fps, frame_times)
+            cell = row[start_col]
+            if cell:
+                try:
+                    start = float(cell)
+                except ValueError:
+                    start = -1.0
+                start = round(start, 3) if 0 <= start < _INF else _seconds("start_s", cell)
+            else:
+                start = _start(row, get, fps, frame_times)
             end = None
             if end_col is not None and row[end_col]:
-                end = _seconds("end_s", row[end_col])
-            elif get["duration"] is not None and row[get["duration"]].strip():
-                end = round(start + _seconds("duration_s", row[get["duration"]]), 3)
-            texts = {}
-            for field, i in text_cols:
-                cell = row[i] if i is not None else ""
-                texts[field] = cell[1:] if cell[:1] == "'" and len(cell) > 1 and cell[1] in ESCAPED_START else cell
-            emotion = unneutralise(row[emotion_col]).strip() if emotion_col is not None else ""
-            created = stamp("created_at", row[created_col]) if created_col is not None else None
-            updated = stamp("updated_at", row[updated_col]) if updated_col is not None else None
+                cell = row[end_col]
+                try:
+                    end = float(cell)
+                except ValueError:
+                    end = -1.0
+                end = round(end, 3) if 0 <= end < _INF else _seconds("end_s", cell)
+            elif duration_col is not None and row[duration_col].strip():
+                end = round(start + _seconds("duration_s", row[duration_col]), 3)
+            label, stage, channel, actor, expectation, reviewer, note = texts_of(row)
+            if "'" in label + stage + channel + actor + expectation + reviewer + note:
+                label, stage, channel, actor, expectation, reviewer, note = map(
+                    unneutralise, (label, stage, channel, actor, expectation, reviewer, note))
+            if emotion_col is None:
+                emotion = None
+            else:
+                cell = row[emotion_col]
+                emotion = emotions[cell] if cell in emotions else (unneutralise(cell).strip() or None)
+            created = parse_iso("created_at", row[created_col]) if created_col is not None else None
+            updated = parse_iso("updated_at", row[updated_col]) if updated_col is not None else None
         except ValidationError as exc:
-            problems.add(where, exc)
+            problems.add(lines.place(index), exc)
             continue
-        event = Event(
-            kind=kind,
-            start_s=start,
-            recording_id=recording.id,
-            end_s=end,
-            emotion=emotion or None,
-            id="",
-            created_at=created,
-            updated_at=updated,
-            **texts,
+        sink.add(
+            Event(kind, start, rid, end, label, stage, channel, actor, expectation, emotion, note, reviewer, "",
+                  created, updated),
+            index,
+            row[id_col] if id_col is not None else None,
         )
-        event = finish_event(event, recording, problems, where, ids, row[id_col] if id_col is not None else None, seen)
-        if event is not None:
-            out.append(event)
-    return out
+    return sink.events
 
-
-_MISSING = object()
 
 
 def _seconds(name: str, cell: str) -> float:

@@ -38,12 +38,12 @@ from ..model import Codebook, Event, Kind, Recording, utcnow
 from . import xmlsafe
 from .common import (
     EVENT_ID_NAMESPACE,
-    EventIds,
+    Importer,
     KindResolver,
     Problems,
     as_recordings,
-    finish_event,
     iso_utc,
+    json_value,
     parse_iso,
     recording_key,
     sort_events,
@@ -91,17 +91,21 @@ def dumps(
     book = codebook or Codebook()
     point_ms = max(1, int(round(point_length_s * 1000)))
 
-    # time slots: every boundary, numbered in time order
-    bounds = []
+    # time slots: every boundary, numbered in time order. A boundary (ms, event n, side) is
+    # sorted as the one integer (ms * N + n) * 2 + side: the same order as the tuples, quicker.
+    twice = 2 * max(len(events), 1)
+    keys = []
     for n, ev in enumerate(events):
-        start = to_ms(ev.start_s)
-        end = start + point_ms if ev.end_s is None else to_ms(ev.end_s)
-        bounds += [(start, n, 0), (end, n, 1)]
-    bounds.sort()
-    slot_of: dict[tuple[int, int], str] = {}
+        start = int(round(ev.start_s * 1000))  # to_ms, inline
+        end = start + point_ms if ev.end_s is None else int(round(ev.end_s * 1000))
+        keys.append(start * twice + 2 * n)
+        keys.append(end * twice + 2 * n + 1)
+    keys.sort()
+    slot_of = [""] * len(keys)  # by 2 * n + side
     slots = []
-    for i, (ms, n, side) in enumerate(bounds, 1):
-        slot_of[(n, side)] = f"ts{i}"
+    for i, key in enumerate(keys, 1):
+        ms, at = divmod(key, twice)
+        slot_of[at] = f"ts{i}"
         slots.append(f'        <TIME_SLOT TIME_SLOT_ID="ts{i}" TIME_VALUE="{ms}"/>')
 
     by_kind: dict[Kind, list[tuple[int, Event]]] = {k: [] for k in Kind}
@@ -132,29 +136,31 @@ def dumps(
         who = f' ANNOTATOR="{a(", ".join(annotators))}"' if annotators else ""
         out.append(f'    <TIER LINGUISTIC_TYPE_REF="{kind.short} labels" TIER_ID="{kind.short}"{who}>')
         entries = vocab[kind]
+        # label -> its ' CVE_REF="..."' and escaped value: labels repeat from event to event
+        values = {label: (f' CVE_REF="{cve}"' if cve else "", x(label)) for label, cve in entries.items()}
         for n, ev in by_kind[kind]:
-            cve = entries.get(ev.label)
-            ref = f' CVE_REF="{cve}"' if cve else ""
-            out += [
-                "        <ANNOTATION>",
-                f'            <ALIGNABLE_ANNOTATION ANNOTATION_ID="a{ev.id}" TIME_SLOT_REF1="{slot_of[(n, 0)]}" '
-                f'TIME_SLOT_REF2="{slot_of[(n, 1)]}"{ref}>',
-                f"                <ANNOTATION_VALUE>{x(ev.label)}</ANNOTATION_VALUE>",
-                "            </ALIGNABLE_ANNOTATION>",
-                "        </ANNOTATION>",
-            ]
+            ref, value = values.get(ev.label) or ("", x(ev.label))
+            out.append(
+                "        <ANNOTATION>\n"
+                f'            <ALIGNABLE_ANNOTATION ANNOTATION_ID="a{ev.id}" TIME_SLOT_REF1="{slot_of[2 * n]}" '
+                f'TIME_SLOT_REF2="{slot_of[2 * n + 1]}"{ref}>\n'
+                f"                <ANNOTATION_VALUE>{value}</ANNOTATION_VALUE>\n"
+                "            </ALIGNABLE_ANNOTATION>\n"
+                "        </ANNOTATION>"
+            )
         out.append("    </TIER>")
         if details:
             out.append(f'    <TIER LINGUISTIC_TYPE_REF="{DETAILS_TYPE}" PARENT_REF="{kind.short}" '
                        f'TIER_ID="{kind.short}{_DETAILS_SUFFIX}">')
-            for _, ev in by_kind[kind]:
-                out += [
-                    "        <ANNOTATION>",
-                    f'            <REF_ANNOTATION ANNOTATION_ID="d{ev.id}" ANNOTATION_REF="a{ev.id}">',
-                    f"                <ANNOTATION_VALUE>{x(_details(ev))}</ANNOTATION_VALUE>",
-                    "            </REF_ANNOTATION>",
-                    "        </ANNOTATION>",
-                ]
+            evs = [ev for _, ev in by_kind[kind]]
+            for ev, text in zip(evs, _details_texts(evs)):
+                out.append(
+                    "        <ANNOTATION>\n"
+                    f'            <REF_ANNOTATION ANNOTATION_ID="d{ev.id}" ANNOTATION_REF="a{ev.id}">\n'
+                    f"                <ANNOTATION_VALUE>{text}</ANNOTATION_VALUE>\n"
+                    "            </REF_ANNOTATION>\n"
+                    "        </ANNOTATION>"
+                )
             out.append("    </TIER>")
     for kind in Kind:
         out.append(f'    <LINGUISTIC_TYPE CONTROLLED_VOCABULARY_REF="{kind.short} labels" GRAPHIC_REFERENCES="false" '
@@ -183,13 +189,32 @@ def _vocabulary(kind: Kind, book: Codebook, used: list[str]) -> dict[str, str]:
     return {label: f"cveid_{kind.short.lower()}_{i}" for i, label in enumerate(labels, 1)}
 
 
-def _details(ev: Event) -> str:
-    data = {
+def _details_dict(ev: Event) -> dict[str, Any]:
+    return {
         "id": ev.id, "point": ev.end_s is None, "stage": ev.stage, "channel": ev.channel, "actor": ev.actor,
         "expectation": ev.expectation, "emotion": ev.emotion, "note": ev.note, "reviewer": ev.reviewer,
         "created_at": iso_utc(ev.created_at) or None, "updated_at": iso_utc(ev.updated_at) or None,
     }
-    return json.dumps(data, ensure_ascii=False)
+
+
+_BOUNDARY = '}, {"id": '
+
+
+def _details_texts(events: list[Event]) -> list[str]:
+    """Return each event's details as JSON escaped for element content.
+
+    All go through json's C encoder (and the XML escape) in one call, cut where
+    one event ends and the next begins: ``}, {"id": `` occurs nowhere else,
+    since inside a JSON string every ``"`` is escaped.
+    """
+    dicts = [_details_dict(ev) for ev in events]
+    if not dicts:
+        return []
+    parts = xmlsafe.text(json.dumps(dicts, ensure_ascii=False))[2:-2].split(_BOUNDARY)
+    if len(parts) != len(dicts):  # a field holding an object: one by one
+        return [xmlsafe.text(json.dumps(d, ensure_ascii=False)) for d in dicts]
+    parts[0] = parts[0][6:]  # '"id": ' of the first, which the split left in place
+    return ['{"id": ' + part + "}" for part in parts]
 
 
 def _xsd_datetime(value: Any) -> str:
@@ -265,7 +290,7 @@ def loads(
                                        or (tier.get("TIER_ID") or "").endswith(_DETAILS_SUFFIX)):
             for ref in tier.iter("REF_ANNOTATION"):
                 try:
-                    value = json.loads(_value(ref))
+                    value = json_value(_value(ref))
                 except ValueError:
                     continue  # a details tier someone typed into: the annotation still imports
                 if isinstance(value, dict):
@@ -277,48 +302,57 @@ def loads(
         problems.fail(None, f"has no tier named after a kind (tiers: {names}); name tiers MOT, INT and DEC "
                             "or map them (--map 'TIER=MOT')")
 
-    ids = EventIds(recording)
-    seen: dict[str, str] = {}
-    out: list[Event] = []
+    sink = Importer(recording, problems, _annotation_place)
+    rid = recording.id
     for tier, kind in chosen:
         tid = tier.get("TIER_ID")
         for n, ann in enumerate(tier.iter("ALIGNABLE_ANNOTATION"), 1):
             aid = ann.get("ANNOTATION_ID") or ""
-            where = f"tier {tid} annotation {aid or n}"
-            if {ann.get("TIME_SLOT_REF1"), ann.get("TIME_SLOT_REF2")} & bad_slots:
+            ref1, ref2 = ann.get("TIME_SLOT_REF1"), ann.get("TIME_SLOT_REF2")
+            if bad_slots and (ref1 in bad_slots or ref2 in bad_slots):
                 continue  # its time slot is already reported
+            start = slots.get(ref1) if ref1 is not None else None
+            end = slots.get(ref2) if ref2 is not None else None
             try:
-                start = _slot_time(slots, ann.get("TIME_SLOT_REF1"))
-                end = _slot_time(slots, ann.get("TIME_SLOT_REF2"))
+                if start is None:
+                    start = _slot_time(slots, ref1)
+                if end is None:
+                    end = _slot_time(slots, ref2)
                 if end < start:
                     raise ValidationError(f"ends ({end} ms) before it starts ({start} ms); times are out of order")
-                extra = details.get(aid, {})
+                extra = details.get(aid) or _NO_DETAILS
                 event = _event(kind, (start + origin) / 1000, (end + origin) / 1000, _value(ann), extra)
             except ValidationError as exc:
-                problems.add(where, exc)
+                problems.add(_annotation_place((tid, aid or n)), exc)
                 continue
-            raw_id = str(extra.get("id") or (aid[1:] if aid.startswith("a") and len(aid) == 33 else aid))
-            event.recording_id = recording.id
-            event = finish_event(event, recording, problems, where, ids, raw_id, seen)
-            if event is not None:
-                out.append(event)
+            raw_id = extra.get("id") or (aid[1:] if aid.startswith("a") and len(aid) == 33 else aid)
+            event.recording_id = rid
+            sink.add(event, (tid, aid or n), raw_id if type(raw_id) is str else str(raw_id))
     problems.raise_if_any()
-    return out
+    return sink.events
+
+
+def _annotation_place(key: tuple[str | None, Any]) -> str:
+    return f"tier {key[0]} annotation {key[1]}"
+
+
+_NO_DETAILS: dict[str, Any] = {}
+_DETAIL_TEXTS = ("stage", "channel", "actor", "expectation", "note", "reviewer")
+_ALL_TEXT = (str,) * len(_DETAIL_TEXTS)
 
 
 def _event(kind: Kind, start: float, end: float, label: str, extra: dict) -> Event:
     end_s = None if extra.get("point") is True else end
-    texts = {k: str(extra.get(k) or "") for k in ("stage", "channel", "actor", "expectation", "note", "reviewer")}
+    texts = tuple(map(extra.get, _DETAIL_TEXTS))
+    if tuple(map(type, texts)) != _ALL_TEXT:
+        texts = [str(value or "") for value in texts]
+    stage, channel, actor, expectation, note, reviewer = texts
+    created, updated = extra.get("created_at"), extra.get("updated_at")
     return Event(
-        kind=kind,
-        start_s=start,
-        end_s=end_s,
-        label=label,
-        emotion=extra.get("emotion"),
-        id="",
-        created_at=parse_iso("created_at", str(extra.get("created_at") or "")),
-        updated_at=parse_iso("updated_at", str(extra.get("updated_at") or "")),
-        **texts,
+        kind, start, None, end_s, label, stage, channel, actor, expectation, extra.get("emotion"), note, reviewer,
+        "",
+        parse_iso("created_at", created if type(created) is str else str(created or "")),
+        parse_iso("updated_at", updated if type(updated) is str else str(updated or "")),
     )
 
 

@@ -38,18 +38,20 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Mapping
+from itertools import compress
+from typing import Any, Callable, Iterable, Mapping
 
 from ..errors import ValidationError
 from ..model import Event, Kind, Recording
 from .common import (
     BOM,
-    EventIds,
+    CsvLines,
+    Importer,
     KindResolver,
     Problems,
+    TextCells,
     as_recordings,
     decode_text,
-    finish_event,
     iso_utc,
     label_kinds,
     neutralise,
@@ -109,29 +111,75 @@ def case_start(recording: Recording | None, epoch: datetime | None = None) -> da
 
 def entries(events: Iterable[Event], recordings: Mapping[Any, Recording], epoch: datetime | None = None) -> list[Entry]:
     """Return the log entries of ``events``, ordered by case, time and lifecycle (start first)."""
-    events = sort_events(list(events))
-    names: dict[Any, str] = {}
-    for rid in dict.fromkeys(e.recording_id for e in events):
-        names[rid] = recording_name(recordings.get(rid)) or f"recording {rid}"
-    counts: dict[str, int] = {}
-    for name in names.values():
-        counts[name] = counts.get(name, 0) + 1
-    case_ids = {rid: name if counts[name] == 1 else f"{name} #{rid}" for rid, name in names.items()}
-    starts = {rid: case_start(recordings.get(rid), epoch) for rid in names}
-    out: list[Entry] = []
-    for ev in events:
-        kind = ev.kind if isinstance(ev.kind, Kind) else Kind(str(ev.kind))
-        rid = ev.recording_id
-        base = starts[rid]
-        activity = ev.label or kind.title
-        if ev.end_s is not None:
-            out.append(Entry(case_ids[rid], base, activity, base + timedelta(milliseconds=to_ms(ev.start_s)), "start", ev, kind))
-            out.append(Entry(case_ids[rid], base, activity, base + timedelta(milliseconds=to_ms(ev.end_s)), "complete", ev, kind))
-        else:
-            out.append(Entry(case_ids[rid], base, activity, base + timedelta(milliseconds=to_ms(ev.start_s)), "complete", ev, kind))
-    order = {rid: n for n, rid in enumerate(names)}
-    out.sort(key=lambda e: (order[e.event.recording_id], e.timestamp, e.lifecycle != "start"))
+    log = Log(events, recordings, epoch)
+    out = []
+    for rid, ms, lifecycle, ev, kind in log.order():
+        base = log.starts[rid]
+        out.append(Entry(log.case_ids[rid], base, ev.label or kind.title, base + timedelta(milliseconds=ms),
+                         lifecycle, ev, kind))
     return out
+
+
+class Log:
+    """The log entries of some events, in order, with what writing them needs per case.
+
+    ``order()`` gives them as ``(recording id, ms, lifecycle, event, kind)``
+    tuples, by case, time and lifecycle (start first), like :func:`entries`;
+    ``case_ids`` and ``starts`` (case start) are by recording id, and
+    ``stamp(rid, ms)`` is the ISO 8601 text of the entry's timestamp.
+    """
+
+    def __init__(self, events: Iterable[Event], recordings: Mapping[Any, Recording], epoch: datetime | None = None):
+        self.events = sort_events(list(events))
+        names: dict[Any, str] = {}
+        for rid in dict.fromkeys(e.recording_id for e in self.events):
+            names[rid] = recording_name(recordings.get(rid)) or f"recording {rid}"
+        counts: dict[str, int] = {}
+        for name in names.values():
+            counts[name] = counts.get(name, 0) + 1
+        self.case_ids = {rid: name if counts[name] == 1 else f"{name} #{rid}" for rid, name in names.items()}
+        self.starts = {rid: case_start(recordings.get(rid), epoch) for rid in names}
+        self._stamps = {rid: _Stamps(base) for rid, base in self.starts.items()}
+
+    def order(self) -> list[tuple[Any, int, str, Event, Kind]]:
+        """Return the entries ordered by case, time, lifecycle (start first), then as the events come."""
+        events = self.events
+        order = {rid: n for n, rid in enumerate(self.case_ids)}
+        keys = []  # (case, ms, 0 for start / 1 for complete, event index): ints sort quickly
+        for n, ev in enumerate(events):
+            case = order[ev.recording_id]
+            start = int(round(ev.start_s * 1000))  # to_ms, inline
+            if ev.end_s is not None:
+                keys.append((case, start, 0, n))
+                keys.append((case, int(round(ev.end_s * 1000)), 1, n))
+            else:
+                keys.append((case, start, 1, n))
+        keys.sort()
+        kinds = [ev.kind if isinstance(ev.kind, Kind) else Kind(str(ev.kind)) for ev in events]
+        return [(events[n].recording_id, ms, "complete" if end else "start", events[n], kinds[n])
+                for _, ms, end, n in keys]
+
+    def stamp(self, rid: Any, ms: int) -> str:
+        """Return the timestamp of the entry ``ms`` after the case start of ``rid``, as :func:`iso_utc` writes it."""
+        return self._stamps[rid](ms)
+
+
+class _Stamps:
+    """``iso_utc(base + ms)``, with the date and time of each whole second worked out once."""
+
+    def __init__(self, base: datetime):
+        self.base = base
+        self.quick = base.tzinfo is timezone.utc and base.microsecond == 0
+        self.seconds: dict[int, str] = {}
+
+    def __call__(self, ms: int) -> str:
+        if not self.quick:
+            return iso_utc(self.base + timedelta(milliseconds=ms))
+        sec, frac = divmod(ms, 1000)
+        head = self.seconds.get(sec)
+        if head is None:
+            head = self.seconds[sec] = iso_utc(self.base + timedelta(seconds=sec))[:-5]  # without '.000Z'
+        return f"{head}.{frac:03d}Z"
 
 
 def dumps(
@@ -148,15 +196,25 @@ def dumps(
         buf.write(BOM)
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    for en in entries(events, as_recordings(recordings), epoch):
-        ev = en.event
-        writer.writerow((
-            neutralise(en.case_id), neutralise(en.activity), iso_utc(en.timestamp), en.lifecycle, ev.id,
-            en.kind.value, en.kind.short, *(neutralise(getattr(ev, f)) for f in TEXT[:5]),
-            "" if ev.emotion is None else str(ev.emotion), neutralise(ev.note), neutralise(ev.reviewer),
-            f"{ev.start_s:.3f}", "" if ev.end_s is None else f"{ev.end_s:.3f}",
-            "" if ev.recording_id is None else str(ev.recording_id), iso_utc(en.case_start),
-        ))
+    log = Log(events, as_recordings(recordings), epoch)
+    cell = TextCells(neutralise)
+    case_cells = {rid: (cell[case], iso_utc(log.starts[rid])) for rid, case in log.case_ids.items()}
+    shared: dict[int, tuple] = {}  # id(event) -> its cells after the lifecycle (both entries share them)
+
+    def rows():
+        for rid, ms, lifecycle, ev, kind in log.order():
+            case, start = case_cells[rid]
+            rest = shared.get(id(ev))
+            if rest is None:
+                rest = shared[id(ev)] = (
+                    ev.id, kind.value, kind.short, cell[ev.label], cell[ev.stage], cell[ev.channel], cell[ev.actor],
+                    cell[ev.expectation], "" if ev.emotion is None else str(ev.emotion), cell[ev.note],
+                    cell[ev.reviewer], f"{ev.start_s:.3f}", "" if ev.end_s is None else f"{ev.end_s:.3f}",
+                    "" if ev.recording_id is None else str(ev.recording_id), start,
+                )
+            yield (case, cell[ev.label or kind.title], log.stamp(rid, ms), lifecycle, *rest)
+
+    writer.writerows(rows())
     return buf.getvalue().encode("utf-8")
 
 
@@ -165,9 +223,13 @@ def dumps(
 
 @dataclass
 class Row:
-    """One entry read from a log (CSV row or XES event), before pairing."""
+    """One entry read from a log (CSV row or XES event), before pairing.
 
-    where: str
+    ``where`` is the entry's place in the file, as ``place`` (given to
+    :func:`events_from_rows`) names it in messages: e.g. a row index.
+    """
+
+    where: Any
     case: str
     activity: str
     lifecycle: str
@@ -190,33 +252,39 @@ def loads(
     if not text.strip():
         problems.fail(None, "is empty; expected an event log with case_id, activity and timestamp columns")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    raw: list[tuple[int, list[str]]] = []
-    prev = 0
+    raw: list[list[str]] = []
     try:
-        for row in reader:
-            line, prev = prev + 1, reader.line_num
-            if any(row):
-                raw.append((line, row))
+        raw.extend(reader)
     except csv.Error as exc:
-        problems.fail(f"line {prev + 1}", f"cannot be split into cells ({exc}); the file may be cut short")
-    header = [norm_key(h).replace(" ", "_") for h in raw[0][1]]
+        problems.fail(f"line {CsvLines(text, ',', len(raw)).after_last()}",
+                      f"cannot be split into cells ({exc}); the file may be cut short")
+    lines = CsvLines(text, ",", len(raw))
+    keep = list(compress(range(len(raw)), map(any, raw)))  # the rows that are not blank
+    if not keep:
+        problems.fail(None, "is empty; expected an event log with case_id, activity and timestamp columns")
+    header = [norm_key(h).replace(" ", "_") for h in raw[keep[0]]]
     for need in ("activity",):
         if need not in header:
             problems.fail("line 1", "has no 'activity' column; an event log needs case_id, activity and timestamp")
+    width = len(header)
     rows: list[Row] = []
-    for line, cells in raw[1:]:
-        if len(cells) != len(header):
-            problems.add(f"line {line}", f"has {len(cells)} cells but the header has {len(header)}; the row is cut short")
+    for i in keep[1:]:
+        cells = raw[i]
+        if len(cells) != width:
+            problems.add(lines.place(i), f"has {len(cells)} cells but the header has {width}; the row is cut short")
             continue
-        f = {h: unneutralise(c) for h, c in zip(header, cells)}
+        if "'" in "".join(cells):
+            f = {h: unneutralise(c) for h, c in zip(header, cells)}
+        else:
+            f = dict(zip(header, cells))
         try:
             stamp = parse_iso("timestamp", f.get("timestamp", ""))
         except ValidationError as exc:
-            problems.add(f"line {line}", exc)
+            problems.add(lines.place(i), exc)
             continue
-        rows.append(Row(f"line {line}", f.get("case_id", ""), f.get("activity", ""),
+        rows.append(Row(i, f.get("case_id", ""), f.get("activity", ""),
                         (f.get("lifecycle") or f.get("lifecycle:transition") or "complete").lower(), stamp, f))
-    return events_from_rows(rows, recording, mapping, codebook, epoch, problems)
+    return events_from_rows(rows, recording, mapping, codebook, epoch, problems, lines.place)
 
 
 def events_from_rows(
@@ -226,8 +294,12 @@ def events_from_rows(
     codebook: Any,
     epoch: datetime | str | None,
     problems: Problems,
+    place: Callable[[Any], str] = str,
 ) -> list[Event]:
-    """Pair start/complete entries into validated events of ``recording`` (shared by CSV and XES)."""
+    """Pair start/complete entries into validated events of ``recording`` (shared by CSV and XES).
+
+    ``place`` turns a row's ``where`` into the text messages show.
+    """
     cases = list(dict.fromkeys(r.case for r in rows))
     if len(cases) > 1:
         names = {n for n in (recording.title, recording_name(recording)) if n}
@@ -253,49 +325,59 @@ def events_from_rows(
             try:
                 bases[r.case] = parse_iso("case_start", r.fields.get("case_start", "")) or EPOCH
             except ValidationError as exc:
-                problems.add(r.where, exc)
+                problems.add(place(r.where), exc)
                 bases[r.case] = EPOCH
 
     open_starts: dict[tuple[str, str], list[tuple[Row, float]]] = {}
-    ids = EventIds(recording)
-    seen: dict[str, str] = {}
-    out: list[Event] = []
+    sink = Importer(recording, problems, place)
+    rid = recording.id
+    choose = _KindChooser(kinds, labels)
     for r in rows:
-        try:
-            t = _time(r, "end_s" if r.lifecycle == "complete" else "start_s", bases[r.case])
-        except ValidationError as exc:
-            problems.add(r.where, exc)
-            continue
+        complete = r.lifecycle == "complete"
+        text = r.fields.get("end_s" if complete else "start_s", "")
+        try:  # the usual case, inline: a time in seconds as this tool writes it
+            t = float(text) if text else -1.0
+        except ValueError:
+            t = -1.0
+        if 0 <= t < _INF:
+            t = round(t, 3)
+        else:
+            try:
+                t = _time(r, "end_s" if complete else "start_s", bases[r.case])
+            except ValidationError as exc:
+                problems.add(place(r.where), exc)
+                continue
         key = (r.case, r.fields.get("event_id") or r.activity)
         if r.lifecycle == "start":
             open_starts.setdefault(key, []).append((r, t))
             continue
-        if r.lifecycle != "complete":
+        if not complete:
             continue  # schedule, suspend, ...: not an event boundary here
         pending = open_starts.get(key)
         if pending:
             first, start = pending.pop(0)
             if t < start:
-                problems.add(r.where, f"'{r.activity}' completes ({t:.3f} s) before it starts ({start:.3f} s); "
-                                      "times are out of order")
+                problems.add(place(r.where), f"'{r.activity}' completes ({t:.3f} s) before it starts ({start:.3f} s); "
+                                             "times are out of order")
                 continue
             end: float | None = t
         else:
             first, start, end = r, _time(r, "start_s", bases[r.case], fallback=t), None
         try:
-            event = _event(first, start, end, kinds, labels)
+            event = _event(first, start, end, choose)
         except ValidationError as exc:
-            problems.add(r.where, exc)
+            problems.add(place(r.where), exc)
             continue
-        event.recording_id = recording.id
-        event = finish_event(event, recording, problems, first.where, ids, first.fields.get("event_id"), seen)
-        if event is not None:
-            out.append(event)
+        event.recording_id = rid
+        sink.add(event, first.where, first.fields.get("event_id"))
     for pending in open_starts.values():
         for r, _ in pending:
-            problems.add(r.where, f"'{r.activity}' starts but never completes; add its complete entry")
+            problems.add(place(r.where), f"'{r.activity}' starts but never completes; add its complete entry")
     problems.raise_if_any()
-    return out
+    return sink.events
+
+
+_INF = float("inf")
 
 
 def _time(r: Row, column: str, base: datetime, fallback: float | None = None) -> float:
@@ -316,16 +398,42 @@ def _time(r: Row, column: str, base: datetime, fallback: float | None = None) ->
     return round(value, 3)
 
 
-def _event(r: Row, start: float, end: float | None, kinds: KindResolver, labels: dict[str, Kind]) -> Event:
+class _KindChooser:
+    """The kind of an entry and its label when the log has no label column, once per activity and kind text.
+
+    The kind comes from the mapping of the activity, else the kind column, else
+    the activity naming a kind, else the codebook's labels; the label is the
+    activity unless the activity is just the kind's name.
+    """
+
+    def __init__(self, kinds: KindResolver, labels: dict[str, Kind]):
+        self.kinds = kinds
+        self.labels = labels
+        self._known: dict[tuple[str, str], tuple[Kind | None, str]] = {}
+
+    def __call__(self, activity: str, kind_text: str) -> tuple[Kind | None, str]:
+        known = self._known.get((activity, kind_text))
+        if known is None:
+            kinds = self.kinds
+            kind = (kinds.mapping.get(norm_key(activity)) or (kinds.lookup(kind_text) if kind_text else None)
+                    or kinds.lookup(activity) or self.labels.get(norm_key(activity)))
+            label = "" if kind is not None and kinds.lookup(activity) == kind else activity
+            known = self._known[(activity, kind_text)] = (kind, label)
+        return known
+
+
+_OTHER_TEXT = tuple(k for k in TEXT if k != "label")
+_BLANKS = ("",) * len(_OTHER_TEXT)
+
+
+def _event(r: Row, start: float, end: float | None, choose: _KindChooser) -> Event:
     f = r.fields
-    kind_text = f.get("kind", "")
-    kind = (kinds.mapping.get(norm_key(r.activity)) or (kinds.lookup(kind_text) if kind_text else None)
-            or kinds.lookup(r.activity) or labels.get(norm_key(r.activity)))
+    kind, label = choose(r.activity, f.get("kind", ""))
     if kind is None:
         raise ValidationError(f"activity '{r.activity}' maps to no kind; add a kind column or map it "
                               f"(--map '{r.activity}=MOT')")
-    label = f["label"] if "label" in f else ("" if kinds.lookup(r.activity) == kind else r.activity)
-    return Event(
-        kind=kind, start_s=start, end_s=end, label=label, emotion=f.get("emotion") or None, id="",
-        **{k: f.get(k, "") for k in TEXT if k != "label"},
-    )
+    if "label" in f:
+        label = f["label"]
+    stage, channel, actor, expectation, note, reviewer = map(f.get, _OTHER_TEXT, _BLANKS)
+    return Event(kind, start, None, end, label, stage, channel, actor, expectation, f.get("emotion") or None, note,
+                 reviewer, "")

@@ -36,12 +36,11 @@ from ..errors import ValidationError
 from ..model import Codebook, Event, Kind, Recording, parse_status, utcnow, validate_event
 from ..timebase import parse_time
 from .common import (
-    EventIds,
+    Importer,
     KindResolver,
     Problems,
     as_recordings,
     decode_text,
-    finish_event,
     iso_utc,
     parse_iso,
     recording_name,
@@ -86,12 +85,30 @@ def dumps(
     # Readable but fast: the head indented, then one compact event per line (json's
     # C encoder only runs without indent, and 100,000 indented events take seconds).
     head = json.dumps(doc, ensure_ascii=False, indent=indent, default=str)
-    encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
-    lines = ",\n".join(" " * (indent * 2) + encode(_event_dict(e)) for e in events)
-    if not lines:
+    dicts = [_event_dict(e) for e in events]
+    if not dicts:
         return head.encode("utf-8")
+    lines = _event_lines(dicts, json.JSONEncoder(ensure_ascii=False, default=str).encode, " " * (indent * 2))
     cut = head.rindex('"events": []') + len('"events": [')
     return (head[:cut] + "\n" + lines + "\n" + " " * indent + head[cut:]).encode("utf-8")
+
+
+_BOUNDARY = '}, {"id": '
+
+
+def _event_lines(dicts: list[dict[str, Any]], encode: Any, pad: str) -> str:
+    """Return the events' compact JSON, one per line after ``pad``, joined by ``",\\n"``.
+
+    The whole list goes through json's C encoder in one call and is cut where
+    one event ends and the next begins: ``}, {"id": `` occurs nowhere else, since
+    inside a JSON string every ``"`` is escaped and an event holds no objects.
+    Should the count not match (a field holding an object), each event is
+    encoded on its own instead.
+    """
+    parts = encode(dicts)[2:-2].split(_BOUNDARY)  # without the list's '[{' and '}]'
+    if len(parts) == len(dicts):
+        return pad + "{" + ("},\n" + pad + '{"id": ').join(parts) + "}"
+    return ",\n".join(pad + encode(d) for d in dicts)
 
 
 def _event_dict(ev: Event) -> dict[str, Any]:
@@ -261,49 +278,68 @@ def _select(items, doc, recording: Recording, problems: Problems):
 
 
 def _events(items, recording: Recording, kinds: KindResolver, problems: Problems) -> list[Event]:
-    ids = EventIds(recording)
-    seen: dict[str, str] = {}
-    out = []
+    sink = Importer(recording, problems, _event_place)
+    kind_cache: dict[str, Kind] = {}
+    rid = recording.id
     for n, item in items:
-        where = f"event {n}"
         try:
-            event = _event_from(item, kinds)
+            event = _event_from(item, kinds, kind_cache)
         except ValidationError as exc:
-            problems.add(where, exc)
+            problems.add(_event_place(n), exc)
             continue
-        event.recording_id = recording.id
+        event.recording_id = rid
         raw_id = item.get("id")
-        event = finish_event(event, recording, problems, where, ids, None if raw_id is None else str(raw_id), seen)
-        if event is not None:
-            out.append(event)
-    return out
+        sink.add(event, n, raw_id if raw_id is None or type(raw_id) is str else str(raw_id))
+    return sink.events
 
 
-def _event_from(item: dict, kinds: KindResolver) -> Event:
-    kind = kinds(str(item.get("kind", "")))
-    if "start_s" not in item and "start" not in item:
-        raise ValidationError("start_s is missing; every event needs a start time")
-    start = _time("start_s", item.get("start_s", item.get("start")))
-    end_value = item.get("end_s", item.get("end"))
-    end = None if end_value in (None, "") else _time("end_s", end_value)
-    texts = {}
-    for name in _EVENT_TEXT:
-        value = item.get(name)
-        if value is not None and not isinstance(value, (str, int, float)):
-            raise ValidationError(f"{name} must be text, not {type(value).__name__}")
-        texts[name] = "" if value is None else str(value)
+def _event_place(n: int) -> str:
+    return f"event {n}"
+
+
+_ABSENT = object()
+_ALL_TEXT = (str,) * len(_EVENT_TEXT)
+
+
+def _event_from(item: dict, kinds: KindResolver, kind_cache: dict[str, Kind] | None = None) -> Event:
+    text = item.get("kind", "")
+    kind = kind_cache.get(text) if kind_cache is not None and type(text) is str else None
+    if kind is None:
+        kind = kinds(str(text))
+        if kind_cache is not None and type(text) is str:
+            kind_cache[text] = kind
+    start = item.get("start_s", _ABSENT)
+    if start is _ABSENT:
+        start = item.get("start", _ABSENT)
+        if start is _ABSENT:
+            raise ValidationError("start_s is missing; every event needs a start time")
+    start = round(start, 3) if type(start) is float and start >= 0 else _time("start_s", start)
+    end = item.get("end_s", _ABSENT)
+    if end is _ABSENT:
+        end = item.get("end")
+    if end is None or end == "":
+        end = None
+    else:
+        end = round(end, 3) if type(end) is float and end >= 0 else _time("end_s", end)
+    texts = tuple(map(item.get, _EVENT_TEXT))
+    if tuple(map(type, texts)) != _ALL_TEXT:
+        checked = []
+        for name, value in zip(_EVENT_TEXT, texts):
+            if value is not None and not isinstance(value, (str, int, float)):
+                raise ValidationError(f"{name} must be text, not {type(value).__name__}")
+            checked.append("" if value is None else str(value))
+        texts = checked
+    label, stage, channel, actor, expectation, note, reviewer = texts
     emotion = item.get("emotion")
-    if isinstance(emotion, bool) or not isinstance(emotion, (int, float, str, type(None))):
+    if emotion is not None and type(emotion) is not int and (
+        isinstance(emotion, bool) or not isinstance(emotion, (int, float, str))
+    ):
         raise ValidationError(f"emotion {emotion!r} is not a number; use -2, -1, 0, 1 or 2")
+    created, updated = item.get("created_at"), item.get("updated_at")
     return Event(
-        kind=kind,
-        start_s=start,
-        end_s=end,
-        emotion=emotion,
-        id="",
-        created_at=parse_iso("created_at", str(item.get("created_at") or "")),
-        updated_at=parse_iso("updated_at", str(item.get("updated_at") or "")),
-        **texts,
+        kind, start, None, end, label, stage, channel, actor, expectation, emotion, note, reviewer, "",
+        parse_iso("created_at", created if type(created) is str else str(created or "")),
+        parse_iso("updated_at", updated if type(updated) is str else str(updated or "")),
     )
 
 

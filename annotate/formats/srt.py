@@ -15,8 +15,17 @@ from typing import Any, Iterable, Mapping
 
 from ..errors import ValidationError
 from ..model import Event, Kind, Recording
-from .captions import DEFAULT_POINT_CUE_S, SEP, CueReader, cue_end_ms, cue_label_lines, parse_timing, split_blocks, timing
-from .common import Problems, decode_text, sort_events, to_ms
+from .captions import (
+    DEFAULT_POINT_CUE_S,
+    SEP,
+    Clock,
+    CueReader,
+    CueTexts,
+    cue_label_lines,
+    parse_timing,
+    split_blocks,
+)
+from .common import Problems, decode_text, sort_events
 
 NAME = "srt"
 TITLE = "SRT subtitles (video players)"
@@ -34,13 +43,21 @@ def dumps(
     point_cue_s: float = DEFAULT_POINT_CUE_S,
 ) -> bytes:
     """Return an SRT file (UTF-8, CRLF line ends) with one cue per event, ordered by start time."""
+    clock = Clock(",")
+    texts = CueTexts(_cue_text)
+    point_ms = max(1, int(round(point_cue_s * 1000)))
     out: list[str] = []
     for n, ev in enumerate(sort_events(list(events)), 1):
         kind = ev.kind if isinstance(ev.kind, Kind) else Kind(str(ev.kind))
-        lines = [line.replace(_ARROW, _SAFE_ARROW) for line in cue_label_lines(ev.label)]
-        first = kind.short + (SEP + lines[0] if lines else "")
-        out += [str(n), timing(to_ms(ev.start_s), cue_end_ms(ev, point_cue_s), ","), first, *lines[1:], ""]
+        start = int(round(ev.start_s * 1000))  # to_ms and cue_end_ms, inline: this runs once per event
+        end = start + point_ms if ev.end_s is None else max(int(round(ev.end_s * 1000)), start + 1)
+        out.append(f"{n}\r\n{clock[start]} --> {clock[end]}\r\n{texts[kind, ev.label]}\r\n")
     return "\r\n".join(out).encode("utf-8")
+
+
+def _cue_text(kind: Kind, label: str) -> str:
+    lines = [line.replace(_ARROW, _SAFE_ARROW) for line in cue_label_lines(label)]
+    return "\r\n".join([kind.short + (SEP + lines[0] if lines else ""), *lines[1:]])
 
 
 def loads(
@@ -61,7 +78,7 @@ def loads(
     reader = CueReader(recording, problems, mapping, codebook, point_cue_s)
     for line_no, lines in blocks:
         at = 1 if lines[0].strip().isdigit() else 0
-        where = f"line {line_no + at}"
+        where = line_no + at
         if at >= len(lines) or "-->" not in lines[at]:
             problems.add(f"line {line_no}", f"'{lines[0].strip()[:60]}' is not a cue (number, then "
                                             "'00:00:01,000 --> 00:00:03,000', then text); the file may be cut short")
@@ -69,7 +86,7 @@ def loads(
         try:
             start, end, _settings = parse_timing(lines[at])
         except ValidationError as exc:
-            problems.add(where, exc)
+            problems.add(f"line {where}", exc)
             continue
         body = "\n".join(lines[at + 1:]).replace(_SAFE_ARROW, _ARROW)
         reader.add(where, start, end, body)

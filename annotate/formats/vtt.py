@@ -39,14 +39,14 @@ from ..model import Event, Kind, Recording
 from .captions import (
     DEFAULT_POINT_CUE_S,
     SEP,
+    Clock,
     CueReader,
-    cue_end_ms,
+    CueTexts,
     cue_label_lines,
     parse_timing,
     split_blocks,
-    timing,
 )
-from .common import Problems, as_recordings, decode_text, iso_utc, recording_name, sort_events, to_ms
+from .common import Problems, as_recordings, decode_text, iso_utc, json_value, recording_name, sort_events
 
 NAME = "vtt"
 TITLE = "WebVTT captions (browsers, VLC)"
@@ -77,15 +77,24 @@ def dumps(
     out = ["WEBVTT - cx-annotate events", ""]
     out += ["NOTE", *_header_lines(events, recs, point_cue_s), ""]
     out += ["STYLE", *(f"::cue(.{k.short.lower()}) {{ color: {k.color}; font-weight: bold; }}" for k in Kind), ""]
-    for ev in events:
-        kind = ev.kind if isinstance(ev.kind, Kind) else Kind(str(ev.kind))
-        if metadata:
-            out += [_META_PREFIX + _meta(ev, kind), ""]
-        start = to_ms(ev.start_s)
-        lines = [html.escape(line, quote=False) for line in cue_label_lines(ev.label)]
-        first = f"<c.{kind.short.lower()}>{kind.short}</c>" + (SEP + lines[0] if lines else "")
-        out += [ev.id, f"{timing(start, cue_end_ms(ev, point_cue_s), '.')} {settings}".rstrip(), first, *lines[1:], ""]
+    kinds = [ev.kind if isinstance(ev.kind, Kind) else Kind(str(ev.kind)) for ev in events]
+    metas = _metas(events, kinds) if metadata else None
+    clock = Clock(".")
+    texts = CueTexts(_cue_text)
+    point_ms = max(1, int(round(point_cue_s * 1000)))
+    tail = (" " + settings).rstrip()  # the timing ends in a digit, so this is the line's rstrip
+    for i, ev in enumerate(events):
+        start = int(round(ev.start_s * 1000))  # to_ms and cue_end_ms, inline: this runs once per event
+        end = start + point_ms if ev.end_s is None else max(int(round(ev.end_s * 1000)), start + 1)
+        cue = f"{ev.id}\n{clock[start]} --> {clock[end]}{tail}\n{texts[kinds[i], ev.label]}\n"
+        out.append(f"{_META_PREFIX}{metas[i]}\n\n{cue}" if metas is not None else cue)
     return "\n".join(out).encode("utf-8")
+
+
+def _cue_text(kind: Kind, label: str) -> str:
+    lines = [html.escape(line, quote=False) for line in cue_label_lines(label)]
+    first = f"<c.{kind.short.lower()}>{kind.short}</c>" + (SEP + lines[0] if lines else "")
+    return "\n".join([first, *lines[1:]])
 
 
 def _header_lines(events: list[Event], recs: dict, point_cue_s: float) -> list[str]:
@@ -101,15 +110,35 @@ def _header_lines(events: list[Event], recs: dict, point_cue_s: float) -> list[s
     return [line.replace("-->", "->") for line in lines]
 
 
-def _meta(ev: Event, kind: Kind) -> str:
-    data = {
+def _meta_dict(ev: Event, kind: Kind) -> dict[str, Any]:
+    return {
         "id": ev.id, "kind": kind.value, "start_s": ev.start_s, "end_s": ev.end_s, "label": ev.label,
         "stage": ev.stage, "channel": ev.channel, "actor": ev.actor, "expectation": ev.expectation,
         "emotion": ev.emotion, "note": ev.note, "reviewer": ev.reviewer,
         "created_at": iso_utc(ev.created_at) or None, "updated_at": iso_utc(ev.updated_at) or None,
     }
-    # '>' only occurs inside JSON strings; escaping it keeps '-->' out of the note.
-    return json.dumps(data, ensure_ascii=False).replace(">", "\\u003e")
+
+
+_BOUNDARY = '}, {"id": '
+
+
+def _metas(events: list[Event], kinds: list[Kind]) -> list[str]:
+    """Return each event's fields as one line of JSON, for its ``NOTE cx-annotate`` line.
+
+    All events go through json's C encoder in one call, cut where one ends and
+    the next begins (``}, {"id": `` occurs nowhere else: inside a JSON string
+    every ``"`` is escaped). '>' only occurs inside JSON strings; escaping it
+    keeps '-->' out of the note.
+    """
+    dicts = [_meta_dict(ev, kind) for ev, kind in zip(events, kinds)]
+    if not dicts:
+        return []
+    encoded = json.dumps(dicts, ensure_ascii=False).replace(">", "\\u003e")
+    parts = encoded[2:-2].split(_BOUNDARY)  # without the list's '[{' and '}]'
+    if len(parts) != len(dicts):  # a field holding an object: encode one by one
+        return [json.dumps(d, ensure_ascii=False).replace(">", "\\u003e") for d in dicts]
+    parts[0] = parts[0][6:]  # '"id": ' of the first, which the split left in place
+    return ['{"id": ' + part + "}" for part in parts]
 
 
 _TAG = re.compile(r"<[^>]*>")
@@ -139,7 +168,7 @@ def loads(
         head = lines[0]
         if head.startswith(_META_PREFIX):
             try:
-                meta = json.loads(head[len(_META_PREFIX):])
+                meta = json_value(head[len(_META_PREFIX):])
                 if not isinstance(meta, dict):
                     raise ValueError("not an object")
             except ValueError as exc:
@@ -152,7 +181,7 @@ def loads(
         timing_at = 0
         if "-->" not in head:
             cue_id, timing_at = head.strip(), 1
-        where = f"line {line_no + timing_at}"
+        where = line_no + timing_at
         if timing_at >= len(lines):
             problems.add(f"line {line_no}", f"'{head.strip()[:60]}' is neither a cue nor a NOTE; the file may be cut short")
             meta = None
@@ -160,7 +189,7 @@ def loads(
         try:
             start, end, _settings = parse_timing(lines[timing_at])
         except ValidationError as exc:  # one bad cue: report it and read the others
-            problems.add(where, exc)
+            problems.add(f"line {where}", exc)
             meta = None
             continue
         body = "\n".join(lines[timing_at + 1:])

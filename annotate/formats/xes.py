@@ -19,13 +19,14 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
+from operator import attrgetter, methodcaller
 from typing import Any, Iterable, Mapping
 
 from ..errors import ValidationError
-from ..model import Event, Recording
+from ..model import Event, Kind, Recording
 from . import xmlsafe
-from .common import Problems, as_recordings, iso_utc, parse_iso
-from .eventlog import Row, entries, events_from_rows
+from .common import Problems, TextCells, as_recordings, iso_utc, parse_iso
+from .eventlog import Log, Row, events_from_rows
 
 NAME = "xes"
 TITLE = "XES event log (IEEE 1849, process mining)"
@@ -72,42 +73,55 @@ def dumps(
         '\t<classifier name="Activity and lifecycle" keys="concept:name lifecycle:transition"/>',
         '\t<string key="concept:name" value="cx-annotate events"/>',
     ]
+    log = Log(events, as_recordings(recordings), epoch)
+    attr = TextCells(a)
+    kind_lines = {k: f'\t\t\t<string key="kind" value="{a(k.value)}"/>\n'
+                     f'\t\t\t<string key="kind_short" value="{a(k.short)}"/>\n' for k in Kind}
+    shared: dict[int, tuple[str, str]] = {}  # id(event) -> its lines before and after the timestamp
     case = None
-    for en in entries(events, as_recordings(recordings), epoch):
-        ev = en.event
-        if en.case_id != case:
+    for rid, ms, lifecycle, ev, kind in log.order():
+        case_id = log.case_ids[rid]
+        if case_id != case:
             if case is not None:
                 out.append("\t</trace>")
-            case = en.case_id
+            case = case_id
             out += [
                 "\t<trace>",
                 f'\t\t<string key="concept:name" value="{a(case)}"/>',
-                f'\t\t<date key="cx:case_start" value="{_date(en.case_start)}"/>',
+                f'\t\t<date key="cx:case_start" value="{_date(log.starts[rid])}"/>',
             ]
             if ev.recording_id is not None:
                 out.append(f'\t\t<int key="cx:recording_id" value="{int(ev.recording_id)}"/>')
-        values = {"kind": en.kind.value, "kind_short": en.kind.short}
-        values.update({k: getattr(ev, k) for k in _STRINGS[2:]})
-        out += [
-            "\t\t<event>",
-            f'\t\t\t<string key="concept:name" value="{a(en.activity)}"/>',
-            f'\t\t\t<date key="time:timestamp" value="{_date(en.timestamp)}"/>',
-            f'\t\t\t<string key="lifecycle:transition" value="{en.lifecycle}"/>',
-            f'\t\t\t<id key="identity:id" value="{_uuid(ev.id)}"/>',
-        ]
-        if ev.actor:
-            out.append(f'\t\t\t<string key="org:resource" value="{a(ev.actor)}"/>')
-        out += [f'\t\t\t<string key="{k}" value="{a(v)}"/>' for k, v in values.items() if v]
-        if ev.emotion is not None:
-            out.append(f'\t\t\t<int key="emotion" value="{int(ev.emotion)}"/>')
-        out.append(f'\t\t\t<float key="start_s" value="{ev.start_s:.3f}"/>')
-        if ev.end_s is not None:
-            out.append(f'\t\t\t<float key="end_s" value="{ev.end_s:.3f}"/>')
-        out.append("\t\t</event>")
+        lines = shared.get(id(ev))
+        if lines is None:
+            lines = shared[id(ev)] = _event_lines(ev, kind, attr, kind_lines[kind])
+        stamp = log.stamp(rid, ms)
+        out.append(f'{lines[0]}\t\t\t<date key="time:timestamp" value="{stamp[:-1]}+00:00"/>\n'
+                   f'\t\t\t<string key="lifecycle:transition" value="{lifecycle}"/>\n{lines[1]}')
     if case is not None:
         out.append("\t</trace>")
     out += ["</log>", ""]
     return "\n".join(out).encode("utf-8")
+
+
+def _event_lines(ev: Event, kind: Kind, attr: TextCells, kind_lines: str) -> tuple[str, str]:
+    """Return an XES event's lines before its timestamp and after its lifecycle (shared by both entries)."""
+    head = f'\t\t<event>\n\t\t\t<string key="concept:name" value="{attr[ev.label or kind.title]}"/>\n'
+    tail = [f'\t\t\t<id key="identity:id" value="{_uuid(ev.id)}"/>\n']
+    if ev.actor:
+        tail.append(f'\t\t\t<string key="org:resource" value="{attr[ev.actor]}"/>\n')
+    tail.append(kind_lines)
+    for key in _STRINGS[2:]:
+        value = getattr(ev, key)
+        if value:
+            tail.append(f'\t\t\t<string key="{key}" value="{attr[value]}"/>\n')
+    if ev.emotion is not None:
+        tail.append(f'\t\t\t<int key="emotion" value="{int(ev.emotion)}"/>\n')
+    tail.append(f'\t\t\t<float key="start_s" value="{ev.start_s:.3f}"/>\n')
+    if ev.end_s is not None:
+        tail.append(f'\t\t\t<float key="end_s" value="{ev.end_s:.3f}"/>\n')
+    tail.append("\t\t</event>")
+    return head, "".join(tail)
 
 
 def _uuid(h: str) -> str:
@@ -141,7 +155,6 @@ def loads(
         tattrs = _attrs(trace)
         case = tattrs.get("concept:name") or f"trace {t}"
         for n, ev in enumerate(_kids(trace, "event"), 1):
-            where = f"trace {case} event {n}"
             f = _attrs(ev)
             f.setdefault("case_start", tattrs.get("cx:case_start", ""))
             if "cx:recording_id" in tattrs:
@@ -151,16 +164,39 @@ def loads(
             try:
                 stamp = parse_iso("time:timestamp", f.get("time:timestamp", ""))
             except ValidationError as exc:
-                problems.add(where, exc)
+                problems.add(_event_place((case, n)), exc)
                 continue
-            rows.append(Row(where, case, f.get("concept:name", ""), f.get("lifecycle:transition", "complete").lower(),
-                            stamp, f))
-    return events_from_rows(rows, recording, mapping, codebook, epoch, problems)
+            rows.append(Row((case, n), case, f.get("concept:name", ""),
+                            f.get("lifecycle:transition", "complete").lower(), stamp, f))
+    return events_from_rows(rows, recording, mapping, codebook, epoch, problems, _event_place)
+
+
+def _event_place(key: tuple[str, int]) -> str:
+    return f"trace {key[0]} event {key[1]}"
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
 
 
 def _kids(elem, name: str) -> list:
-    return [c for c in elem if c.tag.rsplit("}", 1)[-1] == name]
+    """Return the children of ``elem`` called ``name`` (in any namespace), in order."""
+    tags = [tag for tag in set(map(_tag, elem)) if _local(tag) == name]
+    if len(tags) == 1:
+        tag = tags[0]
+        if tag == name or (tag.startswith("{") and tag.count("}") == 1):  # findall reads such a tag as a plain name
+            return elem.findall(tag)  # the usual case, in C
+        return [c for c in elem if c.tag == tag]
+    return [c for c in elem if _local(c.tag) == name]
+
+
+_tag = attrgetter("tag")
+_key = methodcaller("get", "key")
+_value = methodcaller("get", "value", "")
 
 
 def _attrs(elem) -> dict[str, str]:
-    return {c.get("key"): c.get("value", "") for c in elem if c.get("key") is not None}
+    """Return the ``key`` -> ``value`` attributes among the children of ``elem`` (later keys win)."""
+    attrs = dict(zip(map(_key, elem), map(_value, elem)))
+    attrs.pop(None, None)  # children without a key
+    return attrs
