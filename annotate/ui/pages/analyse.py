@@ -21,6 +21,7 @@ from annotate.formats import FORMATS
 from annotate.maps.output import flow_html
 from annotate.model import EMOTION_MAX, EMOTION_MIN, KINDS
 from annotate.ui import common, nav
+from annotate.ui.svg_view import svg_view
 
 BLANK_TEXT = "(blank)"
 FLOW_DEFAULT_TOP = 15
@@ -223,12 +224,6 @@ def _events_tab(signature: str, filters: Filters) -> None:
         )
 
 
-def _svg_block(svg: str) -> str:
-    """Return the SVG inside a scrolling box (the map keeps a readable size on narrow screens)."""
-    start = svg.find("<svg")
-    return f'<div class="cx-map" style="overflow:auto;max-height:75vh;border:1px solid #ddd">{svg[start:]}</div>'
-
-
 @st.fragment
 def _map_tab(signature: str, filters: Filters) -> None:
     dataset = _current(signature)
@@ -248,7 +243,7 @@ def _map_tab(signature: str, filters: Filters) -> None:
         return
     left, right = st.columns([3, 2], gap="medium")
     with left:
-        st.html(_svg_block(picture.svg))
+        svg_view(picture.svg, key="cx_an_map_view", label="Process-activity map")
         st.caption(
             "Lanes are actors (dashed line: line of visibility), bands are journey stages; "
             "MOT ● red, INT ■ blue, DEC ◆ green; waits over 30 s are labelled; the strip below is emotion."
@@ -295,7 +290,7 @@ def _flow_tab(signature: str, filters: Filters) -> None:
         return
     if flow.note:
         st.warning(flow.note, icon=":material/visibility_off:")
-    st.html(_svg_block(flow.picture.svg))
+    svg_view(flow.picture.svg, key="cx_an_flow_view_svg", label="Flow map")
     with st.expander("Connections and activities as tables"):
         a, b = st.columns(2)
         a.dataframe(maps.edges_table(flow.graph), hide_index=True)

@@ -119,9 +119,7 @@ def _viewer(rec_id: int) -> None:
             job = playback.JOBS.start(plan)
         if job.state == "failed":
             st.error(job.error, icon=":material/error:")
-            if st.button("Try rendering again", key=f"cx_play_retry_{rec_id}"):
-                playback.JOBS.start(plan)
-                st.rerun(scope="fragment")
+            st.button("Try rendering again", key=f"cx_play_retry_{rec_id}", on_click=playback.JOBS.start, args=(plan,))
         elif not job.finished:
             _job_progress(str(plan.path), "Rendering the overlay video")
     status = ""
@@ -234,9 +232,8 @@ def _render_download(plan: playback.Plan, what: str, start_label: str) -> None:
         return
     if job is not None and job.state == "failed":
         st.error(job.error, icon=":material/error:")
-    if st.button(start_label, key=f"cx_play_start_{what}", icon=":material/movie:"):
-        playback.JOBS.start(plan)
-        st.rerun(scope="fragment")
+    # Started in the click's callback, so the rerun that follows already shows its progress.
+    st.button(start_label, key=f"cx_play_start_{what}", icon=":material/movie:", on_click=playback.JOBS.start, args=(plan,))
 
 
 def _event_text(event) -> str:

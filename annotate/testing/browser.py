@@ -1,0 +1,83 @@
+"""Run the Streamlit app in a subprocess and find Debian's Chromium, for browser tests and benchmarks.
+
+Nothing in the application imports this module.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+
+def chromium_path() -> str | None:
+    """Return Debian's chromium, installing it with apt-get when missing and allowed; None if impossible."""
+    if Path(CHROMIUM).exists():
+        return CHROMIUM
+    apt = shutil.which("apt-get")
+    if apt and hasattr(os, "geteuid") and os.geteuid() == 0:
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        if subprocess.run([apt, "install", "-y", "-qq", "chromium"], env=env, capture_output=True).returncode:
+            subprocess.run([apt, "update", "-qq"], env=env, capture_output=True)
+            subprocess.run([apt, "install", "-y", "-qq", "chromium"], env=env, capture_output=True)
+    return CHROMIUM if Path(CHROMIUM).exists() else None
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_app(data_dir: Path, db_url: str, log: Path, script: Path | None = None, timeout_s: float = 90) -> Iterator[str]:
+    """Start ``streamlit run`` on ``script`` (default app.py) with this data directory; yield its base URL.
+
+    The server is stopped on exit. Raises RuntimeError with the end of the log
+    when it does not answer its health check within ``timeout_s``.
+    """
+    port = free_port()
+    env = dict(os.environ, ANNOTATE_DATA_DIR=str(data_dir), ANNOTATE_DB=db_url)
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(script or ROOT / "app.py"), "--server.port", str(port),
+        "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+    ]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the app did not start:\n{log.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
