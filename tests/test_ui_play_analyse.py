@@ -575,3 +575,28 @@ def test_play_shows_a_missing_video_as_an_error_not_a_traceback(small_app):
     at = run_page("play")
     assert not at.exception, [e.value for e in at.exception]
     assert any("is missing" in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_analyse_pages_a_long_table_sorted_over_every_row(small_app):
+    store = services.store()
+    many = [
+        Event(kind=[MOT, INT, Kind.DECISION_POINT][i % 3], start_s=(i * 7 % 2000) / 1000, recording_id=small_app.id,
+              label=f"step {i:04d}")
+        for i in range(2497)
+    ]
+    store.add_events(many, reviewer="t")  # with the 3 of small_app: 2,500 rows, 3 pages of 1,000
+    at = run_page("analyse")
+    assert_clean(at)
+    assert len(at.dataframe[0].value) == 1000
+    assert at.number_input(key="cx_an_page").label == "Page (of 3)"
+    at.number_input(key="cx_an_page").set_value(3).run()
+    last = at.dataframe[0].value
+    assert len(last) == 500
+    starts = sorted(e.start_s for e in store.list_events(small_app.id))
+    assert list(last["start_s"]) == starts[2000:]  # sorted over all rows by recording and time, not per page
+    at.selectbox(key="cx_an_sort").set_value("Label").run()
+    at.toggle(key="cx_an_desc").set_value(True).run()
+    at.number_input(key="cx_an_page").set_value(1).run()
+    assert_clean(at)
+    labels = sorted((e.label for e in store.list_events(small_app.id)), reverse=True)
+    assert list(at.dataframe[0].value["label"]) == labels[:1000]

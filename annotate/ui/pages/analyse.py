@@ -187,12 +187,43 @@ def _deferred(make):
     return data
 
 
+PAGE_ROWS = 1000
+_SORTS = {
+    "Recording and time": ["recording_id", "start_s"],
+    "Kind": ["kind", "recording_id", "start_s"],
+    "Label": ["label", "recording_id", "start_s"],
+    "Stage": ["stage", "recording_id", "start_s"],
+    "Emotion": ["emotion", "recording_id", "start_s"],
+    "Last change": ["updated_at"],
+}
+
+
+def _page(frame):
+    """Return one page of a long events table, sorted over all its rows (the browser gets one page at a time)."""
+    pages = -(-len(frame) // PAGE_ROWS)
+    c1, c2, c3 = st.columns([3, 2, 2], vertical_alignment="bottom")
+    sort = c1.selectbox("Sort all rows by", list(_SORTS), key="cx_an_sort")
+    descending = c2.toggle("Descending", key="cx_an_desc")
+    if st.session_state.get("cx_an_page", 1) > pages:
+        st.session_state["cx_an_page"] = pages
+    number = c3.number_input(f"Page (of {pages})", 1, pages, 1, key="cx_an_page")
+    ordered = frame.sort_values(_SORTS[sort], ascending=not descending, kind="stable", na_position="last")
+    first = (int(number) - 1) * PAGE_ROWS
+    st.caption(
+        f"Rows {first + 1:,}–{min(first + PAGE_ROWS, len(frame)):,} of {len(frame):,}. "
+        "A click on a column header sorts this page only."
+    )
+    return ordered.iloc[first:first + PAGE_ROWS]
+
+
 @st.fragment
 def _events_tab(signature: str, filters: Filters) -> None:
     dataset = _current(signature)
     frame = _frame(signature, filters)
     if frame.empty:
         st.info("No event matches the filters." if filters.active else "No events yet: mark some on the Review page.")
+    if len(frame) > PAGE_ROWS:
+        frame = _page(frame)
     st.dataframe(
         frame,
         hide_index=True,
