@@ -12,6 +12,7 @@ from fractions import Fraction
 import av
 import numpy as np
 
+from ..media.convert import to_bt709
 from ..render import YUVCanvas
 
 BLACK_YUV = (16, 128, 128)
@@ -81,10 +82,7 @@ class FrameShaper:
     def __call__(self, frame: av.VideoFrame, writable: bool = True) -> av.VideoFrame:
         """Return ``frame`` ready to encode (and, if ``writable``, to draw on): possibly the same object."""
         tw, th = self._coded_target
-        if frame.format.name != "yuv420p" or frame.width != tw or frame.height != th:
-            frame = frame.reformat(
-                width=tw, height=th, format="yuv420p", interpolation="BICUBIC", dst_colorspace="ITU709"
-            )
+        frame = to_bt709(frame, tw, th, interpolation="BICUBIC")  # the sink tags its stream BT.709
         if self.rotation:
             frame = rotate_frame(frame, self.rotation)
         elif writable:

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..fsutil import atomic_path
 from .container import open_video
-from .convert import to_bgr, upright
+from .convert import to_bgr, to_bt709, upright
 from .probe import VideoInfo, inspect, probe
 
 Progress = Callable[[int, int], None]
@@ -70,6 +70,9 @@ def make_proxy(
                 "g": str(max(1, round(info.fps))), "profile": "high",
             })
             ov.width, ov.height, ov.pix_fmt = out_w, out_h, "yuv420p"
+            cc = ov.codec_context
+            cc.color_primaries = cc.color_trc = cc.colorspace = 1  # BT.709: what _proxy_frame makes
+            cc.color_range = 1  # limited
             ov.codec_context.time_base = tb
             ov.time_base = tb
             if not info.vfr:
@@ -134,13 +137,15 @@ def _proxy_time_base(src_tb: Fraction, duration: Fraction) -> Fraction:
 def _proxy_frame(decoded: av.VideoFrame, info: VideoInfo, reshape: bool, size: tuple[int, int]) -> av.VideoFrame:
     """Return a fresh yuv420p frame of the upright, square-pixel, even-sized picture."""
     if not reshape:
-        frame = decoded.reformat(format="yuv420p")
+        frame = to_bt709(decoded)
+        if frame is decoded:
+            frame = decoded.reformat(format="yuv420p")  # a fresh frame, not the decoder's
         frame.pict_type = av.video.frame.PictureType.NONE  # never let the source's frame types steer x264
         return frame
     shown = (info.width, info.height) if info.sample_aspect_ratio != 1 else None
     image = upright(to_bgr(decoded), info.rotation, shown)
     image = np.ascontiguousarray(image[: size[1], : size[0]])
-    return av.VideoFrame.from_ndarray(image, format="bgr24").reformat(format="yuv420p")
+    return to_bt709(av.VideoFrame.from_ndarray(image, format="bgr24"))
 
 
 class _AudioPath:
