@@ -105,3 +105,10 @@ class FormatError(AnnotateError):
 
 class RenderError(AnnotateError):
     """A video cannot be rendered as asked (encoder missing, clip outside the recording, nothing to put in a reel)."""
+
+
+# --- access ------------------------------------------------------------------
+
+
+class AccessDeniedError(AnnotateError):
+    """A request may not act for that review session (unknown or expired token, another recording)."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -115,11 +116,14 @@ class EventCache:
     """
 
     _WINDOW = 50
+    _JOURNAL = 100
 
     def __init__(self, recording_id: int):
         self.recording_id = recording_id
         self.token: int | None = None
         self._events: dict[str, Event] = {}
+        self._base: int | None = None  # the token at which the list was last read in full
+        self._journal: list[tuple[int, set[str]]] = []  # (token after, ids changed) per fold since then
 
     def latest(self, store) -> int:
         """Return the id of the newest change-log row about the recording (0 if none)."""
@@ -131,7 +135,8 @@ class EventCache:
         token = self.latest(store)
         if token != self.token:
             self._events = {e.id: e for e in store.list_events(self.recording_id)}
-            self.token = token
+            self.token = self._base = token
+            self._journal = []
         far = _far_past()
         return sorted(self._events.values(), key=lambda e: (e.start_s, e.created_at or far, e.id))
 
@@ -154,6 +159,30 @@ class EventCache:
             else:
                 self._events[outcome.event.id] = outcome.event
         self.token = max([c.id for c in newer], default=token_before)
+        self._journal.append((self.token, mine))
+        del self._journal[: -self._JOURNAL]
+
+    def changed_since(self, since: int | None) -> set[str] | None:
+        """Return the ids of the events changed between the list at token ``since`` and now.
+
+        None when that cannot be told (an unknown or old token, a list read
+        afresh since): the whole list must be sent.
+        """
+        if since is None or self.token is None:
+            return None
+        if since == self.token:
+            return set()
+        tokens = [t for t, _ in self._journal]
+        if since == self._base:
+            start = 0
+        elif since in tokens:
+            start = tokens.index(since) + 1
+        else:
+            return None
+        changed: set[str] = set()
+        for _, ids in self._journal[start:]:
+            changed |= ids
+        return changed
 
 
 def _far_past():
@@ -173,7 +202,10 @@ class ReviewSession:
     ``open`` maps a kind's stored value to the id of its duration event still
     waiting for its end; ``selected`` is the event the edit form shows (a mark
     does not change it, so marking while playing never redraws the form);
-    ``player_stale`` says the player must be redrawn after an edit.
+    ``player_stale`` says the player must be redrawn after an edit. ``lock``
+    serialises the threads that may act for the session at once (the page's
+    script run and the command route): hold it to read ``done``, ``open`` and
+    ``events`` together.
     """
 
     recording_id: int
@@ -188,10 +220,20 @@ class ReviewSession:
     player_stale: bool = False
     shown_status: Status | None = None
     events: "EventCache" = field(default=None)  # type: ignore[assignment]
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.events is None:
             self.events = EventCache(self.recording_id)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("lock", None)  # a lock cannot be copied; a copy gets its own
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.lock = threading.RLock()
 
     def remember(self, command_id: str) -> None:
         self.done[command_id] = None
@@ -240,16 +282,20 @@ def apply_commands(
     ``{"id", "op": "end", "event_id", "t"}``, ``{"id", "op": "undo"}``,
     ``{"id", "op": "delete", "event_id"}``. ``t`` is a browser media time (see
     :func:`browser_time_to_start_s`). A command that fails is remembered too
-    (its error is the Outcome) so that a retry does not repeat it.
+    (its error is the Outcome) so that a retry does not repeat it. Runs under
+    ``session.lock``: a command sent by two paths at once is applied once.
     """
+    with session.lock:
+        return _apply_commands(store, recording, session, commands, start_offset_s, frame_times)
+
+
+def _apply_commands(store, recording, session, commands, start_offset_s, frame_times) -> list[Outcome]:
     outcomes = []
     commands = [c for c in commands or [] if isinstance(c, Mapping) and str(c.get("id") or "") not in session.done]
     if not commands:
         return outcomes
     token = session.events.latest(store)
     for cmd in commands:
-        if not isinstance(cmd, Mapping):
-            continue
         cid = str(cmd.get("id") or "")
         if not cid or cid in session.done:
             continue
@@ -528,6 +574,36 @@ def events_signature(events: Sequence[Event]) -> str:
     return digest.hexdigest()[:16]
 
 
+def stored_state(store, session: ReviewSession, since: int | None = None) -> dict[str, Any]:
+    """Return what the player needs to list the recording's events as stored, read in one go.
+
+    Keys: ``token`` (the id of the newest change-log row about the recording
+    that the list reflects; it only grows, so the player keeps the newer of two
+    answers), ``version`` (:func:`events_signature`), ``open`` (kind -> event
+    id of durations still open), ``acked`` (ids of applied commands), and the
+    list: ``events`` (:func:`event_row` each), or, when the player says it holds
+    the list at token ``since`` and the changes from there are known, only
+    those: ``since``, ``upserts`` (rows of the events added or changed) and
+    ``removed`` (ids).
+    """
+    with session.lock:
+        events = session.events.current(store)
+        state: dict[str, Any] = {
+            "token": session.events.token or 0,
+            "version": events_signature(events),
+            "open": dict(session.open),
+            "acked": session.acked(),
+        }
+        changed = session.events.changed_since(since)
+        if changed is None:
+            state["events"] = [event_row(e) for e in events]
+        else:
+            live = {e.id: e for e in events if e.id in changed}
+            state.update(since=since, upserts=[event_row(e) for e in live.values()],
+                         removed=sorted(changed - set(live)))
+        return state
+
+
 def player_data(
     recording: Recording,
     events: Sequence[Event],
@@ -538,8 +614,15 @@ def player_data(
     frames_url: str | None,
     start_offset_s: float,
     errors: Sequence[str] = (),
+    token: int | None = None,
+    commands: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Return the JSON-able data the player component is mounted with."""
+    """Return the JSON-able data the player component is mounted with.
+
+    ``token`` is the change-log id ``events`` reflect (see :func:`stored_state`;
+    None: unknown, the player takes these events as they come); ``commands`` is
+    ``{"url", "token"}`` of the route the player may post its commands to.
+    """
     return {
         "rec": {
             "id": recording.id,
@@ -555,6 +638,8 @@ def player_data(
         "events": [event_row(e) for e in events],
         "columns": list(EVENT_COLUMNS),
         "version": events_signature(events),
+        "token": token,
+        "commands": dict(commands) if commands else None,
         "kinds": kinds_info(codebook),
         "hotkeys": hotkeys(codebook),
         "selected": session.selected,

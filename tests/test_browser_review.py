@@ -10,8 +10,10 @@ loop, the same notion of "on screen" the player uses). Each stored event's
 frame, decoded by the library's ``frame_at(start_s)`` from the original file,
 must be that picture: the frame-index stamp of the test clips must match, and
 the sample's picture must match its decoded frame. Then the page is reloaded
-(the events are still listed) and Z undoes the last mark. Screenshots go to
-``test-artifacts/``.
+(the events are still listed) and Z undoes the last mark. The marks and the
+undo travel by the command route (``POST /cx/commands/{id}``); one more test
+makes that route answer an error and checks the marks still arrive through the
+Streamlit trigger. Screenshots go to ``test-artifacts/``.
 """
 
 from __future__ import annotations
@@ -202,6 +204,19 @@ def open_review(page, app: App, rec_id: int):
     raise AssertionError(f"the player did not load the video:\n{app.log.read_text(errors='replace')[-2000:]}")
 
 
+def watch_commands(page) -> list:
+    """Record (status, ops) of every POST to the command route the page makes."""
+    seen = []
+
+    def on_response(response):
+        req = response.request
+        if req.method == "POST" and "/cx/commands/" in req.url:
+            seen.append((response.status, [c["op"] for c in (req.post_data_json or {}).get("commands", [])]))
+
+    page.on("response", on_response)
+    return seen
+
+
 def confirmed_rows(page) -> int:
     return page.locator("tr[data-event-id]:not(.pending)").count()
 
@@ -239,6 +254,7 @@ def test_marks_store_the_frames_the_browser_showed(app, browser, name):
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    posted = watch_commands(page)
     try:
         video = open_review(page, app, rec.id)
         before = wait_for(lambda: confirmed_rows(page) or (page.locator(".cx-empty").count() and -1), what="the event list")
@@ -257,6 +273,9 @@ def test_marks_store_the_frames_the_browser_showed(app, browser, name):
         wait_for(lambda: confirmed_rows(page) == before + 3, what="three new rows in the event list")
         captures = page.evaluate("window.__cxTest.captures")
         assert [c["key"] for c in captures] == ["m", "i", "d"]
+        # The three marks went by the command route, and it stored them.
+        assert sorted(op for status, ops in posted if status == 200 for op in ops).count("mark") >= 3, posted
+        assert all(status == 200 for status, _ in posted), posted
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"review-{name}.png"), full_page=True)
 
@@ -298,6 +317,7 @@ def test_marks_store_the_frames_the_browser_showed(app, browser, name):
         )
         assert sorted(k for (k,) in live) == ["internal_interaction", "moment_of_truth"]
         wait_for(lambda: confirmed_rows(page) == before + 2, what="the undone row to leave the list")
+        assert any(status == 200 and "undo" in ops for status, ops in posted), posted
         page.screenshot(path=str(ARTIFACTS / f"review-{name}-after-undo.png"), full_page=True)
         assert not errors, errors
     finally:
@@ -362,6 +382,40 @@ def test_keyboard_flow_steps_durations_and_form_focus(app, browser):
         page.screenshot(path=str(ARTIFACTS / "review-help.png"))
         page.keyboard.press("Escape")
         assert not page.locator(".cx-help").is_visible()
+        assert not errors, errors
+    finally:
+        context.close()
+
+
+def test_marks_fall_back_to_the_streamlit_trigger_when_the_route_fails(app, browser):
+    """The command route answers 500 (or is unreachable): the marks still reach the SQLite file, by a rerun."""
+    rec = app.recordings["cfr"]
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    refused = []
+
+    def fail(route):
+        refused.append(route.request.post_data_json)
+        route.fulfill(status=500, content_type="text/plain", body="the command route is broken")
+
+    page.route("**/cx/commands/**", fail)
+    try:
+        open_review(page, app, rec.id)
+        wait_for(lambda: confirmed_rows(page) or (page.locator(".cx-empty").count() and -1), what="the event list")
+        before = app.rows("select count(*) from events where recording_id=? and deleted_at is null", rec.id)[0][0]
+        assert confirmed_rows(page) == before
+        page.evaluate("document.activeElement && document.activeElement.blur()")
+        page.keyboard.press("Shift+ArrowRight")
+        page.wait_for_timeout(300)
+        page.keyboard.press("m")
+        wait_for(lambda: confirmed_rows(page) == before + 1, what="the mark listed after the fallback")
+        assert refused and refused[0]["commands"][0]["op"] == "mark", "the route was not tried first"
+        new = app.rows("select id, kind from events where recording_id=? and deleted_at is null "
+                       "and reviewer=? order by created_at desc limit 1", rec.id, REVIEWER)
+        assert new and new[0][0] == refused[0]["commands"][0]["event_id"] and new[0][1] == "moment_of_truth"
+        assert page.locator("tr.pending").count() == 0  # nothing left "saving…"
         assert not errors, errors
     finally:
         context.close()

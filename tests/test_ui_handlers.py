@@ -251,6 +251,28 @@ def test_player_data_is_what_the_browser_needs(store, rec):
     assert [k["short"] for k in data["kinds"]] == ["MOT", "INT", "DEC"]
     assert data["offset"] == 0.5 and data["selected"] == event.id
     assert data["flash"]["seconds"] > 0
+    assert data["token"] is None and data["commands"] is None  # nothing to compare with, no route
+
+
+def test_stored_state_token_grows_and_a_session_survives_a_copy(store, rec):
+    import copy
+    import pickle
+
+    session = review.ReviewSession(rec.id, reviewer="Ann")
+    first = review.stored_state(store, session)
+    assert first["events"] == []
+    review.apply_commands(store, rec, session, [mark_cmd("MOT", 1.0)], frame_times=TIMES)
+    second = review.stored_state(store, session)
+    assert second["token"] > first["token"] and len(second["events"]) == 1
+    assert second["version"] == review.events_signature(store.list_events(rec.id))
+    data = review.player_data(rec, session.events.current(store), Codebook(), session, src="", frames_url=None,
+                              start_offset_s=0, token=session.events.token, commands={"url": "/u", "token": "t"})
+    assert data["token"] == second["token"] and data["commands"] == {"url": "/u", "token": "t"}
+    # Streamlit may copy session state: a copy gets a lock of its own and keeps what was applied.
+    for twin in (copy.deepcopy(session), pickle.loads(pickle.dumps(session))):
+        assert twin.lock is not session.lock and twin.done == session.done
+        with twin.lock:
+            assert review.apply_commands(store, rec, twin, [mark_cmd("INT", 2.0)], frame_times=TIMES)
 
 
 # --- codebook as text and JSON ----------------------------------------------------

@@ -1,20 +1,25 @@
-"""The media routes mounted beside Streamlit: the video with HTTP range requests, and its frame times."""
+"""The routes mounted beside Streamlit: the video with HTTP range requests, its frame times, and the
+Review player's command route (marks stored in the real SQLite file, for the session a token names)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from fractions import Fraction
 
 import pytest
 from starlette.applications import Starlette
 
+from annotate import review
+from annotate.errors import AccessDeniedError
+from annotate.model import Status
 from annotate.testing import make_clip
-from annotate.ui import services
+from annotate.ui import marking, services
 from annotate.ui.routes import media_routes
 
 
-def request(path: str, headers: dict[str, str] | None = None, method: str = "GET"):
+def request(path: str, headers: dict[str, str] | None = None, method: str = "GET", body: bytes = b""):
     """Call the routes as an ASGI server would; return (status, headers, body)."""
     app = Starlette(routes=media_routes())
     path, _, query = path.partition("?")
@@ -27,7 +32,7 @@ def request(path: str, headers: dict[str, str] | None = None, method: str = "GET
     sent = []
 
     async def receive():
-        return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": body, "more_body": False}
 
     async def send(message):
         sent.append(message)
@@ -85,3 +90,208 @@ def test_the_player_script_is_served_for_the_component_to_import():
     status, headers, body = request(f"/cx/static/player.js?v={player_js_version()}")
     assert status == 200 and body == PLAYER_JS.read_bytes()
     assert headers["content-type"].startswith("text/javascript") and "immutable" in headers["cache-control"]
+
+
+# --- POST /cx/commands/{id} ----------------------------------------------------------------------
+
+_ids = iter(range(1, 10**6))
+
+
+def hex32() -> str:
+    return f"{next(_ids):032x}"
+
+
+def post(rec_id: int, token, commands) -> tuple[int, object]:
+    status, _, body = request(f"/cx/commands/{rec_id}", {"Content-Type": "application/json"}, "POST",
+                              json.dumps({"token": token, "commands": commands}).encode())
+    return status, (json.loads(body) if status == 200 else body.decode())
+
+
+def db_rows(sql: str, *args):
+    with sqlite3.connect(services.settings().data_dir / "annotate.sqlite") as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+@pytest.fixture
+def session(rec):
+    marking.REGISTRY.clear()
+    s = review.ReviewSession(rec.id, reviewer="Rita", shown_status=Status.NEW)
+    yield s
+    marking.REGISTRY.clear()
+
+
+def mark(kind: str, t: float, mode: str = "point") -> dict:
+    return {"id": hex32(), "op": "mark", "kind": kind, "t": t, "event_id": hex32(), "mode": mode}
+
+
+def test_a_posted_mark_is_stored_at_the_frame_and_answered_as_the_list(rec, session):
+    token = marking.register(session)
+    cmd = mark("MOT", 0.13)  # between the frames at 0.12 and 0.16: the one at 0.12 is nearer
+    status, answer = post(rec.id, token, [cmd])
+    assert status == 200, answer
+    assert db_rows("select id, kind, start_ms, reviewer from events where deleted_at is null") == [
+        (cmd["event_id"], "moment_of_truth", 120, "Rita")
+    ]
+    assert cmd["id"] in answer["acked"] and answer["errors"] == []
+    assert answer["results"] == [{"id": cmd["id"], "ok": True, "message": "MOT marked at 00:00:00.120"}]
+    assert [(r[0], r[2]) for r in answer["events"]] == [(cmd["event_id"], 0.12)]
+    # The first mark moves the recording to "in review", which the page's header shows: ask for a rerun.
+    assert answer["status"] == "in_review" and answer["rerun"] is True
+    latest = db_rows("select max(id) from change_log where recording_id=?", rec.id)[0][0]
+    assert answer["token"] == latest
+    # The page's own view of the session is the same (one session, two paths).
+    assert review.stored_state(services.store(), session)["events"] == answer["events"]
+
+    session.shown_status = Status.IN_REVIEW  # the header was redrawn
+    second = mark("DEC", 0.30)
+    status, answer2 = post(rec.id, token, [cmd, second])  # the first one again (not yet seen as acked)
+    assert status == 200 and answer2["rerun"] is False
+    assert [r["id"] for r in answer2["results"]] == [second["id"]]  # only the new one was applied
+    assert answer2["token"] > answer["token"]
+    assert db_rows("select count(*) from events") == [(2,)]
+
+
+def test_end_delete_and_undo_through_the_route(rec, session):
+    token = marking.register(session)
+    start = mark("INT", 0.04, mode="start")
+    assert post(rec.id, token, [start])[0] == 200
+    assert session.open == {"internal_interaction": start["event_id"]}
+    status, answer = post(rec.id, token, [{"id": hex32(), "op": "end", "event_id": start["event_id"], "t": 0.29}])
+    assert status == 200 and answer["open"] == {}
+    assert db_rows("select start_ms, end_ms from events where id=?", start["event_id"]) == [(40, 280)]
+    point = mark("MOT", 0.16)
+    post(rec.id, token, [point])
+    status, answer = post(rec.id, token, [{"id": hex32(), "op": "delete", "event_id": start["event_id"]}])
+    assert status == 200 and [r[0] for r in answer["events"]] == [point["event_id"]]
+    assert db_rows("select deleted_at is not null from events where id=?", start["event_id"]) == [(1,)]
+    undo = {"id": hex32(), "op": "undo"}
+    status, answer = post(rec.id, token, [undo])  # brings the deleted duration back
+    assert status == 200 and sorted(r[0] for r in answer["events"]) == sorted([start["event_id"], point["event_id"]])
+    assert db_rows("select deleted_at from events where id=?", start["event_id"]) == [(None,)]
+
+
+def test_a_replayed_undo_is_applied_once_across_both_paths(rec, session):
+    token = marking.register(session)
+    a, b = mark("MOT", 0.04), mark("INT", 0.12)
+    post(rec.id, token, [a, b])
+    undo = {"id": hex32(), "op": "undo"}
+    store = services.store()
+    marking.apply_for(store, store.get_recording(rec.id), session, [undo])  # the trigger path got it first
+    status, answer = post(rec.id, token, [undo])  # ... and the POST brings it again
+    assert status == 200 and answer["results"] == [] and undo["id"] in answer["acked"]
+    status, answer = post(rec.id, token, [undo])
+    assert db_rows("select id from events where deleted_at is null") == [(a["event_id"],)]
+    assert [r[0] for r in answer["events"]] == [a["event_id"]]
+
+
+def test_unknown_tokens_and_tokens_of_another_recording_are_refused(rec, session, tmp_path):
+    from annotate.recordings import add_recording
+
+    token = marking.register(session)
+    status, body = post(rec.id, "not-a-token", [mark("MOT", 0.1)])
+    assert status == 403 and "unknown or expired review token" in body and "\n" not in body.strip()
+    other, _ = add_recording(services.store(), services.settings(), make_clip(tmp_path / "other.mp4", n_frames=10, audio=False))
+    status, body = post(other.id, token, [mark("MOT", 0.1)])
+    assert status == 403 and f"not for recording {other.id}" in body
+    status, body = post(rec.id, None, [mark("MOT", 0.1)])
+    assert status == 403
+    assert db_rows("select count(*) from events") == [(0,)]  # nothing refused was stored
+
+
+def test_malformed_bodies_and_unknown_recordings(rec, session):
+    token = marking.register(session)
+    status, _, body = request(f"/cx/commands/{rec.id}", {"Content-Type": "application/json"}, "POST", b"{not json")
+    assert status == 400 and b"not JSON" in body
+    status, body = post(rec.id, token, {"op": "mark"})
+    assert status == 400 and "not a list" in body
+    gone = review.ReviewSession(999, reviewer="Rita")
+    status, body = post(999, marking.register(gone), [mark("MOT", 0.1)])
+    assert status == 404 and "999" in body
+    status, _, _ = request(f"/cx/commands/{rec.id}")  # only POST
+    assert status == 405
+
+
+def test_a_failing_command_is_answered_as_an_error_and_asks_for_a_rerun(rec, session):
+    session.shown_status = Status.IN_REVIEW
+    token = marking.register(session)
+    bad = {"id": hex32(), "op": "mark", "kind": "NOPE", "t": 0.1, "event_id": hex32()}
+    status, answer = post(rec.id, token, [bad])
+    assert status == 200 and answer["rerun"] is True
+    assert answer["errors"] and "NOPE" in answer["errors"][0] and bad["id"] in answer["acked"]
+    assert session.messages == answer["errors"]  # the page shows it under the player on that rerun
+
+
+def test_registry_keeps_one_token_per_session_expires_idle_ones_and_is_bounded():
+    now = [0.0]
+    reg = marking.SessionRegistry(max_size=2, idle_s=60, clock=lambda: now[0])
+    a, b, c = (review.ReviewSession(i, reviewer="x") for i in (1, 2, 3))
+    ta = reg.token_for(a)
+    assert reg.token_for(a) == ta and len(ta) >= 32 and reg.lookup(ta, 1) is a
+    with pytest.raises(AccessDeniedError):
+        reg.lookup(ta, 2)
+    now[0] = 50
+    tb = reg.token_for(b)
+    assert reg.token_for(a) == ta  # used again at 50
+    now[0] = 100  # 50 s idle: still alive
+    assert reg.lookup(ta, 1) is a
+    now[0] = 200  # both idle for more than 60 s
+    with pytest.raises(AccessDeniedError):
+        reg.lookup(tb, 2)
+    ta2 = reg.token_for(a)
+    assert ta2 != ta  # a new token after expiry
+    reg.token_for(b)
+    reg.token_for(c)  # the third: the least recently used (a) is dropped
+    assert len(reg) == 2
+    with pytest.raises(AccessDeniedError):
+        reg.lookup(ta2, 1)
+
+
+def post_since(rec_id: int, token, commands, since) -> dict:
+    status, _, body = request(f"/cx/commands/{rec_id}", {"Content-Type": "application/json"}, "POST",
+                              json.dumps({"token": token, "commands": commands, "since": since}).encode())
+    assert status == 200, body
+    return json.loads(body)
+
+
+def merge(rows: list, answer: dict) -> list:
+    """Apply an answer to a player's list the way player.js does."""
+    if "events" in answer:
+        return answer["events"]
+    gone = set(answer["removed"]) | {r[0] for r in answer["upserts"]}
+    return [r for r in rows if r[0] not in gone] + answer["upserts"]
+
+
+def test_an_answer_holds_only_the_changes_since_the_list_the_player_holds(rec, session):
+    store = services.store()
+    token = marking.register(session)
+    first = mark("MOT", 0.04)
+    post(rec.id, token, [first])
+    held = review.stored_state(store, session)  # what a rerun gave the player
+    a, b = mark("INT", 0.12), mark("DEC", 0.28)
+    answer = post_since(rec.id, token, [a, b], held["token"])
+    assert "events" not in answer and answer["since"] == held["token"] and answer["removed"] == []
+    assert sorted(r[0] for r in answer["upserts"]) == sorted([a["event_id"], b["event_id"]])
+    rows = merge(held["events"], answer)
+    full = review.stored_state(store, session)
+    assert sorted(rows) == sorted(full["events"]) and answer["version"] == full["version"]
+
+    gone = post_since(rec.id, token, [{"id": hex32(), "op": "delete", "event_id": a["event_id"]}], answer["token"])
+    assert gone["upserts"] == [] and gone["removed"] == [a["event_id"]]
+    # From the older list too: both changes at once.
+    both = post_since(rec.id, token, [], held["token"])
+    assert sorted(merge(held["events"], both)) == sorted(review.stored_state(store, session)["events"])
+    assert [r[0] for r in both["upserts"]] == [b["event_id"]] and both["removed"] == [a["event_id"]]
+    # An unknown token, or any list after an undo (the list is read afresh), gets the whole list.
+    assert "events" in post_since(rec.id, token, [], 10**9)
+    undone = post_since(rec.id, token, [{"id": hex32(), "op": "undo"}], gone["token"])
+    assert sorted(r[0] for r in undone["events"]) == sorted([first["event_id"], a["event_id"], b["event_id"]])
+    assert db_rows("select count(*) from events where deleted_at is null") == [(3,)]
+
+
+def test_a_change_by_someone_else_sends_the_whole_list(rec, session):
+    store = services.store()
+    token = marking.register(session)
+    held = post(rec.id, token, [mark("MOT", 0.04)])[1]
+    theirs = review.mark(store, store.get_recording(rec.id), "DEC", 0.2, "Someone else")
+    answer = post_since(rec.id, token, [mark("INT", 0.12)], held["token"])
+    assert theirs.id in [r[0] for r in answer["events"]] and len(answer["events"]) == 3

@@ -3,8 +3,16 @@
 // Streamlit calls the default export on mount and again whenever `data` changes, with
 // the same parentElement; one Player per parentElement keeps the <video> and its
 // state across reruns. The browser never decides what is stored: every mark is a
-// command with an id (and an event id) that is re-sent until the server lists it in
-// `data.acked`, so a command lost between reruns is retried and applied once.
+// command with an id (and an event id) that is re-sent until the server lists it as
+// acked, so a command lost on the way is retried and applied once.
+//
+// Two paths carry commands. First choice: a POST to the command route
+// (`data.commands.url`, with the review session's token), whose answer is the stored
+// list, shown at once without a Streamlit rerun. Fallback, when the POST fails or the
+// route answers an error: the trigger `cmd`, which reruns the player's fragment. The
+// server applies a command id once whichever path brings it. Both kinds of answer carry
+// `token`, the change-log id the list reflects; the newer list wins, so a slow rerun
+// never takes back a row a POST answer already showed.
 //
 // Times: `mediaTime` from requestVideoFrameCallback is the presentation time of the
 // frame on screen on the played file's own timeline; `data.offset` (the file's first
@@ -14,6 +22,7 @@
 const PLAYERS = new Set();
 const BY_ROOT = new WeakMap();
 const SEEK_EPS = 0.0001; // land just after a frame's time so the browser shows that frame
+const PENDING_ROW_DELAY_MS = 150; // a mark not stored by then is listed as "saving…"
 let keysInstalled = false;
 
 function hex32() {
@@ -96,8 +105,13 @@ class Player {
       empty: q("empty"),
     };
     this.data = {};
+    this.stored = null; // the newest stored list seen: { token, events, version, open }
     this.pending = [];
     this.trigger = null;
+    this.posting = false;
+    this.postOffUntil = 0; // after a failed POST, use the trigger for a while (until a new token)
+    this.postOffToken = null;
+    this.fullNext = false; // the next POST asks for the whole list (an answer could not be merged)
     this.mediaTime = null;
     this.frameTimes = null;
     this.src = null;
@@ -125,7 +139,11 @@ class Player {
     this.ui.list.addEventListener("click", (e) => this.onListClick(e));
     this.onFrame = this.onFrame.bind(this);
     this.startFrameLoop();
-    this.resize = new ResizeObserver(() => { this.drawOverlay(); this.renderTimeline(true); this.updateClock(); });
+    this.overlaySize = null; // the overlay's CSS size, kept here so drawing never forces a layout
+    this.resize = new ResizeObserver((entries) => {
+      for (const en of entries) if (en.target === this.ui.stage) this.overlaySize = [en.contentRect.width, en.contentRect.height];
+      this.drawOverlay(); this.renderTimeline(true); this.updateClock();
+    });
     this.resize.observe(this.ui.stage);
     this.resize.observe(this.ui.timeline);
     this.timer = setInterval(() => this.retry(), 1000);
@@ -135,6 +153,8 @@ class Player {
 
   destroy() {
     clearInterval(this.timer);
+    clearTimeout(this.pendingTimer);
+    cancelAnimationFrame(this.overlayFrame);
     this.resize.disconnect();
     try { this.ui.video.pause(); } catch (_) { /* detached */ }
     PLAYERS.delete(this);
@@ -150,8 +170,11 @@ class Player {
     const d = this.data;
     if (d.rec && d.rec.id !== this.recId) {
       this.recId = d.rec.id;
+      this.stored = null;
       this.pending = this.loadPending();
     }
+    this.takeStored(d);
+    if (d.commands && d.commands.token !== this.postOffToken) this.postOffUntil = 0;
     if (d.src && d.src !== this.src) {
       this.src = d.src;
       this.frameTimes = null;
@@ -160,10 +183,7 @@ class Player {
       this.ui.msg.hidden = true;
       if (d.frames_url) this.fetchFrames(d.frames_url);
     }
-    const acked = new Set(d.acked || []);
-    const before = this.pending.length;
-    this.pending = this.pending.filter((c) => !acked.has(c.id));
-    if (this.pending.length !== before) this.savePending();
+    this.dropAcked(d.acked);
     for (const msg of d.errors || []) {
       if (!this.shownErrors.has(msg)) { this.shownErrors.add(msg); this.toast(msg, true); }
     }
@@ -173,7 +193,7 @@ class Player {
     this.renderList();
     this.renderTimeline(false);
     this.updateStatus();
-    this.drawOverlay();
+    this.overlaySoon();
     if (d.selected !== this.lastServerSelected) {
       this.lastServerSelected = d.selected;
       this.selected = d.selected;
@@ -191,6 +211,31 @@ class Player {
     }
     if (this.pending.length) this.flush();
     performance.mark("cx-update-end");
+  }
+
+  takeStored(s) {
+    // Keep whichever stored list is newer (a larger change-log token); a list without a token is taken as it
+    // comes. Returns false when `s` holds only changes to a list this player no longer has.
+    if (!s) return true;
+    const t = s.token == null ? null : Number(s.token);
+    if (this.stored && t != null && this.stored.token != null && t < this.stored.token) return true;
+    let events = s.events;
+    if (!Array.isArray(events)) {
+      if (!Array.isArray(s.upserts)) return true;
+      if (!this.stored || this.stored.token !== s.since) return this.stored && this.stored.token === t;
+      const gone = new Set(s.removed || []);
+      for (const r of s.upserts) gone.add(r[0]);
+      events = this.stored.events.filter((r) => !gone.has(r[0])).concat(s.upserts);
+    }
+    this.stored = { token: t, events, version: s.version, open: s.open || {} };
+    return true;
+  }
+
+  dropAcked(ids) {
+    const acked = new Set(ids || []);
+    const before = this.pending.length;
+    this.pending = this.pending.filter((c) => !acked.has(c.id));
+    if (this.pending.length !== before) this.savePending();
   }
 
   fetchFrames(url) {
@@ -226,28 +271,92 @@ class Player {
   send(cmd) {
     cmd.id = hex32();
     this.pending.push(cmd);
+    this.savePending();
     this.flush();
-    // Draw the "saving…" row after the command is on its way.
-    setTimeout(() => {
-      this.savePending();
-      this.indexEvents();
-      this.renderList();
-      this.renderTimeline(false);
-      this.updateStatus();
-      this.drawOverlay();
-    }, 0);
+    // The flash shows at once. The list and the timeline wait a moment for the stored row: drawing a
+    // "saving…" row first costs a layout and paint of the page that would delay the stored one.
+    setTimeout(() => { this.indexEvents(); this.overlaySoon(); }, 0);
+    clearTimeout(this.pendingTimer);
+    this.pendingTimer = setTimeout(() => this.renderAll(), PENDING_ROW_DELAY_MS);
+  }
+
+  renderAll() {
+    clearTimeout(this.pendingTimer);
+    this.indexEvents();
+    this.renderList();
+    this.renderTimeline(false);
+    this.updateStatus();
+    this.overlaySoon();
   }
 
   flush() {
+    if (!this.pending.length) return;
+    const route = this.data.commands;
+    if (route && route.url && route.token && performance.now() >= this.postOffUntil) {
+      if (!this.posting) this.post(route); // else the rest go when the batch on its way is answered
+      return;
+    }
+    this.flushTrigger();
+  }
+
+  flushTrigger() {
+    // The fallback: the commands ride on a rerun of the player's fragment.
     if (!this.trigger || !this.pending.length) return;
     this.lastFlush = performance.now();
-    performance.mark("cx-send");
     this.trigger("cmd", this.pending.map((c) => ({ ...c })));
-    performance.mark("cx-sent");
+  }
+
+  askRerun() {
+    // Something the rest of the page shows has changed (status, an error): rerun without waiting for it.
+    if (this.trigger) this.trigger("cmd", this.pending.map((c) => ({ ...c })));
+  }
+
+  async post(route) {
+    this.posting = true;
+    this.lastFlush = performance.now();
+    const rec = this.recId;
+    let answer = null;
+    try {
+      const r = await fetch(route.url, {
+        method: "POST", credentials: "same-origin", cache: "no-store",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({
+          token: route.token, commands: this.pending.map((c) => ({ ...c })),
+          since: this.fullNext || !this.stored ? null : this.stored.token,
+        }),
+      });
+      if (r.ok) answer = await r.json();
+    } catch (_) { /* unreachable: fall back below */ }
+    this.posting = false;
+    if (rec !== this.recId) return;
+    if (!answer) {
+      this.postOffUntil = performance.now() + 15000;
+      this.postOffToken = route.token;
+      this.flushTrigger();
+      return;
+    }
+    this.fullNext = !this.applyAnswer(answer);
+    if (answer.rerun) this.askRerun();
+    if (this.fullNext) this.post(route); // the list changed under the answer: ask for all of it
+    else if (this.pending.length && !answer.rerun) this.flush();
+  }
+
+  applyAnswer(a) {
+    // Returns false when the answer held changes to a list this player no longer has.
+    const merged = this.takeStored(a);
+    this.dropAcked(a.acked);
+    for (const msg of a.errors || []) {
+      if (!this.shownErrors.has(msg)) { this.shownErrors.add(msg); this.toast(msg, true); }
+    }
+    this.renderAll();
+    if (this.selected && this.rowEls && !this.rowEls.has(this.selected)) this.select(null, false);
+    return merged;
   }
 
   retry() {
-    if (this.pending.length && performance.now() - this.lastFlush > 2500) this.flush();
+    if (!this.pending.length || performance.now() - this.lastFlush <= 2500) return;
+    if (this.posting) this.flushTrigger(); // a POST that hangs must not hold the marks back
+    else this.flush();
   }
 
   // --- events as shown (stored + not yet confirmed) -------------------------
@@ -257,7 +366,7 @@ class Player {
   }
 
   openDurations() {
-    const open = { ...(this.data.open || {}) };
+    const open = { ...((this.stored && this.stored.open) || {}) };
     for (const c of this.pending) {
       if (c.op === "mark" && c.mode === "start") open[c.kind] = c.event_id;
       if (c.op === "end") for (const k of Object.keys(open)) if (open[k] === c.event_id) delete open[k];
@@ -268,7 +377,7 @@ class Player {
   indexEvents() {
     const kinds = this.data.kinds || [];
     // Rows arrive as [id, kind index, start, end, label, stage, reviewer] (see annotate.review.event_row).
-    const stored = (this.data.events || []).map((r) => ({
+    const stored = ((this.stored && this.stored.events) || []).map((r) => ({
       id: r[0], kind: (kinds[r[1]] || {}).value, s: r[2], e: r[3], label: r[4] || "", stage: r[5] || "", who: r[6] || "",
       pending: false,
     }));
@@ -568,7 +677,7 @@ class Player {
   renderList() {
     // Keyed by event id: only rows that are new, changed or gone touch the DOM, so a mark on a
     // recording with 500 events costs one row, not 500.
-    const key = `${this.data.version}|${this.sorted.length}|${this.pending.map((c) => c.id).join(",")}`;
+    const key = `${this.stored && this.stored.version}|${this.sorted.length}|${this.pending.map((c) => c.id).join(",")}`;
     if (key === this.renderedKey) return;
     this.renderedKey = key;
     const body = this.ui.list;
@@ -703,9 +812,17 @@ class Player {
     this.updateClock();
   }
 
+  overlaySoon() {
+    // Drawn in the next frame: setting a canvas font right after the list changed would make the
+    // browser recompute the page's style there and then, delaying the row.
+    if (this.overlayFrame) return;
+    this.overlayFrame = requestAnimationFrame(() => { this.overlayFrame = 0; this.drawOverlay(); });
+  }
+
   drawOverlay() {
     const c = this.ui.overlay, v = this.ui.video;
-    const cssW = c.clientWidth, cssH = c.clientHeight;
+    if (!this.overlaySize) this.overlaySize = [c.clientWidth, c.clientHeight];
+    const [cssW, cssH] = this.overlaySize;
     if (!cssW || !cssH) return;
     const dpr = window.devicePixelRatio || 1;
     if (c.width !== Math.round(cssW * dpr) || c.height !== Math.round(cssH * dpr)) {

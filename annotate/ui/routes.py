@@ -10,6 +10,12 @@
 - ``GET /cx/static/player.js``: the player component's script (fetched once,
   instead of travelling with every rerun).
 - ``GET /cx/render/{name}``: the Play page's rendered files (:mod:`annotate.ui.play_routes`).
+- ``POST /cx/commands/{id}``: the Review player's marks, ends, undos and
+  deletes, ``{"token", "commands": [...], "since"?}``, applied for the review
+  session the token names (:mod:`annotate.ui.marking`); answers the stored
+  event list (or its changes since the list the player holds).
+  403 for an unknown token or a token of another recording, 404 for an
+  unknown recording, 400 for a body that is not such JSON.
 
 Only registered recordings are served, by id; a path never comes from the URL.
 """
@@ -23,9 +29,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from ..errors import AnnotateError
+from ..errors import AccessDeniedError, AnnotateError, NotFoundError
 from ..media.sniff import sniff_container
-from . import services
+from . import marking, services
 
 _MEDIA_TYPES = {
     "mp4": "video/mp4",
@@ -83,12 +89,35 @@ async def player_js(request: Request) -> Response:
     return FileResponse(_PLAYER_JS, media_type="text/javascript", headers={"Cache-Control": cache})
 
 
+async def commands(request: Request) -> Response:
+    """Apply the Review player's commands; answer what the player lists (see :func:`marking.post_commands`)."""
+    try:
+        body = await request.json()
+    except ValueError:
+        return PlainTextResponse("the request body is not JSON; reload the page", status_code=400)
+    if not isinstance(body, dict):
+        return PlainTextResponse("the request body must be a JSON object; reload the page", status_code=400)
+    rec_id = int(request.path_params["rec_id"])
+    try:
+        answer = await run_in_threadpool(
+            marking.post_commands, rec_id, body.get("token"), body.get("commands"), body.get("since")
+        )
+    except AccessDeniedError as exc:
+        return PlainTextResponse(str(exc), status_code=403)
+    except NotFoundError as exc:
+        return PlainTextResponse(str(exc), status_code=404)
+    except AnnotateError as exc:
+        return PlainTextResponse(str(exc), status_code=400)
+    return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+
 def media_routes() -> list[Route]:
     """Return the routes app.py mounts next to Streamlit's own."""
     routes = [
         Route("/cx/media/{rec_id:int}", media, methods=["GET", "HEAD"]),
         Route("/cx/frames/{rec_id:int}", frames, methods=["GET"]),
         Route("/cx/static/player.js", player_js, methods=["GET", "HEAD"]),
+        Route("/cx/commands/{rec_id:int}", commands, methods=["POST"]),
     ]
     try:  # the Play page's rendered files (overlay videos, reels), when that page is installed
         from .play_routes import render_routes

@@ -144,6 +144,11 @@ def frames_url(rec: Recording, play: Playable) -> str:
     return f"/cx/frames/{rec.id}?v={play.version}"
 
 
+def commands_url(rec: Recording) -> str:
+    """Return the URL the Review player posts its commands to (served by :mod:`annotate.ui.routes`)."""
+    return f"/cx/commands/{rec.id}"
+
+
 def _reader(path: str | os.PathLike) -> tuple[threading.Lock, Any]:
     key = _file_key(path)
     with _LOCK:

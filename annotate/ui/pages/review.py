@@ -4,7 +4,10 @@ Widgets only; the actions are :mod:`annotate.review` functions. The player and
 the edit form are separate fragments: a key press reruns the player only (the
 mark is stored and listed), a click on an event reruns the form only, and
 frame-by-frame fine-tuning is a fragment nested in the form. The recording shown
-is the one in the URL (``?rec=ID``), so a reload stays on it.
+is the one in the URL (``?rec=ID``), so a reload stays on it. The player posts
+its commands to the command route (:mod:`annotate.ui.marking`) and shows the
+stored list it answers without waiting for a rerun; a key press reruns the
+player's fragment only when that route cannot be reached.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from annotate.errors import AnnotateError, NotFoundError
 from annotate.model import Status
 from annotate.timebase import format_timecode
 from annotate.ui import common, nav, services
+from annotate.ui import marking as review_marking
 from annotate.ui.player import player, selection_bridge
 
 _EMOTIONS = [None, -2, -1, 0, 1, 2]
@@ -109,7 +113,7 @@ def _session(rec_id: int, name: str) -> review.ReviewSession:
 
 @st.fragment
 def _player(rec_id: int, name: str) -> None:
-    """The player: a key press reruns this fragment only (store the mark, list it)."""
+    """The player. Its commands go to the command route; when that fails, a key press reruns this fragment only."""
     store = common.store()
     try:
         rec = store.get_recording(rec_id)
@@ -123,26 +127,26 @@ def _player(rec_id: int, name: str) -> None:
     session = _session(rec_id, name)
     key = f"cx_player_{rec_id}"
 
-    def on_cmd() -> None:
-        commands = (st.session_state.get(key) or {}).get("cmd")
-        try:
-            times = services.frame_times(rec.path)
-        except AnnotateError:
-            times = None  # still mark, rounded up to whole ms, rather than lose the mark
-        review.apply_commands(store, rec, session, commands, start_offset_s=play.start_offset_s, frame_times=times)
+    def on_cmd() -> None:  # the trigger path; the player posts to the command route when it can
+        review_marking.apply_for(store, rec, session, (st.session_state.get(key) or {}).get("cmd"))
 
-    errors, session.messages = list(session.messages), []
-    events = session.events.current(store)
-    data = review.player_data(
-        rec,
-        events,
-        store.get_codebook(),
-        session,
-        src=services.media_url(rec, play),
-        frames_url=services.frames_url(rec, play),
-        start_offset_s=play.start_offset_s,
-        errors=errors,
-    )
+    codebook = store.get_codebook()
+    commands = {"url": services.commands_url(rec), "token": review_marking.register(session)}
+    with session.lock:  # the list and its token read together: the route may be storing a mark right now
+        errors, session.messages = list(session.messages), []
+        events = session.events.current(store)
+        data = review.player_data(
+            rec,
+            events,
+            codebook,
+            session,
+            src=services.media_url(rec, play),
+            frames_url=services.frames_url(rec, play),
+            start_offset_s=play.start_offset_s,
+            errors=errors,
+            token=session.events.token,
+            commands=commands,
+        )
     player(data, key=key, on_cmd=on_cmd)
     for message in errors:
         st.error(message, icon=":material/error:")
