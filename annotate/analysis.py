@@ -15,7 +15,7 @@ are matched in the codebook's spelling, case-insensitively, as the maps and metr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 import pandas as pd

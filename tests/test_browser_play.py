@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import time
 from fractions import Fraction
-from pathlib import Path
 
 import av
 import numpy as np

@@ -19,15 +19,9 @@ Streamlit trigger. Screenshots go to ``test-artifacts/``.
 from __future__ import annotations
 
 import base64
-import os
 import random
-import shutil
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
-import urllib.request
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -40,38 +34,12 @@ from playwright.sync_api import Error as PlaywrightError
 from annotate.config import Settings, sqlite_url
 from annotate.review import nearest_frame, step_frame
 from annotate.testing import make_clip, read_stamp
+from annotate.testing.browser import CHROMIUM_ARGS, ROOT, chromium_path, running_app
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
 REVIEWER = "Browser Test"
-
-
-def chromium_path() -> str:
-    """Return Debian's chromium, installing it with apt-get when missing; skip only if that is impossible."""
-    if Path(CHROMIUM).exists():
-        return CHROMIUM
-    apt = shutil.which("apt-get")
-    if apt and hasattr(os, "geteuid") and os.geteuid() == 0:
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        if subprocess.run([apt, "install", "-y", "-qq", "chromium"], env=env, capture_output=True).returncode:
-            subprocess.run([apt, "update", "-qq"], env=env, capture_output=True)
-            subprocess.run([apt, "install", "-y", "-qq", "chromium"], env=env, capture_output=True)
-    if Path(CHROMIUM).exists():
-        return CHROMIUM
-    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium and apt-get could not install it")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -100,7 +68,8 @@ def app(tmp_path_factory):
     from annotate.sample import ensure_sample
     from annotate.store import Store
 
-    chromium_path()
+    if chromium_path() is None:
+        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium and apt-get could not install it")
     base = tmp_path_factory.mktemp("browser")
     data = base / "data"
     settings = Settings(data_dir=data, db_url=sqlite_url(data / "annotate.sqlite")).ensure_dirs()
@@ -120,37 +89,9 @@ def app(tmp_path_factory):
     assert recs["vfr"].vfr
     store.close()
 
-    port = free_port()
     log = base / "streamlit.log"
-    env = dict(os.environ, ANNOTATE_DATA_DIR=str(data), ANNOTATE_DB=settings.db_url)
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the app did not start:\n{log.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.3)
+    with running_app(data, settings.db_url, log) as url:
         yield App(url=url, data_dir=data, recordings=recs, log=log)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="module")

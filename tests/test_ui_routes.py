@@ -3,7 +3,6 @@ Review player's command route (marks stored in the real SQLite file, for the ses
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 from fractions import Fraction
@@ -15,32 +14,14 @@ from annotate import review
 from annotate.errors import AccessDeniedError
 from annotate.model import Status
 from annotate.testing import make_clip
+from annotate.testing.asgi import asgi_request
 from annotate.ui import marking, services
 from annotate.ui.routes import media_routes
 
 
 def request(path: str, headers: dict[str, str] | None = None, method: str = "GET", body: bytes = b""):
     """Call the routes as an ASGI server would; return (status, headers, body)."""
-    app = Starlette(routes=media_routes())
-    path, _, query = path.partition("?")
-    scope = {
-        "type": "http", "asgi": {"version": "3.0", "spec_version": "2.4"}, "http_version": "1.1", "method": method, "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
-        "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()],
-        "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
-    }
-    sent = []
-
-    async def receive():
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    async def send(message):
-        sent.append(message)
-
-    asyncio.run(app(scope, receive, send))
-    start = next(m for m in sent if m["type"] == "http.response.start")
-    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body
+    return asgi_request(Starlette(routes=media_routes()), path, headers, method=method, body=body)
 
 
 @pytest.fixture

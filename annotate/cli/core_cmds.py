@@ -10,7 +10,6 @@ from pathlib import Path
 
 import click
 
-from .. import config
 from ..errors import AnnotateError
 from ..model import KINDS
 from .common import data_options, open_store, pass_app, progress_bar

@@ -19,7 +19,7 @@ from annotate.analysis import Dataset, Filters
 from annotate.errors import AnnotateError
 from annotate.formats import FORMATS
 from annotate.maps.output import flow_html
-from annotate.model import EMOTION_MAX, EMOTION_MIN, KINDS
+from annotate.model import EMOTION_MAX, EMOTION_MIN
 from annotate.ui import common, nav
 from annotate.ui.svg_view import svg_view
 

@@ -16,7 +16,7 @@ import cv2
 import streamlit as st
 
 from annotate import review
-from annotate.errors import AnnotateError, NotFoundError
+from annotate.errors import AnnotateError
 from annotate.model import Status
 from annotate.timebase import format_timecode
 from annotate.ui import common, nav, services
