@@ -14,7 +14,6 @@ the flow map go to ``test-artifacts/``.
 
 from __future__ import annotations
 
-import time
 from fractions import Fraction
 
 import av
@@ -24,7 +23,7 @@ import pytest
 from annotate.config import Settings, sqlite_url
 from annotate.model import Event, Kind
 from annotate.testing import make_clip, read_stamp
-from annotate.testing.browser import CHROMIUM_ARGS, ROOT, chromium_path, running_app
+from annotate.testing.browser import CHROMIUM_ARGS, ROOT, chromium_path, decode_png, running_app, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -115,25 +114,6 @@ CAPTURE = """(v) => {
   c.getContext('2d').drawImage(v, 0, 0, c.width, c.height);
   return c.toDataURL('image/png');
 }"""
-
-
-def wait_for(predicate, timeout: float = 20.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def decode_png(data_url: str) -> np.ndarray:
-    import base64
-
-    import cv2
-
-    raw = base64.b64decode(data_url.split(",", 1)[1])
-    return cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_COLOR)
 
 
 @pytest.mark.parametrize("name", ["sample", "late"])

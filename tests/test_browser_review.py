@@ -18,7 +18,6 @@ Streamlit trigger. Screenshots go to ``test-artifacts/``.
 
 from __future__ import annotations
 
-import base64
 import random
 import sqlite3
 import time
@@ -34,7 +33,7 @@ from playwright.sync_api import Error as PlaywrightError
 from annotate.config import Settings, sqlite_url
 from annotate.review import nearest_frame, step_frame
 from annotate.testing import make_clip, read_stamp
-from annotate.testing.browser import CHROMIUM_ARGS, ROOT, chromium_path, running_app
+from annotate.testing.browser import CHROMIUM_ARGS, ROOT, chromium_path, decode_png, running_app, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -160,21 +159,6 @@ def watch_commands(page) -> list:
 
 def confirmed_rows(page) -> int:
     return page.locator("tr[data-event-id]:not(.pending)").count()
-
-
-def wait_for(predicate, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def decode_png(data_url: str) -> np.ndarray:
-    raw = base64.b64decode(data_url.split(",", 1)[1])
-    return cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_COLOR)
 
 
 def grey_small(image: np.ndarray) -> np.ndarray:

@@ -23,28 +23,6 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = ("review", "library", "play", "analyse", "settings")
 
 
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    root = tmp_path / "data"
-    monkeypatch.setenv("ANNOTATE_DATA_DIR", str(root))
-    monkeypatch.delenv("ANNOTATE_DB", raising=False)
-    services.reset()
-    yield root
-    services.reset()
-
-
-@pytest.fixture
-def no_sample(monkeypatch, tmp_path):
-    """Point the sample lookup at an empty folder so the store stays empty."""
-    empty = tmp_path / "no-sample"
-    empty.mkdir()
-    monkeypatch.setenv("ANNOTATE_SAMPLE_DIR", str(empty))
-    monkeypatch.chdir(tmp_path)
-    import annotate.sample as sample
-
-    monkeypatch.setattr(sample, "sample_dir", lambda: None)
-
-
 def run_page(page: str, reviewer: str | None = "Tess", **state) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     if reviewer:

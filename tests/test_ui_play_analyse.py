@@ -339,23 +339,6 @@ def test_render_route_serves_rendered_files_with_ranges_and_nothing_else(tmp_pat
 
 
 @pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    root = tmp_path / "data"
-    monkeypatch.setenv("ANNOTATE_DATA_DIR", str(root))
-    monkeypatch.delenv("ANNOTATE_DB", raising=False)
-    services.reset()
-    yield root
-    services.reset()
-
-
-@pytest.fixture
-def no_sample(monkeypatch):
-    import annotate.sample as sample
-
-    monkeypatch.setattr(sample, "sample_dir", lambda: None)
-
-
-@pytest.fixture
 def media(monkeypatch):
     """Record what download buttons and media elements hand to Streamlit; ``media(button)`` returns the bytes."""
     eager, deferred = {}, {}

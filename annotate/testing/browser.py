@@ -5,6 +5,7 @@ Nothing in the application imports this module.
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import socket
@@ -14,8 +15,12 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
+import cv2
+import numpy as np
+
+T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -81,3 +86,20 @@ def running_app(data_dir: Path, db_url: str, log: Path, script: Path | None = No
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def wait_for(predicate: Callable[[], T], timeout: float = 20.0, what: str = "condition") -> T:
+    """Return ``predicate()``'s first truthy value, polling every 0.1 s; raise AssertionError after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def decode_png(data_url: str) -> np.ndarray:
+    """Return the BGR picture of a ``data:image/png;base64,...`` URL (a canvas capture)."""
+    raw = base64.b64decode(data_url.split(",", 1)[1])
+    return cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_COLOR)
