@@ -250,6 +250,48 @@ def test_library_bad_path_is_one_line_error(data_dir, no_sample, tmp_path):
     assert db_rows(data_dir, "select count(*) from recordings") == [(0,)]
 
 
+def test_library_imports_an_event_file_all_or_nothing_and_once(added, data_dir):
+    good = "kind,start_s,label\nMOT,0.5,Greeting\nred,1.25,=1+1\nDecision point,2.0,Choose plan\n"
+    at = run_page("library")
+    at.selectbox(key="cx_import_rec").set_value(added.id)
+    at.file_uploader(key="cx_import_file").set_value(("events.csv", good.encode(), "text/csv")).run()
+    at.button(key="cx_import_go").click().run()
+    assert_clean(at)
+    assert "Imported 3 events into recording" in at.success[0].value
+    rows = db_rows(data_dir, "select kind, start_ms, label, reviewer from events order by start_ms")
+    assert [(k, ms, label) for k, ms, label, _ in rows] == [
+        ("moment_of_truth", 500, "Greeting"), ("moment_of_truth", 1250, "=1+1"), ("decision_point", 2000, "Choose plan"),
+    ]
+    assert {who for *_, who in rows} == {"Tess"}
+
+    at.file_uploader(key="cx_import_file").set_value(("events.csv", good.encode(), "text/csv")).run()
+    at.button(key="cx_import_go").click().run()  # the same file again adds nothing
+    assert "Imported 0 events" in at.success[0].value and "3 already present" in at.success[0].value
+    assert db_rows(data_dir, "select count(*) from events") == [(3,)]
+
+    bad = "kind,start_s\nMOT,1.0\nnot a kind,1.5\nINT,99999\n"  # line 3 and line 4 are wrong
+    at.file_uploader(key="cx_import_file").set_value(("more.csv", bad.encode(), "text/csv")).run()
+    at.button(key="cx_import_go").click().run()
+    assert_clean(at)
+    assert at.error and "line 3" in at.error[0].value
+    assert db_rows(data_dir, "select count(*) from events") == [(3,)]  # nothing of the bad file
+
+
+def test_library_import_maps_boris_behaviours_to_kinds(added, data_dir):
+    boris = (
+        "Observation id\tMedia file name\tBehavior\tBehavior type\tStart (s)\tStop (s)\tComment\n"
+        "obs1\tcall.mp4\tGreets customer\tPOINT\t0.4\t\t\n"
+        "obs1\tcall.mp4\tChecks system\tSTATE\t1.0\t2.0\tslow\n"
+    )
+    at = run_page("library")
+    at.file_uploader(key="cx_import_file").set_value(("obs.tsv", boris.encode(), "text/tab-separated-values")).run()
+    at.text_area(key="cx_import_map").input("Greets customer=MOT\nChecks system=INT").run()
+    at.button(key="cx_import_go").click().run()
+    assert_clean(at)
+    rows = db_rows(data_dir, "select kind, start_ms, end_ms, label from events order by start_ms")
+    assert [(k, s, e) for k, s, e, _ in rows] == [("moment_of_truth", 400, None), ("internal_interaction", 1000, 2000)]
+
+
 # --- settings ---------------------------------------------------------------------------------
 
 

@@ -111,19 +111,17 @@ def list_cmd(app, as_json: bool) -> None:
 @pass_app
 def import_cmd(app, events_file: str, recording_ref: str, fmt: str | None, mappings: tuple[str, ...], reviewer: str) -> None:
     """Import events into a recording: all of the file or nothing."""
-    from ..formats import read_events
+    from ..importing import import_events
 
     store = open_store(app)
     rec = _recording_for(app, store, recording_ref)
     mapping = _parse_mappings(mappings)
-    kwargs = {"format": fmt, "recording": rec}
-    if mapping:
-        kwargs["mapping"] = mapping
-    events = read_events(events_file, codebook=store.get_codebook(), **kwargs)
-    added = store.add_events(events, reviewer=reviewer)
-    skipped = len(events) - len(added)
-    extra = f" ({skipped} already present)" if skipped else ""
-    click.echo(f"Imported {len(added)} events into recording {rec.id}{extra}")
+    try:
+        data = Path(events_file).read_bytes()
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {events_file}: {exc.strerror or exc}") from None
+    result = import_events(store, rec.id, data, Path(events_file).name, format=fmt, mapping=mapping, reviewer=reviewer)
+    click.echo(result.summary())
 
 
 @click.command("export")

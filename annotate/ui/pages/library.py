@@ -9,6 +9,8 @@ import streamlit as st
 
 from annotate import recordings
 from annotate.errors import AnnotateError
+from annotate.formats import FORMATS
+from annotate.importing import import_events
 from annotate.uploads import save_upload
 from annotate.ui import common, nav
 
@@ -26,6 +28,7 @@ def page() -> None:
         _recordings(store, settings, name)
         st.divider()
         _add(store, settings, name)
+        _import(store, settings, name)
 
 
 def _recordings(store, settings, name: str) -> None:
@@ -82,6 +85,49 @@ def _add(store, settings, name: str) -> None:
                 st.error("Type the path of a video file on this server first.")
             else:
                 _register(store, settings, Path(path.strip()).expanduser(), title.strip() or None, name)
+
+
+_AUTO = "from the file name"
+
+
+def _import(store, settings, name: str) -> None:
+    """Import an event file (any format the app exports, BORIS, ELAN, captions) into a recording."""
+    recs = store.list_recordings()
+    if not recs:
+        return
+    st.subheader("Import events")
+    by_id = {r.id: r for r in recs}
+    c1, c2 = st.columns([3, 2])
+    rec_id = c1.selectbox(
+        "Into recording", list(by_id), format_func=lambda i: common.recording_label(by_id[i]), key="cx_import_rec"
+    )
+    fmt = c2.selectbox(
+        "Format", [_AUTO, *FORMATS], format_func=lambda f: f if f == _AUTO else f"{FORMATS[f].title} ({f})",
+        key="cx_import_format",
+    )
+    limit = max(1, min(int(settings.max_upload_mb), int(st.get_option("server.maxUploadSize"))))
+    file = st.file_uploader(
+        f"Event file (CSV, JSON, WebVTT, SRT, ELAN .eaf, BORIS, XES, event log; up to {limit} MB)",
+        key="cx_import_file", max_upload_size=limit,
+    )
+    mapping = st.text_area(
+        "Map names in the file to kinds (optional, one per line)", key="cx_import_map", height=80,
+        placeholder="Greets customer=MOT\nChecks system=INT", max_chars=5000,
+        help="For BORIS behaviours, ELAN tiers or labels that do not name a kind: NAME=MOT, INT or DEC.",
+    )
+    st.caption("All or nothing: a file with any problem imports nothing. Importing the same file again adds nothing.")
+    if st.button("Import events", key="cx_import_go", type="primary", disabled=file is None):
+        lines = [line.strip() for line in mapping.splitlines() if line.strip()]
+        try:
+            result = import_events(
+                store, rec_id, file.getvalue(), file.name, format=None if fmt == _AUTO else fmt, mapping=lines,
+                reviewer=name,
+            )
+        except AnnotateError as exc:
+            st.error(str(exc), icon=":material/error:")
+            return
+        st.session_state[_NOTICE] = (True, result.summary() + ".", rec_id)
+        st.rerun()
 
 
 def _register(store, settings, path, title, name: str) -> None:
