@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import gc
 import math
 import re
 import uuid
@@ -295,6 +296,91 @@ def validate_event(event: Event, duration_s: float | None = None) -> Event:
     # a subclass may do more in __init__: let dataclasses copy it
     texts_changed = {} if cleaned is None else dict(zip(_TEXT_FIELDS, cleaned))
     return dataclasses.replace(event, kind=kind, start_s=start, end_s=end, emotion=emotion, **texts_changed)
+
+
+_EVENT_FIELDS = tuple(f.name for f in dataclasses.fields(Event))
+_TIME_LIMIT = 1e9  # seconds; below it a float that numpy finds rounded to ms is what round(x, 3) returns
+
+
+def validate_columns(columns: Mapping[str, Any], duration_s: float | None = None) -> list[Event] | None:
+    """Return the Events built from ``columns`` when each is valid as it stands, else None.
+
+    ``columns`` maps Event field names to equal-length sequences (missing
+    fields take their defaults; ``kind`` and ``start_s`` are required). The
+    result is exactly what :func:`validate_event` returns for each event, but
+    checked a whole column at a time; so it is only given when every value is
+    already in the form validate_event keeps (a Kind, float times rounded to
+    ms within 0..duration_s, ``end_s`` None or >= ``start_s``, plain trimmed
+    text without control characters, emotion None or an int in -2..2).
+    Returns None otherwise: validate each event then, for the conversions or
+    the exact message. Never raises for bad values.
+    """
+    import numpy as np  # numpy is only needed here; the rest of the model stays plain Python
+
+    kinds, starts = columns["kind"], columns["start_s"]
+    count = len(kinds)
+    if set(map(type, kinds)) - {Kind} or set(map(type, starts)) - {float}:
+        return None
+    start = np.fromiter(starts, dtype=np.float64, count=count)
+    if count and not (start.min() >= 0 and start.max() < _TIME_LIMIT):  # also false for NaN
+        return None
+    if not (np.round(start, 3) == start).all():
+        return None
+    ends = columns.get("end_s")
+    end = None
+    if ends is not None:
+        ends = list(ends)
+        if set(map(type, ends)) - {float, type(None)}:
+            return None
+        end = np.array(ends, dtype=np.float64)  # None -> NaN; a NaN in the column is rejected below
+        missing = np.isnan(end)
+        if int(missing.sum()) != ends.count(None):
+            return None
+        present = end[~missing]
+        if present.size and not (present.min() >= 0 and present.max() < _TIME_LIMIT):
+            return None
+        if not (np.round(present, 3) == present).all() or (end[~missing] < start[~missing]).any():
+            return None
+    if duration_s is not None and count:
+        limit = round(float(duration_s), 3)
+        if start.max() > limit or (end is not None and np.nanmax(end, initial=0.0) > limit):
+            return None
+    for name in _TEXT_FIELDS:
+        texts = columns.get(name)
+        if texts is None:
+            continue
+        if set(map(type, texts)) - {str}:
+            return None
+        distinct = set(texts)  # columns of labels, stages, ... repeat a few values
+        joined = "".join(distinct)
+        if _find_control(joined) is not None or (distinct and max(map(len, distinct)) > MAX_TEXT):
+            return None
+        if not all(map(is_, map(str.strip, distinct), distinct)):
+            return None
+    emotions = columns.get("emotion")
+    if emotions is not None and (set(map(type, emotions)) - {int, type(None)} or
+                                 set(emotions) - {None, -2, -1, 0, 1, 2}):
+        return None
+    defaults = Event(Kind.MOMENT_OF_TRUTH, 0.0)
+    cols = []
+    for name in _EVENT_FIELDS:
+        values = columns.get(name)
+        if values is None:
+            if name == "id":
+                values = [new_event_id() for _ in range(count)]
+            else:
+                values = [getattr(defaults, name)] * count
+        elif len(values) != count:
+            raise ValueError(f"column {name} has {len(values)} values, not {count}")
+        cols.append(values)
+    # The collector would walk the young objects again and again while 100,000 events are made; none can be garbage.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return list(map(Event, *cols))
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _check_time(name: str, value: Any) -> float:

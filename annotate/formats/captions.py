@@ -149,7 +149,7 @@ class CueReader:
         self.kinds = KindResolver(mapping)
         self.labels = label_kinds(codebook)
         self.point_ms = None if point_cue_s is None else int(round(point_cue_s * 1000))
-        self.sink = Importer(recording, problems, line_place)
+        self.sink = Importer(recording, problems, line_place, defer=True)
         self.events = self.sink.events
         self._cue_texts: dict[str, tuple[Kind, str]] = {}
         self._kind_names: dict[str, Kind] = {}

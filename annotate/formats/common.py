@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -16,11 +17,14 @@ import uuid
 from datetime import datetime, timezone
 from fractions import Fraction
 from itertools import islice
+from operator import attrgetter
 from pathlib import PurePath
 from typing import Any, Callable, Iterable, Mapping, NoReturn, Sequence
 
+import numpy as np
+
 from ..errors import FormatError, UnknownKindError, ValidationError
-from ..model import Event, Kind, Recording, parse_kind, validate_event
+from ..model import Event, Kind, Recording, parse_kind, validate_columns, validate_event
 from ..timebase import to_fraction
 
 # --- problems -----------------------------------------------------------------
@@ -172,6 +176,26 @@ def neutralise(text: str) -> str:
     if text and text[0] in ESCAPED_START:
         return "'" + text
     return text
+
+
+def csv_cell_writer(delimiter: str, neutralise: bool = True) -> Callable[[str], str]:
+    """Return the function that writes one text cell: neutralised (unless not asked), quoted as csv.QUOTE_MINIMAL would.
+
+    Blank (or None) gives the empty cell.
+    """
+    needs_quote = re.compile(f'[{re.escape(delimiter)}"\r\n]').search
+    escaped = ESCAPED_START if neutralise else ()
+
+    def write(value: str) -> str:
+        if not value:
+            return ""
+        if value[0] in escaped:
+            value = "'" + value
+        if needs_quote(value):
+            return '"' + value.replace('"', '""') + '"'
+        return value
+
+    return write
 
 
 def unneutralise(cell: str) -> str:
@@ -399,6 +423,7 @@ def label_kinds(codebook: Any) -> dict[str, Kind]:
 # Fixed namespace for ids derived from an event's content (never change it: re-imports rely on it).
 EVENT_ID_NAMESPACE = uuid.UUID("5d3c1f0e-8a4b-5c6d-9e7f-0a1b2c3d4e5f")
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
+_ALL_HEX32 = re.compile(r"[0-9a-f]{32}(?:\n[0-9a-f]{32})*")
 
 
 def recording_key(recording: Recording) -> str:
@@ -446,8 +471,37 @@ class EventIds:
             name += f"\x1f#{n}"
         return uuid5_hex(name)
 
+    def derived_many(self, kinds: Sequence[Kind], starts: Sequence[float], ends: Sequence[float | None],
+                     labels: Sequence[str]) -> list[str]:
+        """Return ``[derived(k, s, e, l) ...]`` for validated values, as calling :meth:`derived` in turn gives."""
+        count = len(kinds)
+        start_ms = np.rint(np.asarray(starts, dtype=np.float64) * 1000.0).astype(np.int64).tolist()
+        end_cells = ["" if e is None else str(int(round(e * 1000))) for e in ends]
+        names = list(map("\x1f".join, zip([self.key] * count, map(attrgetter("_value_"), kinds),
+                                              map(str, start_ms), end_cells, labels)))
+        if self._counts or len(set(names)) != count:  # repeats get a counter: one at a time
+            return [self.derived(k, s, e, label) for k, s, e, label in zip(kinds, starts, ends, labels)]
+        self._counts.update(dict.fromkeys(names, 1))
+        return uuid5_hex_many(names)
+
 
 _NAMESPACE_BYTES = EVENT_ID_NAMESPACE.bytes
+# "00" .. "ff" as rows of two ASCII bytes, to write 16 bytes of each id as 32 hex digits at once
+_HEX_DIGITS = np.frombuffer(b"".join(f"{i:02x}".encode() for i in range(256)), dtype=np.uint8).reshape(256, 2)
+
+
+def uuid5_hex_many(names: Sequence[str]) -> list[str]:
+    """Return ``[uuid5_hex(name) for name in names]``, the bit twiddling and hex done for all at once."""
+    count = len(names)
+    if not count:
+        return []
+    sha1, ns = hashlib.sha1, _NAMESPACE_BYTES
+    digests = b"".join([sha1(ns + name.encode("utf-8")).digest()[:16] for name in names])
+    raw = np.frombuffer(digests, dtype=np.uint8).reshape(count, 16).copy()
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x50  # version 5
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = _HEX_DIGITS[raw].tobytes().decode("ascii")
+    return [text[i : i + 32] for i in range(0, 32 * count, 32)]
 
 
 def uuid5_hex(name: str) -> str:
@@ -498,7 +552,7 @@ class Importer:
     into the text messages show, and is only called when there is a problem.
     """
 
-    def __init__(self, recording: Recording, problems: Problems, place: Any = str):
+    def __init__(self, recording: Recording, problems: Problems, place: Any = str, defer: bool = False):
         self.recording = recording
         self.problems = problems
         self.place = place
@@ -506,12 +560,50 @@ class Importer:
         self.ids = EventIds(recording)
         self.seen: dict[str, Any] = {}
         self.events: list[Event] = []
+        self.defer = defer
+        self._pending: list[tuple[Event, Any, str | None, int]] = []
 
     def add(self, event: Event, where: Any, raw_id: str | None = None) -> Event | None:
         """Validate ``event``, give it its id and keep it; return it, or None after recording a problem.
 
         ``raw_id`` is the id text the file gave (None or blank: derive one).
+        With ``defer`` the event waits for :meth:`finish` (which validates all
+        waiting events a column at a time) and None is returned.
         """
+        if self.defer:
+            self._pending.append((event, where, raw_id, len(self.problems.items)))
+            return None
+        return self._add(event, where, raw_id)
+
+    def finish(self) -> list[Event]:
+        """Validate and keep the events ``add`` deferred; return all events kept.
+
+        Gives what adding each at once would have given, problems included and
+        in the same order among the others recorded meanwhile.
+        """
+        pending, self._pending = self._pending, []
+        if not pending:
+            return self.events
+        events = [p[0] for p in pending]
+        if not self.events and not self.seen and set(map(type, events)) == {Event}:
+            columns = {name: list(map(attrgetter(name), events)) for name in _EVENT_FIELD_NAMES}
+            del columns["id"]
+            if self._add_valid(columns, [p[1] for p in pending], [p[2] for p in pending]):
+                return self.events
+        earlier, self.problems.items = self.problems.items, []
+        merged: list[str] = []
+        done = 0
+        for event, where, raw_id, mark in pending:
+            merged += earlier[done:mark]
+            done = mark
+            self._add(event, where, raw_id)
+            merged += self.problems.items
+            self.problems.items = []
+        merged += earlier[done:]
+        self.problems.items = merged
+        return self.events
+
+    def _add(self, event: Event, where: Any, raw_id: str | None = None) -> Event | None:
         try:
             event = validate_event(event, self.limit)
         except ValidationError as exc:
@@ -531,6 +623,75 @@ class Importer:
         seen[event.id] = where
         self.events.append(event)
         return event
+
+    def add_columns(self, columns: dict[str, list[Any]], wheres: Sequence[Any], raw_ids: Sequence[Any] | None = None,
+                    hex_ids: bool = False) -> bool:
+        """Validate, give ids to and keep the events given as columns (Event field -> values); return True.
+
+        The result is what :meth:`add` gives each event in turn (``wheres[i]``
+        and ``raw_ids[i]`` belong to event i), checked a whole column at a
+        time. Returns False, keeping nothing, unless this importer is still
+        empty and every event is valid as it stands with an id of its own:
+        then add the events one by one (for the conversions and the messages).
+        ``hex_ids`` says the caller has checked that every raw id is 32 hex digits.
+        """
+        if self.events or self.seen or self.problems or self._pending:
+            return False
+        return self._add_valid(columns, wheres, raw_ids, hex_ids)
+
+    def _add_valid(self, columns: dict[str, list[Any]], wheres: Sequence[Any], raw_ids: Sequence[Any] | None,
+                   hex_ids: bool = False) -> bool:
+        count = len(wheres)
+        if not count:
+            return False
+        columns = dict(columns)
+        columns.setdefault("recording_id", [self.recording.id] * count)
+        # Ids derived from values that validation then changes would be wrong, but then validation fails too.
+        ids = list(raw_ids) if hex_ids and raw_ids is not None else self._column_ids(columns, raw_ids, count)
+        if hex_ids and len(set(ids)) != count:
+            ids = None
+        events = None if ids is None else validate_columns({**columns, "id": ids}, self.limit)
+        if events is None:
+            self.ids = EventIds(self.recording)  # derived ids count repeats: start counting again
+            return False
+        self.seen = dict(zip(ids, wheres))
+        self.events.extend(events)
+        return True
+
+    def _column_ids(self, columns: dict[str, list[Any]], raw_ids: Sequence[str] | None, count: int) -> list[str] | None:
+        """Return the ids ``add`` would give validated events (as columns), or None if one is used twice."""
+        if raw_ids is not None and not any(raw_ids):  # no event has an id of its own
+            raw_ids = None
+        try:
+            joined = None if raw_ids is None else "\n".join(raw_ids)
+            plain = joined is not None and len(joined) == 33 * count - 1 and _ALL_HEX32.fullmatch(joined) is not None
+        except TypeError:  # some event without an id: one by one below
+            plain = False
+        if plain:
+            ids = list(raw_ids)
+        elif raw_ids is None and set(map(type, columns["kind"])) == {Kind}:
+            try:  # values that validation will refuse may break the arithmetic: then no ids, one at a time
+                ids = self.ids.derived_many(columns["kind"], columns["start_s"],
+                                            columns.get("end_s") or [None] * count, columns.get("label") or [""] * count)
+            except (TypeError, ValueError, OverflowError):
+                return None
+        else:
+            ids = []
+            derived, from_file = self.ids.derived, self.ids.from_file
+            labels = columns.get("label") or [""] * count
+            ends = columns.get("end_s") or [None] * count
+            for i, (kind, start, end, label) in enumerate(zip(columns["kind"], columns["start_s"], ends, labels)):
+                raw_id = raw_ids[i] if raw_ids is not None else None
+                if raw_id and len(raw_id) == 32 and _HEX32.match(raw_id):
+                    ids.append(raw_id)
+                elif raw_id and raw_id.strip():
+                    ids.append(from_file(raw_id))
+                else:
+                    ids.append(derived(kind, start, end, label))
+        return ids if len(set(ids)) == count else None
+
+
+_EVENT_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Event))
 
 
 def sort_events(events: Sequence[Event]) -> list[Event]:

@@ -58,27 +58,30 @@ Import is all or nothing: every bad row is reported with its line number.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-import re
 from bisect import bisect_right
 from fractions import Fraction
 from itertools import compress
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from ..errors import ValidationError
+import numpy as np
+
+from ..errors import FormatError, ValidationError
 from ..model import Event, Kind, Recording
 from ..timebase import parse_time, time_to_ms
+from . import columns as colwise
 from .common import (
     BOM,
-    ESCAPED_START,
     Importer,
     KindResolver,
     CsvLines,
     Problems,
     TextCells,
     as_recordings,
+    csv_cell_writer,
     decode_text,
     iso_utc,
     norm_key,
@@ -163,10 +166,122 @@ def dumps(
     """
     if delimiter not in (",", ";", "\t"):
         raise ValidationError(f"delimiter {delimiter!r} is not supported; use ',', ';' or a tab")
+    head = ((BOM if bom else "") + delimiter.join(COLUMNS) + "\r\n").encode("utf-8")
+    events = events if isinstance(events, list) else list(events)
+    with colwise.no_gc():
+        body = _rows_columns(events, as_recordings(recordings), frame_times or {}, delimiter)
+    if body is not None:
+        return head + body
     lines = [delimiter.join(COLUMNS)]
     lines.extend(_lines(events, as_recordings(recordings), frame_times or {}, delimiter))
     lines.append("")
     return ((BOM if bom else "") + "\r\n".join(lines)).encode("utf-8")
+
+
+def _rows_columns(
+    events: list[Event],
+    recordings: dict[Any, Recording],
+    frame_times: Mapping[int, Sequence[float]],
+    delimiter: str,
+) -> bytes | None:
+    """Return the rows :func:`_lines` writes (each ending in CRLF), made a whole column at a time.
+
+    Returns None for what only the per-event path writes: few events, several
+    recordings, times that are not floats at or after 0, a duration event that
+    ends before it starts, times of day not at UTC, values of unexpected types.
+    """
+    if colwise.arrow() is None or len(events) < colwise.MIN_EVENTS:
+        return None
+    field = colwise.fields_of(events)
+    rids = set(field("recording_id"))
+    if len(rids) != 1:
+        return None
+    (rid,) = rids
+    recording = recordings.get(rid)
+    kinds = field("kind")
+    if set(map(type, kinds)) - {Kind}:
+        return None
+    start = colwise.ms_array(field("start_s"))
+    if start is None or (start.min() < 0):
+        return None
+    ends = field("end_s")
+    if set(map(type, ends)) - {float, type(None)}:
+        return None
+    end = np.array(ends, dtype=np.float64)  # None -> NaN
+    point = np.isnan(end)
+    if int(point.sum()) != ends.count(None) or not (np.abs(end[~point]) < 2.0**42).all():
+        return None
+    if point.all():
+        end_cells = duration_cells = end_tc = ""
+    else:
+        end = np.rint(np.where(point, 0.0, end) * 1000.0).astype(np.int64)  # as int(round(end_s * 1000))
+        if (end < 0).any() or ((end - start) < 0)[~point].any():
+            return None
+        end_cells = colwise.blank_where(point, colwise.seconds_text(end))
+        duration_cells = colwise.blank_where(point, colwise.seconds_text(np.where(point, 0, end - start)))
+        end_tc = colwise.blank_where(point, colwise.timecode_text(end))
+    times = frame_times.get(rid) if rid is not None else None
+    fps = recording_fps(recording)
+    if times is not None:
+        grid = np.asarray(times)
+        if grid.dtype != np.float64 or grid.ndim != 1:
+            return None
+        frames = colwise.text_array(np.maximum(np.searchsorted(grid, start / 1000.0, side="right") - 1, 0))
+    elif fps:
+        num, den = fps.numerator, fps.denominator * 1000  # frame = floor(start_ms * fps / 1000), in integers
+        if int(start.max()) * num >= 2**62:
+            return None
+        frames = colwise.text_array(start * num // den)
+    else:
+        frames = ""
+    emotions = field("emotion")
+    if set(map(type, emotions)) - {int, type(None)}:
+        return None
+    emotion_cells = dict(_EMOTION_CELLS)
+    try:
+        emotion_cells.update({e: str(e) for e in set(emotions) - emotion_cells.keys()})
+    except TypeError:
+        return None
+    dates = []
+    for name in ("created_at", "updated_at"):
+        values = field(name)
+        cells = list(map(iso_utc, values)) if None in values else colwise.iso_text(values)
+        if cells is None:
+            return None
+        dates.append(cells)
+    ids = field("id")
+    if set(map(type, ids)) - {str}:
+        return None
+    text = TextCells(csv_cell_writer(delimiter))
+    try:
+        texts = {name: list(map(text.__getitem__, field(name))) for name in _TEXT_FIELDS}
+    except (TypeError, IndexError):
+        return None
+    kind_cells = {k.value: delimiter.join((k.value, k.short)) for k in Kind}
+    d = delimiter
+    cells = [
+        d.join((csv_cell_writer(delimiter)(recording_name(recording)), "" if rid is None else str(rid))),
+        ids,
+        list(map(kind_cells.__getitem__, map(attrgetter("_value_"), kinds))),
+        colwise.seconds_text(start),
+        end_cells,
+        duration_cells,
+        colwise.timecode_text(start),
+        end_tc,
+        frames,
+        *(texts[name] for name in ("label", "stage", "channel", "actor", "expectation")),
+        list(map(emotion_cells.__getitem__, emotions)),
+        texts["reviewer"],
+        texts["note"],
+        *dates,
+    ]
+    cells = [colwise.text_array(c) if isinstance(c, list) else c for c in cells]
+    return colwise.join_lines(cells, d, "\r\n")
+
+
+_EMOTION_CELLS = {None: "", -2: "-2", -1: "-1", 0: "0", 1: "1", 2: "2"}
+
+
 
 
 def _lines(
@@ -180,17 +295,7 @@ def _lines(
     Only text cells can hold a separator, quote or line break, so only they are
     checked and quoted, exactly as csv.QUOTE_MINIMAL would.
     """
-    needs_quote = re.compile(f'[{re.escape(delimiter)}"\r\n]').search
-
-    def write(value: str) -> str:
-        if not value:
-            return ""
-        if value[0] in ESCAPED_START:
-            value = "'" + value
-        if needs_quote(value):
-            return '"' + value.replace('"', '""') + '"'
-        return value
-
+    write = csv_cell_writer(delimiter)
     text = TextCells(write)
 
     clock: dict[int, str] = {}
@@ -277,6 +382,10 @@ def loads(
     Raises FormatError listing every bad line (``"events.csv line 7: ..."``);
     then nothing is returned.
     """
+    with colwise.no_gc():
+        fast = _loads_columns(data, recording, mapping, source)
+    if fast is not None:
+        return fast
     problems = Problems(source)
     text = decode_text(data, problems)
     if not text.strip():
@@ -309,6 +418,90 @@ def loads(
         problems.add(*broken_at)
     problems.raise_if_any()
     return events
+
+
+def _loads_columns(data: bytes | str, recording: Recording, mapping: Any, source: str) -> list[Event] | None:
+    """Return what ``loads`` returns for a valid file, read a whole column at a time; None to read it row by row.
+
+    Handles a file that starts with its header (UTF-8), has a start column of
+    plain seconds, one recording, ISO times at UTC and every row valid as it
+    stands; anything else (and every error) goes through the row-by-row path.
+    """
+    if colwise.arrow() is None:
+        return None
+    if isinstance(data, str):
+        try:
+            body = data.lstrip(BOM).encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+    else:
+        body = data[3:] if data.startswith(codecs.BOM_UTF8) else data
+    if body[:1] in (b"", b"\r", b"\n", b"\xff", b"\xfe") or b"\x00" in body:
+        return None
+    try:
+        end = body.find(b"\n")
+        first = (body if end < 0 else body[:end]).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    first = first[:-1] if first.endswith("\r") else first
+    if '"' in first or "\r" in first:
+        return None
+    delimiter = _sniff_delimiter(first)
+    header = first.split(delimiter)
+    try:
+        cols = _columns(header, Problems(source), str)
+    except FormatError:
+        return None
+    if "start" not in cols:
+        return None
+    wanted = sorted(set(cols.values()))
+    table = colwise.csv_table(body, delimiter, len(header), wanted)
+    if table is None or table.num_rows - 1 < colwise.MIN_EVENTS:
+        return None
+    if any(table.column(f"f{i}")[0].as_py() != header[i] for i in wanted):
+        return None
+    table = table.slice(1)
+    count = table.num_rows
+
+    def column(name: str) -> Any:
+        return table.column(f"f{cols[name]}")
+
+    try:
+        for name in ("recording_id", "recording"):
+            if name in cols and colwise.distinct_count(column(name)) > 1:
+                return None  # several recordings: the row-by-row path picks this one's rows
+        resolve = KindResolver(mapping)
+        out: dict[str, list[Any]] = {"kind": colwise.map_unique(column("kind"), lambda c: resolve(unneutralise(c)))}
+        out["start_s"] = colwise.seconds_column(column("start"), blank_is_none=False)
+        if out["start_s"] is None:
+            return None
+        if "end" in cols:
+            out["end_s"] = colwise.seconds_column(column("end"), blank_is_none=True)
+            if out["end_s"] is None:
+                return None
+        if "duration" in cols:  # a duration only counts where the end is blank
+            durations = column("duration")
+            given = colwise.all_match(durations, "^$") if "end" not in cols else not colwise.any_where(
+                column("end"), "^$", durations, ".")
+            if not given:
+                return None
+        for name in _TEXT_FIELDS:
+            if name in cols:
+                out[name] = colwise.map_unique(column(name), unneutralise)
+        if "emotion" in cols:
+            out["emotion"] = colwise.map_unique(
+                column("emotion"), lambda c: _EMOTIONS[c] if c in _EMOTIONS else (unneutralise(c).strip() or None))
+        for name in ("created_at", "updated_at"):
+            if name in cols:
+                out[name] = colwise.iso_column(column(name).to_pylist())
+                if out[name] is None:
+                    return None
+    except ValidationError:
+        return None
+    raw_ids = column("event_id").to_pylist() if "event_id" in cols else None
+    hex_ids = raw_ids is not None and colwise.all_match(column("event_id"), "^[0-9a-f]{32}$")
+    sink = Importer(recording, Problems(source))
+    return sink.events if sink.add_columns(out, range(count), raw_ids, hex_ids) else None
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -386,7 +579,7 @@ _EMOTIONS = {"": None, "-2": -2, "-1": -1, "0": 0, "1": 1, "2": 2}
 
 def _events(raw, rows, cols, width, recording: Recording, kinds: KindResolver, frame_times, problems: Problems,
             lines: CsvLines) -> list[Event]:
-    sink = Importer(recording, problems, lines.place)
+    sink = Importer(recording, problems, lines.place, defer=True)
     fps = recording_fps(recording)
     get = {f: cols.get(f) for f in _ALIASES}
     kind_col, end_col, duration_col = get["kind"], get["end"], get["duration"]
@@ -456,7 +649,7 @@ def _events(raw, rows, cols, width, recording: Recording, kinds: KindResolver, f
             index,
             row[id_col] if id_col is not None else None,
         )
-    return sink.events
+    return sink.finish()
 
 
 

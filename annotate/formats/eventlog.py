@@ -41,8 +41,11 @@ from datetime import datetime, timedelta, timezone
 from itertools import compress
 from typing import Any, Callable, Iterable, Mapping
 
+import numpy as np
+
 from ..errors import ValidationError
 from ..model import Event, Kind, Recording
+from . import columns as colwise
 from .common import (
     BOM,
     CsvLines,
@@ -51,6 +54,7 @@ from .common import (
     Problems,
     TextCells,
     as_recordings,
+    csv_cell_writer,
     decode_text,
     iso_utc,
     label_kinds,
@@ -191,6 +195,11 @@ def dumps(
     bom: bool = True,
 ) -> bytes:
     """Return the flat CSV event log (UTF-8 with BOM, spreadsheet-safe text cells)."""
+    events = events if isinstance(events, list) else list(events)
+    with colwise.no_gc():
+        body = _rows_columns(events, as_recordings(recordings), epoch)
+    if body is not None:
+        return ((BOM if bom else "") + ",".join(COLUMNS) + "\r\n").encode("utf-8") + body
     buf = io.StringIO()
     if bom:
         buf.write(BOM)
@@ -216,6 +225,101 @@ def dumps(
 
     writer.writerows(rows())
     return buf.getvalue().encode("utf-8")
+
+
+def entry_order(events: list[Event], field: Callable[[str], list[Any]] | None = None) -> tuple[np.ndarray, ...] | None:
+    """Return the log entries of sorted events as :meth:`Log.order` orders them, as arrays.
+
+    Gives (event index, ms, complete?) per entry and (start ms, end ms, point?)
+    per event; None unless every kind is a Kind and every time a float
+    rounded to ms (then ``int(round(t * 1000))`` is what numpy's rint gives).
+    ``field`` is the events' ``colwise.fields_of`` getter, if the caller has one.
+    """
+    field = field or colwise.fields_of(events)
+    kinds, starts, ends = field("kind"), field("start_s"), field("end_s")
+    if set(map(type, kinds)) - {Kind} or set(map(type, starts)) - {float} or set(map(type, ends)) - {float, type(None)}:
+        return None
+    start = np.array(starts, dtype=np.float64)
+    end = np.array(ends, dtype=np.float64)  # None -> NaN
+    point = np.isnan(end)
+    if int(point.sum()) != ends.count(None):
+        return None
+    for values in (start, end[~point]):
+        if values.size and not (values.min() >= 0 and values.max() < 1e9 and (np.round(values, 3) == values).all()):
+            return None
+    start_ms = np.rint(start * 1000.0).astype(np.int64)
+    end_ms = np.rint(np.where(point, 0.0, end) * 1000.0).astype(np.int64)
+    # by time, start before complete, then as the events come (the events are sorted by recording already)
+    dur = np.flatnonzero(~point)
+    entry_event = np.concatenate([np.arange(len(events)), dur])
+    entry_ms = np.concatenate([start_ms, end_ms[dur]])
+    entry_end = np.concatenate([point, np.ones(len(dur), dtype=bool)])
+    order = np.lexsort((entry_event, entry_end, entry_ms))
+    return entry_event[order], entry_ms[order], entry_end[order], start_ms, end_ms, point
+
+
+def _rows_columns(events: list[Event], recordings: Mapping[Any, Recording], epoch: datetime | None) -> bytes | None:
+    """Return the rows ``dumps`` writes (CRLF after each), made a whole column at a time.
+
+    Returns None for what only the entry-by-entry path writes: few events,
+    several cases, times that are not floats rounded to ms, a case start or
+    values of unexpected types.
+    """
+    if colwise.arrow() is None or len(events) < colwise.MIN_EVENTS:
+        return None
+    log = Log(events, recordings, epoch)
+    if len(log.case_ids) != 1:
+        return None
+    (rid,) = log.case_ids
+    base = log.starts[rid]
+    if base.tzinfo is None or base.microsecond % 1000:
+        return None
+    base_ms = (base - EPOCH) // timedelta(milliseconds=1)
+    evs = log.events
+    field = colwise.fields_of(evs)
+    entries = entry_order(evs, field)
+    if entries is None:
+        return None
+    entry_event, entry_ms, entry_end, start_ms, end_ms, point = entries
+    kinds = field("kind")
+    emotions = field("emotion")
+    ids = field("id")
+    if set(map(type, emotions)) - {int, type(None)} or set(map(type, ids)) - {str}:
+        return None
+    write = csv_cell_writer(",")
+    quote = csv_cell_writer(",", neutralise=False)
+    cell = TextCells(write)
+    try:
+        texts = {name: list(map(cell.__getitem__, field(name))) for name in TEXT}
+        ids = list(map(quote, ids))
+    except (TypeError, IndexError):
+        return None
+    activity_cells = {k: write(k.title) for k in Kind}
+    activities = [c if c else activity_cells[k] for c, k in zip(texts["label"], kinds)]
+    per_event = [
+        ids,
+        [k.value for k in kinds],
+        [k.short for k in kinds],
+        *(texts[name] for name in ("label", "stage", "channel", "actor", "expectation")),
+        ["" if e is None else str(e) for e in emotions],
+        texts["note"],
+        texts["reviewer"],
+        colwise.seconds_text(start_ms),
+        colwise.blank_where(point, colwise.seconds_text(end_ms)),
+        "" if rid is None else quote(str(rid)),
+        iso_utc(base),
+    ]
+    take = colwise.take
+    per_event = [colwise.text_array(c) if isinstance(c, list) else c for c in per_event]
+    pa = colwise.arrow()
+    cells = [
+        write(log.case_ids[rid]),
+        take(colwise.text_array(activities), entry_event),
+        colwise.iso_from_ms(base_ms + entry_ms),
+        pa.compute.if_else(pa.array(entry_end), "complete", "start"),
+        *(take(c, entry_event) for c in per_event),
+    ]
+    return colwise.join_lines(cells, ",", "\r\n")
 
 
 # --- import -----------------------------------------------------------------------
@@ -247,6 +351,11 @@ def loads(
     epoch: datetime | str | None = None,
 ) -> list[Event]:
     """Return the validated events of a flat CSV event log; raises FormatError listing every bad row."""
+    if epoch is None or isinstance(epoch, datetime):
+        with colwise.no_gc():
+            fast = _loads_columns(data, recording, mapping, codebook, source, epoch)
+        if fast is not None:
+            return fast
     problems = Problems(source)
     text = decode_text(data, problems)
     if not text.strip():
@@ -285,6 +394,94 @@ def loads(
         rows.append(Row(i, f.get("case_id", ""), f.get("activity", ""),
                         (f.get("lifecycle") or f.get("lifecycle:transition") or "complete").lower(), stamp, f))
     return events_from_rows(rows, recording, mapping, codebook, epoch, problems, lines.place)
+
+
+_HEX32 = "^[0-9a-f]{32}$"
+
+
+def _loads_columns(data: bytes | str, recording: Recording, mapping: Any, codebook: Any, source: str,
+                   epoch: datetime | None) -> list[Event] | None:
+    """Return what ``loads`` returns for a valid log in this tool's layout, read a column at a time; else None.
+
+    Handles one case, ``start``/``complete`` entries with this tool's event ids
+    (each start before its complete), times in ``start_s``/``end_s`` and every
+    event valid; anything else goes through the entry-by-entry path.
+    """
+    pa = colwise.arrow()
+    if pa is None:
+        return None
+    if isinstance(data, str):
+        try:
+            body = data.lstrip(BOM).encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+    else:
+        body = data[3:] if data.startswith(BOM.encode("utf-8")) else data
+    header = ",".join(COLUMNS).encode("ascii")
+    if not body.startswith(header) or body[len(header) : len(header) + 2] not in (b"\r\n", b"\n") or b"\x00" in body:
+        return None
+    table = colwise.csv_table(body, ",", len(COLUMNS), range(len(COLUMNS)))
+    if table is None or table.num_rows - 1 < colwise.MIN_EVENTS:
+        return None
+    table = table.slice(1)
+    col = {name: table.column(f"f{i}") for i, name in enumerate(COLUMNS)}
+    pc = pa.compute
+    if colwise.distinct_count(col["case_id"]) != 1 or colwise.distinct_count(col["case_start"]) != 1:
+        return None
+    for name, pattern in (("lifecycle", "^(start|complete)$"), ("event_id", _HEX32), ("timestamp", "^[0-9]")):
+        if not colwise.all_match(col[name], pattern):
+            return None
+    starts = colwise.seconds_column(col["start_s"], blank_is_none=True)
+    ends = colwise.seconds_column(col["end_s"], blank_is_none=True)
+    stamps = colwise.iso_column(col["timestamp"].to_pylist())
+    if starts is None or ends is None or stamps is None:
+        return None
+    if isinstance(epoch, datetime):
+        base = epoch if epoch.tzinfo else epoch.replace(tzinfo=timezone.utc)
+    else:
+        try:
+            base = parse_iso("case_start", col["case_start"][0].as_py()) or EPOCH
+        except ValidationError:
+            return None
+    complete = pc.equal(col["lifecycle"], "complete").to_numpy(zero_copy_only=False)
+    ids = col["event_id"].to_pylist()
+    rows = np.arange(len(ids))
+    complete_rows, start_rows = rows[complete].tolist(), rows[~complete].tolist()
+    where = dict(zip(map(ids.__getitem__, complete_rows), complete_rows))
+    if len(where) != len(complete_rows):
+        return None  # an id completes twice
+    first = dict(zip(complete_rows, complete_rows))
+    for row in start_rows:  # each start pairs with the complete of its id that follows it
+        done = where.get(ids[row], -1)
+        if done < row or first[done] != done:
+            return None
+        first[done] = row
+    firsts = [first[row] for row in complete_rows]
+    paired = [f != c for f, c in zip(firsts, complete_rows)]
+    start_s = list(map(starts.__getitem__, firsts))
+    end_s = [ends[c] if p else None for c, p in zip(complete_rows, paired)]
+    if None in start_s or any(p and e is None for p, e in zip(paired, end_s)):
+        return None
+    for row, p in zip(complete_rows, paired):
+        if not p and ends[row] is None and stamps[row] < base:
+            return None  # its time would come before the case start: the entry-by-entry path says so
+    picked = np.array(firsts, dtype=np.int64)
+
+    def column(name: str, fn: Any = unneutralise) -> list[Any]:
+        return colwise.map_unique(colwise.take(col[name], picked), fn)
+
+    choose = _KindChooser(KindResolver(mapping), label_kinds(codebook))
+    chosen = {pair: choose(*pair) for pair in set(zip(column("activity"), column("kind")))}
+    activities, kind_texts = column("activity"), column("kind")
+    kinds = [chosen[pair][0] for pair in zip(activities, kind_texts)]
+    if None in kinds:
+        return None
+    out: dict[str, list[Any]] = {"kind": kinds, "start_s": start_s, "end_s": end_s}
+    for name in TEXT:
+        out[name] = column(name)
+    out["emotion"] = column("emotion", lambda c: _EMOTIONS.get(c or None, c or None))
+    sink = Importer(recording, Problems(source))
+    return sink.events if sink.add_columns(out, firsts, column("event_id", str), hex_ids=True) else None
 
 
 def events_from_rows(
@@ -329,7 +526,7 @@ def events_from_rows(
                 bases[r.case] = EPOCH
 
     open_starts: dict[tuple[str, str], list[tuple[Row, float]]] = {}
-    sink = Importer(recording, problems, place)
+    sink = Importer(recording, problems, place, defer=True)
     rid = recording.id
     choose = _KindChooser(kinds, labels)
     for r in rows:
@@ -373,6 +570,7 @@ def events_from_rows(
     for pending in open_starts.values():
         for r, _ in pending:
             problems.add(place(r.where), f"'{r.activity}' starts but never completes; add its complete entry")
+    sink.finish()
     problems.raise_if_any()
     return sink.events
 
@@ -435,5 +633,10 @@ def _event(r: Row, start: float, end: float | None, choose: _KindChooser) -> Eve
     if "label" in f:
         label = f["label"]
     stage, channel, actor, expectation, note, reviewer = map(f.get, _OTHER_TEXT, _BLANKS)
-    return Event(kind, start, None, end, label, stage, channel, actor, expectation, f.get("emotion") or None, note,
-                 reviewer, "")
+    emotion = f.get("emotion") or None
+    return Event(kind, start, None, end, label, stage, channel, actor, expectation, _EMOTIONS.get(emotion, emotion),
+                 note, reviewer, "")
+
+
+# Emotion cells as this tool writes them, read as validation reads them (others are left to it).
+_EMOTIONS = {"-2": -2, "-1": -1, "0": 0, "1": 1, "2": 2}

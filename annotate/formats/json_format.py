@@ -29,12 +29,14 @@ a ``schema_version`` newer than it knows; new fields only ever get added.
 from __future__ import annotations
 
 import json
+from itertools import repeat
 from dataclasses import dataclass, field, fields
 from typing import Any, Iterable, Mapping
 
 from ..errors import ValidationError
 from ..model import Codebook, Event, Kind, Recording, parse_status, utcnow, validate_event
 from ..timebase import parse_time
+from . import columns as colwise
 from .common import (
     Importer,
     KindResolver,
@@ -80,12 +82,12 @@ def dumps(
         "events": [],
     }
     if indent is None:
-        doc["events"] = [_event_dict(e) for e in events]
+        doc["events"] = _event_dicts(events)
         return json.dumps(doc, ensure_ascii=False, default=str).encode("utf-8")
     # Readable but fast: the head indented, then one compact event per line (json's
     # C encoder only runs without indent, and 100,000 indented events take seconds).
     head = json.dumps(doc, ensure_ascii=False, indent=indent, default=str)
-    dicts = [_event_dict(e) for e in events]
+    dicts = _event_dicts(events)
     if not dicts:
         return head.encode("utf-8")
     lines = _event_lines(dicts, json.JSONEncoder(ensure_ascii=False, default=str).encode, " " * (indent * 2))
@@ -109,6 +111,29 @@ def _event_lines(dicts: list[dict[str, Any]], encode: Any, pad: str) -> str:
     if len(parts) == len(dicts):
         return pad + "{" + ("},\n" + pad + '{"id": ').join(parts) + "}"
     return ",\n".join(pad + encode(d) for d in dicts)
+
+
+_EVENT_KEYS = ("id", "recording_id", "kind", "start_s", "end_s", "label", "stage", "channel", "actor", "expectation",
+               "emotion", "note", "reviewer", "created_at", "updated_at", "version")
+
+
+def _event_dicts(events: Iterable[Event]) -> list[dict[str, Any]]:
+    """Return ``[_event_dict(e) ...]``, made a field at a time when there are many events."""
+    events = events if isinstance(events, list) else list(events)
+    if len(events) < colwise.MIN_EVENTS or not colwise.ENABLED:
+        return [_event_dict(e) for e in events]
+    with colwise.no_gc():
+        get = colwise.fields_of(events)
+        kinds = get("kind")
+        if set(map(type, kinds)) - {Kind}:
+            return [_event_dict(e) for e in events]
+        columns = {key: get(key) for key in _EVENT_KEYS}
+        columns["kind"] = [k.value for k in kinds]
+        for key in ("created_at", "updated_at"):
+            values = columns[key]
+            cells = None if None in values or colwise.arrow() is None else colwise.iso_text(values)
+            columns[key] = [iso_utc(v) or None for v in values] if cells is None else cells.to_pylist()
+        return [dict(zip(_EVENT_KEYS, row)) for row in zip(*(columns[key] for key in _EVENT_KEYS))]
 
 
 def _event_dict(ev: Event) -> dict[str, Any]:
@@ -168,12 +193,59 @@ def loads(
     Raises FormatError listing every bad event (``"events.json event 7: ..."``).
     """
     problems = Problems(source)
-    doc = _parse(data, problems)
-    items = _event_items(doc, problems)
-    items = _select(items, doc, recording, problems)
+    with colwise.no_gc():  # a document of many events is many small objects, none of them garbage yet
+        doc = _parse(data, problems)
+        items = _event_items(doc, problems)
+        items = _select(items, doc, recording, problems)
+        if not problems and len(items) >= colwise.MIN_EVENTS and colwise.ENABLED:
+            sink = Importer(recording, problems, _event_place)
+            if _add_columns(items, KindResolver(mapping), sink):
+                return sink.events
     events = _events(items, recording, KindResolver(mapping), problems)
     problems.raise_if_any()
     return events
+
+
+def _add_columns(items: list[tuple[int, dict]], kinds: KindResolver, sink: Importer) -> bool:
+    """Add the events of ``items`` to ``sink`` a field at a time; return False (adding nothing) to go item by item.
+
+    Handles what this tool writes: kind text, float times (``end_s`` null for a
+    point event), text fields, emotion null or an int, ISO dates or null.
+    """
+    dicts = [item for _, item in items]
+    count = len(dicts)
+
+    def column(key: str, default: Any = None) -> list[Any]:
+        return list(map(dict.get, dicts, repeat(key, count), repeat(default, count)))
+
+    kind_texts = column("kind", "")
+    if set(map(type, kind_texts)) != {str}:
+        return False
+    try:
+        found = {text: kinds(text) for text in set(kind_texts)}
+    except ValidationError:
+        return False
+    columns: dict[str, list[Any]] = {"kind": list(map(found.__getitem__, kind_texts))}
+    columns["start_s"] = column("start_s")  # validate_columns takes only floats already rounded to ms
+    ends = column("end_s", _ABSENT)
+    if _ABSENT in ends or "" in ends:
+        return False
+    columns["end_s"] = ends
+    for key in _EVENT_TEXT:
+        columns[key] = column(key)
+    columns["emotion"] = column("emotion")
+    for key in ("created_at", "updated_at"):
+        cells = column(key)
+        if set(map(type, cells)) - {str, type(None)}:
+            return False
+        dates = colwise.iso_column(["" if c is None else c for c in cells])
+        if dates is None:
+            return False
+        columns[key] = dates
+    raw_ids = column("id")
+    if set(map(type, raw_ids)) != {str}:
+        return False
+    return sink.add_columns(columns, [n for n, _ in items], raw_ids)
 
 
 def load_bundle(data: bytes | str, *, source: str = "events.json") -> Bundle:
@@ -278,7 +350,7 @@ def _select(items, doc, recording: Recording, problems: Problems):
 
 
 def _events(items, recording: Recording, kinds: KindResolver, problems: Problems) -> list[Event]:
-    sink = Importer(recording, problems, _event_place)
+    sink = Importer(recording, problems, _event_place, defer=True)
     kind_cache: dict[str, Kind] = {}
     rid = recording.id
     for n, item in items:
@@ -290,7 +362,7 @@ def _events(items, recording: Recording, kinds: KindResolver, problems: Problems
         event.recording_id = rid
         raw_id = item.get("id")
         sink.add(event, n, raw_id if raw_id is None or type(raw_id) is str else str(raw_id))
-    return sink.events
+    return sink.finish()
 
 
 def _event_place(n: int) -> str:

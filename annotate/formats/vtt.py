@@ -31,8 +31,11 @@ from __future__ import annotations
 
 import html
 import json
+from itertools import repeat
 import re
 from typing import Any, Iterable, Mapping
+
+import numpy as np
 
 from ..errors import ValidationError
 from ..model import Event, Kind, Recording
@@ -46,7 +49,9 @@ from .captions import (
     parse_timing,
     split_blocks,
 )
-from .common import Problems, as_recordings, decode_text, iso_utc, json_value, recording_name, sort_events
+from . import columns as colwise
+from .eventlog import entry_order
+from .common import Importer, KindResolver, Problems, as_recordings, decode_text, iso_utc, json_value, recording_name, sort_events
 
 NAME = "vtt"
 TITLE = "WebVTT captions (browsers, VLC)"
@@ -77,6 +82,10 @@ def dumps(
     out = ["WEBVTT - cx-annotate events", ""]
     out += ["NOTE", *_header_lines(events, recs, point_cue_s), ""]
     out += ["STYLE", *(f"::cue(.{k.short.lower()}) {{ color: {k.color}; font-weight: bold; }}" for k in Kind), ""]
+    with colwise.no_gc():
+        body = _cues_columns(events, point_cue_s, settings, metadata)
+    if body is not None:
+        return ("\n".join(out) + "\n").encode("utf-8") + body[:-1]
     kinds = [ev.kind if isinstance(ev.kind, Kind) else Kind(str(ev.kind)) for ev in events]
     metas = _metas(events, kinds) if metadata else None
     clock = Clock(".")
@@ -89,6 +98,74 @@ def dumps(
         cue = f"{ev.id}\n{clock[start]} --> {clock[end]}{tail}\n{texts[kinds[i], ev.label]}\n"
         out.append(f"{_META_PREFIX}{metas[i]}\n\n{cue}" if metas is not None else cue)
     return "\n".join(out).encode("utf-8")
+
+
+_META_KEYS = ("id", "kind", "start_s", "end_s", "label", "stage", "channel", "actor", "expectation", "emotion", "note",
+              "reviewer", "created_at", "updated_at")
+
+
+def _cues_columns(events: list[Event], point_cue_s: float, settings: str, metadata: bool) -> bytes | None:
+    """Return the cues ``dumps`` writes (each followed by a newline), made a field at a time; None to go cue by cue.
+
+    Handles Kind kinds, float times rounded to ms, ISO dates at UTC offsets in
+    whole ms (or none), text fields and int emotions, as validated events have.
+    """
+    pa = colwise.arrow()
+    if pa is None or len(events) < colwise.MIN_EVENTS:
+        return None
+    field = colwise.fields_of(events)
+    entries = entry_order(events, field)  # checks the kinds and times
+    if entries is None:
+        return None
+    _, _, _, start, end, point = entries
+    kinds, labels, ids = field("kind"), field("label"), field("id")
+    if set(map(type, labels)) - {str} or set(map(type, ids)) - {str}:
+        return None
+    point_ms = max(1, int(round(point_cue_s * 1000)))
+    end = np.where(point, start + point_ms, np.maximum(end, start + 1))
+    texts = CueTexts(_cue_text)
+    tail = (" " + settings).rstrip()
+    cells = [
+        colwise.text_array(ids), "\n", colwise.timecode_text(start), " --> ", colwise.timecode_text(end), tail + "\n",
+        colwise.text_array(list(map(texts.__getitem__, zip(kinds, labels)))), "\n",
+    ]
+    if metadata:
+        columns = {name: field(name) for name in _META_KEYS}
+        if set(map(type, columns["emotion"])) - {int, type(None)}:
+            return None
+        for name in ("created_at", "updated_at"):
+            values = columns[name]
+            if None in values:
+                columns[name] = [iso_utc(v) or None for v in values]
+                continue
+            iso = colwise.iso_text(values)
+            if iso is None:
+                return None
+            columns[name] = iso.to_pylist()
+        columns["kind"] = [k.value for k in kinds]
+        # Each value as json.dumps writes it inside the object: text through json's own string encoder,
+        # floats by repr, ints and null; then the object's parts joined in json's order and spacing.
+        if any(set(map(type, columns[k])) - {str} for k in _META_TEXT_KEYS):
+            return None
+        for key in _META_KEYS:
+            values = columns[key]
+            if key in _META_TEXT_KEYS:
+                values = list(map(_json_string, values))
+            elif key in ("created_at", "updated_at"):  # ISO text or None
+                values = ["null" if v is None else _json_string(v) for v in values]
+            else:
+                values = ["null" if v is None else repr(v) for v in values] if None in values else list(map(repr, values))
+            array = colwise.text_array(values)
+            columns[key] = pa.compute.replace_substring(array, ">", "\\u003e") if key in _META_TEXT_KEYS else array
+        parts: list[Any] = [_META_PREFIX + "{"]
+        for n, key in enumerate(_META_KEYS):
+            parts += [("" if n == 0 else ", ") + f'"{key}": ', columns[key]]
+        cells = [*parts, "}\n\n", *cells]
+    return colwise.join_lines(cells, "", "\n")
+
+
+_META_TEXT_KEYS = frozenset({"id", "kind", "label", "stage", "channel", "actor", "expectation", "note", "reviewer"})
+_json_string = json.encoder.encode_basestring  # what json.dumps(..., ensure_ascii=False) writes for a str
 
 
 def _cue_text(kind: Kind, label: str) -> str:
@@ -159,6 +236,11 @@ def loads(
     """
     problems = Problems(source)
     text = decode_text(data, problems)
+    if len(text) > 4096 and colwise.ENABLED:
+        with colwise.no_gc():
+            fast = _loads_columns(text, recording, mapping, codebook, source, point_cue_s)
+        if fast is not None:
+            return fast
     blocks = split_blocks(text)
     if not blocks or not re.match(r"WEBVTT(?:[ \t].*)?$", blocks[0][1][0]):
         problems.fail("line 1", "does not start with WEBVTT: this is not a WebVTT file")
@@ -198,5 +280,109 @@ def loads(
             meta = None  # a note that belongs to another cue
         reader.add(where, start, end, cue_text, cue_id, meta)
         meta = None
+    reader.sink.finish()
     problems.raise_if_any()
     return reader.events
+
+
+_STAMP = r"([0-9]{2}:[0-5][0-9]:[0-5][0-9]\.[0-9]{3})"
+_CUES = re.compile(rf"{_META_PREFIX}(\{{[^\n]*\}})\n\n([0-9a-f]{{32}})\n{_STAMP} --> {_STAMP}( [^\n]*)?\n"
+                   r"(\S[^\n]*(?:\n[^\n]*\S[^\n]*)*)")
+_BLANKISH_LINE = re.compile(r"\n[^\S\n]+(?:\n|$)")  # a literal first: the scan for it is quick
+_BLANKISH_FIRST = re.compile(r"[^\S\n]+(?:\n|$)")
+
+
+def _blankish(text: str) -> bool:
+    """Return True when ``text`` has two blank lines in a row or a line of nothing but whitespace."""
+    return ("\n\n\n" in text or _BLANKISH_FIRST.match(text) is not None
+            or _BLANKISH_LINE.search(text) is not None)
+_scan_json = json.JSONDecoder().scan_once
+
+
+def _loads_columns(text: str, recording: Recording, mapping: Any, codebook: Any, source: str,
+                   point_cue_s: float | None) -> list[Event] | None:
+    """Return what ``loads`` returns for a valid file laid out as this tool writes it, read a field at a time.
+
+    Handles the header, NOTE and STYLE blocks and then cues each after its
+    ``NOTE cx-annotate`` line (same id, timing as the note says, every event
+    valid); returns None for anything else, which the cue-by-cue path reads or rejects.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _blankish(text):
+        return None
+    at = text.find("\n\n" + _META_PREFIX)
+    if at < 0:
+        return None
+    head = text[:at].split("\n\n")
+    if not re.match(r"WEBVTT(?:[ \t].*)?$", head[0].split("\n", 1)[0]):
+        return None
+    if any(block.split(None, 1)[0] not in ("NOTE", "STYLE", "REGION") for block in head[1:]):
+        return None
+    rest = text[at + 2 :]
+    cues = _CUES.findall(rest)
+    count = len(cues)
+    if count < colwise.MIN_EVENTS:
+        return None
+    metas, ids, starts, ends, settings, bodies = zip(*cues)
+    fixed = len(_META_PREFIX) + 2 + 33 + 12 + 5 + 12 + 1
+    covered = sum(map(len, metas)) + sum(map(len, settings)) + sum(map(len, bodies)) + count * fixed + 2 * (count - 1)
+    if covered + rest.endswith("\n") != len(rest):
+        return None
+    try:
+        scanned = list(map(_scan_json, metas, repeat(0, count)))
+    except (StopIteration, ValueError):
+        return None
+    items = [item for item, _ in scanned]
+    if list(map(len, metas)) != [end for _, end in scanned] or set(map(type, items)) != {dict}:
+        return None
+    if [item.get("id") for item in items] != list(ids):
+        return None  # a note of another cue, or none: cue by cue
+    columns = _meta_columns(items, KindResolver(mapping))
+    if columns is None:
+        return None
+    start_ms = np.array([int(round(s * 1000)) for s in columns["start_s"]], dtype=np.int64)
+    end_meta = [None if e is None else int(round(e * 1000)) for e in columns["end_s"]]
+    point_ms = None if point_cue_s is None else int(round(point_cue_s * 1000))
+    point = np.array([e is None for e in end_meta])
+    if point.any() and point_ms is None:
+        return None
+    expected = np.where(point, start_ms + (point_ms or 0),
+                        np.maximum(np.array([0 if e is None else e for e in end_meta], dtype=np.int64), start_ms + 1))
+    from .srt import _stamps_ms  # the same fixed-width stamps, with '.' where SRT has ','
+
+    if not ((_stamps_ms(starts) == start_ms).all() and (_stamps_ms(ends) == expected).all()):
+        return None  # a subtitle editor moved a cue: its timing wins, cue by cue
+    sink = Importer(recording, Problems(source))
+    return sink.events if sink.add_columns(columns, range(count), list(ids)) else None
+
+
+def _meta_columns(items: list[dict], kinds: KindResolver) -> dict[str, list[Any]] | None:
+    """Return the event fields of ``NOTE cx-annotate`` objects as columns, or None unless plainly valid."""
+    count = len(items)
+
+    def column(key: str, default: Any = None) -> list[Any]:
+        return list(map(dict.get, items, repeat(key, count), repeat(default, count)))
+
+    starts, ends = column("start_s"), column("end_s")
+    if set(map(type, starts)) != {float} or set(map(type, ends)) - {float, type(None)}:
+        return None
+    names = column("kind", "")
+    if set(map(type, names)) != {str}:
+        return None
+    try:
+        found = {name: kinds(name) for name in set(names)}
+    except ValidationError:
+        return None
+    columns = {"kind": list(map(found.__getitem__, names)), "start_s": starts, "end_s": ends}
+    for key in ("label", "stage", "channel", "actor", "expectation", "note", "reviewer"):
+        columns[key] = column(key)
+    columns["emotion"] = column("emotion")
+    for key in ("created_at", "updated_at"):
+        cells = column(key)
+        if set(map(type, cells)) - {str, type(None)}:
+            return None
+        dates = colwise.iso_column(["" if c is None else c for c in cells])
+        if dates is None:
+            return None
+        columns[key] = dates
+    return columns

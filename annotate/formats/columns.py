@@ -1,0 +1,327 @@
+"""Column-wise helpers for the fast paths of the event formats (whole columns, not one event at a time).
+
+Exports turn each field of all events into one column of cells (numbers and
+times formatted by Arrow's compute kernels) and join the columns into lines in
+one call; imports split a CSV with Arrow's parser and decode each column once.
+Arrow (pyarrow, which the app's Streamlit already needs) is optional: without
+it :func:`arrow` is None and the formats take their per-event paths.
+
+The fast paths only ever handle input they can prove they read or write
+exactly as the per-event paths do; anything else returns None and the caller
+falls back to the per-event path, which also writes every error message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import re
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from operator import attrgetter
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+
+try:  # optional: the per-event paths do the same work without it
+    import pyarrow as _pa
+    import pyarrow.compute as _pc
+    import pyarrow.csv as _pacsv
+except ImportError:  # pragma: no cover - exercised only where pyarrow is missing
+    _pa = _pc = _pacsv = None
+
+from ..model import Event
+
+# Below this many events the per-event paths are as quick and stay the only code used.
+MIN_EVENTS = 64
+# False sends every format down its per-event path (the tests compare the two).
+ENABLED = True
+
+
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector inside the block (it would walk every new cell and event again and again)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def arrow() -> Any:
+    """Return the pyarrow module, or None when it is not installed (or the fast paths are off)."""
+    return _pa if ENABLED else None
+
+
+# --- events to columns -------------------------------------------------------------
+
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(Event))
+
+
+def fields_of(events: Sequence[Event]) -> Callable[[str], list[Any]]:
+    """Return ``get(name)``: the values of field ``name`` of every event, in order.
+
+    All fields are read in one pass over the events on first use: events
+    sorted apart from where they sit in memory are slow to visit once per field.
+    """
+    columns: dict[str, list[Any]] = {}
+
+    def get(name: str) -> list[Any]:
+        if not columns:
+            columns.update(zip(_FIELDS, map(list, zip(*map(attrgetter(*_FIELDS), events)))))
+            if not columns:
+                columns.update((f, []) for f in _FIELDS)
+        return columns[name]
+
+    return get
+
+
+def only_type(values: Sequence[Any], *types: type) -> bool:
+    """Return True when every value's exact type is one of ``types``."""
+    return set(map(type, values)) <= set(types)
+
+
+def ms_array(seconds: Sequence[Any]) -> np.ndarray | None:
+    """Return ``int(round(s * 1000))`` of float seconds as an int64 array, or None if any is not a finite float.
+
+    numpy's rint rounds the same double product half-to-even, as Python's round does.
+    """
+    if not only_type(seconds, float):
+        return None
+    arr = np.asarray(seconds, dtype=np.float64) * 1000.0
+    if not np.isfinite(arr).all() or (np.abs(arr) > 2.0**52).any():
+        return None
+    return np.rint(arr).astype(np.int64)
+
+
+def text_array(values: Any) -> Any:
+    """Return a list of str (or an int array, printed in decimal) as an Arrow string array."""
+    if isinstance(values, np.ndarray):
+        return _pc.cast(_pa.array(values), _pa.string())
+    return _pa.array(values, type=_pa.string())
+
+
+def _digits(values: np.ndarray, width: int) -> np.ndarray:
+    """Return non-negative integers as rows of ``width`` ASCII digits (zero-padded, cut on the left)."""
+    out = np.empty((len(values), width), dtype=np.uint8)
+    rest = values.copy()
+    for i in range(width - 1, -1, -1):
+        rest, digit = np.divmod(rest, 10)
+        out[:, i] = digit + 48
+    return out
+
+
+def _char(count: int, char: str) -> np.ndarray:
+    return np.full((count, 1), ord(char), dtype=np.uint8)
+
+
+def _strings(matrix: np.ndarray) -> Any:
+    """Return the rows of an ASCII byte matrix as an Arrow string array (one string per row)."""
+    count, width = matrix.shape
+    offsets = np.arange(0, (count + 1) * width, width, dtype=np.int32)
+    data = np.ascontiguousarray(matrix)
+    return _pa.Array.from_buffers(_pa.string(), count, [None, _pa.py_buffer(offsets), _pa.py_buffer(data)])
+
+
+def seconds_text(ms: np.ndarray) -> Any:
+    """Return non-negative milliseconds as seconds with three decimals (``1234`` -> ``"1.234"``), an Arrow array."""
+    seconds, millis = np.divmod(ms, 1000)
+    frac = _strings(np.hstack([_char(len(ms), "."), _digits(millis, 3)]))
+    return _pc.binary_join_element_wise(text_array(seconds), frac, "")
+
+
+def timecode_text(ms: np.ndarray, sep: str = ".") -> Any:
+    """Return non-negative milliseconds as ``HH:MM:SS.mmm`` (``sep`` before the ms), an Arrow array."""
+    h, rem = np.divmod(ms, 3_600_000)
+    m, rem = np.divmod(rem, 60_000)
+    s, rem = np.divmod(rem, 1000)
+    n = len(ms)
+    tail = _strings(np.hstack([_char(n, ":"), _digits(m, 2), _char(n, ":"), _digits(s, 2), _char(n, sep),
+                               _digits(rem, 3)]))
+    if not n or h.max() < 100:
+        head = _strings(_digits(h, 2))
+    else:  # 100 hours or more: as many digits as it takes
+        head = _pc.utf8_lpad(text_array(h), 2, "0")
+    return _pc.binary_join_element_wise(head, tail, "")
+
+
+_EPOCH_DAY = datetime(1970, 1, 1).toordinal()
+
+
+def iso_text(values: Sequence[Any]) -> Any:
+    """Return datetimes as ISO 8601 UTC text exactly as ``common.iso_utc`` writes them, an Arrow array.
+
+    Returns None unless every value is a timezone-aware datetime whose
+    microseconds are whole milliseconds (the times this tool stores) between
+    the years 1700 and 2240 (where float timestamps still hold every microsecond).
+    """
+    if not only_type(values, datetime) or None in set(map(attrgetter("tzinfo"), values)):
+        return None
+    stamps = np.fromiter(map(datetime.timestamp, values), dtype=np.float64, count=len(values))
+    if len(stamps) and not (np.abs(stamps).max() < 2.0**33):
+        return None
+    micros = np.rint(stamps * 1e6).astype(np.int64)
+    ms, sub = np.divmod(micros, 1000)
+    if sub.any():
+        return None
+    return iso_from_ms(ms)
+
+
+def iso_from_ms(ms: np.ndarray, zone: str = "Z") -> Any:
+    """Return milliseconds since 1970-01-01 UTC as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (``zone`` instead of ``Z``), Arrow."""
+    days, ms = np.divmod(ms, 86_400_000)
+    distinct, which = np.unique(days, return_inverse=True)
+    names = [datetime.fromordinal(_EPOCH_DAY + int(d)).date().isoformat() + "T" for d in distinct.tolist()]
+    day_rows = np.frombuffer("".join(names).encode("ascii"), dtype=np.uint8).reshape(len(names), 11)
+    h, rem = np.divmod(ms, 3_600_000)
+    m, rem = np.divmod(rem, 60_000)
+    s, rem = np.divmod(rem, 1000)
+    n = len(ms)
+    return _strings(np.hstack([day_rows[which.reshape(-1)], _digits(h, 2), _char(n, ":"), _digits(m, 2),
+                               _char(n, ":"), _digits(s, 2), _char(n, "."), _digits(rem, 3),
+                               np.tile(np.frombuffer(zone.encode("ascii"), dtype=np.uint8), (n, 1))]))
+
+
+def take(array: Any, indices: np.ndarray) -> Any:
+    """Return the cells of ``array`` (Arrow, or one str for every row) at ``indices``."""
+    return array if isinstance(array, str) else array.take(_pa.array(indices))
+
+
+def blank_where(mask: np.ndarray, cells: Any) -> Any:
+    """Return ``cells`` with ``""`` where ``mask`` is True."""
+    if not mask.any():
+        return cells
+    return _pc.if_else(_pa.array(mask), _pa.scalar("", _pa.string()), cells)
+
+
+def join_lines(cells: Sequence[Any], sep: str, end: str) -> bytes:
+    """Return the UTF-8 bytes of one line per row: the cells (Arrow arrays or str) joined by ``sep``, then ``end``."""
+    parts: list[Any] = []
+    for cell in cells:
+        parts.append(cell)
+        parts.append(sep)
+    parts[-1] = end
+    lines = _pc.binary_join_element_wise(*parts, "")
+    if isinstance(lines, _pa.ChunkedArray):
+        lines = lines.combine_chunks()
+    if lines.null_count:
+        raise ValueError("a cell is missing")
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset : lines.offset + len(lines) + 1]
+    return lines.buffers()[2].to_pybytes()[offsets[0] : offsets[-1]]
+
+
+def map_unique(array: Any, fn: Callable[[Any], Any]) -> list[Any]:
+    """Return ``[fn(v) for v in array]`` (an Arrow array) with ``fn`` called once per distinct value."""
+    encoded = _pc.dictionary_encode(array)
+    if isinstance(encoded, _pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    results = np.empty(len(encoded.dictionary), dtype=object)
+    results[:] = list(map(fn, encoded.dictionary.to_pylist()))
+    return results.take(encoded.indices.to_numpy(zero_copy_only=False)).tolist()
+
+
+# --- CSV text to columns -----------------------------------------------------------
+
+
+def _quoted_field(delimiter: bytes) -> re.Pattern[bytes]:
+    d = re.escape(delimiter)
+    # A quoted cell that starts a cell and ends one, with its inner quotes doubled.
+    return re.compile(b'"(?<![^' + d + b'\\r\\n]")(?:[^"]|"")*"(?![^' + d + b"\\r\\n])")
+
+
+def csv_table(body: bytes, delimiter: str, width: int, columns: Sequence[int]) -> Any:
+    """Return the cells of a CSV (UTF-8 bytes, no BOM) as an Arrow table of string columns ``f<index>``.
+
+    The first row (the header) is included. Returns None unless the file is
+    one that ``csv.reader(strict=True)`` splits into exactly these cells: every
+    quote must belong to a quoted cell that starts and ends a cell, and every
+    row must have ``width`` cells. Blank lines are skipped, as the importer does.
+    """
+    if _pa is None:
+        return None
+    quotes = body.count(b'"')
+    if quotes:
+        inside = b"".join(_quoted_field(delimiter.encode()).findall(body)).count(b'"')
+        if inside != quotes:
+            return None
+    names = [f"f{i}" for i in range(width)]
+    try:
+        return _pacsv.read_csv(
+            _pa.py_buffer(body),
+            read_options=_pacsv.ReadOptions(column_names=names, block_size=1 << 22),
+            parse_options=_pacsv.ParseOptions(
+                delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
+                newlines_in_values=True, ignore_empty_lines=True,
+            ),
+            convert_options=_pacsv.ConvertOptions(
+                column_types={n: _pa.string() for n in names}, include_columns=[names[i] for i in columns],
+                strings_can_be_null=False, quoted_strings_can_be_null=False,
+            ),
+        )
+    except (_pa.ArrowInvalid, _pa.ArrowException):
+        return None
+
+
+_DECIMAL = r"^[0-9]{1,9}(\.[0-9]{0,3})?$"
+
+
+def seconds_column(array: Any, blank_is_none: bool) -> list[Any] | None:
+    """Return the cells of ``array`` (text like ``"12.345"``) as floats, as ``round(float(cell), 3)`` gives them.
+
+    Blank cells give None when ``blank_is_none``. Returns None when any cell is
+    anything else (the per-row path then reads or rejects it). For at most
+    three decimals ``round(float(cell), 3) == float(cell)`` and Arrow's
+    conversion is correctly rounded like Python's ``float``.
+    """
+    if blank_is_none:
+        blank = _pc.equal(array, "")
+        good = _pc.or_(blank, _pc.match_substring_regex(array, _DECIMAL))
+    else:
+        good = _pc.match_substring_regex(array, _DECIMAL)
+    if not _pc.all(good).as_py():
+        return None
+    if blank_is_none:
+        array = _pc.if_else(blank, _pa.scalar(None, _pa.string()), array)
+    return _pc.cast(array, _pa.float64()).to_pylist()
+
+
+def all_distinct(array: Any) -> bool:
+    """Return True when no value of ``array`` occurs twice."""
+    return _pc.count_distinct(array).as_py() == len(array)
+
+
+def distinct_count(array: Any) -> int:
+    """Return how many different values ``array`` holds."""
+    return _pc.count_distinct(array).as_py()
+
+
+def all_match(array: Any, pattern: str) -> bool:
+    """Return True when every value of ``array`` matches the RE2 ``pattern``."""
+    return bool(_pc.all(_pc.match_substring_regex(array, pattern)).as_py())
+
+
+def iso_column(cells: list[str]) -> list[datetime | None] | None:
+    """Return ISO 8601 cells as timezone-aware UTC datetimes as ``common.parse_iso`` reads them, blank as None.
+
+    Returns None when any cell is not plain ISO 8601 at UTC (the per-row path then reads or rejects it).
+    """
+    fromiso = datetime.fromisoformat
+    try:
+        if "" in cells:
+            values = [fromiso(c) if c else None for c in cells]
+        else:
+            values = list(map(fromiso, cells))
+    except ValueError:
+        return None
+    if not set(map(attrgetter("tzinfo"), filter(None, values))) <= {timezone.utc}:
+        return None
+    return values
+
+
+def any_where(array: Any, pattern: str, other: Any, other_pattern: str) -> bool:
+    """Return True when some row has ``array`` matching ``pattern`` and ``other`` matching ``other_pattern`` (RE2)."""
+    both = _pc.and_(_pc.match_substring_regex(array, pattern), _pc.match_substring_regex(other, other_pattern))
+    return bool(_pc.any(both).as_py())

@@ -1,0 +1,474 @@
+"""The column-wise fast paths write and read exactly what the per-event paths do, and step aside otherwise.
+
+Each test runs the real code twice: once as shipped (Arrow present, fast paths
+taken for files of at least ``MIN_EVENTS`` events) and once with Arrow switched
+off (``annotate.formats.columns.ENABLED``: the per-event paths only), and compares.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from datetime import datetime, timedelta, timezone
+from fractions import Fraction
+
+import pytest
+
+from annotate.errors import FormatError
+from annotate.formats import FORMATS, dumps_events, loads_events
+from annotate.formats import columns as colwise
+from annotate.formats.common import iso_utc
+from annotate.model import Codebook, Event, Kind, validate_columns, validate_event
+from test_formats_common import T0, make_recording, many_events, tricky_events
+
+pytestmark = pytest.mark.skipif(colwise.arrow() is None, reason="pyarrow is not installed")
+
+FIXED = datetime(2024, 5, 1, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def per_event(monkeypatch):
+    """Return a function that runs ``fn()`` with the fast paths switched off."""
+
+    def run(fn):
+        with monkeypatch.context() as patch:
+            patch.setattr(colwise, "ENABLED", False)
+            return fn()
+
+    return run
+
+
+def outcome(fn):
+    """Return ``fn()``'s result, or the FormatError message it raised."""
+    try:
+        return fn()
+    except FormatError as exc:
+        return f"FormatError: {exc}"
+
+
+def sample(rec, n=700):
+    events = many_events(rec, n) + tricky_events(rec) * 1
+    # tricky events again under new ids, so the file has many awkward rows
+    more = [e.replace(id=f"{i:032x}") for i, e in enumerate(tricky_events(rec) * 8)]
+    return events + more
+
+
+@pytest.mark.parametrize("name", list(FORMATS))
+def test_export_is_byte_identical_to_the_per_event_path(name, per_event):
+    rec = make_recording()
+    events = sample(rec)
+    assert len(events) > colwise.MIN_EVENTS
+    opts = {"json": {"exported_at": FIXED}, "eaf": {"date": FIXED}}.get(name, {})
+    fast = dumps_events(events, [rec], format=name, codebook=Codebook(), **opts)
+    slow = per_event(lambda: dumps_events(events, [rec], format=name, codebook=Codebook(), **opts))
+    assert fast == slow
+
+
+@pytest.mark.parametrize("name", list(FORMATS))
+def test_import_gives_the_events_of_the_per_event_path(name, per_event):
+    rec = make_recording()
+    data = dumps_events(sample(rec), [rec], format=name, codebook=Codebook())
+    fast = loads_events(data, format=name, recording=rec, codebook=Codebook())
+    slow = per_event(lambda: loads_events(data, format=name, recording=rec, codebook=Codebook()))
+    assert len(fast) > colwise.MIN_EVENTS
+    assert fast == slow
+
+
+def csv_lines(rec, n=200):
+    data = dumps_events(many_events(rec, n), [rec]).decode("utf-8-sig")
+    return data.split("\r\n")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda lines: lines.__setitem__(50, lines[50].replace(",Web,", ',"We"b,', 1)),  # text after a closing quote
+        lambda lines: lines.__setitem__(50, lines[50].replace(",Web,", ',W"eb,', 1)),  # a quote inside a cell
+        lambda lines: lines.__setitem__(60, lines[60] + ",extra"),
+        lambda lines: lines.__setitem__(60, lines[60] + ",,"),  # empty extra cells are allowed
+        lambda lines: lines.__setitem__(70, ",".join(lines[70].split(",")[:5])),  # a row cut short
+        lambda lines: lines.insert(80, ""),  # a blank line
+        lambda lines: lines.insert(80, "," * 20),  # a row of empty cells
+        lambda lines: lines.__setitem__(90, lines[90].replace(",moment_of_truth,", ",purple,")),
+        lambda lines: lines.__setitem__(90, lines[90].replace(",Web,", ", Web ,")),  # text to trim
+        lambda lines: lines.__setitem__(99, lines[99].replace(".000Z", "Z")),
+        lambda lines: lines.__setitem__(99, lines[99].replace(".000Z", "+02:00")),
+        lambda lines: lines.__setitem__(99, lines[99].replace("2024-05-01T", "2024-05-01 ")),
+        lambda lines: lines.__setitem__(120, lines[120].replace(lines[120].split(",")[2], lines[121].split(",")[2])),
+        lambda lines: lines.__setitem__(130, lines[130].replace(lines[130].split(",")[2], "")),  # derive an id
+        lambda lines: lines.__setitem__(130, lines[130].replace(lines[130].split(",")[2], "ABC-1")),
+        lambda lines: lines.__setitem__(140, lines[140].replace(lines[140].split(",")[5], "1e1")),
+        lambda lines: lines.__setitem__(140, lines[140].replace(lines[140].split(",")[5], "00:00:01.5")),
+        lambda lines: lines.__setitem__(140, lines[140].replace(lines[140].split(",")[5], "99999")),
+        lambda lines: lines.__setitem__(150, lines[150].replace(",Checkout, web (Zoë),", ",Other,")),
+        lambda lines: lines.__setitem__(150, lines[150].replace('"Checkout, web (Zoë)",7,', '"Other",8,')),
+        lambda lines: lines.__setitem__(160, lines[160].replace("\r", "")),
+        lambda lines: lines.__setitem__(170, lines[170] + '\r\n"unterminated,'),
+    ],
+)
+def test_odd_csv_files_read_or_fail_exactly_as_row_by_row(change, per_event):
+    rec = make_recording()
+    lines = csv_lines(rec)
+    change(lines)
+    data = ("\ufeff" + "\r\n".join(lines)).encode("utf-8")
+    fast = outcome(lambda: loads_events(data, recording=rec))
+    slow = outcome(lambda: per_event(lambda: loads_events(data, recording=rec)))
+    assert fast == slow
+
+
+def test_csv_of_lf_lines_semicolons_and_no_bom_reads_fast_and_the_same(per_event):
+    rec = make_recording()
+    events = many_events(rec, 300)
+    data = dumps_events(events, [rec], delimiter=";", bom=False).replace(b"\r\n", b"\n")
+    fast = loads_events(data, recording=rec)
+    assert fast == per_event(lambda: loads_events(data, recording=rec))
+    assert [e.id for e in fast] == [e.id for e in events]
+
+
+def test_iso_text_writes_what_iso_utc_writes():
+    rnd = random.Random(5)
+    zones = [timezone.utc, timezone(timedelta(hours=-5)), timezone(timedelta(hours=5, minutes=30))]
+    values = [datetime(1801, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=rnd.randrange(0, 12 * 10**12))
+              for _ in range(3000)]
+    values = [v.astimezone(rnd.choice(zones)) for v in values]
+    assert colwise.iso_text(values).to_pylist() == [iso_utc(v) for v in values]
+    assert colwise.iso_text(values + [T0 + timedelta(microseconds=1)]) is None  # microseconds: per event
+    assert colwise.iso_text(values + [datetime(2024, 1, 1)]) is None  # naive: per event
+
+
+def test_time_cells_match_the_per_event_formatting():
+    rnd = random.Random(9)
+    ms = [rnd.randrange(0, 10**9) for _ in range(3000)] + [0, 999, 1000, 3_599_999, 360_000_000]
+    import numpy as np
+
+    arr = np.array(ms, dtype=np.int64)
+    assert colwise.seconds_text(arr).to_pylist() == [f"{m // 1000}.{m % 1000:03d}" for m in ms]
+    expected = []
+    for m in ms:
+        h, rem = divmod(m, 3_600_000)
+        expected.append(f"{h:02d}:{rem // 60_000:02d}:{rem // 1000 % 60:02d},{m % 1000:03d}")
+    assert colwise.timecode_text(arr, ",").to_pylist() == expected
+
+
+def test_seconds_cells_read_as_python_floats_do():
+    rnd = random.Random(11)
+    cells = [f"{rnd.randrange(0, 10**7)}.{rnd.randrange(0, 1000):03d}" for _ in range(5000)]
+    cells += ["0", "7.", "7.5", "12.25", "000123.400"]
+    pa = colwise.arrow()
+    assert colwise.seconds_column(pa.array(cells), blank_is_none=False) == [round(float(c), 3) for c in cells]
+    assert colwise.seconds_column(pa.array(cells + [""]), blank_is_none=True)[-1] is None
+    for odd in ["1e3", " 1.5", "1.2345", "-1.000", "nan", "1_000"]:
+        assert colwise.seconds_column(pa.array(cells + [odd]), blank_is_none=False) is None
+
+
+def test_validate_columns_gives_validate_event_or_steps_aside():
+    rec = make_recording()
+    events = many_events(rec, 300)
+    fields = [f for f in events[0].__dict__]
+    columns = {f: [getattr(e, f) for e in events] for f in fields}
+    built = validate_columns(columns, rec.duration_s)
+    assert built == [validate_event(e, rec.duration_s) for e in events]
+    odd_values = {
+        "kind": "MOT", "start_s": 1.2345, "end_s": 0.0, "label": " padded ", "note": "bell\x07",
+        "emotion": 3, "reviewer": None, "stage": "x" * 2001,
+    }
+    for name, value in odd_values.items():
+        changed = {k: list(v) for k, v in columns.items()}
+        changed[name][5] = value
+        changed["start_s"][5] = max(changed["start_s"][5], 0.5) if name == "end_s" else changed["start_s"][5]
+        assert validate_columns(changed, rec.duration_s) is None, name
+    late = {k: list(v) for k, v in columns.items()}
+    late["start_s"][3], late["end_s"][3] = rec.duration_s + 1.0, None
+    assert validate_columns(late, rec.duration_s) is None
+    assert validate_columns(late) is not None
+
+
+def test_frame_cells_stay_exact_for_fraction_rates_over_hours():
+    # 4 hours at 30000/1001 fps: frame = floor(ms * 30000 / 1001000) in integers, never a float product
+    rec = make_recording(duration_s=4 * 3600.0)
+    rnd = random.Random(2)
+    events = [validate_event(Event(Kind.DECISION_POINT, rnd.randrange(0, 4 * 3600 * 1000) / 1000, rec.id),
+                             rec.duration_s) for _ in range(500)]
+    events += [validate_event(Event(Kind.DECISION_POINT, (1001 * k) / 1000, rec.id), rec.duration_s)
+               for k in range(0, 14000, 7)]  # exactly on frame boundaries
+    rows = list(csv.DictReader(io.StringIO(dumps_events(events, [rec]).decode("utf-8-sig"), newline="")))
+    frames = [int(r["frame"]) for r in rows]
+    assert frames == [int(Fraction(round(e.start_s * 1000), 1000) * Fraction(30000, 1001)) for e in events]
+
+
+def test_csv_files_this_tool_writes_take_the_column_paths():
+    from annotate.formats import csv_format
+    from annotate.formats.common import as_recordings
+
+    rec = make_recording()
+    events = sample(rec)
+    assert csv_format._rows_columns(events, as_recordings([rec]), {}, ",") is not None
+    data = dumps_events(events, [rec])
+    assert csv_format._loads_columns(data, rec, None, "events.csv") == loads_events(data, recording=rec)
+
+
+def test_deferred_importer_reports_what_adding_at_once_reports():
+    from annotate.formats.common import Importer, Problems
+
+    rec = make_recording()
+    good = many_events(rec, 120)
+    bad = {10: good[10].replace(emotion="7"), 40: good[40].replace(start_s=-1.0), 41: good[41].replace(kind="purple"),
+           90: good[90].replace(end_s=0.0, start_s=5.0)}
+    steps = []
+    for i, event in enumerate(good):
+        steps.append(("event", bad.get(i, event).replace(id=""), f"{i:032x}" if i % 7 else ""))
+        if i in (5, 40, 119):
+            steps.append(("problem", i, None))
+    steps.append(("event", good[3].replace(id=""), f"{3:032x}"))  # an id used twice
+
+    def run(defer):
+        problems = Problems("events.x")
+        sink = Importer(rec, problems, lambda w: f"row {w}", defer=defer)
+        for n, (what, value, raw_id) in enumerate(steps):
+            if what == "event":
+                sink.add(value, n, raw_id)
+            else:
+                problems.add(f"row {n}", f"unreadable cell after event {value}")
+        sink.finish()
+        return problems.items, sink.events
+
+    deferred, at_once = run(True), run(False)
+    assert deferred == at_once
+    assert len(deferred[0]) == 8 and len(deferred[1]) == len(good) - len(bad)
+    kept = {}
+    for defer in (True, False):
+        problems = Problems("events.x")
+        sink = Importer(rec, problems, defer=defer)
+        for i, event in enumerate(good + good[:3]):  # the same events again: derived ids count repeats
+            sink.add(event.replace(id=""), i, "")
+        kept[defer] = sink.finish()
+        assert not problems
+    assert kept[True] == kept[False] and len({e.id for e in kept[True]}) == len(good) + 3
+    assert [e.replace(id="") for e in kept[True][:len(good)]] == [validate_event(e, rec.duration_s).replace(id="")
+                                                                   for e in good]
+
+
+def test_derived_ids_for_many_events_equal_the_one_by_one_ids():
+    from annotate.formats.common import EventIds, uuid5_hex, uuid5_hex_many
+
+    rec = make_recording()
+    events = many_events(rec, 500)
+    one, many = EventIds(rec), EventIds(rec)
+    expected = [one.derived(e.kind, e.start_s, e.end_s, e.label) for e in events]
+    got = many.derived_many([e.kind for e in events], [e.start_s for e in events], [e.end_s for e in events],
+                            [e.label for e in events])
+    assert got == expected
+    # afterwards both count the same repeats
+    e = events[0]
+    assert many.derived(e.kind, e.start_s, e.end_s, e.label) == one.derived(e.kind, e.start_s, e.end_s, e.label)
+    names = ["a", "ü\x1f7", ""]
+    assert uuid5_hex_many(names) == [uuid5_hex(n) for n in names]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda t: t.replace("\r\n\r\n", "\r\n\r\n\r\n", 1),  # two blank lines
+        lambda t: t.replace("\r\n\r\n", "\r\n \r\n", 1),  # a blank-ish line
+        lambda t: t.replace(" --> ", "-->", 1),
+        lambda t: t.replace("INT · ", "PURPLE · ", 1),
+        lambda t: "\r\n" + t,
+        lambda t: t + "stray words\r\n",
+        lambda t: t[: t.rindex("-->") + 6],  # cut short
+        lambda t: t.replace("00:00:", "00:00:0", 1),
+        lambda t: t.replace(",", ".", 3),
+    ],
+)
+def test_odd_srt_files_read_or_fail_exactly_as_cue_by_cue(change, per_event):
+    rec = make_recording()
+    text = dumps_events(many_events(rec, 150), [rec], format="srt").decode("utf-8")
+    data = change(text).encode("utf-8")
+    fast = outcome(lambda: loads_events(data, format="srt", recording=rec))
+    slow = outcome(lambda: per_event(lambda: loads_events(data, format="srt", recording=rec)))
+    assert fast == slow
+
+
+def test_srt_and_json_files_this_tool_writes_take_the_column_paths():
+    from annotate.formats import json_format, srt
+    from annotate.formats.common import Importer, KindResolver, Problems
+
+    rec = make_recording()
+    events = sample(rec)
+    text = dumps_events(events, [rec], format="srt").decode("utf-8")
+    assert srt._loads_columns(text, rec, None, None, "x.srt", 2.0) == loads_events(text.encode(), format="srt",
+                                                                                 recording=rec)
+    doc = json_format._parse(dumps_events(events, [rec], format="json"), Problems("x.json"))
+    sink = Importer(rec, Problems("x.json"))
+    assert json_format._add_columns(json_format._event_items(doc, Problems("x.json")), KindResolver(None), sink)
+    assert len(sink.events) == len(events)
+
+
+@pytest.mark.parametrize("name", ["eventlog", "xes"])
+@pytest.mark.parametrize("start", [None, "2024-05-01T10:00:00.250+02:00", "2024-05-01T10:00:00.000001Z", "epoch"])
+def test_event_log_exports_with_case_starts_match_the_per_entry_path(name, start, per_event):
+    from annotate.formats import eventlog
+
+    info = {} if start in (None, "epoch") else {"creation_time": start}
+    rec = make_recording(info=info)
+    events = sample(rec)
+    opts = {"epoch": datetime(2023, 12, 31, 23, 59, 59, tzinfo=timezone.utc)} if start == "epoch" else {}
+    fast = dumps_events(events, [rec], format=name, **opts)
+    assert fast == per_event(lambda: dumps_events(events, [rec], format=name, **opts))
+    if start is None and name == "eventlog":
+        assert eventlog._rows_columns(events, {rec.id: rec}, None) is not None
+
+
+def test_xes_export_of_this_tools_events_takes_the_column_path():
+    from annotate.formats import xes
+
+    rec = make_recording()
+    assert xes._entries_columns(sample(rec), {rec.id: rec}, None) is not None
+
+
+def _swap_lifecycle(lines):
+    i = next(n for n, line in enumerate(lines) if ",start," in line)
+    lines[i] = lines[i].replace(",start,", ",complete,", 1)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _swap_lifecycle,  # a duration event completes twice
+        lambda lines: lines.pop(next(n for n, line in enumerate(lines) if ",start," in line)),  # ends without start
+        lambda lines: lines.insert(5, lines[-2]),  # a complete before its start, and twice
+        lambda lines: lines.__setitem__(7, lines[7].replace(",1970-01-01T", ",1969-12-31T", 1)),
+        lambda lines: lines.__setitem__(9, lines[9].replace(",moment_of_truth,", ",purple,", 1)),
+        lambda lines: lines.__setitem__(9, lines[9].replace(",-1,", ",-7,", 1)),
+        lambda lines: lines.__setitem__(11, lines[11].replace(",Web,", ",'=Web,", 1)),
+        lambda lines: lines.__setitem__(13, lines[13].replace("Checkout", "Other case", 1)),
+    ],
+)
+def test_odd_event_logs_read_or_fail_exactly_as_entry_by_entry(change, per_event):
+    rec = make_recording()
+    lines = dumps_events(many_events(rec, 200), [rec], format="eventlog").decode("utf-8-sig").split("\r\n")
+    change(lines)
+    data = "\r\n".join(lines).encode("utf-8")
+    fast = outcome(lambda: loads_events(data, format="eventlog", recording=rec))
+    slow = outcome(lambda: per_event(lambda: loads_events(data, format="eventlog", recording=rec)))
+    assert fast == slow
+
+
+def test_event_log_this_tool_writes_takes_the_column_path():
+    from annotate.formats import eventlog
+
+    rec = make_recording()
+    data = dumps_events(sample(rec), [rec], format="eventlog")
+    assert eventlog._loads_columns(data, rec, None, None, "x.eventlog.csv", None) == loads_events(
+        data, format="eventlog", recording=rec)
+
+
+@pytest.mark.parametrize("metadata", [True, False])
+def test_vtt_export_of_validated_events_takes_the_column_path(metadata, per_event):
+    from annotate.formats import vtt
+
+    rec = make_recording()
+    arrows = [e.replace(label="a --> b > c", note="x>y </c>", id=f"{i:032x}") for i, e in enumerate(many_events(rec, 5))]
+    events = sorted(many_events(rec, 400) + tricky_events(rec)[2:] + arrows, key=lambda e: (e.start_s, e.id))
+    events = [e.replace(created_at=None) if e.created_at and e.created_at.microsecond % 1000 else e for e in events]
+    assert vtt._cues_columns(events, 2.0, "line:8% align:center", metadata) is not None
+    fast = dumps_events(events, [rec], format="vtt", metadata=metadata)
+    assert fast == per_event(lambda: dumps_events(events, [rec], format="vtt", metadata=metadata))
+
+
+@pytest.mark.parametrize("details", [True, False])
+def test_eaf_export_of_validated_events_takes_the_column_path(details, per_event):
+    from annotate.formats import eaf
+    from annotate.formats.common import sort_events
+
+    rec = make_recording()
+    events = sort_events(sample(rec))
+    assert eaf._columns(events, 1000, details) is not None
+    opts = {"date": FIXED, "details": details, "codebook": Codebook()}
+    fast = dumps_events(events, [rec], format="eaf", **opts)
+    assert fast == per_event(lambda: dumps_events(events, [rec], format="eaf", **opts))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda lines: lines.__setitem__(5, lines[5].replace("\tSTATE\t", "\tEVENT\t", 1)),
+        lambda lines: lines.__setitem__(6, lines[6].replace("\tNA\t", "\t1.5\t", 1)),  # a stop on a POINT row
+        lambda lines: lines.__setitem__(7, "\t".join(c if i != 5 else "2.5" for i, c in enumerate(lines[7].split("\t")))),
+        lambda lines: lines.__setitem__(8, "\t".join(c if i != 16 else "1,5" for i, c in enumerate(lines[8].split("\t")))),
+        lambda lines: lines.__setitem__(9, "\t".join(c if i != 11 else "Grooming" for i, c in enumerate(lines[9].split("\t")))),
+        lambda lines: lines.__setitem__(10, lines[10] + "\textra"),
+    ],
+)
+def test_odd_boris_tables_read_or_fail_exactly_as_row_by_row(change, per_event):
+    rec = make_recording()
+    lines = dumps_events(many_events(rec, 200), [rec], format="boris").decode("utf-8-sig").split("\r\n")
+    change(lines)
+    data = "\r\n".join(lines).encode("utf-8")
+    fast = outcome(lambda: loads_events(data, format="boris", recording=rec))
+    slow = outcome(lambda: per_event(lambda: loads_events(data, format="boris", recording=rec)))
+    assert fast == slow
+
+
+def test_boris_table_this_tool_writes_takes_the_column_path():
+    from annotate.formats import boris
+
+    rec = make_recording()
+    data = dumps_events(sample(rec), [rec], format="boris")
+    assert boris._loads_columns(data, rec, None, None, "x.tsv") == loads_events(data, format="boris", recording=rec)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda t: t.replace(" --> ", " --> 00:00:00.000 x", 1),
+        lambda t: t.replace("00:00:0", "00:00:1", 1),  # a cue moved in a subtitle editor
+        lambda t: t.replace('"kind": "moment_of_truth"', '"kind": "purple"', 1),
+        lambda t: t.replace('"start_s": ', '"start_s": "', 1),
+        lambda t: t.replace("NOTE cx-annotate {", "NOTE cx-annotate [", 1),
+        lambda t: t.replace("\n\nSTYLE", "\n\nCUE\n00:00:01.000 --> 00:00:02.000\nMOT · x\n\nSTYLE", 1),
+        lambda t: t.replace("\n\n", "\n\n\n", 3),
+        lambda t: t[: t.rindex("-->") + 6],
+        lambda t: t.replace("NOTE cx-annotate ", "NOTE cx-annotate\n", 1),
+    ],
+)
+def test_odd_vtt_files_read_or_fail_exactly_as_cue_by_cue(change, per_event):
+    rec = make_recording()
+    events = [e.replace(created_at=None) if e.created_at and e.created_at.microsecond % 1000 else e
+              for e in many_events(rec, 150)]
+    data = change(dumps_events(events, [rec], format="vtt").decode("utf-8")).encode("utf-8")
+    fast = outcome(lambda: loads_events(data, format="vtt", recording=rec))
+    slow = outcome(lambda: per_event(lambda: loads_events(data, format="vtt", recording=rec)))
+    assert fast == slow
+
+
+def test_vtt_file_this_tool_writes_takes_the_column_path():
+    from annotate.formats import vtt
+    from annotate.formats.common import Problems, decode_text
+
+    rec = make_recording()
+    data = dumps_events(sample(rec), [rec], format="vtt")
+    text = decode_text(data, Problems("x.vtt"))
+    assert vtt._loads_columns(text, rec, None, None, "x.vtt", 2.0) == loads_events(data, format="vtt", recording=rec)
+
+
+@pytest.mark.parametrize("fmt", ["eaf", "xes"])
+@pytest.mark.parametrize("encoding", ["cp500", "utf-16-le", "utf-16"])
+def test_entities_in_other_encodings_are_refused_by_the_guarded_parser(fmt, encoding):
+    # the byte scan cannot read EBCDIC: the parser's DOCTYPE guard must still see the declaration
+    decl = f'<?xml version="1.0" encoding="{encoding.split("-le")[0]}"?>'
+    rest = '\n<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<log>&x;</log>\n'
+    data = decl.encode("ascii") + rest.encode(encoding) if encoding == "cp500" else (decl + rest).encode(encoding)
+    with pytest.raises(FormatError) as info:
+        loads_events(data, format=fmt, recording=make_recording())
+    # expat reads no EBCDIC at all; UTF-16 the scan decodes, and the parser's DOCTYPE guard stands behind it
+    expected = "unknown encoding" if encoding == "cp500" else "declares a DTD or entities"
+    assert expected in str(info.value) and "passwd" not in str(info.value)
+
+
+@pytest.mark.parametrize("indent", [1, None])
+def test_json_export_of_validated_events_matches_the_per_event_path(indent, per_event):
+    rec = make_recording()
+    events = many_events(rec, 300)
+    fast = dumps_events(events, [rec], format="json", exported_at=FIXED, indent=indent)
+    assert fast == per_event(lambda: dumps_events(events, [rec], format="json", exported_at=FIXED, indent=indent))
