@@ -60,3 +60,43 @@ def no_sample(monkeypatch, tmp_path):
     monkeypatch.setenv("ANNOTATE_SAMPLE_DIR", str(empty))
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sample, "sample_dir", lambda: None)
+
+
+# --- browser tests ---------------------------------------------------------------------------------
+
+
+def need_chromium() -> str:
+    """Return Debian's chromium (installed when missing and allowed); skip the test when there is none."""
+    from annotate.testing.browser import chromium_path
+
+    path = chromium_path()
+    if path is None:
+        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium and apt-get could not install it")
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium (Playwright) shared by a test module."""
+    from playwright.sync_api import sync_playwright
+
+    from annotate.testing.browser import CHROMIUM_ARGS
+
+    executable = need_chromium()
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def browser_store(tmp_path_factory):
+    """(base folder, Settings, Store) of a fresh data directory for a browser test module's app."""
+    from annotate.config import Settings, sqlite_url
+    from annotate.store import Store
+
+    need_chromium()
+    base = tmp_path_factory.mktemp("browser")
+    data = base / "data"
+    settings = Settings(data_dir=data, db_url=sqlite_url(data / "annotate.sqlite")).ensure_dirs()
+    return base, settings, Store.open(settings)

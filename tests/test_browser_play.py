@@ -20,10 +20,9 @@ import av
 import numpy as np
 import pytest
 
-from annotate.config import Settings, sqlite_url
 from annotate.model import Event, Kind
 from annotate.testing import make_clip, read_stamp
-from annotate.testing.browser import CHROMIUM_ARGS, ROOT, chromium_path, decode_png, running_app, wait_for
+from annotate.testing.browser import ROOT, decode_png, running_app, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -32,17 +31,12 @@ MOT_BGR = np.array([0x28, 0x27, 0xD6])  # #D62728
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def app(browser_store):
     from annotate.recordings import add_recording
     from annotate.sample import ensure_sample
-    from annotate.store import Store
 
-    if chromium_path() is None:
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium and apt-get could not install it")
-    base = tmp_path_factory.mktemp("browser-play")
-    data = base / "data"
-    settings = Settings(data_dir=data, db_url=sqlite_url(data / "annotate.sqlite")).ensure_dirs()
-    store = Store.open(settings)
+    base, settings, store = browser_store
+    data = settings.data_dir
     recs = {"sample": ensure_sample(store, settings)}
     assert recs["sample"] is not None, "the sample recording is missing from sample_media/"
     late = make_clip(base / "late.mp4", fps=Fraction(25), n_frames=100, start_offset_s=2, audio=False, seed=3)
@@ -60,16 +54,6 @@ def app(tmp_path_factory):
     log = base / "streamlit.log"
     with running_app(data, settings.db_url, log) as url:
         yield {"url": url, "recs": recs, "events": events, "settings": settings, "log": log, "base": base}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

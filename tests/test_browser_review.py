@@ -30,10 +30,9 @@ import numpy as np
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from annotate.config import Settings, sqlite_url
 from annotate.review import nearest_frame, step_frame
 from annotate.testing import make_clip, read_stamp
-from annotate.testing.browser import CHROMIUM_ARGS, ROOT, chromium_path, decode_png, running_app, wait_for
+from annotate.testing.browser import ROOT, decode_png, running_app, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -62,17 +61,12 @@ def _vfr_times(n: int, seed: int) -> list[Fraction]:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def app(browser_store):
     from annotate.recordings import add_recording
     from annotate.sample import ensure_sample
-    from annotate.store import Store
 
-    if chromium_path() is None:
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium and apt-get could not install it")
-    base = tmp_path_factory.mktemp("browser")
-    data = base / "data"
-    settings = Settings(data_dir=data, db_url=sqlite_url(data / "annotate.sqlite")).ensure_dirs()
-    store = Store.open(settings)
+    base, settings, store = browser_store
+    data = settings.data_dir
     recs = {}
     sample = ensure_sample(store, settings)
     if sample is not None:
@@ -91,16 +85,6 @@ def app(tmp_path_factory):
     log = base / "streamlit.log"
     with running_app(data, settings.db_url, log) as url:
         yield App(url=url, data_dir=data, recordings=recs, log=log)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 # --- page helpers ------------------------------------------------------------------------------
