@@ -126,6 +126,8 @@ BAD = {
     "empty": errors.EmptyMediaError,
     "truncated": errors.TruncatedMediaError,
     "truncated_faststart": errors.TruncatedMediaError,
+    "truncated_mkv": errors.TruncatedMediaError,
+    "truncated_webm": errors.TruncatedMediaError,
     "text": errors.NotAVideoError,
     "png": errors.NotAVideoError,
     "audio_only": errors.NoVideoStreamError,
@@ -189,3 +191,31 @@ def test_a_file_cut_mid_gop_starts_at_its_first_decodable_frame(tmp_path, suffix
         assert read_stamp(first.image) == 30
         assert [read_stamp(f.image) for f in reader.frames()] == list(range(30, 90))
         assert reader.frame_at(info.duration).index == 59
+
+
+def test_matroska_whose_audio_outlasts_the_picture_is_not_cut_short(tmp_path):
+    """The header's length covers the longest stream: audio running on after the last frame is no truncation."""
+    import numpy as np
+
+    path = tmp_path / "long_audio.mkv"
+    with av.open(str(path), "w") as out:
+        v = out.add_stream("libx264", rate=10)
+        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+        a = out.add_stream("aac", rate=48000, layout="mono")
+        for i in range(10):  # 1 s of picture
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), i * 20, np.uint8), format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, 10)
+            for packet in v.encode(frame):
+                out.mux(packet)
+        for packet in v.encode():
+            out.mux(packet)
+        for start in range(0, 48000 * 4, 1024):  # 4 s of sound
+            samples = np.zeros((1, 1024), np.float32)
+            frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout="mono")
+            frame.sample_rate, frame.pts, frame.time_base = 48000, start, Fraction(1, 48000)
+            for packet in a.encode(frame):
+                out.mux(packet)
+        for packet in a.encode():
+            out.mux(packet)
+    info = probe(path)
+    assert info.frame_count == 10 and info.duration == 1

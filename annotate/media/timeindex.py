@@ -289,7 +289,44 @@ def _from_packet_scan(path: Path, container, stream, first: FirstFrame) -> TimeI
         raise TruncatedMediaError(f"{path.name} is damaged or cut short (reading stopped part-way); copy or export it again", path)
     pts = np.asarray(pts_list, dtype=np.int64)
     keys = np.asarray(key_list or [int(pts.min())], dtype=np.int64)
+    _check_declared_end(path, container, stream, (top + last_duration) * Fraction(stream.time_base))
     return _finish(stream, pts, keys, last_duration=last_duration or None, container_duration=None, method="scan")
+
+
+_AV_TIME_BASE = 1_000_000
+
+
+def _check_declared_end(path: Path, container, stream, video_end_s: Fraction) -> None:
+    """Raise TruncatedMediaError when a Matroska/WebM header promises much more than any stream holds.
+
+    Matroska writes the segment's duration when a recording is finished, so a
+    finished file copied only in part still declares its full length while its
+    packets stop early. Another stream running on (audio after the picture
+    ends) is fine; only when every stream stops short is the file cut.
+    """
+    if not container.format.name.startswith("matroska") or not container.duration:
+        return
+    start = Fraction(container.start_time or 0, _AV_TIME_BASE)
+    declared_end = start + Fraction(container.duration, _AV_TIME_BASE)
+    slack = max(Fraction(1), (declared_end - start) / 50)
+    if declared_end - video_end_s <= slack:
+        return
+    others = [s for s in container.streams if s.index != stream.index and s.type in ("audio", "video")]
+    latest = video_end_s
+    if others:
+        try:
+            container.seek(int(video_end_s * _AV_TIME_BASE) - _AV_TIME_BASE, any_frame=True)
+            for packet in container.demux(*others):
+                if packet.pts is not None and packet.time_base is not None:
+                    latest = max(latest, (packet.pts + (packet.duration or 0)) * Fraction(packet.time_base))
+        except av.FFmpegError:
+            pass
+    if declared_end - latest > slack:
+        raise TruncatedMediaError(
+            f"{path.name} is cut short: its header says {float(declared_end - start):.1f} s but its data stops at "
+            f"{float(latest - start):.1f} s; copy the complete file again",
+            path,
+        )
 
 
 # --- rate, duration ----------------------------------------------------------

@@ -467,7 +467,9 @@ def make_bad_files(directory: str | Path) -> dict[str, Path]:
 
     Names: ``empty`` (0 bytes), ``truncated`` (an mp4 cut in the middle of its
     media data, index at the end so it is lost), ``truncated_faststart`` (index
-    first, media data cut), ``text`` (text named .mp4), ``png`` (a PNG named
+    first, media data cut), ``truncated_mkv`` / ``truncated_webm`` (a finished
+    Matroska/WebM file with audio, cut in half: its header still declares the
+    whole length), ``text`` (text named .mp4), ``png`` (a PNG named
     .mp4), ``audio_only`` (an AAC tone, no video, in .mp4), ``undecodable``
     (a valid mp4 whose H.264 packets are random bytes), ``missing`` (a path
     that does not exist).
@@ -499,6 +501,13 @@ def make_bad_files(directory: str | Path) -> dict[str, Path]:
     fmdat = fdata.find(b"mdat")
     out["truncated_faststart"] = d / "truncated_faststart.mp4"
     out["truncated_faststart"].write_bytes(fdata[: fmdat + (len(fdata) - fmdat) // 2])
+
+    for suffix, codec in ((".mkv", "libx264"), (".webm", "libvpx-vp9")):
+        whole = make_clip(d / f"_whole{suffix}", n_frames=60, fps=Fraction(20), codec=codec)
+        cut = whole.read_bytes()
+        out[f"truncated_{suffix[1:]}"] = d / f"truncated{suffix}"
+        out[f"truncated_{suffix[1:]}"].write_bytes(cut[: len(cut) // 2])
+        whole.unlink()
 
     out["text"] = d / "notes.mp4"
     out["text"].write_text("This is a meeting note, not a video.\n" * 20)
