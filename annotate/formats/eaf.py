@@ -29,14 +29,16 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import re
 import uuid
-from operator import attrgetter
+from itertools import chain
+from operator import attrgetter, itemgetter
 from pathlib import Path, PurePath
 from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from ..errors import ValidationError
+from ..errors import FormatError, ValidationError
 from ..model import Codebook, Event, Kind, Recording, utcnow
 from . import columns as colwise
 from . import xmlsafe
@@ -367,8 +369,13 @@ def loads(
     Raises FormatError listing every bad annotation by tier and annotation id,
     or when no tier maps to a kind.
     """
-    problems = Problems(source)
-    root = xmlsafe.parse_xml(data, problems)
+    with colwise.no_gc():  # the collector would walk the tree and the new events again and again
+        return _read(data, recording, mapping, Problems(source))
+
+
+def _read(data: bytes | str, recording: Recording, mapping: Any, problems: Problems) -> list[Event]:
+    """Return the events of ``loads``, with the problems collected in ``problems``."""
+    root, cut = _parse(data, problems)
     if _local(root.tag) != "ANNOTATION_DOCUMENT":
         problems.fail(None, f"is an XML file with a <{_local(root.tag)}> root, not an ELAN .eaf file")
     header = _child(root, "HEADER")
@@ -382,10 +389,39 @@ def loads(
             origin = int(media.get("TIME_ORIGIN"))
         except ValueError:
             problems.fail("MEDIA_DESCRIPTOR", f"TIME_ORIGIN '{media.get('TIME_ORIGIN')}' is not milliseconds")
+    slots, bad_slots = _time_slots(_child(root, "TIME_ORDER"), cut, problems)
 
-    slots: dict[str, int | None] = {}
-    bad_slots: set[str] = set()
-    order = _child(root, "TIME_ORDER")
+    kinds = KindResolver(mapping)
+    tiers = _children(root, "TIER")
+    details: dict[str, dict] = {}
+    for tier in tiers:
+        if tier.get("PARENT_REF") and (tier.get("LINGUISTIC_TYPE_REF") == DETAILS_TYPE
+                                       or (tier.get("TIER_ID") or "").endswith(_DETAILS_SUFFIX)):
+            details.update(_references(tier, cut))
+    chosen = [(t, kinds.lookup(t.get("TIER_ID", ""))) for t in tiers if not t.get("PARENT_REF")]
+    chosen = [(t, k) for t, k in chosen if k is not None]
+    if not chosen:
+        names = ", ".join(t.get("TIER_ID", "?") for t in tiers)[:120] or "none"
+        problems.fail(None, f"has no tier named after a kind (tiers: {names}); name tiers MOT, INT and DEC "
+                            "or map them (--map 'TIER=MOT')")
+
+    sink = Importer(recording, problems, _annotation_place, defer=True)
+    annotations = [(tier.get("TIER_ID"), kind, _annotations(tier, cut)) for tier, kind in chosen]
+    if not (colwise.ENABLED and not bad_slots and _add_columns(sink, annotations, slots, origin, details)):
+        _add_each(sink, annotations, slots, bad_slots, origin, details)
+    sink.finish()
+    problems.raise_if_any()
+    return sink.events
+
+
+def _time_slots(order, cut: dict, problems: Problems) -> tuple[dict[str | None, int | None], set[str | None]]:
+    """Return the time slots (id -> ms, None when unaligned) and the ids of those with a bad time (reported)."""
+    found = cut.get(order) if order is not None else None
+    if found is not None:  # read from the text: ids, and times of digits only
+        sids, values = zip(*found[1])
+        return dict(zip(sids, map(int, values))), set()
+    slots: dict[str | None, int | None] = {}
+    bad_slots: set[str | None] = set()
     for n, slot in enumerate(_children(order, "TIME_SLOT") if order is not None else [], 1):
         sid, value = slot.get("TIME_SLOT_ID"), slot.get("TIME_VALUE")
         if value is None:
@@ -402,34 +438,45 @@ def loads(
             bad_slots.add(sid)
             continue
         slots[sid] = ms
+    return slots, bad_slots
 
-    kinds = KindResolver(mapping)
-    tiers = _children(root, "TIER")
-    details: dict[str, dict] = {}
-    for tier in tiers:
-        if tier.get("PARENT_REF") and (tier.get("LINGUISTIC_TYPE_REF") == DETAILS_TYPE
-                                       or (tier.get("TIER_ID") or "").endswith(_DETAILS_SUFFIX)):
-            for ref in tier.iter("REF_ANNOTATION"):
-                try:
-                    value = json_value(_value(ref))
-                except ValueError:
-                    continue  # a details tier someone typed into: the annotation still imports
-                if isinstance(value, dict):
-                    details[ref.get("ANNOTATION_REF", "")] = value
-    chosen = [(t, kinds.lookup(t.get("TIER_ID", ""))) for t in tiers if not t.get("PARENT_REF")]
-    chosen = [(t, k) for t, k in chosen if k is not None]
-    if not chosen:
-        names = ", ".join(t.get("TIER_ID", "?") for t in tiers)[:120] or "none"
-        problems.fail(None, f"has no tier named after a kind (tiers: {names}); name tiers MOT, INT and DEC "
-                            "or map them (--map 'TIER=MOT')")
 
-    sink = Importer(recording, problems, _annotation_place, defer=True)
-    rid = recording.id
-    for tier, kind in chosen:
-        tid = tier.get("TIER_ID")
-        for n, ann in enumerate(tier.iter("ALIGNABLE_ANNOTATION"), 1):
-            aid = ann.get("ANNOTATION_ID") or ""
-            ref1, ref2 = ann.get("TIME_SLOT_REF1"), ann.get("TIME_SLOT_REF2")
+def _references(tier, cut: dict) -> list[tuple[str, Any]]:
+    """Return (ANNOTATION_REF, details) for each REF_ANNOTATION of ``tier`` whose value is a JSON object.
+
+    The details are that object, or for details as this module writes them
+    the tuple of their values as written (see ``_canonical_details``).
+    Other values are left out: a details tier someone typed into still imports.
+    """
+    found = cut.get(tier)
+    if found is not None:
+        return found[1] if found[0] == "ref" else []
+    pairs = [(ref.get("ANNOTATION_REF", ""), _json_or_none(_value(ref))) for ref in tier.iter("REF_ANNOTATION")]
+    return [(ref, value) for ref, value in pairs if isinstance(value, dict)]
+
+
+def _annotations(tier, cut: dict) -> list[tuple[str, str | None, str | None, str]]:
+    """Return each ALIGNABLE_ANNOTATION of ``tier`` as (id or "", TIME_SLOT_REF1, TIME_SLOT_REF2, value)."""
+    found = cut.get(tier)
+    if found is not None:
+        return found[1] if found[0] == "align" else []
+    return [(ann.get("ANNOTATION_ID") or "", ann.get("TIME_SLOT_REF1"), ann.get("TIME_SLOT_REF2"), _value(ann))
+            for ann in tier.iter("ALIGNABLE_ANNOTATION")]
+
+
+def _json_or_none(text: str) -> Any:
+    try:
+        return json_value(text)
+    except ValueError:
+        return None
+
+
+def _add_each(sink: Importer, annotations: list, slots: dict, bad_slots: set, origin: int, details: dict) -> None:
+    """Give ``sink`` the event of each annotation (or report why it has none), one at a time."""
+    rid = sink.recording.id
+    problems = sink.problems
+    for tid, kind, rows in annotations:
+        for n, (aid, ref1, ref2, value) in enumerate(rows, 1):
             if bad_slots and (ref1 in bad_slots or ref2 in bad_slots):
                 continue  # its time slot is already reported
             start = slots.get(ref1) if ref1 is not None else None
@@ -442,16 +489,116 @@ def loads(
                 if end < start:
                     raise ValidationError(f"ends ({end} ms) before it starts ({start} ms); times are out of order")
                 extra = details.get(aid) or _NO_DETAILS
-                event = _event(kind, (start + origin) / 1000, (end + origin) / 1000, _value(ann), extra)
+                if type(extra) is tuple:
+                    extra = _canonical_details(extra)
+                event = _event(kind, (start + origin) / 1000, (end + origin) / 1000, value, extra)
             except ValidationError as exc:
                 problems.add(_annotation_place((tid, aid or n)), exc)
                 continue
             raw_id = extra.get("id") or (aid[1:] if aid.startswith("a") and len(aid) == 33 else aid)
             event.recording_id = rid
             sink.add(event, (tid, aid or n), raw_id if type(raw_id) is str else str(raw_id))
-    sink.finish()
-    problems.raise_if_any()
-    return sink.events
+
+
+def _add_columns(sink: Importer, annotations: list, slots: dict, origin: int, details: dict) -> bool:
+    """Give ``sink`` the events of all annotations a field at a time; return False (adding nothing) when it can't.
+
+    It can when every annotation refers to aligned time slots in order and
+    every event is valid as it stands: what ``_add_each`` then gives.
+    """
+    count = sum(len(rows) for _, _, rows in annotations)
+    if count < colwise.MIN_EVENTS:
+        return False
+    aids, refs1, refs2, labels = map(list, zip(*chain.from_iterable(rows for _, _, rows in annotations)))
+    if None in refs1 or None in refs2:
+        return False
+    try:
+        start = np.array(list(map(slots.__getitem__, refs1)), dtype=np.int64)
+        end = np.array(list(map(slots.__getitem__, refs2)), dtype=np.int64)
+    except (KeyError, TypeError, OverflowError):  # an unknown or unaligned slot, or a huge time: one at a time
+        return False
+    if (end < start).any() or max(int(end.max()), abs(origin)) >= 2**51:
+        return False
+    fields = _detail_columns([details.get(aid) or _NO_DETAILS for aid in aids])
+    columns: dict[str, list[Any]] = {
+        "kind": list(chain.from_iterable([kind] * len(rows) for _, kind, rows in annotations)),
+        "start_s": ((start + origin) / 1000).tolist(),  # exact ints, so the same double as int / int
+        "end_s": [None if p is True else e for p, e in zip(fields["point"], ((end + origin) / 1000).tolist())],
+        "label": labels,
+        "emotion": fields["emotion"],
+    }
+    for name in _DETAIL_TEXTS + ("created_at", "updated_at"):
+        values = fields[name]
+        columns[name] = values if colwise.only_type(values, str) else [v if type(v) is str else str(v or "") for v in values]
+    for name in ("created_at", "updated_at"):
+        columns[name] = colwise.iso_column(columns[name])
+        if columns[name] is None:
+            return False
+    raw_ids = fields["id"]
+    if not (colwise.only_type(raw_ids, str) and all(raw_ids)):
+        raw_ids = [raw_id or (aid[1:] if aid.startswith("a") and len(aid) == 33 else aid)
+                   for raw_id, aid in zip(raw_ids, aids)]
+        raw_ids = [raw_id if type(raw_id) is str else str(raw_id) for raw_id in raw_ids]
+    wheres: list[tuple[str | None, Any]] = []
+    for tid, _, rows in annotations:
+        tier_aids = [row[0] for row in rows]
+        wheres += zip([tid] * len(rows), tier_aids) if all(tier_aids) else [
+            (tid, aid or n) for n, aid in enumerate(tier_aids, 1)]
+    return sink.add_columns(columns, wheres, raw_ids)
+
+
+def _detail_columns(extras: list[Any]) -> dict[str, list[Any]]:
+    """Return the values of each details key (None where missing) in ``extras``, a list per key.
+
+    ``extras`` holds details dicts and details as written (tuples, see ``_canonical_details``).
+    """
+    if colwise.only_type(extras, tuple):  # all as written: converted a key at a time
+        columns = dict(zip(_DETAIL_KEYS, map(list, zip(*extras))))
+        columns["point"] = [p == "true" for p in columns["point"]]
+        columns["emotion"] = list(map(_JSON_DIGITS.__getitem__, columns["emotion"]))
+        for key in ("created_at", "updated_at"):
+            columns[key] = [None if c == "null" else c[1:-1] for c in columns[key]]
+        for key in _JSON_TEXT_KEYS:
+            values = columns[key]
+            if "\\" in "".join(filter(None, values)):
+                columns[key] = [_json_text(v) if v and "\\" in v else v for v in values]
+        return columns
+    written = [n for n, extra in enumerate(extras) if type(extra) is tuple]
+    if not written:
+        try:
+            return dict(zip(_DETAIL_KEYS, map(list, zip(*map(itemgetter(*_DETAIL_KEYS), extras)))))
+        except KeyError:  # some annotation without (all of) our details
+            return {name: [extra.get(name) for extra in extras] for name in _DETAIL_KEYS}
+    # some of each: the columns of each kind, put back in the order of the annotations
+    others = [n for n, extra in enumerate(extras) if type(extra) is not tuple]
+    first = _detail_columns([extras[n] for n in written])
+    rest = _detail_columns([extras[n] for n in others])
+    where = np.argsort(np.array(written + others, dtype=np.int64), kind="stable").tolist()
+    return {key: list(map((first[key] + rest[key]).__getitem__, where)) for key in _DETAIL_KEYS}
+
+
+_JSON_DIGITS = {"null": None, **{f"{n}": n for n in range(10)}, **{f"-{n}": -n for n in range(10)}}
+
+
+_JSON_TEXT_KEYS = tuple(key for key in _DETAIL_KEYS if key not in ("point", "emotion"))
+
+
+def _canonical_details(values: tuple[str, ...]) -> dict[str, Any]:
+    """Return the details dict JSON gives for details as written, from the text of each value (_DETAIL_KEYS' order)."""
+    details = dict(zip(_DETAIL_KEYS, values))
+    details["point"] = details["point"] == "true"
+    details["emotion"] = _JSON_DIGITS[details["emotion"]]
+    for key in ("created_at", "updated_at"):
+        details[key] = None if details[key] == "null" else details[key][1:-1]
+    for key in _JSON_TEXT_KEYS:
+        if details[key] and "\\" in details[key]:
+            details[key] = _json_text(details[key])
+    return details
+
+
+def _json_text(text: str) -> str:
+    """Return what the inside of a JSON string (valid, with escapes) stands for."""
+    return json.loads(f'"{text}"')
 
 
 def _annotation_place(key: tuple[str | None, Any]) -> str:
@@ -502,3 +649,181 @@ def _children(elem, name: str) -> list:
 def _value(ann) -> str:
     value = ann.find("ANNOTATION_VALUE")
     return "" if value is None or value.text is None else value.text
+
+
+# --- reading the long runs of time slots and annotations from the text ---------------
+#
+# A file of 100,000 annotations is 1,000,000 elements, and building them is most
+# of the time an import takes. So where the time order's and each tier's content
+# is a plain run of the elements this module writes (any whitespace between),
+# that content is read with a regular expression, and the rest of the file,
+# each such run replaced by an empty marker element, is parsed as usual. The
+# markers must come back as the only child of the time order and of top-level
+# tiers: then each run was exactly that element's content, and as the run holds
+# only well-formed elements (tags of fixed form, attribute values of printable
+# ASCII, text without markup, control characters or references other than the
+# ones decoded here), the file is well-formed exactly when the rest is, and the
+# elements read give the values the parser would. Anything else is parsed.
+
+_XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>'
+_MARKER = "cx-cut-Q"  # its last letter rarely occurs: quick to look for
+_W = "[ \t\n]*"
+_ATTR = '[\x21\x23-\x25\x27-\x3b\x3d-\x7e]*'  # printable ASCII but " & <: no reference, no normalisation
+_END = _W + r"(?=<|\Z)"  # a run's element ends where the next begins or the run does
+# Details as this module writes them: JSON with the keys in this order, read without building a dict;
+# the groups are the text of each value (see _canonical_details). Strings hold no "&" or "<" (nothing to
+# unescape for XML), and no control character: JSON refuses those, and so XML's are refused with them.
+_JSON_STRING = r'[^"\\&<\x00-\x1f]*(?:\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\&<\x00-\x1f]*)*'
+_CANONICAL = r"\{" + ", ".join(
+    f'"{key}": ' + {"point": "(true|false)", "emotion": "(-?[0-9]|null)", "created_at": f'(null|"{_JSON_STRING}")',
+                    "updated_at": f'(null|"{_JSON_STRING}")'}.get(key, f'"({_JSON_STRING})"') for key in _DETAIL_KEYS
+) + r"\}"
+_RUNS = {  # kind of run -> (pattern of one element, with the values read; the "<" in one)
+    "slot": (re.compile(f'<TIME_SLOT TIME_SLOT_ID="({_ATTR})" TIME_VALUE="([0-9]+)"/>{_END}'), 1),
+    "align": (re.compile(
+        f'<ANNOTATION>{_W}<ALIGNABLE_ANNOTATION ANNOTATION_ID="({_ATTR})" TIME_SLOT_REF1="({_ATTR})" '
+        f'TIME_SLOT_REF2="({_ATTR})"(?: CVE_REF="{_ATTR}")?>{_W}<ANNOTATION_VALUE>([^<]*)</ANNOTATION_VALUE>{_W}'
+        f"</ALIGNABLE_ANNOTATION>{_W}</ANNOTATION>{_END}"), 6),
+    "ref": (re.compile(
+        f'<ANNOTATION>{_W}<REF_ANNOTATION ANNOTATION_ID="{_ATTR}" ANNOTATION_REF="({_ATTR})">{_W}'
+        f"<ANNOTATION_VALUE>(?:{_CANONICAL}|([^<]*))</ANNOTATION_VALUE>{_W}</REF_ANNOTATION>{_W}</ANNOTATION>{_END}"), 6),
+}
+_TIER_TAG = re.compile(r"<TIER(?:\s[^<>]*)?(?<!/)>")
+_REFERENCES = ("&amp;", "&lt;", "&gt;", "&quot;", "&apos;", "&#13;", "&#10;", "&#9;")
+_NOT_XML_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _parse(data: bytes | str, problems: Problems) -> tuple[Any, dict]:
+    """Return the root element and the values of the runs read from the text (element -> (kind, rows)).
+
+    Raises (through ``problems``) what ``xmlsafe.parse_xml`` raises: the
+    whole file is parsed whenever the quick reading does not apply.
+    """
+    if colwise.ENABLED and isinstance(data, bytes) and data.startswith(_XML_DECLARATION):
+        found = _cut(data)
+        if found is not None:
+            skeleton, runs = found
+            try:
+                root = xmlsafe.parse_xml(skeleton, Problems(problems.source))
+            except FormatError:
+                root = None  # reported with the file's own line numbers below
+            cut = None if root is None else _placed(root, runs)
+            if cut is not None:
+                return root, cut
+    return xmlsafe.parse_xml(data, problems), {}
+
+
+def _cut(data: bytes) -> tuple[str, dict[str, tuple[str, list]]] | None:
+    """Return the file with its runs replaced by markers, and each marker's (kind, rows); None if none apply."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if _MARKER in text or ("]]" in text and "]]>" in text):  # "]" is rare: that search is the quicker
+        return None
+    spans = []  # (start, end, kind, rows)
+    start = text.find("<TIME_ORDER>")
+    if start >= 0:
+        start += len("<TIME_ORDER>")
+        end = text.find("</TIME_ORDER>", start)
+        rows = _run(text, start, end, "slot") if end >= 0 else None
+        if rows is not None:
+            spans.append((start, end, "slot", rows))
+    at = spans[-1][1] if spans else 0
+    while (at := text.find("<TIER ", at)) >= 0:
+        tag = _TIER_TAG.match(text, at)
+        at += 1
+        if tag is None:
+            continue
+        start = tag.end()
+        end = text.find("</TIER>", start)
+        if end < 0:
+            break
+        for kind in ("align", "ref"):
+            rows = _run(text, start, end, kind)
+            if rows is not None:
+                spans.append((start, end, kind, rows))
+                at = end
+                break
+    if not spans:
+        return None
+    pieces, runs, done = [], {}, 0
+    for n, (start, end, kind, rows) in enumerate(spans):
+        marker = f"{_MARKER}{n}"
+        pieces += [text[done:start], f"<{marker}/>"]
+        runs[marker] = (kind, rows)
+        done = end
+    pieces.append(text[done:])
+    return "".join(pieces), runs
+
+
+def _run(text: str, start: int, end: int, kind: str) -> list[tuple] | None:
+    """Return the values of the elements in ``text[start:end]`` if it is a run of ``kind`` elements, else None."""
+    pattern, marks = _RUNS[kind]
+    first = text.find("<", start, end)
+    if first < 0 or text[start:first].strip(" \t\n") or text.find("\r", start, end) >= 0:
+        return None
+    rows = pattern.findall(text, first, end)
+    # Every "<" of the run is in a match and matches end where the next begins: the matches are the run.
+    if not rows or len(rows) * marks != text.count("<", start, end):
+        return None
+    if text.find("\ufffe", start, end) >= 0 or text.find("\uffff", start, end) >= 0:
+        return None
+    if kind == "align":
+        labels = "".join({row[3] for row in rows})
+        if _NOT_XML_TEXT.search(labels) or ("&" in labels and not _escapes_known(labels)):
+            return None
+        if "&" in labels:
+            rows = [(aid, ref1, ref2, _unescape(label)) for aid, ref1, ref2, label in rows]
+    elif kind == "ref":
+        values = []
+        for ref, *fields, text in rows:
+            if fields[1]:  # the details as written: no escapes, no control characters
+                values.append((ref, tuple(fields)))
+                continue
+            if "&" in text:
+                if not _escapes_known(text):
+                    return None
+                text = _unescape(text)
+            try:
+                value = json_value(text)
+            except ValueError:
+                # JSON holds no control characters, but text that is not JSON may
+                if _NOT_XML_TEXT.search(text):
+                    return None
+                continue
+            if isinstance(value, dict):
+                values.append((ref, value))
+        rows = values
+    return rows
+
+
+def _escapes_known(text: str) -> bool:
+    """Return True when each ``&`` in ``text`` starts one of ``_REFERENCES``."""
+    return text.count("&") == sum(text.count(ref) for ref in _REFERENCES)
+
+
+def _unescape(text: str) -> str:
+    """Return element text with its references (one of ``_REFERENCES`` at every ``&``) replaced."""
+    if "&" not in text:
+        return text
+    for ref, char in zip(_REFERENCES[1:], "<>\"'\r\n\t"):
+        text = text.replace(ref, char)
+    return text.replace("&amp;", "&")
+
+
+def _placed(root, runs: dict[str, tuple[str, list]]) -> dict | None:
+    """Return element -> (kind, rows) for the runs whose markers are where they were cut from, else None."""
+    order = root.find("TIME_ORDER")
+    cut = {}
+    for elem in ([order] if order is not None else []) + root.findall("TIER"):
+        if len(elem) != 1 or elem.text is not None:
+            continue
+        marker = elem[0]
+        found = runs.get(marker.tag)
+        if found is None or marker.tail is not None or marker.attrib or len(marker):
+            continue
+        if (found[0] == "slot") != (elem is order):
+            return None
+        cut[elem] = found
+    return cut if len(cut) == len(runs) else None

@@ -444,7 +444,29 @@ def _loads_columns(data: bytes | str, recording: Recording, mapping: Any, codebo
         except ValidationError:
             return None
     complete = pc.equal(col["lifecycle"], "complete").to_numpy(zero_copy_only=False)
-    ids = col["event_id"].to_pylist()
+    paired = pair_columns(complete, col["event_id"].to_pylist(), starts, ends, stamps, base)
+    if paired is None:
+        return None
+    firsts = paired[0]
+    picked = np.array(firsts, dtype=np.int64)
+
+    def column(name: str, fn: Any = unneutralise) -> list[Any]:
+        return colwise.map_unique(colwise.take(col[name], picked), fn)
+
+    return events_from_columns(column, *paired, recording, mapping, codebook, source)
+
+
+def pair_columns(complete: np.ndarray, ids: list[str], starts: list[float | None], ends: list[float | None],
+                 stamps: list[datetime], base: datetime) -> tuple[list[int], list[float], list[float | None]] | None:
+    """Return each event's first entry, start_s and end_s, paired as :func:`events_from_rows` pairs them.
+
+    Takes the entries of one case in file order: ``complete`` (bool array:
+    complete, else start), event ``ids``, ``starts``/``ends`` (seconds, None
+    when blank) and ``stamps`` (timestamps). Events come in the order of their
+    complete entries. Returns None for what only the entry-by-entry path reads
+    (or rejects): an id that completes twice, a start without its complete, a
+    missing time, a point event timed before ``base``.
+    """
     rows = np.arange(len(ids))
     complete_rows, start_rows = rows[complete].tolist(), rows[~complete].tolist()
     where = dict(zip(map(ids.__getitem__, complete_rows), complete_rows))
@@ -465,20 +487,31 @@ def _loads_columns(data: bytes | str, recording: Recording, mapping: Any, codebo
     for row, p in zip(complete_rows, paired):
         if not p and ends[row] is None and stamps[row] < base:
             return None  # its time would come before the case start: the entry-by-entry path says so
-    picked = np.array(firsts, dtype=np.int64)
+    return firsts, start_s, end_s
 
-    def column(name: str, fn: Any = unneutralise) -> list[Any]:
-        return colwise.map_unique(colwise.take(col[name], picked), fn)
 
+def events_from_columns(column: Callable[..., list[Any]], firsts: list[int], start_s: list[float],
+                        end_s: list[float | None], recording: Recording, mapping: Any, codebook: Any,
+                        source: str) -> list[Event] | None:
+    """Return the validated events :func:`events_from_rows` makes of paired entries, or None.
+
+    ``column(name, fn)`` gives ``fn`` of the text of column ``name`` (activity,
+    kind, event_id, emotion and :data:`TEXT`) at each event's first entry
+    (``firsts``, which name them in messages); a label of None means the entry
+    has none (the kind chooser's label is taken). Returns None when an activity
+    maps to no kind or an event is not valid as it stands.
+    """
     choose = _KindChooser(KindResolver(mapping), label_kinds(codebook))
-    chosen = {pair: choose(*pair) for pair in set(zip(column("activity"), column("kind")))}
     activities, kind_texts = column("activity"), column("kind")
-    kinds = [chosen[pair][0] for pair in zip(activities, kind_texts)]
+    chosen = {pair: choose(*pair) for pair in set(zip(activities, kind_texts))}
+    picks = list(map(chosen.__getitem__, zip(activities, kind_texts)))
+    kinds = [pick[0] for pick in picks]
     if None in kinds:
         return None
     out: dict[str, list[Any]] = {"kind": kinds, "start_s": start_s, "end_s": end_s}
     for name in TEXT:
         out[name] = column(name)
+    out["label"] = [pick[1] if label is None else label for label, pick in zip(out["label"], picks)]
     out["emotion"] = column("emotion", lambda c: _EMOTIONS.get(c or None, c or None))
     sink = Importer(recording, Problems(source))
     return sink.events if sink.add_columns(out, firsts, column("event_id", str), hex_ids=True) else None

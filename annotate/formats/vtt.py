@@ -29,10 +29,13 @@ another tool) import reads kind, start, end and label from the cue (see
 
 from __future__ import annotations
 
+import codecs
 import html
 import json
-from itertools import repeat
 import re
+from datetime import datetime
+from itertools import repeat
+from operator import is_
 from typing import Any, Iterable, Mapping
 
 import numpy as np
@@ -50,7 +53,6 @@ from .captions import (
     split_blocks,
 )
 from . import columns as colwise
-from .eventlog import entry_order
 from .common import Importer, KindResolver, Problems, as_recordings, decode_text, iso_utc, json_value, recording_name, sort_events
 
 NAME = "vtt"
@@ -77,91 +79,154 @@ def dumps(
     settings after each timing; ``metadata=False`` leaves out the per-cue
     ``NOTE cx-annotate`` lines (then only kind, times and label round-trip).
     """
-    events = sort_events(list(events))
-    recs = as_recordings(recordings)
-    out = ["WEBVTT - cx-annotate events", ""]
-    out += ["NOTE", *_header_lines(events, recs, point_cue_s), ""]
-    out += ["STYLE", *(f"::cue(.{k.short.lower()}) {{ color: {k.color}; font-weight: bold; }}" for k in Kind), ""]
-    with colwise.no_gc():
-        body = _cues_columns(events, point_cue_s, settings, metadata)
-    if body is not None:
-        return ("\n".join(out) + "\n").encode("utf-8") + body[:-1]
-    kinds = [ev.kind if isinstance(ev.kind, Kind) else Kind(str(ev.kind)) for ev in events]
-    metas = _metas(events, kinds) if metadata else None
-    clock = Clock(".")
-    texts = CueTexts(_cue_text)
-    point_ms = max(1, int(round(point_cue_s * 1000)))
-    tail = (" " + settings).rstrip()  # the timing ends in a digit, so this is the line's rstrip
-    for i, ev in enumerate(events):
-        start = int(round(ev.start_s * 1000))  # to_ms and cue_end_ms, inline: this runs once per event
-        end = start + point_ms if ev.end_s is None else max(int(round(ev.end_s * 1000)), start + 1)
-        cue = f"{ev.id}\n{clock[start]} --> {clock[end]}{tail}\n{texts[kinds[i], ev.label]}\n"
-        out.append(f"{_META_PREFIX}{metas[i]}\n\n{cue}" if metas is not None else cue)
-    return "\n".join(out).encode("utf-8")
+    with colwise.no_gc():  # nothing made here is garbage: the collector would walk it all again and again
+        events = sort_events(list(events))
+        recs = as_recordings(recordings)
+        field = colwise.fields_of(events)
+        out = ["WEBVTT - cx-annotate events", ""]
+        out += ["NOTE", *_header_lines(field("recording_id"), recs, point_cue_s), ""]
+        out += ["STYLE", *(f"::cue(.{k.short.lower()}) {{ color: {k.color}; font-weight: bold; }}" for k in Kind), ""]
+        lines = _cues_columns(events, point_cue_s, settings, metadata, field)
+        if lines is not None:  # the header, then the cues without the last line break
+            offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset : lines.offset + len(lines) + 1]
+            return b"".join([("\n".join(out) + "\n").encode("utf-8"),
+                             memoryview(lines.buffers()[2])[offsets[0] : offsets[-1] - 1]])
+        kinds = [ev.kind if isinstance(ev.kind, Kind) else Kind(str(ev.kind)) for ev in events]
+        metas = _metas(events, kinds) if metadata else None
+        clock = Clock(".")
+        texts = CueTexts(_cue_text)
+        point_ms = max(1, int(round(point_cue_s * 1000)))
+        tail = (" " + settings).rstrip()  # the timing ends in a digit, so this is the line's rstrip
+        for i, ev in enumerate(events):
+            start = int(round(ev.start_s * 1000))  # to_ms and cue_end_ms, inline: this runs once per event
+            end = start + point_ms if ev.end_s is None else max(int(round(ev.end_s * 1000)), start + 1)
+            cue = f"{ev.id}\n{clock[start]} --> {clock[end]}{tail}\n{texts[kinds[i], ev.label]}\n"
+            out.append(f"{_META_PREFIX}{metas[i]}\n\n{cue}" if metas is not None else cue)
+        return "\n".join(out).encode("utf-8")
 
 
 _META_KEYS = ("id", "kind", "start_s", "end_s", "label", "stage", "channel", "actor", "expectation", "emotion", "note",
               "reviewer", "created_at", "updated_at")
 
 
-def _cues_columns(events: list[Event], point_cue_s: float, settings: str, metadata: bool) -> bytes | None:
-    """Return the cues ``dumps`` writes (each followed by a newline), made a field at a time; None to go cue by cue.
+def _cues_columns(events: list[Event], point_cue_s: float, settings: str, metadata: bool,
+                  field: Any = None) -> Any:
+    """Return the cues ``dumps`` writes as Arrow text, a cue and a blank line a row; None to go cue by cue.
 
-    Handles Kind kinds, float times rounded to ms, ISO dates at UTC offsets in
-    whole ms (or none), text fields and int emotions, as validated events have.
+    Made a field at a time, for Kind kinds, float times (>= 0), text fields,
+    int emotions and dates at any UTC offset (or none), as validated events
+    have. ``field`` is the events' ``colwise.fields_of`` getter, if the caller has one.
     """
     pa = colwise.arrow()
     if pa is None or len(events) < colwise.MIN_EVENTS:
         return None
-    field = colwise.fields_of(events)
-    entries = entry_order(events, field)  # checks the kinds and times
-    if entries is None:
+    field = field or colwise.fields_of(events)
+    kinds, starts, ends, labels, ids = field("kind"), field("start_s"), field("end_s"), field("label"), field("id")
+    if set(map(type, kinds)) - {Kind} or set(map(type, labels)) - {str} or set(map(type, ids)) - {str}:
         return None
-    _, _, _, start, end, point = entries
-    kinds, labels, ids = field("kind"), field("label"), field("id")
-    if set(map(type, labels)) - {str} or set(map(type, ids)) - {str}:
+    start = colwise.ms_array(starts)
+    point = np.fromiter(map(is_, ends, repeat(None)), dtype=bool, count=len(ends))
+    present = colwise.ms_array([e for e in ends if e is not None]) if not point.all() else np.zeros(0, np.int64)
+    if start is None or present is None or start.min() < 0 or (present.size and present.min() < 0):
         return None
-    point_ms = max(1, int(round(point_cue_s * 1000)))
-    end = np.where(point, start + point_ms, np.maximum(end, start + 1))
-    texts = CueTexts(_cue_text)
-    tail = (" " + settings).rstrip()
+    end = start + max(1, int(round(point_cue_s * 1000)))
+    end[~point] = np.maximum(present, start[~point] + 1)
+    try:
+        id_cells = pa.array(ids, type=pa.string())
+        label_cells = pa.array(labels, type=pa.string())
+    except (pa.ArrowException, UnicodeEncodeError):  # lone surrogates: the per-event path raises for them
+        return None
+    kind_at = {kind: n for n, kind in enumerate(Kind)}
     cells = [
-        colwise.text_array(ids), "\n", colwise.timecode_text(start), " --> ", colwise.timecode_text(end), tail + "\n",
-        colwise.text_array(list(map(texts.__getitem__, zip(kinds, labels)))), "\n",
+        id_cells, "\n", colwise.timecode_text(start), " --> ", colwise.timecode_text(end),
+        (" " + settings).rstrip() + "\n", _cue_texts(pa, [kind_at[k] for k in kinds], label_cells), "\n\n",
     ]
     if metadata:
-        columns = {name: field(name) for name in _META_KEYS}
-        if set(map(type, columns["emotion"])) - {int, type(None)}:
+        values = _meta_cells(pa, field, kinds, starts, ends, start, present, point)
+        if values is None:
             return None
-        for name in ("created_at", "updated_at"):
-            values = columns[name]
-            if None in values:
-                columns[name] = [iso_utc(v) or None for v in values]
-                continue
-            iso = colwise.iso_text(values)
-            if iso is None:
-                return None
-            columns[name] = iso.to_pylist()
-        columns["kind"] = [k.value for k in kinds]
-        # Each value as json.dumps writes it inside the object: text through json's own string encoder,
-        # floats by repr, ints and null; then the object's parts joined in json's order and spacing.
-        if any(set(map(type, columns[k])) - {str} for k in _META_TEXT_KEYS):
-            return None
-        for key in _META_KEYS:
-            values = columns[key]
-            if key in _META_TEXT_KEYS:
-                values = list(map(_json_string, values))
-            elif key in ("created_at", "updated_at"):  # ISO text or None
-                values = ["null" if v is None else _json_string(v) for v in values]
-            else:
-                values = ["null" if v is None else repr(v) for v in values] if None in values else list(map(repr, values))
-            array = colwise.text_array(values)
-            columns[key] = pa.compute.replace_substring(array, ">", "\\u003e") if key in _META_TEXT_KEYS else array
         parts: list[Any] = [_META_PREFIX + "{"]
         for n, key in enumerate(_META_KEYS):
-            parts += [("" if n == 0 else ", ") + f'"{key}": ', columns[key]]
+            parts += [("" if n == 0 else ", ") + f'"{key}": ', values[key]]
         cells = [*parts, "}\n\n", *cells]
-    return colwise.join_lines(cells, "", "\n")
+    lines = pa.compute.binary_join_element_wise(*cells, "")
+    return None if lines.null_count else lines
+
+
+def _cue_texts(pa: Any, kinds: list[int], labels: Any) -> Any:
+    """Return the cue text of each event (kind as its index in Kind, label an Arrow array), each pair made once."""
+    encoded = pa.compute.dictionary_encode(labels)
+    texts = encoded.dictionary.to_pylist()
+    pairs = np.asarray(kinds, dtype=np.int64) * len(texts) + encoded.indices.to_numpy()
+    distinct, which = np.unique(pairs, return_inverse=True)
+    all_kinds = list(Kind)
+    made = [_cue_text(all_kinds[p // len(texts)], texts[p % len(texts)]) for p in distinct.tolist()]
+    return pa.array(made, type=pa.string()).take(which.reshape(-1))
+
+
+def _meta_cells(pa: Any, field: Any, kinds: list[Kind], starts: list[float], ends: list[float | None],
+                start_ms: np.ndarray, end_ms: np.ndarray, point: np.ndarray) -> dict[str, Any] | None:
+    """Return each ``NOTE cx-annotate`` value as json.dumps writes it in :func:`_metas` (an Arrow array a key), or None.
+
+    ``end_ms`` holds the ms of the events that have an end (``point`` False).
+    """
+    cells: dict[str, Any] = {"kind": _json_cells(pa, [k.value for k in kinds])}
+    for key in ("id", "label", "stage", "channel", "actor", "expectation", "note", "reviewer"):
+        cells[key] = _json_cells(pa, field(key))
+    emotions = field("emotion")
+    if set(map(type, emotions)) - {int, type(None)} or not all(-2**63 <= e < 2**63 for e in set(emotions) - {None}):
+        return None
+    cells["emotion"] = pa.compute.fill_null(pa.array(emotions, type=pa.int64()).cast(pa.string()), "null")
+    cells["start_s"] = _float_cells(pa, starts, start_ms)
+    ends_text = _float_cells(pa, [e for e in ends if e is not None], end_ms)
+    if point.all():
+        ends_text = pa.array(["null"] * len(point), type=pa.string())
+    elif ends_text is not None and point.any():
+        where = np.cumsum(~point) - 1  # the row in ends_text of each event with an end
+        ends_text = pa.compute.if_else(pa.array(point), "null", ends_text.take(np.maximum(where, 0)))
+    cells["end_s"] = ends_text
+    for key in ("created_at", "updated_at"):
+        cells[key] = _date_cells(pa, field(key))
+    return None if any(value is None for value in cells.values()) else cells
+
+
+def _json_cells(pa: Any, values: list[Any]) -> Any:
+    """Return str values as JSON strings with '>' escaped (as in the notes), an Arrow array; None for other values."""
+    if set(map(type, values)) - {str}:
+        return None
+    try:
+        array = pa.array(values, type=pa.string())
+    except (pa.ArrowException, UnicodeEncodeError):
+        return None
+    if not pa.compute.any(pa.compute.match_substring_regex(array, r'["\\>\x00-\x1f]')).as_py():  # nothing to escape
+        return pa.compute.binary_join_element_wise('"', array, '"', "")
+    encoded = pa.compute.dictionary_encode(array)
+    made = [_json_string(v).replace(">", "\\u003e") for v in encoded.dictionary.to_pylist()]
+    return pa.array(made, type=pa.string()).take(encoded.indices)
+
+
+def _float_cells(pa: Any, values: list[float], ms: np.ndarray) -> Any:
+    """Return floats as repr writes them, given their ms; None unless each is ms / 1000 (not -0.0) below 1e12.
+
+    Then repr gives the ms as seconds with the decimals' trailing zeros dropped (one kept):
+    no decimal with fewer digits lies within the float's rounding distance.
+    """
+    seconds = np.asarray(values, dtype=np.float64)
+    if seconds.size and not ((ms / 1000.0 == seconds).all() and ms.max() < 10**15 and not np.signbit(seconds).any()):
+        return None
+    return pa.compute.replace_substring_regex(colwise.seconds_text(ms), "0{1,2}$", "")
+
+
+def _date_cells(pa: Any, values: list[Any]) -> Any:
+    """Return dates as the notes write them (ISO 8601 UTC text in quotes, or null), an Arrow array; None if unusual."""
+    if None not in values:
+        iso = colwise.iso_text(values)
+        if iso is not None:
+            return pa.compute.binary_join_element_wise('"', iso, '"', "")
+    if set(map(type, values)) - {datetime, type(None)}:
+        return None  # iso_utc decides what to do with it, event by event
+    texts = [iso_utc(v) or None for v in values]
+    return pa.array(["null" if t is None else _json_string(t).replace(">", "\\u003e") for t in texts], type=pa.string())
 
 
 _META_TEXT_KEYS = frozenset({"id", "kind", "label", "stage", "channel", "actor", "expectation", "note", "reviewer"})
@@ -174,15 +239,16 @@ def _cue_text(kind: Kind, label: str) -> str:
     return "\n".join([first, *lines[1:]])
 
 
-def _header_lines(events: list[Event], recs: dict, point_cue_s: float) -> list[str]:
-    ids = list(dict.fromkeys(e.recording_id for e in events)) or list(recs)
+def _header_lines(recording_ids: list[Any], recs: dict, point_cue_s: float) -> list[str]:
+    """Return the header NOTE's lines for events of these recordings (one id per event, in order)."""
+    ids = list(dict.fromkeys(recording_ids)) or list(recs)
     lines = []
     for rid in ids:
         rec = recs.get(rid)
         name = recording_name(rec) or "(unknown)"
         path = f" ({rec.path})" if rec is not None and rec.path and rec.path != name else ""
         lines.append(f"Recording: {name}{path}, id {rid}")
-    lines.append(f"{len(events)} events. " + ", ".join(f"{k.short} = {k.title}" for k in Kind) + ".")
+    lines.append(f"{len(recording_ids)} events. " + ", ".join(f"{k.short} = {k.title}" for k in Kind) + ".")
     lines.append(f"Point events are shown for {point_cue_s:g} s. Written by cx-annotate.")
     return [line.replace("-->", "->") for line in lines]
 
@@ -238,7 +304,7 @@ def loads(
     text = decode_text(data, problems)
     if len(text) > 4096 and colwise.ENABLED:
         with colwise.no_gc():
-            fast = _loads_columns(text, recording, mapping, codebook, source, point_cue_s)
+            fast = _loads_columns(text, recording, mapping, codebook, source, point_cue_s, data)
         if fast is not None:
             return fast
     blocks = split_blocks(text)
@@ -285,9 +351,6 @@ def loads(
     return reader.events
 
 
-_STAMP = r"([0-9]{2}:[0-5][0-9]:[0-5][0-9]\.[0-9]{3})"
-_CUES = re.compile(rf"{_META_PREFIX}(\{{[^\n]*\}})\n\n([0-9a-f]{{32}})\n{_STAMP} --> {_STAMP}( [^\n]*)?\n"
-                   r"(\S[^\n]*(?:\n[^\n]*\S[^\n]*)*)")
 _BLANKISH_LINE = re.compile(r"\n[^\S\n]+(?:\n|$)")  # a literal first: the scan for it is quick
 _BLANKISH_FIRST = re.compile(r"[^\S\n]+(?:\n|$)")
 
@@ -296,93 +359,165 @@ def _blankish(text: str) -> bool:
     """Return True when ``text`` has two blank lines in a row or a line of nothing but whitespace."""
     return ("\n\n\n" in text or _BLANKISH_FIRST.match(text) is not None
             or _BLANKISH_LINE.search(text) is not None)
-_scan_json = json.JSONDecoder().scan_once
+
+
+# The column path reads only notes laid out exactly as _metas writes them, each checked whole by one RE2
+# pattern: a note that matches is one JSON object of these keys in this order, whose strings json's strict
+# scanner reads (no control characters, known escapes) and whose times it reads as floats.
+_JSON_TEXT = r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"'
+_JSON_SECONDS = r"[0-9]+(?:\.[0-9]+)?"
+_META_VALUES = {
+    "id": '"[0-9a-f]{32}"', "kind": _JSON_TEXT, "start_s": _JSON_SECONDS, "end_s": f"null|{_JSON_SECONDS}",
+    "emotion": "null|-?(?:0|[1-9][0-9]{0,8})", "created_at": f"null|{_JSON_TEXT}", "updated_at": f"null|{_JSON_TEXT}",
+}
+_META_LINE = ("^" + _META_PREFIX + r"\{"
+              + ", ".join(f'"{key}": (?:{_META_VALUES.get(key, _JSON_TEXT)})' for key in _META_KEYS) + r"\}$")
+# Inside a JSON string every '"' follows a backslash, so in such a note ', "' only ever starts the next key.
+_MEMBER_SEP = b', "'
+# What Python's \s (str.isspace) matches, for RE2 (whose \s is ASCII only); '\n' is among them.
+PY_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_STAMP_RE2 = r"[0-9]{2}:[0-5][0-9]:[0-5][0-9]\.[0-9]{3}"
+# A cue: its id, its timing (settings allowed) and text lines, none blank (each has a character that is not \s).
+_CUE_BLOCK = (rf"^[0-9a-f]{{32}}\n{_STAMP_RE2} --> {_STAMP_RE2}(?: [^\n]*)?"
+              rf"(?:\n[^\n]*[^{PY_SPACE}][^\n]*)+$")
+
+
+def _json_text(token: str) -> str:
+    """Return the str a JSON string token (checked by _JSON_TEXT) stands for, as json reads it."""
+    return token[1:-1] if "\\" not in token else json.loads(token)
 
 
 def _loads_columns(text: str, recording: Recording, mapping: Any, codebook: Any, source: str,
-                   point_cue_s: float | None) -> list[Event] | None:
+                   point_cue_s: float | None, data: bytes | str | None = None) -> list[Event] | None:
     """Return what ``loads`` returns for a valid file laid out as this tool writes it, read a field at a time.
 
     Handles the header, NOTE and STYLE blocks and then cues each after its
-    ``NOTE cx-annotate`` line (same id, timing as the note says, every event
-    valid); returns None for anything else, which the cue-by-cue path reads or rejects.
+    ``NOTE cx-annotate`` line in the layout :func:`_metas` writes (same id,
+    timing as the note says, every event valid); returns None for anything
+    else, which the cue-by-cue path reads or rejects. ``data`` is what ``text``
+    was decoded from, if the caller has it (then the cues are not encoded again).
     """
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if _blankish(text):
+    pa = colwise.arrow()
+    if pa is None:
         return None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     at = text.find("\n\n" + _META_PREFIX)
-    if at < 0:
+    if at < 0 or _blankish(text[: at + 2]):  # the cues' lines are checked below
         return None
     head = text[:at].split("\n\n")
     if not re.match(r"WEBVTT(?:[ \t].*)?$", head[0].split("\n", 1)[0]):
         return None
     if any(block.split(None, 1)[0] not in ("NOTE", "STYLE", "REGION") for block in head[1:]):
         return None
-    rest = text[at + 2 :]
-    cues = _CUES.findall(rest)
-    count = len(cues)
-    if count < colwise.MIN_EVENTS:
+    rest = _cues_bytes(pa, text, at, data)
+    if rest is None:
         return None
-    metas, ids, starts, ends, settings, bodies = zip(*cues)
-    fixed = len(_META_PREFIX) + 2 + 33 + 12 + 5 + 12 + 1
-    covered = sum(map(len, metas)) + sum(map(len, settings)) + sum(map(len, bodies)) + count * fixed + 2 * (count - 1)
-    if covered + rest.endswith("\n") != len(rest):
+    # The blocks the cue-by-cue path reads are the pieces between blank lines when no line is blank-ish:
+    # the notes and cues are checked whole (each line holds a non-space), so a piece that starts or ends with a
+    # line break, or has a blank-ish line, fails its check.
+    blocks = pa.compute.split_pattern(rest, b"\n\n").flatten()
+    count, odd = divmod(len(blocks), 2)
+    if odd or count < colwise.MIN_EVENTS:
         return None
-    try:
-        scanned = list(map(_scan_json, metas, repeat(0, count)))
-    except (StopIteration, ValueError):
+    notes = blocks.take(np.arange(0, 2 * count, 2)).cast(pa.string())  # checks the UTF-8
+    cues = blocks.take(np.arange(1, 2 * count, 2)).cast(pa.string())
+    if not (colwise.all_match(notes, _META_LINE) and colwise.all_match(cues, _CUE_BLOCK)):
         return None
-    items = [item for item, _ in scanned]
-    if list(map(len, metas)) != [end for _, end in scanned] or set(map(type, items)) != {dict}:
+    cut = pa.compute.binary_slice
+    cues = cues.cast(pa.binary())
+    members = pa.compute.split_pattern(notes.cast(pa.binary()), _MEMBER_SEP).flatten()
+    if len(members) != len(_META_KEYS) * count:
         return None
-    if [item.get("id") for item in items] != list(ids):
-        return None  # a note of another cue, or none: cue by cue
-    columns = _meta_columns(items, KindResolver(mapping))
+    tokens = {}
+    for n, key in enumerate(_META_KEYS):  # each member is 'key": value', the first '...{"id": value'
+        skip = len(_META_PREFIX) + len('{"id": ') if n == 0 else len(key) + 3
+        tokens[key] = cut(members.take(np.arange(n, len(members), len(_META_KEYS))), skip,
+                          -1 if key == _META_KEYS[-1] else 2**31 - 1)
+    if not pa.compute.all(pa.compute.equal(cut(tokens["id"], 1, -1), cut(cues, 0, 32))).as_py():
+        return None  # a note of another cue: cue by cue
+    columns = _meta_columns(pa, tokens, KindResolver(mapping))
     if columns is None:
         return None
-    start_ms = np.array([int(round(s * 1000)) for s in columns["start_s"]], dtype=np.int64)
-    end_meta = [None if e is None else int(round(e * 1000)) for e in columns["end_s"]]
+    start_ms = colwise.ms_array(columns["start_s"])
+    present = [e for e in columns["end_s"] if e is not None]
+    end_ms = colwise.ms_array(present) if present else np.zeros(0, dtype=np.int64)
+    if start_ms is None or end_ms is None:
+        return None
     point_ms = None if point_cue_s is None else int(round(point_cue_s * 1000))
-    point = np.array([e is None for e in end_meta])
+    point = np.fromiter((e is None for e in columns["end_s"]), dtype=bool, count=count)
     if point.any() and point_ms is None:
         return None
-    expected = np.where(point, start_ms + (point_ms or 0),
-                        np.maximum(np.array([0 if e is None else e for e in end_meta], dtype=np.int64), start_ms + 1))
+    expected = start_ms + (point_ms or 0)
+    expected[~point] = np.maximum(end_ms, start_ms[~point] + 1)
     from .srt import _stamps_ms  # the same fixed-width stamps, with '.' where SRT has ','
 
-    if not ((_stamps_ms(starts) == start_ms).all() and (_stamps_ms(ends) == expected).all()):
+    cue_start = _stamps_ms(cut(cues, 33, 45).cast(pa.string()).to_pylist())
+    cue_end = _stamps_ms(cut(cues, 50, 62).cast(pa.string()).to_pylist())
+    if not ((cue_start == start_ms).all() and (cue_end == expected).all() and (cue_end >= cue_start).all()):
         return None  # a subtitle editor moved a cue: its timing wins, cue by cue
+    ids = cut(tokens["id"], 1, -1).cast(pa.string()).to_pylist()
     sink = Importer(recording, Problems(source))
-    return sink.events if sink.add_columns(columns, range(count), list(ids)) else None
+    return sink.events if sink.add_columns(columns, range(count), ids, hex_ids=True) else None
 
 
-def _meta_columns(items: list[dict], kinds: KindResolver) -> dict[str, list[Any]] | None:
-    """Return the event fields of ``NOTE cx-annotate`` objects as columns, or None unless plainly valid."""
-    count = len(items)
+def _cues_bytes(pa: Any, text: str, at: int, data: bytes | str | None) -> Any:
+    """Return ``text`` from the first cue's note on (one final line break dropped) as a one-row Arrow binary array.
 
-    def column(key: str, default: Any = None) -> list[Any]:
-        return list(map(dict.get, items, repeat(key, count), repeat(default, count)))
-
-    starts, ends = column("start_s"), column("end_s")
-    if set(map(type, starts)) != {float} or set(map(type, ends)) - {float, type(None)}:
+    None when that text is 2 GB or more, or holds lone surrogates (not UTF-8).
+    """
+    if isinstance(data, bytes) and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and b"\r" not in data:
+        # ``text`` is these bytes decoded as UTF-8 (a BOM dropped): the same text, without encoding it again
+        first, end = data.find(b"\n\n" + _META_PREFIX.encode("ascii")) + 2, len(data) - data.endswith(b"\n")
+        if end >= 2**31:
+            return None
+        offsets = pa.py_buffer(np.array([first, end], dtype=np.int32))
+        return pa.Array.from_buffers(pa.binary(), 1, [None, offsets, pa.py_buffer(data)])
+    rest = text[at + 2 :]
+    try:
+        rest = (rest[:-1] if rest.endswith("\n") else rest).encode("utf-8")
+    except UnicodeEncodeError:
         return None
-    names = column("kind", "")
-    if set(map(type, names)) != {str}:
-        return None
+    return pa.array([rest], type=pa.binary()) if len(rest) < 2**31 else None
+
+
+def _meta_columns(pa: Any, tokens: dict[str, Any], kinds: KindResolver) -> dict[str, list[Any]] | None:
+    """Return the event fields of the notes' JSON value tokens (Arrow binary arrays, by key) as columns, or None.
+
+    Each value is what json gives for its token; None unless every kind is
+    known and every date plain ISO 8601 at UTC.
+    """
+    names = _texts(pa, tokens["kind"])
     try:
         found = {name: kinds(name) for name in set(names)}
     except ValidationError:
         return None
-    columns = {"kind": list(map(found.__getitem__, names)), "start_s": starts, "end_s": ends}
+    columns: dict[str, list[Any]] = {
+        "kind": list(map(found.__getitem__, names)),
+        "start_s": list(map(float, tokens["start_s"].to_pylist())),
+        "end_s": [None if t == b"null" else float(t) for t in tokens["end_s"].to_pylist()],
+        "emotion": colwise.map_unique(tokens["emotion"], lambda t: None if t == b"null" else int(t)),
+    }
     for key in ("label", "stage", "channel", "actor", "expectation", "note", "reviewer"):
-        columns[key] = column(key)
-    columns["emotion"] = column("emotion")
+        columns[key] = _texts(pa, tokens[key])
     for key in ("created_at", "updated_at"):
-        cells = column(key)
-        if set(map(type, cells)) - {str, type(None)}:
-            return None
-        dates = colwise.iso_column(["" if c is None else c for c in cells])
+        dates = colwise.iso_column(_texts(pa, tokens[key], repeated=False))
         if dates is None:
             return None
         columns[key] = dates
     return columns
+
+
+def _texts(pa: Any, tokens: Any, repeated: bool = True) -> list[str]:
+    """Return the str of each JSON string token (an Arrow binary array, checked), ``null`` as "".
+
+    ``repeated`` columns (labels, stages, ...) hold few distinct values: each is made once.
+    """
+    compute = pa.compute
+    if compute.any(compute.match_substring(tokens, b"\\")).as_py():  # escapes: json reads them
+        return colwise.map_unique(tokens.cast(pa.string()), lambda t: "" if t == "null" else _json_text(t))
+    texts = compute.binary_slice(tokens, 1, -1)
+    if not repeated and compute.any(compute.equal(tokens, b"null")).as_py():
+        texts = compute.if_else(compute.equal(tokens, b"null"), b"", texts)
+    texts = texts.cast(pa.string())
+    return colwise.map_unique(texts, str) if repeated else texts.to_pylist()

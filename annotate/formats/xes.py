@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timedelta
-from operator import attrgetter, methodcaller
-from typing import Any, Iterable, Mapping
+from datetime import datetime, timedelta, timezone
+from operator import attrgetter, itemgetter, methodcaller
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -28,8 +28,8 @@ from ..errors import ValidationError
 from ..model import Event, Kind, Recording
 from . import columns as colwise
 from . import xmlsafe
-from .common import Problems, TextCells, as_recordings, iso_utc, parse_iso
-from .eventlog import EPOCH, Log, Row, entry_order, events_from_rows
+from .common import Problems, TextCells, as_recordings, iso_utc, parse_iso, recording_name
+from .eventlog import EPOCH, Log, Row, case_start, entry_order, events_from_columns, events_from_rows, pair_columns
 
 NAME = "xes"
 TITLE = "XES event log (IEEE 1849, process mining)"
@@ -45,6 +45,23 @@ EXTENSIONS = (
     ("Identity", "identity", "http://www.xes-standard.org/identity.xesext"),
 )
 _STRINGS = ("kind", "kind_short", "label", "stage", "channel", "actor", "expectation", "note", "reviewer")
+# The lines before the first trace, as dumps writes them.
+_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    f'<log xes.version="2.0" xes.features="nested-attributes" xmlns="{NS}">',
+    *(f'\t<extension name="{n}" prefix="{p}" uri="{u}"/>' for n, p, u in EXTENSIONS),
+    '\t<global scope="trace">',
+    '\t\t<string key="concept:name" value="__INVALID__"/>',
+    "\t</global>",
+    '\t<global scope="event">',
+    '\t\t<string key="concept:name" value="__INVALID__"/>',
+    '\t\t<date key="time:timestamp" value="1970-01-01T00:00:00.000+00:00"/>',
+    '\t\t<string key="lifecycle:transition" value="complete"/>',
+    "\t</global>",
+    '\t<classifier name="Activity" keys="concept:name"/>',
+    '\t<classifier name="Activity and lifecycle" keys="concept:name lifecycle:transition"/>',
+    '\t<string key="concept:name" value="cx-annotate events"/>',
+)
 
 
 def _date(value: datetime) -> str:
@@ -60,27 +77,12 @@ def dumps(
 ) -> bytes:
     """Return an XES 1849-2016 log (UTF-8) with one trace per recording."""
     a = xmlsafe.attr
-    out = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        f'<log xes.version="2.0" xes.features="nested-attributes" xmlns="{NS}">',
-        *(f'\t<extension name="{n}" prefix="{p}" uri="{u}"/>' for n, p, u in EXTENSIONS),
-        '\t<global scope="trace">',
-        '\t\t<string key="concept:name" value="__INVALID__"/>',
-        "\t</global>",
-        '\t<global scope="event">',
-        '\t\t<string key="concept:name" value="__INVALID__"/>',
-        '\t\t<date key="time:timestamp" value="1970-01-01T00:00:00.000+00:00"/>',
-        '\t\t<string key="lifecycle:transition" value="complete"/>',
-        "\t</global>",
-        '\t<classifier name="Activity" keys="concept:name"/>',
-        '\t<classifier name="Activity and lifecycle" keys="concept:name lifecycle:transition"/>',
-        '\t<string key="concept:name" value="cx-annotate events"/>',
-    ]
+    out = list(_HEAD)
     events = events if isinstance(events, list) else list(events)
     with colwise.no_gc():
         body = _entries_columns(events, as_recordings(recordings), epoch)
     if body is not None:
-        return ("\n".join(out + body[0]) + "\n").encode("utf-8") + body[1] + "\t</trace>\n</log>\n".encode()
+        return b"".join([("\n".join(out + body[0]) + "\n").encode("utf-8"), body[1], _TAIL.encode("ascii")])
     log = Log(events, as_recordings(recordings), epoch)
     attr = TextCells(a)
     kind_lines = {k: f'\t\t\t<string key="kind" value="{a(k.value)}"/>\n'
@@ -121,19 +123,17 @@ def _entries_columns(events: list[Event], recordings: Mapping[Any, Recording],
     pa = colwise.arrow()
     if pa is None or len(events) < colwise.MIN_EVENTS:
         return None
-    log = Log(events, recordings, epoch)
-    if len(log.case_ids) != 1:
+    field = _sorted_fields(events)
+    if field is None:
         return None
-    (rid,) = log.case_ids
-    base = log.starts[rid]
+    rid = field("recording_id")[0]
+    case, base = recording_name(recordings.get(rid)) or f"recording {rid}", case_start(recordings.get(rid), epoch)
     if base.tzinfo is None or base.microsecond % 1000:
         return None
-    evs = log.events
-    entries = entry_order(evs)
+    entries = entry_order(events, field)
     if entries is None:
         return None
     entry_event, entry_ms, entry_end, start_ms, end_ms, point = entries
-    field = colwise.fields_of(evs)
     kinds = field("kind")
     emotions, ids = field("emotion"), field("id")
     if set(map(type, emotions)) - {int, type(None)} or set(map(type, ids)) - {str}:
@@ -158,7 +158,7 @@ def _entries_columns(events: list[Event], recordings: Mapping[Any, Recording],
                      f'\t\t\t<string key="kind_short" value="{a(k.short)}"/>\n' for k in Kind}
     no_emotion = np.array([e is None for e in emotions])
     tail = [
-        join('\t\t\t<id key="identity:id" value="', text(list(map(_uuid, ids))), '"/>\n', ""),
+        join('\t\t\t<id key="identity:id" value="', _uuids(ids), '"/>\n', ""),
         optional("actor", "org:resource"),
         text(list(map(kind_lines.__getitem__, kinds))),
         *(optional(name, name) for name in _STRINGS[2:]),
@@ -181,7 +181,7 @@ def _entries_columns(events: list[Event], recordings: Mapping[Any, Recording],
         '"/>\n',
         take(tails, entry_event),
     ], "", "\n")
-    head = ["\t<trace>", f'\t\t<string key="concept:name" value="{a(log.case_ids[rid])}"/>',
+    head = ["\t<trace>", f'\t\t<string key="concept:name" value="{a(case)}"/>',
             f'\t\t<date key="cx:case_start" value="{_date(base)}"/>']
     if rid is not None:
         head.append(f'\t\t<int key="cx:recording_id" value="{int(rid)}"/>')
@@ -215,6 +215,50 @@ def _uuid(h: str) -> str:
 
 
 _HEX = re.compile(r"[0-9a-f]{32}")
+_ALL_HEX = re.compile(r"[0-9a-f]{32}(?:\n[0-9a-f]{32})*")
+
+
+def _sorted_fields(events: list[Event]) -> Callable[[str], list[Any]] | None:
+    """Return ``get(name)``: field ``name`` of every event in the order of ``sort_events``, or None.
+
+    The fields are read in the caller's order (events far apart in memory are
+    slow to visit) and then sorted with numpy, which only orders them as
+    ``sort_events`` does for events of one recording with finite float times and
+    ids of 32 hex digits (distinct, they decide every tie); else None.
+    """
+    unsorted = colwise.fields_of(events)
+    starts, ends, ids = unsorted("start_s"), unsorted("end_s"), unsorted("id")
+    try:
+        one_case = len(set(unsorted("recording_id"))) == 1
+    except TypeError:  # an unhashable recording id
+        return None
+    if not (one_case and colwise.only_type(starts, float) and colwise.only_type(ends, float, type(None))
+            and colwise.only_type(ids, str) and _ALL_HEX.fullmatch("\n".join(ids)) and len(set(ids)) == len(ids)):
+        return None
+    start = np.array(starts, dtype=np.float64)
+    end = np.array([-1.0 if e is None else e for e in ends], dtype=np.float64)
+    if not (np.isfinite(start).all() and np.isfinite(end).all()):
+        return None
+    take = itemgetter(*np.lexsort((np.array(ids), end, start)).tolist())
+    columns: dict[str, list[Any]] = {}
+
+    def get(name: str) -> list[Any]:
+        if name not in columns:
+            columns[name] = list(take(unsorted(name)))
+        return columns[name]
+
+    return get
+
+
+def _uuids(ids: list[str]) -> Any:
+    """Return ids of 32 hex digits as UUIDs (``_uuid`` of each), an Arrow string array."""
+    pa = colwise.arrow()
+    digits = np.frombuffer("".join(ids).encode("ascii"), dtype=np.uint8).reshape(len(ids), 32)
+    dash = np.full((len(ids), 1), ord("-"), dtype=np.uint8)
+    rows = np.hstack([digits[:, :8], dash, digits[:, 8:12], dash, digits[:, 12:16], dash, digits[:, 16:20], dash,
+                      digits[:, 20:]])
+    offsets = np.arange(0, 36 * (len(ids) + 1), 36, dtype=np.int32)
+    return pa.Array.from_buffers(pa.string(), len(ids), [None, pa.py_buffer(offsets), pa.py_buffer(rows.tobytes())])
 
 
 def loads(
@@ -230,6 +274,17 @@ def loads(
 
     Raises FormatError listing every bad XES event by trace and number.
     """
+    with colwise.no_gc():  # the tree's many elements would set the collector off again and again
+        if epoch is None or isinstance(epoch, datetime):
+            fast = _loads_columns(data, recording, mapping, codebook, source, epoch)
+            if fast is not None:
+                return fast
+        return _loads_elements(data, recording, mapping, codebook, source, epoch)
+
+
+def _loads_elements(data: bytes | str, recording: Recording, mapping: Any, codebook: Any, source: str,
+                    epoch: datetime | str | None) -> list[Event]:
+    """Return what ``loads`` returns, read from the XML tree one XES event at a time."""
     problems = Problems(source)
     root = xmlsafe.parse_xml(data, problems)
     if root.tag.rsplit("}", 1)[-1] != "log":
@@ -284,3 +339,220 @@ def _attrs(elem) -> dict[str, str]:
     attrs = dict(zip(map(_key, elem), map(_value, elem)))
     attrs.pop(None, None)  # children without a key
     return attrs
+
+
+# --- the column-wise import of the logs this tool writes -----------------------------
+
+_KEYS = ("concept:name", "time:timestamp", "lifecycle:transition", "identity:id", "org:resource", *_STRINGS,
+         "emotion", "start_s", "end_s")
+_KEY_AT = {key: j for j, key in enumerate(_KEYS)}
+_COLUMN_KEYS = {"activity": "concept:name"}  # eventlog column -> XES key, where they differ
+# An attribute value expat reads as it stands but for these entities: no markup, no character XML
+# refuses, no tab or line break (which expat would turn into spaces).
+_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#13;", "\r"), ("&#10;", "\n"), ("&#9;", "\t"),
+             ("&amp;", "&"))  # &amp; last: what it gives must not be read again
+_TYPES = ("string", "date", "int", "float", "id", "boolean")
+# What an event's line may be: an attribute's start (up to its value; key j, type t at j * len(_TYPES) + t),
+# then its value and '"/>'; else all of <event> or </event>.
+_PREFIXES = tuple(f'\t\t\t<{t} key="{k}" value="' for k in _KEYS for t in _TYPES)
+_OPEN, _CLOSE = len(_PREFIXES), len(_PREFIXES) + 1
+_ENDS = (*_PREFIXES, "\t\t<event>\n", "\t\t</event>\n", '"/>\n', "")
+_TRACE_HEAD = re.compile(
+    (r'\t<trace>\n\t\t<string key="concept:name" value="(V)"/>\n\t\t<date key="cx:case_start" value="(V)"/>\n'
+     r'(?:\t\t<int key="cx:recording_id" value="-?[0-9]+"/>\n)?').replace(
+        "V", r'(?:[^<&"\x00-\x1f\ufffe\uffff]|&(?:amp|lt|gt|quot|#13|#10|#9);)*'))
+_TAIL = "\t</trace>\n</log>\n"
+_UUID = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
+def _unescape(value: str) -> str:
+    for entity, char in _ENTITIES:
+        value = value.replace(entity, char)
+    return value
+
+
+def _loads_columns(data: bytes | str, recording: Recording, mapping: Any, codebook: Any, source: str,
+                   epoch: datetime | None) -> list[Event] | None:
+    """Return what ``loads`` returns for a valid log laid out as ``dumps`` writes it, read a column at a time.
+
+    Returns None for anything else: the text must be exactly the header, one
+    trace, and events of one attribute line each with the keys ``dumps`` writes
+    (each once), values that expat reads unchanged but for the entities
+    ``dumps`` writes, and valid UTF-8, so that it is well-formed XML whose tree
+    the element-by-element path reads as the lines say. The entries are then
+    paired and validated as :mod:`annotate.formats.eventlog` does for its CSV.
+    """
+    pa = colwise.arrow()
+    if pa is None:
+        return None
+    if isinstance(data, str):
+        try:
+            data = data.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+    head = ("\n".join(_HEAD) + "\n").encode("utf-8")
+    if not data.startswith(head) or not data.endswith(_TAIL.encode("ascii")):
+        return None
+    if not data.isascii():
+        try:
+            data.decode("utf-8")  # what expat (and Arrow's string kernels) need
+        except UnicodeDecodeError:
+            return None
+    trace = _TRACE_HEAD.match(data[len(head) : len(head) + 4096].decode("utf-8", "replace"))
+    first = len(head) + len(trace.group().encode("utf-8")) if trace else len(data)
+    last = len(data) - len(_TAIL)
+    if first >= last:
+        return None
+    lines = _Lines(data, first, last)
+    if lines.prefixes is None:
+        return None
+    pc = pa.compute
+    opens, closes = lines.prefixes == _OPEN, lines.prefixes == _CLOSE
+    attr = ~(opens | closes)
+    open_rows, close_rows = np.flatnonzero(opens), np.flatnonzero(closes)
+    n = len(open_rows)
+    if n < colwise.MIN_EVENTS or len(close_rows) != n or open_rows[0] != 0 or close_rows[-1] != len(attr) - 1:
+        return None
+    if not ((open_rows < close_rows).all() and (open_rows[1:] == close_rows[:-1] + 1).all()):
+        return None  # every line between an <event> and its </event> is an attribute
+    attr_rows = np.flatnonzero(attr)
+    cell = (np.cumsum(opens)[attr_rows] - 1) * len(_KEYS) + lines.prefixes[attr_rows] // len(_TYPES)
+    if np.bincount(cell, minlength=n * len(_KEYS)).max() > 1:
+        return None  # a key twice in one event: the later wins there
+    at = np.full(n * len(_KEYS), -1, dtype=np.int64)
+    at[cell] = attr_rows
+    at = at.reshape(n, len(_KEYS))
+
+    def cells(key: str, rows: Any = slice(None)) -> Any:
+        return lines.values(at[rows, _KEY_AT[key]])
+
+    required = [_KEY_AT[k] for k in ("lifecycle:transition", "identity:id", "time:timestamp", "start_s")]
+    if (at[:, required] < 0).any():
+        return None
+    lifecycle, ids, stamps = cells("lifecycle:transition"), cells("identity:id"), cells("time:timestamp")
+    if not (colwise.all_match(lifecycle, "^(start|complete)$") and colwise.all_match(ids, _UUID)
+            and colwise.all_match(stamps, "^[0-9]")):
+        return None
+    starts = colwise.seconds_column(cells("start_s"), blank_is_none=True)
+    ends = colwise.seconds_column(cells("end_s").fill_null(""), blank_is_none=True)
+    stamps = colwise.iso_column(stamps.to_pylist())
+    if starts is None or ends is None or stamps is None:
+        return None
+    if epoch is not None:
+        base = epoch if epoch.tzinfo else epoch.replace(tzinfo=timezone.utc)
+    else:
+        try:
+            base = parse_iso("cx:case_start", _unescape(trace.group(2))) or EPOCH
+        except ValidationError:
+            return None
+    hex_ids = pc.replace_substring(ids, "-", "").to_pylist()
+    paired = pair_columns(pc.equal(lifecycle, "complete").to_numpy(zero_copy_only=False), hex_ids, starts, ends,
+                          stamps, base)
+    if paired is None:
+        return None
+    firsts = paired[0]
+
+    def column(name: str, fn: Any = str) -> list[Any]:
+        if name == "event_id":
+            return list(map(hex_ids.__getitem__, firsts))
+        texts = cells(_COLUMN_KEYS.get(name, name), firsts)
+        if name == "label":
+            return texts.to_pylist()  # None where the event has no label
+        return colwise.map_unique(texts.fill_null(""), fn)
+
+    return events_from_columns(column, *paired, recording, mapping, codebook, source)
+
+
+class _Lines:
+    """The lines of the events of a log as ``dumps`` lays them out, split into line start, value and line end.
+
+    ``prefixes`` holds, per line, the index in ``_ENDS`` of what comes before
+    the value (an attribute's start, or the whole <event>/</event> line), or
+    is None when some line is neither, or some value holds a character that
+    expat would not read as it stands (``"``, ``<``, a tab or control
+    character, U+FFFE/U+FFFF, an ``&`` that starts no entity ``dumps`` writes).
+    """
+
+    def __init__(self, data: bytes, first: int, last: int):
+        pa = colwise.arrow()
+        self.prefixes = None
+        raw = np.frombuffer(data, dtype=np.uint8, count=last - first, offset=first)
+        newlines, quotes, controls, markup = _scan(raw)
+        ends = newlines + (first + 1)
+        starts = np.concatenate([[first], ends[:-1]])
+        count = len(ends)
+        # An attribute line (three tabs in) holds four quotes: its value lies between the third and the fourth.
+        attr = raw[np.minimum(starts - first + 2, len(raw) - 1)] == 9
+        quotes += first
+        if len(quotes) != 4 * np.count_nonzero(attr):
+            return
+        quotes = quotes.reshape(-1, 4)
+        if not ((quotes[:, 0] >= starts[attr]) & (quotes[:, 3] < ends[attr])).all():
+            return  # then every attribute line has its four quotes
+        value_starts, value_ends = ends.copy(), ends.copy()
+        value_starts[attr], value_ends[attr] = quotes[:, 2] + 1, quotes[:, 3]
+        offsets = np.empty(3 * count + 1, dtype=np.int64)
+        offsets[0:-1:3], offsets[1:-1:3], offsets[2:-1:3], offsets[-1] = starts, value_starts, value_ends, last
+        self._parts = pa.Array.from_buffers(pa.large_string(), 3 * count, [None, pa.py_buffer(offsets),
+                                                                            pa.py_buffer(data)])
+        # Every line's start and end must be one of _ENDS; its value, null here, is not looked up.
+        ends_only = np.packbits(np.tile(np.array([1, 0, 1], dtype=np.uint8), count), bitorder="little")
+        codes = pa.compute.index_in(pa.Array.from_buffers(pa.large_string(), 3 * count, [
+            pa.py_buffer(ends_only), pa.py_buffer(offsets), pa.py_buffer(data)]), value_set=pa.array(_ENDS, pa.large_string()))
+        if codes.null_count != count:
+            return
+        codes = np.frombuffer(codes.buffers()[1], dtype=np.int32, count=3 * count)
+        prefixes, suffixes = codes[0::3], codes[2::3]
+        if not (((prefixes < _OPEN) == attr).all() and (suffixes == np.where(attr, len(_ENDS) - 2, len(_ENDS) - 1)).all()):
+            return
+        # Each attribute line's start and end hold one '<', 3 tabs and the line break, each <event> line one '<',
+        # 2 tabs and the line break: any more, and some value holds one.
+        attrs = len(quotes)
+        if controls != 4 * attrs + 3 * (count - attrs) or markup != count:
+            return
+        if data.find(b"\xef\xbf\xbe", first, last) >= 0 or data.find(b"\xef\xbf\xbf", first, last) >= 0:
+            return  # U+FFFE or U+FFFF, which XML refuses
+        self.escaped = np.zeros(count, dtype=bool)  # the lines whose value has an entity
+        if data.find(b"&", first, last) >= 0:
+            amps = _entities(raw)
+            if amps is None:
+                return
+            self.escaped[np.searchsorted(ends, amps + first, side="right")] = True
+        self.prefixes = prefixes
+
+    def values(self, rows: np.ndarray) -> Any:
+        """Return the values of lines ``rows``, entities decoded (an Arrow array; null where a row is negative)."""
+        pa = colwise.arrow()
+        texts = self._parts.take(pa.array(3 * rows + 1, mask=rows < 0))
+        if self.escaped[rows[rows >= 0]].any():
+            for entity, char in _ENTITIES:
+                texts = pa.compute.replace_substring(texts, entity, char)
+        return texts
+
+
+def _scan(raw: np.ndarray, step: int = 1 << 18) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Return where the line breaks and the quotes of ``raw`` are, and how many bytes below 32 and '<' it holds.
+
+    Read a slice at a time, so that what numpy makes of each slice stays in the processor's cache.
+    """
+    newlines, quotes, controls, markup = [], [], 0, 0
+    for at in range(0, len(raw), step):
+        part = raw[at : at + step]
+        newlines.append(np.flatnonzero(part == 10) + at)
+        quotes.append(np.flatnonzero(part == 34) + at)
+        controls += int(np.count_nonzero(part < 32))
+        markup += int(np.count_nonzero(part == 60))
+    found = [np.concatenate(positions or [[]]).astype(np.int64) for positions in (newlines, quotes)]
+    return found[0], found[1], controls, markup
+
+
+def _entities(raw: np.ndarray) -> np.ndarray | None:
+    """Return where the ``&`` in ``raw`` are, or None unless each starts one of the entities of ``_ENTITIES``."""
+    at = np.flatnonzero(raw == 38)
+    width = max(len(e) for e, _ in _ENTITIES)
+    window = raw[np.minimum(at[:, None] + np.arange(width), len(raw) - 1)]
+    ok = np.zeros(len(at), dtype=bool)
+    for entity, _ in _ENTITIES:
+        code = np.frombuffer(entity.encode("ascii"), dtype=np.uint8)
+        ok |= (window[:, : len(code)] == code).all(axis=1)
+    return at if ok.all() else None

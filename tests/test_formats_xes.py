@@ -1,0 +1,136 @@
+"""The column-wise XES import reads exactly what the element-by-element import reads, and steps aside otherwise.
+
+Every case runs the real import twice, as shipped and with the fast paths off
+(``columns.ENABLED = False``), on a log this tool wrote or on that log edited
+into something the column path must not read itself: the events, or the
+FormatError message, must be the same.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+import pytest
+
+from annotate.errors import FormatError
+from annotate.formats import dumps_events, loads_events, xes
+from annotate.formats import columns as colwise
+from annotate.model import Codebook
+from test_formats_common import make_recording, many_events, tricky_events
+
+pytestmark = pytest.mark.skipif(colwise.arrow() is None, reason="pyarrow is not installed")
+
+
+def outcome(fn):
+    """Return ``fn()``'s result, or the FormatError message it raised."""
+    try:
+        return fn()
+    except FormatError as exc:
+        return f"FormatError: {exc}"
+
+
+def both(data: bytes, rec, monkeypatch, **kw):
+    """Return the outcome of importing ``data`` as shipped and with the fast paths off."""
+    fast = outcome(lambda: loads_events(data, format="xes", recording=rec, codebook=Codebook(), **kw))
+    with monkeypatch.context() as patch:
+        patch.setattr(colwise, "ENABLED", False)
+        slow = outcome(lambda: loads_events(data, format="xes", recording=rec, codebook=Codebook(), **kw))
+    return fast, slow
+
+
+@pytest.fixture(scope="module")
+def written():
+    rec = make_recording()
+    events = many_events(rec, 300) + tricky_events(rec)
+    return rec, dumps_events(events, [rec], format="xes")
+
+
+def test_a_log_this_tool_writes_takes_the_column_path(written, monkeypatch):
+    rec, data = written
+    fast = xes._loads_columns(data, rec, None, None, "x.xes", None)
+    assert fast is not None and len(fast) == 300 + len(tricky_events(rec))
+    assert (fast, fast) == both(data, rec, monkeypatch)
+    assert any("\r\n" in e.note for e in fast) and any('"' in e.label for e in fast)  # entities decoded
+
+
+def test_an_epoch_given_is_used_by_both_paths(written, monkeypatch):
+    rec, data = written
+    epoch = datetime(1970, 1, 1, 0, 0, 1, tzinfo=timezone.utc)  # after the case start: point events come before it
+    fast, slow = both(data, rec, monkeypatch, epoch=epoch)
+    assert fast == slow and "before the case start" in slow
+    assert xes._loads_columns(data, rec, None, None, "x.xes", epoch) is None
+
+
+def _first_value(data: bytes, key: str) -> re.Match:
+    return re.search(rb'(\t\t\t<\w+ key="' + key.encode() + rb'" value=")([^"]*)("/>\n)', data)
+
+
+def _set_value(data: bytes, key: str, value: bytes) -> bytes:
+    m = _first_value(data, key)
+    return data[: m.start(2)] + value + data[m.end(2) :]
+
+
+# Edits the column path must hand over to the element-by-element path (which reads or rejects each its own way).
+EDITS = {
+    "raw tab in a value (expat makes it a space)": lambda d: _set_value(d, "stage", b"Buy\tIn"),
+    "entity dumps never writes": lambda d: _set_value(d, "stage", b"Care &apos;n&#x41;"),
+    "escaped entity text": lambda d: _set_value(d, "stage", b"&amp;lt;Care&amp;gt;"),
+    "bare ampersand": lambda d: _set_value(d, "stage", b"Care & Use"),
+    "quote inside a value": lambda d: _set_value(d, "stage", b'Ca"re'),
+    "markup inside a value": lambda d: _set_value(d, "stage", b"Ca<b>re"),
+    "control character": lambda d: _set_value(d, "stage", b"Ca\x01re"),
+    "U+FFFE": lambda d: _set_value(d, "stage", "Ca\ufffere".encode()),
+    "invalid UTF-8": lambda d: _set_value(d, "stage", b"Ca\xffre"),
+    "carriage returns": lambda d: d.replace(b"\n", b"\r\n"),
+    "DOCTYPE after the header": lambda d: d.replace(b"\t<trace>", b'<!DOCTYPE log [<!ENTITY x "y">]>\n\t<trace>', 1),
+    "key twice in an event": lambda d: d.replace(b'\t\t\t<string key="stage"', b'\t\t\t<string key="stage" value="A"/>\n'
+                                                 b'\t\t\t<string key="stage"', 1),
+    "unknown key": lambda d: d.replace(b'\t\t\t<string key="stage"', b'\t\t\t<string key="case_start" value="2000-01-01'
+                                       b'T00:00:00Z"/>\n\t\t\t<string key="stage"', 1),
+    "lifecycle in capitals": lambda d: d.replace(b'value="complete"/>\n\t\t\t<id', b'value="COMPLETE"/>\n\t\t\t<id', 1),
+    "other lifecycle": lambda d: d.replace(b'value="complete"/>\n\t\t\t<id', b'value="suspend"/>\n\t\t\t<id', 1),
+    "start without complete": lambda d: d[: d.rindex(b"\t\t<event>")] + b"\t</trace>\n</log>\n",
+    "uppercase id": lambda d: _set_value(d, "identity:id", _first_value(d, "identity:id").group(2).upper()),
+    "id used twice": lambda d: _set_value(d, "identity:id", re.findall(rb'key="identity:id" value="([^"]*)"', d)[-1]),
+    "emotion out of range": lambda d: _set_value(d, "emotion", b"7"),
+    "start_s not a number": lambda d: _set_value(d, "start_s", b"1e0"),
+    "timestamp with spaces": lambda d: _set_value(d, "time:timestamp", b" 1970-01-01T00:00:00.000+00:00"),
+    "bad case start": lambda d: d.replace(b'key="cx:case_start" value="1970', b'key="cx:case_start" value="19x0', 1),
+    "empty label given": lambda d: _set_value(d, "label", b""),
+    "nested attribute": lambda d: d.replace(b'\t\t\t<string key="stage" value="Awareness"/>',
+                                            b'\t\t\t<string key="stage" value="Awareness"><string key="a" value="b"/>'
+                                            b"</string>", 1),
+    "no trailing newline": lambda d: d[:-1],
+    "two traces": lambda d: d.replace(b"\t</trace>\n</log>", b"\t</trace>\n\t<trace>\n\t</trace>\n</log>"),
+    "indentation changed": lambda d: d.replace(b"\t\t\t<", b"\t\t <", 1),
+    "characters XML allows": lambda d: _set_value(d, "stage", "x\ufdd0\x85\u2028\U0010ffff>y".encode()),
+    "DEL character (XML allows it, validation decides)": lambda d: _set_value(d, "stage", b"Ca\x7fre"),
+}
+# Edits the column path reads itself (or leaves to validation): the rest it must hand over.
+READ_BY_COLUMNS = {"empty label given", "escaped entity text", "characters XML allows",
+                   "DEL character (XML allows it, validation decides)"}
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_edited_logs_are_read_as_the_element_path_reads_them(edit, written, monkeypatch):
+    rec, data = written
+    edited = EDITS[edit](data)
+    assert edited != data
+    fast, slow = both(edited, rec, monkeypatch)
+    assert fast == slow
+    if edit not in READ_BY_COLUMNS:
+        assert xes._loads_columns(edited, rec, None, None, "x.xes", None) is None
+    elif edit != "DEL character (XML allows it, validation decides)":
+        assert xes._loads_columns(edited, rec, None, None, "x.xes", None) == fast
+
+
+def test_escaped_entity_text_is_decoded_once(written):
+    rec, data = written
+    events = loads_events(_set_value(data, "stage", b"&amp;lt;Care&amp;gt; &quot;x&quot;"), format="xes", recording=rec)
+    assert "&lt;Care&gt; \"x\"" in {e.stage for e in events}
+
+
+def test_a_str_log_reads_as_its_bytes(written, monkeypatch):
+    rec, data = written
+    assert both(data.decode("utf-8"), rec, monkeypatch) == both(data, rec, monkeypatch)
