@@ -18,25 +18,14 @@ import pytest
 from annotate.formats import dumps_events, loads_events, vtt
 from annotate.formats import columns as colwise
 from annotate.formats.common import Problems, decode_text
+from test_formats_columns import per_event  # noqa: F401 - the fixture that switches the column paths off
 from test_formats_common import T0, make_recording, many_events, tricky_events
 
 pytestmark = pytest.mark.skipif(colwise.arrow() is None, reason="pyarrow is not installed")
 
 
-@pytest.fixture
-def per_event(monkeypatch):
-    """Return a function that runs ``fn()`` with the column paths switched off."""
-
-    def run(fn):
-        with monkeypatch.context() as patch:
-            patch.setattr(colwise, "ENABLED", False)
-            return fn()
-
-    return run
-
-
 def outcome(fn):
-    """Return ``fn()``'s result, or the type and text of the exception it raised."""
+    """Return ``fn()``'s result, or the type and text of any exception it raised (not only FormatError)."""
     try:
         return fn()
     except Exception as exc:  # noqa: BLE001 - the two paths must fail alike, whatever the failure
@@ -126,7 +115,9 @@ def _first(pattern: str, replace: str):
     _first(r'(\n[0-9a-f]{32}\n[^\n]*\n)([^\n]*)\n', lambda m: m[1] + m[2] + "\n\x0b\n"),
     _first(r'(\n[0-9a-f]{32}\n[^\n]*\n)([^\n]*)\n', r"\g<1>  \g<2>\n"),  # text that starts with spaces
     _first(r'(\n[0-9a-f]{32}\n[^\n]*)\n[^\n]*\n', r"\g<1>\n"),  # a cue without text
-    _first(r'\nSTYLE\n', "\n\u00a0\nSTYLE\n"),  # a blank-ish line in the header
+    _first(r'\n\nSTYLE\n', "\n\u00a0\nbar\n\nSTYLE\n"),  # a blank-ish line in the header's NOTE
+    _first(r'\{"id": "[0-9a-f]{32}"', '{"id": "' + "0" * 32 + '"'),  # a note of another cue
+    _first(r'"start_s": ', '"start_s": 0'),  # a leading zero: not JSON
     _first(r'\nSTYLE\n', "\nSTYLE\n\n\n"),
     _first(r'--> ([0-9:.]+) ', r'--> \g<1>'),
     lambda t: t + "\n\n",
@@ -153,7 +144,7 @@ def test_text_with_a_lone_surrogate_is_left_to_the_cue_by_cue_path(per_event):
 
 def test_py_space_is_what_python_regexes_call_whitespace():
     spaces = "".join(c for c in map(chr, range(0x110000)) if re.match(r"\s", c))
-    declared = re.sub("\u2000-\u200a", "".join(map(chr, range(0x2000, 0x200B))), vtt.PY_SPACE)
+    declared = re.sub("\u2000-\u200a", "".join(map(chr, range(0x2000, 0x200B))), vtt._PY_SPACE)
     assert sorted(declared) == sorted(spaces)
 
 

@@ -84,8 +84,8 @@ EDITS = {
     "invalid UTF-8": lambda d: _set_value(d, "stage", b"Ca\xffre"),
     "carriage returns": lambda d: d.replace(b"\n", b"\r\n"),
     "DOCTYPE after the header": lambda d: d.replace(b"\t<trace>", b'<!DOCTYPE log [<!ENTITY x "y">]>\n\t<trace>', 1),
-    "key twice in an event": lambda d: d.replace(b'\t\t\t<string key="stage"', b'\t\t\t<string key="stage" value="A"/>\n'
-                                                 b'\t\t\t<string key="stage"', 1),
+    "key twice in an event": lambda d: d.replace(b'\t\t\t<string key="stage"', b'\t\t\t<string key="stage" value="A"/>'
+                                                 b'\n\t\t\t<string key="stage"', 1),
     "unknown key": lambda d: d.replace(b'\t\t\t<string key="stage"', b'\t\t\t<string key="case_start" value="2000-01-01'
                                        b'T00:00:00Z"/>\n\t\t\t<string key="stage"', 1),
     "lifecycle in capitals": lambda d: d.replace(b'value="complete"/>\n\t\t\t<id', b'value="COMPLETE"/>\n\t\t\t<id', 1),
@@ -127,10 +127,31 @@ def test_edited_logs_are_read_as_the_element_path_reads_them(edit, written, monk
 
 def test_escaped_entity_text_is_decoded_once(written):
     rec, data = written
-    events = loads_events(_set_value(data, "stage", b"&amp;lt;Care&amp;gt; &quot;x&quot;"), format="xes", recording=rec)
+    edited = _set_value(data, "stage", b"&amp;lt;Care&amp;gt; &quot;x&quot;")
+    events = loads_events(edited, format="xes", recording=rec)
     assert "&lt;Care&gt; \"x\"" in {e.stage for e in events}
 
 
 def test_a_str_log_reads_as_its_bytes(written, monkeypatch):
     rec, data = written
     assert both(data.decode("utf-8"), rec, monkeypatch) == both(data, rec, monkeypatch)
+
+
+@pytest.mark.parametrize("ids", ["hex", "other", "repeated"])
+def test_export_in_any_event_order_is_the_per_entry_export(ids, monkeypatch):
+    import random
+
+    rec = make_recording()
+    events = many_events(rec, 200) + tricky_events(rec)
+    events += [e.replace(id=f"{i:032x}") for i, e in enumerate(events[:50])]  # ties on every time: ids decide
+    if ids == "other":
+        events = [e.replace(id=f"event {i}") for i, e in enumerate(events)]
+    elif ids == "repeated":
+        events[1] = events[1].replace(id=events[0].id)
+    random.Random(5).shuffle(events)
+    fast = dumps_events(events, [rec], format="xes")
+    with monkeypatch.context() as patch:
+        patch.setattr(colwise, "ENABLED", False)
+        slow = dumps_events(events, [rec], format="xes")
+    assert fast == slow
+    assert (xes._entries_columns(events, {rec.id: rec}, None) is not None) == (ids == "hex")

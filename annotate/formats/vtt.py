@@ -229,7 +229,6 @@ def _date_cells(pa: Any, values: list[Any]) -> Any:
     return pa.array(["null" if t is None else _json_string(t).replace(">", "\\u003e") for t in texts], type=pa.string())
 
 
-_META_TEXT_KEYS = frozenset({"id", "kind", "label", "stage", "channel", "actor", "expectation", "note", "reviewer"})
 _json_string = json.encoder.encode_basestring  # what json.dumps(..., ensure_ascii=False) writes for a str
 
 
@@ -365,7 +364,7 @@ def _blankish(text: str) -> bool:
 # pattern: a note that matches is one JSON object of these keys in this order, whose strings json's strict
 # scanner reads (no control characters, known escapes) and whose times it reads as floats.
 _JSON_TEXT = r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"'
-_JSON_SECONDS = r"[0-9]+(?:\.[0-9]+)?"
+_JSON_SECONDS = r"(?:0|[1-9][0-9]*)\.[0-9]+"
 _META_VALUES = {
     "id": '"[0-9a-f]{32}"', "kind": _JSON_TEXT, "start_s": _JSON_SECONDS, "end_s": f"null|{_JSON_SECONDS}",
     "emotion": "null|-?(?:0|[1-9][0-9]{0,8})", "created_at": f"null|{_JSON_TEXT}", "updated_at": f"null|{_JSON_TEXT}",
@@ -375,11 +374,11 @@ _META_LINE = ("^" + _META_PREFIX + r"\{"
 # Inside a JSON string every '"' follows a backslash, so in such a note ', "' only ever starts the next key.
 _MEMBER_SEP = b', "'
 # What Python's \s (str.isspace) matches, for RE2 (whose \s is ASCII only); '\n' is among them.
-PY_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_PY_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _STAMP_RE2 = r"[0-9]{2}:[0-5][0-9]:[0-5][0-9]\.[0-9]{3}"
 # A cue: its id, its timing (settings allowed) and text lines, none blank (each has a character that is not \s).
 _CUE_BLOCK = (rf"^[0-9a-f]{{32}}\n{_STAMP_RE2} --> {_STAMP_RE2}(?: [^\n]*)?"
-              rf"(?:\n[^\n]*[^{PY_SPACE}][^\n]*)+$")
+              rf"(?:\n[^\n]*[^{_PY_SPACE}][^\n]*)+$")
 
 
 def _json_text(token: str) -> str:

@@ -497,13 +497,15 @@ class _Lines:
                                                                             pa.py_buffer(data)])
         # Every line's start and end must be one of _ENDS; its value, null here, is not looked up.
         ends_only = np.packbits(np.tile(np.array([1, 0, 1], dtype=np.uint8), count), bitorder="little")
-        codes = pa.compute.index_in(pa.Array.from_buffers(pa.large_string(), 3 * count, [
-            pa.py_buffer(ends_only), pa.py_buffer(offsets), pa.py_buffer(data)]), value_set=pa.array(_ENDS, pa.large_string()))
+        line_ends = pa.Array.from_buffers(pa.large_string(), 3 * count, [pa.py_buffer(ends_only), pa.py_buffer(offsets),
+                                                                          pa.py_buffer(data)])
+        codes = pa.compute.index_in(line_ends, value_set=pa.array(_ENDS, pa.large_string()))
         if codes.null_count != count:
             return
         codes = np.frombuffer(codes.buffers()[1], dtype=np.int32, count=3 * count)
         prefixes, suffixes = codes[0::3], codes[2::3]
-        if not (((prefixes < _OPEN) == attr).all() and (suffixes == np.where(attr, len(_ENDS) - 2, len(_ENDS) - 1)).all()):
+        suffix = np.where(attr, len(_ENDS) - 2, len(_ENDS) - 1)  # '"/>' after an attribute, nothing after <event>
+        if not (((prefixes < _OPEN) == attr).all() and (suffixes == suffix).all()):
             return
         # Each attribute line's start and end hold one '<', 3 tabs and the line break, each <event> line one '<',
         # 2 tabs and the line break: any more, and some value holds one.
