@@ -50,7 +50,6 @@ from .common import (
     norm_key,
     recording_fps,
     recording_name,
-    to_ms,
     unneutralise,
 )
 
@@ -200,22 +199,9 @@ def _loads_columns(data: bytes | str, recording: Recording, mapping: Any, codebo
     pa = colwise.arrow()
     if pa is None:
         return None
-    if isinstance(data, str):
-        try:
-            body = data.lstrip(BOM).encode("utf-8")
-        except UnicodeEncodeError:
-            return None
-    else:
-        body = data[3:] if data.startswith(BOM.encode("utf-8")) else data
-    if body[:1] in (b"", b"\r", b"\n", b"\xff", b"\xfe") or b"\x00" in body:
-        return None
-    try:
-        end = body.find(b"\n")
-        first = (body if end < 0 else body[:end]).decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    first = first[:-1] if first.endswith("\r") else first
-    if '"' in first or "\r" in first:
+    body = colwise.utf8_body(data)
+    first = None if body is None else colwise.plain_first_line(body)
+    if first is None:
         return None
     delimiter = "\t" if first.count("\t") >= first.count(",") else ","
     header = [norm_key(h) for h in first.split(delimiter)]

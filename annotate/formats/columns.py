@@ -325,3 +325,33 @@ def any_where(array: Any, pattern: str, other: Any, other_pattern: str) -> bool:
     """Return True when some row has ``array`` matching ``pattern`` and ``other`` matching ``other_pattern`` (RE2)."""
     both = _pc.and_(_pc.match_substring_regex(array, pattern), _pc.match_substring_regex(other, other_pattern))
     return bool(_pc.any(both).as_py())
+
+
+# --- table bodies for the column readers -------------------------------------------
+
+
+def utf8_body(data: bytes | str) -> bytes | None:
+    """Return ``data`` as UTF-8 bytes without a leading BOM; None for text that cannot be encoded."""
+    if isinstance(data, str):
+        try:
+            return data.lstrip("\ufeff").encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+    return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+
+
+def plain_first_line(body: bytes) -> str | None:
+    """Return a table's header line (no line end) when a column reader may take the table, else None.
+
+    None for an empty body, NUL bytes, a header that is not UTF-8 or that holds
+    quotes or a stray carriage return: the row-by-row readers handle those.
+    """
+    if body[:1] in (b"", b"\r", b"\n", b"\xff", b"\xfe") or b"\x00" in body:
+        return None
+    end = body.find(b"\n")
+    try:
+        first = (body if end < 0 else body[:end]).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    first = first[:-1] if first.endswith("\r") else first
+    return None if '"' in first or "\r" in first else first

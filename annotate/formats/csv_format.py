@@ -58,7 +58,6 @@ Import is all or nothing: every bad row is reported with its line number.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 from bisect import bisect_right
@@ -429,22 +428,9 @@ def _loads_columns(data: bytes | str, recording: Recording, mapping: Any, source
     """
     if colwise.arrow() is None:
         return None
-    if isinstance(data, str):
-        try:
-            body = data.lstrip(BOM).encode("utf-8")
-        except UnicodeEncodeError:
-            return None
-    else:
-        body = data[3:] if data.startswith(codecs.BOM_UTF8) else data
-    if body[:1] in (b"", b"\r", b"\n", b"\xff", b"\xfe") or b"\x00" in body:
-        return None
-    try:
-        end = body.find(b"\n")
-        first = (body if end < 0 else body[:end]).decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    first = first[:-1] if first.endswith("\r") else first
-    if '"' in first or "\r" in first:
+    body = colwise.utf8_body(data)
+    first = None if body is None else colwise.plain_first_line(body)
+    if first is None:
         return None
     delimiter = _sniff_delimiter(first)
     header = first.split(delimiter)

@@ -63,7 +63,6 @@ from .common import (
     parse_iso,
     recording_name,
     sort_events,
-    to_ms,
     unneutralise,
 )
 
@@ -410,13 +409,9 @@ def _loads_columns(data: bytes | str, recording: Recording, mapping: Any, codebo
     pa = colwise.arrow()
     if pa is None:
         return None
-    if isinstance(data, str):
-        try:
-            body = data.lstrip(BOM).encode("utf-8")
-        except UnicodeEncodeError:
-            return None
-    else:
-        body = data[3:] if data.startswith(BOM.encode("utf-8")) else data
+    body = colwise.utf8_body(data)
+    if body is None:
+        return None
     header = ",".join(COLUMNS).encode("ascii")
     if not body.startswith(header) or body[len(header) : len(header) + 2] not in (b"\r\n", b"\n") or b"\x00" in body:
         return None
