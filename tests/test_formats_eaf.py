@@ -114,3 +114,159 @@ def test_other_time_units_and_other_xml_are_refused():
         loads_events(frames, format="eaf", recording=make_recording())
     with pytest.raises(FormatError, match="not an ELAN .eaf file"):
         loads_events(b"<svg/>", format="eaf", recording=make_recording())
+
+
+# --- the quick paths (long runs read from the text, whole columns) against the per-event ones ---------
+
+from datetime import timedelta, timezone  # noqa: E402
+import random  # noqa: E402
+
+from annotate.formats import columns as colwise  # noqa: E402
+from annotate.formats import eaf  # noqa: E402
+from annotate.formats.common import Problems  # noqa: E402
+from test_formats_common import T0  # noqa: E402
+
+
+def outcome(fn):
+    """Return ``fn()``'s result, or the FormatError message it raised."""
+    try:
+        return fn()
+    except FormatError as exc:
+        return f"FormatError: {exc}"
+
+
+def both_ways(monkeypatch, fn):
+    """Return ``fn()``'s outcome as shipped and with the quick paths switched off."""
+    fast = outcome(fn)
+    with monkeypatch.context() as patch:
+        patch.setattr(colwise, "ENABLED", False)
+        slow = outcome(fn)
+    return fast, slow
+
+
+def awkward_events(rec, n=90):
+    """Return events in no order, with ties, escapes, missing dates and odd texts among the plain ones."""
+    rnd = random.Random(5)
+    events = many_events(rec, n) + tricky_events(rec)
+    twins = [e.replace(id=f"{i:031x}f", start_s=1.0, end_s=None) for i, e in enumerate(events[:6])]
+    odd = [events[0].replace(id="b" * 32, note='quote " back \\ slash\ttab', stage="<&>", created_at=None),
+           events[1].replace(id="c" * 32, reviewer="x]]>y", updated_at=T0.replace(tzinfo=None)),
+           events[2].replace(id="d" * 32, actor="\u2028 é", created_at=T0.astimezone(timezone(timedelta(hours=2))))]
+    out = events + twins + odd
+    rnd.shuffle(out)
+    return out
+
+
+@pytest.mark.skipif(colwise.arrow() is None, reason="pyarrow is not installed")
+@pytest.mark.parametrize("details", [True, False])
+def test_quick_export_is_byte_identical_for_awkward_events(monkeypatch, details):
+    rec = make_recording()
+    events = awkward_events(rec)
+    fast, slow = both_ways(monkeypatch, lambda: dumps_events(events, [rec], format="eaf", details=details,
+                                                             date=T0, point_length_s=0.5))
+    assert fast == slow and fast.count(b"<ALIGNABLE_ANNOTATION ") == len(events)
+
+
+def exported(rec, n=90) -> bytes:
+    """Return an export of events that the quick import takes all the way (a field at a time)."""
+    events = many_events(rec, n) + tricky_events(rec)
+    events += [e.replace(id=f"{i:031x}e", note=f'"{e.note}" \\ \u00e9') for i, e in enumerate(events[:9])]
+    return dumps_events(events, [rec], format="eaf", codebook=Codebook(), date=T0)
+
+
+def test_our_files_are_read_a_field_at_a_time(monkeypatch):
+    rec = make_recording()
+    data = exported(rec)
+    slow = both_ways(monkeypatch, lambda: loads_events(data, format="eaf", recording=rec))[1]
+
+    def one_at_a_time(*args):
+        raise AssertionError("read one annotation at a time")
+
+    monkeypatch.setattr(eaf, "_add_each", one_at_a_time)
+    assert loads_events(data, format="eaf", recording=rec) == slow and len(slow) == 90 + len(tricky_events(rec)) + 9
+
+
+def test_our_files_are_read_without_building_the_annotations():
+    rec = make_recording()
+    root, runs = eaf._parse(exported(rec), Problems("x.eaf"))
+    kinds = sorted(kind for kind, _ in runs.values())
+    assert kinds == ["align"] * 3 + ["ref"] * 3 + ["slot"]
+    assert all(len(elem) == 1 for elem in runs)  # the marker stands in for the run
+    # the details as written are read from the text, not as JSON
+    assert any(type(value) is tuple for kind, rows in runs.values() if kind == "ref" for _, value in rows)
+
+
+EDITS = {
+    "as written": lambda d: d,
+    "CRLF line ends": lambda d: d.replace(b"\n", b"\r\n"),
+    "tabs for spaces": lambda d: d.replace(b"    ", b"\t"),
+    "comment in a tier": lambda d: d.replace(b"<ANNOTATION>", b"<!-- <ANNOTATION> --><ANNOTATION>", 5),
+    "CDATA value": lambda d: d.replace(b"<ANNOTATION_VALUE>Greeting<", b"<ANNOTATION_VALUE><![CDATA[Gr<ee>]]><", 1),
+    "marker-like element": lambda d: d.replace(b"</HEADER>", b"<cx-annotate-run-0/></HEADER>"),
+    "marker-like in a tier": lambda d: d.replace(b'TIER_ID="DEC details">', b'TIER_ID="DEC details"><cx-annotate-run-3/>'),
+    "references": lambda d: d.replace(b"<ANNOTATION_VALUE>Greeting<", b"<ANNOTATION_VALUE>&quot;G&#13;&apos;&#10;&#9;<", 2),
+    "escaped references": lambda d: d.replace(b"<ANNOTATION_VALUE>Greeting<", b"<ANNOTATION_VALUE>&amp;lt;&amp;amp;<", 2),
+    "commented-out tier, marker in its place": lambda d: d.replace(
+        b"<TIER ", b'<!-- <TIER TIER_ID="MOT"><ANNOTATION><ALIGNABLE_ANNOTATION ANNOTATION_ID="a1" TIME_SLOT_REF1="ts1" '
+                   b'TIME_SLOT_REF2="ts2"><ANNOTATION_VALUE>old</ANNOTATION_VALUE></ALIGNABLE_ANNOTATION></ANNOTATION></TIER> '
+                   b'--><TIER TIER_ID="MOT"><cx-annotate-run-1/></TIER><TIER ', 1),
+    "hex reference": lambda d: d.replace(b"<ANNOTATION_VALUE>Greeting<", b"<ANNOTATION_VALUE>&#x41;<", 1),
+    "unknown entity": lambda d: d.replace(b"<ANNOTATION_VALUE>Greeting<", b"<ANNOTATION_VALUE>&nbsp;<", 1),
+    "bare ampersand": lambda d: d.replace(b"<ANNOTATION_VALUE>Greeting<", b"<ANNOTATION_VALUE>a & b<", 1),
+    "control character": lambda d: d.replace(b"<ANNOTATION_VALUE>Greeting<", b"<ANNOTATION_VALUE>a\x01b<", 1),
+    "control in details": lambda d: d.replace(b', "note": "', b', "note": "\x02', 1),
+    "U+FFFE": lambda d: d.replace(b"<ANNOTATION_VALUE>Greeting<", "<ANNOTATION_VALUE>a\ufffe<".encode(), 1),
+    "]]> in text": lambda d: d.replace(b"<ANNOTATION_VALUE>Greeting<", b"<ANNOTATION_VALUE>a]]>b<", 1),
+    "not UTF-8": lambda d: d.replace(b"<ANNOTATION_VALUE>Greeting<", b"<ANNOTATION_VALUE>caf\xe9<", 1),
+    "DOCTYPE": lambda d: d.replace(b"<TIME_ORDER>", b'<!DOCTYPE x [<!ENTITY e "x">]><TIME_ORDER>'),
+    "DOCTYPE in a tier": lambda d: d.replace(b"<ANNOTATION>", b"<!DOCTYPE x><ANNOTATION>", 1),
+    "cut short": lambda d: d[: len(d) // 2],
+    "unclosed tier": lambda d: d.replace(b"</TIER>", b"", 1),
+    "tier with a > in an attribute": lambda d: d.replace(b'TIER_ID="MOT"', b'TIER_ID="MOT" X="a>b"'),
+    "nested tier": lambda d: d.replace(b'<TIER LINGUISTIC_TYPE_REF="MOT labels" TIER_ID="MOT"',
+                                       b'<TIER TIER_ID="outer"><TIER LINGUISTIC_TYPE_REF="MOT labels" TIER_ID="MOT"', 1)
+                             .replace(b"</TIER>", b"</TIER></TIER>", 1),
+    "second time order": lambda d: d.replace(b"</HEADER>", b'</HEADER><TIME_ORDER><TIME_SLOT TIME_SLOT_ID="ts1" '
+                                                           b'TIME_VALUE="5"/></TIME_ORDER>'),
+    "time order in the header": lambda d: d.replace(b"<HEADER ", b'<HEADER><TIME_ORDER><TIME_SLOT TIME_SLOT_ID="ts1" '
+                                                                  b'TIME_VALUE="5"/></TIME_ORDER><X ', 1)
+                                          .replace(b"</HEADER>", b"</X></HEADER>", 1),
+    "bad time value": lambda d: d.replace(b'TIME_VALUE="', b'TIME_VALUE="-1', 1),
+    "unaligned slot": lambda d: d.replace(b' TIME_VALUE="', b' X="', 3),
+    "undefined slot": lambda d: d.replace(b'TIME_SLOT_REF2="ts', b'TIME_SLOT_REF2="tz', 2),
+    "ends before it starts": lambda d: d.replace(b'TIME_SLOT_REF1="ts', b'TIME_SLOT_REF1="ts9', 3),
+    "huge time": lambda d: d.replace(b'TIME_VALUE="', b'TIME_VALUE="99999999999999999999', 1),
+    "id used twice": lambda d: d.replace(b"</TIER>", d[d.index(b"        <ANNOTATION>"):d.index(b"</ANNOTATION>") + 14]
+                                         + b"</TIER>", 1),
+    "ELAN ids": lambda d: d.replace(b'ANNOTATION_ID="a', b'ANNOTATION_ID="x').replace(b'ANNOTATION_REF="a', b'ANNOTATION_REF="x'),
+    "empty ids": lambda d: d.replace(b'ANNOTATION_ID="a', b'ANNOTATION_ID="" Y="a'),
+    "attribute reference": lambda d: d.replace(b'ANNOTATION_ID="a', b'ANNOTATION_ID="&amp;a', 3),
+    "details in another order": lambda d: d.replace(b'"point": true, "stage": ', b'"stage": ').replace(
+        b', "emotion": ', b', "point": true, "emotion": '),
+    "details partly in another order": lambda d: d.replace(b'"point": true, "stage": ', b'"stage": ', 3).replace(
+        b', "emotion": ', b', "point": true, "emotion": ', 3),
+    "details with other values": lambda d: d.replace(b'"emotion": 2', b'"emotion": 2.0', 1)
+                                          .replace(b'"point": true', b'"point": "yes"', 2)
+                                          .replace(b'"reviewer": "', b'"reviewer": 7, "x": "', 2)
+                                          .replace(b'"created_at": "', b'"created_at": "bad', 1),
+    "details with an escaped date": lambda d: d.replace(b'"created_at": "2', b'"created_at": "\\u0032', 5),
+    "details escaped": lambda d: d.replace(b'"note": "', b'"note": "\\u00e9\\"\\ud800', 3),
+    "details not JSON": lambda d: d.replace(b'{"id": ', b'{"id" ', 3).replace(b'"point": true', b"'point': 1", 1),
+    "details JSON but no object": lambda d: d.replace(b'<ANNOTATION_VALUE>{"id": ', b'<ANNOTATION_VALUE>["', 2),
+    "details of unknown annotations": lambda d: d.replace(b'ANNOTATION_REF="a', b'ANNOTATION_REF="q'),
+    "no details tiers": lambda d: d.replace(b"PARENT_REF=", b"X="),
+    "time origin": lambda d: d.replace(b'MIME_TYPE="video/mp4"', b'MIME_TYPE="video/mp4" TIME_ORIGIN="-700"'),
+    "empty value element": lambda d: d.replace(b"<ANNOTATION_VALUE>Greeting</ANNOTATION_VALUE>", b"<ANNOTATION_VALUE/>", 1),
+    "other declaration": lambda d: d.replace(b'encoding="UTF-8"', b'encoding="ISO-8859-1"', 1),
+}
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_edited_files_read_or_fail_exactly_as_element_by_element(monkeypatch, edit):
+    rec = make_recording()
+    base = exported(rec)
+    data = EDITS[edit](base)
+    assert (data == base) == (edit == "as written")
+    fast, slow = both_ways(monkeypatch, lambda: loads_events(data, format="eaf", recording=rec,
+                                                             mapping=["outer=MOT"]))
+    assert fast == slow

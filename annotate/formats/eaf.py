@@ -34,7 +34,7 @@ import uuid
 from itertools import chain
 from operator import attrgetter, itemgetter
 from pathlib import Path, PurePath
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -42,7 +42,6 @@ from ..errors import FormatError, ValidationError
 from ..model import Codebook, Event, Kind, Recording, utcnow
 from . import columns as colwise
 from . import xmlsafe
-from .eventlog import entry_order
 from .common import (
     EVENT_ID_NAMESPACE,
     Importer,
@@ -54,7 +53,6 @@ from .common import (
     parse_iso,
     recording_key,
     sort_events,
-    to_ms,
 )
 
 NAME = "eaf"
@@ -88,21 +86,23 @@ def dumps(
     Raises ValidationError if the events belong to more than one recording
     (an ELAN file describes one media file).
     """
-    events = sort_events(list(events))
+    events = list(events)
+    point_ms = max(1, int(round(point_length_s * 1000)))
+    with colwise.no_gc():
+        fast = _columns(events, point_ms, details)
+    if fast is not None:
+        events, get, slots, annotation_lines, details_lines = fast
+        slot_of: list[str] = []
+    else:
+        events = sort_events(events)
     recs = as_recordings(recordings)
-    rids = {e.recording_id for e in events}
+    rids = {e.recording_id for e in events} if fast is None else set(get("recording_id"))
     if len(rids) > 1:
         raise ValidationError("an ELAN file describes one recording; export the recordings one at a time")
     rid = next(iter(rids)) if rids else (next(iter(recs)) if len(recs) == 1 else None)
     rec = recs.get(rid)
     book = codebook or Codebook()
-    point_ms = max(1, int(round(point_length_s * 1000)))
-
-    with colwise.no_gc():
-        fast = _columns(events, point_ms, details)
-    if fast is not None:
-        slots, slot_of, annotation_lines, details_lines, get = fast
-    else:
+    if fast is None:
         slots, slot_of = _slots(events, point_ms)
         annotation_lines = details_lines = None
 
@@ -120,7 +120,7 @@ def dumps(
     vocab = {k: _vocabulary(k, book, list(map(labels.__getitem__, rows[k]))) for k in Kind}
 
     x, a = xmlsafe.text, xmlsafe.attr
-    out = [
+    out: list[str | bytes] = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<ANNOTATION_DOCUMENT AUTHOR="{a(author)}" DATE="{_xsd_datetime(date)}" FORMAT="3.0" VERSION="3.0" '
         'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
@@ -135,7 +135,7 @@ def dumps(
         f'        <PROPERTY NAME="URN">urn:nl-mpi-tools-elan-eaf:{urn}</PROPERTY>',
         f'        <PROPERTY NAME="lastUsedAnnotationId">{len(events)}</PROPERTY>',
         "    </HEADER>",
-        "    <TIME_ORDER>", *slots, "    </TIME_ORDER>",
+        "    <TIME_ORDER>", *([slots] if fast is not None else slots), "    </TIME_ORDER>",
     ]
     for kind in Kind:
         annotators = sorted({r for r in map(reviewers.__getitem__, rows[kind]) if r})
@@ -145,7 +145,7 @@ def dumps(
         # label -> its ' CVE_REF="..."' and escaped value: labels repeat from event to event
         values = {label: (f' CVE_REF="{cve}"' if cve else "", x(label)) for label, cve in entries.items()}
         if annotation_lines is not None:
-            out += annotation_lines(kind, rows[kind], values)
+            out.append(annotation_lines(rows[kind], values))
         else:
             for n, ev in ((n, events[n]) for n in rows[kind]):
                 ref, value = values.get(ev.label) or ("", x(ev.label))
@@ -162,7 +162,7 @@ def dumps(
             out.append(f'    <TIER LINGUISTIC_TYPE_REF="{DETAILS_TYPE}" PARENT_REF="{kind.short}" '
                        f'TIER_ID="{kind.short}{_DETAILS_SUFFIX}">')
             if details_lines is not None:
-                out += details_lines(rows[kind])
+                out.append(details_lines(rows[kind]))
             else:
                 evs = [events[n] for n in rows[kind]]
                 for ev, text in zip(evs, _details_texts(evs)):
@@ -180,46 +180,64 @@ def dumps(
 _KIND_CODES = {k.value: code for code, k in enumerate(Kind)}
 _DETAIL_KEYS = ("id", "point", "stage", "channel", "actor", "expectation", "emotion", "note", "reviewer",
                 "created_at", "updated_at")
+# A text JSON writes as it is, between quotes, and XML as it is: no '"', '\', control character, '&', '<' or '>'.
+_PLAIN_JSON = r'^[^"\\\x00-\x1f&<>]*$'
 
 
 def _columns(events: list[Event], point_ms: int, details: bool) -> tuple | None:
-    """Return what ``dumps`` writes per event, made a field at a time; None to write event by event.
+    """Return what ``dumps`` writes for the events, made a field at a time; None to write event by event.
 
-    Gives the TIME_SLOT lines, the slot ids (as ``_slots``), functions
-    giving a tier's annotation lines and its details lines (None without
-    details) and the events' ``colwise.fields_of`` getter. Handles Kind kinds and float times
-    rounded to ms, as validated events have.
+    Gives the events in ``sort_events`` order, a getter of their fields
+    (``colwise.fields_of``, in that order), the TIME_SLOT lines, and
+    functions giving a tier's annotation lines and its details lines (None
+    without details); the lines as UTF-8, each ending in a newline. Handles
+    one recording's events with Kind kinds, float times and str ids.
     """
     pa = colwise.arrow()
     if pa is None or len(events) < colwise.MIN_EVENTS:
         return None
     field = colwise.fields_of(events)
-    entries = entry_order(events, field)
-    if entries is None:
+    kinds, starts, ends, ids = field("kind"), field("start_s"), field("end_s"), field("id")
+    if len(set(field("recording_id"))) > 1 or not (colwise.only_type(kinds, Kind) and colwise.only_type(starts, float)
+                                                   and colwise.only_type(ends, float, type(None))
+                                                   and colwise.only_type(ids, str)) or "\x00" in "".join(ids):
+        return None  # (numpy pads texts with NUL: an id ending in one would sort as without it)
+    start = np.array(starts, dtype=np.float64)
+    end = np.array(ends, dtype=np.float64)  # None -> NaN
+    point = np.isnan(end)
+    if int(point.sum()) != ends.count(None) or not (np.isfinite(start).all() and np.isfinite(end[~point]).all()):
         return None
-    _, _, _, start, end, point = entries
-    count = len(events)
-    end = np.where(point, start + point_ms, end)
-    twice = 2 * count
-    if max(int(start.max()), int(end.max())) * twice >= 2**62:
+    # sort_events' order: by start, end (-1 for a point), id; stable like sorted()
+    order = np.lexsort((np.array(ids), np.where(point, -1.0, end), start))
+    start_ms, end_ms = np.rint(start * 1000.0)[order], np.rint(np.where(point, 0.0, end) * 1000.0)[order]
+    count, twice = len(events), 2 * len(events)
+    if max(np.abs(start_ms).max(), np.abs(end_ms).max()) * twice >= 2**60:
         return None
+    point = point[order]
+    start_ms = start_ms.astype(np.int64)
+    end_ms = np.where(point, start_ms + point_ms, end_ms.astype(np.int64))
+    events = list(map(events.__getitem__, order.tolist()))
+    field = _reordered(field, order.tolist())
+
+    # time slots: every boundary, numbered in time order (as _slots numbers them)
     index = np.arange(count, dtype=np.int64)
-    keys = np.sort(np.concatenate([start * twice + 2 * index, end * twice + 2 * index + 1]))
+    keys = np.sort(np.concatenate([start_ms * twice + 2 * index, end_ms * twice + 2 * index + 1]))
     ms, at = np.divmod(keys, twice)
     numbers = np.arange(1, twice + 1, dtype=np.int64)
-    join, text = pa.compute.binary_join_element_wise, colwise.text_array
-    slots = join('        <TIME_SLOT TIME_SLOT_ID="ts', text(numbers), '" TIME_VALUE="', text(ms), '"/>', "")
+    text, lines = colwise.text_array, colwise.join_lines
+    slots = lines(['        <TIME_SLOT TIME_SLOT_ID="ts', text(numbers), '" TIME_VALUE="', text(ms), '"/>'], "", "\n")
     slot = np.empty(twice, dtype=np.int64)
     slot[at] = numbers
-    ids, labels = field("id"), field("label")
-    if set(map(type, ids)) - {str} or set(map(type, labels)) - {str}:
+    labels = field("label")
+    if not colwise.only_type(labels, str):
         return None
-    head = join('        <ANNOTATION>\n            <ALIGNABLE_ANNOTATION ANNOTATION_ID="a', text(ids),
-                '" TIME_SLOT_REF1="ts', text(slot[0::2]), '" TIME_SLOT_REF2="ts', text(slot[1::2]), '"', "")
+    ids = text(field("id"))
+    head = pa.compute.binary_join_element_wise(
+        '        <ANNOTATION>\n            <ALIGNABLE_ANNOTATION ANNOTATION_ID="a', ids, '" TIME_SLOT_REF1="ts',
+        text(slot[0::2]), '" TIME_SLOT_REF2="ts', text(slot[1::2]), '"', "")
     x = xmlsafe.text
 
-    def annotation_lines(kind: Kind, chosen: list[int], values: dict[str, tuple[str, str]]) -> list[str]:
-        which = np.array(chosen, dtype=np.int64)
+    def annotation_lines(chosen: list[int], values: dict[str, tuple[str, str]]) -> bytes:
         memo: dict[str, tuple[str, str]] = {}
         refs, texts = [], []
         for label in map(labels.__getitem__, chosen):
@@ -228,33 +246,76 @@ def _columns(events: list[Event], point_ms: int, details: bool) -> tuple | None:
                 pair = memo[label] = values.get(label) or ("", x(label))
             refs.append(pair[0])
             texts.append(pair[1])
-        lines = join(colwise.take(head, which), text(refs), ">\n                <ANNOTATION_VALUE>", text(texts),
-                     "</ANNOTATION_VALUE>\n            </ALIGNABLE_ANNOTATION>\n        </ANNOTATION>", "")
-        return lines.to_pylist()
+        return lines([colwise.take(head, np.array(chosen, dtype=np.int64)), text(refs),
+                      ">\n                <ANNOTATION_VALUE>", text(texts),
+                      "</ANNOTATION_VALUE>\n            </ALIGNABLE_ANNOTATION>\n        </ANNOTATION>"], "", "\n")
 
-    details_lines = None
-    if details:
-        columns = {name: field(name) for name in _DETAIL_KEYS if name != "point"}
-        columns["point"] = point.tolist()
-        if set(map(type, columns["emotion"])) - {int, type(None)}:
+    if not details:
+        return events, field, slots, annotation_lines, None
+    cells = _details_cells(field, point, ids)
+    if cells is None:
+        return None
+
+    def details_lines(chosen: list[int]) -> bytes:
+        which = np.array(chosen, dtype=np.int64)
+        return lines([colwise.take(cell, which) for cell in cells], "", "\n")
+
+    return events, field, slots, annotation_lines, details_lines
+
+
+def _reordered(field: Callable[[str], list[Any]], order: list[int]) -> Callable[[str], list[Any]]:
+    """Return a getter like ``field`` giving each field's values in ``order`` (indexes)."""
+    columns: dict[str, list[Any]] = {}
+
+    def get(name: str) -> list[Any]:
+        if name not in columns:
+            columns[name] = list(map(field(name).__getitem__, order))
+        return columns[name]
+
+    return get
+
+
+def _details_cells(field: Any, point: np.ndarray, ids: Any) -> list[Any] | None:
+    """Return the pieces (Arrow arrays and text) whose joining gives each event's REF_ANNOTATION lines.
+
+    The details are written as ``_details_texts`` writes them (JSON escaped
+    for XML), a field at a time; None for fields of unexpected types.
+    """
+    pa, quoted = colwise.arrow(), _json_cells
+    emotions = field("emotion")
+    if not colwise.only_type(emotions, int, type(None)):
+        return None
+    values: dict[str, Any] = {"id": quoted(ids), "point": pa.compute.if_else(pa.array(point), "true", "false"),
+                              "emotion": colwise.text_array(list(map({e: json.dumps(e) for e in set(emotions)}.__getitem__,
+                                                                     emotions)))}
+    for name in ("stage", "channel", "actor", "expectation", "note", "reviewer"):
+        texts = field(name)
+        if not colwise.only_type(texts, str):
             return None
-        for name in ("created_at", "updated_at"):
-            values = columns[name]
-            iso = None if None in values else colwise.iso_text(values)
-            columns[name] = [iso_utc(v) or None for v in values] if iso is None else iso.to_pylist()
-        rows = list(zip(*(columns[k] for k in _DETAIL_KEYS)))
-        ref_head = join('        <ANNOTATION>\n            <REF_ANNOTATION ANNOTATION_ID="d', text(ids),
-                        '" ANNOTATION_REF="a', text(ids), '">\n                <ANNOTATION_VALUE>', "")
+        values[name] = quoted(colwise.text_array(texts))
+    for name in ("created_at", "updated_at"):
+        times = field(name)
+        iso = None if None in times else colwise.iso_text(times)
+        if iso is None:
+            texts = [iso_utc(t) or None for t in times]
+            values[name] = colwise.text_array([x if x is None else json.dumps(x) for x in texts])
+            values[name] = pa.compute.fill_null(values[name], "null")
+        else:
+            values[name] = quoted(iso)
+    cells: list[Any] = ['        <ANNOTATION>\n            <REF_ANNOTATION ANNOTATION_ID="d', ids,
+                        '" ANNOTATION_REF="a', ids, '">\n                <ANNOTATION_VALUE>{']
+    for n, name in enumerate(_DETAIL_KEYS):
+        cells += [f'{", " if n else ""}"{name}": ', values[name]]
+    cells.append("}</ANNOTATION_VALUE>\n            </REF_ANNOTATION>\n        </ANNOTATION>")
+    return cells
 
-        def details_lines(chosen: list[int]) -> list[str]:
-            dicts = [dict(zip(_DETAIL_KEYS, rows[n])) for n in chosen]
-            if not dicts:
-                return []
-            lines = join(colwise.take(ref_head, np.array(chosen, dtype=np.int64)), text(_details_json(dicts)),
-                         "</ANNOTATION_VALUE>\n            </REF_ANNOTATION>\n        </ANNOTATION>", "")
-            return lines.to_pylist()
 
-    return slots.to_pylist(), None, annotation_lines, details_lines, field
+def _json_cells(texts: Any) -> Any:
+    """Return Arrow strings as JSON strings escaped for XML: ``xmlsafe.text(json.dumps(t, ensure_ascii=False))``."""
+    pc = colwise.arrow().compute
+    if colwise.all_match(texts, _PLAIN_JSON):
+        return pc.binary_join_element_wise('"', texts, '"', "")
+    return colwise.text_array(colwise.map_unique(texts, lambda t: xmlsafe.text(json.dumps(t, ensure_ascii=False))))
 
 
 def _slots(events: list[Event], point_ms: int) -> tuple[list[str], list[str]]:
@@ -278,7 +339,7 @@ def _slots(events: list[Event], point_ms: int) -> tuple[list[str], list[str]]:
     return slots, slot_of
 
 
-def _finish(out: list[str], vocab: dict[Kind, dict[str, str]], details: bool) -> bytes:
+def _finish(out: list[str | bytes], vocab: dict[Kind, dict[str, str]], details: bool) -> bytes:
     """Return the document: ``out`` (header, time slots, tiers) and the types, constraints and vocabularies."""
     x, a = xmlsafe.text, xmlsafe.attr
     for kind in Kind:
@@ -299,8 +360,22 @@ def _finish(out: list[str], vocab: dict[Kind, dict[str, str]], details: bool) ->
                 "        </CV_ENTRY_ML>",
             ]
         out.append("    </CONTROLLED_VOCABULARY>")
-    out += ["</ANNOTATION_DOCUMENT>", ""]
-    return "\n".join(out).encode("utf-8")
+    out.append("</ANNOTATION_DOCUMENT>")
+    return _joined(out)
+
+
+def _joined(out: list[str | bytes]) -> bytes:
+    """Return the lines of ``out`` as UTF-8, each ending in a newline; a bytes item is such lines already."""
+    chunks: list[bytes] = []
+    lines: list[str] = []
+    for item in out:
+        if isinstance(item, bytes):
+            chunks += [("\n".join(lines) + "\n").encode("utf-8") if lines else b"", item]
+            lines = []
+        else:
+            lines.append(item)
+    chunks.append(("\n".join(lines) + "\n").encode("utf-8"))
+    return b"".join(chunks)
 
 
 def _vocabulary(kind: Kind, book: Codebook, used: list[str]) -> dict[str, str]:
@@ -529,13 +604,13 @@ def _add_columns(sink: Importer, annotations: list, slots: dict, origin: int, de
     }
     for name in _DETAIL_TEXTS + ("created_at", "updated_at"):
         values = fields[name]
-        columns[name] = values if colwise.only_type(values, str) else [v if type(v) is str else str(v or "") for v in values]
+        columns[name] = values if _all_text(values) else [v if type(v) is str else str(v or "") for v in values]
     for name in ("created_at", "updated_at"):
         columns[name] = colwise.iso_column(columns[name])
         if columns[name] is None:
             return False
     raw_ids = fields["id"]
-    if not (colwise.only_type(raw_ids, str) and all(raw_ids)):
+    if not (_all_text(raw_ids) and all(raw_ids)):
         raw_ids = [raw_id or (aid[1:] if aid.startswith("a") and len(aid) == 33 else aid)
                    for raw_id, aid in zip(raw_ids, aids)]
         raw_ids = [raw_id if type(raw_id) is str else str(raw_id) for raw_id in raw_ids]
@@ -547,6 +622,15 @@ def _add_columns(sink: Importer, annotations: list, slots: dict, origin: int, de
     return sink.add_columns(columns, wheres, raw_ids)
 
 
+def _all_text(values: list[Any]) -> bool:
+    """Return True when every value is a str; values read from JSON or the text are never of a subclass of str."""
+    try:
+        "".join(values)
+    except TypeError:
+        return False
+    return True
+
+
 def _detail_columns(extras: list[Any]) -> dict[str, list[Any]]:
     """Return the values of each details key (None where missing) in ``extras``, a list per key.
 
@@ -554,14 +638,15 @@ def _detail_columns(extras: list[Any]) -> dict[str, list[Any]]:
     """
     if colwise.only_type(extras, tuple):  # all as written: converted a key at a time
         columns = dict(zip(_DETAIL_KEYS, map(list, zip(*extras))))
-        columns["point"] = [p == "true" for p in columns["point"]]
+        escaped = [key for key in _JSON_TEXT_KEYS if "\\" in "".join(columns[key])]  # ("null" and quotes have none)
+        columns["point"] = list(map("true".__eq__, columns["point"]))
         columns["emotion"] = list(map(_JSON_DIGITS.__getitem__, columns["emotion"]))
         for key in ("created_at", "updated_at"):
-            columns[key] = [None if c == "null" else c[1:-1] for c in columns[key]]
-        for key in _JSON_TEXT_KEYS:
             values = columns[key]
-            if "\\" in "".join(filter(None, values)):
-                columns[key] = [_json_text(v) if v and "\\" in v else v for v in values]
+            columns[key] = ([None if c == "null" else c[1:-1] for c in values] if "null" in values
+                            else list(map(_UNQUOTED, values)))
+        for key in escaped:
+            columns[key] = [_json_text(v) if v and "\\" in v else v for v in columns[key]]
         return columns
     written = [n for n, extra in enumerate(extras) if type(extra) is tuple]
     if not written:
@@ -596,9 +681,15 @@ def _canonical_details(values: tuple[str, ...]) -> dict[str, Any]:
     return details
 
 
+_UNQUOTED = itemgetter(slice(1, -1))
+
+
 def _json_text(text: str) -> str:
-    """Return what the inside of a JSON string (valid, with escapes) stands for."""
-    return json.loads(f'"{text}"')
+    """Return what the inside of a JSON string (valid, with escapes) stands for, as ``json.loads`` reads it."""
+    return _scan_string(text + '"', 0)[0]
+
+
+_scan_string = json.decoder.scanstring
 
 
 def _annotation_place(key: tuple[str | None, Any]) -> str:
@@ -666,27 +757,27 @@ def _value(ann) -> str:
 # elements read give the values the parser would. Anything else is parsed.
 
 _XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>'
-_MARKER = "cx-cut-Q"  # its last letter rarely occurs: quick to look for
-_W = "[ \t\n]*"
-_ATTR = '[\x21\x23-\x25\x27-\x3b\x3d-\x7e]*'  # printable ASCII but " & <: no reference, no normalisation
+_MARKER = "cx-annotate-run-"
+_W = "[ \t\n]*+"  # possessive (*+): what follows a run of these characters is never one of them
+_ATTR = '[\x21\x23-\x25\x27-\x3b\x3d-\x7e]*+'  # printable ASCII but " & <: no reference, no normalisation
 _END = _W + r"(?=<|\Z)"  # a run's element ends where the next begins or the run does
 # Details as this module writes them: JSON with the keys in this order, read without building a dict;
 # the groups are the text of each value (see _canonical_details). Strings hold no "&" or "<" (nothing to
 # unescape for XML), and no control character: JSON refuses those, and so XML's are refused with them.
-_JSON_STRING = r'[^"\\&<\x00-\x1f]*(?:\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\&<\x00-\x1f]*)*'
+_JSON_STRING = r'[^"\\&<\x00-\x1f]*+(?:\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\&<\x00-\x1f]*+)*+'
 _CANONICAL = r"\{" + ", ".join(
     f'"{key}": ' + {"point": "(true|false)", "emotion": "(-?[0-9]|null)", "created_at": f'(null|"{_JSON_STRING}")',
                     "updated_at": f'(null|"{_JSON_STRING}")'}.get(key, f'"({_JSON_STRING})"') for key in _DETAIL_KEYS
 ) + r"\}"
 _RUNS = {  # kind of run -> (pattern of one element, with the values read; the "<" in one)
-    "slot": (re.compile(f'<TIME_SLOT TIME_SLOT_ID="({_ATTR})" TIME_VALUE="([0-9]+)"/>{_END}'), 1),
+    "slot": (re.compile(f'<TIME_SLOT TIME_SLOT_ID="({_ATTR})" TIME_VALUE="([0-9]++)"/>{_END}'), 1),
     "align": (re.compile(
         f'<ANNOTATION>{_W}<ALIGNABLE_ANNOTATION ANNOTATION_ID="({_ATTR})" TIME_SLOT_REF1="({_ATTR})" '
-        f'TIME_SLOT_REF2="({_ATTR})"(?: CVE_REF="{_ATTR}")?>{_W}<ANNOTATION_VALUE>([^<]*)</ANNOTATION_VALUE>{_W}'
+        f'TIME_SLOT_REF2="({_ATTR})"(?: CVE_REF="{_ATTR}")?>{_W}<ANNOTATION_VALUE>([^<]*+)</ANNOTATION_VALUE>{_W}'
         f"</ALIGNABLE_ANNOTATION>{_W}</ANNOTATION>{_END}"), 6),
     "ref": (re.compile(
         f'<ANNOTATION>{_W}<REF_ANNOTATION ANNOTATION_ID="{_ATTR}" ANNOTATION_REF="({_ATTR})">{_W}'
-        f"<ANNOTATION_VALUE>(?:{_CANONICAL}|([^<]*))</ANNOTATION_VALUE>{_W}</REF_ANNOTATION>{_W}</ANNOTATION>{_END}"), 6),
+        f"<ANNOTATION_VALUE>(?:{_CANONICAL}|([^<]*+))</ANNOTATION_VALUE>{_W}</REF_ANNOTATION>{_W}</ANNOTATION>{_END}"), 6),
 }
 _TIER_TAG = re.compile(r"<TIER(?:\s[^<>]*)?(?<!/)>")
 _REFERENCES = ("&amp;", "&lt;", "&gt;", "&quot;", "&apos;", "&#13;", "&#10;", "&#9;")
@@ -719,7 +810,7 @@ def _cut(data: bytes) -> tuple[str, dict[str, tuple[str, list]]] | None:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if _MARKER in text or ("]]" in text and "]]>" in text):  # "]" is rare: that search is the quicker
+    if "]" in text and "]]>" in text:  # looking for one character is the quicker
         return None
     spans = []  # (start, end, kind, rows)
     start = text.find("<TIME_ORDER>")
@@ -754,7 +845,10 @@ def _cut(data: bytes) -> tuple[str, dict[str, tuple[str, list]]] | None:
         runs[marker] = (kind, rows)
         done = end
     pieces.append(text[done:])
-    return "".join(pieces), runs
+    skeleton = "".join(pieces)
+    if skeleton.count(_MARKER) != len(runs):
+        return None  # the rest of the file names a marker: it could stand where a run was cut from
+    return skeleton, runs
 
 
 def _run(text: str, start: int, end: int, kind: str) -> list[tuple] | None:
@@ -776,6 +870,9 @@ def _run(text: str, start: int, end: int, kind: str) -> list[tuple] | None:
         if "&" in labels:
             rows = [(aid, ref1, ref2, _unescape(label)) for aid, ref1, ref2, label in rows]
     elif kind == "ref":
+        values = [(row[0], row[1:-1]) for row in rows if row[2]]  # the usual case: all details as written
+        if len(values) == len(rows):
+            return values
         values = []
         for ref, *fields, text in rows:
             if fields[1]:  # the details as written: no escapes, no control characters
