@@ -5,6 +5,7 @@ Other ``test_formats_*`` modules import the builders from here.
 
 from __future__ import annotations
 
+import contextlib
 import random
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
@@ -192,3 +193,25 @@ def test_fast_uuid5_equals_the_standard_one(name):
     from annotate.formats.common import EVENT_ID_NAMESPACE, uuid5_hex
 
     assert uuid5_hex(name) == uuid.uuid5(EVENT_ID_NAMESPACE, name).hex
+
+
+@pytest.mark.parametrize("fmt", ["json", "vtt", "eaf"])
+def test_absurdly_nested_json_is_a_format_error_or_ignored_never_a_crash(fmt):
+    """JSON nested 100,000 deep (a hostile file) must not escape as RecursionError."""
+    from annotate.formats import dumps_events, loads_events
+
+    rec = make_recording()
+    text = dumps_events(tricky_events(rec), [rec], format=fmt).decode("utf-8")
+    deep = '{"x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    if fmt == "json":
+        text = deep
+    elif fmt == "vtt":
+        start = text.index("NOTE cx-annotate")
+        end = text.index("\n", start)
+        text = text[:start] + text[start:end].split("{", 1)[0] + deep + text[end:]
+    else:
+        start = text.index('<ANNOTATION_VALUE>{"id"')
+        end = text.index("</ANNOTATION_VALUE>", start)
+        text = text[:start] + "<ANNOTATION_VALUE>" + deep + text[end:]
+    with contextlib.suppress(FormatError):  # refused with a message, or the details ignored: both fine
+        loads_events(text.encode("utf-8"), format=fmt, recording=rec)

@@ -268,19 +268,22 @@ _scan_json = json.JSONDecoder().scan_once
 
 
 def json_value(text: str) -> Any:
-    """Return ``json.loads(text)``; raises ValueError (JSONDecodeError) as it does.
+    """Return ``json.loads(text)``; raises ValueError (JSONDecodeError) as it does, also for absurd nesting.
 
     Text that is exactly one JSON value (no surrounding whitespace), as this
     tool writes it, goes straight to json's C scanner; any other text, and
     every error, goes through ``json.loads`` itself.
     """
     try:
-        value, end = _scan_json(text, 0)
-    except (StopIteration, ValueError):
-        return json.loads(text)
-    if end != len(text):
-        return json.loads(text)
-    return value
+        try:
+            value, end = _scan_json(text, 0)
+        except (StopIteration, ValueError):
+            return json.loads(text)
+        if end != len(text):
+            return json.loads(text)
+        return value
+    except RecursionError:  # a hostile file: report it like any other bad JSON
+        raise ValueError("JSON nested too deeply") from None
 
 
 def parse_iso(name: str, text: str) -> datetime | None:
