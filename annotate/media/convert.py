@@ -42,8 +42,9 @@ def to_bgr(frame: av.VideoFrame) -> np.ndarray:
         return cv2.cvtColor(frame.to_ndarray(), cv2.COLOR_YUV2BGR_I420)
     if fmt in ("bgr24", "rgb24", "gray", "bgra", "rgba"):
         return frame.to_ndarray(format="bgr24")
+    # threads=0: swscale slices the picture over the cores, as fast as OpenCV's path at 720p
     return frame.reformat(
-        format="bgr24", src_colorspace=matrix, src_color_range="JPEG" if full else "MPEG"
+        format="bgr24", src_colorspace=matrix, src_color_range="JPEG" if full else "MPEG", threads=0
     ).to_ndarray()
 
 
