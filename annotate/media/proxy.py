@@ -138,8 +138,6 @@ def _proxy_frame(decoded: av.VideoFrame, info: VideoInfo, reshape: bool, size: t
     """Return a fresh yuv420p frame of the upright, square-pixel, even-sized picture."""
     if not reshape:
         frame = to_bt709(decoded)
-        if frame is decoded:
-            frame = decoded.reformat(format="yuv420p")  # a fresh frame, not the decoder's
         frame.pict_type = av.video.frame.PictureType.NONE  # never let the source's frame types steer x264
         return frame
     shown = (info.width, info.height) if info.sample_aspect_ratio != 1 else None

@@ -57,12 +57,16 @@ def _recordings(store, settings, name: str) -> None:
                 cols[5].page_link(nav.page("review"), label="Review", icon=":material/rate_review:", query_params={"rec": str(rec.id)})
 
 
+def _upload_limit(settings) -> int:
+    """Return the upload limit in MB: Streamlit refuses bodies over server.maxUploadSize, so the smaller one."""
+    return max(1, min(int(settings.max_upload_mb), int(st.get_option("server.maxUploadSize"))))
+
+
 def _add(store, settings, name: str) -> None:
     st.subheader("Add a recording")
     upload_tab, path_tab = st.tabs(["Upload", "Path on the server"])
     with upload_tab:
-        # Streamlit itself refuses bodies over server.maxUploadSize; the smaller limit is the real one.
-        limit = max(1, min(int(settings.max_upload_mb), int(st.get_option("server.maxUploadSize"))))
+        limit = _upload_limit(settings)
         file = st.file_uploader(
             f"Video file (up to {limit} MB; the content decides, not the name)", key="cx_upload",
             max_upload_size=limit,
@@ -105,7 +109,7 @@ def _import(store, settings, name: str) -> None:
         "Format", [_AUTO, *FORMATS], format_func=lambda f: f if f == _AUTO else f"{FORMATS[f].title} ({f})",
         key="cx_import_format",
     )
-    limit = max(1, min(int(settings.max_upload_mb), int(st.get_option("server.maxUploadSize"))))
+    limit = _upload_limit(settings)
     file = st.file_uploader(
         f"Event file (CSV, JSON, WebVTT, SRT, ELAN .eaf, BORIS, XES, event log; up to {limit} MB)",
         key="cx_import_file", max_upload_size=limit,
