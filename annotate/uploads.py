@@ -17,8 +17,9 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
+from . import media
 from .config import Settings
-from .errors import EmptyMediaError, NotAVideoError, UploadTooLargeError
+from .errors import EmptyMediaError, MediaError, NotAVideoError, UploadTooLargeError
 from .fsutil import inside
 from .media.sniff import sniff_bytes
 
@@ -61,9 +62,11 @@ def save_upload(settings: Settings, name: str, data: BinaryIO, size: int | None 
 
     ``name`` is the file name the browser sent (used only in messages). ``size``,
     when known, is checked against ``settings.max_upload_mb`` before reading.
-    Raises UploadTooLargeError (over the limit), EmptyMediaError (no bytes) or
-    NotAVideoError (the first bytes are no known video container). Nothing is
-    left behind when it raises.
+    Raises UploadTooLargeError (over the limit), EmptyMediaError (no bytes),
+    NotAVideoError (the first bytes are no known video container) or the
+    MediaError of :func:`annotate.media.probe` (truncated, audio only,
+    undecodable), each naming ``name``. The bytes are probed under a temporary
+    name and only then renamed into place: nothing is left behind when it raises.
     """
     limit = int(settings.max_upload_mb) * 1024 * 1024
     shown = name or "the upload"
@@ -94,12 +97,24 @@ def save_upload(settings: Settings, name: str, data: BinaryIO, size: int | None 
             container = _sniff(shown, head)
         final = inside(settings.media_dir, digest.hexdigest() + SUFFIXES[container])
         if final.exists():
-            return final, True
+            return final, True  # the same bytes are stored already: no second copy
+        _probe(shown, tmp)  # refuse truncated, audio-only or undecodable files before they take a name
         os.replace(tmp, final)  # temp + rename: the final name never holds half a file
         return final, False
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def _probe(name: str, tmp: Path) -> None:
+    """Probe the temporary file; re-raise a MediaError naming the user's file, not the temporary one."""
+    try:
+        media.probe(tmp)
+    except MediaError as exc:
+        text = str(exc).replace(str(tmp), name).replace(tmp.name, name)
+        err = type(exc).__new__(type(exc))
+        MediaError.__init__(err, text, name)
+        raise err from None
 
 
 def _sniff(name: str, head: bytes) -> str:
