@@ -22,6 +22,16 @@ class MediaError(AnnotateError):
         self.path = None if path is None else str(path)
         super().__init__(message)
 
+    def shown_as(self, name: str) -> MediaError:
+        """Return the same error (same type) with its path and message naming ``name`` instead.
+
+        Used where a file is checked under a temporary name the user never saw.
+        """
+        text = str(self)
+        if self.path:
+            text = text.replace(self.path, name).replace(self.path.rsplit("/", 1)[-1], name)
+        return type(self)(text, name)
+
 
 class MediaNotFoundError(MediaError):
     """The path does not exist or is not a file."""

@@ -111,10 +111,7 @@ def _probe(name: str, tmp: Path) -> None:
     try:
         media.probe(tmp)
     except MediaError as exc:
-        text = str(exc).replace(str(tmp), name).replace(tmp.name, name)
-        err = type(exc).__new__(type(exc))
-        MediaError.__init__(err, text, name)
-        raise err from None
+        raise exc.shown_as(name) from None
 
 
 def _sniff(name: str, head: bytes) -> str:

@@ -309,16 +309,25 @@ def _mp4_bytes(n=5000, seed=0):
     return b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + body
 
 
-def test_upload_is_stored_by_content_hash_and_sniffed(tmp_path):
+@pytest.fixture(scope="module")
+def two_videos(tmp_path_factory):
+    from annotate.testing.clips import make_clip
+
+    d = tmp_path_factory.mktemp("upload_videos")
+    return [make_clip(d / f"v{n}.mp4", n_frames=n, audio=False).read_bytes() for n in (12, 15)]
+
+
+def test_upload_is_stored_by_content_hash_and_sniffed(tmp_path, two_videos):
     from annotate.recordings import content_hash
 
     settings = _settings(tmp_path)
-    path, existed = review_upload(settings, "holiday.MOV.txt", _mp4_bytes())
+    first, second = two_videos
+    path, existed = review_upload(settings, "holiday.MOV.txt", first)
     assert not existed and path.suffix == ".mp4" and path.parent == settings.media_dir
     assert path.stem == content_hash(path)
-    again, existed = review_upload(settings, "copy.mp4", _mp4_bytes())
+    again, existed = review_upload(settings, "copy.mp4", first)
     assert existed and again == path
-    other, _ = review_upload(settings, "other.mp4", _mp4_bytes(seed=3))
+    other, _ = review_upload(settings, "other.mp4", second)
     assert other != path
     assert sorted(p.name for p in settings.media_dir.iterdir()) == sorted([path.name, other.name])
 
