@@ -6,12 +6,18 @@ routes the player needs (the video with HTTP range requests, its frame times).
 Each browser session then runs this file as ``__main__``, which registers the pages.
 """
 
+from pathlib import Path
+
 import streamlit as st
+
+# A file shipped with the package: a ":material/...:" page icon makes the browser fetch the favicon from
+# Google's font server, which fails offline and tells a third party who is reviewing.
+ICON = Path(__file__).resolve().parent / "annotate" / "ui" / "icon.png"
 
 if __name__ == "__main__":
     from annotate.ui import nav
 
-    st.set_page_config(page_title="cx-annotate", page_icon=":material/movie:", layout="wide")
+    st.set_page_config(page_title="cx-annotate", page_icon=str(ICON), layout="wide")
     st.navigation(nav.pages()).run()
 else:
     from annotate.ui.routes import media_routes
