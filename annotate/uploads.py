@@ -17,11 +17,12 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
-from . import media
+from . import media, recordings
 from .config import Settings
 from .errors import EmptyMediaError, MediaError, NotAVideoError, UploadTooLargeError
 from .fsutil import inside
 from .media.sniff import sniff_bytes
+from .model import Recording
 
 _CHUNK = 1 << 20
 _HEAD = 4096
@@ -104,6 +105,37 @@ def save_upload(settings: Settings, name: str, data: BinaryIO, size: int | None 
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def add_upload(
+    store,
+    settings: Settings,
+    name: str,
+    data: BinaryIO,
+    size: int | None = None,
+    *,
+    title: str | None = None,
+    reviewer: str = "",
+    progress: recordings.Progress | None = None,
+) -> tuple[Recording, bool]:
+    """Save the upload (:func:`save_upload`) and register it; return ``(recording, created)``.
+
+    When the same content is registered already from another file (added by a
+    path on the server), the copy just saved is removed again: one recording,
+    one file. Raises what :func:`save_upload` and
+    :func:`annotate.recordings.add_recording` raise; a copy this call saved is
+    removed when registering it fails.
+    """
+    path, was_there = save_upload(settings, name, data, size)
+    try:
+        rec, created = recordings.add_recording(store, settings, path, title=title, reviewer=reviewer, progress=progress)
+    except BaseException:
+        if not was_there:
+            path.unlink(missing_ok=True)
+        raise
+    if not created and not was_there and Path(rec.path).resolve() != path.resolve():
+        path.unlink(missing_ok=True)
+    return rec, created
 
 
 def _probe(name: str, tmp: Path) -> None:

@@ -73,3 +73,37 @@ def test_duplicate_upload_leaves_one_copy(settings, clips):
     second, again = save_upload(settings, "copy of a.mp4", io.BytesIO(data), len(data))
     assert again and second == first
     assert _files(settings.data_dir) == after_first
+
+
+def test_upload_of_a_file_added_by_server_path_keeps_no_second_copy(settings, clips, tmp_path):
+    from annotate.recordings import add_recording
+    from annotate.store import Store
+    from annotate.uploads import add_upload
+
+    store = Store.open(settings)
+    try:
+        original = tmp_path / "server" / "call 0412.mp4"
+        original.parent.mkdir()
+        original.write_bytes(clips["good"])
+        first, created = add_recording(store, settings, original, title="Call 0412")
+        assert created
+        before = _files(settings.data_dir)
+        again, created = add_upload(store, settings, "call copy.mp4", io.BytesIO(clips["good"]), len(clips["good"]))
+        assert not created and again.id == first.id and again.path == str(original.resolve())
+        assert _files(settings.data_dir) == before  # the uploaded copy is gone again
+        assert len(store.list_recordings()) == 1
+    finally:
+        store.close()
+
+
+def test_new_upload_is_registered_under_its_content_name(settings, clips):
+    from annotate.store import Store
+    from annotate.uploads import add_upload
+
+    store = Store.open(settings)
+    try:
+        rec, created = add_upload(store, settings, "call.mp4", io.BytesIO(clips["good"]), len(clips["good"]), title="Call")
+        assert created and rec.title == "Call"
+        assert Path(rec.path).parent == settings.media_dir.resolve() and Path(rec.path).is_file()
+    finally:
+        store.close()
