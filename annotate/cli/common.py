@@ -54,7 +54,8 @@ def plural(n: int, word: str, many: str | None = None) -> str:
 def existing_folder(ctx: click.Context, param: click.Parameter, value):
     """Click callback for an output file: refuse (BadParameter) when its folder does not exist; return the value.
 
-    Writers create missing folders; a typo in ``-o`` should not quietly make a new tree.
+    Writers create missing folders; a typo in ``-o`` should not quietly make a new tree. Stale partial files
+    an earlier killed run left for this same output (``.<stem>.partial.*``, see annotate.fsutil) are removed.
     """
     if value is None:
         return value
@@ -62,6 +63,9 @@ def existing_folder(ctx: click.Context, param: click.Parameter, value):
     if not folder.is_dir():
         where = folder if str(folder) not in ("", ".") else Path.cwd()
         raise click.BadParameter(f"the folder {where} does not exist; create it first or choose another")
+    from ..fsutil import remove_stale_partials
+
+    remove_stale_partials([folder], stem=Path(value).stem)
     return value
 
 
