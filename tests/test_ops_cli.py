@@ -110,3 +110,19 @@ def test_an_uploaded_recording_is_named_by_its_title_not_its_content_hash(video,
     proc = cli("--data-dir", tmp_path / "data", "render", "--recording", rec.id, "-o", tmp_path / "r.mp4")
     assert proc.returncode == 0, proc.stderr
     assert "Rendering holiday call" in proc.stderr and stored.stem not in proc.stderr + proc.stdout
+
+
+def test_an_error_about_an_uploaded_recordings_file_names_its_title(video, tmp_path):
+    from annotate import config
+    from annotate.recordings import add_recording
+    from annotate.store import Store
+    from annotate.uploads import save_upload
+
+    settings = config.resolve(tmp_path / "data")
+    with open(video, "rb") as fh:
+        stored, _ = save_upload(settings, "holiday call.mp4", fh)
+    rec, _ = add_recording(Store.open(settings.ensure_dirs()), settings, stored, title="holiday call", make_proxy=False)
+    stored.unlink()  # the file went missing since
+    err = one_line_error(cli("--data-dir", tmp_path / "data", "clip", "--recording", rec.id, "--at", "0.5",
+                             "-o", tmp_path / "c.mp4"))
+    assert "'holiday call' (uploaded)" in err and stored.stem not in err

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import AnnotateError
+from ..errors import AnnotateError, MediaError
 from ..model import KINDS, Event, Recording, parse_kind
 from ..timebase import parse_time
 from .common import data_options, existing_folder, open_store, pass_app, plural, progress_bar
@@ -16,11 +16,27 @@ from .common import data_options, existing_folder, open_store, pass_app, plural,
 
 @contextlib.contextmanager
 def _user_errors():
-    """Turn the library's user errors into one-line click errors."""
+    """Turn the library's user errors into one-line click errors (ClickException).
+
+    A media error about an uploaded recording's file (named by its content hash) names the recording's title.
+    """
     try:
         yield
     except AnnotateError as exc:
+        titles = click.get_current_context().meta.get(_TITLES, {})
+        if isinstance(exc, MediaError) and exc.path in titles:
+            exc = exc.shown_as(titles[exc.path])
         raise click.ClickException(str(exc)) from exc
+
+
+_TITLES = "annotate.upload_titles"
+
+
+def _remember_title(app, rec: Recording, path: str) -> None:
+    """Note the title of a stored upload (its file is named by content hash) for error messages."""
+    media_dir = app.settings.media_dir.resolve()
+    if rec.title and Path(path).resolve().parent == media_dir:
+        click.get_current_context().meta.setdefault(_TITLES, {})[str(path)] = f"'{rec.title}' (uploaded)"
 
 
 def _encoder_options(fn):
@@ -65,7 +81,9 @@ def _sources(app, video: str | None, events_file: str | None, recording_refs: tu
         out = []
         for ref in dict.fromkeys(recording_refs):
             rec = store.find_recording(ref)
-            out.append((rec, video or _video_of(rec), store.list_events(rec.id)))
+            path = video or _video_of(rec)
+            _remember_title(app, rec, path)
+            out.append((rec, path, store.list_events(rec.id)))
         if video and len(out) > 1:
             raise click.UsageError("VIDEO names one file; give it with one --recording, or leave it out")
         return out
