@@ -121,3 +121,15 @@ def test_a_killed_render_leaves_a_partial_that_the_next_render_to_that_file_remo
     proc = cli("render", video, "--events", events, "-o", out_dir / "y.mp4", "--crf", "40")
     assert proc.returncode == 0, proc.stderr
     assert not left.exists() and user_file.exists() and (out_dir / "y.mp4").is_file()
+
+
+def test_on_a_shared_data_dir_the_pid_check_can_be_turned_off(tmp_path):
+    data = tmp_path / "data"
+    fresh = touch(data / "renders" / f".r.partial.{dead_pid()}.abcdefgh.mp4")  # maybe another machine's writer
+    old = touch(data / "renders" / f".s.partial.{dead_pid()}.abcdefgh.mp4", old=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANNOTATE_")}
+    env.update(PYTHONPATH=str(ROOT), ANNOTATE_PARTIAL_PID_CHECK="0")
+    proc = subprocess.run([sys.executable, "-m", "annotate", "--data-dir", str(data), "list"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert fresh.exists() and not old.exists()

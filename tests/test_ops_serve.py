@@ -72,9 +72,17 @@ def test_a_signal_to_serve_stops_the_server_and_frees_the_port(tmp_path, sig):
         assert proc.wait(timeout=10) is not None
 
 
-def test_serve_gives_streamlit_the_upload_limit(tmp_path):
+def test_serve_gives_streamlit_the_upload_limit_and_clears_stale_partials(tmp_path):
     port = free_port()
+    renders = tmp_path / "data" / "renders"
+    renders.mkdir(parents=True)
+    old = time.time() - 3600
+    stale, mine = renders / ".rec1-overlay.partial.k3j_x9ab.mp4", renders / "rec1-overlay.partial.mp4"
+    for path in (stale, mine):
+        path.write_bytes(b"x")
+        os.utime(path, (old, old))
     with serve(tmp_path, port, ANNOTATE_MAX_UPLOAD_MB="1234") as proc:
+        assert not stale.exists() and mine.exists()
         # The process that answers on the port is the serve process itself (exec), with the limit on its command line.
         argv = Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")
         assert b"streamlit" in b" ".join(argv)

@@ -51,7 +51,7 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
-def existing_folder(ctx: click.Context, param: click.Parameter, value):
+def output_file(ctx: click.Context, param: click.Parameter, value):
     """Click callback for an output file: refuse (BadParameter) when its folder does not exist; return the value.
 
     Writers create missing folders; a typo in ``-o`` should not quietly make a new tree. Stale partial files

@@ -11,7 +11,7 @@ import click
 
 from ..errors import AnnotateError
 from ..model import KINDS
-from .common import clean_stale_partials, data_options, existing_folder, open_store, pass_app, plural, progress_bar
+from .common import clean_stale_partials, data_options, output_file, open_store, pass_app, plural, progress_bar
 
 
 def _echo_json(value) -> None:
@@ -124,7 +124,7 @@ def import_cmd(app, events_file: str, recording_ref: str, fmt: str | None, mappi
 
 
 @click.command("export")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=existing_folder,
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file,
               help="File to write.")
 @click.option("--recording", "recording_refs", multiple=True, help="Recording id or path (repeatable; default all).")
 @click.option("--format", "fmt", help="File format (default: from the suffix).")

@@ -11,7 +11,7 @@ from ..errors import AnnotateError
 from ..maps import FLOW_FORMATS, GROUPINGS, MAP_FORMATS, WAIT_THRESHOLD_S, build_flow, metrics, prune, write_csv
 from ..maps import write_flow, write_map
 from ..maps.flow import VIEWS
-from .common import data_options, existing_folder, open_store, pass_app, plural
+from .common import data_options, output_file, open_store, pass_app, plural
 
 
 @contextlib.contextmanager
@@ -44,7 +44,7 @@ def _with_size(fn):
 
 @click.command("map")
 @click.option("--recording", "recording_ref", required=True, help="Recording id or video path.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=existing_folder,
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file,
               help=f"Output file: {', '.join('.' + f for f in MAP_FORMATS)}.")
 @_with_size
 @click.option("--wait-threshold", type=click.FloatRange(min=0), default=WAIT_THRESHOLD_S, show_default=True,
@@ -64,7 +64,7 @@ def map_cmd(app, recording_ref: str, output: str, width: int | None, height: int
 
 @click.command("flow")
 @click.option("--recording", "recording_refs", multiple=True, help="Recording id or path (repeatable; default all).")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=existing_folder,
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file,
               help=f"Output file: {', '.join('.' + f for f in FLOW_FORMATS)}.")
 @click.option("--view", type=click.Choice(VIEWS), default="frequency", show_default=True,
               help="Edge labels: counts (frequency) or median times (time).")
@@ -89,7 +89,7 @@ def flow_cmd(app, recording_refs: tuple[str, ...], output: str, view: str, top: 
 
 @click.command("metrics")
 @click.option("--recording", "recording_refs", multiple=True, help="Recording id or path (repeatable; default all).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), callback=existing_folder, help="CSV file to write (default: print a table).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), callback=output_file, help="CSV file to write (default: print a table).")
 @click.option("--by", type=click.Choice(GROUPINGS), default="recording", show_default=True,
               help="One row per recording, stage or kind, or one for the whole selection.")
 @data_options

@@ -11,7 +11,7 @@ import click
 from ..errors import AnnotateError, MediaError
 from ..model import KINDS, Event, Recording, parse_kind
 from ..timebase import parse_time
-from .common import data_options, existing_folder, open_store, pass_app, plural, progress_bar
+from .common import data_options, output_file, open_store, pass_app, plural, progress_bar
 
 
 @contextlib.contextmanager
@@ -102,7 +102,7 @@ def _sources(app, video: str | None, events_file: str | None, recording_refs: tu
 @click.argument("video", required=False, type=click.Path(dir_okay=False))
 @click.option("--events", "events_file", type=click.Path(dir_okay=False), help="Event file (CSV) for VIDEO.")
 @click.option("--recording", "recording_ref", help="Stored recording id or path: render its stored events.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=existing_folder,
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file,
               help="Video to write (.mp4).")
 @click.option("--flash-seconds", type=click.FloatRange(min=0.05, max=60), default=0.8, show_default=True,
               help="How long each event's flash takes to fade.")
@@ -145,7 +145,7 @@ def _check_events(rec: Recording, events: list[Event], events_file: str | None, 
 @click.option("--after", type=click.FloatRange(min=0), default=5.0, show_default=True, help="Seconds after --at.")
 @click.option("--events", "events_file", type=click.Path(dir_okay=False), help="Event file (CSV) for VIDEO.")
 @click.option("--recording", "recording_ref", help="Stored recording id or path (its events are drawn).")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=existing_folder,
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file,
               help="Clip to write (.mp4).")
 @click.option("--overlay/--no-overlay", default=True, show_default=True, help="Draw flashes, captions and timeline.")
 @_encoder_options
@@ -171,7 +171,7 @@ def clip_cmd(app, video, at, before, after, events_file, recording_ref, output, 
 @click.option("--recording", "recording_refs", multiple=True, help="Stored recording id or path (repeatable).")
 @click.option("--kind", "kinds", multiple=True,
               help="Only events of this kind (repeatable): moment_of_truth, MOT, internal_interaction, ... Default: all.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=existing_folder,
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file,
               help="Reel to write (.mp4).")
 @click.option("--before", type=click.FloatRange(min=0), default=3.0, show_default=True, help="Seconds before each event.")
 @click.option("--after", type=click.FloatRange(min=0), default=5.0, show_default=True, help="Seconds after each event.")
