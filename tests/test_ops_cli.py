@@ -80,7 +80,8 @@ def test_counts_are_pluralised(video, tmp_path):
     assert cli("--data-dir", data, "add", video, "--no-proxy").returncode == 0
     csv = tmp_path / "e.csv"
     csv.write_text("kind,start_s,label\nMOT,0.5,x\n", encoding="utf-8")
-    assert cli("--data-dir", data, "import", csv, "--recording", "1").returncode == 0
+    proc = cli("--data-dir", data, "import", csv, "--recording", "1")
+    assert proc.returncode == 0 and proc.stdout.startswith("Imported 1 event into recording 1"), proc.stdout
     proc = cli("--data-dir", data, "export", "-o", tmp_path / "out.csv")
     assert proc.returncode == 0, proc.stderr
     assert "Wrote 1 event from 1 recording to" in proc.stdout

@@ -51,6 +51,12 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
+def import_summary(result) -> str:
+    """Return the one-line report of an ImportResult with counts in proper English (``Imported 1 event ...``)."""
+    extra = f" ({result.skipped} already present)" if result.skipped else ""
+    return f"Imported {plural(result.added, 'event')} into recording {result.recording_id}{extra}"
+
+
 def output_file(ctx: click.Context, param: click.Parameter, value):
     """Click callback for an output file: refuse (BadParameter) when its folder does not exist; return the value.
 

@@ -11,7 +11,9 @@ import click
 
 from ..errors import AnnotateError
 from ..model import KINDS
-from .common import clean_stale_partials, data_options, output_file, open_store, pass_app, plural, progress_bar
+from .common import (
+    clean_stale_partials, data_options, import_summary, open_store, output_file, pass_app, plural, progress_bar,
+)
 
 
 def _echo_json(value) -> None:
@@ -120,7 +122,7 @@ def import_cmd(app, events_file: str, recording_ref: str, fmt: str | None, mappi
     except OSError as exc:
         raise click.ClickException(f"cannot read {events_file}: {exc.strerror or exc}") from None
     result = import_events(store, rec.id, data, Path(events_file).name, format=fmt, mapping=mapping, reviewer=reviewer)
-    click.echo(result.summary())
+    click.echo(import_summary(result))
 
 
 @click.command("export")

@@ -131,8 +131,15 @@ def _import(store, settings, name: str) -> None:
         except AnnotateError as exc:
             st.error(str(exc), icon=":material/error:")
             return
-        st.session_state[_NOTICE] = (True, result.summary() + ".", rec_id)
+        st.session_state[_NOTICE] = (True, _import_summary(result), rec_id)
         st.rerun()
+
+
+def _import_summary(result) -> str:
+    """Return the notice after an import, e.g. ``Imported 1 event into recording 3.`` (counts in proper English)."""
+    noun = "event" if result.added == 1 else "events"
+    extra = f" ({result.skipped} already present)" if result.skipped else ""
+    return f"Imported {result.added} {noun} into recording {result.recording_id}{extra}."
 
 
 def _register(store, settings, path, title, name: str) -> None:
