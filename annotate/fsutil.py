@@ -1,26 +1,26 @@
 """File-system helpers: atomic writes, paths kept inside a root, and cleaning up after killed writers.
 
 Temporary names. :func:`atomic_path` writes beside the final file under
-``.<stem>.partial.<pid>.<8 random chars><suffix>`` (the writer's process id is
-in the name); uploads (annotate.uploads) use ``.upload.partial.<8 random chars>``.
+``.<stem>.partial.<pid>-<host>.<8 random chars><suffix>``: the writer's process
+id and a 6-hex-digit tag of its host name (:func:`host_tag`). Uploads
+(annotate.uploads) use ``.upload.partial.<8 random chars>``.
 
 Stale partials. A writer killed with SIGKILL (or a crashed machine) leaves its
 temporary file behind. :func:`remove_stale_partials` deletes, in the given
 folders only (not below them), regular files whose name matches one of those
-patterns exactly and that are stale: the process id in the name is not
-running on this machine, or the file was not written to for
-``STALE_AFTER_S`` (30 minutes; live writers append continuously, and this
-covers names without a pid and a pid reused by another program). A partial
-that a live process is writing (pid running, recently modified) is left
-alone. The pid test assumes one machine writes the data directory; on a
-directory shared between machines set ``ANNOTATE_PARTIAL_PID_CHECK=0`` so
-only the age counts.
+patterns exactly and that are stale: written on this host by a process that
+is no longer running, or not written to for ``STALE_AFTER_S`` (30 minutes;
+live writers append continuously; this covers uploads, which carry no pid,
+partials of another host sharing the directory, and a pid reused by another
+program). A partial a live process is writing is left alone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import socket
 import re
 import stat
 import tempfile
@@ -43,7 +43,7 @@ def atomic_path(final: str | os.PathLike, suffix: str | None = None) -> Iterator
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{final.stem}.partial.{os.getpid()}.", suffix=suffix or final.suffix, dir=final.parent
+        prefix=f".{final.stem}.partial.{os.getpid()}-{host_tag()}.", suffix=suffix or final.suffix, dir=final.parent
     )
     os.close(fd)
     tmp_path = Path(tmp)
@@ -86,18 +86,26 @@ def inside(root: str | os.PathLike, candidate: str | os.PathLike) -> Path:
 
 STALE_AFTER_S = 30 * 60
 # mkstemp's random part: 8 characters of [a-z0-9_].
-_PARTIAL = re.compile(r"\.(?P<stem>.+)\.partial\.(?:(?P<pid>[0-9]+)\.)?[a-z0-9_]{8}(?:\.[A-Za-z0-9]{1,8})?")
+_PARTIAL = re.compile(
+    r"\.(?P<stem>.+)\.partial\.(?:(?P<pid>[0-9]+)-(?P<host>[0-9a-f]{6})\.)?[a-z0-9_]{8}(?:\.[A-Za-z0-9]{1,8})?"
+)
 _UPLOAD = re.compile(r"\.upload\.partial\.[a-z0-9_]{8}")
 
 
-def partial_pid(name: str) -> int | None | bool:
-    """Return the writer's pid embedded in one of our temporary names, None if it has none, False if not ours."""
+def host_tag() -> str:
+    """Return 6 hex digits naming this host (a hash of its host name), as written into partial names."""
+    return hashlib.blake2b(socket.gethostname().encode(), digest_size=3).hexdigest()
+
+
+def partial_writer(name: str) -> tuple[int | None, str | None] | None:
+    """Return (pid, host tag) of the writer named in one of our temporary names ((None, None) when the name
+    carries none, as uploads' do), or None when ``name`` is not one of ours."""
     if _UPLOAD.fullmatch(name):
-        return None
+        return None, None
     match = _PARTIAL.fullmatch(name)
     if not match:
-        return False
-    return int(match["pid"]) if match["pid"] else None
+        return None
+    return (int(match["pid"]), match["host"]) if match["pid"] else (None, None)
 
 
 def pid_running(pid: int) -> bool:
@@ -122,7 +130,7 @@ def stale_partials(
 
     With ``stem``, only the partials of a final file with that stem (``.<stem>.partial.*``). Missing folders are skipped.
     """
-    check_pid = os.environ.get("ANNOTATE_PARTIAL_PID_CHECK", "1") != "0"
+    here = host_tag()
     now = time.time()
     found = []
     for folder in dict.fromkeys(Path(f) for f in folders):
@@ -131,8 +139,8 @@ def stale_partials(
         except OSError:
             continue
         for entry in entries:
-            pid = partial_pid(entry.name)
-            if pid is False or (stem is not None and not entry.name.startswith(f".{stem}.partial.")):
+            writer = partial_writer(entry.name)
+            if writer is None or (stem is not None and not entry.name.startswith(f".{stem}.partial.")):
                 continue
             try:
                 st = entry.stat(follow_symlinks=False)
@@ -141,7 +149,8 @@ def stale_partials(
             if not stat.S_ISREG(st.st_mode):
                 continue
             old = now - st.st_mtime > max_age_s
-            orphan = check_pid and pid is not None and not pid_running(pid)
+            pid, host = writer
+            orphan = pid is not None and host == here and not pid_running(pid)
             if old or orphan:
                 found.append(Path(entry.path))
     return found

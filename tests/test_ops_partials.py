@@ -1,8 +1,8 @@
 """Half-written files of killed writers are removed at the next start; a live writer's and the user's files stay.
 
-Our temporary names (annotate.fsutil): ``.<stem>.partial.<pid>.<8 random><suffix>`` from atomic writes and
-``.upload.partial.<8 random>`` from uploads. Stale means: the pid in the name is not running, or the file has
-not been written to for 30 minutes.
+Our temporary names (annotate.fsutil): ``.<stem>.partial.<pid>-<host tag>.<8 random><suffix>`` from atomic
+writes and ``.upload.partial.<8 random>`` from uploads. Stale means: written on this host by a pid that is not
+running, or not written to for 30 minutes.
 """
 
 from __future__ import annotations
@@ -17,10 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from annotate.fsutil import host_tag
 from annotate.testing import make_clip
 
 ROOT = Path(__file__).resolve().parents[1]
 HOUR_AGO = time.time() - 3600
+HOST = host_tag()
 
 
 def cli(*args, **kw) -> subprocess.Popen | subprocess.CompletedProcess:
@@ -56,21 +58,21 @@ def make_tree(data: Path, live_pid: int) -> tuple[list[Path], list[Path]]:
     """Return (ours and stale, to keep): partials of killed writers, and files that must survive."""
     gone = dead_pid()
     stale = [
-        touch(data / "renders" / f".rec1-overlay.partial.{gone}.k3j_x9ab.mp4"),  # writer dead, fresh
-        touch(data / "proxies" / f".3.partial.{gone}.abcdefgh.mp4"),
+        touch(data / "renders" / f".rec1-overlay.partial.{gone}-{HOST}.k3j_x9ab.mp4"),  # writer dead, fresh
+        touch(data / "proxies" / f".3.partial.{gone}-{HOST}.abcdefgh.mp4"),
         touch(data / "media" / ".upload.partial.q1w2e3r4", old=True),  # uploads carry no pid: by age
         touch(data / "renders" / ".reel.partial.a1b2c3d4.mp4", old=True),  # old-style name without pid
-        touch(data / f".annotate.partial.{gone}.zzzzzzzz.sqlite"),
+        touch(data / f".annotate.partial.{gone}-{HOST}.zzzzzzzz.sqlite"),
     ]
     keep = [
-        touch(data / "renders" / f".rec2-overlay.partial.{live_pid}.abcdefgh.mp4"),  # a live writer, writing
+        touch(data / "renders" / f".rec2-overlay.partial.{live_pid}-{HOST}.abcdefgh.mp4"),  # a live writer, writing
         touch(data / "media" / ".upload.partial.t5y6u7i8"),  # a fresh upload in progress
         touch(data / "renders" / ".notes.partial.txt", old=True),  # the user's, similar names
         touch(data / "renders" / "holiday.partial.abcdefgh.mp4", old=True),
         touch(data / "media" / ".upload.partial.", old=True),
         touch(data / "media" / ".upload.partial.abc", old=True),
-        touch(data / "renders" / "sub" / f".x.partial.{gone}.abcdefgh.mp4", old=True),  # below our folders
-        touch(data.parent / f".x.partial.{gone}.abcdefgh.mp4", old=True),  # beside the data directory
+        touch(data / "renders" / "sub" / f".x.partial.{gone}-{HOST}.abcdefgh.mp4", old=True),  # below our folders
+        touch(data.parent / f".x.partial.{gone}-{HOST}.abcdefgh.mp4", old=True),  # beside the data directory
     ]
     return stale, keep
 
@@ -90,11 +92,11 @@ def test_a_cli_command_on_the_data_dir_removes_only_our_stale_partials(tmp_path,
 
 
 def test_atomic_writes_name_their_writer():
-    from annotate.fsutil import atomic_path, partial_pid
+    from annotate.fsutil import atomic_path, partial_writer
 
     target = Path(os.environ.get("TMPDIR", "/tmp")) / f"ops-atomic-{os.getpid()}.mp4"
     with atomic_path(target) as tmp:
-        assert partial_pid(tmp.name) == os.getpid()
+        assert partial_writer(tmp.name) == (os.getpid(), HOST)
         tmp.write_bytes(b"x")
     assert target.read_bytes() == b"x"
     target.unlink()
@@ -123,13 +125,10 @@ def test_a_killed_render_leaves_a_partial_that_the_next_render_to_that_file_remo
     assert not left.exists() and user_file.exists() and (out_dir / "y.mp4").is_file()
 
 
-def test_on_a_shared_data_dir_the_pid_check_can_be_turned_off(tmp_path):
+def test_a_partial_of_another_host_sharing_the_data_dir_goes_only_by_age(tmp_path):
+    other = "000000" if HOST != "000000" else "111111"
     data = tmp_path / "data"
-    fresh = touch(data / "renders" / f".r.partial.{dead_pid()}.abcdefgh.mp4")  # maybe another machine's writer
-    old = touch(data / "renders" / f".s.partial.{dead_pid()}.abcdefgh.mp4", old=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANNOTATE_")}
-    env.update(PYTHONPATH=str(ROOT), ANNOTATE_PARTIAL_PID_CHECK="0")
-    proc = subprocess.run([sys.executable, "-m", "annotate", "--data-dir", str(data), "list"], env=env,
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
+    fresh = touch(data / "renders" / f".r.partial.{dead_pid()}-{other}.abcdefgh.mp4")  # its writer may be alive there
+    old = touch(data / "renders" / f".s.partial.{dead_pid()}-{other}.abcdefgh.mp4", old=True)
+    assert cli("--data-dir", data, "list").returncode == 0
     assert fresh.exists() and not old.exists()
