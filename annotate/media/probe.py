@@ -123,7 +123,8 @@ def probe(path: str | os.PathLike) -> VideoInfo:
     """Return the :class:`VideoInfo` of the video at ``path``.
 
     Raises a MediaError subclass (missing, empty, not a video, truncated, audio
-    only, undecodable) whose message says what to do.
+    only, undecodable, VideoTooLargeError over MAX_SIDE pixels on a side) whose
+    message says what to do.
     """
     return inspect(path)[0]
 
