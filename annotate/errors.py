@@ -122,3 +122,7 @@ class RenderError(AnnotateError):
 
 class AccessDeniedError(AnnotateError):
     """A request may not act for that review session (unknown or expired token, another recording)."""
+
+
+class VideoTooLargeError(MediaError):
+    """The picture is bigger than cx-annotate takes (annotate.media.probe.MAX_SIDE pixels on a side)."""

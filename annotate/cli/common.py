@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import click
 
@@ -29,8 +30,49 @@ class AppContext:
         if self._store is None:
             from ..store import Store
 
-            self._store = Store.open(self.settings.ensure_dirs())
+            settings = self.settings.ensure_dirs()
+            clean_stale_partials(settings)
+            self._store = Store.open(settings)
         return self._store
+
+
+def clean_stale_partials(settings: Settings) -> list[Path]:
+    """Remove the half-written files killed runs left in the data directory; return the removed paths.
+
+    Only our own temporary names are touched (see :func:`annotate.fsutil.stale_partials`).
+    """
+    from ..fsutil import remove_stale_partials
+
+    return remove_stale_partials([settings.data_dir, settings.media_dir, settings.proxy_dir, settings.render_dir])
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """Return ``"1 event"`` / ``"2 events"``: the count with ``word`` or its plural (``many``, default word + s)."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def import_summary(result) -> str:
+    """Return the one-line report of an ImportResult with counts in proper English (``Imported 1 event ...``)."""
+    extra = f" ({result.skipped} already present)" if result.skipped else ""
+    return f"Imported {plural(result.added, 'event')} into recording {result.recording_id}{extra}"
+
+
+def output_file(ctx: click.Context, param: click.Parameter, value):
+    """Click callback for an output file: refuse (BadParameter) when its folder does not exist; return the value.
+
+    Writers create missing folders; a typo in ``-o`` should not quietly make a new tree. Stale partial files
+    an earlier killed run left for this same output (``.<stem>.partial.*``, see annotate.fsutil) are removed.
+    """
+    if value is None:
+        return value
+    folder = Path(value).expanduser().parent
+    if not folder.is_dir():
+        where = folder if str(folder) not in ("", ".") else Path.cwd()
+        raise click.BadParameter(f"the folder {where} does not exist; create it first or choose another")
+    from ..fsutil import remove_stale_partials
+
+    remove_stale_partials([folder], stem=Path(value).stem)
+    return value
 
 
 def _remember(ctx: click.Context, param: click.Parameter, value):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -12,7 +11,9 @@ import click
 
 from ..errors import AnnotateError
 from ..model import KINDS
-from .common import data_options, open_store, pass_app, progress_bar
+from .common import (
+    clean_stale_partials, data_options, import_summary, open_store, output_file, pass_app, plural, progress_bar,
+)
 
 
 def _echo_json(value) -> None:
@@ -67,7 +68,7 @@ def add_cmd(app, videos: tuple[str, ...], title: str | None, no_proxy: bool, rev
         note = "" if created else "  (already added)"
         click.echo(f"{rec.id}\t{rec.path}\t{rec.title}{note}")
     if failed:
-        raise click.ClickException(f"{failed} of {len(videos)} videos could not be added (see above)")
+        raise click.ClickException(f"{failed} of {plural(len(videos), 'video')} could not be added (see above)")
 
 
 @click.command("list")
@@ -121,11 +122,12 @@ def import_cmd(app, events_file: str, recording_ref: str, fmt: str | None, mappi
     except OSError as exc:
         raise click.ClickException(f"cannot read {events_file}: {exc.strerror or exc}") from None
     result = import_events(store, rec.id, data, Path(events_file).name, format=fmt, mapping=mapping, reviewer=reviewer)
-    click.echo(result.summary())
+    click.echo(import_summary(result))
 
 
 @click.command("export")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file,
+              help="File to write.")
 @click.option("--recording", "recording_refs", multiple=True, help="Recording id or path (repeatable; default all).")
 @click.option("--format", "fmt", help="File format (default: from the suffix).")
 @data_options
@@ -138,7 +140,7 @@ def export_cmd(app, output: str, recording_refs: tuple[str, ...], fmt: str | Non
     recs = [store.find_recording(ref) for ref in recording_refs] or store.list_recordings()
     events = [e for rec in recs for e in store.list_events(rec.id)]
     write_events(output, events, {r.id: r for r in recs}, format=fmt, codebook=store.get_codebook())
-    click.echo(f"Wrote {len(events)} events from {len(recs)} recordings to {output}")
+    click.echo(f"Wrote {plural(len(events), 'event')} from {plural(len(recs), 'recording')} to {output}")
 
 
 @click.command("serve")
@@ -148,21 +150,35 @@ def export_cmd(app, output: str, recording_refs: tuple[str, ...], fmt: str | Non
 @data_options
 @pass_app
 def serve_cmd(app, port: int, host: str, open_browser: bool) -> None:
-    """Start the browser app on this data directory."""
+    """Start the browser app on this data directory.
+
+    This process becomes Streamlit (exec, same pid): SIGTERM or Ctrl-C stops
+    the server itself and frees the port. Streamlit's upload limit
+    (server.maxUploadSize) is set to ANNOTATE_MAX_UPLOAD_MB.
+    """
     entry = app_entry()
     settings = app.settings.ensure_dirs()
+    clean_stale_partials(settings)
+    cmd = streamlit_command(entry, settings, port, host, open_browser)
     env = dict(os.environ, ANNOTATE_DATA_DIR=str(settings.data_dir), ANNOTATE_DB=settings.db_url)
-    cmd = [
+    click.echo(f"cx-annotate on http://{host}:{port}  (data: {settings.data_dir})")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execve(cmd[0], cmd, env)
+    except OSError as exc:
+        raise click.ClickException(f"cannot start Streamlit ({cmd[0]}): {exc.strerror}; reinstall cx-annotate") from None
+
+
+def streamlit_command(entry: Path, settings, port: int, host: str, open_browser: bool) -> list[str]:
+    """Return the argv that runs the app under Streamlit with the project's settings."""
+    return [
         sys.executable, "-m", "streamlit", "run", str(entry),
         "--server.port", str(port), "--server.address", host,
         "--server.headless", "false" if open_browser else "true",
+        "--server.maxUploadSize", str(max(1, int(settings.max_upload_mb))),
         "--browser.gatherUsageStats", "false",
     ]
-    click.echo(f"cx-annotate on http://{host}:{port}  (data: {settings.data_dir})")
-    try:
-        raise SystemExit(subprocess.call(cmd, env=env))
-    except KeyboardInterrupt:
-        pass
 
 
 def app_entry() -> Path:

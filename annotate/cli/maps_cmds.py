@@ -11,7 +11,7 @@ from ..errors import AnnotateError
 from ..maps import FLOW_FORMATS, GROUPINGS, MAP_FORMATS, WAIT_THRESHOLD_S, build_flow, metrics, prune, write_csv
 from ..maps import write_flow, write_map
 from ..maps.flow import VIEWS
-from .common import data_options, open_store, pass_app
+from .common import data_options, output_file, open_store, pass_app, plural
 
 
 @contextlib.contextmanager
@@ -44,7 +44,7 @@ def _with_size(fn):
 
 @click.command("map")
 @click.option("--recording", "recording_ref", required=True, help="Recording id or video path.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file,
               help=f"Output file: {', '.join('.' + f for f in MAP_FORMATS)}.")
 @_with_size
 @click.option("--wait-threshold", type=click.FloatRange(min=0), default=WAIT_THRESHOLD_S, show_default=True,
@@ -59,12 +59,12 @@ def map_cmd(app, recording_ref: str, output: str, width: int | None, height: int
         events = store.list_events(rec.id)
         path = write_map(output, events, store.get_codebook(), rec, width=width, height=height,
                          wait_threshold_s=wait_threshold)
-    click.echo(f"Wrote the map of recording {rec.id} ({len(events)} events) to {path}")
+    click.echo(f"Wrote the map of recording {rec.id} ({plural(len(events), 'event')}) to {path}")
 
 
 @click.command("flow")
 @click.option("--recording", "recording_refs", multiple=True, help="Recording id or path (repeatable; default all).")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file,
               help=f"Output file: {', '.join('.' + f for f in FLOW_FORMATS)}.")
 @click.option("--view", type=click.Choice(VIEWS), default="frequency", show_default=True,
               help="Edge labels: counts (frequency) or median times (time).")
@@ -82,14 +82,14 @@ def flow_cmd(app, recording_refs: tuple[str, ...], output: str, view: str, top: 
             raise click.ClickException("the selected recordings have no events yet; annotate some first")
         graph = prune(build_flow(events, recs), top, top_edges)
         path = write_flow(output, graph, view=view, width=width, height=height)
-    click.echo(f"Wrote the flow map of {graph.cases} recordings ({graph.events} events) to {path}")
+    click.echo(f"Wrote the flow map of {plural(graph.cases, 'recording')} ({plural(graph.events, 'event')}) to {path}")
     if graph.pruned:
         click.echo(graph.hidden_note())
 
 
 @click.command("metrics")
 @click.option("--recording", "recording_refs", multiple=True, help="Recording id or path (repeatable; default all).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="CSV file to write (default: print a table).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), callback=output_file, help="CSV file to write (default: print a table).")
 @click.option("--by", type=click.Choice(GROUPINGS), default="recording", show_default=True,
               help="One row per recording, stage or kind, or one for the whole selection.")
 @data_options
@@ -106,4 +106,4 @@ def metrics_cmd(app, recording_refs: tuple[str, ...], output: str | None, by: st
         if not output.lower().endswith(".csv"):
             raise click.ClickException(f"'{output}' does not end in .csv; metrics are written as CSV")
         path = write_csv(output, frame)
-    click.echo(f"Wrote {len(frame)} rows of metrics by {by} to {path}")
+    click.echo(f"Wrote {plural(len(frame), 'row')} of metrics by {by} to {path}")

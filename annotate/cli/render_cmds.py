@@ -8,19 +8,35 @@ from pathlib import Path
 
 import click
 
-from ..errors import AnnotateError
+from ..errors import AnnotateError, MediaError
 from ..model import KINDS, Event, Recording, parse_kind
 from ..timebase import parse_time
-from .common import data_options, open_store, pass_app, progress_bar
+from .common import data_options, output_file, open_store, pass_app, plural, progress_bar
 
 
 @contextlib.contextmanager
 def _user_errors():
-    """Turn the library's user errors into one-line click errors."""
+    """Turn the library's user errors into one-line click errors (ClickException).
+
+    A media error about an uploaded recording's file (named by its content hash) names the recording's title.
+    """
     try:
         yield
     except AnnotateError as exc:
+        titles = click.get_current_context().meta.get(_TITLES, {})
+        if isinstance(exc, MediaError) and exc.path in titles:
+            exc = exc.shown_as(titles[exc.path])
         raise click.ClickException(str(exc)) from exc
+
+
+_TITLES = "annotate.upload_titles"
+
+
+def _remember_title(app, rec: Recording, path: str) -> None:
+    """Note the title of a stored upload (its file is named by content hash) for error messages."""
+    media_dir = app.settings.media_dir.resolve()
+    if rec.title and Path(path).resolve().parent == media_dir:
+        click.get_current_context().meta.setdefault(_TITLES, {})[str(path)] = f"'{rec.title}' (uploaded)"
 
 
 def _encoder_options(fn):
@@ -65,7 +81,9 @@ def _sources(app, video: str | None, events_file: str | None, recording_refs: tu
         out = []
         for ref in dict.fromkeys(recording_refs):
             rec = store.find_recording(ref)
-            out.append((rec, video or _video_of(rec), store.list_events(rec.id)))
+            path = video or _video_of(rec)
+            _remember_title(app, rec, path)
+            out.append((rec, path, store.list_events(rec.id)))
         if video and len(out) > 1:
             raise click.UsageError("VIDEO names one file; give it with one --recording, or leave it out")
         return out
@@ -84,7 +102,8 @@ def _sources(app, video: str | None, events_file: str | None, recording_refs: tu
 @click.argument("video", required=False, type=click.Path(dir_okay=False))
 @click.option("--events", "events_file", type=click.Path(dir_okay=False), help="Event file (CSV) for VIDEO.")
 @click.option("--recording", "recording_ref", help="Stored recording id or path: render its stored events.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Video to write (.mp4).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file,
+              help="Video to write (.mp4).")
 @click.option("--flash-seconds", type=click.FloatRange(min=0.05, max=60), default=0.8, show_default=True,
               help="How long each event's flash takes to fade.")
 @click.option("--no-captions", is_flag=True, help="Leave out the captions.")
@@ -100,11 +119,23 @@ def render_cmd(app, video, events_file, recording_ref, output, flash_seconds, no
 
     with _user_errors():
         [(rec, path, events)] = _sources(app, video, events_file, (recording_ref,) if recording_ref else ())
+        _check_events(rec, events, events_file, recording_ref)
         options = ExportOptions.make(flash_s=flash_seconds, captions=not no_captions, timeline=not no_timeline,
                                      flash=not no_flash, preset=preset, crf=crf, encoder=encoder)
-        with progress_bar(f"Rendering {Path(path).name}") as bar:
+        with progress_bar(f"Rendering {rec.title or Path(path).name}") as bar:
             out = render_overlay(path, events, output, options=options, progress=bar)
-    click.echo(f"Wrote {out} ({len(events)} events)")
+    click.echo(f"Wrote {out} ({plural(len(events), 'event')})")
+
+
+def _check_events(rec: Recording, events: list[Event], events_file: str | None, recording_ref: str | None) -> None:
+    """Refuse (ClickException) a render with no event source; warn on stderr when the source holds no events."""
+    if not events_file and not recording_ref:
+        raise click.ClickException(
+            f"nothing to draw on {Path(rec.path).name}: give --events EVENTS.csv, or --recording ID for stored events"
+        )
+    if not events:
+        source = events_file or f"recording {rec.id} ({rec.title})"
+        click.echo(f"Note: {source} holds no events; the video gets only the timeline.", err=True)
 
 
 @click.command("clip")
@@ -114,7 +145,8 @@ def render_cmd(app, video, events_file, recording_ref, output, flash_seconds, no
 @click.option("--after", type=click.FloatRange(min=0), default=5.0, show_default=True, help="Seconds after --at.")
 @click.option("--events", "events_file", type=click.Path(dir_okay=False), help="Event file (CSV) for VIDEO.")
 @click.option("--recording", "recording_ref", help="Stored recording id or path (its events are drawn).")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Clip to write (.mp4).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file,
+              help="Clip to write (.mp4).")
 @click.option("--overlay/--no-overlay", default=True, show_default=True, help="Draw flashes, captions and timeline.")
 @_encoder_options
 @data_options
@@ -127,7 +159,7 @@ def clip_cmd(app, video, at, before, after, events_file, recording_ref, output, 
         at_s = parse_time(at)
         [(rec, path, events)] = _sources(app, video, events_file, (recording_ref,) if recording_ref else ())
         options = ExportOptions(preset=preset, crf=crf, encoder=encoder)
-        with progress_bar(f"Cutting {Path(path).name}") as bar:
+        with progress_bar(f"Cutting {rec.title or Path(path).name}") as bar:
             out = render_clip(path, at_s, before, after, output, events=events, overlay=overlay, options=options,
                               progress=bar)
     click.echo(f"Wrote {out}")
@@ -139,7 +171,8 @@ def clip_cmd(app, video, at, before, after, events_file, recording_ref, output, 
 @click.option("--recording", "recording_refs", multiple=True, help="Stored recording id or path (repeatable).")
 @click.option("--kind", "kinds", multiple=True,
               help="Only events of this kind (repeatable): moment_of_truth, MOT, internal_interaction, ... Default: all.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Reel to write (.mp4).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file,
+              help="Reel to write (.mp4).")
 @click.option("--before", type=click.FloatRange(min=0), default=3.0, show_default=True, help="Seconds before each event.")
 @click.option("--after", type=click.FloatRange(min=0), default=5.0, show_default=True, help="Seconds after each event.")
 @click.option("--card-seconds", type=click.FloatRange(min=0.1, max=30), default=2.0, show_default=True,
@@ -158,10 +191,10 @@ def reel_cmd(app, video, events_file, recording_refs, kinds, output, before, aft
         sources = _sources(app, video, events_file, recording_refs)
         items = reel_items([(_with_path(rec, path), events) for rec, path, events in sources], kinds=wanted)
         options = ExportOptions(preset=preset, crf=crf, encoder=encoder)
-        with progress_bar(f"Rendering a reel of {len(items)} clips") as bar:
+        with progress_bar(f"Rendering a reel of {plural(len(items), 'clip')}") as bar:
             out = render_reel(items, output, before_s=before, after_s=after, card_s=card_seconds, overlay=overlay,
                               options=options, progress=bar)
-    click.echo(f"Wrote {out} ({len(items)} clips)")
+    click.echo(f"Wrote {out} ({plural(len(items), 'clip')})")
 
 
 def _with_path(rec: Recording, path: str) -> Recording:

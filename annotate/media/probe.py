@@ -9,6 +9,11 @@ Rotation convention: :attr:`VideoInfo.rotation` is the clockwise angle (0, 90,
 upright usually stores landscape pixels with rotation 90. (FFmpeg's display
 matrix angle, and PyAV's ``VideoFrame.rotation``, count counter-clockwise:
 ``rotation == -frame.rotation % 360``.)
+
+Size limit: video larger than :data:`MAX_SIDE` (8192) pixels on either side,
+stored or as displayed, is refused with :class:`~annotate.errors.VideoTooLargeError`.
+A decoded 16000x8000 frame is 384 MB as BGR; rendering one peaked at 3 GB, and
+browsers do not play such sizes.
 """
 
 from __future__ import annotations
@@ -19,10 +24,13 @@ from fractions import Fraction
 from pathlib import Path
 
 
+from ..errors import VideoTooLargeError
 from ..timebase import fraction_str
 from .container import open_video, undecodable
 from .sniff import sniff_container
 from .timeindex import TimeIndex, build_time_index
+
+MAX_SIDE = 8192  # pixels on a side; see the module docstring
 
 # What a current desktop browser plays in a <video> element without help.
 _BROWSER_VIDEO = {"mp4": {"h264", "av1"}, "webm": {"vp8", "vp9", "av1"}}
@@ -115,7 +123,8 @@ def probe(path: str | os.PathLike) -> VideoInfo:
     """Return the :class:`VideoInfo` of the video at ``path``.
 
     Raises a MediaError subclass (missing, empty, not a video, truncated, audio
-    only, undecodable) whose message says what to do.
+    only, undecodable, VideoTooLargeError over MAX_SIDE pixels on a side) whose
+    message says what to do.
     """
     return inspect(path)[0]
 
@@ -129,10 +138,12 @@ def frame_times(path: str | os.PathLike) -> list[Fraction]:
 
 
 def inspect(path: str | os.PathLike) -> tuple[VideoInfo, TimeIndex]:
-    """Return (VideoInfo, TimeIndex) of ``path``; see :func:`probe`."""
+    """Return (VideoInfo, TimeIndex) of ``path``; see :func:`probe` (also raises VideoTooLargeError)."""
     p = Path(path)
     container, stream = open_video(p)
     with container:
+        ctx = stream.codec_context
+        check_size(p, ctx.width or 0, ctx.height or 0)  # before a frame of that size is decoded
         index, decoded = build_time_index(p, container, stream)
         if decoded.frame is None:
             detail = f"{decoded.rejected} of {decoded.sent} packets rejected by the {stream.codec_context.name} decoder"
@@ -146,6 +157,8 @@ def inspect(path: str | os.PathLike) -> tuple[VideoInfo, TimeIndex]:
         shown_w, shown_h = max(1, round(coded_w * sar)), coded_h
         if rotation in (90, 270):
             shown_w, shown_h = shown_h, shown_w
+        check_size(p, coded_w, coded_h)
+        check_size(p, shown_w, shown_h)
         audio = next((s for s in container.streams.audio), None)
         audio_codec = audio.codec_context.codec.canonical_name if audio is not None and audio.codec_context else None
         kind = sniff_container(p) or container.format.name.split(",")[0]
@@ -173,6 +186,18 @@ def inspect(path: str | os.PathLike) -> tuple[VideoInfo, TimeIndex]:
             browser_issues=_browser_issues(kind, video_codec, pix_fmt, coded_w, coded_h, rotation, sar, index, audio_codec),
         )
     return info, index
+
+
+def check_size(path: Path, width: int, height: int) -> None:
+    """Raise VideoTooLargeError when ``width`` or ``height`` exceeds MAX_SIDE; return None otherwise."""
+    if max(width, height) <= MAX_SIDE:
+        return
+    scale = "scale=8192:-2" if width >= height else "scale=-2:8192"
+    raise VideoTooLargeError(
+        f"{path.name} is {width}x{height}; cx-annotate takes video up to {MAX_SIDE} pixels on a side; "
+        f"scale it down (ffmpeg -i {path.name} -vf {scale} smaller.mp4) and add it again",
+        path,
+    )
 
 
 def _browser_issues(kind, codec, pix_fmt, w, h, rotation, sar, index: TimeIndex, audio_codec) -> tuple[str, ...]:

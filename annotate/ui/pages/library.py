@@ -13,6 +13,7 @@ from annotate.formats import FORMATS
 from annotate.importing import import_events
 from annotate.uploads import save_upload
 from annotate.ui import common, nav
+from annotate.ui.pages._listing import file_label, upload_limit
 
 _NOTICE = "cx_library_notice"
 
@@ -44,7 +45,7 @@ def _recordings(store, settings, name: str) -> None:
         with st.container(border=True):
             cols = st.columns([5, 2, 2, 4, 3, 2], vertical_alignment="center")
             cols[0].markdown(f"**#{rec.id} {common.md_escape(rec.title)}**")
-            cols[0].caption(common.md_escape(Path(rec.path).name) + (" · proxy" if rec.proxy_path else ""))
+            cols[0].caption(common.md_escape(file_label(rec, settings)) + (" · proxy" if rec.proxy_path else ""))
             cols[1].write(common.duration_text(rec.duration_s))
             cols[2].write(common.status_text(rec.status))
             cols[3].html(common.kind_badges(summary["event_counts"]))
@@ -58,8 +59,8 @@ def _recordings(store, settings, name: str) -> None:
 
 
 def _upload_limit(settings) -> int:
-    """Return the upload limit in MB: Streamlit refuses bodies over server.maxUploadSize, so the smaller one."""
-    return max(1, min(int(settings.max_upload_mb), int(st.get_option("server.maxUploadSize"))))
+    """Return the upload limit in MB, the one the Settings page shows (see _listing.upload_limit)."""
+    return upload_limit(settings)[0]
 
 
 def _add(store, settings, name: str) -> None:
@@ -130,8 +131,15 @@ def _import(store, settings, name: str) -> None:
         except AnnotateError as exc:
             st.error(str(exc), icon=":material/error:")
             return
-        st.session_state[_NOTICE] = (True, result.summary() + ".", rec_id)
+        st.session_state[_NOTICE] = (True, _import_summary(result), rec_id)
         st.rerun()
+
+
+def _import_summary(result) -> str:
+    """Return the notice after an import, e.g. ``Imported 1 event into recording 3.`` (counts in proper English)."""
+    noun = "event" if result.added == 1 else "events"
+    extra = f" ({result.skipped} already present)" if result.skipped else ""
+    return f"Imported {result.added} {noun} into recording {result.recording_id}{extra}."
 
 
 def _register(store, settings, path, title, name: str) -> None:

@@ -8,6 +8,7 @@ from annotate import codebook_io
 from annotate.errors import AnnotateError
 from annotate.model import KINDS
 from annotate.ui import common
+from annotate.ui.pages._listing import upload_limit
 
 
 def page() -> None:
@@ -26,7 +27,7 @@ def page() -> None:
         st.subheader("Where the data lives")
         st.markdown(f"Data directory: `{settings.data_dir}`")
         st.markdown(f"Database: `{codebook_io.redact_url(store.url)}`")
-        st.markdown(f"Upload limit: {settings.max_upload_mb} MB (ANNOTATE_MAX_UPLOAD_MB)")
+        st.markdown(f"Upload limit: {upload_limit(settings)[1]}")
 
 
 def _codebook(store, name: str) -> None:
