@@ -352,3 +352,23 @@ def test_review_opens_the_recording_in_the_url_and_follows_the_picker(data_dir, 
     at.selectbox(key="cx_review_pick").select(first.id).run()
     assert at.query_params["rec"] == [str(first.id)] or at.query_params["rec"] == str(first.id)
     assert player_data(at, first.id)["rec"]["frames"] == 20
+
+
+def test_library_upload_of_a_video_added_by_path_finds_it_and_keeps_no_copy(added, data_dir, clip):
+    at = run_page("library")
+    at.file_uploader(key="cx_upload").set_value(("copy of call.mp4", clip.read_bytes(), "video/mp4")).run()
+    at.button(key="cx_add_upload").click().run()
+    assert_clean(at)
+    assert f"already in the library as #{added.id}" in at.info[0].value
+    assert db_rows(data_dir, "select count(*) from recordings") == [(1,)]
+    assert [p.name for p in (data_dir / "media").iterdir()] == []
+
+
+def test_library_upload_adds_a_new_video_under_the_name_given(data_dir, no_sample, clip):
+    at = run_page("library")
+    at.file_uploader(key="cx_upload").set_value(("Call 0412.mp4", clip.read_bytes(), "video/mp4")).run()
+    at.button(key="cx_add_upload").click().run()
+    assert_clean(at)
+    assert "Added #1 Call 0412" in at.success[0].value
+    [(title, path)] = db_rows(data_dir, "select title, path from recordings")
+    assert title == "Call 0412" and Path(path).parent == (data_dir / "media").resolve()

@@ -11,7 +11,7 @@ from annotate import recordings
 from annotate.errors import AnnotateError
 from annotate.formats import FORMATS
 from annotate.importing import import_events
-from annotate.uploads import save_upload
+from annotate.uploads import add_upload
 from annotate.ui import common, nav
 from annotate.ui.pages._listing import file_label, upload_limit
 
@@ -74,14 +74,11 @@ def _add(store, settings, name: str) -> None:
         )
         title = st.text_input("Title (optional)", key="cx_upload_title", max_chars=200)
         if st.button("Add upload", key="cx_add_upload", type="primary", disabled=file is None):
-            try:
-                path, _ = save_upload(
-                    dataclasses.replace(settings, max_upload_mb=limit), file.name, file, getattr(file, "size", None)
-                )
-            except AnnotateError as exc:
-                st.error(str(exc))
-                return
-            _register(store, settings, path, title.strip() or Path(file.name).stem, name)
+            capped = dataclasses.replace(settings, max_upload_mb=limit)
+            _register(lambda report: add_upload(
+                store, capped, file.name, file, getattr(file, "size", None),
+                title=title.strip() or Path(file.name).stem, reviewer=name, progress=report,
+            ))
     with path_tab:
         path = st.text_input("Path of a video file on this server", key="cx_add_path", placeholder="/recordings/call-0412.mp4")
         title = st.text_input("Title (optional)", key="cx_add_path_title", max_chars=200)
@@ -89,7 +86,10 @@ def _add(store, settings, name: str) -> None:
             if not path.strip():
                 st.error("Type the path of a video file on this server first.")
             else:
-                _register(store, settings, Path(path.strip()).expanduser(), title.strip() or None, name)
+                _register(lambda report: recordings.add_recording(
+                    store, settings, Path(path.strip()).expanduser(), title=title.strip() or None, reviewer=name,
+                    progress=report,
+                ))
 
 
 _AUTO = "from the file name"
@@ -142,10 +142,11 @@ def _import_summary(result) -> str:
     return f"Imported {result.added} {noun} into recording {result.recording_id}{extra}."
 
 
-def _register(store, settings, path, title, name: str) -> None:
+def _register(add) -> None:
+    """Run ``add(progress)`` (returning ``(recording, created)``) under a progress bar; leave a notice and rerun."""
     bar, report = common.progress_bar("Making a browser proxy")
     try:
-        rec, created = recordings.add_recording(store, settings, path, title=title, reviewer=name, progress=report)
+        rec, created = add(report)
     except AnnotateError as exc:
         bar.empty()
         st.error(str(exc))
