@@ -211,6 +211,11 @@ def _clean_text(name: str, value: Any) -> str:
     return clean_text(text)
 
 
+def drop_control(text: str) -> str:
+    """Return ``text`` without the characters no text keeps (see ``_CONTROL``), not trimmed: for paths in exports."""
+    return text if _find_control(text) is None else _CONTROL.sub("", text)
+
+
 def clean_text(value: Any) -> str:
     """Return ``value`` as text fit for every export: trimmed, without the characters ``_CONTROL`` matches.
 
