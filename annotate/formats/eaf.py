@@ -181,8 +181,9 @@ def dumps(
 _KIND_CODES = {k.value: code for code, k in enumerate(Kind)}
 _DETAIL_KEYS = ("id", "point", "stage", "channel", "actor", "expectation", "emotion", "note", "reviewer",
                 "created_at", "updated_at")
-# A text JSON writes as it is, between quotes, and XML as it is: no '"', '\', control character, '&', '<' or '>'.
-_PLAIN_JSON = r'^[^"\\\x00-\x1f&<>]*$'
+# A text JSON writes as it is, between quotes, and XML as it is: no '"', '\', control character, '&', '<', '>',
+# U+FFFE or U+FFFF (which XML refuses).
+_PLAIN_JSON = r'^[^"\\\x00-\x1f&<>\x{fffe}\x{ffff}]*$'
 
 
 def _columns(events: list[Event], point_ms: int, details: bool) -> tuple | None:
