@@ -33,6 +33,7 @@ DROPPED = "\x00\x01\x08\x0b\x0c\x0e\x1b\x1f\x7f\ud800\udfff\ufffe\uffff"
 BAD = "\x00\x0b\x1b\x7f\ud800\ufffe"
 # A path keeps what its file's name holds: \udcff is the undecodable byte 0xFF under surrogateescape.
 PATH = "/media/cx/screen\x00\x0b\x1b\x7f\udcffvt.mp4"
+TITLE = f" screen{BAD}vt\x1f\n--> two\r\n\nlines "  # line breaks and '-->' are kept, as in event text
 DURATION = 10.01
 FEW, MANY = 6, 200  # the per-event writers and readers, and the column-wise ones (64 events or more)
 STORED_BEFORE = "\ufffe\uffff"  # what stores written before this cleaning may hold (valid UTF-8 itself)
@@ -44,7 +45,7 @@ def cleaned(text: str) -> str:
 
 
 def bad_recording() -> Recording:
-    return Recording(path=PATH, title=f" screen{BAD}vt\x1f ", id=7, duration_s=DURATION, fps="30000/1001",
+    return Recording(path=PATH, title=TITLE, id=7, duration_s=DURATION, fps="30000/1001",
                      frame_count=300, width=320, height=240, content_hash="ab" * 20)
 
 
@@ -97,7 +98,7 @@ FORMAT_CASES = [*FORMATS, "vtt-cues"]
 
 def test_recording_title_is_cleaned_however_it_is_set_and_the_path_is_kept():
     rec = bad_recording()
-    assert rec.title == "screenvt" and rec.path == PATH
+    assert rec.title == "screenvt\n--> two\r\n\nlines" == cleaned(TITLE) and rec.path == PATH
     rec.title = "a\x00b\ud800"
     assert rec.title == "ab"
     import dataclasses
@@ -224,7 +225,7 @@ def test_xes_parses_with_a_third_party_parser(parse, count):
     root = parse(exported("xes", events, rec))
     ns = {"x": "http://www.xes-standard.org/"}
     trace = root.find("x:trace", ns)
-    assert trace.find("x:string[@key='concept:name']", ns).get("value") == "screenvt"
+    assert trace.find("x:string[@key='concept:name']", ns).get("value") == cleaned(TITLE)
     labels = sorted(ev.find("x:string[@key='label']", ns).get("value") for ev in trace.findall("x:event", ns))
     assert set(labels) == {cleaned(e.label) for e in events}
 
@@ -260,10 +261,10 @@ def test_json_parses_with_the_json_module_and_keeps_the_path_exactly(count):
     events = [validate_event(e, DURATION) for e in raw_events(count)]
     data = exported("json", events, rec)
     doc = json.loads(data)  # bytes: UTF-8, so no lone surrogate is written raw
-    assert doc["recordings"][0]["path"] == PATH and doc["recordings"][0]["title"] == "screenvt"
+    assert doc["recordings"][0]["path"] == PATH and doc["recordings"][0]["title"] == cleaned(TITLE)
     assert {e["label"] for e in doc["events"]} == {cleaned(e.label) for e in events}
     bundle = load_bundle(data)
-    assert bundle.recordings[0].path == PATH and bundle.recordings[0].title == "screenvt"
+    assert bundle.recordings[0].path == PATH and bundle.recordings[0].title == cleaned(TITLE)
 
 
 @pytest.mark.parametrize("fmt,delimiter", [("csv", ","), ("boris", "\t"), ("eventlog", ",")])

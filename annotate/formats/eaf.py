@@ -3,7 +3,8 @@
 Export (one recording per file, times in milliseconds):
 
 - ``HEADER`` with a ``MEDIA_DESCRIPTOR`` pointing at the recording (absolute
-  ``file://`` URL plus the relative file name) and its MIME type;
+  ``file://`` URL plus the relative file name, in which characters XML refuses
+  are percent-encoded) and its MIME type;
 - ``TIME_ORDER`` with one time slot per annotation boundary, in time order;
 - tiers ``MOT``, ``INT`` and ``DEC`` (always all three, so ELAN users can add to
   them), each annotation's value the event's label; a point event gets

@@ -1,5 +1,10 @@
 """Safe XML parsing and escaping for the XML formats (ELAN, XES).
 
+Every value the XML writers put into an attribute or element goes through
+:func:`attr` or :func:`text`, which drop the characters XML 1.0 allows in no
+document (control characters but tab and line breaks, lone surrogates,
+U+FFFE, U+FFFF): whatever a title, path or text holds, the file parses.
+
 Files to import come from outside, so a DTD or entity declaration is refused
 outright: no billion-laughs expansion, no external entity reading local files,
 no DTD fetched from the network. That is what defusedxml guards against; here
