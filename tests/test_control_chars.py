@@ -258,13 +258,16 @@ def test_eaf_with_such_text_still_validates_against_the_eaf_3_schema():
 @pytest.mark.parametrize("count", [FEW, MANY], ids=["few", "many"])
 def test_json_parses_with_the_json_module_and_keeps_the_path_exactly(count):
     rec = bad_recording()
+    rec.info = {"tags": {"title": f"probe{BAD}\udcff"}, "path": PATH}  # what a container's tags may hold
     events = [validate_event(e, DURATION) for e in raw_events(count)]
     data = exported("json", events, rec)
     doc = json.loads(data)  # bytes: UTF-8, so no lone surrogate is written raw
     assert doc["recordings"][0]["path"] == PATH and doc["recordings"][0]["title"] == cleaned(TITLE)
     assert {e["label"] for e in doc["events"]} == {cleaned(e.label) for e in events}
+    assert doc["recordings"][0]["info"] == rec.info
     bundle = load_bundle(data)
     assert bundle.recordings[0].path == PATH and bundle.recordings[0].title == cleaned(TITLE)
+    assert bundle.recordings[0].info == rec.info
 
 
 @pytest.mark.parametrize("fmt,delimiter", [("csv", ","), ("boris", "\t"), ("eventlog", ",")])

@@ -103,7 +103,10 @@ def _utf8(text: str) -> bytes:
     """Return JSON text as UTF-8, a lone surrogate (a path's undecodable byte) written as its ``\\uXXXX`` escape.
 
     json.dumps writes every character outside strings in ASCII, so a surrogate
-    is always inside a string, where the escape reads back as the same character.
+    is always inside a string, where the escape reads back as the same character
+    (but for a high surrogate right before a low one, which read back as the one
+    character the pair stands for; file names decoded with surrogateescape only
+    ever give low ones).
     """
     try:
         return text.encode("utf-8")
