@@ -211,8 +211,12 @@ def _clean_text(name: str, value: Any) -> str:
     return clean_text(text)
 
 
-def drop_control(text: str) -> str:
-    """Return ``text`` without the characters no text keeps (see ``_CONTROL``), not trimmed: for paths in exports."""
+def drop_control(value: Any) -> str:
+    """Return ``value`` as text without the characters no text keeps (see ``_CONTROL``), not trimmed.
+
+    For paths and file names in exports; None gives "".
+    """
+    text = "" if value is None else value if type(value) is str else str(value)
     return text if _find_control(text) is None else _CONTROL.sub("", text)
 
 

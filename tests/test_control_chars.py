@@ -338,3 +338,8 @@ def test_a_recording_without_a_title_is_named_by_its_file_name_safely(fmt):
         ET.fromstring(data)
     assert [e.label for e in by_time(imported(fmt, data, rec))] == [
         expected_text(fmt, "label", e.label) for e in by_time(events)]
+
+
+def test_drop_control_keeps_spaces_and_takes_paths_of_any_type():
+    assert model.drop_control(Path(" /a/b\x0bc.mp4 ")) == " /a/bc.mp4 "
+    assert model.drop_control(None) == "" and model.drop_control("plain") == "plain"
