@@ -193,8 +193,9 @@ class Event:
         return dataclasses.replace(self, **changes)
 
 
-# Control characters other than tab/newline break CSV, captions and XML exports.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Characters no text keeps: control characters other than tab and line breaks (they break CSV, captions
+# and XML), lone surrogates (no UTF-8 file can hold one) and U+FFFE/U+FFFF (which XML refuses).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _find_control = _CONTROL.search
 _TEXT_FIELDS = Event.TEXT_FIELDS
 _text_values = itemgetter(*_TEXT_FIELDS)
@@ -207,6 +208,27 @@ def _clean_text(name: str, value: Any) -> str:
     text = str(value)
     if len(text) > MAX_TEXT:
         raise ValidationError(f"{name} is {len(text)} characters long; keep it under {MAX_TEXT}")
+    return clean_text(text)
+
+
+def drop_control(value: Any) -> str:
+    """Return ``value`` as text without the characters no text keeps (see ``_CONTROL``), not trimmed.
+
+    For paths and file names in exports; None gives "".
+    """
+    text = "" if value is None else value if type(value) is str else str(value)
+    return text if _find_control(text) is None else _CONTROL.sub("", text)
+
+
+def clean_text(value: Any) -> str:
+    """Return ``value`` as text fit for every export: trimmed, without the characters ``_CONTROL`` matches.
+
+    None (and NaN) give "". Unlike event text, no length limit applies: names
+    read back from the store or from a file name are never refused.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    text = str(value)
     if _find_control(text) is None:  # the usual case: nothing to substitute
         return text.strip()
     return _CONTROL.sub("", text).strip()
@@ -423,6 +445,11 @@ class Recording:
     updated_at: datetime | None = None
     version: int = 1
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # The title is cleaned however it is set (constructor, replace, assignment); the path is not: it
+        # names a file, whose name may hold any character. Writers make paths safe for their format.
+        object.__setattr__(self, name, clean_text(value) if name == "title" else value)
+
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out["status"] = self.status.value
@@ -463,6 +490,9 @@ class CodeLabel:
     text: str
     hotkey: str | None = None
 
+    def __post_init__(self) -> None:
+        self.text = clean_text(self.text)
+
 
 @dataclass
 class Codebook:
@@ -475,6 +505,10 @@ class Codebook:
         default_factory=lambda: {k: [CodeLabel(t) for t in v] for k, v in DEFAULT_LABELS.items()}
     )
     hotkeys: dict[Kind, str] = field(default_factory=lambda: {k: k.default_hotkey for k in KINDS})
+
+    def __post_init__(self) -> None:
+        for name in ("stages", "channels", "actors"):
+            setattr(self, name, [clean_text(v) for v in getattr(self, name)])
 
     def to_dict(self) -> dict[str, Any]:
         """Return the codebook as JSON-able data (the layout ``from_dict`` reads)."""
@@ -515,9 +549,9 @@ class Codebook:
                 for item in items:
                     if isinstance(item, str):
                         book.labels[kind].append(CodeLabel(item))
-                    elif isinstance(item, Mapping) and str(item.get("text", "")).strip():
+                    elif isinstance(item, Mapping) and clean_text(item.get("text")):
                         hk = item.get("hotkey")
-                        book.labels[kind].append(CodeLabel(str(item["text"]).strip(), str(hk) if hk else None))
+                        book.labels[kind].append(CodeLabel(item["text"], str(hk) if hk else None))
                     else:
                         raise ValidationError(f"codebook label {item!r} for {kind.short} has no text")
         hotkeys = data.get("hotkeys")
@@ -567,6 +601,9 @@ def _str_list(data: Mapping[str, Any], key: str, default: Iterable[str]) -> list
     value = data.get(key)
     if value is None:
         return list(default)
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValidationError(f"codebook {key} must be a list of non-empty names")
-    return [v.strip() for v in value]
+    names = [clean_text(v) for v in value]
+    if not all(names):
+        raise ValidationError(f"codebook {key} must be a list of non-empty names")
+    return names

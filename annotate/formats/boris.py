@@ -34,7 +34,7 @@ from operator import itemgetter
 from typing import Any, Iterable, Mapping
 
 from ..errors import ValidationError
-from ..model import Event, Kind, Recording
+from ..model import Event, Kind, Recording, drop_control
 from . import columns as colwise
 from .common import (
     BOM,
@@ -97,12 +97,12 @@ def dumps(
                 rec = recs.get(rid)
                 fps = recording_fps(rec)
                 ctx[rid] = (
-                    neutralise(recording_name(rec)) or f"recording {rid}",
+                    neutralise(drop_control(recording_name(rec))) or f"recording {rid}",
                     rec.created_at.strftime("%Y-%m-%d %H:%M:%S") if rec is not None and rec.created_at else "",
-                    f"player #1:{rec.path}" if rec is not None else "",
+                    f"player #1:{drop_control(rec.path)}" if rec is not None else "",
                     f"{rec.duration_s:.3f}" if rec is not None and rec.duration_s else "NA",
                     f"{float(fps):.2f}" if fps else "NA",
-                    rec.path if rec is not None else "",
+                    drop_control(rec.path) if rec is not None else "",
                     (fps.numerator, 1000 * fps.denominator) if fps else None,
                 )
             obs, date, src, duration, fps_text, media, rate = ctx[rid]
@@ -291,8 +291,9 @@ def _select(raw: list[list[str]], rows: list[int], col, recording: Recording, pr
         observations = {_cell(raw[r], col, "observation id") for r in rows}
     if len(observations) <= 1:
         return rows
-    names = {norm_key(n) for n in (recording.title, recording_name(recording)) if n}
-    media = norm_key(recording_name(Recording(path=recording.path)))
+    # named as dumps names them: a path's control characters are left out of the file
+    names = {norm_key(drop_control(n)) for n in (recording.title, recording_name(recording)) if n}
+    media = norm_key(drop_control(recording_name(Recording(path=recording.path))))
 
     def mine(row: list[str]) -> bool:
         media_cell = _cell(row, col, "media file name") or _cell(row, col, "media file")

@@ -3,7 +3,8 @@
 Export (one recording per file, times in milliseconds):
 
 - ``HEADER`` with a ``MEDIA_DESCRIPTOR`` pointing at the recording (absolute
-  ``file://`` URL plus the relative file name) and its MIME type;
+  ``file://`` URL plus the relative file name, in which characters XML refuses
+  are percent-encoded) and its MIME type;
 - ``TIME_ORDER`` with one time slot per annotation boundary, in time order;
 - tiers ``MOT``, ``INT`` and ``DEC`` (always all three, so ELAN users can add to
   them), each annotation's value the event's label; a point event gets
@@ -34,6 +35,7 @@ import uuid
 from itertools import chain
 from operator import attrgetter, itemgetter
 from pathlib import Path, PurePath
+from urllib.parse import quote
 from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
@@ -129,7 +131,7 @@ def dumps(
     ]
     if rec is not None and rec.path:
         out.append(f'        <MEDIA_DESCRIPTOR MEDIA_URL="{a(_media_url(rec.path))}" MIME_TYPE="{a(_mime(rec.path))}" '
-                   f'RELATIVE_MEDIA_URL="{a("./" + PurePath(rec.path).name)}"/>')
+                   f'RELATIVE_MEDIA_URL="{a(_relative_url(rec.path))}"/>')
     urn = uuid.uuid5(EVENT_ID_NAMESPACE, recording_key(rec) if rec is not None else "no recording")
     out += [
         f'        <PROPERTY NAME="URN">urn:nl-mpi-tools-elan-eaf:{urn}</PROPERTY>',
@@ -151,7 +153,7 @@ def dumps(
                 ref, value = values.get(ev.label) or ("", x(ev.label))
                 out.append(
                     "        <ANNOTATION>\n"
-                    f'            <ALIGNABLE_ANNOTATION ANNOTATION_ID="a{ev.id}" TIME_SLOT_REF1="{slot_of[2 * n]}" '
+                    f'            <ALIGNABLE_ANNOTATION ANNOTATION_ID="a{a(ev.id)}" TIME_SLOT_REF1="{slot_of[2 * n]}" '
                     f'TIME_SLOT_REF2="{slot_of[2 * n + 1]}"{ref}>\n'
                     f"                <ANNOTATION_VALUE>{value}</ANNOTATION_VALUE>\n"
                     "            </ALIGNABLE_ANNOTATION>\n"
@@ -168,7 +170,7 @@ def dumps(
                 for ev, text in zip(evs, _details_texts(evs)):
                     out.append(
                         "        <ANNOTATION>\n"
-                        f'            <REF_ANNOTATION ANNOTATION_ID="d{ev.id}" ANNOTATION_REF="a{ev.id}">\n'
+                        f'            <REF_ANNOTATION ANNOTATION_ID="d{a(ev.id)}" ANNOTATION_REF="a{a(ev.id)}">\n'
                         f"                <ANNOTATION_VALUE>{text}</ANNOTATION_VALUE>\n"
                         "            </REF_ANNOTATION>\n"
                         "        </ANNOTATION>"
@@ -180,8 +182,9 @@ def dumps(
 _KIND_CODES = {k.value: code for code, k in enumerate(Kind)}
 _DETAIL_KEYS = ("id", "point", "stage", "channel", "actor", "expectation", "emotion", "note", "reviewer",
                 "created_at", "updated_at")
-# A text JSON writes as it is, between quotes, and XML as it is: no '"', '\', control character, '&', '<' or '>'.
-_PLAIN_JSON = r'^[^"\\\x00-\x1f&<>]*$'
+# A text JSON writes as it is, between quotes, and XML as it is: no '"', '\', control character, '&', '<', '>',
+# U+FFFE or U+FFFF (which XML refuses).
+_PLAIN_JSON = r'^[^"\\\x00-\x1f&<>\x{fffe}\x{ffff}]*$'
 
 
 def _columns(events: list[Event], point_ms: int, details: bool) -> tuple | None:
@@ -200,8 +203,8 @@ def _columns(events: list[Event], point_ms: int, details: bool) -> tuple | None:
     kinds, starts, ends, ids = field("kind"), field("start_s"), field("end_s"), field("id")
     if len(set(field("recording_id"))) > 1 or not (colwise.only_type(kinds, Kind) and colwise.only_type(starts, float)
                                                    and colwise.only_type(ends, float, type(None))
-                                                   and colwise.only_type(ids, str)) or "\x00" in "".join(ids):
-        return None  # (numpy pads texts with NUL: an id ending in one would sort as without it)
+                                                   and colwise.only_type(ids, str)) or not xmlsafe.plain("".join(ids)):
+        return None  # ids written as they are (numpy pads texts with NUL: an id ending in one would sort as without it)
     start = np.array(starts, dtype=np.float64)
     end = np.array(ends, dtype=np.float64)  # None -> NaN
     point = np.isnan(end)
@@ -420,7 +423,22 @@ def _xsd_datetime(value: Any) -> str:
 
 
 def _media_url(path: str) -> str:
-    return Path(path).absolute().as_uri()
+    """Return the ``file://`` URL of ``path`` (made absolute), every byte that needs it percent-encoded."""
+    absolute = Path(path).absolute()
+    try:
+        return absolute.as_uri()
+    except UnicodeEncodeError:  # a lone surrogate the file system encoding cannot give back as a byte
+        return "file://" + quote(str(absolute).encode("utf-8", "surrogatepass"))
+
+
+def _relative_url(path: str) -> str:
+    """Return ``./`` and the file name of ``path``, the characters XML refuses in it percent-encoded."""
+    name = "./" + PurePath(path).name
+    if xmlsafe.xml_chars(name) == name:
+        return name
+    return "".join(c if xmlsafe.xml_chars(c) else quote(c.encode("utf-8", "surrogateescape" if "\udc80" <= c <= "\udcff"
+                                                            else "surrogatepass"))
+                   for c in name)
 
 
 def _mime(path: str) -> str:

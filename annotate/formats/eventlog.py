@@ -44,7 +44,7 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 
 from ..errors import ValidationError
-from ..model import Event, Kind, Recording
+from ..model import Event, Kind, Recording, drop_control
 from . import columns as colwise
 from .common import (
     BOM,
@@ -136,7 +136,8 @@ class Log:
         self.events = sort_events(list(events))
         names: dict[Any, str] = {}
         for rid in dict.fromkeys(e.recording_id for e in self.events):
-            names[rid] = recording_name(recordings.get(rid)) or f"recording {rid}"
+            # a title is clean; a file name (when there is no title) may hold control characters
+            names[rid] = drop_control(recording_name(recordings.get(rid))) or f"recording {rid}"
         counts: dict[str, int] = {}
         for name in names.values():
             counts[name] = counts.get(name, 0) + 1
@@ -527,7 +528,7 @@ def events_from_rows(
     """
     cases = list(dict.fromkeys(r.case for r in rows))
     if len(cases) > 1:
-        names = {n for n in (recording.title, recording_name(recording)) if n}
+        names = {drop_control(n) for n in (recording.title, recording_name(recording)) if n}
         rid = "" if recording.id is None else str(recording.id)
         keep = {c for c in cases if c in names or c.rsplit(" #", 1)[0] in names or c.endswith(f" #{rid}")}
         keep |= {r.case for r in rows if rid and r.fields.get("recording_id") == rid}

@@ -29,6 +29,7 @@ a ``schema_version`` newer than it knows; new fields only ever get added.
 from __future__ import annotations
 
 import json
+import re
 from itertools import repeat
 from dataclasses import dataclass, field, fields
 from typing import Any, Iterable, Mapping
@@ -83,16 +84,34 @@ def dumps(
     }
     if indent is None:
         doc["events"] = _event_dicts(events)
-        return json.dumps(doc, ensure_ascii=False, default=str).encode("utf-8")
+        return _utf8(json.dumps(doc, ensure_ascii=False, default=str))
     # Readable but fast: the head indented, then one compact event per line (json's
     # C encoder only runs without indent, and 100,000 indented events take seconds).
     head = json.dumps(doc, ensure_ascii=False, indent=indent, default=str)
     dicts = _event_dicts(events)
     if not dicts:
-        return head.encode("utf-8")
+        return _utf8(head)
     lines = _event_lines(dicts, json.JSONEncoder(ensure_ascii=False, default=str).encode, " " * (indent * 2))
     cut = head.rindex('"events": []') + len('"events": [')
-    return (head[:cut] + "\n" + lines + "\n" + " " * indent + head[cut:]).encode("utf-8")
+    return _utf8(head[:cut] + "\n" + lines + "\n" + " " * indent + head[cut:])
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _utf8(text: str) -> bytes:
+    """Return JSON text as UTF-8, a lone surrogate (a path's undecodable byte) written as its ``\\uXXXX`` escape.
+
+    json.dumps writes every character outside strings in ASCII, so a surrogate
+    is always inside a string, where the escape reads back as the same character
+    (but for a high surrogate right before a low one, which read back as the one
+    character the pair stands for; file names decoded with surrogateescape only
+    ever give low ones).
+    """
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text).encode("utf-8")
 
 
 _BOUNDARY = '}, {"id": '

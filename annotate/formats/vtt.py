@@ -41,7 +41,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from ..errors import ValidationError
-from ..model import Event, Kind, Recording
+from ..model import Event, Kind, Recording, drop_control
 from .captions import (
     DEFAULT_POINT_CUE_S,
     SEP,
@@ -244,12 +244,19 @@ def _header_lines(recording_ids: list[Any], recs: dict, point_cue_s: float) -> l
     lines = []
     for rid in ids:
         rec = recs.get(rid)
-        name = recording_name(rec) or "(unknown)"
-        path = f" ({rec.path})" if rec is not None and rec.path and rec.path != name else ""
+        name = _one_line(recording_name(rec)) or "(unknown)"
+        path = _one_line(rec.path) if rec is not None and rec.path else ""
+        path = f" ({path})" if path and path != name else ""
         lines.append(f"Recording: {name}{path}, id {rid}")
     lines.append(f"{len(recording_ids)} events. " + ", ".join(f"{k.short} = {k.title}" for k in Kind) + ".")
     lines.append(f"Point events are shown for {point_cue_s:g} s. Written by cx-annotate.")
     return [line.replace("-->", "->") for line in lines]
+
+
+def _one_line(text: str) -> str:
+    """Return ``text`` fit for one line of the header NOTE: no control characters, line breaks as spaces."""
+    text = drop_control(text)
+    return text.replace("\r\n", " ").replace("\r", " ").replace("\n", " ") if "\n" in text or "\r" in text else text
 
 
 def _meta_dict(ev: Event, kind: Kind) -> dict[str, Any]:

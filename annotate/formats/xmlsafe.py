@@ -1,5 +1,10 @@
 """Safe XML parsing and escaping for the XML formats (ELAN, XES).
 
+Every value the XML writers put into an attribute or element goes through
+:func:`attr` or :func:`text`, which drop the characters XML 1.0 allows in no
+document (control characters but tab and line breaks, lone surrogates,
+U+FFFE, U+FFFF): whatever a title, path or text holds, the file parses.
+
 Files to import come from outside, so a DTD or entity declaration is refused
 outright: no billion-laughs expansion, no external entity reading local files,
 no DTD fetched from the network. That is what defusedxml guards against; here
@@ -110,16 +115,35 @@ _ATTR_ESCAPES = str.maketrans(
     {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#9;"}
 )
 
+# What XML 1.0 allows in no document, not even as a character reference: control characters but tab and
+# line breaks, lone surrogates, U+FFFE and U+FFFF. Writers drop them, as the model drops them from text.
+_NOT_XML = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
+_not_xml = re.compile(f"[{_NOT_XML}]")
+_TEXT_SPECIAL = re.compile(f"[&<>\r{_NOT_XML}]").search
+_ATTR_SPECIAL = re.compile(f'[&<>"\r\n\t{_NOT_XML}]').search
 
-_TEXT_SPECIAL = re.compile(r"[&<>\r]").search
-_ATTR_SPECIAL = re.compile(r'[&<>"\r\n\t]').search
+
+def xml_chars(value: str) -> str:
+    """Return ``value`` without the characters XML 1.0 refuses (see ``_NOT_XML``); not escaped."""
+    return _not_xml.sub("", value)
 
 
 def text(value: str) -> str:
-    """Return ``value`` escaped for element content (a carriage return survives the round trip)."""
-    return value.translate(_TEXT_ESCAPES) if _TEXT_SPECIAL(value) else value
+    """Return ``value`` escaped for element content (a carriage return survives the round trip).
+
+    Characters XML refuses are dropped, so any text gives well-formed XML.
+    """
+    return _not_xml.sub("", value).translate(_TEXT_ESCAPES) if _TEXT_SPECIAL(value) else value
 
 
 def attr(value: str) -> str:
-    """Return ``value`` escaped for a double-quoted attribute (line breaks and tabs survive)."""
-    return value.translate(_ATTR_ESCAPES) if _ATTR_SPECIAL(value) else value
+    """Return ``value`` escaped for a double-quoted attribute (line breaks and tabs survive).
+
+    Characters XML refuses are dropped, so any text gives well-formed XML.
+    """
+    return _not_xml.sub("", value).translate(_ATTR_ESCAPES) if _ATTR_SPECIAL(value) else value
+
+
+def plain(value: str) -> bool:
+    """Return True when ``value`` goes into an attribute or element content as it is (``attr`` leaves it alone)."""
+    return _ATTR_SPECIAL(value) is None
