@@ -7,7 +7,7 @@
 // acked, so a command lost on the way is retried and applied once.
 //
 // Two paths carry commands. First choice: a POST to the command route
-// (`data.commands.url`, with the review session's token), whose answer is the stored
+// (`data.commands.url`, with the review session's token in the X-CX-Token header), whose answer is the stored
 // list, shown at once without a Streamlit rerun. Fallback, when the POST fails or the
 // route answers an error: the trigger `cmd`, which reruns the player's fragment. The
 // server applies a command id once whichever path brings it. Both kinds of answer carry
@@ -319,9 +319,10 @@ class Player {
     try {
       const r = await fetch(route.url, {
         method: "POST", credentials: "same-origin", cache: "no-store",
-        headers: { "Content-Type": "application/json" },
+        // The token rides in a header: the server checks it before it reads the body.
+        headers: { "Content-Type": "application/json", "X-CX-Token": route.token },
         body: JSON.stringify({
-          token: route.token, commands: this.pending.map((c) => ({ ...c })),
+          commands: this.pending.map((c) => ({ ...c })),
           since: this.fullNext || !this.stored ? null : this.stored.token,
         }),
       });
