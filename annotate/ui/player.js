@@ -17,7 +17,7 @@
 // A command the server could not store just then (the database was busy) comes back
 // with `retry` and is not acked: it stays queued and is sent again with a growing delay,
 // and the bar says how many marks are waiting until they are stored. What an undo undid
-// is said in the status line under the timeline until the reviewer's next command.
+// is said in the status line above the event list until the reviewer's next command.
 //
 // Times: `mediaTime` from requestVideoFrameCallback is the presentation time of the
 // frame on screen on the played file's own timeline; `data.offset` (the file's first
@@ -157,10 +157,28 @@ class Player {
     });
     this.resize.observe(this.ui.stage);
     this.resize.observe(this.ui.timeline);
-    this.ui.saving.setAttribute("role", "status");
+    this.makeStatusLine();
     this.timer = setInterval(() => this.retry(), 1000);
     PLAYERS.add(this);
     if (!keysInstalled) { window.addEventListener("keydown", onKeyDown, true); keysInstalled = true; }
+  }
+
+  makeStatusLine() {
+    // Messages go above the event list, beside the video: below the timeline they are off screen on a
+    // 1280x720 display. `waiting` says which marks are not stored yet; `notice` what an undo undid, or an error.
+    const line = el("div", "cx-status");
+    line.dataset.role = "status";
+    line.setAttribute("role", "status");
+    line.setAttribute("aria-live", "polite");
+    line.style.cssText = "font-size:13px;margin-bottom:4px;";
+    this.ui.waiting = el("div");
+    this.ui.waiting.dataset.role = "waiting";
+    this.ui.waiting.style.cssText = "color:#B35900;font-weight:600;";
+    this.ui.notice = el("div");
+    this.ui.notice.dataset.role = "notice";
+    line.append(this.ui.waiting, this.ui.notice);
+    const side = this.root.querySelector(".cx-side");
+    if (side) side.prepend(line); else this.ui.toast.replaceWith(line);
   }
 
   destroy() {
@@ -648,11 +666,10 @@ class Player {
       return `${this.kindInfo(k).short} open since ${ev ? fmt(ev.s) : "…"}`;
     });
     this.ui.open.textContent = parts.join(" · ");
-    this.ui.saving.textContent = this.savingText();
-    const waiting = this.ui.saving.textContent.includes("waiting");
-    this.ui.saving.style.color = waiting ? "#B35900" : "";
-    this.ui.saving.style.fontWeight = waiting ? "600" : "";
-    this.ui.saving.style.opacity = waiting ? "1" : "";
+    const text = this.savingText();
+    const waiting = text.includes("waiting");
+    this.ui.saving.textContent = waiting ? "" : text;
+    if (this.ui.waiting.textContent !== (waiting ? text : "")) this.ui.waiting.textContent = waiting ? text : "";
     this.updateClock();
   }
 
@@ -675,27 +692,28 @@ class Player {
 
   showNotice(text) {
     // Stays until the reviewer's next command (clearNotice), unlike a toast.
-    const t = this.ui.toast;
+    const t = this.ui.notice;
     clearTimeout(this.toastTimer);
     t.textContent = text;
-    t.classList.remove("err");
-    t.dataset.notice = "undo";
+    t.style.color = "";
+    t.style.fontWeight = "";
     this.noticeShown = true;
   }
 
   clearNotice() {
     if (!this.noticeShown) return;
     this.noticeShown = false;
-    this.ui.toast.textContent = "";
-    delete this.ui.toast.dataset.notice;
+    this.ui.notice.textContent = "";
   }
 
   showMsg(text) { this.ui.msg.textContent = text; this.ui.msg.hidden = false; }
 
   toast(text, error) {
-    const t = this.ui.toast;
+    // A passing message (an error stays 8 s), in the status line above the list.
+    const t = this.ui.notice;
     this.noticeShown = false;
-    delete t.dataset.notice;
+    t.style.color = error ? "#D62728" : "";
+    t.style.fontWeight = error ? "600" : "";
     t.textContent = text;
     t.classList.toggle("err", !!error);
     clearTimeout(this.toastTimer);
