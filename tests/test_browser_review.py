@@ -376,7 +376,8 @@ def test_z_after_closing_a_duration_reopens_it_and_says_so(app, browser):
 
 def test_marks_refused_while_the_database_is_busy_wait_visibly_and_are_stored_once(app, browser):
     """Another connection holds the SQLite write lock past the app's busy timeout: the mark is not lost, the
-    player says it is waiting, resends it once the lock is gone, and the event is stored exactly once."""
+    player says it is waiting, resends it once the lock is gone, and the event is stored exactly once.
+    Slow (the app's busy timeout is 30 s, and the app runs in its own process, so it cannot be shortened here)."""
     from annotate.store.engine import BUSY_TIMEOUT_S
 
     rec = app.recordings["vfr"]
@@ -401,10 +402,13 @@ def test_marks_refused_while_the_database_is_busy_wait_visibly_and_are_stored_on
             page.screenshot(path=str(ARTIFACTS / "review-marks-waiting.png"))
 
             def refused():
+                page.wait_for_timeout(100)  # lets Playwright deliver the page's events (responses) meanwhile
                 done = [(r.status, r.json()) for r in answers if r.status == 200]
                 return any(x.get("retry") for _, a in done for x in a.get("results", []))
 
-            wait_for(refused, timeout=BUSY_TIMEOUT_S + 30, what="the route refusing the mark as busy")
+            # The POST waits out the busy timeout; a rerun the player starts meanwhile (its fallback for a POST
+            # that hangs) waits for the review session and then for the database too: up to twice as long.
+            wait_for(refused, timeout=2 * BUSY_TIMEOUT_S + 30, what="the route refusing the mark as busy")
             assert app.rows("select count(*) from events where recording_id=? and deleted_at is null",
                             rec.id)[0][0] == before
             assert "waiting to be saved" in saving.text_content()  # still queued, not dropped

@@ -346,6 +346,7 @@ class Player {
 
   async post(route) {
     this.posting = true;
+    this.postCount = (this.postCount || 0) + 1;
     this.lastFlush = performance.now();
     const rec = this.recId;
     let answer = null;
@@ -403,8 +404,11 @@ class Player {
     if (this.pending.length || this.ui.saving.textContent) this.updateStatus(); // "saving…" turns into "waiting"
     if (!this.pending.length || performance.now() - this.lastFlush <= 2500) return;
     if (performance.now() < this.retryAt) return; // the server asked for a pause (busy database)
-    if (this.posting) this.flushTrigger(); // a POST that hangs must not hold the marks back
-    else this.flush();
+    if (this.posting) {
+      // A POST that hangs must not hold the marks back: try the rerun path, once per POST (on a busy
+      // database each rerun waits out the busy timeout too, holding the review session meanwhile).
+      if (this.triggeredFor !== this.postCount) { this.triggeredFor = this.postCount; this.flushTrigger(); }
+    } else this.flush();
   }
 
   // --- events as shown (stored + not yet confirmed) -------------------------
