@@ -13,7 +13,10 @@ the sample's picture must match its decoded frame. Then the page is reloaded
 (the events are still listed) and Z undoes the last mark. The marks and the
 undo travel by the command route (``POST /cx/commands/{id}``); one more test
 makes that route answer an error and checks the marks still arrive through the
-Streamlit trigger. Screenshots go to ``test-artifacts/``.
+Streamlit trigger. At 1280x720, Z after ending a duration must say it took back
+the end (the duration is open again), and a mark refused while another
+connection holds the SQLite write lock must wait visibly and be stored once the
+lock is gone. Screenshots go to ``test-artifacts/``.
 """
 
 from __future__ import annotations
