@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Iterable, Mapping, Sequence
 
-from .errors import AnnotateError, NotFoundError, ValidationError
+from .errors import AnnotateError, NotFoundError, StoreError, ValidationError
 from .model import KINDS, Codebook, Event, Kind, Recording, Status, parse_kind
 from .timebase import format_timecode, seconds_from_ms, time_to_ms
 
@@ -202,7 +202,9 @@ class ReviewSession:
     ``open`` maps a kind's stored value to the id of its duration event still
     waiting for its end; ``selected`` is the event the edit form shows (a mark
     does not change it, so marking while playing never redraws the form);
-    ``player_stale`` says the player must be redrawn after an edit. ``lock``
+    ``player_stale`` says the player must be redrawn after an edit;
+    ``notice`` is ``{"id", "message"}`` of the latest undo, which the player
+    shows until the reviewer's next action. ``lock``
     serialises the threads that may act for the session at once (the page's
     script run and the command route): hold it to read ``done``, ``open`` and
     ``events`` together.
@@ -219,6 +221,7 @@ class ReviewSession:
     blur_nonce: int = 0
     player_stale: bool = False
     shown_status: Status | None = None
+    notice: dict[str, str] | None = None
     events: "EventCache" = field(default=None)  # type: ignore[assignment]
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
@@ -255,7 +258,9 @@ class Outcome:
     """What one command did: ``message`` is a one-line summary or the error; ``event_id`` the event touched.
 
     ``event`` is that event as stored afterwards (as it was, when ``removed``);
-    ``op`` the command's operation.
+    ``op`` the command's operation. ``retry``: the command failed for a
+    reason that may pass (the database was busy, see :func:`is_transient`); it
+    was not remembered, so the player keeps it and sends it again.
     """
 
     command_id: str
@@ -265,6 +270,30 @@ class Outcome:
     event: Event | None = None
     removed: bool = False
     op: str = ""
+    retry: bool = False
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Return True when ``exc`` says the database could not be used just then, so a retry can succeed.
+
+    That is a plain StoreError the store raised for the driver's
+    OperationalError (:func:`annotate.store.engine.db_errors`: the file was
+    locked or busy past the busy timeout, the server was unreachable). Every
+    other error is about the command itself and retrying cannot fix it: an
+    unknown kind or a bad time (ValidationError), an event that is gone
+    (NotFoundError), someone else's change in between (ConflictError), nothing
+    left to undo (NothingToUndoError), an unreadable file (MediaError).
+    """
+    if type(exc) is not StoreError:
+        return False
+    from sqlalchemy.exc import OperationalError
+
+    seen, cause = 0, exc.__cause__ or exc.__context__
+    while cause is not None and seen < 10:
+        if isinstance(cause, OperationalError):
+            return True
+        seen, cause = seen + 1, cause.__cause__ or cause.__context__
+    return False
 
 
 def apply_commands(
@@ -282,7 +311,10 @@ def apply_commands(
     ``{"id", "op": "end", "event_id", "t"}``, ``{"id", "op": "undo"}``,
     ``{"id", "op": "delete", "event_id"}``. ``t`` is a browser media time (see
     :func:`browser_time_to_start_s`). A command that fails is remembered too
-    (its error is the Outcome) so that a retry does not repeat it. Runs under
+    (its error is the Outcome) so that a retry does not repeat it, unless it
+    failed for a transient reason (:func:`is_transient`): then it is not
+    remembered (not acked), its Outcome says ``retry``, and the commands after
+    it are left for the retry too, so they are applied in order. Runs under
     ``session.lock``: a command sent by two paths at once is applied once.
     """
     with session.lock:
@@ -302,10 +334,16 @@ def _apply_commands(store, recording, session, commands, start_offset_s, frame_t
         try:
             outcome = _apply_one(store, recording, session, cmd, start_offset_s, frame_times)
         except AnnotateError as exc:
-            outcome = Outcome(cid, False, str(exc), cmd.get("event_id"))
+            op = str(cmd.get("op") or "")
+            if is_transient(exc):  # not remembered: the player sends it again, the later ones after it
+                outcomes.append(Outcome(cid, False, str(exc), cmd.get("event_id"), op=op, retry=True))
+                break
+            outcome = Outcome(cid, False, str(exc), cmd.get("event_id"), op=op)
         session.remember(cid)
         if not outcome.ok:
             session.messages.append(outcome.message)
+        elif outcome.op == "undo":
+            session.notice = {"id": cid, "message": outcome.message}
         outcomes.append(outcome)
     session.events.fold(store, token, outcomes)
     return outcomes
@@ -330,9 +368,7 @@ def _apply_one(store, rec, session, cmd, offset, frame_times) -> Outcome:
         session.open = {k: v for k, v in session.open.items() if v != event_id}
         return Outcome(cid, True, f"{event.kind.short} ends at {format_timecode(event.end_s)}", event.id, event, op=op)
     if op == "undo":
-        message = undo_last(store, rec.id, reviewer)
-        _forget_missing(store, session)
-        return Outcome(cid, True, message, op=op)
+        return Outcome(cid, True, undo_for(store, session), op=op)
     if op == "delete":
         event_id = _event_id(cmd.get("event_id"))
         event = delete(store, event_id, reviewer)
@@ -470,25 +506,63 @@ def undo_last(store, recording_id: int, reviewer: str) -> str:
     return describe_undo(store, change)
 
 
-def describe_undo(store, change) -> str:
-    """Return a one-line description of an undo Change, e.g. 'Undid: MOT at 00:00:12.345 created'."""
-    undone = {"create": "created", "update": "edited", "delete": "deleted", "status": "status change"}
-    original = None
+def undo_for(store, session: ReviewSession) -> str:
+    """Undo the session reviewer's latest action on its recording; return what was undone, in one line.
+
+    One action is one stored transaction (a mark, the end of a duration, an
+    edit, a delete). Undoing the end of a duration removes just the end and
+    opens the duration again in ``session.open`` (the next Shift+key ends it
+    again), as it was before the reviewer ended it; undoing a mark removes it.
+    Raises NothingToUndoError when there is nothing left to undo.
+    """
+    change = store.undo(reviewer=session.reviewer or None, recording_id=session.recording_id)
+    original = _undone_original(store, change)
+    _forget_missing(store, session)
+    if original is not None and _is_end(original):
+        after = original.after or {}
+        session.open[str(after.get("kind"))] = str(original.entity_id)
+    return describe_undo(store, change, original)
+
+
+def _undone_original(store, change):
+    """Return the change-log entry ``change`` (an undo) reverted, or None if it is not found."""
     for entry in store.history(recording_id=change.recording_id, limit=50):
         if entry.undone_by == change.id:
-            original = entry
-            break
+            return entry
+    return None
+
+
+def _is_end(entry) -> bool:
+    """Return True when the change-log ``entry`` is the end of a duration (an update giving an event its end)."""
+    before, after = entry.before or {}, entry.after or {}
+    return (entry.entity == "event" and entry.action == "update"
+            and before.get("end_s") is None and after.get("end_s") is not None)
+
+
+def describe_undo(store, change, original=None) -> str:
+    """Return a one-line description of an undo Change, e.g. "Undid: MOT 'Greeting' at 00:00:12.345 (removed)".
+
+    ``original`` is the entry the undo reverted (looked up when not given).
+    """
+    original = original or _undone_original(store, change)
     if original is None:
         return "Undid the last change"
-    what = undone.get(original.action, original.action)
     data = original.after or original.before or {}
-    if original.entity == "event" and data.get("kind"):
-        try:
-            kind = parse_kind(data["kind"]).short
-        except AnnotateError:
-            kind = str(data["kind"])
-        return f"Undid: {kind} at {format_timecode(float(data.get('start_s') or 0))} {what}"
-    return f"Undid: {original.entity} {what}"
+    if original.entity != "event" or not data.get("kind"):
+        undone = {"create": "created", "update": "edited", "delete": "deleted", "status": "status change"}
+        return f"Undid: {original.entity} {undone.get(original.action, original.action)}"
+    try:
+        kind = parse_kind(data["kind"]).short
+    except AnnotateError:
+        kind = str(data["kind"])
+    name = f"{kind} '{data['label']}'" if data.get("label") else kind
+    if _is_end(original):
+        before = original.before or {}
+        return (f"Undid: end of {name} at {format_timecode(float(data['end_s']))}; "
+                f"the duration from {format_timecode(float(before.get('start_s') or 0))} is open again")
+    at = format_timecode(float(data.get("start_s") or 0))
+    what = {"create": "removed", "update": "edit taken back", "delete": "deleted, brought back"}
+    return f"Undid: {name} at {at} ({what.get(original.action, original.action)})"
 
 
 def set_status(store, recording_id: int, status: Status | str, reviewer: str) -> Recording:
@@ -647,6 +721,7 @@ def player_data(
         "acked": session.acked(),
         "errors": list(errors),
         "seek": {"nonce": session.seek_nonce, "t": session.seek_to} if session.seek_to is not None else None,
+        "notice": dict(session.notice) if session.notice else None,
         "blur": session.blur_nonce,
         "flash": flash_style(),
         "speeds": list(SPEEDS),

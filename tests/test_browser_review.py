@@ -13,7 +13,10 @@ the sample's picture must match its decoded frame. Then the page is reloaded
 (the events are still listed) and Z undoes the last mark. The marks and the
 undo travel by the command route (``POST /cx/commands/{id}``); one more test
 makes that route answer an error and checks the marks still arrive through the
-Streamlit trigger. Screenshots go to ``test-artifacts/``.
+Streamlit trigger. At 1280x720, Z after ending a duration must say it took back
+the end (the duration is open again), and a mark refused while another
+connection holds the SQLite write lock must wait visibly and be stored once the
+lock is gone. Screenshots go to ``test-artifacts/``.
 """
 
 from __future__ import annotations
@@ -325,6 +328,103 @@ def test_marks_fall_back_to_the_streamlit_trigger_when_the_route_fails(app, brow
                        "and reviewer=? order by created_at desc limit 1", rec.id, REVIEWER)
         assert new and new[0][0] == refused[0]["commands"][0]["event_id"] and new[0][1] == "moment_of_truth"
         assert page.locator("tr.pending").count() == 0  # nothing left "saving…"
+        assert not errors, errors
+    finally:
+        context.close()
+
+
+def test_z_after_closing_a_duration_reopens_it_and_says_so(app, browser):
+    """At 1280x720: Shift+M twice stores a duration, Z takes back just its end and the player says so in a
+    status line that stays (longer than a toast) until the next command; Shift+M then ends it again."""
+    rec = app.recordings["cfr"]
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        open_review(page, app, rec.id)
+        wait_for(lambda: confirmed_rows(page) or (page.locator(".cx-empty").count() and -1), what="the event list")
+        page.evaluate("document.activeElement && document.activeElement.blur()")
+        page.keyboard.press("Shift+ArrowRight")
+        page.wait_for_timeout(300)
+        page.keyboard.press("Shift+M")
+        for _ in range(10):
+            page.keyboard.press(".")
+            page.wait_for_timeout(60)
+        page.wait_for_timeout(300)
+        page.keyboard.press("Shift+M")
+        query = ("select id, end_ms from events where recording_id=? and kind='moment_of_truth' and reviewer=? "
+                 "and deleted_at is null order by created_at desc limit 1")
+        [(event_id, end_ms)] = wait_for(lambda: [r for r in app.rows(query, rec.id, REVIEWER) if r[1] is not None],
+                                        what="the ended duration")
+        page.keyboard.press("z")
+        status = page.locator('[data-role="notice"]')
+        wait_for(lambda: "Undid: end of MOT" in (status.text_content() or ""), what="the undo message")
+        assert "is open again" in status.text_content()
+        assert app.rows("select end_ms, deleted_at from events where id=?", event_id) == [(None, None)]
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "review-undo-end-1280x720.png"))
+        box = status.bounding_box()
+        assert box and box["y"] >= 0 and box["y"] + box["height"] <= 720, f"the message is off screen: {box}"
+        page.wait_for_timeout(4000)  # longer than a toast lasts: the message is still there
+        assert "Undid: end of MOT" in status.text_content()
+        page.keyboard.press("Shift+M")  # the duration is open again: this ends it, it does not start a new one
+        wait_for(lambda: app.rows("select end_ms is not null from events where id=?", event_id) == [(1,)],
+                 what="the duration ended again")
+        assert "Undid" not in (status.text_content() or "")
+        assert not errors, errors
+    finally:
+        context.close()
+
+
+def test_marks_refused_while_the_database_is_busy_wait_visibly_and_are_stored_once(app, browser):
+    """Another connection holds the SQLite write lock past the app's busy timeout: the mark is not lost, the
+    player says it is waiting, resends it once the lock is gone, and the event is stored exactly once.
+    Slow (the app's busy timeout is 30 s, and the app runs in its own process, so it cannot be shortened here)."""
+    from annotate.store.engine import BUSY_TIMEOUT_S
+
+    rec = app.recordings["vfr"]
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    answers = []
+    page.on("response", lambda r: answers.append(r) if r.request.method == "POST" and "/cx/commands/" in r.url else None)
+    try:
+        open_review(page, app, rec.id)
+        wait_for(lambda: confirmed_rows(page) or (page.locator(".cx-empty").count() and -1), what="the event list")
+        page.evaluate("document.activeElement && document.activeElement.blur()")
+        before = app.rows("select count(*) from events where recording_id=? and deleted_at is null", rec.id)[0][0]
+        lock = sqlite3.connect(app.data_dir / "annotate.sqlite", isolation_level=None)
+        lock.execute("BEGIN IMMEDIATE")
+        try:
+            page.keyboard.press("m")
+            saving = page.locator('[data-role="waiting"]')
+            wait_for(lambda: "1 mark waiting to be saved — retrying" in (saving.text_content() or ""),
+                     what="the waiting notice")
+            page.screenshot(path=str(ARTIFACTS / "review-marks-waiting.png"))
+
+            def refused():
+                page.wait_for_timeout(100)  # lets Playwright deliver the page's events (responses) meanwhile
+                done = [(r.status, r.json()) for r in answers if r.status == 200]
+                return any(x.get("retry") for _, a in done for x in a.get("results", []))
+
+            # The POST waits out the busy timeout; a rerun the player starts meanwhile (its fallback for a POST
+            # that hangs) waits for the review session and then for the database too: up to twice as long.
+            wait_for(refused, timeout=2 * BUSY_TIMEOUT_S + 30, what="the route refusing the mark as busy")
+            assert app.rows("select count(*) from events where recording_id=? and deleted_at is null",
+                            rec.id)[0][0] == before
+            assert "waiting to be saved" in saving.text_content()  # still queued, not dropped
+        finally:
+            lock.execute("ROLLBACK")
+            lock.close()
+        wait_for(lambda: app.rows("select count(*) from events where recording_id=? and deleted_at is null",
+                                  rec.id)[0][0] == before + 1, timeout=BUSY_TIMEOUT_S + 30, what="the mark stored")
+        wait_for(lambda: not (saving.text_content() or ""), what="the notice to clear")
+        page.wait_for_timeout(1500)
+        assert app.rows("select count(*) from events where recording_id=? and deleted_at is null",
+                        rec.id)[0][0] == before + 1  # once
+        assert page.locator("tr.pending").count() == 0
         assert not errors, errors
     finally:
         context.close()

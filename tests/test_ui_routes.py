@@ -82,9 +82,14 @@ def hex32() -> str:
     return f"{next(_ids):032x}"
 
 
+def headers_for(token) -> dict[str, str]:
+    """Return the headers the player sends with its commands (the token rides in X-CX-Token)."""
+    return {"Content-Type": "application/json", **({"X-CX-Token": token} if token is not None else {})}
+
+
 def post(rec_id: int, token, commands) -> tuple[int, object]:
-    status, _, body = request(f"/cx/commands/{rec_id}", {"Content-Type": "application/json"}, "POST",
-                              json.dumps({"token": token, "commands": commands}).encode())
+    status, _, body = request(f"/cx/commands/{rec_id}", headers_for(token), "POST",
+                              json.dumps({"commands": commands}).encode())
     return status, (json.loads(body) if status == 200 else body.decode())
 
 
@@ -114,7 +119,8 @@ def test_a_posted_mark_is_stored_at_the_frame_and_answered_as_the_list(rec, sess
         (cmd["event_id"], "moment_of_truth", 120, "Rita")
     ]
     assert cmd["id"] in answer["acked"] and answer["errors"] == []
-    assert answer["results"] == [{"id": cmd["id"], "ok": True, "message": "MOT marked at 00:00:00.120"}]
+    assert answer["results"] == [{"id": cmd["id"], "op": "mark", "ok": True, "message": "MOT marked at 00:00:00.120",
+                                  "retry": False}]
     assert [(r[0], r[2]) for r in answer["events"]] == [(cmd["event_id"], 0.12)]
     # The first mark moves the recording to "in review", which the page's header shows: ask for a rerun.
     assert answer["status"] == "in_review" and answer["rerun"] is True
@@ -181,7 +187,7 @@ def test_unknown_tokens_and_tokens_of_another_recording_are_refused(rec, session
 
 def test_malformed_bodies_and_unknown_recordings(rec, session):
     token = marking.register(session)
-    status, _, body = request(f"/cx/commands/{rec.id}", {"Content-Type": "application/json"}, "POST", b"{not json")
+    status, _, body = request(f"/cx/commands/{rec.id}", headers_for(token), "POST", b"{not json")
     assert status == 400 and b"not JSON" in body
     status, body = post(rec.id, token, {"op": "mark"})
     assert status == 400 and "not a list" in body
@@ -228,8 +234,8 @@ def test_registry_keeps_one_token_per_session_expires_idle_ones_and_is_bounded()
 
 
 def post_since(rec_id: int, token, commands, since) -> dict:
-    status, _, body = request(f"/cx/commands/{rec_id}", {"Content-Type": "application/json"}, "POST",
-                              json.dumps({"token": token, "commands": commands, "since": since}).encode())
+    status, _, body = request(f"/cx/commands/{rec_id}", headers_for(token), "POST",
+                              json.dumps({"commands": commands, "since": since}).encode())
     assert status == 200, body
     return json.loads(body)
 
@@ -276,3 +282,108 @@ def test_a_change_by_someone_else_sends_the_whole_list(rec, session):
     theirs = review.mark(store, store.get_recording(rec.id), "DEC", 0.2, "Someone else")
     answer = post_since(rec.id, token, [mark("INT", 0.12)], held["token"])
     assert theirs.id in [r[0] for r in answer["events"]] and len(answer["events"]) == 3
+
+
+# --- what the command route reads, and ids no recording can have ---------------------------------
+
+
+def stream_request(path: str, headers: dict[str, str], chunks, method: str = "POST"):
+    """Call the routes with a body sent in ``chunks`` (an iterator); return (status, body, bytes the app took).
+
+    Like a server, the body is handed over one chunk per ``receive()``; what the
+    app never asks for is never sent, so the count says how much it read.
+    """
+    import asyncio
+
+    taken = [0]
+    scope = {
+        "type": "http", "asgi": {"version": "3.0", "spec_version": "2.4"}, "http_version": "1.1",
+        "method": method, "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "root_path": "", "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
+    }
+    chunks = iter(chunks)
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        chunk = next(chunks, None)
+        if chunk is None:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        taken[0] += len(chunk)
+        return {"type": "http.request", "body": chunk, "more_body": True}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    asyncio.run(Starlette(routes=media_routes())(scope, receive, send))
+    status = next(m for m in sent if m["type"] == "http.response.start")["status"]
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return status, body.decode(), taken[0]
+
+
+def endless(total: int = 8 * 1024 * 1024, chunk: bytes = b" " * 65536):
+    """Yield ``total`` bytes of body (twice the cap: "endless" for the route, finite for a route that reads all)."""
+    for _ in range(total // len(chunk)):
+        yield chunk
+
+
+def test_a_large_body_without_a_good_token_is_refused_unread(rec, session):
+    path = f"/cx/commands/{rec.id}"
+    big = {"Content-Type": "application/json", "Content-Length": str(400 * 1024 * 1024)}
+    status, body, taken = stream_request(path, big, endless())
+    assert status == 403 and taken == 0 and "review token" in body
+    status, body, taken = stream_request(path, {**big, "X-CX-Token": "wrong"}, endless())
+    assert status == 403 and taken == 0
+    # A good token with a declared 400 MB body: refused before a byte of it is read.
+    token = marking.register(session)
+    status, body, taken = stream_request(path, {**big, "X-CX-Token": token}, endless())
+    assert status == 413 and taken == 0 and "4 MB" in body and "\n" not in body
+
+
+def test_a_body_that_grows_past_the_cap_is_cut_off_while_reading(rec, session):
+    from annotate.ui.routes import MAX_COMMANDS_BYTES
+
+    token = marking.register(session)
+    headers = {"Content-Type": "application/json", "X-CX-Token": token}  # no Content-Length: chunked
+    status, body, taken = stream_request(f"/cx/commands/{rec.id}", headers, endless())
+    assert status == 413 and MAX_COMMANDS_BYTES < taken <= MAX_COMMANDS_BYTES + 65536
+    lying = {**headers, "Content-Length": "100"}  # declares 100 bytes, sends more and more
+    status, _, taken = stream_request(f"/cx/commands/{rec.id}", lying, endless())
+    assert status == 413 and taken <= MAX_COMMANDS_BYTES + 65536
+    status, body, _ = stream_request(f"/cx/commands/{rec.id}", {**headers, "Content-Length": "lots"}, [b"{}"])
+    assert status == 400 and "Content-Length" in body
+    # A chunked body under the cap is read whole and applied.
+    cmd = json.dumps({"commands": [mark("MOT", 0.04)]}).encode()
+    status, body, _ = stream_request(f"/cx/commands/{rec.id}", headers, [cmd[:10], cmd[10:]])
+    assert status == 200 and db_rows("select count(*) from events") == [(1,)]
+
+
+def test_deeply_nested_json_is_a_400_not_a_500(rec, session):
+    token = marking.register(session)
+    for raw in (b"[" * 100000, b'{"commands": ' + b"[" * 100000 + b"]" * 100000 + b"}"):
+        status, _, body = request(f"/cx/commands/{rec.id}", headers_for(token), "POST", raw)
+        assert status == 400 and b"not JSON" in body and b"\n" not in body.strip()
+    status, _, body = request(f"/cx/commands/{rec.id}", headers_for(token), "POST", b"[]")
+    assert status == 400 and b"JSON object" in body
+
+
+def test_the_token_in_the_body_is_not_enough(rec, session):
+    token = marking.register(session)
+    raw = json.dumps({"token": token, "commands": [mark("MOT", 0.04)]}).encode()
+    status, _, body = request(f"/cx/commands/{rec.id}", {"Content-Type": "application/json"}, "POST", raw)
+    assert status == 403 and db_rows("select count(*) from events") == [(0,)]
+
+
+@pytest.mark.parametrize("route", ["media", "frames", "commands"])
+@pytest.mark.parametrize("rec_id", ["99999999999999999999", str(2**63), "12abc", "-1"])
+def test_ids_no_recording_can_have_are_404(rec, session, route, rec_id):
+    method = "POST" if route == "commands" else "GET"
+    status, _, body = request(f"/cx/{route}/{rec_id}", headers_for(marking.register(session)), method, b"{}")
+    assert status == 404, body
+    assert b"no recording" in body and b"Traceback" not in body and b"\n" not in body.strip()
+
+
+def test_the_largest_id_the_database_holds_is_an_unknown_recording(rec, session):
+    for route in ("media", "frames"):
+        status, _, body = request(f"/cx/{route}/{2**63 - 1}")
+        assert status == 404 and str(2**63 - 1).encode() in body

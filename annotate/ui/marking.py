@@ -3,7 +3,7 @@
 The Review page registers its :class:`annotate.review.ReviewSession` (the
 reviewer's name, the recording, the commands already applied) under a random,
 unguessable token and hands the token to the player. The player posts its
-commands with that token to ``POST /cx/commands/{rec_id}``
+commands with that token (in the ``X-CX-Token`` header) to ``POST /cx/commands/{rec_id}``
 (:mod:`annotate.ui.routes`), which acts for that session only: an unknown or
 expired token, or a token of another recording, is refused. The page's own
 trigger path (a Streamlit rerun) and the route both go through
@@ -140,10 +140,12 @@ def post_commands(recording_id: int, token: Any, commands: Any, since: Any = Non
 
     ``since`` is the token of the list the player holds. The answer is
     :func:`annotate.review.stored_state` (only the changes from ``since`` when
-    they are known) plus ``results`` (one
-    ``{"id", "ok", "message"}`` per command applied now), ``errors`` (their
-    messages), ``status`` (the recording's review status) and ``rerun`` (the
-    rest of the page shows something that changed: an error, or the status).
+    they are known) plus ``results`` (one ``{"id", "op", "ok", "message",
+    "retry"}`` per command tried now; ``retry``: it failed for a transient
+    reason, is not in ``acked`` and is to be sent again), ``errors`` (the
+    messages of the commands refused for good), ``status`` (the recording's
+    review status) and ``rerun`` (the rest of the page shows something that
+    changed: an error, or the status).
     Raises AccessDeniedError (token), NotFoundError (recording),
     ValidationError (``commands`` is not a list).
     """
@@ -156,9 +158,10 @@ def post_commands(recording_id: int, token: Any, commands: Any, since: Any = Non
     if outcomes:
         rec = store.get_recording(recording_id)
     answer = review.stored_state(store, session, since if isinstance(since, int) and not isinstance(since, bool) else None)
-    errors = [o.message for o in outcomes if not o.ok]
+    errors = [o.message for o in outcomes if not o.ok and not o.retry]
     answer.update(
-        results=[{"id": o.command_id, "ok": o.ok, "message": o.message} for o in outcomes],
+        results=[{"id": o.command_id, "op": o.op, "ok": o.ok, "message": o.message, "retry": o.retry}
+                 for o in outcomes],
         errors=errors,
         status=rec.status.value,
         rerun=bool(errors) or (session.shown_status is not None and rec.status != session.shown_status),

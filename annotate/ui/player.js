@@ -7,12 +7,17 @@
 // acked, so a command lost on the way is retried and applied once.
 //
 // Two paths carry commands. First choice: a POST to the command route
-// (`data.commands.url`, with the review session's token), whose answer is the stored
+// (`data.commands.url`, with the review session's token in the X-CX-Token header), whose answer is the stored
 // list, shown at once without a Streamlit rerun. Fallback, when the POST fails or the
 // route answers an error: the trigger `cmd`, which reruns the player's fragment. The
 // server applies a command id once whichever path brings it. Both kinds of answer carry
 // `token`, the change-log id the list reflects; the newer list wins, so a slow rerun
 // never takes back a row a POST answer already showed.
+//
+// A command the server could not store just then (the database was busy) comes back
+// with `retry` and is not acked: it stays queued and is sent again with a growing delay,
+// and the bar says how many marks are waiting until they are stored. What an undo undid
+// is said in the status line above the event list until the reviewer's next command.
 //
 // Times: `mediaTime` from requestVideoFrameCallback is the presentation time of the
 // frame on screen on the played file's own timeline; `data.offset` (the file's first
@@ -23,6 +28,8 @@ const PLAYERS = new Set();
 const BY_ROOT = new WeakMap();
 const SEEK_EPS = 0.0001; // land just after a frame's time so the browser shows that frame
 const PENDING_ROW_DELAY_MS = 150; // a mark not stored by then is listed as "saving…"
+const WAITING_AFTER_MS = 4000; // a command queued longer than this is shown as waiting to be saved
+const RETRY_MIN_MS = 1000, RETRY_MAX_MS = 30000; // the delay between resends of refused commands doubles up to this
 let keysInstalled = false;
 
 function hex32() {
@@ -112,6 +119,10 @@ class Player {
     this.postOffUntil = 0; // after a failed POST, use the trigger for a while (until a new token)
     this.postOffToken = null;
     this.fullNext = false; // the next POST asks for the whole list (an answer could not be merged)
+    this.retryDelay = 0; // the current resend delay after the server said "retry" (0: none)
+    this.retryAt = 0; // no resend by the timer before this time
+    this.noticeId = undefined; // the id of the undo whose message was shown (undefined: not mounted yet)
+    this.noticeShown = false; // the status line shows an undo's message (cleared by the next command)
     this.mediaTime = null;
     this.frameTimes = null;
     this.src = null;
@@ -146,9 +157,28 @@ class Player {
     });
     this.resize.observe(this.ui.stage);
     this.resize.observe(this.ui.timeline);
+    this.makeStatusLine();
     this.timer = setInterval(() => this.retry(), 1000);
     PLAYERS.add(this);
     if (!keysInstalled) { window.addEventListener("keydown", onKeyDown, true); keysInstalled = true; }
+  }
+
+  makeStatusLine() {
+    // Messages go above the event list, beside the video: below the timeline they are off screen on a
+    // 1280x720 display. `waiting` says which marks are not stored yet; `notice` what an undo undid, or an error.
+    const line = el("div", "cx-status");
+    line.dataset.role = "status";
+    line.setAttribute("role", "status");
+    line.setAttribute("aria-live", "polite");
+    line.style.cssText = "font-size:13px;margin-bottom:4px;";
+    this.ui.waiting = el("div");
+    this.ui.waiting.dataset.role = "waiting";
+    this.ui.waiting.style.cssText = "color:#B35900;font-weight:600;";
+    this.ui.notice = el("div");
+    this.ui.notice.dataset.role = "notice";
+    line.append(this.ui.waiting, this.ui.notice);
+    const side = this.root.querySelector(".cx-side");
+    if (side) side.prepend(line); else this.ui.toast.replaceWith(line);
   }
 
   destroy() {
@@ -184,6 +214,7 @@ class Player {
       if (d.frames_url) this.fetchFrames(d.frames_url);
     }
     this.dropAcked(d.acked);
+    this.takeNotice(d.notice);
     for (const msg of d.errors || []) {
       if (!this.shownErrors.has(msg)) { this.shownErrors.add(msg); this.toast(msg, true); }
     }
@@ -270,6 +301,8 @@ class Player {
 
   send(cmd) {
     cmd.id = hex32();
+    cmd.queued = Date.now();
+    this.clearNotice();
     this.pending.push(cmd);
     this.savePending();
     this.flush();
@@ -313,15 +346,17 @@ class Player {
 
   async post(route) {
     this.posting = true;
+    this.postCount = (this.postCount || 0) + 1;
     this.lastFlush = performance.now();
     const rec = this.recId;
     let answer = null;
     try {
       const r = await fetch(route.url, {
         method: "POST", credentials: "same-origin", cache: "no-store",
-        headers: { "Content-Type": "application/json" },
+        // The token rides in a header: the server checks it before it reads the body.
+        headers: { "Content-Type": "application/json", "X-CX-Token": route.token },
         body: JSON.stringify({
-          token: route.token, commands: this.pending.map((c) => ({ ...c })),
+          commands: this.pending.map((c) => ({ ...c })),
           since: this.fullNext || !this.stored ? null : this.stored.token,
         }),
       });
@@ -336,9 +371,18 @@ class Player {
       return;
     }
     this.fullNext = !this.applyAnswer(answer);
+    const refused = (answer.results || []).some((r) => r.retry);
+    this.backoff(refused);
     if (answer.rerun) this.askRerun();
-    if (this.fullNext) this.post(route); // the list changed under the answer: ask for all of it
-    else if (this.pending.length && !answer.rerun) this.flush();
+    if (this.fullNext && !refused) this.post(route); // the list changed under the answer: ask for all of it
+    else if (this.pending.length && !answer.rerun && !refused) this.flush();
+  }
+
+  backoff(refused) {
+    // After the server said "retry" (busy database) wait 1 s, 2 s, 4 s … up to 30 s before resending.
+    this.retryDelay = refused ? Math.min(Math.max(this.retryDelay * 2, RETRY_MIN_MS), RETRY_MAX_MS) : 0;
+    this.retryAt = refused ? performance.now() + this.retryDelay : 0;
+    this.updateStatus();
   }
 
   applyAnswer(a) {
@@ -348,15 +392,23 @@ class Player {
     for (const msg of a.errors || []) {
       if (!this.shownErrors.has(msg)) { this.shownErrors.add(msg); this.toast(msg, true); }
     }
+    for (const r of a.results || []) {
+      if (r.op === "undo" && r.ok) { this.noticeId = r.id; this.showNotice(r.message); }
+    }
     this.renderAll();
     if (this.selected && this.rowEls && !this.rowEls.has(this.selected)) this.select(null, false);
     return merged;
   }
 
   retry() {
+    if (this.pending.length || this.ui.saving.textContent) this.updateStatus(); // "saving…" turns into "waiting"
     if (!this.pending.length || performance.now() - this.lastFlush <= 2500) return;
-    if (this.posting) this.flushTrigger(); // a POST that hangs must not hold the marks back
-    else this.flush();
+    if (performance.now() < this.retryAt) return; // the server asked for a pause (busy database)
+    if (this.posting) {
+      // A POST that hangs must not hold the marks back: try the rerun path, once per POST (on a busy
+      // database each rerun waits out the busy timeout too, holding the review session meanwhile).
+      if (this.triggeredFor !== this.postCount) { this.triggeredFor = this.postCount; this.flushTrigger(); }
+    } else this.flush();
   }
 
   // --- events as shown (stored + not yet confirmed) -------------------------
@@ -618,15 +670,54 @@ class Player {
       return `${this.kindInfo(k).short} open since ${ev ? fmt(ev.s) : "…"}`;
     });
     this.ui.open.textContent = parts.join(" · ");
-    const n = this.pending.length;
-    this.ui.saving.textContent = n ? `saving ${n}…` : "";
+    const text = this.savingText();
+    const waiting = text.includes("waiting");
+    this.ui.saving.textContent = waiting ? "" : text;
+    if (this.ui.waiting.textContent !== (waiting ? text : "")) this.ui.waiting.textContent = waiting ? text : "";
     this.updateClock();
+  }
+
+  savingText() {
+    const n = this.pending.length;
+    if (!n) return "";
+    const oldest = Math.min(...this.pending.map((c) => c.queued || Date.now()));
+    if (!this.retryDelay && Date.now() - oldest < WAITING_AFTER_MS) return `saving ${n}…`;
+    const marks = this.pending.every((c) => c.op === "mark" || c.op === "end");
+    const what = marks ? (n === 1 ? "mark" : "marks") : (n === 1 ? "change" : "changes");
+    return `${n} ${what} waiting to be saved — retrying`;
+  }
+
+  takeNotice(n) {
+    // The message of an undo applied through the rerun path; shown once, not on the first mount.
+    const id = n ? n.id : null;
+    if (n && this.noticeId !== undefined && id !== this.noticeId) this.showNotice(n.message);
+    if (n || this.noticeId === undefined) this.noticeId = id;
+  }
+
+  showNotice(text) {
+    // Stays until the reviewer's next command (clearNotice), unlike a toast.
+    const t = this.ui.notice;
+    clearTimeout(this.toastTimer);
+    t.textContent = text;
+    t.style.color = "";
+    t.style.fontWeight = "";
+    this.noticeShown = true;
+  }
+
+  clearNotice() {
+    if (!this.noticeShown) return;
+    this.noticeShown = false;
+    this.ui.notice.textContent = "";
   }
 
   showMsg(text) { this.ui.msg.textContent = text; this.ui.msg.hidden = false; }
 
   toast(text, error) {
-    const t = this.ui.toast;
+    // A passing message (an error stays 8 s), in the status line above the list.
+    const t = this.ui.notice;
+    this.noticeShown = false;
+    t.style.color = error ? "#D62728" : "";
+    t.style.fontWeight = error ? "600" : "";
     t.textContent = text;
     t.classList.toggle("err", !!error);
     clearTimeout(this.toastTimer);

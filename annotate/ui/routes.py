@@ -11,17 +11,25 @@
   instead of travelling with every rerun).
 - ``GET /cx/render/{name}``: the Play page's rendered files (:mod:`annotate.ui.play_routes`).
 - ``POST /cx/commands/{id}``: the Review player's marks, ends, undos and
-  deletes, ``{"token", "commands": [...], "since"?}``, applied for the review
-  session the token names (:mod:`annotate.ui.marking`); answers the stored
-  event list (or its changes since the list the player holds).
-  403 for an unknown token or a token of another recording, 404 for an
-  unknown recording, 400 for a body that is not such JSON.
+  deletes, ``{"commands": [...], "since"?}``, applied for the review session
+  named by the token in the ``X-CX-Token`` header (:mod:`annotate.ui.marking`);
+  answers the stored event list (or its changes since the list the player
+  holds). The token is checked before any of the body is read: 403 for a
+  missing or unknown token or a token of another recording. Then the body is
+  read in chunks up to :data:`MAX_COMMANDS_BYTES`: 413 for a declared
+  ``Content-Length`` above it (nothing read) or a body that grows past it
+  (chunked or lying: reading stops there), 400 for a ``Content-Length`` that is
+  not a number or a body that is not such JSON (also JSON nested too deeply to
+  parse), 404 for an unknown recording.
 
 Only registered recordings are served, by id; a path never comes from the URL.
+An id that is not a whole number a recording can have (digits, at most
+2**63 - 1) is answered 404 like an unknown one (:func:`_rec_id`).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
@@ -44,6 +52,20 @@ _MEDIA_TYPES = {
 }
 
 
+MAX_COMMANDS_BYTES = 4 * 1024 * 1024  # a batch of commands is a few kB; a few MB leaves room for a long queue
+TOKEN_HEADER = "x-cx-token"
+_MAX_ID = 2**63 - 1  # the largest integer the database stores
+
+
+def _rec_id(request: Request) -> int:
+    """Return the recording id in the URL; raises NotFoundError for anything no recording can have."""
+    text = str(request.path_params.get("rec_id", ""))
+    if not (text.isascii() and text.isdigit()) or int(text) > _MAX_ID:
+        shown = text if len(text) <= 24 else text[:24] + "…"
+        raise NotFoundError(f"no recording '{shown}'; recording ids are whole numbers")
+    return int(text)
+
+
 def _lookup(rec_id: int):
     rec = services.store().get_recording(rec_id)
     return rec, services.playable(rec)
@@ -52,7 +74,7 @@ def _lookup(rec_id: int):
 async def media(request: Request) -> Response:
     """Serve the playable file of a recording with range support."""
     try:
-        rec, play = await run_in_threadpool(_lookup, int(request.path_params["rec_id"]))
+        rec, play = await run_in_threadpool(_lookup, _rec_id(request))
     except AnnotateError as exc:
         return PlainTextResponse(str(exc), status_code=404)
     if not play.exists:
@@ -74,7 +96,7 @@ def _frames_payload(rec_id: int) -> dict:
 async def frames(request: Request) -> Response:
     """Serve the played file's frame times as JSON."""
     try:
-        payload = await run_in_threadpool(_frames_payload, int(request.path_params["rec_id"]))
+        payload = await run_in_threadpool(_frames_payload, _rec_id(request))
     except AnnotateError as exc:
         return JSONResponse({"error": str(exc)}, status_code=404)
     return JSONResponse(payload, headers={"Cache-Control": "private, max-age=86400"})
@@ -89,19 +111,61 @@ async def player_js(request: Request) -> Response:
     return FileResponse(_PLAYER_JS, media_type="text/javascript", headers={"Cache-Control": cache})
 
 
-async def commands(request: Request) -> Response:
-    """Apply the Review player's commands; answer what the player lists (see :func:`marking.post_commands`)."""
+class _BodyRefused(Exception):
+    """A request body the command route does not read (on): ``status`` and one-line ``message`` say why."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+async def _read_capped(request: Request, limit: int) -> bytes:
+    """Return the request body, read in chunks; raises _BodyRefused (413, 400) past ``limit`` bytes.
+
+    A declared Content-Length above ``limit`` is refused before anything is
+    read; without one (chunked), or with one that lies, reading stops at the
+    first chunk that takes the total past ``limit``.
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not (declared.strip().isascii() and declared.strip().isdigit()):
+            raise _BodyRefused(400, "the request's Content-Length is not a number; reload the page")
+        if int(declared) > limit:
+            raise _BodyRefused(413, f"the commands sent are larger than {limit // (1024 * 1024)} MB; reload the page")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _BodyRefused(413, f"the commands sent are larger than {limit // (1024 * 1024)} MB; reload the page")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse_commands(raw: bytes) -> dict:
+    """Return the JSON object in ``raw``; raises _BodyRefused (400) for anything else."""
     try:
-        body = await request.json()
-    except ValueError:
-        return PlainTextResponse("the request body is not JSON; reload the page", status_code=400)
+        body = json.loads(raw)
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deeply ("[" * 100000)
+        raise _BodyRefused(400, "the request body is not JSON the player sends; reload the page") from None
     if not isinstance(body, dict):
-        return PlainTextResponse("the request body must be a JSON object; reload the page", status_code=400)
-    rec_id = int(request.path_params["rec_id"])
+        raise _BodyRefused(400, "the request body must be a JSON object; reload the page")
+    return body
+
+
+async def commands(request: Request) -> Response:
+    """Apply the Review player's commands; answer what the player lists (see :func:`marking.post_commands`).
+
+    The token (header) is checked first and the body read with a cap, so a
+    stranger cannot make the server read or parse a large body.
+    """
     try:
-        answer = await run_in_threadpool(
-            marking.post_commands, rec_id, body.get("token"), body.get("commands"), body.get("since")
-        )
+        rec_id = _rec_id(request)
+        token = request.headers.get(TOKEN_HEADER)
+        marking.REGISTRY.lookup(token, rec_id)
+        body = _parse_commands(await _read_capped(request, MAX_COMMANDS_BYTES))
+        answer = await run_in_threadpool(marking.post_commands, rec_id, token, body.get("commands"), body.get("since"))
+    except _BodyRefused as exc:
+        return PlainTextResponse(str(exc), status_code=exc.status)
     except AccessDeniedError as exc:
         return PlainTextResponse(str(exc), status_code=403)
     except NotFoundError as exc:
@@ -114,10 +178,10 @@ async def commands(request: Request) -> Response:
 def media_routes() -> list[Route]:
     """Return the routes app.py mounts next to Streamlit's own."""
     routes = [
-        Route("/cx/media/{rec_id:int}", media, methods=["GET", "HEAD"]),
-        Route("/cx/frames/{rec_id:int}", frames, methods=["GET"]),
+        Route("/cx/media/{rec_id}", media, methods=["GET", "HEAD"]),
+        Route("/cx/frames/{rec_id}", frames, methods=["GET"]),
         Route("/cx/static/player.js", player_js, methods=["GET", "HEAD"]),
-        Route("/cx/commands/{rec_id:int}", commands, methods=["POST"]),
+        Route("/cx/commands/{rec_id}", commands, methods=["POST"]),
     ]
     try:  # the Play page's rendered files (overlay videos, reels), when that page is installed
         from .play_routes import render_routes

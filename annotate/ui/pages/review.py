@@ -255,7 +255,8 @@ def _delete(store, session, event_id: str) -> None:
 
 def _undo(store, session) -> None:
     try:
-        st.toast(review.undo_last(store, session.recording_id, session.reviewer))
+        with session.lock:  # the command route may be acting for the session right now
+            st.toast(review.undo_for(store, session))
         review.select(store, session, session.selected)
     except AnnotateError as exc:
         session.messages.append(str(exc))
