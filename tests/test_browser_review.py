@@ -86,9 +86,13 @@ def app(browser_store):
     store.close()
 
     log = base / "streamlit.log"
-    with running_app(data, settings.db_url, log) as url:
-        yield App(url=url, data_dir=data, recordings=recs, log=log)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ANNOTATE_DB_BUSY_TIMEOUT_S", str(BUSY_TIMEOUT_S))  # the app's own setting, read at start
+        with running_app(data, settings.db_url, log) as url:
+            yield App(url=url, data_dir=data, recordings=recs, log=log)
 
+
+BUSY_TIMEOUT_S = 5
 
 # --- page helpers ------------------------------------------------------------------------------
 
@@ -380,8 +384,7 @@ def test_z_after_closing_a_duration_reopens_it_and_says_so(app, browser):
 def test_marks_refused_while_the_database_is_busy_wait_visibly_and_are_stored_once(app, browser):
     """Another connection holds the SQLite write lock past the app's busy timeout: the mark is not lost, the
     player says it is waiting, resends it once the lock is gone, and the event is stored exactly once.
-    Slow (the app's busy timeout is 30 s, and the app runs in its own process, so it cannot be shortened here)."""
-    from annotate.store.engine import BUSY_TIMEOUT_S
+    The app runs with a busy timeout of BUSY_TIMEOUT_S (ANNOTATE_DB_BUSY_TIMEOUT_S) instead of 30 s."""
 
     rec = app.recordings["vfr"]
     context = browser.new_context(viewport={"width": 1280, "height": 720})

@@ -40,7 +40,7 @@ def rec(tmp_path, monkeypatch):
     monkeypatch.setenv("ANNOTATE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("ANNOTATE_DB", raising=False)
     monkeypatch.setattr(sample, "sample_dir", lambda: None)
-    monkeypatch.setattr(engine, "BUSY_TIMEOUT_S", 1)  # the store's busy-timeout setting, read when it connects
+    monkeypatch.setenv("ANNOTATE_DB_BUSY_TIMEOUT_S", "1")  # the store's busy-timeout setting, read when it connects
     services.reset()
     marking.REGISTRY.clear()
     times = [Fraction(i, 25) for i in range(10)]
@@ -139,3 +139,14 @@ def test_only_driver_failures_count_as_transient():
     except StoreError as exc:
         assert review.is_transient(exc) is True
         assert "try again" in str(exc)
+
+
+@pytest.mark.parametrize("value, expected_ms", [("0.5", 500), ("7", 7000), ("nonsense", 30000), ("-1", 30000)])
+def test_busy_timeout_comes_from_the_environment(tmp_path, monkeypatch, value, expected_ms):
+    monkeypatch.setenv("ANNOTATE_DB_BUSY_TIMEOUT_S", value)
+    eng = engine.make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    try:
+        with eng.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == expected_ms
+    finally:
+        eng.dispose()

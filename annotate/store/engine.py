@@ -11,6 +11,8 @@ locked". PostgreSQL URLs use psycopg 3.
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -21,15 +23,27 @@ from sqlalchemy.pool import StaticPool
 
 from ..errors import DuplicateError, StoreError
 
-BUSY_TIMEOUT_S = 30  # how long a SQLite writer waits for another process's write to finish
+DEFAULT_BUSY_TIMEOUT_S = 30.0
 
 
-def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
+def busy_timeout_s() -> float:
+    """Return how long a SQLite writer waits for another process's write to finish, in seconds.
+
+    ``ANNOTATE_DB_BUSY_TIMEOUT_S`` when set to a positive number, else 30; read when an engine is made.
+    """
+    try:
+        value = float(os.environ.get("ANNOTATE_DB_BUSY_TIMEOUT_S", DEFAULT_BUSY_TIMEOUT_S))
+    except ValueError:
+        return DEFAULT_BUSY_TIMEOUT_S
+    return value if value > 0 else DEFAULT_BUSY_TIMEOUT_S
+
+
+def _sqlite_on_connect(timeout_s: float, dbapi_conn: Any, _record: Any) -> None:
     # Let SQLAlchemy's "begin" event (below) emit BEGIN instead of pysqlite's implicit transactions.
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     try:
-        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+        cur.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute("PRAGMA journal_mode = WAL")
     finally:
@@ -56,13 +70,14 @@ def make_engine(url: str) -> Engine:
         if backend == "sqlite":
             database = u.database or ""
             memory = database in ("", ":memory:") or database.startswith("file::memory:")
-            kwargs: dict[str, Any] = {"connect_args": {"timeout": BUSY_TIMEOUT_S, "check_same_thread": False}}
+            timeout_s = busy_timeout_s()
+            kwargs: dict[str, Any] = {"connect_args": {"timeout": timeout_s, "check_same_thread": False}}
             if memory:
                 kwargs["poolclass"] = StaticPool
             else:
                 Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
             engine = sa.create_engine(u, **kwargs)
-            sa_event.listen(engine, "connect", _sqlite_on_connect)
+            sa_event.listen(engine, "connect", functools.partial(_sqlite_on_connect, timeout_s))
             sa_event.listen(engine, "begin", _sqlite_on_begin)
             return engine
         if backend == "postgresql":
@@ -87,5 +102,5 @@ def db_errors() -> Iterator[None]:
     except sa.exc.OperationalError as exc:
         first = (str(exc.orig).strip().splitlines() or ["unknown error"])[0]
         if "locked" in first or "busy" in first:
-            raise StoreError(f"the database stayed busy for {BUSY_TIMEOUT_S} s ({first}); try again") from None
+            raise StoreError(f"the database stayed busy for {busy_timeout_s():g} s ({first}); try again") from None
         raise StoreError(f"cannot use the database: {first}; check the --db URL and that the server runs") from None
