@@ -38,12 +38,17 @@ class Settings:
     def render_dir(self) -> Path:
         return self.data_dir / "renders"
 
+    @property
+    def own_dirs(self) -> tuple[Path, ...]:
+        """The folders cx-annotate writes into: the data directory, media, proxies, renders."""
+        return (self.data_dir, self.media_dir, self.proxy_dir, self.render_dir)
+
     def ensure_dirs(self) -> "Settings":
         """Create the data directory and its sub-directories; return self.
 
         Raises AnnotateError when a directory cannot be created (read-only or missing parent).
         """
-        for d in (self.data_dir, self.media_dir, self.proxy_dir, self.render_dir):
+        for d in self.own_dirs:
             try:
                 d.mkdir(parents=True, exist_ok=True)
             except OSError as exc:

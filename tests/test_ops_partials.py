@@ -132,3 +132,19 @@ def test_a_partial_of_another_host_sharing_the_data_dir_goes_only_by_age(tmp_pat
     old = touch(data / "renders" / f".s.partial.{dead_pid()}-{other}.abcdefgh.mp4", old=True)
     assert cli("--data-dir", data, "list").returncode == 0
     assert fresh.exists() and not old.exists()
+
+
+def test_the_app_removes_only_our_stale_partials_when_it_first_opens_the_store(tmp_path, live_writer, monkeypatch):
+    from annotate.ui import services
+
+    data = tmp_path / "data"
+    stale, keep = make_tree(data, live_writer)
+    monkeypatch.setenv("ANNOTATE_DATA_DIR", str(data))
+    monkeypatch.delenv("ANNOTATE_DB", raising=False)
+    services.reset()
+    try:
+        services.store()
+        assert [p for p in stale if p.exists()] == []
+        assert [p for p in keep if not p.exists()] == []
+    finally:
+        services.reset()

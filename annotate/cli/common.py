@@ -43,7 +43,7 @@ def clean_stale_partials(settings: Settings) -> list[Path]:
     """
     from ..fsutil import remove_stale_partials
 
-    return remove_stale_partials([settings.data_dir, settings.media_dir, settings.proxy_dir, settings.render_dir])
+    return remove_stale_partials(settings.own_dirs)
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:

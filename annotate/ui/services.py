@@ -38,17 +38,21 @@ def settings() -> Settings:
 def store(current: Settings | None = None):
     """Return the Store of ``current`` settings (default: :func:`settings`), opened once per database URL.
 
-    The first time a data directory's store is opened in this process, an empty
-    store gets the bundled sample recording (:func:`annotate.sample.ensure_sample`).
+    The first time a data directory's store is opened in this process, the
+    stale partial files of killed writers are removed from it
+    (:func:`annotate.fsutil.remove_stale_partials`) and an empty store gets the
+    bundled sample recording (:func:`annotate.sample.ensure_sample`).
     """
     current = current or settings()
     with _LOCK:
         opened = _STORES.get(current.db_url)
         if opened is None:
+            from ..fsutil import remove_stale_partials
             from ..store import Store
 
             opened = Store.open(current)
             _STORES[current.db_url] = opened
+            remove_stale_partials(current.own_dirs)  # what runs killed earlier left half-written
     if current.db_url not in _SEEDED:
         with _SEED_LOCK:  # the first page and the first media request may arrive together
             if current.db_url not in _SEEDED:
