@@ -270,7 +270,7 @@ def _map_tab(signature: str, filters: Filters) -> None:
     try:
         picture, table = _swimlane(signature, filters, rec_id)
     except AnnotateError as exc:
-        st.error(str(exc), icon=":material/error:")
+        common.show_error(exc)
         return
     left, right = st.columns([3, 2], gap="medium")
     with left:
@@ -317,10 +317,10 @@ def _flow_tab(signature: str, filters: Filters) -> None:
     try:
         flow = _flow(signature, filters, None if top >= total else top, view)
     except AnnotateError as exc:
-        st.error(str(exc), icon=":material/error:")
+        common.show_error(exc)
         return
     if flow.note:
-        st.warning(flow.note, icon=":material/visibility_off:")
+        st.warning(common.md_text(flow.note), icon=":material/visibility_off:")
     svg_view(flow.picture.svg, key="cx_an_flow_view_svg", label="Flow map")
     with st.expander("Connections and activities as tables"):
         a, b = st.columns(2)
@@ -346,7 +346,7 @@ def _metrics_tab(signature: str, filters: Filters) -> None:
     try:
         table = _metrics(signature, filters, by)
     except AnnotateError as exc:
-        st.error(str(exc), icon=":material/error:")
+        common.show_error(exc)
         return
     if not _filtered(signature, filters):
         st.info("No event matches the filters; the metrics below are empty.")

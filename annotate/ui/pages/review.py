@@ -119,10 +119,10 @@ def _player(rec_id: int, name: str) -> None:
         rec = store.get_recording(rec_id)
         play = services.playable(rec)
     except AnnotateError as exc:
-        st.error(str(exc))
+        common.show_error(exc)
         return
     if not play.exists:
-        st.error(f"The video file {play.path} is missing; add the recording again on the Library page.")
+        common.show_error(f"The video file {play.path} is missing; add the recording again on the Library page.")
         return
     session = _session(rec_id, name)
     key = f"cx_player_{rec_id}"
@@ -149,7 +149,7 @@ def _player(rec_id: int, name: str) -> None:
         )
     player(data, key=key, on_cmd=on_cmd)
     for message in errors:
-        st.error(message, icon=":material/error:")
+        common.show_error(message)
     if session.shown_status is not None and rec.status != session.shown_status:
         st.rerun(scope="app")  # the first mark moved it from new to in review: redraw the header once
 
@@ -169,7 +169,7 @@ def _editor(rec_id: int, name: str) -> None:
         session.player_stale = False
         st.rerun(scope="app")
     for message in session.messages:
-        st.error(message, icon=":material/error:")
+        common.show_error(message)
     session.messages = []
     event = review.select(store, session, session.selected)
     if event is None:
@@ -185,7 +185,7 @@ def _editor(rec_id: int, name: str) -> None:
         if event.end_s is not None:
             title += f" – {format_timecode(event.end_s)}"
         st.markdown(
-            common.kind_badge(event.kind) + f" **{title}**  ·  by {common.md_escape(event.reviewer or '—')}",
+            common.kind_badge(event.kind) + f" **{title}**  ·  by {common.md_text(event.reviewer or '—')}",
             unsafe_allow_html=True,
         )
         _details_form(store, codebook, session, event)
@@ -271,7 +271,7 @@ def _finetune(rec_id: int, event_id: str) -> None:
         event = store.get_event(event_id)
         times = services.frame_times(rec.path)
     except AnnotateError as exc:
-        st.error(str(exc))
+        common.show_error(exc)
         return
     st.markdown("**Fine-tune the time**")
     which = "start"
@@ -300,14 +300,14 @@ def _finetune(rec_id: int, event_id: str) -> None:
             caption=f"frame {index + 1} of {len(times)} · {format_timecode(review.frame_time_to_start_s(frame_time))}",
         )
     except AnnotateError as exc:
-        st.error(str(exc))
+        common.show_error(exc)
     moved = review.frame_time_to_start_s(frame_time) != at
     if st.button(f"Apply to {which}", key=f"{state_key}_apply", type="primary", disabled=not moved):
         session = _session(rec_id, st.session_state.get(common.REVIEWER_KEY, ""))
         try:
             updated = review.retime(store, event_id, event.version, session.reviewer, frame_time=frame_time, which=which)
         except AnnotateError as exc:
-            st.error(str(exc))
+            common.show_error(exc)
             return
         session.seek(updated.start_s if which == "start" else updated.end_s)
         session.blur_nonce += 1
