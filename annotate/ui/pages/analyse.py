@@ -51,7 +51,10 @@ def page() -> None:
             f"**{len(events)}** of {len(dataset.events)} events, in **{in_recs}** of {len(dataset.recordings)} recordings"
             + (" (filtered)" if filters.active else "")
         )
-        table, swimlane, flow, numbers = st.tabs(["Events", "Process map", "Flow map", "Metrics"])
+        linked = _linked_recording(dataset)
+        table, swimlane, flow, numbers = st.tabs(
+            ["Events", "Process map", "Flow map", "Metrics"], default="Process map" if linked else None
+        )
         with table:
             _events_tab(dataset.signature, filters)
         with swimlane:
@@ -60,6 +63,20 @@ def page() -> None:
             _flow_tab(dataset.signature, filters)
         with numbers:
             _metrics_tab(dataset.signature, filters)
+
+
+def _linked_recording(dataset: Dataset) -> int | None:
+    """Return the recording of an ``?rec=ID`` link (its map is shown first); the map picker follows it once."""
+    try:
+        rec = int(st.query_params.get("rec", ""))
+    except ValueError:
+        return None
+    if rec not in dataset.recordings:
+        return None
+    if st.session_state.get("cx_an_linked") != rec:
+        st.session_state["cx_an_linked"] = rec
+        st.session_state["cx_an_map_rec"] = rec
+    return rec
 
 
 # --- data, cached ---------------------------------------------------------------------------------
@@ -260,6 +277,9 @@ def _map_tab(signature: str, filters: Filters) -> None:
     dataset = _current(signature)
     events = _filtered(signature, filters)
     ids = sorted({e.recording_id for e in events}) or sorted(dataset.recordings)
+    linked = st.session_state.get("cx_an_linked")
+    if linked in dataset.recordings and linked not in ids:  # a link's recording, even with no event shown
+        ids = sorted([*ids, linked])
     key = "cx_an_map_rec"
     if st.session_state.get(key) not in ids:
         st.session_state[key] = ids[0]

@@ -4,13 +4,16 @@ Widgets only; the actions are :mod:`annotate.review` functions. The player and
 the edit form are separate fragments: a key press reruns the player only (the
 mark is stored and listed), a click on an event reruns the form only, and
 frame-by-frame fine-tuning is a fragment nested in the form. The recording shown
-is the one in the URL (``?rec=ID``), so a reload stays on it. The player posts
+is the one in the URL (``/review?rec=ID``), so a reload stays on it; ``&t=SECONDS``
+shows that frame once (a shared link, an event on the Analyse page's map). The player posts
 its commands to the command route (:mod:`annotate.ui.marking`) and shows the
 stored list it answers without waiting for a rerun; a key press reruns the
 player's fragment only when that route cannot be reached.
 """
 
 from __future__ import annotations
+
+import math
 
 import cv2
 import streamlit as st
@@ -45,6 +48,7 @@ def page() -> None:
             name = common.ask_reviewer()
             if not name:
                 return
+        _seek_from_link(rec, name)
         _header(store, rec, name)
         if not rec.browser_playable and not rec.proxy_path:
             st.warning("A browser cannot play this file as it is; make a browser proxy first (the times stay the same).")
@@ -77,6 +81,20 @@ def _choose(recordings):
         on_change=picked,
     )
     return by_id[chosen]
+
+
+def _seek_from_link(rec, name: str) -> None:
+    """Show the frame at ``?t=SECONDS`` once (a shared link, an event on the Analyse page's map)."""
+    wanted = st.query_params.get("t")
+    if wanted is None:
+        return
+    del st.query_params["t"]  # once: the URL keeps ``rec``, a reload stays where the reviewer is
+    try:
+        t = float(wanted)
+    except ValueError:
+        return
+    if math.isfinite(t):
+        _session(rec.id, name).seek(min(max(t, 0.0), float(rec.duration_s or 0.0)))
 
 
 def _header(store, rec, name: str) -> None:
