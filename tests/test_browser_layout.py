@@ -180,3 +180,40 @@ def test_play_and_analyse_links_open_that_recording(app, browser, where):
         assert not errors, errors
     finally:
         context.close()
+
+
+# --- the describe form ----------------------------------------------------------------------------
+
+
+def confirmed_rows(page) -> int:
+    return page.locator("tr[data-event-id]:not(.pending)").count()
+
+
+def inside_viewport(page, locator) -> bool:
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return bool(box) and box["y"] >= 0 and box["y"] + box["height"] <= size["height"] and box["x"] >= 0 \
+        and box["x"] + box["width"] <= size["width"]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_enter_after_a_mark_shows_the_describe_form_in_the_viewport(app, browser, size):
+    rec = app["recs"]["call"]
+    context, page, errors = new_page(browser, size)
+    try:
+        open_player(page, app, f"/review?rec={rec.id}")
+        before = wait_for(lambda: confirmed_rows(page), what="the event list")
+        page.evaluate("document.activeElement && document.activeElement.blur()")  # no text field has focus
+        page.keyboard.press("Shift+ArrowRight")
+        page.wait_for_timeout(300)
+        page.keyboard.press("m")
+        wait_for(lambda: confirmed_rows(page) == before + 1, what="the mark in the list")
+        page.keyboard.press("Enter")  # describe the last mark
+        label = page.get_by_role("combobox", name="Label")
+        label.wait_for(timeout=20_000)
+        page.wait_for_timeout(1500)  # the page has settled (a scroll, if any, is done)
+        shot(page, f"layout-describe-form-{size[0]}x{size[1]}.png")
+        assert inside_viewport(page, label), (label.bounding_box(), page.viewport_size)
+        assert not errors, errors
+    finally:
+        context.close()

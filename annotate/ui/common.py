@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 import re
 from datetime import datetime, timezone
@@ -146,6 +147,36 @@ def make_proxy(store, settings, rec: Recording, reviewer: str) -> None:
         return
     bar.progress(1.0, text="Proxy ready")
     st.rerun()
+
+
+# --- bringing a part of the page into view ------------------------------------
+
+_SCROLL_JS = """
+const DONE = new Map();  // key -> the last nonce handled (the page's lifetime, across remounts)
+export default function ({ data, parentElement }) {
+  if (!data.nonce || (DONE.get(data.key) || 0) >= data.nonce) return;
+  DONE.set(data.key, data.nonce);
+  const anchor = parentElement.host || parentElement;
+  anchor.style.scrollMarginTop = "64px";  // below Streamlit's top bar
+  const bring = () => {
+    if (!anchor.isConnected) return;
+    const top = anchor.getBoundingClientRect().top;
+    if (top < 48 || top > window.innerHeight * 0.3) anchor.scrollIntoView({ block: "start", behavior: "instant" });
+  };
+  // What follows the anchor (the form) is drawn just after it: try again while the page grows under it.
+  for (const ms of [0, 120, 300, 600, 1000]) setTimeout(bring, ms);
+}
+"""
+
+
+@functools.lru_cache(maxsize=1)
+def _scroll_component():
+    return st.components.v2.component("cx_annotate_scroll_into_view", js=_SCROLL_JS)
+
+
+def scroll_into_view(nonce: int, *, key: str) -> None:
+    """Mount an invisible anchor here; scroll the page so it is at the top each time ``nonce`` grows."""
+    _scroll_component()(data={"nonce": int(nonce), "key": key}, key=key, height=0)
 
 
 # --- the reviewer's name ----------------------------------------------------

@@ -177,10 +177,13 @@ def _editor(rec_id: int, name: str) -> None:
     """The edit form of the selected event; selecting an event in the player reruns this fragment only."""
     store = common.store()
     session = _session(rec_id, name)
-    bridge_key = f"cx_select_{rec_id}"
+    bridge_key, scroll_key = f"cx_select_{rec_id}", f"cx_form_scroll_{rec_id}"
 
     def on_select() -> None:
-        review.select(store, session, (st.session_state.get(bridge_key) or {}).get("select"))
+        chosen = (st.session_state.get(bridge_key) or {}).get("select")
+        review.select(store, session, chosen)
+        if chosen:  # Enter after a mark, a click on an event: bring the form into view
+            st.session_state[scroll_key] = st.session_state.get(scroll_key, 0) + 1
 
     selection_bridge(rec_id, key=bridge_key, on_select=on_select)
     if session.player_stale:  # an edit changed what the player shows
@@ -196,6 +199,7 @@ def _editor(rec_id: int, name: str) -> None:
             "Press **?** over the player for the keys."
         )
         return
+    common.scroll_into_view(st.session_state.get(scroll_key, 0), key=f"{scroll_key}_anchor")
     codebook = store.get_codebook()
     left, right = st.columns([3, 2], gap="large")
     with left:
