@@ -217,3 +217,79 @@ def test_enter_after_a_mark_shows_the_describe_form_in_the_viewport(app, browser
         assert not errors, errors
     finally:
         context.close()
+
+
+# --- the process map ------------------------------------------------------------------------------
+
+MAP_STATE = """(box) => {
+  const svg = box.querySelector('svg');
+  const events = [...svg.querySelectorAll('[data-event-id]')].map(el => {
+    const a = el.closest('a');
+    return { id: el.getAttribute('data-event-id'), cls: el.getAttribute('class'), start: el.getAttribute('data-start-s'),
+             href: a ? a.getAttribute('href') : null };
+  });
+  return { svgWidth: svg.getBoundingClientRect().width, boxWidth: box.clientWidth, scrollWidth: box.scrollWidth, events };
+}"""
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_process_map_fits_the_width_and_links_every_event_to_review(app, browser, size):
+    rec = app["recs"]["call"]
+    context, page, errors = new_page(browser, size)
+    try:
+        page.goto(f"{app['url']}/analyse?rec={rec.id}")
+        box = page.locator(".cx-map").first
+        box.locator("svg .marker").first.wait_for(timeout=60_000)
+        state = box.evaluate(MAP_STATE)
+        assert state["svgWidth"] <= state["boxWidth"] + 0.5, state
+        assert state["scrollWidth"] <= state["boxWidth"] + 0.5, "the map needs sideways scrolling"
+        markers = [e for e in state["events"] if "marker" in (e["cls"] or "")]
+        assert len(markers) >= len(app["events"])
+        for e in state["events"]:
+            assert e["href"], f"{e} has no link"
+            url = urlparse(e["href"])
+            query = parse_qs(url.query)
+            assert url.path == "review" and query["rec"] == [str(rec.id)], e
+            if e["start"] is not None:  # the marker: its link's time is its start (the attribute has 2 decimals)
+                assert abs(float(query["t"][0]) - float(e["start"])) < 0.006, e
+        shot(page, f"layout-map-{size[0]}x{size[1]}.png")
+
+        page.get_by_role("button", name="+").first.click()  # zoom in: wider than the box, scrollable
+        wait_for(lambda: box.evaluate(MAP_STATE)["scrollWidth"] > box.evaluate(MAP_STATE)["boxWidth"] * 1.1,
+                 what="the zoomed map")
+        page.get_by_role("button", name="Fit").first.click()
+        wait_for(lambda: box.evaluate(MAP_STATE)["svgWidth"] <= box.evaluate(MAP_STATE)["boxWidth"] + 0.5,
+                 what="the map fitted again")
+        assert not errors, errors
+    finally:
+        context.close()
+
+
+def test_clicking_an_event_on_the_map_opens_review_at_its_frame(app, browser):
+    rec = app["recs"]["call"]
+    [refund] = [e for e in app["events"] if e.label == "Refund promised"]
+    context, page, errors = new_page(browser, SIZES[1])
+    try:
+        page.goto(f"{app['url']}/analyse?rec={rec.id}")
+        marker = page.locator(f'.cx-map svg .marker[data-event-id="{refund.id}"]')
+        marker.wait_for(timeout=60_000)
+        with context.expect_page() as opened:
+            marker.click()
+        review_page = opened.value
+        review_page.on("pageerror", lambda exc: errors.append(str(exc)))
+        review_page.wait_for_load_state()
+        url = urlparse(review_page.url)
+        assert url.path == "/review" and parse_qs(url.query)["rec"] == [str(rec.id)]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            give_name(review_page)
+            video = review_page.locator("video")
+            if video.count() and video.evaluate("v => v.readyState >= 2 && !v.seeking && Math.abs(v.currentTime - 3.4) < 0.05"):
+                break
+            review_page.wait_for_timeout(250)
+        else:
+            raise AssertionError("the Review page did not show the event's frame")
+        assert_found(review_page)
+        assert not errors, errors
+    finally:
+        context.close()

@@ -292,22 +292,23 @@ def _map_tab(signature: str, filters: Filters) -> None:
     except AnnotateError as exc:
         common.show_error(exc)
         return
-    left, right = st.columns([3, 2], gap="medium")
-    with left:
-        svg_view(picture.svg, key="cx_an_map_view", label="Process-activity map")
-        st.caption(
-            "Lanes are actors (dashed line: line of visibility), bands are journey stages; "
-            "MOT ● red, INT ■ blue, DEC ◆ green; waits over 30 s are labelled; the strip below is emotion."
-        )
-    with right:
-        st.dataframe(
-            table.drop(columns=["event_id", "start_s"]), hide_index=True, height=460,
-            column_config={
-                "to_next_s": st.column_config.NumberColumn("To next (s)", format="%.1f"),
-                "wait_s": st.column_config.NumberColumn("Wait (s)", format="%.1f"),
-                "emotion": st.column_config.NumberColumn("Emotion", format="%+d"),
-            },
-        )
+    links = {
+        str(eid): nav.link("review", rec=rec_id, t=f"{start:.3f}") for eid, start in zip(table["event_id"], table["start_s"])
+    }
+    svg_view(picture.svg, key="cx_an_map_view", label="Process-activity map", links=links)
+    st.caption(
+        "Lanes are actors (dashed line: line of visibility), bands are journey stages; "
+        "MOT ● red, INT ■ blue, DEC ◆ green; waits over 30 s are labelled; the strip below is emotion. "
+        "Click an event to open it on the Review page at its frame."
+    )
+    st.dataframe(
+        table.drop(columns=["event_id", "start_s"]), hide_index=True, height=300,
+        column_config={
+            "to_next_s": st.column_config.NumberColumn("To next (s)", format="%.1f"),
+            "wait_s": st.column_config.NumberColumn("Wait (s)", format="%.1f"),
+            "emotion": st.column_config.NumberColumn("Emotion", format="%+d"),
+        },
+    )
     stem = f"map-recording-{rec_id}"
     c1, c2, c3 = st.columns(3)
     c1.download_button("Map as SVG", picture.svg.encode("utf-8"), file_name=f"{stem}.svg", mime="image/svg+xml",
