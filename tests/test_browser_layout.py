@@ -293,3 +293,55 @@ def test_clicking_an_event_on_the_map_opens_review_at_its_frame(app, browser):
         assert not errors, errors
     finally:
         context.close()
+
+
+# --- user text is text ----------------------------------------------------------------------------
+
+
+PAGE_TEXT = """() => {
+  const parts = [];
+  const walk = (root) => {
+    const w = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let n = w.nextNode(); n; n = w.nextNode()) parts.push(n.nodeValue);
+    for (const el of root.querySelectorAll('*')) if (el.shadowRoot) walk(el.shadowRoot);
+  };
+  walk(document.body);
+  return parts.join('');
+}"""
+
+
+def page_text(page) -> str:
+    """The text the page shows, through shadow roots, without the invisible word joiners md_text adds."""
+    return page.evaluate(PAGE_TEXT).replace("\u2060", "")
+
+
+def assert_no_phishing_link(page) -> None:
+    links = page.evaluate(LINKS)
+    assert not [h for h in links if "evil.example" in h], links
+    assert not page.locator("b", has_text="x").count(), "user text was rendered as HTML"
+
+
+def test_a_reviewer_name_written_as_a_link_is_shown_as_text(app, browser):
+    rec = app["recs"]["call"]
+    [evil] = [e for e in app["events"] if e.reviewer == EVIL]
+    context, page, errors = new_page(browser, SIZES[1])
+    try:
+        page.goto(f"{app['url']}/review?rec={rec.id}")
+        name = page.get_by_label("Your name")
+        name.wait_for(timeout=60_000)
+        name.fill(EVIL)  # the reviewer's own name, shown in the sidebar
+        name.press("Enter")
+        page.locator(f'tr[data-event-id="{evil.id}"]').click(timeout=60_000)  # the edit form of the evil event
+        wait_for(lambda: f"by {EVIL}" in page_text(page), what="the by-line of the evil event")
+        assert f"Reviewer: {EVIL}" in page_text(page)
+        assert_no_phishing_link(page)
+        shot(page, "layout-user-text-review.png")
+
+        for where in ("play", "analyse"):
+            page.goto(f"{app['url']}/{where}?rec={rec.id}")
+            page.get_by_role("heading", name=where.capitalize()).wait_for(timeout=60_000)
+            wait_for(lambda: LINK in page_text(page), what=f"the evil label on {where}")
+            assert_no_phishing_link(page)
+        assert not errors, errors
+    finally:
+        context.close()
