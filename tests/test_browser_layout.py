@@ -214,6 +214,11 @@ def test_enter_after_a_mark_shows_the_describe_form_in_the_viewport(app, browser
         page.wait_for_timeout(1500)  # the page has settled (a scroll, if any, is done)
         shot(page, f"layout-describe-form-{size[0]}x{size[1]}.png")
         assert inside_viewport(page, label), (label.bounding_box(), page.viewport_size)
+        label.fill(f"described at {size[0]}")
+        label.press("Enter")
+        page.get_by_role("button", name="Save details").click()  # the player takes the keys back, and is shown
+        wait_for(lambda: inside_viewport(page, page.locator(".cx-stage").first), what="the player back in view")
+        shot(page, f"layout-after-save-{size[0]}x{size[1]}.png")
         assert not errors, errors
     finally:
         context.close()

@@ -165,6 +165,8 @@ def _player(rec_id: int, name: str) -> None:
             token=session.events.token,
             commands=commands,
         )
+    # The player takes the keys back after the form was used (saved, deleted, applied): bring it back into view too.
+    common.scroll_into_view(session.blur_nonce, key=f"cx_player_anchor_{rec_id}")
     player(data, key=key, on_cmd=on_cmd)
     for message in errors:
         common.show_error(message)
