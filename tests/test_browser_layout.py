@@ -167,7 +167,7 @@ def test_play_and_analyse_links_open_that_recording(app, browser, where):
         page.goto(f"{app['url']}/{where}?rec={rec.id}")
         page.get_by_role("heading", name=where.capitalize()).wait_for(timeout=60_000)
         try:
-            wait_for(lambda: f"#{rec.id} Other call" in picked(page), timeout=30, what="the recording in the picker")
+            wait_for(lambda: f"#{rec.id} Other call" in picked(page), timeout=60, what="the recording in the picker")
         except AssertionError:
             shot(page, f"layout-debug-{where}.png")
             raise AssertionError(picked(page))

@@ -292,23 +292,7 @@ def _map_tab(signature: str, filters: Filters) -> None:
     except AnnotateError as exc:
         common.show_error(exc)
         return
-    links = {
-        str(eid): nav.link("review", rec=rec_id, t=f"{start:.3f}") for eid, start in zip(table["event_id"], table["start_s"])
-    }
-    svg_view(picture.svg, key="cx_an_map_view", label="Process-activity map", links=links)
-    st.caption(
-        "Lanes are actors (dashed line: line of visibility), bands are journey stages; "
-        "MOT ● red, INT ■ blue, DEC ◆ green; waits over 30 s are labelled; the strip below is emotion. "
-        "Click an event to open it on the Review page at its frame."
-    )
-    st.dataframe(
-        table.drop(columns=["event_id", "start_s"]), hide_index=True, height=300,
-        column_config={
-            "to_next_s": st.column_config.NumberColumn("To next (s)", format="%.1f"),
-            "wait_s": st.column_config.NumberColumn("Wait (s)", format="%.1f"),
-            "emotion": st.column_config.NumberColumn("Emotion", format="%+d"),
-        },
-    )
+    _map_view(picture, table, rec_id)
     stem = f"map-recording-{rec_id}"
     c1, c2, c3 = st.columns(3)
     c1.download_button("Map as SVG", picture.svg.encode("utf-8"), file_name=f"{stem}.svg", mime="image/svg+xml",
@@ -317,6 +301,30 @@ def _map_tab(signature: str, filters: Filters) -> None:
                        key="cx_an_map_png", icon=":material/download:", width="stretch")
     c3.download_button("Activity table (CSV)", analysis.csv_bytes(table), file_name=f"{stem}-activities.csv",
                        mime="text/csv", key="cx_an_map_csv", icon=":material/download:", width="stretch")
+
+
+def _map_view(picture, table, rec_id: int) -> None:
+    """The map fitted to the width, then its activity table; events on both link to the Review page."""
+    links = [nav.link("review", rec=rec_id, t=f"{start:.3f}") for start in table["start_s"]]
+    svg_view(picture.svg, key="cx_an_map_view", label="Process-activity map",
+             links=dict(zip((str(e) for e in table["event_id"]), links)))
+    st.caption(
+        "Lanes are actors (dashed line: line of visibility), bands are journey stages; "
+        "MOT ● red, INT ■ blue, DEC ◆ green; waits over 30 s are labelled; the strip below is emotion. "
+        "Click an event to open it on the Review page at its frame."
+    )
+    shown = table.drop(columns=["event_id", "start_s"])
+    shown.insert(0, "review", links)
+    st.dataframe(
+        shown, hide_index=True, height=300,
+        column_config={
+            "review": st.column_config.LinkColumn("Review", display_text="▶ review", width="small",
+                                                  help="Open on the Review page at this event's frame"),
+            "to_next_s": st.column_config.NumberColumn("To next (s)", format="%.1f"),
+            "wait_s": st.column_config.NumberColumn("Wait (s)", format="%.1f"),
+            "emotion": st.column_config.NumberColumn("Emotion", format="%+d"),
+        },
+    )
 
 
 @st.fragment
