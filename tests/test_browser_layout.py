@@ -182,6 +182,19 @@ def test_play_and_analyse_links_open_that_recording(app, browser, where):
         context.close()
 
 
+@pytest.mark.parametrize("where", ["library", "settings"])
+def test_every_other_page_has_its_own_url(app, browser, where):
+    context, page, errors = new_page(browser, SIZES[0])
+    try:
+        page.goto(f"{app['url']}/{where}")
+        page.get_by_role("heading", name=where.capitalize()).wait_for(timeout=60_000)
+        assert urlparse(page.url).path == f"/{where}"
+        assert_found(page)
+        assert not errors, errors
+    finally:
+        context.close()
+
+
 # --- the describe form ----------------------------------------------------------------------------
 
 
