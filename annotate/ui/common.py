@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
+import re
 from datetime import datetime, timezone
 from typing import Iterator, Mapping
 
@@ -42,7 +44,7 @@ def guard(where=None) -> Iterator[None]:
     try:
         yield
     except AnnotateError as exc:
-        (where or st).error(str(exc), icon=":material/error:")
+        show_error(exc, where)
 
 
 def kind_badges(counts: Mapping[str, int] | None = None, *, size: str = "0.8rem") -> str:
@@ -67,12 +69,31 @@ def kind_badge(kind) -> str:
     )
 
 
-def md_escape(text: str) -> str:
-    """Return user text safe to put in st.markdown: HTML escaped, Markdown markup characters backslashed."""
-    escaped = html.escape(str(text), quote=False)
-    for ch in "\\`*_[]#|~$":
-        escaped = escaped.replace(ch, "\\" + ch)
-    return escaped
+_MD_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+_WORD_JOINER = "\u2060"  # invisible; breaks the link Markdown would make of a bare URL or e-mail address
+_BARE_WWW = re.compile(r"(?i)\b(www)\.")
+
+
+def md_text(text) -> str:
+    """Return user text to show *as text* in anything Streamlit renders as Markdown.
+
+    st.markdown / caption / error / warning / info / success / toast, widget labels,
+    image captions: every ASCII punctuation character is backslash-escaped (no links,
+    emphasis, HTML, ``:red[...]`` directives, emoji codes or ``$math$``, with or
+    without ``unsafe_allow_html``), and an invisible word joiner goes into ``://``,
+    ``www.`` and ``@``, which Markdown would otherwise turn into links even escaped.
+    """
+    plain = str(text).replace("://", ":" + _WORD_JOINER + "//").replace("@", "@" + _WORD_JOINER)
+    plain = _BARE_WWW.sub(r"\1" + _WORD_JOINER + ".", plain)
+    return _MD_PUNCT.sub(r"\\\1", plain)
+
+
+md_escape = md_text  # the older name, still used by the Library page
+
+
+def show_error(message, where=None, icon: str | None = ":material/error:") -> None:
+    """Show an error message (it may quote user text: names, labels, file names) as text, in ``where``."""
+    (where or st).error(md_text(message), icon=icon)
 
 
 def status_text(status: Status) -> str:
@@ -122,10 +143,40 @@ def make_proxy(store, settings, rec: Recording, reviewer: str) -> None:
         store.update_recording(rec.id, reviewer=reviewer, expected_version=rec.version, proxy_path=str(proxy))
     except AnnotateError as exc:
         bar.empty()
-        st.error(str(exc))
+        show_error(exc)
         return
     bar.progress(1.0, text="Proxy ready")
     st.rerun()
+
+
+# --- bringing a part of the page into view ------------------------------------
+
+_SCROLL_JS = """
+const DONE = new Map();  // key -> the last nonce handled (the page's lifetime, across remounts)
+export default function ({ data, parentElement }) {
+  if (!data.nonce || (DONE.get(data.key) || 0) >= data.nonce) return;
+  DONE.set(data.key, data.nonce);
+  const anchor = parentElement.host || parentElement;
+  anchor.style.scrollMarginTop = "64px";  // below Streamlit's top bar
+  const bring = () => {
+    if (!anchor.isConnected) return;
+    const top = anchor.getBoundingClientRect().top;
+    if (top < 48 || top > window.innerHeight * 0.3) anchor.scrollIntoView({ block: "start", behavior: "instant" });
+  };
+  // What follows the anchor (the form) is drawn just after it: try again while the page grows under it.
+  for (const ms of [0, 120, 300, 600, 1000]) setTimeout(bring, ms);
+}
+"""
+
+
+@functools.lru_cache(maxsize=1)
+def _scroll_component():
+    return st.components.v2.component("cx_annotate_scroll_into_view", js=_SCROLL_JS)
+
+
+def scroll_into_view(nonce: int, *, key: str) -> None:
+    """Mount an invisible anchor here; scroll the page so it is at the top each time ``nonce`` grows."""
+    _scroll_component()(data={"nonce": int(nonce), "key": key}, key=key, height=0)
 
 
 # --- the reviewer's name ----------------------------------------------------
@@ -157,7 +208,7 @@ def sidebar(name: str) -> None:
     """Show who is reviewing, with a way to change it, and where the data lives."""
     with st.sidebar:
         if name:
-            st.caption(f"Reviewer: **{name}**")
+            st.caption(f"Reviewer: **{md_text(name)}**")
             if st.button("Change reviewer", key="cx_change_reviewer"):
                 st.session_state[REVIEWER_KEY] = ""
                 st.session_state["cx_reviewer_clear"] = True

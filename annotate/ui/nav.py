@@ -1,7 +1,10 @@
 """The app's pages, in menu order, as Streamlit Page objects (app.py registers them).
 
 Each page is a file in ``annotate/ui/pages`` whose ``page()`` draws it; the
-file calls ``page()`` when Streamlit runs it as the page script.
+file calls ``page()`` when Streamlit runs it as the page script. Every page has
+a stable URL (``/review``, ``/play``, ...): Streamlit serves its default page at
+the root URL only, so the default is a hidden start page that switches to
+Review, keeping the link's query parameters (``/?rec=3`` opens ``/review?rec=3``).
 """
 
 from __future__ import annotations
@@ -12,21 +15,28 @@ import streamlit as st
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 SPEC = (
-    # url path, title, icon, default
-    ("library", "Library", ":material/video_library:", False),
-    ("review", "Review", ":material/rate_review:", True),  # opens the latest recording: the sample on first run
-    ("play", "Play", ":material/play_circle:", False),
-    ("analyse", "Analyse", ":material/insights:", False),
-    ("settings", "Settings", ":material/settings:", False),
+    # url path, title, icon
+    ("library", "Library", ":material/video_library:"),
+    ("review", "Review", ":material/rate_review:"),  # "/" opens it: the latest recording, the sample on first run
+    ("play", "Play", ":material/play_circle:"),
+    ("analyse", "Analyse", ":material/insights:"),
+    ("settings", "Settings", ":material/settings:"),
 )
+START = "review"
 _PAGES: dict[str, "st.Page"] = {}
 
 
+def _start() -> None:
+    """The root URL: open the start page with the same query parameters (``?rec=``, ``?t=``)."""
+    st.switch_page(page(START), query_params=st.query_params.to_dict())
+
+
 def pages() -> list:
-    """Return the pages Library, Review (the default), Play, Analyse, Settings."""
-    for url, title, icon, default in SPEC:
-        _PAGES[url] = st.Page(PAGES_DIR / f"{url}.py", title=title, icon=icon, url_path=url, default=default)
-    return list(_PAGES.values())
+    """Return the pages Library, Review, Play, Analyse, Settings and the hidden root page (opens Review)."""
+    for url, title, icon in SPEC:
+        _PAGES[url] = st.Page(PAGES_DIR / f"{url}.py", title=title, icon=icon, url_path=url)
+    root = st.Page(_start, title="cx-annotate", url_path="start", default=True, visibility="hidden")
+    return [*_PAGES.values(), root]
 
 
 def page(url_path: str):
@@ -34,3 +44,10 @@ def page(url_path: str):
     if not _PAGES:
         pages()
     return _PAGES[url_path]
+
+
+def link(url_path: str, **params) -> str:
+    """Return a relative link to a page with query parameters, e.g. ``review?rec=3&t=2.500``."""
+    from urllib.parse import urlencode
+
+    return url_path + (("?" + urlencode(params)) if params else "")

@@ -51,7 +51,10 @@ def page() -> None:
             f"**{len(events)}** of {len(dataset.events)} events, in **{in_recs}** of {len(dataset.recordings)} recordings"
             + (" (filtered)" if filters.active else "")
         )
-        table, swimlane, flow, numbers = st.tabs(["Events", "Process map", "Flow map", "Metrics"])
+        linked = _linked_recording(dataset)
+        table, swimlane, flow, numbers = st.tabs(
+            ["Events", "Process map", "Flow map", "Metrics"], default="Process map" if linked else None
+        )
         with table:
             _events_tab(dataset.signature, filters)
         with swimlane:
@@ -60,6 +63,20 @@ def page() -> None:
             _flow_tab(dataset.signature, filters)
         with numbers:
             _metrics_tab(dataset.signature, filters)
+
+
+def _linked_recording(dataset: Dataset) -> int | None:
+    """Return the recording of an ``?rec=ID`` link (its map is shown first); the map picker follows it once."""
+    try:
+        rec = int(st.query_params.get("rec", ""))
+    except ValueError:
+        return None
+    if rec not in dataset.recordings:
+        return None
+    if st.session_state.get("cx_an_linked") != rec:
+        st.session_state["cx_an_linked"] = rec
+        st.session_state["cx_an_map_rec"] = rec
+    return rec
 
 
 # --- data, cached ---------------------------------------------------------------------------------
@@ -260,6 +277,9 @@ def _map_tab(signature: str, filters: Filters) -> None:
     dataset = _current(signature)
     events = _filtered(signature, filters)
     ids = sorted({e.recording_id for e in events}) or sorted(dataset.recordings)
+    linked = st.session_state.get("cx_an_linked")
+    if linked in dataset.recordings and linked not in ids:  # a link's recording, even with no event shown
+        ids = sorted([*ids, linked])
     key = "cx_an_map_rec"
     if st.session_state.get(key) not in ids:
         st.session_state[key] = ids[0]
@@ -270,24 +290,9 @@ def _map_tab(signature: str, filters: Filters) -> None:
     try:
         picture, table = _swimlane(signature, filters, rec_id)
     except AnnotateError as exc:
-        st.error(str(exc), icon=":material/error:")
+        common.show_error(exc)
         return
-    left, right = st.columns([3, 2], gap="medium")
-    with left:
-        svg_view(picture.svg, key="cx_an_map_view", label="Process-activity map")
-        st.caption(
-            "Lanes are actors (dashed line: line of visibility), bands are journey stages; "
-            "MOT ● red, INT ■ blue, DEC ◆ green; waits over 30 s are labelled; the strip below is emotion."
-        )
-    with right:
-        st.dataframe(
-            table.drop(columns=["event_id", "start_s"]), hide_index=True, height=460,
-            column_config={
-                "to_next_s": st.column_config.NumberColumn("To next (s)", format="%.1f"),
-                "wait_s": st.column_config.NumberColumn("Wait (s)", format="%.1f"),
-                "emotion": st.column_config.NumberColumn("Emotion", format="%+d"),
-            },
-        )
+    _map_view(picture, table, rec_id)
     stem = f"map-recording-{rec_id}"
     c1, c2, c3 = st.columns(3)
     c1.download_button("Map as SVG", picture.svg.encode("utf-8"), file_name=f"{stem}.svg", mime="image/svg+xml",
@@ -296,6 +301,30 @@ def _map_tab(signature: str, filters: Filters) -> None:
                        key="cx_an_map_png", icon=":material/download:", width="stretch")
     c3.download_button("Activity table (CSV)", analysis.csv_bytes(table), file_name=f"{stem}-activities.csv",
                        mime="text/csv", key="cx_an_map_csv", icon=":material/download:", width="stretch")
+
+
+def _map_view(picture, table, rec_id: int) -> None:
+    """The map fitted to the width, then its activity table; events on both link to the Review page."""
+    links = [nav.link("review", rec=rec_id, t=f"{start:.3f}") for start in table["start_s"]]
+    svg_view(picture.svg, key="cx_an_map_view", label="Process-activity map",
+             links=dict(zip((str(e) for e in table["event_id"]), links)))
+    st.caption(
+        "Lanes are actors (dashed line: line of visibility), bands are journey stages; "
+        "MOT ● red, INT ■ blue, DEC ◆ green; waits over 30 s are labelled; the strip below is emotion. "
+        "Click an event to open it on the Review page at its frame."
+    )
+    shown = table.drop(columns=["event_id", "start_s"])
+    shown.insert(0, "review", links)
+    st.dataframe(
+        shown, hide_index=True, height=300,
+        column_config={
+            "review": st.column_config.LinkColumn("Review", display_text="▶ review", width="small",
+                                                  help="Open on the Review page at this event's frame"),
+            "to_next_s": st.column_config.NumberColumn("To next (s)", format="%.1f"),
+            "wait_s": st.column_config.NumberColumn("Wait (s)", format="%.1f"),
+            "emotion": st.column_config.NumberColumn("Emotion", format="%+d"),
+        },
+    )
 
 
 @st.fragment
@@ -317,10 +346,10 @@ def _flow_tab(signature: str, filters: Filters) -> None:
     try:
         flow = _flow(signature, filters, None if top >= total else top, view)
     except AnnotateError as exc:
-        st.error(str(exc), icon=":material/error:")
+        common.show_error(exc)
         return
     if flow.note:
-        st.warning(flow.note, icon=":material/visibility_off:")
+        st.warning(common.md_text(flow.note), icon=":material/visibility_off:")
     svg_view(flow.picture.svg, key="cx_an_flow_view_svg", label="Flow map")
     with st.expander("Connections and activities as tables"):
         a, b = st.columns(2)
@@ -346,7 +375,7 @@ def _metrics_tab(signature: str, filters: Filters) -> None:
     try:
         table = _metrics(signature, filters, by)
     except AnnotateError as exc:
-        st.error(str(exc), icon=":material/error:")
+        common.show_error(exc)
         return
     if not _filtered(signature, filters):
         st.info("No event matches the filters; the metrics below are empty.")

@@ -101,7 +101,7 @@ def _viewer(rec_id: int) -> None:
         plan = playback.plan_overlay(store, settings, rec_id)
         play = services.playable(rec)
     except AnnotateError as exc:
-        st.error(str(exc), icon=":material/error:")
+        common.show_error(exc)
         return
     browser_ok = play.exists and (rec.browser_playable or rec.proxy_path)
     mode_key = f"cx_play_mode_{rec_id}"
@@ -118,7 +118,7 @@ def _viewer(rec_id: int) -> None:
         if job is None or job.state == "done":  # choosing the overlay asks for it; one job however many ask
             job = playback.JOBS.start(plan)
         if job.state == "failed":
-            st.error(job.error, icon=":material/error:")
+            common.show_error(job.error)
             st.button("Try rendering again", key=f"cx_play_retry_{rec_id}", on_click=playback.JOBS.start, args=(plan,))
         elif not job.finished:
             _job_progress(str(plan.path), "Rendering the overlay video")
@@ -191,7 +191,7 @@ def _downloads(rec_id: int) -> None:
         rec = store.get_recording(rec_id)
         events = store.list_events(rec_id)
     except AnnotateError as exc:
-        st.error(str(exc), icon=":material/error:")
+        common.show_error(exc)
         return
     st.subheader("Downloads")
     video, clip, reel, text = st.tabs(["Overlay video", "Clip around an event", "Highlight reel", "Captions"])
@@ -222,16 +222,16 @@ def _render_download(plan: playback.Plan, what: str, start_label: str) -> None:
         size = plan.path.stat().st_size
         path = plan.path
         st.download_button(
-            f"Download the {plan.label} ({size / 1e6:.1f} MB)", data=lambda: path.read_bytes(),
+            f"Download the {common.md_text(plan.label)} ({size / 1e6:.1f} MB)", data=lambda: path.read_bytes(),
             file_name=plan.download_name, mime="video/mp4", key=f"cx_play_dl_{what}", type="primary",
             icon=":material/download:",
         )
         return
     if job is not None and not job.finished:
-        _job_progress(str(plan.path), f"Rendering the {plan.label}")
+        _job_progress(str(plan.path), f"Rendering the {common.md_text(plan.label)}")
         return
     if job is not None and job.state == "failed":
-        st.error(job.error, icon=":material/error:")
+        common.show_error(job.error)
     # Started in the click's callback, so the rerun that follows already shows its progress.
     st.button(start_label, key=f"cx_play_start_{what}", icon=":material/movie:", on_click=playback.JOBS.start, args=(plan,))
 
@@ -281,7 +281,7 @@ def _reel_download(store, settings, rec) -> None:
             store, settings, ids, kinds=kinds, stage=None if stage == ANY_STAGE else stage,
             before_s=before, after_s=after,
         )
-        _render_download(plan, "reel", f"Make the {plan.label}")
+        _render_download(plan, "reel", f"Make the {common.md_text(plan.label)}")
 
 
 if __name__ == "__main__":  # run by st.navigation as a page script

@@ -4,13 +4,16 @@ Widgets only; the actions are :mod:`annotate.review` functions. The player and
 the edit form are separate fragments: a key press reruns the player only (the
 mark is stored and listed), a click on an event reruns the form only, and
 frame-by-frame fine-tuning is a fragment nested in the form. The recording shown
-is the one in the URL (``?rec=ID``), so a reload stays on it. The player posts
+is the one in the URL (``/review?rec=ID``), so a reload stays on it; ``&t=SECONDS``
+shows that frame once (a shared link, an event on the Analyse page's map). The player posts
 its commands to the command route (:mod:`annotate.ui.marking`) and shows the
 stored list it answers without waiting for a rerun; a key press reruns the
 player's fragment only when that route cannot be reached.
 """
 
 from __future__ import annotations
+
+import math
 
 import cv2
 import streamlit as st
@@ -45,6 +48,7 @@ def page() -> None:
             name = common.ask_reviewer()
             if not name:
                 return
+        _seek_from_link(rec, name)
         _header(store, rec, name)
         if not rec.browser_playable and not rec.proxy_path:
             st.warning("A browser cannot play this file as it is; make a browser proxy first (the times stay the same).")
@@ -77,6 +81,20 @@ def _choose(recordings):
         on_change=picked,
     )
     return by_id[chosen]
+
+
+def _seek_from_link(rec, name: str) -> None:
+    """Show the frame at ``?t=SECONDS`` once (a shared link, an event on the Analyse page's map)."""
+    wanted = st.query_params.get("t")
+    if wanted is None:
+        return
+    del st.query_params["t"]  # once: the URL keeps ``rec``, a reload stays where the reviewer is
+    try:
+        t = float(wanted)
+    except ValueError:
+        return
+    if math.isfinite(t):
+        _session(rec.id, name).seek(min(max(t, 0.0), float(rec.duration_s or 0.0)))
 
 
 def _header(store, rec, name: str) -> None:
@@ -119,10 +137,10 @@ def _player(rec_id: int, name: str) -> None:
         rec = store.get_recording(rec_id)
         play = services.playable(rec)
     except AnnotateError as exc:
-        st.error(str(exc))
+        common.show_error(exc)
         return
     if not play.exists:
-        st.error(f"The video file {play.path} is missing; add the recording again on the Library page.")
+        common.show_error(f"The video file {play.path} is missing; add the recording again on the Library page.")
         return
     session = _session(rec_id, name)
     key = f"cx_player_{rec_id}"
@@ -147,9 +165,11 @@ def _player(rec_id: int, name: str) -> None:
             token=session.events.token,
             commands=commands,
         )
+    # The player takes the keys back after the form was used (saved, deleted, applied): bring it back into view too.
+    common.scroll_into_view(session.blur_nonce, key=f"cx_player_anchor_{rec_id}")
     player(data, key=key, on_cmd=on_cmd)
     for message in errors:
-        st.error(message, icon=":material/error:")
+        common.show_error(message)
     if session.shown_status is not None and rec.status != session.shown_status:
         st.rerun(scope="app")  # the first mark moved it from new to in review: redraw the header once
 
@@ -159,17 +179,20 @@ def _editor(rec_id: int, name: str) -> None:
     """The edit form of the selected event; selecting an event in the player reruns this fragment only."""
     store = common.store()
     session = _session(rec_id, name)
-    bridge_key = f"cx_select_{rec_id}"
+    bridge_key, scroll_key = f"cx_select_{rec_id}", f"cx_form_scroll_{rec_id}"
 
     def on_select() -> None:
-        review.select(store, session, (st.session_state.get(bridge_key) or {}).get("select"))
+        chosen = (st.session_state.get(bridge_key) or {}).get("select")
+        review.select(store, session, chosen)
+        if chosen:  # Enter after a mark, a click on an event: bring the form into view
+            st.session_state[scroll_key] = st.session_state.get(scroll_key, 0) + 1
 
     selection_bridge(rec_id, key=bridge_key, on_select=on_select)
     if session.player_stale:  # an edit changed what the player shows
         session.player_stale = False
         st.rerun(scope="app")
     for message in session.messages:
-        st.error(message, icon=":material/error:")
+        common.show_error(message)
     session.messages = []
     event = review.select(store, session, session.selected)
     if event is None:
@@ -178,6 +201,7 @@ def _editor(rec_id: int, name: str) -> None:
             "Press **?** over the player for the keys."
         )
         return
+    common.scroll_into_view(st.session_state.get(scroll_key, 0), key=f"{scroll_key}_anchor")
     codebook = store.get_codebook()
     left, right = st.columns([3, 2], gap="large")
     with left:
@@ -185,7 +209,7 @@ def _editor(rec_id: int, name: str) -> None:
         if event.end_s is not None:
             title += f" – {format_timecode(event.end_s)}"
         st.markdown(
-            common.kind_badge(event.kind) + f" **{title}**  ·  by {common.md_escape(event.reviewer or '—')}",
+            common.kind_badge(event.kind) + f" **{title}**  ·  by {common.md_text(event.reviewer or '—')}",
             unsafe_allow_html=True,
         )
         _details_form(store, codebook, session, event)
@@ -272,7 +296,7 @@ def _finetune(rec_id: int, event_id: str) -> None:
         event = store.get_event(event_id)
         times = services.frame_times(rec.path)
     except AnnotateError as exc:
-        st.error(str(exc))
+        common.show_error(exc)
         return
     st.markdown("**Fine-tune the time**")
     which = "start"
@@ -301,14 +325,14 @@ def _finetune(rec_id: int, event_id: str) -> None:
             caption=f"frame {index + 1} of {len(times)} · {format_timecode(review.frame_time_to_start_s(frame_time))}",
         )
     except AnnotateError as exc:
-        st.error(str(exc))
+        common.show_error(exc)
     moved = review.frame_time_to_start_s(frame_time) != at
     if st.button(f"Apply to {which}", key=f"{state_key}_apply", type="primary", disabled=not moved):
         session = _session(rec_id, st.session_state.get(common.REVIEWER_KEY, ""))
         try:
             updated = review.retime(store, event_id, event.version, session.reviewer, frame_time=frame_time, which=which)
         except AnnotateError as exc:
-            st.error(str(exc))
+            common.show_error(exc)
             return
         session.seek(updated.start_s if which == "start" else updated.end_s)
         session.blur_nonce += 1
