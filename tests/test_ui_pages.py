@@ -87,8 +87,8 @@ def test_review_on_an_empty_store_points_to_the_library(data_dir, no_sample):
 
 def test_settings_shows_where_the_data_lives(data_dir, no_sample):
     at = run_page("settings")
-    text = " ".join(m.value for m in at.markdown)
-    assert str(data_dir) in text and "annotate.sqlite" in text
+    text = " ".join(m.value for m in at.text)  # plain text elements: a path may hold Markdown characters
+    assert f"Data directory: {data_dir}" in text and "annotate.sqlite" in text
 
 
 # --- the sample --------------------------------------------------------------------------

@@ -134,3 +134,19 @@ def test_play_clip_download_names_the_event_label_as_text(evil):
     labels = [b.label for b in at.button if b.label.startswith("Make this clip")]
     assert labels  # the clip tab's start button is drawn
     assert_no_raw_markup(at)
+
+
+def test_settings_shows_a_codebook_error_quoting_a_label_as_text(data_dir, no_sample):
+    from streamlit.testing.v1 import AppTest
+
+    evil_name = "[sign in again](https://evil.example/login) <b>x</b>.json"
+    bad_codebook = b'{"labels": {"moment_of_truth": [{"text": "[a](https://evil.example)", "hotkey": "toolong"}]}}'
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["cx_reviewer"] = "Tess"
+    at.run()
+    at.switch_page("annotate/ui/pages/settings.py").run()
+    at.file_uploader(key="cx_codebook_upload").set_value((evil_name, bad_codebook, "application/json")).run()
+    at.button(key="cx_codebook_import").click().run()
+    assert not at.exception
+    [shown] = [e.value for e in at.error]
+    assert "toolong" in shown and "](https://evil" not in shown and "\\[a\\]" in shown, shown

@@ -88,9 +88,6 @@ def md_text(text) -> str:
     return _MD_PUNCT.sub(r"\\\1", plain)
 
 
-md_escape = md_text  # the older name, still used by the Library page
-
-
 def show_error(message, where=None, icon: str | None = ":material/error:") -> None:
     """Show an error message (it may quote user text: names, labels, file names) as text, in ``where``."""
     (where or st).error(md_text(message), icon=icon)

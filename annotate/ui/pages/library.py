@@ -44,8 +44,8 @@ def _recordings(store, settings, name: str) -> None:
         rec = summary["recording"]
         with st.container(border=True):
             cols = st.columns([5, 2, 2, 4, 3, 2], vertical_alignment="center")
-            cols[0].markdown(f"**#{rec.id} {common.md_escape(rec.title)}**")
-            cols[0].caption(common.md_escape(file_label(rec, settings)) + (" · proxy" if rec.proxy_path else ""))
+            cols[0].markdown(f"**#{rec.id} {common.md_text(rec.title)}**")
+            cols[0].caption(common.md_text(file_label(rec, settings)) + (" · proxy" if rec.proxy_path else ""))
             cols[1].write(common.duration_text(rec.duration_s))
             cols[2].write(common.status_text(rec.status))
             cols[3].html(common.kind_badges(summary["event_counts"]))
@@ -129,7 +129,7 @@ def _import(store, settings, name: str) -> None:
                 reviewer=name,
             )
         except AnnotateError as exc:
-            st.error(str(exc), icon=":material/error:")
+            common.show_error(exc)
             return
         st.session_state[_NOTICE] = (True, _import_summary(result), rec_id)
         st.rerun()
@@ -149,13 +149,13 @@ def _register(add) -> None:
         rec, created = add(report)
     except AnnotateError as exc:
         bar.empty()
-        st.error(str(exc))
+        common.show_error(exc)
         return
     bar.empty()
     if created:
-        text = f"Added #{rec.id} {common.md_escape(rec.title)}" + (" with a browser proxy." if rec.proxy_path else ".")
+        text = f"Added #{rec.id} {common.md_text(rec.title)}" + (" with a browser proxy." if rec.proxy_path else ".")
     else:
-        text = f"This video is already in the library as #{rec.id} {common.md_escape(rec.title)}."
+        text = f"This video is already in the library as #{rec.id} {common.md_text(rec.title)}."
     st.session_state[_NOTICE] = (created, text, rec.id)
     st.rerun()  # the list above shows the new recording
 

@@ -280,7 +280,7 @@ def _delete(store, session, event_id: str) -> None:
 def _undo(store, session) -> None:
     try:
         with session.lock:  # the command route may be acting for the session right now
-            st.toast(review.undo_for(store, session))
+            st.toast(common.md_text(review.undo_for(store, session)))
         review.select(store, session, session.selected)
     except AnnotateError as exc:
         session.messages.append(str(exc))

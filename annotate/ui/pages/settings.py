@@ -25,8 +25,8 @@ def page() -> None:
         _codebook(store, name)
         st.divider()
         st.subheader("Where the data lives")
-        st.markdown(f"Data directory: `{settings.data_dir}`")
-        st.markdown(f"Database: `{codebook_io.redact_url(store.url)}`")
+        st.text(f"Data directory: {settings.data_dir}")  # plain text: a path may hold any character
+        st.text(f"Database: {codebook_io.redact_url(store.url)}")
         st.markdown(f"Upload limit: {upload_limit(settings)[1]}")
 
 
@@ -56,7 +56,7 @@ def _codebook(store, name: str) -> None:
             new = codebook_io.from_form(stages, channels, actors, labels, keys)
             store.set_codebook(new, reviewer=name)
         except AnnotateError as exc:
-            st.error(str(exc))
+            common.show_error(exc)
         else:
             st.session_state["cx_settings_notice"] = "Codebook saved."
             st.rerun()
@@ -73,9 +73,9 @@ def _codebook(store, name: str) -> None:
                 new = codebook_io.loads(upload.getvalue())
                 store.set_codebook(new, reviewer=name)
             except AnnotateError as exc:
-                st.error(str(exc))
+                common.show_error(exc)
             else:
-                st.session_state["cx_settings_notice"] = f"Codebook imported from {upload.name}."
+                st.session_state["cx_settings_notice"] = f"Codebook imported from {common.md_text(upload.name)}."
                 st.rerun()
 
 
