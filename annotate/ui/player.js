@@ -108,7 +108,7 @@ class Player {
       stage: q("stage"), video: q("video"), overlay: q("overlay"), msg: q("msg"), help: q("help"),
       helpTable: q("help-table"), play: q("play"), clock: q("clock"), rate: q("rate"), open: q("open"),
       saving: q("saving"), markbtns: q("markbtns"), timeline: q("timeline"), rows: q("rows"),
-      playhead: q("playhead"), toast: q("toast"), count: q("count"), list: q("list"), listbox: q("listbox"),
+      playhead: q("playhead"), waiting: q("waiting"), notice: q("notice"), count: q("count"), list: q("list"), listbox: q("listbox"),
       empty: q("empty"),
     };
     this.data = {};
@@ -157,28 +157,9 @@ class Player {
     });
     this.resize.observe(this.ui.stage);
     this.resize.observe(this.ui.timeline);
-    this.makeStatusLine();
     this.timer = setInterval(() => this.retry(), 1000);
     PLAYERS.add(this);
     if (!keysInstalled) { window.addEventListener("keydown", onKeyDown, true); keysInstalled = true; }
-  }
-
-  makeStatusLine() {
-    // Messages go above the event list, beside the video: below the timeline they are off screen on a
-    // 1280x720 display. `waiting` says which marks are not stored yet; `notice` what an undo undid, or an error.
-    const line = el("div", "cx-status");
-    line.dataset.role = "status";
-    line.setAttribute("role", "status");
-    line.setAttribute("aria-live", "polite");
-    line.style.cssText = "font-size:13px;margin-bottom:4px;";
-    this.ui.waiting = el("div");
-    this.ui.waiting.dataset.role = "waiting";
-    this.ui.waiting.style.cssText = "color:#B35900;font-weight:600;";
-    this.ui.notice = el("div");
-    this.ui.notice.dataset.role = "notice";
-    line.append(this.ui.waiting, this.ui.notice);
-    const side = this.root.querySelector(".cx-side");
-    if (side) side.prepend(line); else this.ui.toast.replaceWith(line);
   }
 
   destroy() {
@@ -699,8 +680,7 @@ class Player {
     const t = this.ui.notice;
     clearTimeout(this.toastTimer);
     t.textContent = text;
-    t.style.color = "";
-    t.style.fontWeight = "";
+    t.classList.remove("err");
     this.noticeShown = true;
   }
 
@@ -716,8 +696,6 @@ class Player {
     // A passing message (an error stays 8 s), in the status line above the list.
     const t = this.ui.notice;
     this.noticeShown = false;
-    t.style.color = error ? "#D62728" : "";
-    t.style.fontWeight = error ? "600" : "";
     t.textContent = text;
     t.classList.toggle("err", !!error);
     clearTimeout(this.toastTimer);
