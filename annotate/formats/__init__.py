@@ -29,7 +29,7 @@ from ..errors import FormatError
 from ..fsutil import atomic_write_bytes
 from ..model import Event, Recording
 from . import boris, csv_format, eaf, eventlog, json_format, srt, vtt, xes
-from .common import parse_mapping, source_name
+from .common import FREE_TEXT_CELL, Problems, one_line, parse_mapping, refuse_long_cells, source_name, utf8_body
 
 __all__ = [
     "FORMATS",
@@ -65,8 +65,27 @@ class Format:
         return self.module.dumps(events, recordings, **opts)
 
     def loads(self, data: bytes | str, **opts: Any) -> list[Event]:
-        """Return the validated events in ``data`` (see the module's ``loads``)."""
+        """Return the validated events in ``data`` (see the module's ``loads``).
+
+        A table (BORIS, event log) with a cell over FREE_TEXT_CELL characters
+        is refused by line first, before its reader builds any cells.
+        """
+        if self.name in _TABLES:
+            _refuse_long_cells(data, opts.get("source") or f"events{self.suffix}")
         return self.module.loads(data, **opts)
+
+
+_TABLES = ("boris", "eventlog")  # CSV-like; the event CSV checks each column against its own limit
+
+
+def _refuse_long_cells(data: bytes | str, source: str) -> None:
+    body = utf8_body(data)
+    if body is None:
+        return  # not text: the reader names the bad byte
+    first = bytes(body[:4096]).decode("utf-8", "replace").split("\n", 1)[0]
+    delimiter = max(("\t", ",", ";"), key=first.count)
+    names = [(f"'{one_line(name.strip().strip(chr(34)), 40)}' cell", FREE_TEXT_CELL) for name in first.split(delimiter)]
+    refuse_long_cells(body, delimiter, Problems(source), names, ("cell", FREE_TEXT_CELL))
 
 
 def _register(modules: Sequence[ModuleType]) -> dict[str, Format]:

@@ -341,11 +341,12 @@ def long_cells(body: bytes, delimiter: str, shortest: int, chunk: int = 1 << 21)
     whatever the file holds (a 50 MB cell included).
     """
     sep, size = ord(delimiter), len(body)
+    quoting = quotes_are_plain(body, delimiter, chunk)  # else quotes are text, and only csv.reader's limit holds
     quotes = feeds_before = 0
     prev, column, row_line = -1, 0, 1  # the last cell boundary, the column and row line of the cell after it
     for base in range(0, size, chunk):
         view = np.frombuffer(body, dtype=np.uint8, count=min(chunk, size - base), offset=base)
-        qpos, feeds = np.flatnonzero(view == 34), np.flatnonzero(view == 10)
+        qpos, feeds = np.flatnonzero(view == 34) if quoting else _NONE, np.flatnonzero(view == 10)
         cand = np.flatnonzero((view == sep) | (view == 10))
         bounds = cand[((np.searchsorted(qpos, cand) + quotes) & 1) == 0]
         if len(bounds):
@@ -371,6 +372,32 @@ def long_cells(body: bytes, delimiter: str, shortest: int, chunk: int = 1 << 21)
         feeds_before += len(feeds)
     if size - (prev + 1) > shortest:  # the last cell, without a line end after it
         yield np.array([row_line]), np.array([column]), np.array([prev + 1]), np.array([size])
+
+
+_NONE = np.zeros(0, dtype=np.int64)
+
+
+def quotes_are_plain(body: bytes, delimiter: str, chunk: int = 1 << 21) -> bool:
+    """Return True when every quote of a CSV body opens or closes a quoted cell or doubles a quote inside one.
+
+    Then quote parity tells which separators split cells, as csv.reader splits
+    them; a quote in the middle of an unquoted cell (``5" screen``) is text.
+    """
+    whole = np.frombuffer(body, dtype=np.uint8)
+    size, ends = len(whole), np.array([ord(delimiter), 10, 13], dtype=np.uint8)
+    seen = 0
+    for base in range(0, size, chunk):
+        at = base + np.flatnonzero(whole[base : base + chunk] == 34)
+        if not len(at):
+            continue
+        before = np.where(at > 0, whole[np.maximum(at - 1, 0)], 10)
+        after = np.where(at < size - 1, whole[np.minimum(at + 1, size - 1)], 10)
+        opens = ((seen + np.arange(len(at))) & 1) == 0
+        good = np.where(opens, np.isin(before, ends) | (before == 34), np.isin(after, ends) | (after == 34))
+        if not good.all():
+            return False
+        seen += len(at)
+    return seen % 2 == 0
 
 
 def cell_chars(body: bytes, start: int, end: int, chunk: int = 1 << 22) -> int:
