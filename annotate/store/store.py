@@ -25,9 +25,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import itertools
 import json
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -57,9 +58,22 @@ from .rows import (
     recording_values,
     when_text,
 )
-from .schema import CODEBOOK_ID, change_log, codebook, events, recordings, schema_migrations
+from .schema import CODEBOOK_ID, change_log, codebook, events, imports, recordings, schema_migrations
 
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's parameter limit
+IMPORT_BATCH = 5000  # events per transaction of a batched import: a few tens of ms of write lock each
+STALE_IMPORT_S = 600  # a pending import untouched this long died with its process: its rows are removed
+
+
+def _visible_events() -> Any:
+    """Return the condition of event rows that are not part of an unfinished batched import."""
+    done = sa.select(imports.c.id).where(imports.c.state == "done")
+    return sa.or_(events.c.import_id.is_(None), events.c.import_id.in_(done))
+
+
+def _visible_changes() -> Any:
+    """Return the condition of change-log rows that are not part of an unfinished batched import."""
+    return change_log.c.txn.not_in(sa.select(imports.c.id).where(imports.c.state != "done"))
 
 
 class _Tx:
@@ -229,7 +243,7 @@ class Store:
         return row
 
     def _event_row(self, conn: Connection, event_id: str, *, deleted: bool = False, lock: bool = False) -> Row:
-        q = sa.select(events).where(events.c.id == str(event_id))
+        q = sa.select(events).where(events.c.id == str(event_id), _visible_events())
         if lock:
             q = q.with_for_update()
         row = conn.execute(q).first()
@@ -326,7 +340,7 @@ class Store:
             counts: dict[int, dict[str, int]] = {r.id: {k.value: 0 for k in Kind} for r in recs}
             q = (
                 sa.select(events.c.recording_id, events.c.kind, sa.func.count())
-                .where(events.c.deleted_at.is_(None))
+                .where(events.c.deleted_at.is_(None), _visible_events())
                 .group_by(events.c.recording_id, events.c.kind)
             )
             for rid, kind, n in conn.execute(q):
@@ -334,7 +348,7 @@ class Store:
                     counts[rid][kind] = int(n)
             q = (
                 sa.select(change_log.c.recording_id, sa.func.max(change_log.c.at))
-                .where(change_log.c.recording_id.is_not(None))
+                .where(change_log.c.recording_id.is_not(None), _visible_changes())
                 .group_by(change_log.c.recording_id)
             )
             last = {rid: at for rid, at in conn.execute(q)}
@@ -418,14 +432,87 @@ class Store:
         with self._write(reviewer) as tx:
             return self._insert_events(tx, list(events_in), skip_existing=skip_existing)
 
-    def _insert_events(self, tx: _Tx, batch: list[Event], skip_existing: bool) -> list[Event]:
+    def import_events(self, events_in: Iterable[Event], reviewer: str = "", batch_size: int = IMPORT_BATCH,
+                      total: int | None = None) -> int:
+        """Store many events as ONE import, a batch per short transaction: all of them or none; return how many were added.
+
+        The rows each batch writes stay hidden (tagged with the import's id) until
+        a last short transaction makes all of them visible at once, so a
+        reviewer's mark waits for one batch at most, never for the whole import.
+        On any error the rows written so far are removed and the error raised.
+        Events already stored (or repeated) are skipped. Undo reverts the whole
+        import. ``total`` (the count, if ``events_in`` has no len) is for messages.
+        """
+        total = len(events_in) if total is None and hasattr(events_in, "__len__") else total
+        import_id = self._begin_import(reviewer)
+        try:
+            added, rids, done = 0, set(), 0
+            items = iter(events_in)
+            while batch := list(itertools.islice(items, batch_size)):
+                with self._write(reviewer) as tx:
+                    tx.txn = import_id
+                    rows = self._insert_events(tx, batch, True, import_id, done + 1, total or 0)
+                    tx.conn.execute(imports.update().where(imports.c.id == import_id).values(touched_at=tx.now))
+                done += len(batch)
+                added += len(rows)
+                rids.update(ev.recording_id for ev in rows)
+            self._finish_import(import_id, reviewer, rids)
+        except BaseException:
+            self._drop_import(import_id)
+            raise
+        return added
+
+    def _begin_import(self, reviewer: str) -> str:
+        """Remove what dead imports left, then record a new pending import; return its id."""
+        cutoff = utcnow() - timedelta(seconds=STALE_IMPORT_S)
+        with self._read() as conn:
+            stale = conn.execute(
+                sa.select(imports.c.id).where(imports.c.state == "pending", imports.c.touched_at < cutoff)
+            ).scalars().all()
+        for dead in stale:
+            self._drop_import(dead)
+        with self._write(reviewer) as tx:
+            tx.conn.execute(imports.insert().values(id=tx.txn, reviewer=tx.reviewer, state="pending",
+                                                    started_at=tx.now, touched_at=tx.now))
+            return tx.txn
+
+    def _finish_import(self, import_id: str, reviewer: str, rids: set[int]) -> None:
+        """Make the import visible: one short transaction (the recordings' status change and the state)."""
+        with self._write(reviewer) as tx:
+            tx.txn = import_id
+            for rid in sorted(rids):
+                row = self._recording_row(tx.conn, rid, lock=True)
+                if row.status == Status.NEW.value:
+                    self._cas(tx, recordings, "recording", rid, row.version, {"status": Status.IN_REVIEW.value})
+                    after = self._recording_row(tx.conn, rid)
+                    tx.log("status", "recording", rid, rid, recording_dict(row), recording_dict(after))
+            tx.conn.execute(imports.update().where(imports.c.id == import_id).values(state="done", touched_at=tx.now))
+
+    def _drop_import(self, import_id: str) -> None:
+        """Remove an unfinished import's rows, a batch per short transaction, then its record."""
+        for table, column, key in ((events, events.c.import_id, events.c.id), (change_log, change_log.c.txn,
+                                                                                change_log.c.id)):
+            while True:
+                with self._write(None) as tx:
+                    ids = tx.conn.execute(sa.select(key).where(column == import_id).limit(IMPORT_BATCH)).scalars().all()
+                    if not ids:
+                        break
+                    for start in range(0, len(ids), _CHUNK):
+                        tx.conn.execute(table.delete().where(key.in_(ids[start : start + _CHUNK])))
+        with self._write(None) as tx:
+            tx.conn.execute(imports.delete().where(imports.c.id == import_id, imports.c.state == "pending"))
+
+    def _insert_events(self, tx: _Tx, batch: list[Event], skip_existing: bool, import_id: str | None = None,
+                       first: int = 1, total: int | None = None) -> list[Event]:
+        """Insert the batch (positions ``first``.. of ``total`` in messages); with ``import_id`` hidden, no status change."""
         if not batch:
             return []
         conn = tx.conn
         recs: dict[int, Row] = {}
         cleaned: list[Event] = []
-        for position, ev in enumerate(batch, start=1):
-            where = f"event {position} of {len(batch)}: " if len(batch) > 1 else ""
+        total = len(batch) if total is None else total  # 0: not known
+        for position, ev in enumerate(batch, start=first):
+            where = (f"event {position} of {total}: " if total > 1 else "") if total else f"event {position}: "
             try:
                 if ev.recording_id is None:
                     raise ValidationError("the event has no recording_id; say which recording it belongs to")
@@ -477,10 +564,14 @@ class Store:
                     "updated_at": ev.updated_at,
                     "deleted_at": None,
                     "version": 1,
+                    "import_id": import_id,
                 }
                 for ev in added
             ],
         )
+        if import_id is not None:  # the import's last transaction changes the status
+            tx.log_many([("create", "event", ev.id, ev.recording_id, None, ev.to_dict()) for ev in added])
+            return added
         # The status change is logged before the creates so that the newest change of this
         # transaction (the one undo names) is an event.
         for rid in sorted({ev.recording_id for ev in added}):
@@ -512,7 +603,7 @@ class Store:
         recordings, are left out unless ``include_deleted``. Raises NotFoundError
         for an unknown recording and UnknownKindError for an unknown kind.
         """
-        q = sa.select(events).join(recordings, events.c.recording_id == recordings.c.id)
+        q = sa.select(events).join(recordings, events.c.recording_id == recordings.c.id).where(_visible_events())
         if not include_deleted:
             q = q.where(events.c.deleted_at.is_(None), recordings.c.deleted_at.is_(None))
         if kinds is not None:
@@ -579,7 +670,8 @@ class Store:
         with self._read() as conn:
             rid = self._recording_row(conn, recording_id, deleted=True).id
             digest = hashlib.sha256(f"recording:{rid}".encode())
-            rows = conn.execute(sa.select(events).where(events.c.recording_id == rid).order_by(events.c.id))
+            q = sa.select(events).where(events.c.recording_id == rid, _visible_events())
+            rows = conn.execute(q.order_by(events.c.id))
             for row in rows:
                 digest.update(json.dumps(event_dict(row), sort_keys=True).encode())
             return digest.hexdigest()[:20]
@@ -620,7 +712,7 @@ class Store:
         self, recording_id: int | None = None, event_id: str | None = None, limit: int | None = None
     ) -> list[Change]:
         """Return change-log rows, newest first, optionally about one recording or one event."""
-        q = sa.select(change_log)
+        q = sa.select(change_log).where(_visible_changes())
         if recording_id is not None:
             q = q.where(change_log.c.recording_id == parse_recording_id(recording_id))
         if event_id is not None:
@@ -646,7 +738,9 @@ class Store:
         """
         actor = by if by is not None else (reviewer or "")
         with self._write(actor) as tx:
-            q = sa.select(change_log).where(change_log.c.undone_by.is_(None), change_log.c.action != "undo")
+            q = sa.select(change_log).where(
+                change_log.c.undone_by.is_(None), change_log.c.action != "undo", _visible_changes()
+            )
             if reviewer is not None:
                 q = q.where(change_log.c.reviewer == str(reviewer).strip())
             if recording_id is not None:
