@@ -51,6 +51,7 @@ from .rows import (
     event_dict,
     event_from_dict,
     event_from_row,
+    event_json,
     parse_recording_id,
     recording_dict,
     recording_from_dict,
@@ -528,7 +529,8 @@ class Store:
                 if not where:
                     raise
                 raise type(exc)(where + str(exc)) from None
-            cleaned.append(dataclasses.replace(clean, recording_id=rid))
+            clean.recording_id = rid  # validate_event returned a copy of its own
+            cleaned.append(clean)
 
         existing: set[str] = set()
         ids = [ev.id for ev in cleaned]
@@ -543,13 +545,10 @@ class Store:
                     continue
                 raise DuplicateError(f"event {ev.id} is already stored; leave its id out to add it as a new event")
             existing.add(ev.id)
-            created = as_utc(ev.created_at) or tx.now
-            updated = as_utc(ev.updated_at) or created
-            added.append(
-                dataclasses.replace(
-                    ev, reviewer=ev.reviewer or tx.reviewer, created_at=created, updated_at=updated, version=1
-                )
-            )
+            ev.created_at = as_utc(ev.created_at) or tx.now  # ev is the copy made above
+            ev.updated_at = as_utc(ev.updated_at) or ev.created_at
+            ev.reviewer, ev.version = ev.reviewer or tx.reviewer, 1
+            added.append(ev)
         if not added:
             return []
         conn.execute(
@@ -570,7 +569,7 @@ class Store:
             ],
         )
         if import_id is not None:  # the import's last transaction changes the status
-            tx.log_many([("create", "event", ev.id, ev.recording_id, None, ev.to_dict()) for ev in added])
+            tx.log_many([("create", "event", ev.id, ev.recording_id, None, event_json(ev)) for ev in added])
             return added
         # The status change is logged before the creates so that the newest change of this
         # transaction (the one undo names) is an event.
