@@ -77,6 +77,56 @@ def _visible_changes() -> Any:
     return change_log.c.txn.not_in(sa.select(imports.c.id).where(imports.c.state != "done"))
 
 
+_EVENT_COLUMNS = ("id", "recording_id", "kind", "start_ms", "end_ms", "label", "stage", "channel", "actor",
+                  "expectation", "emotion", "note", "reviewer", "created_at", "updated_at", "deleted_at", "version",
+                  "import_id")
+_LOG_COLUMNS = ("txn", "at", "reviewer", "action", "entity", "entity_id", "recording_id", "before", "after",
+                "undone_by", "undoes")  # the order of _Tx._row's keys
+
+
+def _event_values(ev: Event, import_id: str | None) -> tuple:
+    """Return the column values of a validated new event, in ``_EVENT_COLUMNS`` order (times as Python values)."""
+    content = event_content(ev)
+    return (ev.id, ev.recording_id, content["kind"], content["start_ms"], content["end_ms"], ev.label, ev.stage,
+            ev.channel, ev.actor, ev.expectation, ev.emotion, ev.note, ev.reviewer, ev.created_at, ev.updated_at,
+            None, 1, import_id)
+
+
+def _bulk_insert(conn: Connection, table: sa.Table, rows: list[tuple]) -> None:
+    """INSERT ``rows`` (values in the order of ``_EVENT_COLUMNS``/``_LOG_COLUMNS``) with the driver's executemany.
+
+    Values go through the columns' own bind conversions (UTCDateTime, JSONText)
+    once per distinct datetime and once per JSON value, not through SQLAlchemy's
+    per-row statement machinery (3x slower for an import batch).
+    """
+    names = _EVENT_COLUMNS if table is events else _LOG_COLUMNS
+    dialect = conn.dialect
+    quote = dialect.identifier_preparer.quote
+    converters = []
+    for i, name in enumerate(names):
+        processor = table.c[name].type.bind_processor(dialect)
+        if processor is not None:
+            converters.append((i, processor))
+    cache: dict[Any, Any] = {}
+    out = []
+    for row in rows:
+        row = list(row)
+        for i, processor in converters:
+            value = row[i]
+            if isinstance(value, datetime):
+                done = cache.get(value)
+                if done is None:
+                    done = cache[value] = processor(value)
+                row[i] = done
+            else:
+                row[i] = processor(value)
+        out.append(tuple(row))
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) "
+           f"VALUES ({', '.join([mark] * len(names))})")
+    conn.exec_driver_sql(sql, out)
+
+
 class _Tx:
     """One write transaction: its connection, time, reviewer and change-log writer."""
 
@@ -101,9 +151,14 @@ class _Tx:
         result = self.conn.execute(change_log.insert().values(**row))
         return int(result.inserted_primary_key[0])
 
-    def log_many(self, rows: list[tuple]) -> None:
-        """Append change-log rows given as (action, entity, entity_id, recording_id, before, after)."""
-        if rows:
+    def log_many(self, rows: list[tuple], bulk: bool = False) -> None:
+        """Append change-log rows given as (action, entity, entity_id, recording_id, before, after).
+
+        ``bulk`` hands them to the driver directly (for the thousands of rows of an import batch).
+        """
+        if rows and bulk:
+            _bulk_insert(self.conn, change_log, [tuple(self._row(*r).values()) for r in rows])
+        elif rows:
             self.conn.execute(change_log.insert(), [self._row(*r) for r in rows])
 
     def _row(self, action, entity, entity_id, recording_id, before, after, undoes=None) -> dict[str, Any]:
@@ -551,6 +606,10 @@ class Store:
             added.append(ev)
         if not added:
             return []
+        if import_id is not None:  # a batch of an import: straight to the driver, no per-row SQLAlchemy work
+            _bulk_insert(conn, events, [_event_values(ev, import_id) for ev in added])
+            tx.log_many([("create", "event", ev.id, ev.recording_id, None, event_json(ev)) for ev in added], bulk=True)
+            return added
         conn.execute(
             events.insert(),
             [
@@ -563,14 +622,10 @@ class Store:
                     "updated_at": ev.updated_at,
                     "deleted_at": None,
                     "version": 1,
-                    "import_id": import_id,
                 }
                 for ev in added
             ],
         )
-        if import_id is not None:  # the import's last transaction changes the status
-            tx.log_many([("create", "event", ev.id, ev.recording_id, None, event_json(ev)) for ev in added])
-            return added
         # The status change is logged before the creates so that the newest change of this
         # transaction (the one undo names) is an event.
         for rid in sorted({ev.recording_id for ev in added}):
