@@ -81,7 +81,7 @@ _EVENT_COLUMNS = ("id", "recording_id", "kind", "start_ms", "end_ms", "label", "
                   "expectation", "emotion", "note", "reviewer", "created_at", "updated_at", "deleted_at", "version",
                   "import_id")
 _LOG_COLUMNS = ("txn", "at", "reviewer", "action", "entity", "entity_id", "recording_id", "before", "after",
-                "undone_by", "undoes")  # the order of _Tx._row's keys
+                "undone_by", "undoes")
 
 
 def _event_values(ev: Event, import_id: str | None) -> tuple:
@@ -92,16 +92,13 @@ def _event_values(ev: Event, import_id: str | None) -> tuple:
             None, 1, import_id)
 
 
-def _bulk_insert(conn: Connection, table: sa.Table, rows: list[tuple]) -> None:
-    """INSERT ``rows`` (values in the order of ``_EVENT_COLUMNS``/``_LOG_COLUMNS``) with the driver's executemany.
+def _render_rows(dialect: Any, table: sa.Table, rows: list[tuple]) -> list[tuple]:
+    """Return ``rows`` with each value through its column's bind conversion (UTCDateTime, JSONText).
 
-    Values go through the columns' own bind conversions (UTCDateTime, JSONText)
-    once per distinct datetime and once per JSON value, not through SQLAlchemy's
+    Once per distinct datetime and once per JSON value, without SQLAlchemy's
     per-row statement machinery (3x slower for an import batch).
     """
     names = _EVENT_COLUMNS if table is events else _LOG_COLUMNS
-    dialect = conn.dialect
-    quote = dialect.identifier_preparer.quote
     converters = []
     for i, name in enumerate(names):
         processor = table.c[name].type.bind_processor(dialect)
@@ -121,10 +118,19 @@ def _bulk_insert(conn: Connection, table: sa.Table, rows: list[tuple]) -> None:
             else:
                 row[i] = processor(value)
         out.append(tuple(row))
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    return out
+
+
+def _execute_rows(conn: Connection, table: sa.Table, rows: list[tuple]) -> None:
+    """INSERT rows already through :func:`_render_rows` with the driver's executemany."""
+    if not rows:
+        return
+    names = _EVENT_COLUMNS if table is events else _LOG_COLUMNS
+    quote = conn.dialect.identifier_preparer.quote
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = (f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) "
            f"VALUES ({', '.join([mark] * len(names))})")
-    conn.exec_driver_sql(sql, out)
+    conn.exec_driver_sql(sql, rows)
 
 
 class _Tx:
@@ -151,14 +157,9 @@ class _Tx:
         result = self.conn.execute(change_log.insert().values(**row))
         return int(result.inserted_primary_key[0])
 
-    def log_many(self, rows: list[tuple], bulk: bool = False) -> None:
-        """Append change-log rows given as (action, entity, entity_id, recording_id, before, after).
-
-        ``bulk`` hands them to the driver directly (for the thousands of rows of an import batch).
-        """
-        if rows and bulk:
-            _bulk_insert(self.conn, change_log, [tuple(self._row(*r).values()) for r in rows])
-        elif rows:
+    def log_many(self, rows: list[tuple]) -> None:
+        """Append change-log rows given as (action, entity, entity_id, recording_id, before, after)."""
+        if rows:
             self.conn.execute(change_log.insert(), [self._row(*r) for r in rows])
 
     def _row(self, action, entity, entity_id, recording_id, before, after, undoes=None) -> dict[str, Any]:
@@ -505,10 +506,7 @@ class Store:
             added, rids, done = 0, set(), 0
             items = iter(events_in)
             while batch := list(itertools.islice(items, batch_size)):
-                with self._write(reviewer) as tx:
-                    tx.txn = import_id
-                    rows = self._insert_events(tx, batch, True, import_id, done + 1, total or 0)
-                    tx.conn.execute(imports.update().where(imports.c.id == import_id).values(touched_at=tx.now))
+                rows = self._import_batch(import_id, reviewer, batch, done + 1, total or 0)
                 done += len(batch)
                 added += len(rows)
                 rids.update(ev.recording_id for ev in rows)
@@ -558,12 +556,9 @@ class Store:
         with self._write(None) as tx:
             tx.conn.execute(imports.delete().where(imports.c.id == import_id, imports.c.state == "pending"))
 
-    def _insert_events(self, tx: _Tx, batch: list[Event], skip_existing: bool, import_id: str | None = None,
-                       first: int = 1, total: int | None = None) -> list[Event]:
-        """Insert the batch (positions ``first``.. of ``total`` in messages); with ``import_id`` hidden, no status change."""
-        if not batch:
-            return []
-        conn = tx.conn
+    def _clean_events(self, conn: Connection, batch: list[Event], first: int, total: int | None,
+                      lock: bool) -> tuple[list[Event], dict[int, Row]]:
+        """Return the batch validated against its recordings (and those recordings' rows); errors name positions."""
         recs: dict[int, Row] = {}
         cleaned: list[Event] = []
         total = len(batch) if total is None else total  # 0: not known
@@ -574,7 +569,7 @@ class Store:
                     raise ValidationError("the event has no recording_id; say which recording it belongs to")
                 rid = parse_recording_id(ev.recording_id)
                 if rid not in recs:
-                    recs[rid] = self._recording_row(conn, rid, lock=True)
+                    recs[rid] = self._recording_row(conn, rid, lock=lock)
                 if not isinstance(ev.id, str) or not EVENT_ID_RE.match(ev.id):
                     raise ValidationError(
                         f"event id {ev.id!r} is not 1-32 letters, digits, '-' or '_'; leave it out to get a new one"
@@ -586,13 +581,54 @@ class Store:
                 raise type(exc)(where + str(exc)) from None
             clean.recording_id = rid  # validate_event returned a copy of its own
             cleaned.append(clean)
+        return cleaned, recs
 
+    def _existing_ids(self, conn: Connection, ids: list[str]) -> set[str]:
+        """Return which of ``ids`` are stored (deleted and unfinished imports' rows too)."""
         existing: set[str] = set()
-        ids = [ev.id for ev in cleaned]
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
             existing.update(conn.execute(sa.select(events.c.id).where(events.c.id.in_(chunk))).scalars())
+        return existing
 
+    def _import_batch(self, import_id: str, reviewer: str, batch: list[Event], first: int, total: int) -> list[Event]:
+        """Write one batch of an import, hidden; return the events added.
+
+        Validated and turned into rows before the write lock is taken, so the
+        lock is held only to check the recordings and ids and insert the rows.
+        """
+        with self._read() as conn:
+            cleaned, _ = self._clean_events(conn, batch, first, total, lock=False)
+        now, who = utcnow(), str(reviewer or "").strip()
+        fresh: dict[str, Event] = {}
+        for ev in cleaned:  # an id repeated within the batch: the first one counts
+            if ev.id not in fresh:
+                ev.created_at = as_utc(ev.created_at) or now
+                ev.updated_at = as_utc(ev.updated_at) or ev.created_at
+                ev.reviewer, ev.version = ev.reviewer or who, 1
+                fresh[ev.id] = ev
+        added = list(fresh.values())
+        dialect = self._engine.dialect
+        rows = _render_rows(dialect, events, [_event_values(ev, import_id) for ev in added])
+        logs = _render_rows(dialect, change_log, [(import_id, now, who, "create", "event", ev.id, ev.recording_id, None,
+                                                   event_json(ev), None, None) for ev in added])
+        with self._write(reviewer) as tx:
+            for rid in sorted({ev.recording_id for ev in added}):
+                self._recording_row(tx.conn, rid, lock=True)  # still there (and locked, on PostgreSQL)
+            existing = self._existing_ids(tx.conn, list(fresh))
+            keep = [i for i, ev in enumerate(added) if ev.id not in existing]
+            _execute_rows(tx.conn, events, [rows[i] for i in keep])
+            _execute_rows(tx.conn, change_log, [logs[i] for i in keep])
+            tx.conn.execute(imports.update().where(imports.c.id == import_id).values(touched_at=tx.now))
+        return [added[i] for i in keep]
+
+    def _insert_events(self, tx: _Tx, batch: list[Event], skip_existing: bool) -> list[Event]:
+        if not batch:
+            return []
+        conn = tx.conn
+        cleaned, recs = self._clean_events(conn, batch, 1, None, lock=True)
+
+        existing = self._existing_ids(conn, [ev.id for ev in cleaned])
         added: list[Event] = []
         for ev in cleaned:
             if ev.id in existing:
@@ -606,10 +642,6 @@ class Store:
             added.append(ev)
         if not added:
             return []
-        if import_id is not None:  # a batch of an import: straight to the driver, no per-row SQLAlchemy work
-            _bulk_insert(conn, events, [_event_values(ev, import_id) for ev in added])
-            tx.log_many([("create", "event", ev.id, ev.recording_id, None, event_json(ev)) for ev in added], bulk=True)
-            return added
         conn.execute(
             events.insert(),
             [
