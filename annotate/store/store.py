@@ -14,6 +14,12 @@ Rules every mutation follows:
   loaded the same version exactly one wins, the other gets a ConflictError;
 - nothing is ever removed: delete sets ``deleted_at`` and undo clears it.
 
+The one exception to the first rule is :meth:`Store.import_events`: a long
+import is many short transactions of rows tagged with its id (``imports``
+table, migration 4), all hidden from every read until its last short
+transaction marks it done, and removed if it fails (or its process died), so
+it stays one all-or-nothing change to readers and to undo.
+
 On SQLite a write transaction starts with ``BEGIN IMMEDIATE`` (it takes the
 write lock before reading) so a read-then-write can never fail half-way with
 "database is locked"; on PostgreSQL the rows read before a write are locked with
