@@ -58,11 +58,14 @@ from .rows import (
     event_from_dict,
     event_from_row,
     event_json,
+    event_values,
+    execute_rows,
     parse_recording_id,
     recording_dict,
     recording_from_dict,
     recording_from_row,
     recording_values,
+    render_rows,
     when_text,
 )
 from .schema import CODEBOOK_ID, change_log, codebook, events, imports, recordings, schema_migrations
@@ -81,62 +84,6 @@ def _visible_events() -> Any:
 def _visible_changes() -> Any:
     """Return the condition of change-log rows that are not part of an unfinished batched import."""
     return change_log.c.txn.not_in(sa.select(imports.c.id).where(imports.c.state != "done"))
-
-
-_EVENT_COLUMNS = ("id", "recording_id", "kind", "start_ms", "end_ms", "label", "stage", "channel", "actor",
-                  "expectation", "emotion", "note", "reviewer", "created_at", "updated_at", "deleted_at", "version",
-                  "import_id")
-_LOG_COLUMNS = ("txn", "at", "reviewer", "action", "entity", "entity_id", "recording_id", "before", "after",
-                "undone_by", "undoes")
-
-
-def _event_values(ev: Event, import_id: str | None) -> tuple:
-    """Return the column values of a validated new event, in ``_EVENT_COLUMNS`` order (times as Python values)."""
-    content = event_content(ev)
-    return (ev.id, ev.recording_id, content["kind"], content["start_ms"], content["end_ms"], ev.label, ev.stage,
-            ev.channel, ev.actor, ev.expectation, ev.emotion, ev.note, ev.reviewer, ev.created_at, ev.updated_at,
-            None, 1, import_id)
-
-
-def _render_rows(dialect: Any, table: sa.Table, rows: list[tuple]) -> list[tuple]:
-    """Return ``rows`` with each value through its column's bind conversion (UTCDateTime, JSONText).
-
-    Once per distinct datetime and once per JSON value, without SQLAlchemy's
-    per-row statement machinery (3x slower for an import batch).
-    """
-    names = _EVENT_COLUMNS if table is events else _LOG_COLUMNS
-    converters = []
-    for i, name in enumerate(names):
-        processor = table.c[name].type.bind_processor(dialect)
-        if processor is not None:
-            converters.append((i, processor))
-    cache: dict[Any, Any] = {}
-    out = []
-    for row in rows:
-        row = list(row)
-        for i, processor in converters:
-            value = row[i]
-            if isinstance(value, datetime):
-                done = cache.get(value)
-                if done is None:
-                    done = cache[value] = processor(value)
-                row[i] = done
-            else:
-                row[i] = processor(value)
-        out.append(tuple(row))
-    return out
-
-
-def _execute_rows(conn: Connection, table: sa.Table, rows: list[tuple]) -> None:
-    """INSERT rows already through :func:`_render_rows` with the driver's executemany."""
-    if not rows:
-        return
-    names = _EVENT_COLUMNS if table is events else _LOG_COLUMNS
-    quote = conn.dialect.identifier_preparer.quote
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) "
-           f"VALUES ({', '.join([mark] * len(names))})")
-    conn.exec_driver_sql(sql, rows)
 
 
 class _Tx:
@@ -615,16 +562,16 @@ class Store:
                 fresh[ev.id] = ev
         added = list(fresh.values())
         dialect = self._engine.dialect
-        rows = _render_rows(dialect, events, [_event_values(ev, import_id) for ev in added])
-        logs = _render_rows(dialect, change_log, [(import_id, now, who, "create", "event", ev.id, ev.recording_id, None,
+        rows = render_rows(dialect, events, [event_values(ev, import_id) for ev in added])
+        logs = render_rows(dialect, change_log, [(import_id, now, who, "create", "event", ev.id, ev.recording_id, None,
                                                    event_json(ev), None, None) for ev in added])
         with self._write(reviewer) as tx:
             for rid in sorted({ev.recording_id for ev in added}):
                 self._recording_row(tx.conn, rid, lock=True)  # still there (and locked, on PostgreSQL)
             existing = self._existing_ids(tx.conn, list(fresh))
             keep = [i for i, ev in enumerate(added) if ev.id not in existing]
-            _execute_rows(tx.conn, events, [rows[i] for i in keep])
-            _execute_rows(tx.conn, change_log, [logs[i] for i in keep])
+            execute_rows(tx.conn, events, [rows[i] for i in keep])
+            execute_rows(tx.conn, change_log, [logs[i] for i in keep])
             tx.conn.execute(imports.update().where(imports.c.id == import_id).values(touched_at=tx.now))
         return [added[i] for i in keep]
 
