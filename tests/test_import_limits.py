@@ -128,3 +128,15 @@ def test_json_with_a_huge_note_stays_under_twice_its_size(tmp_path, db):
     code, peak, err = _cli_peak("import", path, "--recording", "1", "--db", db)
     assert code != 0 and "note is 20971520 characters" in err
     assert peak < baseline + 2 * path.stat().st_size + 50 * 2**20
+
+
+@pytest.mark.parametrize("name,text", [
+    ("vtt", "WEBVTT\n\n00:00:03.000 --> 00:00:05.000\nMOT · {}\n"),
+    ("srt", "1\r\n00:00:03,000 --> 00:00:05,000\r\nMOT · {}\r\n"),
+])
+def test_captions_refuse_a_huge_line_by_number(name, text):
+    data = text.format("x" * (4 * FREE_TEXT_CELL)).encode()
+    with pytest.raises(FormatError, match=r"line [34]: the line is 262,150 characters; a caption line holds at most "
+                                          r"262,144"):
+        get_format(name).loads(data, recording=REC, source=f"c.{name}")
+    assert len(get_format(name).loads(text.format("fine").encode(), recording=REC, source="c")) == 1
