@@ -465,7 +465,8 @@ class Store:
                 rids.update(ev.recording_id for ev in rows)
             self._finish_import(import_id, reviewer, rids)
         except BaseException:
-            self._drop_import(import_id)
+            with contextlib.suppress(Exception):  # if even that fails, the next import removes the rows (stale)
+                self._drop_import(import_id)
             raise
         return added
 
