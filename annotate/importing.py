@@ -1,7 +1,9 @@
 """Import an event file into a recording's events: the one call behind ``annotate import`` and the Library page.
 
 All or nothing: the file is read and validated whole before anything is
-stored, and the store adds the events in one transaction. Events already
+stored, and the store adds the events as one import (``Store.import_events``:
+short transactions of a few thousand rows, hidden until a last short one makes
+them all visible; removed again if anything fails). Events already
 stored (same event id, or same content for files without ids) are skipped, so
 importing a file twice does not duplicate anything.
 """
@@ -53,5 +55,5 @@ def import_events(
     events = loads_events(
         data, format=fmt, recording=rec, mapping=mapping or None, codebook=store.get_codebook(), source=filename
     )
-    added = store.add_events(events, reviewer=reviewer)
-    return ImportResult(rec.id, len(added), len(events) - len(added), fmt.name)
+    added = store.import_events(events, reviewer=reviewer)  # batches: reviewers' marks never wait long
+    return ImportResult(rec.id, added, len(events) - added, fmt.name)

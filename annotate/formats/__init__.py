@@ -25,11 +25,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterable, Mapping, Sequence
 
+import numpy as np
+
 from ..errors import FormatError
 from ..fsutil import atomic_write_bytes
 from ..model import Event, Recording
 from . import boris, csv_format, eaf, eventlog, json_format, srt, vtt, xes
-from .common import parse_mapping, source_name
+from .common import FREE_TEXT_CELL, Problems, one_line, parse_mapping, refuse_long_cells, source_name, utf8_body
 
 __all__ = [
     "FORMATS",
@@ -65,8 +67,58 @@ class Format:
         return self.module.dumps(events, recordings, **opts)
 
     def loads(self, data: bytes | str, **opts: Any) -> list[Event]:
-        """Return the validated events in ``data`` (see the module's ``loads``)."""
+        """Return the validated events in ``data`` (see the module's ``loads``).
+
+        A table (BORIS, event log) with a cell over FREE_TEXT_CELL characters,
+        or captions with a line over CAPTION_LINE, are refused by line first,
+        before the reader builds anything from them.
+        """
+        if self.name in _TABLES:
+            _refuse_long_cells(data, opts.get("source") or f"events{self.suffix}")
+        elif self.name in _CAPTIONS:
+            _refuse_long_lines(data, opts.get("source") or f"events{self.suffix}")
         return self.module.loads(data, **opts)
+
+
+_TABLES = ("boris", "eventlog")  # CSV-like; the event CSV checks each column against its own limit
+
+
+def _refuse_long_cells(data: bytes | str, source: str) -> None:
+    body = utf8_body(data)
+    if body is None:
+        return  # not text: the reader names the bad byte
+    first = bytes(body[:4096]).decode("utf-8", "replace").split("\n", 1)[0]
+    delimiter = max(("\t", ",", ";"), key=first.count)
+    names = [(f"'{one_line(name.strip().strip(chr(34)), 40)}' cell", FREE_TEXT_CELL) for name in first.split(delimiter)]
+    refuse_long_cells(body, delimiter, Problems(source), names, ("cell", FREE_TEXT_CELL))
+
+
+_CAPTIONS = ("vtt", "srt")
+CAPTION_LINE = 4 * FREE_TEXT_CELL  # a WebVTT NOTE line carries every field of an event as JSON
+
+
+def _refuse_long_lines(data: bytes | str, source: str, chunk: int = 1 << 21) -> None:
+    body = utf8_body(data)
+    if body is None:
+        return
+    whole = np.frombuffer(body, dtype=np.uint8)
+    prev, lines = -1, 0
+    for base in range(0, len(whole) + 1, chunk):
+        ends = base + np.flatnonzero(whole[base : base + chunk] == 10)
+        if base + chunk >= len(whole):
+            ends = np.append(ends, len(whole))  # the last line, with or without a line end
+        starts = np.concatenate(([prev + 1], ends[:-1] + 1)) if len(ends) else ends
+        long = np.flatnonzero(ends - starts > CAPTION_LINE)
+        if len(long):
+            i = int(long[0])
+            chars = len(bytes(body[int(starts[i]) : int(ends[i])]).decode("utf-8", "replace").rstrip("\r"))
+            if chars > CAPTION_LINE:
+                Problems(source).fail(f"line {lines + i + 1}", f"the line is {chars:,} characters; a caption line "
+                                                               f"holds at most {CAPTION_LINE:,} (see docs/formats.md); "
+                                                               "shorten it")
+        if len(ends):
+            prev = int(ends[-1])
+        lines += len(ends)
 
 
 def _register(modules: Sequence[ModuleType]) -> dict[str, Format]:

@@ -127,6 +127,53 @@ def _decode(data: bytes, encoding: str, problems: Problems, skipped: int) -> str
         )
 
 
+# --- cell limits ----------------------------------------------------------------
+
+# The longest cell an import reads (docs/formats.md): free text, and a label or any other short field.
+FREE_TEXT_CELL = 65_536
+SHORT_CELL = 1_024
+FREE_TEXT_FIELDS = ("note", "expectation")
+
+
+def utf8_body(data: bytes | str) -> bytes | memoryview | None:
+    """Return a text file's bytes as UTF-8 without a BOM (UTF-16 with a BOM re-encoded); None if not decodable.
+
+    A UTF-8 file's own bytes are returned (a view past the BOM), not a copy.
+    """
+    try:
+        if isinstance(data, str):
+            return data.lstrip(BOM).encode("utf-8")
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return data.decode("utf-16").encode("utf-8")
+    except UnicodeError:
+        return None
+    return memoryview(data)[3:] if data.startswith(codecs.BOM_UTF8) else data
+
+
+def refuse_long_cells(body: bytes, delimiter: str, problems: Problems, limits: Sequence[tuple[str, int]],
+                      rest: tuple[str, int]) -> None:
+    """Raise (through ``problems``) a FormatError naming the first CSV cell longer than its column allows.
+
+    ``limits[i]`` is (name in messages, most characters) for column i, ``rest``
+    for cells right of them; a header cell holds at most SHORT_CELL. Reads
+    ``body`` a chunk at a time, before anything builds cells from it.
+    """
+    from . import columns as colwise
+
+    limits = [*limits, rest]
+    caps = np.array([cap for _, cap in limits], dtype=np.int64)
+    for lines, cols, starts, ends in colwise.long_cells(body, delimiter, SHORT_CELL):
+        index = np.minimum(cols, len(limits) - 1)
+        cap = np.where(lines == 1, SHORT_CELL, caps[index])
+        for i in np.flatnonzero(ends - starts > cap):  # bytes first: a character takes 1 to 4
+            chars = colwise.cell_chars(body, int(starts[i]), int(ends[i]))
+            if chars > cap[i]:
+                name = "header name" if lines[i] == 1 else limits[int(index[i])][0]
+                article = "an" if name[0] in "aeiou" else "a"
+                problems.fail(f"line {int(lines[i])}", f"the {name} is {chars:,} characters; {article} {name} holds "
+                                                        f"at most {int(cap[i]):,} (see docs/formats.md); shorten it")
+
+
 class CsvLines:
     """The line each row of a CSV text starts on, counted on first use (by reading the text again).
 

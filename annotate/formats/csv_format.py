@@ -77,6 +77,9 @@ from .common import (
     Importer,
     KindResolver,
     CsvLines,
+    FREE_TEXT_CELL,
+    FREE_TEXT_FIELDS,
+    SHORT_CELL,
     Problems,
     TextCells,
     as_recordings,
@@ -84,10 +87,13 @@ from .common import (
     decode_text,
     iso_utc,
     norm_key,
+    one_line,
     parse_iso,
     recording_fps,
     recording_name,
+    refuse_long_cells,
     unneutralise,
+    utf8_body,
 )
 
 NAME = "csv"
@@ -379,8 +385,10 @@ def loads(
     ``frame_times`` (the recording's sorted frame times) is used only for a
     file that gives a ``frame`` column and no start time.
     Raises FormatError listing every bad line (``"events.csv line 7: ..."``);
-    then nothing is returned.
+    then nothing is returned. A cell longer than docs/formats.md allows
+    (a note 64 KB, a label 1 KB) refuses the file before its cells are read.
     """
+    data = _refuse_long_cells(data, source)
     with colwise.no_gc():
         fast = _loads_columns(data, recording, mapping, source)
     if fast is not None:
@@ -488,6 +496,33 @@ def _loads_columns(data: bytes | str, recording: Recording, mapping: Any, source
     hex_ids = raw_ids is not None and colwise.all_match(column("event_id"), "^[0-9a-f]{32}$")
     sink = Importer(recording, Problems(source))
     return sink.events if sink.add_columns(out, range(count), raw_ids, hex_ids) else None
+
+
+# How messages name a field's cell (the others by their field name).
+_CELL_NAMES = {"start": "start_s", "end": "end_s", "duration": "duration_s"}
+
+
+def _refuse_long_cells(data: bytes | str, source: str) -> bytes | str:
+    """Raise FormatError for a cell over its limit (by line and column); return the file (UTF-16 as UTF-8 bytes)."""
+    body = utf8_body(data)
+    if body is None:
+        return data  # not text: decode_text names the bad byte
+    head = bytes(body[: 1 << 16]).decode("utf-8", "replace")
+    delimiter = _sniff_delimiter(head)
+    try:
+        header = next(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter))
+        fields = {i: f for f, i in _columns(header, Problems(source), str).items()}
+    except (csv.Error, StopIteration, FormatError):
+        header, fields = [], {}
+    limits = []
+    for i, name in enumerate(header):
+        field = fields.get(i)
+        if field is None:
+            limits.append((f"'{one_line(name, 40)}' cell", FREE_TEXT_CELL))  # an ignored column: any text
+        else:
+            limits.append((_CELL_NAMES.get(field, field), FREE_TEXT_CELL if field in FREE_TEXT_FIELDS else SHORT_CELL))
+    refuse_long_cells(body, delimiter, Problems(source), limits, ("cell right of the header's columns", SHORT_CELL))
+    return body if isinstance(data, bytes) and data.startswith((b"\xff\xfe", b"\xfe\xff")) else data
 
 
 def _sniff_delimiter(text: str) -> str:

@@ -133,10 +133,28 @@ def _m3_default_codebook(conn: Connection) -> None:
     )
 
 
+def _m4_batched_imports(conn: Connection) -> None:
+    md = sa.MetaData()
+    imports = sa.Table(
+        "imports",
+        md,
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("reviewer", sa.Text, nullable=False),
+        sa.Column("state", sa.String(12), nullable=False),
+        sa.Column("started_at", UTCDateTime, nullable=False),
+        sa.Column("touched_at", UTCDateTime, nullable=False),
+    )
+    imports.create(conn)
+    conn.execute(sa.text("ALTER TABLE events ADD COLUMN import_id VARCHAR(32)"))
+    events = sa.Table("events", md, sa.Column("import_id", sa.String(32)))
+    sa.Index("ix_events_import", events.c.import_id).create(conn)
+
+
 MIGRATIONS: list[Migration] = [
     (1, "create recordings, events, codebook and change_log tables", _m1_tables),
     (2, "indexes and one live recording per content hash", _m2_indexes),
     (3, "default codebook", _m3_default_codebook),
+    (4, "imports table; events.import_id hides a batched import's rows until it is done", _m4_batched_imports),
 ]
 
 

@@ -117,6 +117,20 @@ events = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("deleted_at", UTCDateTime, nullable=True),
     sa.Column("version", sa.Integer, nullable=False, default=1),
+    # The import that wrote the row: hidden until that import is 'done' (None: added by hand, always visible).
+    sa.Column("import_id", sa.String(32), nullable=True),
+)
+
+# One row per batched import (Store.import_events): its rows and change-log rows (txn = id) stay hidden
+# while ``state`` is 'pending'; the import's last short transaction sets 'done'.
+imports = sa.Table(
+    "imports",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("reviewer", sa.Text, nullable=False, default=""),
+    sa.Column("state", sa.String(12), nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("touched_at", UTCDateTime, nullable=False),
 )
 
 codebook = sa.Table(

@@ -14,6 +14,12 @@ Rules every mutation follows:
   loaded the same version exactly one wins, the other gets a ConflictError;
 - nothing is ever removed: delete sets ``deleted_at`` and undo clears it.
 
+The one exception to the first rule is :meth:`Store.import_events`: a long
+import is many short transactions of rows tagged with its id (``imports``
+table, migration 4), all hidden from every read until its last short
+transaction marks it done, and removed if it fails (or its process died), so
+it stays one all-or-nothing change to readers and to undo.
+
 On SQLite a write transaction starts with ``BEGIN IMMEDIATE`` (it takes the
 write lock before reading) so a read-then-write can never fail half-way with
 "database is locked"; on PostgreSQL the rows read before a write are locked with
@@ -25,9 +31,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import itertools
 import json
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -50,16 +57,33 @@ from .rows import (
     event_dict,
     event_from_dict,
     event_from_row,
+    event_json,
+    event_values,
+    execute_rows,
     parse_recording_id,
     recording_dict,
     recording_from_dict,
     recording_from_row,
     recording_values,
+    render_rows,
     when_text,
 )
-from .schema import CODEBOOK_ID, change_log, codebook, events, recordings, schema_migrations
+from .schema import CODEBOOK_ID, change_log, codebook, events, imports, recordings, schema_migrations
 
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's parameter limit
+IMPORT_BATCH = 5000  # events per transaction of a batched import: a few tens of ms of write lock each
+STALE_IMPORT_S = 600  # a pending import untouched this long died with its process: its rows are removed
+
+
+def _visible_events() -> Any:
+    """Return the condition of event rows that are not part of an unfinished batched import."""
+    done = sa.select(imports.c.id).where(imports.c.state == "done")
+    return sa.or_(events.c.import_id.is_(None), events.c.import_id.in_(done))
+
+
+def _visible_changes() -> Any:
+    """Return the condition of change-log rows that are not part of an unfinished batched import."""
+    return change_log.c.txn.not_in(sa.select(imports.c.id).where(imports.c.state != "done"))
 
 
 class _Tx:
@@ -229,7 +253,7 @@ class Store:
         return row
 
     def _event_row(self, conn: Connection, event_id: str, *, deleted: bool = False, lock: bool = False) -> Row:
-        q = sa.select(events).where(events.c.id == str(event_id))
+        q = sa.select(events).where(events.c.id == str(event_id), _visible_events())
         if lock:
             q = q.with_for_update()
         row = conn.execute(q).first()
@@ -326,7 +350,7 @@ class Store:
             counts: dict[int, dict[str, int]] = {r.id: {k.value: 0 for k in Kind} for r in recs}
             q = (
                 sa.select(events.c.recording_id, events.c.kind, sa.func.count())
-                .where(events.c.deleted_at.is_(None))
+                .where(events.c.deleted_at.is_(None), _visible_events())
                 .group_by(events.c.recording_id, events.c.kind)
             )
             for rid, kind, n in conn.execute(q):
@@ -334,7 +358,7 @@ class Store:
                     counts[rid][kind] = int(n)
             q = (
                 sa.select(change_log.c.recording_id, sa.func.max(change_log.c.at))
-                .where(change_log.c.recording_id.is_not(None))
+                .where(change_log.c.recording_id.is_not(None), _visible_changes())
                 .group_by(change_log.c.recording_id)
             )
             last = {rid: at for rid, at in conn.execute(q)}
@@ -418,20 +442,88 @@ class Store:
         with self._write(reviewer) as tx:
             return self._insert_events(tx, list(events_in), skip_existing=skip_existing)
 
-    def _insert_events(self, tx: _Tx, batch: list[Event], skip_existing: bool) -> list[Event]:
-        if not batch:
-            return []
-        conn = tx.conn
+    def import_events(self, events_in: Iterable[Event], reviewer: str = "", batch_size: int = IMPORT_BATCH,
+                      total: int | None = None) -> int:
+        """Store many events as ONE import, a batch per short transaction: all of them or none; return how many were added.
+
+        The rows each batch writes stay hidden (tagged with the import's id) until
+        a last short transaction makes all of them visible at once, so a
+        reviewer's mark waits for one batch at most, never for the whole import.
+        On any error the rows written so far are removed and the error raised.
+        Events already stored (or repeated) are skipped. Undo reverts the whole
+        import. ``total`` (the count, if ``events_in`` has no len) is for messages.
+        """
+        total = len(events_in) if total is None and hasattr(events_in, "__len__") else total
+        import_id = self._begin_import(reviewer)
+        try:
+            added, rids, done = 0, set(), 0
+            items = iter(events_in)
+            while batch := list(itertools.islice(items, batch_size)):
+                rows = self._import_batch(import_id, reviewer, batch, done + 1, total or 0)
+                done += len(batch)
+                added += len(rows)
+                rids.update(ev.recording_id for ev in rows)
+            self._finish_import(import_id, reviewer, rids)
+        except BaseException:
+            with contextlib.suppress(Exception):  # if even that fails, the next import removes the rows (stale)
+                self._drop_import(import_id)
+            raise
+        return added
+
+    def _begin_import(self, reviewer: str) -> str:
+        """Remove what dead imports left, then record a new pending import; return its id."""
+        cutoff = utcnow() - timedelta(seconds=STALE_IMPORT_S)
+        with self._read() as conn:
+            stale = conn.execute(
+                sa.select(imports.c.id).where(imports.c.state == "pending", imports.c.touched_at < cutoff)
+            ).scalars().all()
+        for dead in stale:
+            self._drop_import(dead)
+        with self._write(reviewer) as tx:
+            tx.conn.execute(imports.insert().values(id=tx.txn, reviewer=tx.reviewer, state="pending",
+                                                    started_at=tx.now, touched_at=tx.now))
+            return tx.txn
+
+    def _finish_import(self, import_id: str, reviewer: str, rids: set[int]) -> None:
+        """Make the import visible: one short transaction (the recordings' status change and the state)."""
+        with self._write(reviewer) as tx:
+            tx.txn = import_id
+            for rid in sorted(rids):
+                row = self._recording_row(tx.conn, rid, lock=True)
+                if row.status == Status.NEW.value:
+                    self._cas(tx, recordings, "recording", rid, row.version, {"status": Status.IN_REVIEW.value})
+                    after = self._recording_row(tx.conn, rid)
+                    tx.log("status", "recording", rid, rid, recording_dict(row), recording_dict(after))
+            tx.conn.execute(imports.update().where(imports.c.id == import_id).values(state="done", touched_at=tx.now))
+
+    def _drop_import(self, import_id: str) -> None:
+        """Remove an unfinished import's rows, a batch per short transaction, then its record."""
+        for table, column, key in ((events, events.c.import_id, events.c.id), (change_log, change_log.c.txn,
+                                                                                change_log.c.id)):
+            while True:
+                with self._write(None) as tx:
+                    ids = tx.conn.execute(sa.select(key).where(column == import_id).limit(IMPORT_BATCH)).scalars().all()
+                    if not ids:
+                        break
+                    for start in range(0, len(ids), _CHUNK):
+                        tx.conn.execute(table.delete().where(key.in_(ids[start : start + _CHUNK])))
+        with self._write(None) as tx:
+            tx.conn.execute(imports.delete().where(imports.c.id == import_id, imports.c.state == "pending"))
+
+    def _clean_events(self, conn: Connection, batch: list[Event], first: int, total: int | None,
+                      lock: bool) -> tuple[list[Event], dict[int, Row]]:
+        """Return the batch validated against its recordings (and those recordings' rows); errors name positions."""
         recs: dict[int, Row] = {}
         cleaned: list[Event] = []
-        for position, ev in enumerate(batch, start=1):
-            where = f"event {position} of {len(batch)}: " if len(batch) > 1 else ""
+        total = len(batch) if total is None else total  # 0: not known
+        for position, ev in enumerate(batch, start=first):
+            where = (f"event {position} of {total}: " if total > 1 else "") if total else f"event {position}: "
             try:
                 if ev.recording_id is None:
                     raise ValidationError("the event has no recording_id; say which recording it belongs to")
                 rid = parse_recording_id(ev.recording_id)
                 if rid not in recs:
-                    recs[rid] = self._recording_row(conn, rid, lock=True)
+                    recs[rid] = self._recording_row(conn, rid, lock=lock)
                 if not isinstance(ev.id, str) or not EVENT_ID_RE.match(ev.id):
                     raise ValidationError(
                         f"event id {ev.id!r} is not 1-32 letters, digits, '-' or '_'; leave it out to get a new one"
@@ -441,14 +533,56 @@ class Store:
                 if not where:
                     raise
                 raise type(exc)(where + str(exc)) from None
-            cleaned.append(dataclasses.replace(clean, recording_id=rid))
+            clean.recording_id = rid  # validate_event returned a copy of its own
+            cleaned.append(clean)
+        return cleaned, recs
 
+    def _existing_ids(self, conn: Connection, ids: list[str]) -> set[str]:
+        """Return which of ``ids`` are stored (deleted and unfinished imports' rows too)."""
         existing: set[str] = set()
-        ids = [ev.id for ev in cleaned]
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
             existing.update(conn.execute(sa.select(events.c.id).where(events.c.id.in_(chunk))).scalars())
+        return existing
 
+    def _import_batch(self, import_id: str, reviewer: str, batch: list[Event], first: int, total: int) -> list[Event]:
+        """Write one batch of an import, hidden; return the events added.
+
+        Validated and turned into rows before the write lock is taken, so the
+        lock is held only to check the recordings and ids and insert the rows.
+        """
+        with self._read() as conn:
+            cleaned, _ = self._clean_events(conn, batch, first, total, lock=False)
+        now, who = utcnow(), str(reviewer or "").strip()
+        fresh: dict[str, Event] = {}
+        for ev in cleaned:  # an id repeated within the batch: the first one counts
+            if ev.id not in fresh:
+                ev.created_at = as_utc(ev.created_at) or now
+                ev.updated_at = as_utc(ev.updated_at) or ev.created_at
+                ev.reviewer, ev.version = ev.reviewer or who, 1
+                fresh[ev.id] = ev
+        added = list(fresh.values())
+        dialect = self._engine.dialect
+        rows = render_rows(dialect, events, [event_values(ev, import_id) for ev in added])
+        logs = render_rows(dialect, change_log, [(import_id, now, who, "create", "event", ev.id, ev.recording_id, None,
+                                                   event_json(ev), None, None) for ev in added])
+        with self._write(reviewer) as tx:
+            for rid in sorted({ev.recording_id for ev in added}):
+                self._recording_row(tx.conn, rid, lock=True)  # still there (and locked, on PostgreSQL)
+            existing = self._existing_ids(tx.conn, list(fresh))
+            keep = [i for i, ev in enumerate(added) if ev.id not in existing]
+            execute_rows(tx.conn, events, [rows[i] for i in keep])
+            execute_rows(tx.conn, change_log, [logs[i] for i in keep])
+            tx.conn.execute(imports.update().where(imports.c.id == import_id).values(touched_at=tx.now))
+        return [added[i] for i in keep]
+
+    def _insert_events(self, tx: _Tx, batch: list[Event], skip_existing: bool) -> list[Event]:
+        if not batch:
+            return []
+        conn = tx.conn
+        cleaned, recs = self._clean_events(conn, batch, 1, None, lock=True)
+
+        existing = self._existing_ids(conn, [ev.id for ev in cleaned])
         added: list[Event] = []
         for ev in cleaned:
             if ev.id in existing:
@@ -456,13 +590,10 @@ class Store:
                     continue
                 raise DuplicateError(f"event {ev.id} is already stored; leave its id out to add it as a new event")
             existing.add(ev.id)
-            created = as_utc(ev.created_at) or tx.now
-            updated = as_utc(ev.updated_at) or created
-            added.append(
-                dataclasses.replace(
-                    ev, reviewer=ev.reviewer or tx.reviewer, created_at=created, updated_at=updated, version=1
-                )
-            )
+            ev.created_at = as_utc(ev.created_at) or tx.now  # ev is the copy made above
+            ev.updated_at = as_utc(ev.updated_at) or ev.created_at
+            ev.reviewer, ev.version = ev.reviewer or tx.reviewer, 1
+            added.append(ev)
         if not added:
             return []
         conn.execute(
@@ -512,7 +643,7 @@ class Store:
         recordings, are left out unless ``include_deleted``. Raises NotFoundError
         for an unknown recording and UnknownKindError for an unknown kind.
         """
-        q = sa.select(events).join(recordings, events.c.recording_id == recordings.c.id)
+        q = sa.select(events).join(recordings, events.c.recording_id == recordings.c.id).where(_visible_events())
         if not include_deleted:
             q = q.where(events.c.deleted_at.is_(None), recordings.c.deleted_at.is_(None))
         if kinds is not None:
@@ -579,7 +710,8 @@ class Store:
         with self._read() as conn:
             rid = self._recording_row(conn, recording_id, deleted=True).id
             digest = hashlib.sha256(f"recording:{rid}".encode())
-            rows = conn.execute(sa.select(events).where(events.c.recording_id == rid).order_by(events.c.id))
+            q = sa.select(events).where(events.c.recording_id == rid, _visible_events())
+            rows = conn.execute(q.order_by(events.c.id))
             for row in rows:
                 digest.update(json.dumps(event_dict(row), sort_keys=True).encode())
             return digest.hexdigest()[:20]
@@ -620,7 +752,7 @@ class Store:
         self, recording_id: int | None = None, event_id: str | None = None, limit: int | None = None
     ) -> list[Change]:
         """Return change-log rows, newest first, optionally about one recording or one event."""
-        q = sa.select(change_log)
+        q = sa.select(change_log).where(_visible_changes())
         if recording_id is not None:
             q = q.where(change_log.c.recording_id == parse_recording_id(recording_id))
         if event_id is not None:
@@ -646,7 +778,9 @@ class Store:
         """
         actor = by if by is not None else (reviewer or "")
         with self._write(actor) as tx:
-            q = sa.select(change_log).where(change_log.c.undone_by.is_(None), change_log.c.action != "undo")
+            q = sa.select(change_log).where(
+                change_log.c.undone_by.is_(None), change_log.c.action != "undo", _visible_changes()
+            )
             if reviewer is not None:
                 q = q.where(change_log.c.reviewer == str(reviewer).strip())
             if recording_id is not None:

@@ -1,0 +1,140 @@
+"""Batched imports: reviewers' marks are stored while a long import runs; a failed import leaves nothing behind."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+
+from annotate.errors import ValidationError
+from annotate.formats import loads_events
+from annotate.importing import import_events
+from annotate.model import Event, Kind, Recording, Status, utcnow
+from annotate.store import Store
+from annotate.store.schema import change_log, events, imports
+
+MOT, INT = Kind.MOMENT_OF_TRUTH, Kind.INTERNAL_INTERACTION
+
+
+@pytest.fixture
+def paths(tmp_path):
+    path = tmp_path / "store.sqlite"
+    return f"sqlite:///{path}", path
+
+
+def _count(path, sql: str) -> int:
+    con = sqlite3.connect(path)
+    try:
+        return con.execute(sql).fetchone()[0]
+    finally:
+        con.close()
+
+
+def _csv(n: int) -> bytes:
+    rows = "".join(f"{('MOT', 'INT', 'DEC')[i % 3]},{i / 1000:.3f},label {i % 40},customer\n" for i in range(n))
+    return ("kind,start_s,label,actor\n" + rows).encode()
+
+
+def test_a_mark_is_stored_within_seconds_while_a_long_import_runs(paths):
+    url, path = paths
+    with Store(url) as importer, Store(url) as reviewer:
+        rec = importer.add_recording(Recording(path="/v/a.mp4", title="a"))
+        reviewer.add_event(Event(INT, 0.5, rec.id, label="before"))
+        data = _csv(120_000)
+        outcome: dict = {}
+
+        def run() -> None:
+            try:
+                outcome["result"] = import_events(importer, rec.id, data, "big.csv", reviewer="importer")
+            except BaseException as exc:  # pragma: no cover - reported below
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        deadline = time.monotonic() + 60
+        while not _count(path, "SELECT count(*) FROM events WHERE import_id IS NOT NULL") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        running = _count(path, "SELECT count(*) FROM imports WHERE state = 'pending'")
+        started = time.monotonic()
+        mark = reviewer.add_event(Event(Kind.DECISION_POINT, 7.25, rec.id, label="mark"), reviewer="bob")
+        took = time.monotonic() - started
+        seen = reviewer.list_events(rec.id)
+        still_running = thread.is_alive()
+        thread.join(300)
+        assert "error" not in outcome, outcome.get("error")
+        assert running == 1 and still_running, "the mark was not made during the import"
+        assert took < 5.0, f"the mark waited {took:.1f} s for the import"
+        assert [e.label for e in seen] == ["before", "mark"]  # the unfinished import's rows are hidden
+        assert outcome["result"].added == 120_000
+        assert reviewer.get_event(mark.id).label == "mark"
+        assert len(reviewer.list_events(rec.id)) == 120_002
+        assert _count(path, "SELECT count(*) FROM imports WHERE state = 'pending'") == 0
+
+
+def test_a_failing_import_leaves_no_events_and_no_changes(paths):
+    url, path = paths
+    with Store(url) as store:
+        rec = store.add_recording(Recording(path="/v/a.mp4", title="a", duration_s=100.0))
+        kept = store.add_event(Event(MOT, 1.0, rec.id, label="kept"), reviewer="alice")
+        batch = [Event(INT, (i % 90_000) / 1000, rec.id, label=f"e{i}") for i in range(12_000)]
+        batch[11_990] = Event(INT, 250.0, rec.id, label="too late")  # in the third batch of 5,000
+        with pytest.raises(ValidationError, match=r"^event 11991 of 12000: start_s 250.0 s is outside"):
+            store.import_events(batch, reviewer="importer")
+        assert [e.id for e in store.list_events(rec.id)] == [kept.id]
+        assert _count(path, "SELECT count(*) FROM events") == 1
+        assert _count(path, "SELECT count(*) FROM change_log WHERE entity = 'event'") == 1
+        assert _count(path, "SELECT count(*) FROM imports") == 0
+        assert store.get_recording(rec.id).status is Status.IN_REVIEW  # set by alice's event, not the import
+        assert store.undo().entity_id == kept.id  # the failed import left nothing to undo
+
+
+def test_a_batched_import_is_one_change_to_undo_and_skips_what_is_stored(paths):
+    url, _ = paths
+    with Store(url) as store:
+        rec = store.add_recording(Recording(path="/v/a.mp4", title="a"))
+        batch = [Event(MOT, i / 10, rec.id, label=f"e{i}") for i in range(23)]
+        assert store.import_events(batch[:5], reviewer="importer", batch_size=4) == 5
+        assert store.get_recording(rec.id).status is Status.IN_REVIEW
+        assert store.import_events(batch, reviewer="importer", batch_size=4) == 18
+        assert len(store.list_events(rec.id)) == 23
+        store.undo(reviewer="importer")
+        assert len(store.list_events(rec.id)) == 5
+        store.undo(reviewer="importer")
+        assert store.list_events(rec.id) == [] and store.get_recording(rec.id).status is Status.NEW
+
+
+def test_rows_of_an_import_that_died_are_removed_by_the_next_one(paths):
+    url, path = paths
+    with Store(url) as store:
+        rec = store.add_recording(Recording(path="/v/a.mp4", title="a"))
+        old = utcnow() - timedelta(hours=1)
+        with store._write_conn() as conn:  # what a killed process leaves: a pending import and some rows
+            conn.execute(imports.insert().values(id="d" * 32, reviewer="", state="pending", started_at=old,
+                                                 touched_at=old))
+            conn.execute(events.insert().values(id="e" * 32, recording_id=rec.id, kind=MOT.value, start_ms=0,
+                                                end_ms=None, label="", stage="", channel="", actor="", expectation="",
+                                                emotion=None, note="", reviewer="", created_at=old, updated_at=old,
+                                                deleted_at=None, version=1, import_id="d" * 32))
+            conn.execute(change_log.insert().values(txn="d" * 32, at=old, reviewer="", action="create",
+                                                    entity="event", entity_id="e" * 32, recording_id=rec.id))
+        assert store.list_events(rec.id) == [] and store.history(recording_id=rec.id)[0].entity == "recording"
+        assert store.import_events([Event(MOT, 1.0, rec.id)]) == 1
+        assert _count(path, f"SELECT count(*) FROM events WHERE import_id = '{'d' * 32}'") == 0
+        assert _count(path, f"SELECT count(*) FROM change_log WHERE txn = '{'d' * 32}'") == 0
+        assert _count(path, "SELECT count(*) FROM imports WHERE state = 'pending'") == 0
+
+
+def test_a_csv_import_with_a_bad_row_near_the_end_stores_nothing(paths):
+    url, path = paths
+    with Store(url) as store:
+        rec = store.add_recording(Recording(path="/v/a.mp4", title="a"))
+        store.add_event(Event(MOT, 1.0, rec.id, label="kept"))
+        data = _csv(20_000) + b"purple,3.0,x,y\n" + _csv(3)[len(b"kind,start_s,label,actor\n"):]
+        with pytest.raises(Exception, match="line 20002: unknown kind 'purple'"):
+            import_events(store, rec.id, data, "big.csv")
+        assert [e.label for e in store.list_events(rec.id)] == ["kept"]
+        assert _count(path, "SELECT count(*) FROM events") == 1
+        assert len(loads_events(_csv(3), recording=rec)) == 3
