@@ -324,10 +324,9 @@ def test_captions_with_a_third_party_parser():
 
 
 # csv_format.py (not changed here) writes recording_name() as it is; it needs drop_control() around it.
-_CSV_NAME = pytest.mark.xfail(strict=True, reason="csv_format writes the file name's control characters as they are")
 
 
-@pytest.mark.parametrize("fmt", [pytest.param(f, marks=_CSV_NAME) if f == "csv" else f for f in FORMAT_CASES])
+@pytest.mark.parametrize("fmt", FORMAT_CASES)
 def test_a_recording_without_a_title_is_named_by_its_file_name_safely(fmt):
     """Files name such a recording by its path's file name, which keeps the path's control characters."""
     rec = bad_recording()
@@ -343,3 +342,19 @@ def test_a_recording_without_a_title_is_named_by_its_file_name_safely(fmt):
 def test_drop_control_keeps_spaces_and_takes_paths_of_any_type():
     assert model.drop_control(Path(" /a/b\x0bc.mp4 ")) == " /a/bc.mp4 "
     assert model.drop_control(None) == "" and model.drop_control("plain") == "plain"
+
+
+def test_the_database_rows_hold_clean_fallback_titles_and_change_log_names(tmp_path):
+    import sqlite3
+
+    db = tmp_path / "store.sqlite"
+    store = Store(f"sqlite:///{db}")
+    try:
+        rec = store.add_recording(Recording(path=str(tmp_path / "x\x1by\x0b.mp4"), title="", content_hash="ef" * 20,
+                                            duration_s=DURATION), reviewer="Zo\x00ë\x1b")
+        store.add_event(Event(Kind.MOMENT_OF_TRUTH, 1.0, rec.id, label="Hi"), reviewer="a\x0bb")
+    finally:
+        store.close()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select title from recordings").fetchall() == [("xy",)]
+        assert {r for (r,) in conn.execute("select reviewer from change_log")} == {"Zoë", "ab"}

@@ -97,7 +97,7 @@ def dumps(
                 rec = recs.get(rid)
                 fps = recording_fps(rec)
                 ctx[rid] = (
-                    neutralise(drop_control(recording_name(rec))) or f"recording {rid}",
+                    neutralise(recording_name(rec)) or f"recording {rid}",
                     rec.created_at.strftime("%Y-%m-%d %H:%M:%S") if rec is not None and rec.created_at else "",
                     f"player #1:{drop_control(rec.path)}" if rec is not None else "",
                     f"{rec.duration_s:.3f}" if rec is not None and rec.duration_s else "NA",
@@ -293,7 +293,7 @@ def _select(raw: list[list[str]], rows: list[int], col, recording: Recording, pr
         return rows
     # named as dumps names them: a path's control characters are left out of the file
     names = {norm_key(drop_control(n)) for n in (recording.title, recording_name(recording)) if n}
-    media = norm_key(drop_control(recording_name(Recording(path=recording.path))))
+    media = norm_key(recording_name(Recording(path=recording.path)))
 
     def mine(row: list[str]) -> bool:
         media_cell = _cell(row, col, "media file name") or _cell(row, col, "media file")

@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable, Mapping, NoReturn, Sequence
 import numpy as np
 
 from ..errors import FormatError, UnknownKindError, ValidationError
-from ..model import Event, Kind, Recording, parse_kind, validate_columns, validate_event
+from ..model import Event, Kind, Recording, drop_control, parse_kind, validate_columns, validate_event
 from ..timebase import to_fraction
 
 # --- problems -----------------------------------------------------------------
@@ -368,10 +368,11 @@ def recording_fps(recording: Recording | None) -> Fraction | None:
 
 
 def recording_name(recording: Recording | None) -> str:
-    """Return how files name a recording: its title, else its file name."""
+    """Return how files name a recording: its title, else its file name (without control characters, which
+    no format's reader takes back)."""
     if recording is None:
         return ""
-    return recording.title or PurePath(recording.path).name
+    return recording.title or drop_control(PurePath(recording.path).name)
 
 
 def duration_limit(recording: Recording) -> float | None:

@@ -137,7 +137,7 @@ class Log:
         names: dict[Any, str] = {}
         for rid in dict.fromkeys(e.recording_id for e in self.events):
             # a title is clean; a file name (when there is no title) may hold control characters
-            names[rid] = drop_control(recording_name(recordings.get(rid))) or f"recording {rid}"
+            names[rid] = recording_name(recordings.get(rid)) or f"recording {rid}"
         counts: dict[str, int] = {}
         for name in names.values():
             counts[name] = counts.get(name, 0) + 1

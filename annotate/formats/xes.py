@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 
 from ..errors import ValidationError
-from ..model import Event, Kind, Recording, drop_control
+from ..model import Event, Kind, Recording
 from . import columns as colwise
 from . import xmlsafe
 from .common import Problems, TextCells, as_recordings, iso_utc, parse_iso, recording_name
@@ -127,7 +127,7 @@ def _entries_columns(events: list[Event], recordings: Mapping[Any, Recording],
     if field is None:
         return None
     rid = field("recording_id")[0]
-    case = drop_control(recording_name(recordings.get(rid))) or f"recording {rid}"  # as eventlog.Log names it
+    case = recording_name(recordings.get(rid)) or f"recording {rid}"  # as eventlog.Log names it
     base = case_start(recordings.get(rid), epoch)
     if base.tzinfo is None or base.microsecond % 1000:
         return None

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from ..errors import NotFoundError, ValidationError
-from ..model import Event, Kind, Recording, Status, parse_kind, parse_status
+from ..model import Event, Kind, Recording, Status, clean_text, parse_kind, parse_status
 from ..timebase import seconds_from_ms
 from .schema import change_log, events
 
@@ -203,7 +203,7 @@ def recording_values(rec: Recording) -> dict[str, Any]:
         raise ValidationError("recording info must hold plain JSON values (text, numbers, lists, objects)") from None
     return {
         "path": path,
-        "title": str(rec.title or "").strip() or Path(path).stem,
+        "title": clean_text(rec.title) or clean_text(Path(path).stem),
         "duration_s": _number("duration_s", rec.duration_s or 0.0, float),
         "fps": str(rec.fps or ""),
         "frame_count": _number("frame_count", rec.frame_count or 0, int),

@@ -42,7 +42,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from ..errors import ConflictError, DuplicateError, NothingToUndoError, NotFoundError, StoreError, ValidationError
-from ..model import Codebook, Event, Kind, Recording, Status, parse_kind, parse_status, utcnow, validate_event
+from ..model import (
+    Codebook, Event, Kind, Recording, Status, clean_text, parse_kind, parse_status, utcnow, validate_event,
+)
 from . import migrations
 from .engine import db_errors, make_engine
 from .rows import (
@@ -195,7 +197,7 @@ class Store:
     @contextlib.contextmanager
     def _write(self, reviewer: str | None) -> Iterator[_Tx]:
         with self._write_conn() as conn:
-            yield _Tx(conn, str(reviewer or "").strip())
+            yield _Tx(conn, clean_text(reviewer))
 
     def schema_version(self) -> int:
         """Return the highest migration number recorded in the database."""
@@ -553,7 +555,7 @@ class Store:
         """
         with self._read() as conn:
             cleaned, _ = self._clean_events(conn, batch, first, total, lock=False)
-        now, who = utcnow(), str(reviewer or "").strip()
+        now, who = utcnow(), clean_text(reviewer)
         fresh: dict[str, Event] = {}
         for ev in cleaned:  # an id repeated within the batch: the first one counts
             if ev.id not in fresh:
