@@ -24,10 +24,10 @@ from fractions import Fraction
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from playwright.sync_api import Error as PlaywrightError
 
 from annotate.model import Event, Kind
 from annotate.testing import make_clip
+from annotate.testing import browser as browser_helpers
 from annotate.testing.browser import ROOT, running_app, wait_for
 
 pytestmark = pytest.mark.browser
@@ -91,26 +91,12 @@ def shot(page, name: str) -> None:
 
 
 def give_name(page) -> None:
-    name = page.get_by_label("Your name")
-    if name.count() and name.is_visible():
-        try:  # the form may be redrawn under us while the page starts; try again next round
-            name.fill(REVIEWER, timeout=2000)
-            name.press("Enter", timeout=2000)
-        except PlaywrightError:
-            pass
+    browser_helpers.give_name(page, REVIEWER)
 
 
 def open_player(page, app, path: str):
     """Go to ``path``, give the reviewer's name when asked, and return the loaded <video>."""
-    page.goto(f"{app['url']}{path}")
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        give_name(page)
-        video = page.locator("video")
-        if video.count() and video.evaluate("v => v.readyState >= 2 && v.videoWidth > 0"):
-            return video
-        page.wait_for_timeout(250)
-    raise AssertionError(f"the player did not load the video:\n{app['log'].read_text(errors='replace')[-2000:]}")
+    return browser_helpers.open_player(page, f"{app['url']}{path}", app["log"], REVIEWER)
 
 
 def picked(page) -> str:

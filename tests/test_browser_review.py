@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import random
 import sqlite3
-import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -31,10 +30,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from playwright.sync_api import Error as PlaywrightError
 
 from annotate.review import nearest_frame, step_frame
 from annotate.testing import make_clip, read_stamp
+from annotate.testing import browser as browser_helpers
 from annotate.testing.browser import ROOT, decode_png, running_app, wait_for
 
 pytestmark = pytest.mark.browser
@@ -118,21 +117,7 @@ INSTALL_CAPTURE = """(v) => {
 
 
 def open_review(page, app: App, rec_id: int):
-    page.goto(f"{app.url}/?rec={rec_id}")
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        name = page.get_by_label("Your name")
-        if name.count() and name.is_visible():
-            try:  # the form may be redrawn under us while the page starts; try again next round
-                name.fill(REVIEWER, timeout=2000)
-                name.press("Enter", timeout=2000)
-            except PlaywrightError:
-                pass
-        video = page.locator("video")
-        if video.count() and video.evaluate("v => v.readyState >= 2 && v.videoWidth > 0"):
-            return video
-        page.wait_for_timeout(250)
-    raise AssertionError(f"the player did not load the video:\n{app.log.read_text(errors='replace')[-2000:]}")
+    return browser_helpers.open_player(page, f"{app.url}/?rec={rec_id}", app.log, REVIEWER)
 
 
 def watch_commands(page) -> list:

@@ -103,3 +103,32 @@ def decode_png(data_url: str) -> np.ndarray:
     """Return the BGR picture of a ``data:image/png;base64,...`` URL (a canvas capture)."""
     raw = base64.b64decode(data_url.split(",", 1)[1])
     return cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_COLOR)
+
+
+def give_name(page, reviewer: str) -> None:
+    """Type ``reviewer`` into the app's "Your name" box when the page asks for it (a no-op otherwise)."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    name = page.get_by_label("Your name")
+    if name.count() and name.is_visible():
+        try:  # the form may be redrawn under us while the page starts; try again next round
+            name.fill(reviewer, timeout=2000)
+            name.press("Enter", timeout=2000)
+        except PlaywrightError:
+            pass
+
+
+def open_player(page, url: str, log: Path, reviewer: str, timeout_s: float = 60):
+    """Go to ``url``, give the reviewer's name when asked, and return the <video> locator once it has a frame.
+
+    Raises AssertionError with the end of the app's ``log`` when the video does not load in ``timeout_s``.
+    """
+    page.goto(url)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        give_name(page, reviewer)
+        video = page.locator("video")
+        if video.count() and video.evaluate("v => v.readyState >= 2 && v.videoWidth > 0"):
+            return video
+        page.wait_for_timeout(250)
+    raise AssertionError(f"the player did not load the video:\n{log.read_text(errors='replace')[-2000:]}")
