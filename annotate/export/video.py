@@ -101,7 +101,8 @@ def render_overlay(
                 audio_mode = "whole"
                 encode = (source.audio.codec_context.sample_rate or REEL_RATE, output_layout(source.audio))
         counter = _Counter(progress, win.frames)
-        width, height = source.size
+        shaper = FrameShaper(source.size, source.info.rotation, band=options.band_px(*source.size))
+        width, height = shaper.out_size
         with VideoSink(
             dst,
             width=width,
@@ -113,7 +114,7 @@ def render_overlay(
             audio_encode=encode,
         ) as sink:
             write_segment(
-                source, sink, FrameShaper(source.size, source.info.rotation), win,
+                source, sink, shaper, win,
                 overlay=overlay, audio=audio_mode, tick=counter,
             )
             counter.finish()
@@ -165,13 +166,14 @@ def render_clip(
             encode = (rate, output_layout(source.audio))
             length = round(win.duration * rate)
         counter = _Counter(progress, win.frames)
-        width, height = source.size
+        shaper = FrameShaper(source.size, source.info.rotation, band=options.band_px(*source.size))
+        width, height = shaper.out_size
         with VideoSink(
             dst, width=width, height=height, time_base=_output_time_base(source.time_base, source.duration),
             frame_rate=source.info.fps or None, options=options, audio_encode=encode,
         ) as sink:
             write_segment(
-                source, sink, FrameShaper(source.size, source.info.rotation), win,
+                source, sink, shaper, win,
                 overlay=ov, audio="cut" if encode else None, audio_length=length, tick=counter,
             )
             counter.finish()
@@ -248,19 +250,20 @@ def render_reel(
             plans.append((item, win, source.size, source.time_base, source.duration))
     box = tuple(size) if size else plans[0][2]
     box = (box[0] + box[0] % 2, box[1] + box[1] % 2)
+    band = options.band_px(*box)  # the timeline strip's band below every clip; cards fill the whole frame
     tb = _output_time_base(*(p[3] for p in plans), *(p[4] for p in plans), extra=[CARD_FPS])
     total = sum(card_frames + p[1].frames for p in plans)
     counter = _Counter(progress, total)
 
     offset = Fraction(0)
     with VideoSink(
-        dst, width=box[0], height=box[1], time_base=tb, frame_rate=Fraction(CARD_FPS), options=options,
+        dst, width=box[0], height=box[1] + band, time_base=tb, frame_rate=Fraction(CARD_FPS), options=options,
         audio_encode=(REEL_RATE, REEL_LAYOUT) if options.audio else None,
     ) as sink:
         open_source: Source | None = None
         try:
             for item, win, src_size, _tb, duration in plans:
-                offset = _write_card(sink, item, box, card_frames, offset, counter)
+                offset = _write_card(sink, item, (box[0], box[1] + band), card_frames, offset, counter)
                 if open_source is None or open_source.path != Path(item.source):
                     if open_source is not None:
                         open_source.close()
@@ -270,7 +273,7 @@ def render_reel(
                     ov = Overlay(item.events or (item.event,), float(duration), options.overlay)
                 samples = _samples(offset + win.duration) - _samples(offset)
                 write_segment(
-                    open_source, sink, FrameShaper(src_size, open_source.info.rotation, box=box), win,
+                    open_source, sink, FrameShaper(src_size, open_source.info.rotation, box=box, band=band), win,
                     offset=offset, overlay=ov, audio="cut" if sink.audio is not None else None,
                     audio_length=samples, tick=counter,
                 )

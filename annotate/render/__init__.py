@@ -5,7 +5,7 @@ frames, on a BGR image (``annotate``) or on a video frame's Y/U/V planes
 (``draw`` with a :class:`YUVCanvas`, the fast path of the overlay export).
 """
 
-from .annotators import CaptionAnnotator, FlashAnnotator, TimelineAnnotator, border_px, caption_rgba
+from .annotators import CaptionAnnotator, FlashAnnotator, TimelineAnnotator, border_px, caption_rgba, strip_band_px
 from .canvas import BGRCanvas, Canvas, Patch, YUVCanvas
 from .card import title_card
 from .color import KIND_COLORS, Color, rgb_to_yuv709, yuv709_to_rgb
@@ -36,6 +36,7 @@ __all__ = [
     "reached",
     "render_text",
     "rgb_to_yuv709",
+    "strip_band_px",
     "title_card",
     "yuv709_to_rgb",
 ]
