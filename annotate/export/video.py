@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import RenderError
 from ..model import Event, Kind, Recording, parse_kind
-from ..render import Mark, Overlay, title_card
+from ..render import Mark, Overlay, event_card
 from .audio import output_layout
 from .frames import FrameShaper
 from .loop import Window, window, write_segment
@@ -227,7 +227,7 @@ def render_reel(
     progress: Progress | None = None,
 ) -> Path:
     """Write a highlight reel to ``dst`` and return ``dst``: for each item, a title card of ``card_s``
-    seconds (kind, label, recording title, time) then its clip (as :func:`render_clip`), in the order given.
+    seconds (kind, label, stage, emotion, note, channel, expectation, recording title, time) then its clip (as :func:`render_clip`), in the order given.
 
     One continuous file: every clip keeps its frame timing, pictures are fitted (letterboxed) into
     ``size`` (default: the first video's), audio is AAC 48 kHz stereo with silence under the cards and
@@ -292,7 +292,7 @@ def _samples(t: Fraction) -> int:
 def _write_card(sink: VideoSink, item: ReelItem, box: tuple[int, int], n: int, offset: Fraction, counter) -> Fraction:
     """Write a title card of ``n`` frames at ``offset`` (and its silence); return the time after it."""
     event = item.event
-    image = title_card(event.kind, event.label, item.title, float(event.start_s), box[0], box[1])
+    image = event_card(event, item.title, box[0], box[1])
     frame = av.VideoFrame.from_ndarray(image, format="bgr24").reformat(format="yuv420p", dst_colorspace="ITU709")
     step = Fraction(1, CARD_FPS)
     for k in range(n):
