@@ -27,8 +27,10 @@ BOX_RGB = np.array((28, 28, 30))
 
 
 def band_rows(picture_h: int) -> int:
-    """The documented band: 7 % of the picture's height, at least 16 rows, rounded up to even."""
-    return 2 * math.ceil(max(16, 0.07 * picture_h) / 2)
+    """The documented band: at least 6 % of the picture's height and 16 rows, up to the next multiple
+    of 16 of the frame's height (whole H.264 macroblocks)."""
+    least = max(16, math.ceil(0.06 * picture_h))
+    return 16 * math.ceil((picture_h + least) / 16) - picture_h
 
 
 def bottom_pattern(index: int) -> np.ndarray:
@@ -88,9 +90,9 @@ def below(banner_clip, tmp_path_factory):
 def test_output_is_the_picture_plus_an_even_band(below):
     out, src = below
     assert len(out) == len(src) == N
-    assert band_rows(H) == 26
+    assert band_rows(H) == 24
     assert out[0].shape == (H + band_rows(H), W, 3)
-    assert out[0].shape[0] % 2 == 0
+    assert out[0].shape[0] % 16 == 0
 
 
 def test_the_picture_is_untouched_including_its_bottom_rows(below):

@@ -226,9 +226,11 @@ def _paste_over(dst: np.ndarray, src: np.ndarray, y: int, x: int) -> None:
 
 
 def strip_band_px(width: int, height: int) -> int:
-    """Return the height of the band added below a ``width`` x ``height`` picture to hold the timeline strip
-    (7 % of the picture's height, at least 16 px, even so yuv420p frames stay whole)."""
-    return _even_up(max(16.0, 0.07 * height))
+    """Return the height of the band added below a ``width`` x ``height`` picture to hold the timeline strip:
+    at least 6 % of the picture's height and 16 rows, made up so the frame's height is a multiple of 16
+    (whole H.264 macroblocks, so the encoder pads nothing; even, as yuv420p needs)."""
+    least = max(16, math.ceil(0.06 * height))
+    return -(-(height + least) // 16) * 16 - height + (height % 2)
 
 
 class TimelineAnnotator(_Annotator):
