@@ -75,6 +75,7 @@ class FrameShaper:
         self.size = size
         self.box = box if box and tuple(box) != tuple(size) else None
         self.band = int(band)
+        self._out: av.VideoFrame | None = None
         if self.box is not None:
             self.size = fit_size(size[0], size[1], *self.box)
         w, h = self.size
@@ -104,13 +105,13 @@ class FrameShaper:
         return frame
 
     def _place(self, frame: av.VideoFrame) -> av.VideoFrame:
-        """Return a new frame of ``out_size``: ``frame`` centred in the box (or at the top), black elsewhere."""
+        """Return a frame of ``out_size``: ``frame`` centred in the box (or at the top), black elsewhere."""
         bw, bh = self.picture_size
         x, y = ((bw - frame.width) // 2) & ~1, ((bh - frame.height) // 2) & ~1
         if self.box is not None:
             out = blank_frame(*self.out_size)
         else:  # the picture fills the top: only the band needs painting
-            out = av.VideoFrame(*self.out_size, "yuv420p")
+            out = self._reused()
             band = YUVCanvas.from_frame(out).rows(bh, bh + self.band)
             band.y[...], band.u[...], band.v[...] = BLACK_YUV
         src, dst = YUVCanvas.from_frame(frame), YUVCanvas.from_frame(out)
@@ -118,3 +119,11 @@ class FrameShaper:
         dst.u[y // 2 : y // 2 + src.u.shape[0], x // 2 : x // 2 + src.u.shape[1]] = src.u
         dst.v[y // 2 : y // 2 + src.v.shape[0], x // 2 : x // 2 + src.v.shape[1]] = src.v
         return out
+
+    def _reused(self) -> av.VideoFrame:
+        """Return the one output frame this shaper refills, writable. Encoders copy a frame's pictures (or keep a
+        reference, and then ``make_writable`` copies), so reusing it saves an allocation and a copy per frame."""
+        if self._out is None:
+            self._out = blank_frame(*self.out_size)
+        self._out.make_writable()  # a no-op unless the encoder still holds the previous picture
+        return self._out
