@@ -227,7 +227,8 @@ def render_reel(
     progress: Progress | None = None,
 ) -> Path:
     """Write a highlight reel to ``dst`` and return ``dst``: for each item, a title card of ``card_s``
-    seconds (kind, label, stage, emotion, note, channel, expectation, recording title, time) then its clip (as :func:`render_clip`), in the order given.
+    seconds (kind, label, stage, emotion, note, channel, expectation, recording title, time; see
+    :func:`~annotate.render.card_layout`) then its clip (as :func:`render_clip`), in the order given.
 
     One continuous file: every clip keeps its frame timing, pictures are fitted (letterboxed) into
     ``size`` (default: the first video's), audio is AAC 48 kHz stereo with silence under the cards and
