@@ -20,7 +20,10 @@ from annotate.render import (
     YUVCanvas,
     border_px,
     render_text,
+    strip_band_px,
+    text_width,
     title_card,
+    wrap_text,
 )
 from annotate.render.text import _fonts, _has_glyph
 
@@ -233,6 +236,50 @@ def test_each_element_can_be_switched_off():
     assert changed[:, 0].min() >= 240 - border_px(320, 240) - 14  # only the bottom strip
     with pytest.raises(ValidationError):
         OverlayOptions(flash_s=0)
+
+
+def test_with_a_band_the_strip_fills_it_and_leaves_the_picture_alone():
+    events = [Event(Kind.MOMENT_OF_TRUTH, 1.0, label="Greeting")]
+    h, w = 240, 320
+    band = strip_band_px(w, h)
+    assert band % 2 == 0 and (h + band) % 16 == 0 and band >= 16
+    picture = textured(h, w)
+    frame = np.concatenate([picture, np.zeros((band, w, 3), np.uint8)])
+    out = Overlay(events, 5.0, OverlayOptions(flash=False, captions=False)).annotate(frame, 3.0, 3.0 + 1 / FPS, band)
+    assert (out[:h] == picture).all()  # every picture row, the bottom ones included
+    ground = (np.abs(out[h:].astype(int) - (30, 28, 28)).max(axis=2) <= 2).mean()
+    assert ground > 0.6  # the strip's dark ground fills the band
+    red = (np.abs(out[h:].astype(int) - np.array(KIND_RGB[Kind.MOMENT_OF_TRUTH][::-1])).max(axis=2) <= 30)
+    assert red.any() and abs(np.argwhere(red)[:, 1].mean() / w - 1.0 / 5.0) < 0.05  # the MOT marker at 1 s of 5
+    # flash and captions stay on the picture: its edges, not the band's
+    flash = Overlay(events, 5.0, OverlayOptions(captions=False, tint=0)).annotate(frame.copy(), 1.0, 1.0 + 1 / FPS, band)
+    t = border_px(w, h)
+    assert (flash[h - t : h - 1, w // 2] == KIND_RGB[Kind.MOMENT_OF_TRUTH][::-1]).all()
+    assert (flash[h:] == out[h:]).sum() > 0.6 * out[h:].size
+
+
+def test_yuv_and_bgr_canvases_agree_with_a_band():
+    events = [Event(Kind.DECISION_POINT, 1.0, label="Pick")]
+    h, w = 240, 320
+    band = strip_band_px(w, h)
+    yuv = _yuv_canvas(h + band, w, y=100)
+    Overlay(events, 4.0).draw(yuv, 1.0, 1.0 + 1 / FPS, band)
+    assert (yuv.y[:h][h // 2, w // 2] != 100) and (yuv.y[h:] != 100).any()
+    rows = yuv.rows(h, h + band)
+    assert rows.height == band and rows.y.base is not None  # a view onto the frame's planes
+    with pytest.raises(ValueError):
+        yuv.rows(1, 5)
+
+
+@pytest.mark.parametrize("width", [60, 120, 400])
+def test_wrap_text_fits_the_width_and_cuts_with_an_ellipsis(width):
+    text = "A customer waited twelve minutes on the hotline queue. Antidisestablishmentarianism " * 3
+    lines = wrap_text(text, 14, width)
+    assert len(lines) > 1 and all(text_width(line, 14) <= width for line in lines)
+    assert " ".join(lines).replace(" ", "") == text.replace(" ", "")  # nothing lost when not cut
+    cut = wrap_text(text, 14, width, max_lines=2)
+    assert len(cut) == 2 and cut[-1].endswith("…") and all(text_width(line, 14) <= width for line in cut)
+    assert wrap_text("   ", 14, width) == [] and wrap_text("short", 14, width, 3) == ["short"]
 
 
 # --- the planes --------------------------------------------------------------

@@ -6,6 +6,7 @@ were made with), never from the code under test.
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from pathlib import Path
 
@@ -33,8 +34,23 @@ def clips(media_clip):
     return {name: media_clip(name) for name in STANDARD_CLIPS}
 
 
-def decode(path: Path) -> list[dict]:
-    """Return every frame of ``path``: time (Fraction, container clock), RGB (as its colour tags say) and Y plane."""
+def band_rows(picture_h: int) -> int:
+    """The rows the default export adds below a picture for the timeline strip, as documented: at least
+    6 % of the picture's height and 16 rows, up to the next multiple of 16 of the frame's height."""
+    least = max(16, math.ceil(0.06 * picture_h))
+    return 16 * math.ceil((picture_h + least) / 16) - picture_h
+
+
+def picture_height(frame_h: int, display_h: int) -> int:
+    """The picture's height (the source's display height made even) in a frame with the strip's band."""
+    (h,) = {h for h in (display_h - display_h % 2, display_h + display_h % 2) if h + band_rows(h) == frame_h}
+    return h
+
+
+def decode(path: Path, display_h: int | None = None) -> list[dict]:
+    """Return every frame of ``path``: time (Fraction, container clock), RGB (as its colour tags say) and Y plane
+    of the picture, the band's RGB and the whole frame's. With ``display_h`` (the source's display height) the
+    frame is the default export's, the timeline strip's band below the picture; without, all picture."""
     frames = []
     with av.open(str(path)) as c:
         v = c.streams.video[0]
@@ -42,7 +58,9 @@ def decode(path: Path) -> list[dict]:
             rgb = f.to_ndarray(format="rgb24")
             plane = f.planes[0]  # the Y plane as stored, no range scaling
             luma = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[: f.height, : f.width].copy()
-            frames.append({"t": f.pts * Fraction(v.time_base), "rgb": rgb, "y": luma})
+            h = picture_height(f.height, display_h) if display_h else f.height
+            frames.append({"t": f.pts * Fraction(v.time_base), "rgb": rgb[:h], "y": luma[:h], "band": rgb[h:],
+                           "full": rgb})
     return frames
 
 
@@ -102,7 +120,7 @@ def cfr_render(clips, tmp_path_factory):
 
 def test_border_has_the_kind_colour_on_each_event_first_frame(cfr_render):
     src, plan, dst, _ = cfr_render
-    frames = decode(dst)
+    frames = decode(dst, plan.display_height)
     for event in EVENTS_CFR:
         first = plan.index_at(Fraction(str(event.start_s)))
         assert is_colour(frames[first]["rgb"], event.kind), (event.kind, first)
@@ -111,7 +129,7 @@ def test_border_has_the_kind_colour_on_each_event_first_frame(cfr_render):
 
 def test_frames_far_from_events_equal_the_source(cfr_render):
     src, plan, dst, _ = cfr_render
-    out, ref = decode(dst), decode(src)
+    out, ref = decode(dst, plan.display_height), decode(src)
     h, w = ref[0]["y"].shape
     strip_top = h - border_px(w, h) - 14  # the timeline strip is always drawn
     first_event, last_event = min(e.start_s for e in EVENTS_CFR), max(e.start_s for e in EVENTS_CFR)
@@ -135,7 +153,7 @@ def picture_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def test_flash_fades_monotonically(cfr_render):
     src, plan, dst, _ = cfr_render
-    frames = decode(dst)
+    frames = decode(dst, plan.display_height)
     first = plan.index_at(Fraction("0.51"))
     red = np.array(KIND_RGB[Kind.MOMENT_OF_TRUTH], float)
     # distance of the top border from red, frame by frame through the 0.8 s fade (24 frames)
@@ -164,7 +182,7 @@ def test_frames_times_and_duration_equal_the_source(clips, tmp_path, name):
     src, plan = clips[name]
     event = Event(Kind.DECISION_POINT, float(plan.times[len(plan.times) // 2]) + 0.001, label="Pick")
     dst = render_overlay(src, [event], tmp_path / f"{name}.mp4", options=NO_CAPTIONS)
-    frames = decode(dst)
+    frames = decode(dst, plan.display_height)
     assert len(frames) == plan.frame_count
     source_times = [f["t"] for f in decode(src)]
     assert [f["t"] for f in frames] == [t - source_times[0] for t in source_times]  # first at 0, VFR stays VFR
@@ -173,7 +191,8 @@ def test_frames_times_and_duration_equal_the_source(clips, tmp_path, name):
     assert probe(dst).duration == probe(src).duration
     facts = stream_facts(dst)
     assert facts["width"] % 2 == 0 and facts["height"] % 2 == 0
-    assert facts["width"] / facts["height"] == pytest.approx(plan.display_width / plan.display_height, rel=0.01)
+    assert facts["height"] == frames[0]["rgb"].shape[0] + band_rows(frames[0]["rgb"].shape[0])
+    assert facts["width"] / frames[0]["rgb"].shape[0] == pytest.approx(plan.display_width / plan.display_height, rel=0.01)
     # upright and the same pictures: the frame stamps read back in order
     for i in (0, 1, len(frames) // 3, len(frames) - 1):
         assert read_stamp(frames[i]["rgb"][..., ::-1]) == i
@@ -249,7 +268,7 @@ def test_clip_is_frame_exact(clips, tmp_path, name, at, before, after):
     dst = render_clip(src, float(at), float(before), float(after), tmp_path / "clip.mp4",
                       events=[Event(Kind.MOMENT_OF_TRUTH, float(at))], options=NO_CAPTIONS)
     first, stop, duration = expected_window(plan, at - before, min(at + after, plan.duration))
-    frames = decode(dst)
+    frames = decode(dst, plan.display_height)
     assert [read_stamp(f["rgb"][..., ::-1]) for f in frames] == list(range(first, stop))
     assert [f["t"] for f in frames] == [t - plan.times[first] for t in plan.times[first:stop]]
     from annotate.media import probe
@@ -265,6 +284,7 @@ def test_clip_without_overlay_and_out_of_range(clips, tmp_path):
     src, plan = clips["cfr"]
     dst = render_clip(src, 1.0, 0.2, 0.2, tmp_path / "plain.mp4", events=EVENTS_CFR, overlay=False)
     out, ref = decode(dst), decode(src)
+    assert out[0]["rgb"].shape == ref[0]["rgb"].shape  # no timeline, no band
     first = plan.index_at(Fraction("0.8"))
     assert picture_diff(out[0]["rgb"], ref[first]["rgb"]).mean() < 2.5
     with pytest.raises(FrameOutOfRangeError):
@@ -298,9 +318,9 @@ def test_reel_is_cards_and_clips_back_to_back(clips, tmp_path):
 
     info = probe(dst)
     assert info.duration == total
-    assert (info.width, info.height) == (320, 240)
+    assert (info.width, info.height) == (320, 240 + band_rows(240))  # the strip's band below every clip
     assert abs(decoded_audio_seconds(dst) - float(total)) < 0.025  # silence under cards and the silent clip
-    frames = decode(dst)
+    frames = decode(dst, 240)
     assert len(frames) == sum(30 + (w[1] - w[0]) for w in windows)
     k, offset = 0, Fraction(0)
     for item, (first, stop, duration) in zip(items, windows):

@@ -59,25 +59,38 @@ def blank_frame(width: int, height: int) -> av.VideoFrame:
 
 
 class FrameShaper:
-    """Turns decoded frames of one source into writable yuv420p frames of ``size`` (upright).
+    """Turns decoded frames of one source into writable yuv420p frames of ``out_size`` (upright).
 
-    ``rotation`` is clockwise-to-display; ``size`` the output (even); ``box`` an
-    optional larger canvas: the picture is then fitted inside it, centred on black.
+    ``rotation`` is clockwise-to-display; ``size`` the picture (even); ``box`` an optional larger
+    canvas: the picture is then fitted inside it, centred on black. ``band`` (even) adds that many
+    black rows below the picture (or the box) for the timeline strip; the picture itself is copied as is.
     """
 
-    def __init__(self, size: tuple[int, int], rotation: int = 0, box: tuple[int, int] | None = None):
+    def __init__(
+        self, size: tuple[int, int], rotation: int = 0, box: tuple[int, int] | None = None, band: int = 0
+    ):
+        if band < 0 or band % 2:
+            raise ValueError("the band below the picture needs an even number of rows (yuv420p)")
         self.rotation = rotation % 360
         self.size = size
         self.box = box if box and tuple(box) != tuple(size) else None
+        self.band = int(band)
+        self._out: av.VideoFrame | None = None
         if self.box is not None:
             self.size = fit_size(size[0], size[1], *self.box)
         w, h = self.size
         self._coded_target = (h, w) if self.rotation % 180 else (w, h)
 
     @property
-    def out_size(self) -> tuple[int, int]:
-        """Return the (width, height) of the frames this shaper makes."""
+    def picture_size(self) -> tuple[int, int]:
+        """Return the (width, height) of the picture area: the box, else the picture."""
         return self.box or self.size
+
+    @property
+    def out_size(self) -> tuple[int, int]:
+        """Return the (width, height) of the frames this shaper makes (the band included)."""
+        w, h = self.picture_size
+        return w, h + self.band
 
     def __call__(self, frame: av.VideoFrame, writable: bool = True) -> av.VideoFrame:
         """Return ``frame`` ready to encode (and, if ``writable``, to draw on): possibly the same object."""
@@ -85,18 +98,32 @@ class FrameShaper:
         frame = to_bt709(frame, tw, th, interpolation="BICUBIC")  # the sink tags its stream BT.709
         if self.rotation:
             frame = rotate_frame(frame, self.rotation)
-        elif writable:
+        elif writable and self.box is None and not self.band:
             frame.make_writable()  # decoded frames share buffers with the decoder's reference frames
-        if self.box is not None:
-            frame = self._letterbox(frame)
+        if self.box is not None or self.band:
+            frame = self._place(frame)
         return frame
 
-    def _letterbox(self, frame: av.VideoFrame) -> av.VideoFrame:
-        bw, bh = self.box
-        out = blank_frame(bw, bh)
-        src, dst = YUVCanvas.from_frame(frame), YUVCanvas.from_frame(out)
+    def _place(self, frame: av.VideoFrame) -> av.VideoFrame:
+        """Return a frame of ``out_size``: ``frame`` centred in the box (or at the top), black elsewhere."""
+        bw, bh = self.picture_size
         x, y = ((bw - frame.width) // 2) & ~1, ((bh - frame.height) // 2) & ~1
+        if self.box is not None:
+            out = blank_frame(*self.out_size)
+        else:  # the picture fills the top: only the band needs painting
+            out = self._reused()
+            band = YUVCanvas.from_frame(out).rows(bh, bh + self.band)
+            band.y[...], band.u[...], band.v[...] = BLACK_YUV
+        src, dst = YUVCanvas.from_frame(frame), YUVCanvas.from_frame(out)
         dst.y[y : y + frame.height, x : x + frame.width] = src.y
         dst.u[y // 2 : y // 2 + src.u.shape[0], x // 2 : x // 2 + src.u.shape[1]] = src.u
         dst.v[y // 2 : y // 2 + src.v.shape[0], x // 2 : x // 2 + src.v.shape[1]] = src.v
         return out
+
+    def _reused(self) -> av.VideoFrame:
+        """Return the one output frame this shaper refills, writable. Encoders copy a frame's pictures (or keep a
+        reference, and then ``make_writable`` copies), so reusing it saves an allocation and a copy per frame."""
+        if self._out is None:
+            self._out = blank_frame(*self.out_size)
+        self._out.make_writable()  # a no-op unless the encoder still holds the previous picture
+        return self._out

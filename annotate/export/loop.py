@@ -124,7 +124,7 @@ def _run(source, sink, shaper, win, offset, overlay, audio, audio_length, tick, 
             return
         out = shaper(frame, writable=overlay is not None)
         if overlay is not None:
-            overlay.draw(YUVCanvas.from_frame(out), float(t), float(next_t))
+            overlay.draw(YUVCanvas.from_frame(out), float(t), float(next_t), band=shaper.band)
         pts = int(round((t - win.t_first + offset) / tb))
         pts = max(pts, last_pts + 1)
         end = int(round((next_t - win.t_first + offset) / tb))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from ..errors import RenderError
-from ..render import OverlayOptions
+from ..render import OverlayOptions, strip_band_px
 
+STRIP_PLACES = ("below", "overlay")
 ENCODERS = ("libx264", "h264_nvenc")
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 
@@ -14,15 +15,20 @@ X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"
 @dataclass(frozen=True)
 class ExportOptions:
     """Overlay elements plus H.264 settings. ``preset``/``crf`` are libx264's (for h264_nvenc the preset
-    maps to p1..p7 and crf to its constant-quality value)."""
+    maps to p1..p7 and crf to its constant-quality value). ``strip``: where the timeline strip goes,
+    "below" the picture (a band added under it, so the picture keeps every pixel; the default) or
+    "overlay" (over the picture's bottom rows, the frame keeps the source's size)."""
 
     overlay: OverlayOptions = field(default_factory=OverlayOptions)
+    strip: str = "below"
     encoder: str = "libx264"
     preset: str = "veryfast"
     crf: int = 23
     audio: bool = True
 
     def __post_init__(self) -> None:
+        if self.strip not in STRIP_PLACES:
+            raise RenderError(f"strip '{self.strip}' is not a place for the timeline; use one of {', '.join(STRIP_PLACES)}")
         if self.encoder not in ENCODERS:
             raise RenderError(f"encoder '{self.encoder}' is not supported; use one of {', '.join(ENCODERS)}")
         if self.encoder == "libx264" and self.preset not in X264_PRESETS:
@@ -39,15 +45,23 @@ class ExportOptions:
         timeline: bool = True,
         flash: bool = True,
         overlay: bool = True,
+        strip: str = "below",
         **encoder: object,
     ) -> "ExportOptions":
         """Return options from flat keywords (what the CLI and the app collect); ``overlay=False`` draws nothing."""
         ov = OverlayOptions(flash=flash and overlay, captions=captions and overlay, timeline=timeline and overlay, flash_s=flash_s)
-        return cls(overlay=ov, **encoder)  # type: ignore[arg-type]
+        return cls(overlay=ov, strip=strip, **encoder)  # type: ignore[arg-type]
 
     def without_overlay(self) -> "ExportOptions":
         """Return these encoder settings with every overlay element off (a plain transcode)."""
         return replace(self, overlay=replace(self.overlay, flash=False, captions=False, timeline=False))
+
+    def band_px(self, width: int, height: int) -> int:
+        """Return the rows added below a ``width`` x ``height`` picture for the timeline strip (even; 0 when the
+        strip is overlaid or the timeline is off)."""
+        if self.strip != "below" or not self.overlay.timeline:
+            return 0
+        return strip_band_px(width, height)
 
     def encoder_options(self) -> dict[str, str]:
         """Return the codec options for the chosen encoder."""

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import RenderError
 from ..model import Event, Kind, Recording, parse_kind
-from ..render import Mark, Overlay, title_card
+from ..render import Mark, Overlay, event_card
 from .audio import output_layout
 from .frames import FrameShaper
 from .loop import Window, window, write_segment
@@ -101,7 +101,8 @@ def render_overlay(
                 audio_mode = "whole"
                 encode = (source.audio.codec_context.sample_rate or REEL_RATE, output_layout(source.audio))
         counter = _Counter(progress, win.frames)
-        width, height = source.size
+        shaper = FrameShaper(source.size, source.info.rotation, band=options.band_px(*source.size))
+        width, height = shaper.out_size
         with VideoSink(
             dst,
             width=width,
@@ -113,7 +114,7 @@ def render_overlay(
             audio_encode=encode,
         ) as sink:
             write_segment(
-                source, sink, FrameShaper(source.size, source.info.rotation), win,
+                source, sink, shaper, win,
                 overlay=overlay, audio=audio_mode, tick=counter,
             )
             counter.finish()
@@ -165,13 +166,14 @@ def render_clip(
             encode = (rate, output_layout(source.audio))
             length = round(win.duration * rate)
         counter = _Counter(progress, win.frames)
-        width, height = source.size
+        shaper = FrameShaper(source.size, source.info.rotation, band=options.band_px(*source.size))
+        width, height = shaper.out_size
         with VideoSink(
             dst, width=width, height=height, time_base=_output_time_base(source.time_base, source.duration),
             frame_rate=source.info.fps or None, options=options, audio_encode=encode,
         ) as sink:
             write_segment(
-                source, sink, FrameShaper(source.size, source.info.rotation), win,
+                source, sink, shaper, win,
                 overlay=ov, audio="cut" if encode else None, audio_length=length, tick=counter,
             )
             counter.finish()
@@ -225,7 +227,8 @@ def render_reel(
     progress: Progress | None = None,
 ) -> Path:
     """Write a highlight reel to ``dst`` and return ``dst``: for each item, a title card of ``card_s``
-    seconds (kind, label, recording title, time) then its clip (as :func:`render_clip`), in the order given.
+    seconds (kind, label, stage, emotion, note, channel, expectation, recording title, time; see
+    :func:`~annotate.render.card_layout`) then its clip (as :func:`render_clip`), in the order given.
 
     One continuous file: every clip keeps its frame timing, pictures are fitted (letterboxed) into
     ``size`` (default: the first video's), audio is AAC 48 kHz stereo with silence under the cards and
@@ -248,19 +251,20 @@ def render_reel(
             plans.append((item, win, source.size, source.time_base, source.duration))
     box = tuple(size) if size else plans[0][2]
     box = (box[0] + box[0] % 2, box[1] + box[1] % 2)
+    band = options.band_px(*box)  # the timeline strip's band below every clip; cards fill the whole frame
     tb = _output_time_base(*(p[3] for p in plans), *(p[4] for p in plans), extra=[CARD_FPS])
     total = sum(card_frames + p[1].frames for p in plans)
     counter = _Counter(progress, total)
 
     offset = Fraction(0)
     with VideoSink(
-        dst, width=box[0], height=box[1], time_base=tb, frame_rate=Fraction(CARD_FPS), options=options,
+        dst, width=box[0], height=box[1] + band, time_base=tb, frame_rate=Fraction(CARD_FPS), options=options,
         audio_encode=(REEL_RATE, REEL_LAYOUT) if options.audio else None,
     ) as sink:
         open_source: Source | None = None
         try:
             for item, win, src_size, _tb, duration in plans:
-                offset = _write_card(sink, item, box, card_frames, offset, counter)
+                offset = _write_card(sink, item, (box[0], box[1] + band), card_frames, offset, counter)
                 if open_source is None or open_source.path != Path(item.source):
                     if open_source is not None:
                         open_source.close()
@@ -270,7 +274,7 @@ def render_reel(
                     ov = Overlay(item.events or (item.event,), float(duration), options.overlay)
                 samples = _samples(offset + win.duration) - _samples(offset)
                 write_segment(
-                    open_source, sink, FrameShaper(src_size, open_source.info.rotation, box=box), win,
+                    open_source, sink, FrameShaper(src_size, open_source.info.rotation, box=box, band=band), win,
                     offset=offset, overlay=ov, audio="cut" if sink.audio is not None else None,
                     audio_length=samples, tick=counter,
                 )
@@ -289,7 +293,7 @@ def _samples(t: Fraction) -> int:
 def _write_card(sink: VideoSink, item: ReelItem, box: tuple[int, int], n: int, offset: Fraction, counter) -> Fraction:
     """Write a title card of ``n`` frames at ``offset`` (and its silence); return the time after it."""
     event = item.event
-    image = title_card(event.kind, event.label, item.title, float(event.start_s), box[0], box[1])
+    image = event_card(event, item.title, box[0], box[1])
     frame = av.VideoFrame.from_ndarray(image, format="bgr24").reformat(format="yuv420p", dst_colorspace="ITU709")
     step = Fraction(1, CARD_FPS)
     for k in range(n):

@@ -225,37 +225,61 @@ def _paste_over(dst: np.ndarray, src: np.ndarray, y: int, x: int) -> None:
     dst[y : y + h, x : x + w, 3] = np.round(oa[..., 0] * 255).astype(np.uint8)
 
 
-class TimelineAnnotator(_Annotator):
-    """A strip along the bottom showing the whole recording: a marker per event in its kind's colour and
-    shape (MOT circle, INT square, DEC diamond), a bar along the track for duration events, and the playhead.
+def strip_band_px(width: int, height: int) -> int:
+    """Return the height of the band added below a ``width`` x ``height`` picture to hold the timeline strip:
+    at least 6 % of the picture's height and 16 rows, made up so the frame's height is a multiple of 16
+    (whole H.264 macroblocks, so the encoder pads nothing; even, as yuv420p needs)."""
+    least = max(16, math.ceil(0.06 * height))
+    return -(-(height + least) // 16) * 16 - height + (height % 2)
 
+
+class TimelineAnnotator(_Annotator):
+    """A strip showing the whole recording: a marker per event in its kind's colour and shape (MOT circle,
+    INT square, DEC diamond), a bar along the track for duration events, and the playhead.
+
+    By default the strip lies along the bottom of the picture, inside the flash border. With ``below`` the
+    canvas it draws on is the band added below the picture (see :func:`strip_band_px`): the strip fills the
+    band, on its dark ground, and the picture is left untouched.
     The strip is drawn once per frame size into a cached patch; each frame blends it and draws the playhead.
     """
 
-    def __init__(self, events: Iterable[Event | Mark], duration_s: float, strip_alpha: float = 1.0):
+    def __init__(self, events: Iterable[Event | Mark], duration_s: float, strip_alpha: float = 1.0, below: bool = False):
         self.marks = as_marks(events)
         self.duration_s = max(float(duration_s), 1e-6)
         self.strip_alpha = strip_alpha
-        self._cache: dict[tuple[int, int], tuple[Patch, tuple[int, int, int, int]]] = {}
+        self.below = below
+        self._cache: dict[tuple[int, int], tuple[Patch, tuple[int, int]]] = {}
 
     def geometry(self, width: int, height: int) -> tuple[int, int, int, int]:
-        """Return the strip's (x0, y0, x1, y1) in a frame of this size (inside the flash border)."""
+        """Return the strip's (x0, y0, x1, y1) in a canvas of this size (inside the flash border; with
+        ``below``, inside the band with a small margin)."""
+        if self.below:
+            pad = max(2, (height // 8) & ~1)
+            inset = _even_up(max(8.0, 0.01 * width))
+            return inset, pad, width - inset, height - pad
         inset = border_px(width, height)
         strip_h = _even_up(max(12.0, 0.05 * height))
         return inset, height - inset - strip_h, width - inset, height - inset
 
     def x_of(self, t: float, width: int, height: int) -> int:
-        """Return the x pixel of time ``t`` on the strip of a frame of this size."""
+        """Return the x pixel of time ``t`` on the strip of a canvas of this size."""
         x0, y0, x1, y1 = self.geometry(width, height)
         pad = (y1 - y0) // 2
         frac = min(max(t / self.duration_s, 0.0), 1.0)
         return int(round(x0 + pad + frac * (x1 - x0 - 2 * pad)))
 
-    def _strip(self, width: int, height: int) -> tuple[Patch, tuple[int, int, int, int]]:
+    def _strip(self, width: int, height: int) -> tuple[Patch, tuple[int, int]]:
+        """Return the cached patch and where it goes: the strip, or with ``below`` the whole band."""
         key = (width, height)
         if key not in self._cache:
-            geom = self.geometry(width, height)
-            self._cache = {key: (Patch(self._strip_rgba(width, height)), geom)}
+            rgba = self._strip_rgba(width, height)
+            x0, y0 = self.geometry(width, height)[:2]
+            if self.below:
+                band = np.zeros((height, width, 4), np.uint8)
+                band[..., :3], band[..., 3] = BOX_RGB, 255
+                band[y0 : y0 + rgba.shape[0], x0 : x0 + rgba.shape[1]] = rgba
+                rgba, x0, y0 = band, 0, 0
+            self._cache = {key: (Patch(rgba), (x0, y0))}
         return self._cache[key]
 
     def _strip_rgba(self, width: int, height: int, ss: int = 4) -> np.ndarray:
@@ -293,8 +317,9 @@ class TimelineAnnotator(_Annotator):
 
     def draw(self, canvas: Canvas, t: float, marks: Sequence[Mark] = (), next_t: float | None = None) -> None:
         w, h = canvas.width, canvas.height
-        patch, (x0, y0, x1, y1) = self._strip(w, h)
-        canvas.blend(patch, x0, y0)
+        patch, (px, py) = self._strip(w, h)
+        canvas.blend(patch, px, py)
+        x0, y0, x1, y1 = self.geometry(w, h)
         x = self.x_of(t, w, h)
         head = max(2, _even_up((y1 - y0) / 8))
         canvas.fill(x - head // 2 - 2, y0, x + head // 2 + 2, y1, BLACK)

@@ -99,6 +99,9 @@ class Canvas(Protocol):
     def blend(self, patch: Patch, x: int, y: int) -> None:
         """Blend ``patch`` with its top-left corner at (x, y)."""
 
+    def rows(self, y0: int, y1: int) -> "Canvas":
+        """Return a canvas over rows ``y0`` .. ``y1 - 1`` of this one."""
+
 
 def _clip_rect(x0: int, y0: int, x1: int, y1: int, w: int, h: int) -> tuple[int, int, int, int] | None:
     x0, y0 = max(int(x0), 0), max(int(y0), 0)
@@ -138,6 +141,10 @@ class BGRCanvas:
         self.image = image
         self.height, self.width = image.shape[:2]
 
+    def rows(self, y0: int, y1: int) -> "BGRCanvas":
+        """Return a canvas over rows ``y0`` .. ``y1 - 1`` (a view: drawing on it draws here)."""
+        return BGRCanvas(self.image[y0:y1])
+
     def fill(self, x0: int, y0: int, x1: int, y1: int, color: Color, alpha: float = 1.0) -> None:
         rect = _clip_rect(x0, y0, x1, y1, self.width, self.height)
         if rect is None or alpha <= 0:
@@ -173,6 +180,12 @@ class YUVCanvas:
     def __init__(self, y: np.ndarray, u: np.ndarray, v: np.ndarray):
         self.y, self.u, self.v = y, u, v
         self.height, self.width = y.shape
+
+    def rows(self, y0: int, y1: int) -> "YUVCanvas":
+        """Return a canvas over rows ``y0`` .. ``y1 - 1`` (both even; views: drawing on it draws here)."""
+        if y0 % 2 or y1 % 2:
+            raise ValueError("a YUVCanvas splits at even rows only (whole chroma rows)")
+        return YUVCanvas(self.y[y0:y1], self.u[y0 // 2 : y1 // 2], self.v[y0 // 2 : y1 // 2])
 
     @classmethod
     def from_frame(cls, frame) -> "YUVCanvas":

@@ -47,9 +47,11 @@ class OverlayOptions:
 class Overlay:
     """Every element of the overlay for one recording's events, configured once.
 
-    ``draw(canvas, t, next_t)`` paints the frame at ``t`` (seconds from the first
-    frame; ``next_t`` the next frame's time, None for "shown only at t").
-    ``annotate(frame, t, next_t)`` does the same on a BGR image, in place, and returns it.
+    ``draw(canvas, t, next_t, band)`` paints the frame at ``t`` (seconds from the first
+    frame; ``next_t`` the next frame's time, None for "shown only at t"). With ``band`` > 0 the
+    canvas's bottom ``band`` rows are a band added below the picture: the timeline strip fills it and
+    the picture above keeps every pixel the flash and captions leave alone (its bottom rows included).
+    ``annotate(frame, t, next_t, band)`` does the same on a BGR image, in place, and returns it.
     """
 
     def __init__(self, events: Iterable[Event | Mark], duration_s: float, options: OverlayOptions | None = None):
@@ -61,6 +63,7 @@ class Overlay:
         self.flash = FlashAnnotator(o.flash_s, o.tint, o.tint_steps, tab=tab) if o.flash else None
         self.caption = CaptionAnnotator(o.caption_s) if o.captions else None
         self.timeline = TimelineAnnotator(self.index.marks, duration_s) if o.timeline else None
+        self.band_timeline = TimelineAnnotator(self.index.marks, duration_s, below=True) if o.timeline else None
 
     @property
     def marks(self) -> list[Mark]:
@@ -70,17 +73,21 @@ class Overlay:
         """Return True if drawing the frame at ``t`` would change any pixel."""
         return self.timeline is not None or bool(self.index.near(t, next_t))
 
-    def draw(self, canvas: Canvas, t: float, next_t: float | None = None) -> None:
-        """Paint every switched-on element of the frame at ``t`` onto ``canvas``."""
+    def draw(self, canvas: Canvas, t: float, next_t: float | None = None, band: int = 0) -> None:
+        """Paint every switched-on element of the frame at ``t`` onto ``canvas`` (``band``: see the class note)."""
+        picture, strip, timeline = canvas, canvas, self.timeline
+        if band > 0:
+            split = canvas.height - band
+            picture, strip, timeline = canvas.rows(0, split), canvas.rows(split, canvas.height), self.band_timeline
         near = self.index.near(t, next_t)
         if self.flash is not None and near:
-            self.flash.draw(canvas, t, near, next_t)
-        if self.timeline is not None:
-            self.timeline.draw(canvas, t, near, next_t)
+            self.flash.draw(picture, t, near, next_t)
+        if timeline is not None:
+            timeline.draw(strip, t, near, next_t)
         if self.caption is not None and near:
-            self.caption.draw(canvas, t, near, next_t)
+            self.caption.draw(picture, t, near, next_t)
 
-    def annotate(self, frame: np.ndarray, t: float, next_t: float | None = None) -> np.ndarray:
+    def annotate(self, frame: np.ndarray, t: float, next_t: float | None = None, band: int = 0) -> np.ndarray:
         """Draw on the BGR ``frame`` in place and return it."""
-        self.draw(BGRCanvas(frame), t, next_t)
+        self.draw(BGRCanvas(frame), t, next_t, band)
         return frame

@@ -179,3 +179,48 @@ def render_text(text: str, size: int, color: tuple[int, int, int] = (255, 255, 2
     out[..., :3] = color
     out[..., 3] = alpha
     return out
+
+
+def _longest_prefix(word: str, size: int, max_width: int) -> str:
+    """Return the longest start of ``word`` (at least one character) at most ``max_width`` pixels wide."""
+    lo, hi = 1, len(word)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if text_width(word[:mid], size) <= max_width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return word[:lo]
+
+
+def wrap_text(text: str, size: int, max_width: int, max_lines: int | None = None) -> list[str]:
+    """Return ``text`` broken into lines at most ``max_width`` pixels wide at font size ``size``.
+
+    Lines break between words (runs of whitespace count as one space); a word wider than a line is broken
+    inside. With ``max_lines``, text beyond the last allowed line is cut and that line ends with an ellipsis.
+    Blank text gives no lines.
+    """
+    words = text.split()
+    lines: list[str] = []
+    current = ""
+    i = 0
+    while i < len(words):
+        trial = f"{current} {words[i]}" if current else words[i]
+        if text_width(trial, size) <= max_width:
+            current, i = trial, i + 1
+        elif current:
+            lines.append(current)
+            current = ""
+        else:  # one word wider than the line: break it
+            head = _longest_prefix(words[i], size, max_width)
+            lines.append(head)
+            words[i] = words[i][len(head) :]
+    if current:
+        lines.append(current)
+    if max_lines is not None and len(lines) > max_lines:
+        keep = max(int(max_lines), 1)
+        last = fit_text(" ".join(lines[keep - 1 :]), size, max_width)
+        if not last.endswith("…"):
+            last = fit_text(last + "…", size, max_width)
+        lines = lines[: keep - 1] + [last]
+    return lines
