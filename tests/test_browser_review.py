@@ -189,16 +189,18 @@ def test_marks_store_the_frames_the_browser_showed(app, browser, name):
         for (kind, start_ms, _), capture in zip(new, captures):
             shown = decode_png(capture["png"])
             stored = services.frame_at(rec.path, start_ms / 1000).image
+            # The stored time names the frame the browser reported on screen (requestVideoFrameCallback)...
+            offset = services.playable(rec).start_offset_s
+            on_screen = nearest_frame(capture["mediaTime"] - offset, times)
+            assert step_frame(start_ms / 1000, 0, times)[0] == on_screen, f"{kind} at {start_ms} ms"
+            # ... and the library's decoded frame at that time is the picture that was on screen. The test's
+            # canvas is drawn in its frame callback, which on a loaded machine can run after the next frame
+            # is up: the picture may then be one frame later than the mediaTime it came with, never earlier.
             if name == "sample":
-                # The stored time names the frame the browser reported on screen...
-                offset = services.playable(rec).start_offset_s
-                on_screen = nearest_frame(capture["mediaTime"] - offset, times)
-                assert step_frame(start_ms / 1000, 0, times)[0] == on_screen, f"{kind} at {start_ms} ms"
-                # ... and the library's decoded frame at that time is the picture that was on screen.
                 diff = np.abs(grey_small(shown) - grey_small(stored)).mean()
                 assert diff < 4.0, f"{kind}: the stored frame differs from the screen (mean grey diff {diff:.1f})"
             else:
-                assert read_stamp(stored) == read_stamp(shown), f"{kind} at {start_ms} ms is not the frame on screen"
+                assert read_stamp(shown) - read_stamp(stored) in (0, 1), f"{kind} at {start_ms} ms is not on screen"
 
         # Reload: the events are still listed, read back from the store.
         page.reload()

@@ -72,6 +72,17 @@ def test_render_stored_recording(video, events_csv, tmp_path, capsys):
     assert len(frames_rgb(reel)) == 60 + stop - first
 
 
+@pytest.mark.parametrize("strip, extra_rows", [("below", 16), ("overlay", 0)])
+def test_render_puts_the_strip_below_the_picture_unless_asked_to_overlay(video, events_csv, tmp_path, strip, extra_rows):
+    src, plan = video
+    out = tmp_path / f"{strip}.mp4"
+    assert main(["render", str(src), "--events", str(events_csv), "-o", str(out), "--strip", strip]) == 0
+    with av.open(str(out)) as c:
+        assert (c.streams.video[0].width, c.streams.video[0].height) == (320, 240 + extra_rows)
+    frames = frames_rgb(out)
+    assert read_stamp(frames[5][:240, :, ::-1]) == 5  # the picture itself is where it was
+
+
 def test_clip_with_timecode(video, events_csv, tmp_path):
     src, plan = video
     out = tmp_path / "clip.mp4"

@@ -39,8 +39,8 @@ def _remember_title(app, rec: Recording, path: str) -> None:
         click.get_current_context().meta.setdefault(_TITLES, {})[str(path)] = f"'{rec.title}' (uploaded)"
 
 
-def _encoder_options(fn):
-    """Add --preset, --crf and --encoder."""
+def _video_options(fn):
+    """Add --strip, --preset, --crf and --encoder."""
     from ..export import ENCODERS, X264_PRESETS
 
     fn = click.option("--encoder", type=click.Choice(ENCODERS), default="libx264", show_default=True,
@@ -49,6 +49,8 @@ def _encoder_options(fn):
                       help="Quality: lower is better and bigger.")(fn)
     fn = click.option("--preset", type=click.Choice(X264_PRESETS), default="veryfast", show_default=True,
                       help="Encoder speed: slower presets give smaller files.")(fn)
+    fn = click.option("--strip", type=click.Choice(["below", "overlay"]), default="below", show_default=True,
+                      help="Timeline strip in a band below the picture (nothing covered), or drawn over its bottom.")(fn)
     return fn
 
 
@@ -109,11 +111,11 @@ def _sources(app, video: str | None, events_file: str | None, recording_refs: tu
 @click.option("--no-captions", is_flag=True, help="Leave out the captions.")
 @click.option("--no-timeline", is_flag=True, help="Leave out the timeline strip.")
 @click.option("--no-flash", is_flag=True, help="Leave out the flashes.")
-@_encoder_options
+@_video_options
 @data_options
 @pass_app
 def render_cmd(app, video, events_file, recording_ref, output, flash_seconds, no_captions, no_timeline, no_flash,
-               preset, crf, encoder) -> None:
+               strip, preset, crf, encoder) -> None:
     """Write the overlay video: the recording with every event flashed, captioned and on a timeline."""
     from ..export import ExportOptions, render_overlay
 
@@ -121,7 +123,7 @@ def render_cmd(app, video, events_file, recording_ref, output, flash_seconds, no
         [(rec, path, events)] = _sources(app, video, events_file, (recording_ref,) if recording_ref else ())
         _check_events(rec, events, events_file, recording_ref)
         options = ExportOptions.make(flash_s=flash_seconds, captions=not no_captions, timeline=not no_timeline,
-                                     flash=not no_flash, preset=preset, crf=crf, encoder=encoder)
+                                     flash=not no_flash, strip=strip, preset=preset, crf=crf, encoder=encoder)
         with progress_bar(f"Rendering {rec.title or Path(path).name}") as bar:
             out = render_overlay(path, events, output, options=options, progress=bar)
     click.echo(f"Wrote {out} ({plural(len(events), 'event')})")
@@ -148,17 +150,18 @@ def _check_events(rec: Recording, events: list[Event], events_file: str | None, 
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file,
               help="Clip to write (.mp4).")
 @click.option("--overlay/--no-overlay", default=True, show_default=True, help="Draw flashes, captions and timeline.")
-@_encoder_options
+@_video_options
 @data_options
 @pass_app
-def clip_cmd(app, video, at, before, after, events_file, recording_ref, output, overlay, preset, crf, encoder) -> None:
+def clip_cmd(app, video, at, before, after, events_file, recording_ref, output, overlay, strip, preset, crf,
+             encoder) -> None:
     """Write a frame-exact clip around one time, with the overlay by default."""
     from ..export import ExportOptions, render_clip
 
     with _user_errors():
         at_s = parse_time(at)
         [(rec, path, events)] = _sources(app, video, events_file, (recording_ref,) if recording_ref else ())
-        options = ExportOptions(preset=preset, crf=crf, encoder=encoder)
+        options = ExportOptions(preset=preset, crf=crf, encoder=encoder, strip=strip)
         with progress_bar(f"Cutting {rec.title or Path(path).name}") as bar:
             out = render_clip(path, at_s, before, after, output, events=events, overlay=overlay, options=options,
                               progress=bar)
@@ -178,11 +181,11 @@ def clip_cmd(app, video, at, before, after, events_file, recording_ref, output, 
 @click.option("--card-seconds", type=click.FloatRange(min=0.1, max=30), default=2.0, show_default=True,
               help="How long each title card shows.")
 @click.option("--overlay/--no-overlay", default=True, show_default=True, help="Draw flashes, captions and timeline.")
-@_encoder_options
+@_video_options
 @data_options
 @pass_app
 def reel_cmd(app, video, events_file, recording_refs, kinds, output, before, after, card_seconds, overlay,
-             preset, crf, encoder) -> None:
+             strip, preset, crf, encoder) -> None:
     """Write a highlight reel: every matching event's clip in time order, each after a title card."""
     from ..export import ExportOptions, reel_items, render_reel
 
@@ -190,7 +193,7 @@ def reel_cmd(app, video, events_file, recording_refs, kinds, output, before, aft
         wanted = [parse_kind(k) for k in kinds] or list(KINDS)
         sources = _sources(app, video, events_file, recording_refs)
         items = reel_items([(_with_path(rec, path), events) for rec, path, events in sources], kinds=wanted)
-        options = ExportOptions(preset=preset, crf=crf, encoder=encoder)
+        options = ExportOptions(preset=preset, crf=crf, encoder=encoder, strip=strip)
         with progress_bar(f"Rendering a reel of {plural(len(items), 'clip')}") as bar:
             out = render_reel(items, output, before_s=before, after_s=after, card_s=card_seconds, overlay=overlay,
                               options=options, progress=bar)
