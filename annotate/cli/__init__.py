@@ -7,6 +7,7 @@ work before or after the sub-command name.
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
@@ -19,7 +20,52 @@ from .core_cmds import add_cmd, export_cmd, import_cmd, info_cmd, list_cmd, serv
 __all__ = ["cli", "main", "AppContext", "data_options", "open_store", "pass_app"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+# Commands whose modules import the heavy layers (PyAV encoders, pandas, the maps): loaded only when run,
+# so `annotate --help` and `annotate info` do not pay for them. The help line is the command's docstring's
+# first sentence (a test checks the two agree).
+_LAZY = {
+    "render": ("render_cmds", "render_cmd",
+               "Write the overlay video: the recording with every event flashed, captioned and on a timeline."),
+    "clip": ("render_cmds", "clip_cmd", "Write a frame-exact clip around one time, with the overlay by default."),
+    "reel": ("render_cmds", "reel_cmd",
+             "Write a highlight reel: every matching event's clip in time order, each after a title card."),
+    "map": ("maps_cmds", "map_cmd",
+            "Draw one recording's process-activity map (swimlanes by actor, stages, waits, emotion)."),
+    "flow": ("maps_cmds", "flow_cmd", "Draw the flow map (which activity directly follows which) across recordings."),
+    "metrics": ("maps_cmds", "metrics_cmd",
+                "Compute the 15 diagnostics metrics (see docs/metrics.md) per recording, stage or kind."),
+}
+
+
+class _LazyGroup(click.Group):
+    """A click group that imports a command's module the first time the command is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_LAZY})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is None and name in _LAZY:
+            module_name, attr, _ = _LAZY[name]
+            command = getattr(importlib.import_module(f"{__name__}.{module_name}"), attr)
+            self.add_command(command, name=name)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = []
+        for name in names:
+            lazy = _LAZY.get(name)
+            if name not in self.commands and lazy:
+                rows.append((name, click.Command(name, help=lazy[2]).get_short_help_str(limit)))
+            else:
+                rows.append((name, self.get_command(ctx, name).get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @data_options
 @click.version_option(__version__, prog_name="annotate")
 def cli() -> None:
@@ -29,29 +75,6 @@ def cli() -> None:
 
 for _command in (info_cmd, add_cmd, list_cmd, import_cmd, export_cmd, serve_cmd):
     cli.add_command(_command)
-
-
-def _register_optional() -> None:
-    """Add the command groups of other layers (render, maps) when their modules are present."""
-    import importlib
-
-    for module_name, names in (
-        ("render_cmds", ("render", "clip", "reel")),
-        ("maps_cmds", ("map", "flow", "metrics")),
-    ):
-        try:
-            module = importlib.import_module(f"{__name__}.{module_name}")
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.endswith(module_name):
-                continue
-            raise
-        for name in names:
-            command = getattr(module, f"{name}_cmd", None) or getattr(module, name, None)
-            if isinstance(command, click.Command):
-                cli.add_command(command, name=name)
-
-
-_register_optional()
 
 
 def main(argv: list[str] | None = None) -> int:
