@@ -59,3 +59,13 @@ def test_every_command_is_listed_in_help(capsys):
     out = capsys.readouterr().out
     for name in ("add", "clip", "export", "flow", "import", "info", "list", "map", "metrics", "reel", "render", "serve"):
         assert f"\n  {name} " in out, name
+
+
+def test_info_on_a_video_loads_the_probe_only(tmp_path):
+    from annotate.testing import make_clip
+
+    clip = make_clip(tmp_path / "call.mp4", n_frames=10, audio=False)
+    code, modules = _imported("info", str(clip))
+    assert code == 0
+    loaded = sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in (*HEAVY, "annotate.media.proxy")))
+    assert loaded == [], f"annotate info imported {loaded[:8]}"

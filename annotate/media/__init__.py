@@ -3,23 +3,43 @@
 Times are Fractions of a second measured from the first video frame (= 0);
 frames come out upright as BGR uint8. Bad files raise the MediaError subclasses
 of :mod:`annotate.errors`.
+
+The proxy, reader, sniffing and time-index names load their module on first
+use (PEP 562), so probing a file does not pay for the proxy's encoder and OpenCV.
 """
 
-from .probe import VideoInfo, frame_times, inspect, probe
-from .proxy import make_proxy, needs_proxy
-from .reader import Frame, VideoReader
-from .sniff import sniff_container
-from .timeindex import TimeIndex
+from __future__ import annotations
 
-__all__ = [
-    "Frame",
-    "TimeIndex",
-    "VideoInfo",
-    "VideoReader",
-    "frame_times",
-    "inspect",
-    "make_proxy",
-    "needs_proxy",
-    "probe",
-    "sniff_container",
-]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Loaded now: the function `probe` shares its name with its module, and must win over it.
+from .probe import VideoInfo, frame_times, inspect, probe
+
+_WHERE = {
+    "make_proxy": "proxy", "needs_proxy": "proxy",
+    "Frame": "reader", "VideoReader": "reader",
+    "sniff_container": "sniff",
+    "TimeIndex": "timeindex",
+}
+
+__all__ = sorted([*_WHERE, "VideoInfo", "frame_times", "inspect", "probe"])
+
+if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ loads them
+    from .proxy import make_proxy, needs_proxy
+    from .reader import Frame, VideoReader
+    from .sniff import sniff_container
+    from .timeindex import TimeIndex
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_WHERE})
