@@ -106,7 +106,8 @@ def prune_family(path: Path, family: str, keep: int = 1) -> list[Path]:
     return removed
 
 
-def _safe_stem(text: str, limit: int = 40) -> str:
+def safe_stem(text: str, limit: int = 40) -> str:
+    """Return ``text`` as a download file name's stem: letters, digits, - and _ only, at most ``limit`` long."""
     keep = "".join(c if c.isalnum() or c in "-_" else "-" for c in text.strip())
     return "-".join(part for part in keep.split("-") if part)[:limit] or "recording"
 
@@ -131,7 +132,7 @@ def plan_overlay(store, settings: Settings, recording_id: int, options: ExportOp
 
     return Plan(
         path=path, label=f"overlay video of #{rec.id}", family=f"rec{rec.id}-overlay-*.mp4", write=write,
-        download_name=f"{_safe_stem(rec.title or Path(rec.path).stem)}-overlay.mp4",
+        download_name=f"{safe_stem(rec.title or Path(rec.path).stem)}-overlay.mp4",
     )
 
 
@@ -172,7 +173,7 @@ def plan_clip(
     return Plan(
         path=path, label=f"clip around {kind.short} {event.label or ''}".strip(),
         family=f"rec{rec.id}-clip-{event.id[:12]}-*.mp4", write=write,
-        download_name=f"{_safe_stem(rec.title or Path(rec.path).stem)}-{kind.short}-{stamp}.mp4",
+        download_name=f"{safe_stem(rec.title or Path(rec.path).stem)}-{kind.short}-{stamp}.mp4",
     )
 
 
@@ -242,7 +243,7 @@ def plan_reel(
     def write(dst: Path, progress: Progress | None) -> Path:
         return render_reel(items, dst, before_s=before, after_s=after, options=options, progress=progress)
 
-    name = _safe_stem(f"reel-{what}")
+    name = safe_stem(f"reel-{what}")
     return Plan(
         path=path, label=f"reel of {len(items)} × {what}", family="reel-*.mp4", write=write, keep=REELS_KEPT,
         download_name=f"{name}.mp4",

@@ -117,11 +117,6 @@ def open_store(app: AppContext | None = None):
     return app.store()
 
 
-def resolve_recording(store, ref: str):
-    """Return the recording named by id or path; a ClickException-friendly NotFoundError otherwise."""
-    return store.find_recording(ref)
-
-
 class progress_bar:
     """A click progress bar fed by ``progress(done, total)`` callbacks; shown only when called."""
 

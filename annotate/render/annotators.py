@@ -123,7 +123,7 @@ class FlashAnnotator(_Annotator):
             rgba = np.zeros((text.shape[0] + pad, text.shape[1] + 2 * pad, 4), np.uint8)
             rgba[..., :3] = KIND_COLORS[kind].rgb
             rgba[..., 3] = 255
-            _paste_over(rgba, text, 0, pad)
+            paste_over(rgba, text, 0, pad)
             self._tabs[key] = Patch(rgba)
         return self._tabs[key]
 
@@ -204,13 +204,13 @@ def caption_rgba(kind: Kind, label: str, width: int, height: int, box_alpha: flo
     if body is not None:
         out[:, chip_w:, :3] = BOX_RGB
         out[:, chip_w:, 3] = int(round(255 * box_alpha))
-    _paste_over(out, short, pad, pad)
+    paste_over(out, short, pad, pad)
     if body is not None:
-        _paste_over(out, body, pad, chip_w + pad)
+        paste_over(out, body, pad, chip_w + pad)
     return out
 
 
-def _paste_over(dst: np.ndarray, src: np.ndarray, y: int, x: int) -> None:
+def paste_over(dst: np.ndarray, src: np.ndarray, y: int, x: int) -> None:
     """Alpha-composite RGBA ``src`` over RGBA ``dst`` at (y, x), in place."""
     h = min(src.shape[0], dst.shape[0] - y)
     w = min(src.shape[1], dst.shape[1] - x)

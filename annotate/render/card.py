@@ -16,7 +16,7 @@ import numpy as np
 
 from ..model import Event, Kind, parse_kind
 from ..timebase import format_timecode
-from .annotators import _paste_over, border_px
+from .annotators import paste_over, border_px
 from .color import KIND_COLORS
 from .text import fit_text, render_text, wrap_text
 
@@ -136,7 +136,7 @@ def _chip(short: str, size: int, rgb: tuple[int, int, int]) -> np.ndarray:
     pad = max(2, size // 4)
     out = np.zeros((text.shape[0], text.shape[1] + 2 * pad, 4), np.uint8)
     out[..., :3], out[..., 3] = rgb, 255
-    _paste_over(out, text, 0, pad)
+    paste_over(out, text, 0, pad)
     return out
 
 
@@ -159,8 +159,8 @@ def _lines(f: CardFields, sizes, budget: dict[str, int], room: int, gap: int) ->
 def _join(a: np.ndarray, b: np.ndarray, space: int) -> np.ndarray:
     h = max(a.shape[0], b.shape[0])
     out = np.zeros((h, a.shape[1] + space + b.shape[1], 4), np.uint8)
-    _paste_over(out, a, (h - a.shape[0]) // 2, 0)
-    _paste_over(out, b, (h - b.shape[0]) // 2, a.shape[1] + space)
+    paste_over(out, a, (h - a.shape[0]) // 2, 0)
+    paste_over(out, b, (h - b.shape[0]) // 2, a.shape[1] + space)
     return out
 
 
@@ -228,5 +228,5 @@ def draw_card(layout: CardLayout) -> np.ndarray:
     rgba[:, :band, :3] = KIND_COLORS[layout.kind].rgb
     rgba[:, w - band :, :3] = KIND_COLORS[layout.kind].rgb
     for line in layout.lines:
-        _paste_over(rgba, line.image[:, : max(layout.right - line.x, 0)], line.y, line.x)
+        paste_over(rgba, line.image[:, : max(layout.right - line.x, 0)], line.y, line.x)
     return np.ascontiguousarray(rgba[..., 2::-1])

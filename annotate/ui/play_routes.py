@@ -6,8 +6,7 @@ without the server holding it in memory. Only plain file names made by
 :mod:`annotate.playback` are served (``rec3-overlay-<digest>.mp4``, ``reel-…mp4``);
 anything else is a 404. ``?download=NAME`` adds ``Content-Disposition: attachment``.
 
-Mounted by adding :func:`render_routes` to the routes app.py gives ``st.App``; the page
-checks :func:`mounted` and otherwise hands the file to Streamlit's media manager.
+:func:`annotate.ui.routes.media_routes` includes :func:`render_routes`, and app.py gives those to ``st.App``.
 """
 
 from __future__ import annotations
@@ -62,8 +61,3 @@ def url_for(path: Path, download: str | None = None) -> str:
     return url + (f"?download={quote(download)}" if download else "")
 
 
-def mounted() -> bool:
-    """Return True when app.py mounts :func:`render_routes` (through the UI's media routes)."""
-    from .routes import media_routes
-
-    return any(getattr(r, "path", "").startswith(PREFIX) for r in media_routes())

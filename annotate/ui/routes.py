@@ -40,6 +40,7 @@ from starlette.routing import Route
 from ..errors import AccessDeniedError, AnnotateError, NotFoundError
 from ..media.sniff import sniff_container
 from . import marking, services
+from .play_routes import render_routes
 
 _MEDIA_TYPES = {
     "mp4": "video/mp4",
@@ -183,11 +184,4 @@ def media_routes() -> list[Route]:
         Route("/cx/static/player.js", player_js, methods=["GET", "HEAD"]),
         Route("/cx/commands/{rec_id}", commands, methods=["POST"]),
     ]
-    try:  # the Play page's rendered files (overlay videos, reels), when that page is installed
-        from .play_routes import render_routes
-    except ModuleNotFoundError as exc:
-        if not (exc.name or "").endswith("play_routes"):
-            raise
-    else:
-        routes += render_routes()
-    return routes
+    return routes + render_routes()  # the Play page's rendered files (overlay videos, reels)

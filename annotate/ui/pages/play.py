@@ -80,15 +80,9 @@ def _clip_margins() -> tuple[float, float]:
     )
 
 
-def _video_url(path: Path, coordinates: str) -> str:
-    """Return a URL the browser can stream ``path`` from: the render route, else Streamlit's media store."""
-    if play_routes.mounted():
-        return play_routes.url_for(path)
-    from streamlit import runtime
-
-    if not runtime.exists():  # bare mode (tests): no server to serve it
-        return ""
-    return runtime.get_instance().media_file_mgr.add(str(path), "video/mp4", coordinates)
+def _video_url(path: Path) -> str:
+    """Return the URL the browser streams ``path`` from (the app's render route, with range requests)."""
+    return play_routes.url_for(path)
 
 
 @st.fragment
@@ -124,7 +118,7 @@ def _viewer(rec_id: int) -> None:
             _job_progress(str(plan.path), "Rendering the overlay video")
     status = ""
     if mode == OVERLAY and plan.ready:
-        src, offset, live = _video_url(plan.path, f"cx-play-overlay-{rec_id}"), 0.0, False
+        src, offset, live = _video_url(plan.path), 0.0, False
         status = "Overlay video: flashes, captions and timeline are part of the picture."
     elif not browser_ok:
         if mode == ORIGINAL:
@@ -209,7 +203,7 @@ def _downloads(rec_id: int) -> None:
             with common.guard(col):
                 data = dumps_events(events, {rec.id: rec}, format=fmt)
                 col.download_button(
-                    f"Download .{fmt}", data, file_name=f"{playback._safe_stem(rec.title or 'events')}.{fmt}",
+                    f"Download .{fmt}", data, file_name=f"{playback.safe_stem(rec.title or 'events')}.{fmt}",
                     mime="text/vtt" if fmt == "vtt" else "application/x-subrip", key=f"cx_play_dl_{fmt}",
                     icon=":material/subtitles:",
                 )
