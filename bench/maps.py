@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from annotate.maps import build_flow, build_flow_map, build_map, metrics, prune, to_png, to_svg  # noqa: E402
-from annotate.maps.synthetic import journeys  # noqa: E402
+from annotate.testing.journeys import journeys  # noqa: E402
 from annotate.model import Codebook  # noqa: E402
 
 TARGET_S = 2.0

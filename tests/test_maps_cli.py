@@ -10,7 +10,7 @@ from PIL import Image
 
 from annotate import config
 from annotate.cli import main
-from annotate.maps.synthetic import journeys
+from annotate.testing.journeys import journeys
 from annotate.store import Store
 
 NS = "{http://www.w3.org/2000/svg}"

@@ -11,7 +11,7 @@ from PIL import Image
 
 from annotate.errors import ValidationError
 from annotate.maps import build_flow, build_map, metrics, prune, to_png, write_csv, write_flow, write_map
-from annotate.maps.synthetic import journeys
+from annotate.testing.journeys import journeys
 from annotate.model import Codebook, Kind
 
 from test_maps_swimlane import TRICKY, fixture_events

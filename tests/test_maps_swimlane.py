@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from annotate.maps import activity_table, build_map, to_svg, write_map
-from annotate.maps.synthetic import journeys
+from annotate.testing.journeys import journeys
 from annotate.model import Codebook, Event, Kind, Recording, Status
 
 MOT, INT, DEC = Kind.MOMENT_OF_TRUTH, Kind.INTERNAL_INTERACTION, Kind.DECISION_POINT
