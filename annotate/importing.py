@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from .formats import detect_format, get_format, loads_events
+from .wording import plural
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,9 @@ class ImportResult:
     format: str
 
     def summary(self) -> str:
-        """Return one line for the user, e.g. ``Imported 12 events into recording 3 (2 already present)``."""
+        """Return one line for the user, e.g. ``Imported 1 event into recording 3 (2 already present)``."""
         extra = f" ({self.skipped} already present)" if self.skipped else ""
-        return f"Imported {self.added} events into recording {self.recording_id}{extra}"
+        return f"Imported {plural(self.added, 'event')} into recording {self.recording_id}{extra}"
 
 
 def import_events(

@@ -20,7 +20,17 @@ from typing import Any, Iterable, Mapping
 from .errors import UnknownKindError, ValidationError
 
 EMOTION_MIN, EMOTION_MAX = -2, 2
-MAX_TEXT = 2000  # characters in a free-text field; a paste of a whole document is a mistake
+# Characters a text field holds: the cell caps of docs/formats.md (a note or expectation 64 KB, a label or
+# another short field 1 KB), so whatever an import's cell caps let through the model keeps.
+MAX_FREE_TEXT = 65_536
+MAX_SHORT_TEXT = 1_024
+FREE_TEXT_FIELDS = ("note", "expectation")
+MAX_TEXT = MAX_FREE_TEXT  # the longest any text field may be
+
+
+def text_limit(name: str) -> int:
+    """Return how many characters the text field ``name`` may hold (MAX_FREE_TEXT or MAX_SHORT_TEXT)."""
+    return MAX_FREE_TEXT if name in FREE_TEXT_FIELDS else MAX_SHORT_TEXT
 
 
 class Kind(str, enum.Enum):
@@ -206,8 +216,9 @@ def _clean_text(name: str, value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     text = str(value)
-    if len(text) > MAX_TEXT:
-        raise ValidationError(f"{name} is {len(text)} characters long; keep it under {MAX_TEXT}")
+    limit = text_limit(name)
+    if len(text) > limit:
+        raise ValidationError(f"{name} is {len(text)} characters long; keep it to {limit:,}")
     return clean_text(text)
 
 
@@ -296,7 +307,7 @@ def validate_event(event: Event, duration_s: float | None = None) -> Event:
         joined = None
     # Plain text without control characters that needs no trimming stays as it is (strip
     # returns the very same str then); anything else goes through _clean_text.
-    if joined is not None and len(joined) <= MAX_TEXT and _find_control(joined) is None and all(
+    if joined is not None and len(joined) <= MAX_SHORT_TEXT and _find_control(joined) is None and all(
         map(is_, map(str.strip, texts), texts)
     ):
         cleaned = None
@@ -375,7 +386,7 @@ def validate_columns(columns: Mapping[str, Any], duration_s: float | None = None
             return None
         distinct = set(texts)  # columns of labels, stages, ... repeat a few values
         joined = "".join(distinct)
-        if _find_control(joined) is not None or (distinct and max(map(len, distinct)) > MAX_TEXT):
+        if _find_control(joined) is not None or (distinct and max(map(len, distinct)) > text_limit(name)):
             return None
         if not all(map(is_, map(str.strip, distinct), distinct)):
             return None
