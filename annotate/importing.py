@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from .formats import detect_format, get_format, loads_events
+from .wording import plural
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,9 @@ class ImportResult:
     format: str
 
     def summary(self) -> str:
-        """Return one line for the user, e.g. ``Imported 12 events into recording 3 (2 already present)``."""
+        """Return one line for the user, e.g. ``Imported 1 event into recording 3 (2 already present)``."""
         extra = f" ({self.skipped} already present)" if self.skipped else ""
-        return f"Imported {self.added} events into recording {self.recording_id}{extra}"
+        return f"Imported {plural(self.added, 'event')} into recording {self.recording_id}{extra}"
 
 
 def import_events(
@@ -52,8 +53,50 @@ def import_events(
     """
     rec = store.get_recording(recording_id)
     fmt = get_format(format) if format else detect_format(filename, data)
+    if fmt.name == "csv" and not isinstance(data, str):
+        added = _import_streamed(store, rec, data, filename, mapping, reviewer)
+        if added is not None:
+            return ImportResult(rec.id, added[0], added[1], fmt.name)
     events = loads_events(
         data, format=fmt, recording=rec, mapping=mapping or None, codebook=store.get_codebook(), source=filename
     )
     added = store.import_events(events, reviewer=reviewer)  # batches: reviewers' marks never wait long
     return ImportResult(rec.id, added, len(events) - added, fmt.name)
+
+
+def _import_streamed(store, rec, data: bytes, filename: str, mapping, reviewer: str) -> tuple[int, int] | None:
+    """Import a large event CSV a block of rows at a time; return (added, skipped), or None to read it whole.
+
+    Memory stays bounded by the block size (``formats.csv_stream``) and rows
+    go to the store straight from columns (``store.bulk``). None when the file
+    is small or needs the whole-file readers (a bad row, a repeated id, ...):
+    then nothing is stored, and the caller's whole-file import writes the message.
+    """
+    from .formats import csv_format, csv_stream
+    from .store.bulk import import_chunks
+
+    source = filename or "events.csv"
+    data = csv_format._refuse_long_cells(data, source)  # a cell over its cap: the one-line message, nothing read
+    if not isinstance(data, bytes):
+        return None
+    chunks = csv_stream.stream_chunks(data, rec, mapping or None, source)
+    if chunks is None:
+        return None
+    counted = _Counted(chunks)
+    try:
+        added = import_chunks(store, rec.id, counted, reviewer=reviewer)
+    except csv_stream.NotStreamable:
+        return None
+    return added, counted.rows - added
+
+
+class _Counted:
+    """Iterate over ``chunks`` counting their rows (in ``rows``)."""
+
+    def __init__(self, chunks):
+        self.chunks, self.rows = chunks, 0
+
+    def __iter__(self):
+        for chunk in self.chunks:
+            self.rows += chunk.count
+            yield chunk

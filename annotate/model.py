@@ -20,7 +20,17 @@ from typing import Any, Iterable, Mapping
 from .errors import UnknownKindError, ValidationError
 
 EMOTION_MIN, EMOTION_MAX = -2, 2
-MAX_TEXT = 2000  # characters in a free-text field; a paste of a whole document is a mistake
+# Characters a text field holds: the cell caps of docs/formats.md (a note or expectation 64 KB, a label or
+# another short field 1 KB), so whatever an import's cell caps let through the model keeps.
+MAX_FREE_TEXT = 65_536
+MAX_SHORT_TEXT = 1_024
+FREE_TEXT_FIELDS = ("note", "expectation")
+MAX_TEXT = MAX_FREE_TEXT  # the longest any text field may be
+
+
+def text_limit(name: str) -> int:
+    """Return how many characters the text field ``name`` may hold (MAX_FREE_TEXT or MAX_SHORT_TEXT)."""
+    return MAX_FREE_TEXT if name in FREE_TEXT_FIELDS else MAX_SHORT_TEXT
 
 
 class Kind(str, enum.Enum):
@@ -206,8 +216,9 @@ def _clean_text(name: str, value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     text = str(value)
-    if len(text) > MAX_TEXT:
-        raise ValidationError(f"{name} is {len(text)} characters long; keep it under {MAX_TEXT}")
+    limit = text_limit(name)
+    if len(text) > limit:
+        raise ValidationError(f"{name} is {len(text)} characters long; keep it to {limit:,}")
     return clean_text(text)
 
 
@@ -296,7 +307,7 @@ def validate_event(event: Event, duration_s: float | None = None) -> Event:
         joined = None
     # Plain text without control characters that needs no trimming stays as it is (strip
     # returns the very same str then); anything else goes through _clean_text.
-    if joined is not None and len(joined) <= MAX_TEXT and _find_control(joined) is None and all(
+    if joined is not None and len(joined) <= MAX_SHORT_TEXT and _find_control(joined) is None and all(
         map(is_, map(str.strip, texts), texts)
     ):
         cleaned = None
@@ -337,52 +348,9 @@ def validate_columns(columns: Mapping[str, Any], duration_s: float | None = None
     Returns None otherwise: validate each event then, for the conversions or
     the exact message. Never raises for bad values.
     """
-    import numpy as np  # numpy is only needed here; the rest of the model stays plain Python
-
-    kinds, starts = columns["kind"], columns["start_s"]
-    count = len(kinds)
-    if set(map(type, kinds)) - {Kind} or set(map(type, starts)) - {float}:
+    if not columns_valid(columns, duration_s):
         return None
-    start = np.fromiter(starts, dtype=np.float64, count=count)
-    if count and not (start.min() >= 0 and start.max() < _TIME_LIMIT):  # also false for NaN
-        return None
-    if not (np.round(start, 3) == start).all():
-        return None
-    ends = columns.get("end_s")
-    end = None
-    if ends is not None:
-        ends = list(ends)
-        if set(map(type, ends)) - {float, type(None)}:
-            return None
-        end = np.array(ends, dtype=np.float64)  # None -> NaN; a NaN in the column is rejected below
-        missing = np.isnan(end)
-        if int(missing.sum()) != ends.count(None):
-            return None
-        present = end[~missing]
-        if present.size and not (present.min() >= 0 and present.max() < _TIME_LIMIT):
-            return None
-        if not (np.round(present, 3) == present).all() or (end[~missing] < start[~missing]).any():
-            return None
-    if duration_s is not None and count:
-        limit = round(float(duration_s), 3)
-        if start.max() > limit or (end is not None and np.nanmax(end, initial=0.0) > limit):
-            return None
-    for name in _TEXT_FIELDS:
-        texts = columns.get(name)
-        if texts is None:
-            continue
-        if set(map(type, texts)) - {str}:
-            return None
-        distinct = set(texts)  # columns of labels, stages, ... repeat a few values
-        joined = "".join(distinct)
-        if _find_control(joined) is not None or (distinct and max(map(len, distinct)) > MAX_TEXT):
-            return None
-        if not all(map(is_, map(str.strip, distinct), distinct)):
-            return None
-    emotions = columns.get("emotion")
-    if emotions is not None and (set(map(type, emotions)) - {int, type(None)} or
-                                 set(emotions) - {None, -2, -1, 0, 1, 2}):
-        return None
+    count = len(columns["kind"])
     defaults = Event(Kind.MOMENT_OF_TRUTH, 0.0)
     cols = []
     for name in _EVENT_FIELDS:
@@ -403,6 +371,63 @@ def validate_columns(columns: Mapping[str, Any], duration_s: float | None = None
     finally:
         if collecting:
             gc.enable()
+
+
+def columns_valid(columns: Mapping[str, Any], duration_s: float | None = None) -> bool:
+    """Return True when every value of ``columns`` is valid as it stands (what :func:`validate_columns` checks).
+
+    ``columns`` maps Event field names to equal-length sequences (``kind`` and
+    ``start_s`` required). True means :func:`validate_event` would keep each
+    event's values unchanged; False means some value needs converting or is
+    wrong (validate each event then). Never raises for bad values.
+    """
+    import numpy as np  # numpy is only needed here; the rest of the model stays plain Python
+
+    kinds, starts = columns["kind"], columns["start_s"]
+    count = len(kinds)
+    if set(map(type, kinds)) - {Kind} or set(map(type, starts)) - {float}:
+        return False
+    start = np.fromiter(starts, dtype=np.float64, count=count)
+    if count and not (start.min() >= 0 and start.max() < _TIME_LIMIT):  # also false for NaN
+        return False
+    if not (np.round(start, 3) == start).all():
+        return False
+    ends = columns.get("end_s")
+    end = None
+    if ends is not None:
+        ends = list(ends)
+        if set(map(type, ends)) - {float, type(None)}:
+            return False
+        end = np.array(ends, dtype=np.float64)  # None -> NaN; a NaN in the column is rejected below
+        missing = np.isnan(end)
+        if int(missing.sum()) != ends.count(None):
+            return False
+        present = end[~missing]
+        if present.size and not (present.min() >= 0 and present.max() < _TIME_LIMIT):
+            return False
+        if not (np.round(present, 3) == present).all() or (end[~missing] < start[~missing]).any():
+            return False
+    if duration_s is not None and count:
+        limit = round(float(duration_s), 3)
+        if start.max() > limit or (end is not None and np.nanmax(end, initial=0.0) > limit):
+            return False
+    for name in _TEXT_FIELDS:
+        texts = columns.get(name)
+        if texts is None:
+            continue
+        if set(map(type, texts)) - {str}:
+            return False
+        distinct = set(texts)  # columns of labels, stages, ... repeat a few values
+        joined = "".join(distinct)
+        if _find_control(joined) is not None or (distinct and max(map(len, distinct)) > text_limit(name)):
+            return False
+        if not all(map(is_, map(str.strip, distinct), distinct)):
+            return False
+    emotions = columns.get("emotion")
+    if emotions is not None and (set(map(type, emotions)) - {int, type(None)} or
+                                 set(emotions) - {None, -2, -1, 0, 1, 2}):
+        return False
+    return True
 
 
 def _check_time(name: str, value: Any) -> float:

@@ -140,3 +140,20 @@ def test_captions_refuse_a_huge_line_by_number(name, text):
                                           r"262,144"):
         get_format(name).loads(data, recording=REC, source=f"c.{name}")
     assert len(get_format(name).loads(text.format("fine").encode(), recording=REC, source="c")) == 1
+
+
+def test_a_3000_character_note_imports_and_the_model_limits_are_the_cell_caps(tmp_path):
+    from annotate.importing import import_events
+    from annotate.model import MAX_FREE_TEXT, MAX_SHORT_TEXT, Event, Kind, validate_event
+    from annotate.errors import ValidationError as VE
+
+    assert (MAX_FREE_TEXT, MAX_SHORT_TEXT) == (FREE_TEXT_CELL, SHORT_CELL)
+    note = "n" * 3000
+    with Store(f"sqlite:///{tmp_path / 'a.sqlite'}") as store:
+        rec = store.add_recording(Recording(path="/v/a.mp4", title="a"))
+        result = import_events(store, rec.id, f"kind,start_s,note\nMOT,1.0,{note}\n".encode(), "a.csv")
+        assert result.summary() == f"Imported 1 event into recording {rec.id}"
+        assert store.list_events(rec.id)[0].note == note
+    assert validate_event(Event(Kind.MOMENT_OF_TRUTH, 1.0, note="n" * MAX_FREE_TEXT)).note
+    with pytest.raises(VE, match="label is 1025 characters long"):
+        validate_event(Event(Kind.MOMENT_OF_TRUTH, 1.0, label="l" * 1025))

@@ -11,6 +11,7 @@ import click
 
 from .. import config
 from ..config import Settings
+from ..wording import plural  # noqa: F401  (the commands import it from here)
 
 
 @dataclass
@@ -46,15 +47,9 @@ def clean_stale_partials(settings: Settings) -> list[Path]:
     return remove_stale_partials(settings.own_dirs)
 
 
-def plural(n: int, word: str, many: str | None = None) -> str:
-    """Return ``"1 event"`` / ``"2 events"``: the count with ``word`` or its plural (``many``, default word + s)."""
-    return f"{n} {word if n == 1 else (many or word + 's')}"
-
-
 def import_summary(result) -> str:
     """Return the one-line report of an ImportResult with counts in proper English (``Imported 1 event ...``)."""
-    extra = f" ({result.skipped} already present)" if result.skipped else ""
-    return f"Imported {plural(result.added, 'event')} into recording {result.recording_id}{extra}"
+    return result.summary()
 
 
 def output_file(ctx: click.Context, param: click.Parameter, value):

@@ -24,7 +24,10 @@ from typing import Any, Callable, Iterable, Mapping, NoReturn, Sequence
 import numpy as np
 
 from ..errors import FormatError, UnknownKindError, ValidationError
-from ..model import Event, Kind, Recording, drop_control, parse_kind, validate_columns, validate_event
+from ..model import (
+    FREE_TEXT_FIELDS, MAX_FREE_TEXT, MAX_SHORT_TEXT, Event, Kind, Recording, drop_control, parse_kind, validate_columns,
+    validate_event,
+)
 from ..timebase import to_fraction
 
 # --- problems -----------------------------------------------------------------
@@ -130,9 +133,8 @@ def _decode(data: bytes, encoding: str, problems: Problems, skipped: int) -> str
 # --- cell limits ----------------------------------------------------------------
 
 # The longest cell an import reads (docs/formats.md): free text, and a label or any other short field.
-FREE_TEXT_CELL = 65_536
-SHORT_CELL = 1_024
-FREE_TEXT_FIELDS = ("note", "expectation")
+FREE_TEXT_CELL = MAX_FREE_TEXT
+SHORT_CELL = MAX_SHORT_TEXT
 
 
 def utf8_body(data: bytes | str) -> bytes | memoryview | None:

@@ -460,11 +460,26 @@ def _loads_columns(data: bytes | str, recording: Recording, mapping: Any, source
     def column(name: str) -> Any:
         return table.column(f"f{cols[name]}")
 
+    for name in ("recording_id", "recording"):
+        if name in cols and colwise.distinct_count(column(name)) > 1:
+            return None  # several recordings: the row-by-row path picks this one's rows
+    out = column_values(column, cols, KindResolver(mapping))
+    if out is None:
+        return None
+    raw_ids = column("event_id").to_pylist() if "event_id" in cols else None
+    hex_ids = raw_ids is not None and colwise.all_match(column("event_id"), "^[0-9a-f]{32}$")
+    sink = Importer(recording, Problems(source))
+    return sink.events if sink.add_columns(out, range(count), raw_ids, hex_ids) else None
+
+
+def column_values(column: Callable[[str], Any], cols: dict[str, int], resolve: KindResolver) -> dict[str, list] | None:
+    """Return the Event field values of a table's cells, a whole column at a time (field -> list), or None.
+
+    ``column(name)`` gives the Arrow string column of field ``name`` of ``cols``.
+    None when a cell is one only the row-by-row path reads or rejects (a
+    timecode, a bad kind, times of day not at UTC, a duration without an end, ...).
+    """
     try:
-        for name in ("recording_id", "recording"):
-            if name in cols and colwise.distinct_count(column(name)) > 1:
-                return None  # several recordings: the row-by-row path picks this one's rows
-        resolve = KindResolver(mapping)
         out: dict[str, list[Any]] = {"kind": colwise.map_unique(column("kind"), lambda c: resolve(unneutralise(c)))}
         out["start_s"] = colwise.seconds_column(column("start"), blank_is_none=False)
         if out["start_s"] is None:
@@ -492,10 +507,7 @@ def _loads_columns(data: bytes | str, recording: Recording, mapping: Any, source
                     return None
     except ValidationError:
         return None
-    raw_ids = column("event_id").to_pylist() if "event_id" in cols else None
-    hex_ids = raw_ids is not None and colwise.all_match(column("event_id"), "^[0-9a-f]{32}$")
-    sink = Importer(recording, Problems(source))
-    return sink.events if sink.add_columns(out, range(count), raw_ids, hex_ids) else None
+    return out
 
 
 # How messages name a field's cell (the others by their field name).

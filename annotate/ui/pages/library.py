@@ -137,9 +137,7 @@ def _import(store, settings, name: str) -> None:
 
 def _import_summary(result) -> str:
     """Return the notice after an import, e.g. ``Imported 1 event into recording 3.`` (counts in proper English)."""
-    noun = "event" if result.added == 1 else "events"
-    extra = f" ({result.skipped} already present)" if result.skipped else ""
-    return f"Imported {result.added} {noun} into recording {result.recording_id}{extra}."
+    return result.summary() + "."
 
 
 def _register(add) -> None:

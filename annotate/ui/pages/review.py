@@ -20,7 +20,7 @@ import streamlit as st
 
 from annotate import review
 from annotate.errors import AnnotateError
-from annotate.model import Status
+from annotate.model import MAX_FREE_TEXT, Status
 from annotate.timebase import format_timecode
 from annotate.ui import common, nav, services
 from annotate.ui import marking as review_marking
@@ -237,11 +237,11 @@ def _details_form(store, codebook, session, event) -> None:
         _choice(c1, "Stage", codebook.stages, event.stage, f"{prefix}_stage", free=False)
         _choice(c2, "Channel", codebook.channels, event.channel, f"{prefix}_channel")
         _choice(c3, "Actor", codebook.actors, event.actor, f"{prefix}_actor")
-        st.text_input("What the customer expected", value=event.expectation, key=f"{prefix}_expectation", max_chars=2000)
+        st.text_input("What the customer expected", value=event.expectation, key=f"{prefix}_expectation", max_chars=MAX_FREE_TEXT)
         st.select_slider(
             "Emotion", _EMOTIONS, value=event.emotion, format_func=lambda v: _EMOTION_TEXT[v], key=f"{prefix}_emotion"
         )
-        st.text_area("Note", value=event.note, key=f"{prefix}_note", height=80, max_chars=2000)
+        st.text_area("Note", value=event.note, key=f"{prefix}_note", height=80, max_chars=MAX_FREE_TEXT)
         st.form_submit_button(
             "Save details", type="primary", on_click=_save, args=(store, session, event.id, event.version, prefix)
         )

@@ -1,0 +1,207 @@
+"""Stream a large event CSV as chunks of validated columns, so an import's memory is bounded by the chunk size.
+
+The event CSV's column path (``csv_format._loads_columns``) reads a whole file
+into Arrow columns and then into Event objects (about 1 KB each). This module
+reads the same file a block of rows at a time with Arrow's streaming reader,
+checks and converts each block exactly as the column path does, gives each
+row its id (the file's 32-hex id, or the id ``EventIds`` derives from the
+content) and yields the rows as columns for ``annotate.store.bulk``. What it
+keeps across blocks is small: the ids seen so far (16 bytes each, sorted) and
+the derived names that repeat.
+
+Like the column path, it handles only files it can prove it reads as the
+row-by-row reader does: anything else (a bad row anywhere, a repeated id,
+several recordings, ids of other forms) raises :class:`NotStreamable` and the
+caller reads the whole file the usual way, which also writes every message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping
+
+import numpy as np
+
+from ..model import Recording, columns_valid
+from . import columns as colwise
+from .common import KindResolver, Problems, duration_limit, recording_key, uuid5_hex, uuid5_hex_many
+from .csv_format import _columns, _sniff_delimiter, column_values
+
+# Files smaller than this are read whole (the column and row-by-row paths); larger ones are streamed.
+STREAM_MIN_BYTES = 4 << 20
+# Bytes of CSV per block: ~30,000 rows of a typical export, a few tens of MB of Python values at most.
+BLOCK_BYTES = 2 << 20
+
+
+class NotStreamable(Exception):
+    """The file (or a block of it) needs the whole-file readers: for a conversion, a repeat or an error message."""
+
+
+@dataclass
+class Chunk:
+    """Validated rows of one block, as columns: Event field name -> list of values (``id`` included)."""
+
+    columns: dict[str, list[Any]]
+    count: int
+
+
+def stream_chunks(data: bytes | str, recording: Recording, mapping: Mapping[str, Any] | None, source: str,
+                  block_bytes: int | None = None) -> Iterator[Chunk] | None:
+    """Return an iterator of the file's validated rows a block at a time, or None when the file is not streamed.
+
+    None for a small file, a file without a plain UTF-8 header of known columns
+    or without a start column, and when pyarrow is missing. The iterator raises
+    NotStreamable (at any block) when the file needs the whole-file readers.
+    """
+    if colwise.arrow() is None or isinstance(data, str) or len(data) < STREAM_MIN_BYTES:
+        return None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None  # UTF-16: the whole-file readers
+    body = colwise.utf8_body(data)
+    first = colwise.plain_first_line(body)
+    if first is None:
+        return None
+    delimiter = _sniff_delimiter(first)
+    header = first.split(delimiter)
+    try:
+        cols = _columns(header, Problems(source), str)
+    except Exception:  # FormatError: the whole-file reader writes the message
+        return None
+    if "start" not in cols:
+        return None
+    return _chunks(body, delimiter, header, cols, recording, mapping, block_bytes or BLOCK_BYTES)
+
+
+def _chunks(body: Any, delimiter: str, header: list[str], cols: dict[str, int], recording: Recording,
+            mapping: Any, block_bytes: int) -> Iterator[Chunk]:
+    """Yield the Chunks of ``body`` (see :func:`stream_chunks`); raises NotStreamable."""
+    wanted = sorted(set(cols.values()))
+    ids = SeenIds(recording)
+    resolve, limit = KindResolver(mapping), duration_limit(recording)
+    recordings: dict[str, set] = {}
+    first = True
+    for batch in _batches(body, delimiter, len(header), wanted, block_bytes):
+        if first:
+            if batch.num_rows == 0 or any(batch.column(f"f{i}")[0].as_py() != header[i] for i in wanted):
+                raise NotStreamable("the header is not the first row")
+            batch, first = batch.slice(1), False
+        if batch.num_rows == 0:
+            continue
+
+        def column(name: str, batch: Any = batch) -> Any:
+            return batch.column(f"f{cols[name]}")
+
+        for name in ("recording_id", "recording"):
+            if name in cols:
+                seen = recordings.setdefault(name, set())
+                seen.update(colwise.arrow().compute.unique(column(name)).to_pylist())
+                if len(seen) > 1:
+                    raise NotStreamable("several recordings")
+        out = column_values(column, cols, resolve)
+        if out is None or not columns_valid(out, limit):
+            raise NotStreamable("a cell needs the row-by-row reader")
+        out["id"] = ids.assign(out, column("event_id") if "event_id" in cols else None)
+        yield Chunk(out, batch.num_rows)
+
+
+def _batches(body: Any, delimiter: str, width: int, wanted: list[int], block_bytes: int) -> Iterator[Any]:
+    """Yield Arrow record batches of the CSV's string cells ``f<i>`` (header row first); raises NotStreamable.
+
+    Refuses (as ``columns.csv_table`` does) a file whose quotes are not all
+    quoted cells, which Arrow and ``csv.reader(strict=True)`` would split apart.
+    """
+    pa = colwise.arrow()
+    import pyarrow.csv as pacsv
+
+    quotes = body.count(b'"')
+    if quotes:
+        pattern = colwise._quoted_field(delimiter.encode())
+        if sum(m.group().count(b'"') for m in pattern.finditer(body)) != quotes:
+            raise NotStreamable("quotes inside unquoted cells")
+    names = [f"f{i}" for i in range(width)]
+    try:
+        reader = pacsv.open_csv(
+            pa.py_buffer(body),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=block_bytes, use_threads=False),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
+                newlines_in_values=True, ignore_empty_lines=True,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, include_columns=[names[i] for i in wanted],
+                strings_can_be_null=False, quoted_strings_can_be_null=False,
+            ),
+        )
+        for batch in reader:
+            yield batch
+    except (pa.ArrowInvalid, pa.ArrowException) as exc:
+        raise NotStreamable(f"Arrow cannot split the file: {exc}") from None
+
+
+class SeenIds:
+    """The ids given so far in one streamed file, 16 bytes each in a sorted array, and the names that repeat.
+
+    Gives the ids ``common.Importer`` gives (a 32-hex id of the file kept,
+    else the id ``EventIds`` derives, repeats of one content counted in order)
+    without keeping every derived name: a name's first id is in the array
+    exactly when the name came before.
+    """
+
+    def __init__(self, recording: Recording):
+        self.key = recording_key(recording)
+        self.seen = np.zeros(0, dtype="S16")
+        self.repeats: dict[str, int] = {}
+
+    def assign(self, out: dict[str, list[Any]], raw: Any) -> list[str]:
+        """Return the ids of a block's validated rows (``out``: field -> values; ``raw``: the id column or None).
+
+        Raises NotStreamable for ids the row-by-row reader must settle (other
+        forms, some rows without one) and for an id used twice (its message).
+        """
+        if raw is not None and not colwise.all_match(raw, "^$"):
+            if not colwise.all_match(raw, "^[0-9a-f]{32}$"):
+                raise NotStreamable("ids of another form")
+            ids = raw.to_pylist()
+        else:
+            ids = self._derived(out)
+        keys = _keys(ids)
+        if len(np.unique(keys)) != len(keys) or self._contains(keys).any():
+            raise NotStreamable("an id is used twice")
+        self._add(keys)
+        return ids
+
+    def _derived(self, out: dict[str, list[Any]]) -> list[str]:
+        count = len(out["kind"])
+        start_ms = np.rint(np.asarray(out["start_s"], dtype=np.float64) * 1000.0).astype(np.int64).tolist()
+        ends = out.get("end_s") or [None] * count
+        end_cells = ["" if e is None else str(int(round(e * 1000))) for e in ends]
+        labels = out.get("label") or [""] * count
+        names = list(map("\x1f".join, zip([self.key] * count, [k.value for k in out["kind"]],
+                                          map(str, start_ms), end_cells, labels)))
+        ids = uuid5_hex_many(names)
+        before = self._contains(_keys(ids))
+        if len(set(names)) == count and not before.any():
+            return ids
+        here: set[str] = set()
+        for i, name in enumerate(names):  # repeats of one content: #1, #2, ... in the order of the file
+            n = self.repeats.get(name) or (1 if before[i] or name in here else 0)
+            here.add(name)
+            if n:
+                self.repeats[name] = n + 1
+                ids[i] = uuid5_hex(f"{name}\x1f#{n}")
+        return ids
+
+    def _contains(self, keys: np.ndarray) -> np.ndarray:
+        if not len(self.seen):
+            return np.zeros(len(keys), dtype=bool)
+        at = np.minimum(np.searchsorted(self.seen, keys), len(self.seen) - 1)
+        return self.seen[at] == keys
+
+    def _add(self, keys: np.ndarray) -> None:
+        keys = np.sort(keys)
+        self.seen = np.insert(self.seen, np.searchsorted(self.seen, keys), keys)
+
+
+def _keys(ids: list[str]) -> np.ndarray:
+    """Return 32-hex ids as an array of their 16 bytes."""
+    return np.frombuffer(bytes.fromhex("".join(ids)), dtype="S16").copy()
