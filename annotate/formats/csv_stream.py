@@ -139,7 +139,8 @@ def _batches(body: Any, delimiter: str, width: int, wanted: list[int], block_byt
 
 
 class SeenIds:
-    """The ids given so far in one streamed file, 16 bytes each in a sorted array, and the names that repeat.
+    """The ids given so far in one streamed file, 16 bytes each in sorted arrays (one a block), and the names
+    that repeat.
 
     Gives the ids ``common.Importer`` gives (a 32-hex id of the file kept,
     else the id ``EventIds`` derives, repeats of one content counted in order)
@@ -149,7 +150,7 @@ class SeenIds:
 
     def __init__(self, recording: Recording):
         self.key = recording_key(recording)
-        self.seen = np.zeros(0, dtype="S16")
+        self.parts: list[np.ndarray] = []  # a sorted array a block: adding one copies nothing
         self.repeats: dict[str, int] = {}
 
     def assign(self, out: dict[str, list[Any]], raw: Any) -> list[str]:
@@ -192,14 +193,21 @@ class SeenIds:
         return ids
 
     def _contains(self, keys: np.ndarray) -> np.ndarray:
-        if not len(self.seen):
-            return np.zeros(len(keys), dtype=bool)
-        at = np.minimum(np.searchsorted(self.seen, keys), len(self.seen) - 1)
-        return self.seen[at] == keys
+        found = np.zeros(len(keys), dtype=bool)
+        for part in self.parts:
+            at = np.minimum(np.searchsorted(part, keys), len(part) - 1)
+            found |= part[at] == keys
+        return found
 
     def _add(self, keys: np.ndarray) -> None:
-        keys = np.sort(keys)
-        self.seen = np.insert(self.seen, np.searchsorted(self.seen, keys), keys)
+        if not len(keys):
+            return
+        self.parts.append(np.sort(keys))
+        if len(self.parts) > _MAX_PARTS:  # a very long file: one array again, so lookups stay few
+            self.parts = [np.sort(np.concatenate(self.parts))]
+
+
+_MAX_PARTS = 64
 
 
 def _keys(ids: list[str]) -> np.ndarray:
