@@ -427,12 +427,12 @@ def loads(
     return events
 
 
-def _loads_columns(data: bytes | str, recording: Recording, mapping: Any, source: str) -> list[Event] | None:
-    """Return what ``loads`` returns for a valid file, read a whole column at a time; None to read it row by row.
+def plain_header(data: bytes | str, source: str) -> tuple[Any, str, list[str], dict[str, int]] | None:
+    """Return ``(UTF-8 body, delimiter, header cells, field -> column)`` of a file the column readers take.
 
-    Handles a file that starts with its header (UTF-8), has a start column of
-    plain seconds, one recording, ISO times at UTC and every row valid as it
-    stands; anything else (and every error) goes through the row-by-row path.
+    None when pyarrow is missing, or the file does not start with a plain UTF-8
+    header of known columns that has a start column: the row-by-row reader then
+    reads it (and writes any message).
     """
     if colwise.arrow() is None:
         return None
@@ -446,8 +446,20 @@ def _loads_columns(data: bytes | str, recording: Recording, mapping: Any, source
         cols = _columns(header, Problems(source), str)
     except FormatError:
         return None
-    if "start" not in cols:
+    return (body, delimiter, header, cols) if "start" in cols else None
+
+
+def _loads_columns(data: bytes | str, recording: Recording, mapping: Any, source: str) -> list[Event] | None:
+    """Return what ``loads`` returns for a valid file, read a whole column at a time; None to read it row by row.
+
+    Handles a file that starts with its header (UTF-8), has a start column of
+    plain seconds, one recording, ISO times at UTC and every row valid as it
+    stands; anything else (and every error) goes through the row-by-row path.
+    """
+    plain = plain_header(data, source)
+    if plain is None:
         return None
+    body, delimiter, header, cols = plain
     wanted = sorted(set(cols.values()))
     table = colwise.csv_table(body, delimiter, len(header), wanted)
     if table is None or table.num_rows - 1 < colwise.MIN_EVENTS:

@@ -24,8 +24,8 @@ import numpy as np
 
 from ..model import Recording, columns_valid
 from . import columns as colwise
-from .common import KindResolver, Problems, duration_limit, recording_key, uuid5_hex, uuid5_hex_many
-from .csv_format import _columns, _sniff_delimiter, column_values
+from .common import KindResolver, duration_limit, recording_key, uuid5_hex, uuid5_hex_many
+from .csv_format import column_values, plain_header
 
 # Files smaller than this are read whole (the column and row-by-row paths); larger ones are streamed.
 STREAM_MIN_BYTES = 4 << 20
@@ -57,18 +57,10 @@ def stream_chunks(data: bytes | str, recording: Recording, mapping: Mapping[str,
         return None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None  # UTF-16: the whole-file readers
-    body = colwise.utf8_body(data)
-    first = colwise.plain_first_line(body)
-    if first is None:
+    plain = plain_header(data, source)
+    if plain is None:
         return None
-    delimiter = _sniff_delimiter(first)
-    header = first.split(delimiter)
-    try:
-        cols = _columns(header, Problems(source), str)
-    except Exception:  # FormatError: the whole-file reader writes the message
-        return None
-    if "start" not in cols:
-        return None
+    body, delimiter, header, cols = plain
     return _chunks(body, delimiter, header, cols, recording, mapping, block_bytes or BLOCK_BYTES)
 
 
