@@ -372,3 +372,24 @@ def test_library_upload_adds_a_new_video_under_the_name_given(data_dir, no_sampl
     assert "Added #1 Call 0412" in at.success[0].value
     [(title, path)] = db_rows(data_dir, "select title, path from recordings")
     assert title == "Call 0412" and Path(path).parent == (data_dir / "media").resolve()
+
+
+def test_analyse_link_names_the_map_on_every_run_and_follows_the_picker(data_dir, no_sample, tmp_path):
+    from annotate.recordings import add_recording
+
+    store = services.store()
+    first, _ = add_recording(store, services.settings(), make_clip(tmp_path / "a.mp4", n_frames=20, audio=False))
+    second, _ = add_recording(store, services.settings(), make_clip(tmp_path / "b.mp4", n_frames=25, audio=False))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["cx_reviewer"] = "Tess"
+    at.run()
+    at.switch_page("annotate/ui/pages/analyse.py")
+    at.query_params["rec"] = str(second.id)
+    at.session_state["cx_an_map_rec"] = first.id  # what a rerun from the browser may still carry
+    at.session_state["cx_an_linked"] = second.id
+    at.run()
+    assert_clean(at)
+    assert at.selectbox(key="cx_an_map_rec").value == second.id
+    at.selectbox(key="cx_an_map_rec").select(first.id).run()
+    assert at.selectbox(key="cx_an_map_rec").value == first.id
+    assert at.query_params["rec"] in ([str(first.id)], str(first.id))

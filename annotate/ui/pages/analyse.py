@@ -73,10 +73,18 @@ def _linked_recording(dataset: Dataset) -> int | None:
         return None
     if rec not in dataset.recordings:
         return None
-    if st.session_state.get("cx_an_linked") != rec:
-        st.session_state["cx_an_linked"] = rec
+    # The link names the map shown on every run (a rerun from the browser may carry the picker's old value);
+    # picking another recording rewrites the link (_follow_picker), so the two never disagree.
+    st.session_state["cx_an_linked"] = rec
+    if st.session_state.get("cx_an_map_rec") != rec:
         st.session_state["cx_an_map_rec"] = rec
     return rec
+
+
+def _follow_picker() -> None:
+    """Point the page's ``?rec=`` link at the recording just picked for the map."""
+    if "rec" in st.query_params:
+        st.query_params["rec"] = str(st.session_state["cx_an_map_rec"])
 
 
 # --- data, cached ---------------------------------------------------------------------------------
@@ -286,6 +294,7 @@ def _map_tab(signature: str, filters: Filters) -> None:
     rec_id = st.selectbox(
         "Recording", ids, format_func=lambda i: common.recording_label(dataset.recordings[i]), key=key,
         help="The process-activity map of one recording, drawn from the events that pass the filters.",
+        on_change=_follow_picker,
     )
     try:
         picture, table = _swimlane(signature, filters, rec_id)
