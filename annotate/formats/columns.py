@@ -233,6 +233,21 @@ def _quoted_field(delimiter: bytes) -> re.Pattern[bytes]:
     return re.compile(b'"(?<![^' + d + b'\\r\\n]")[^"]*(?:""[^"]*)*"(?![^' + d + b"\\r\\n])")
 
 
+def csv_options(delimiter: str, width: int, columns: Sequence[int]) -> tuple[list[str], Any, Any]:
+    """Return (column names f0.., ParseOptions, ConvertOptions) of how every column reader reads an event CSV:
+    RFC 4180 quoting, every cell a string, only ``columns`` converted."""
+    names = [f"f{i}" for i in range(width)]
+    parse = _pacsv.ParseOptions(
+        delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
+        newlines_in_values=True, ignore_empty_lines=True,
+    )
+    convert = _pacsv.ConvertOptions(
+        column_types={n: _pa.string() for n in names}, include_columns=[names[i] for i in columns],
+        strings_can_be_null=False, quoted_strings_can_be_null=False,
+    )
+    return names, parse, convert
+
+
 def csv_table(body: bytes, delimiter: str, width: int, columns: Sequence[int]) -> Any:
     """Return the cells of a CSV (UTF-8 bytes, no BOM) as an Arrow table of string columns ``f<index>``.
 
@@ -248,19 +263,11 @@ def csv_table(body: bytes, delimiter: str, width: int, columns: Sequence[int]) -
         inside = b"".join(_quoted_field(delimiter.encode()).findall(body)).count(b'"')
         if inside != quotes:
             return None
-    names = [f"f{i}" for i in range(width)]
+    names, parse, convert = csv_options(delimiter, width, columns)
     try:
         return _pacsv.read_csv(
-            _pa.py_buffer(body),
-            read_options=_pacsv.ReadOptions(column_names=names, block_size=1 << 22),
-            parse_options=_pacsv.ParseOptions(
-                delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
-                newlines_in_values=True, ignore_empty_lines=True,
-            ),
-            convert_options=_pacsv.ConvertOptions(
-                column_types={n: _pa.string() for n in names}, include_columns=[names[i] for i in columns],
-                strings_can_be_null=False, quoted_strings_can_be_null=False,
-            ),
+            _pa.py_buffer(body), read_options=_pacsv.ReadOptions(column_names=names, block_size=1 << 22),
+            parse_options=parse, convert_options=convert,
         )
     except (_pa.ArrowInvalid, _pa.ArrowException):
         return None

@@ -110,19 +110,12 @@ def _batches(body: Any, delimiter: str, width: int, wanted: list[int], block_byt
         pattern = colwise._quoted_field(delimiter.encode())
         if sum(m.group().count(b'"') for m in pattern.finditer(body)) != quotes:
             raise NotStreamable("quotes inside unquoted cells")
-    names = [f"f{i}" for i in range(width)]
+    names, parse, convert = colwise.csv_options(delimiter, width, wanted)
     try:
         reader = pacsv.open_csv(
             pa.py_buffer(body),
             read_options=pacsv.ReadOptions(column_names=names, block_size=block_bytes, use_threads=False),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
-                newlines_in_values=True, ignore_empty_lines=True,
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, include_columns=[names[i] for i in wanted],
-                strings_can_be_null=False, quoted_strings_can_be_null=False,
-            ),
+            parse_options=parse, convert_options=convert,
         )
         for batch in reader:
             yield batch
