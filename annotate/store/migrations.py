@@ -150,11 +150,30 @@ def _m4_batched_imports(conn: Connection) -> None:
     sa.Index("ix_events_import", events.c.import_id).create(conn)
 
 
+def _m5_users(conn: Connection) -> None:
+    md = sa.MetaData()
+    sa.Table(
+        "users",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("login", sa.String(64), nullable=False, unique=True),
+        sa.Column("display_name", sa.Text, nullable=False),
+        sa.Column("roles", JSONText, nullable=False),
+        sa.Column("password_hash", sa.Text, nullable=True),
+        sa.Column("external_id", sa.String(255), nullable=True, unique=True),
+        sa.Column("disabled", sa.Boolean, nullable=False, default=False),
+        sa.Column("epoch", sa.Integer, nullable=False, default=0),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+    ).create(conn)
+
+
 MIGRATIONS: list[Migration] = [
     (1, "create recordings, events, codebook and change_log tables", _m1_tables),
     (2, "indexes and one live recording per content hash", _m2_indexes),
     (3, "default codebook", _m3_default_codebook),
     (4, "imports table; events.import_id hides a batched import's rows until it is done", _m4_batched_imports),
+    (5, "users table: accounts, roles and password hashes", _m5_users),
 ]
 
 
