@@ -34,6 +34,7 @@ _LAZY = {
     "flow": ("maps_cmds", "flow_cmd", "Draw the flow map (which activity directly follows which) across recordings."),
     "metrics": ("maps_cmds", "metrics_cmd",
                 "Compute the 15 diagnostics metrics (see docs/metrics.md) per recording, stage or kind."),
+    "user": ("user_cmds", "user_cmd", "Manage the accounts that sign in to the app (annotate serve --auth local)."),
 }
 
 
