@@ -195,3 +195,20 @@ def test_unknown_account_id_is_not_found(db):
     store, _ = db
     with pytest.raises(NotFoundError):
         Accounts(store).get(99)
+
+
+def test_auth_none_is_refused_off_localhost(monkeypatch):
+    from annotate.accounts.mode import auth_mode, check_listen
+    from annotate.errors import AnnotateError
+
+    for host in ("localhost", "127.0.0.1", "::1", "[::1]"):
+        check_listen("none", host)
+    for host in ("0.0.0.0", "192.168.1.5", "example.org", ""):
+        with pytest.raises(AnnotateError, match="annotate user add NAME --role admin"):
+            check_listen("none", host)
+    check_listen("local", "0.0.0.0")
+    monkeypatch.setenv("ANNOTATE_AUTH", "Local")
+    assert auth_mode() == "local"
+    monkeypatch.setenv("ANNOTATE_AUTH", "ldap")
+    with pytest.raises(AnnotateError, match="not one of none, local, oidc"):
+        auth_mode()
