@@ -37,6 +37,14 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory):
+    """The Redis .ci/run started (ANNOTATE_TEST_REDIS_URL, emptied first), else one started here."""
+    given = os.environ.get("ANNOTATE_TEST_REDIS_URL")
+    if given:
+        import redis
+
+        redis.Redis.from_url(given).flushdb()
+        yield given
+        return
     if REDIS is None:
         pytest.fail("redis-server is not installed: apt-get install redis-server (.ci/run does)")
     port, folder = free_port(), tmp_path_factory.mktemp("redis")
