@@ -21,6 +21,7 @@ from typing import Callable, Iterator
 from .config import Settings
 from .errors import AnnotateError
 from .media.sniff import sniff_container
+from .model import Recording
 from .recordings import add_recording
 from .store import Store
 
@@ -84,8 +85,10 @@ def add_folder(store: Store, settings: Settings, folder: str | os.PathLike, *, m
 class Inbox:
     """Registers the files dropped into ``<data dir>/inbox`` (see the module docstring)."""
 
-    def __init__(self, store: Store, settings: Settings, make_proxy: bool = True):
+    def __init__(self, store: Store, settings: Settings, make_proxy: bool = True,
+                 after_add: Callable[[Recording], None] | None = None):
         self.store, self.settings, self.make_proxy = store, settings, make_proxy
+        self.after_add = after_add
         self.folder = settings.data_dir / INBOX
         self._sizes: dict[Path, int] = {}
 
@@ -119,6 +122,8 @@ class Inbox:
         if not created:
             target.unlink(missing_ok=True)  # the library already holds these bytes under another name
             return "already"
+        if self.after_add is not None:
+            self.after_add(rec)
         return "added"
 
     def _refuse(self, current: Path, name: str, message: str) -> None:

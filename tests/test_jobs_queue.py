@@ -230,3 +230,45 @@ def test_a_failing_job_reports_one_line(library, redis_url, monkeypatch):
     finally:
         stop(worker)
     assert failed.state == "failed" and "9999" in failed.error and "\n" not in failed.error
+
+
+def test_a_queued_proxy_marks_the_recording_preparing_until_it_is_made(library, tmp_path):
+    settings, _, _ = library
+    store = queue.store()
+    clip = make_clip(tmp_path / "screen.avi", codec="mjpeg", width=160, height=120, fps=25, n_frames=40,
+                     audio=False)
+    rec, _ = add_recording(store, settings, clip, make_proxy=False)
+    assert not rec.browser_playable and rec.proxy_path is None
+    job = kinds.submit_proxy(store, settings, rec.id)
+    assert JobRecords(store).preparing() == {rec.id}
+    worker = start_worker()
+    try:
+        [finished] = wait_for([job.id], timeout=120)
+    finally:
+        stop(worker)
+    assert finished.state == "done", finished.error
+    stored = store.get_recording(rec.id)
+    assert stored.proxy_path == finished.output and frame_count(stored.proxy_path) == 40
+    assert JobRecords(store).preparing() == set()
+
+
+def test_a_worker_with_inbox_adds_dropped_videos_and_queues_their_proxy(library, tmp_path):
+    settings, _, _ = library
+    inbox = settings.data_dir / "inbox"
+    inbox.mkdir()
+    worker = start_worker("--inbox")
+    try:
+        clip = make_clip(tmp_path / "dropped.avi", codec="mjpeg", width=160, height=120, fps=25, n_frames=30,
+                         audio=False)
+        shutil.copy(clip, inbox / ".dropped.avi.part")
+        (inbox / ".dropped.avi.part").rename(inbox / "dropped.avi")
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            found = [r for r in queue.store().list_recordings() if r.title == "dropped"]
+            if found and found[0].proxy_path:
+                break
+            time.sleep(0.3)
+    finally:
+        stop(worker)
+    assert found and found[0].proxy_path and frame_count(found[0].proxy_path) == 30
+    assert not (inbox / "dropped.avi").exists()

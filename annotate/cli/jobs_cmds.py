@@ -16,10 +16,11 @@ from .common import data_options, pass_app
               help="Jobs this process runs at once.")
 @click.option("--queue", "queue_url", help="The queue: sqlite (a file in the data directory) or redis://HOST:PORT/DB."
               " Default: ANNOTATE_QUEUE, else sqlite.")
+@click.option("--inbox", is_flag=True, help="Also add the videos dropped into the data directory's inbox folder.")
 @click.option("--parent-pid", type=int, hidden=True, help="Stop when this process is gone (annotate serve).")
 @data_options
 @pass_app
-def worker_cmd(app, workers: int, queue_url: str | None, parent_pid: int | None) -> None:
+def worker_cmd(app, workers: int, queue_url: str | None, inbox: bool, parent_pid: int | None) -> None:
     """Run queued jobs (proxies, overlays, clips, reels) until stopped; start one on every machine that helps."""
     if queue_url:
         os.environ["ANNOTATE_QUEUE"] = queue_url
@@ -32,7 +33,7 @@ def worker_cmd(app, workers: int, queue_url: str | None, parent_pid: int | None)
     from ..jobs import queue, worker
 
     click.echo(f"cx-annotate worker: {workers} at once, queue {queue.queue_url()}", err=True)
-    worker.run_worker(workers, parent_pid=parent_pid)
+    worker.run_worker(workers, parent_pid=parent_pid, inbox=inbox)
 
 
 @click.command("jobs")

@@ -66,5 +66,18 @@ def run(kind: str, store: Store, settings: Settings, params: dict[str, Any], pro
     if kind == "proxy":
         from ..recordings import ensure_proxy
 
-        return ensure_proxy(settings, store.get_recording(params["recording_id"]), progress)
+        rec = store.get_recording(params["recording_id"])
+        target = ensure_proxy(settings, rec, progress)
+        if rec.proxy_path != str(target):
+            store.update_recording(rec.id, reviewer="queue", proxy_path=str(target))
+        return target
     return plan(kind, store, settings, params).run(progress)
+
+
+def submit_proxy(store: Store, settings: Settings, recording_id: int) -> Any:
+    """Queue the browser proxy of a recording; return its job row (annotate.store.jobs.JobRecord)."""
+    from . import queue
+
+    target = proxy_target(settings, store, recording_id)
+    return queue.submit("proxy", {"recording_id": recording_id}, str(target),
+                        f"browser copy of #{recording_id}", recording_id)

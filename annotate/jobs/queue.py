@@ -62,6 +62,12 @@ def huey() -> Huey:
         return _STATE["huey"]
 
 
+def settings() -> config.Settings:
+    """Return the settings (data directory, database) the queue was made for."""
+    huey()
+    return _STATE["settings"]
+
+
 def store() -> Store:
     """Return the store the queue's jobs live in (opened once per process)."""
     huey()

@@ -47,19 +47,33 @@ def _reaper(stop: threading.Event, stale_s: float, parent_pid: int | None) -> No
             log.warning("could not look for stale jobs: %s", exc)
 
 
-def run_worker(workers: int = 1, parent_pid: int | None = None, stale_s: float = STALE_S) -> None:
+def run_worker(workers: int = 1, parent_pid: int | None = None, stale_s: float = STALE_S,
+               inbox: bool = False) -> None:
     """Run ``workers`` consumer threads until SIGTERM/SIGINT (or until ``parent_pid`` is gone).
 
-    Raises AnnotateError when the queue or the store cannot be opened.
+    ``inbox`` also watches the data directory's inbox folder (:class:`annotate.folders.Inbox`),
+    queueing the browser proxy of each recording it adds. Raises AnnotateError when the
+    queue or the store cannot be opened.
     """
     huey = queue.huey()
-    queue.store()
+    store = queue.store()
     reap(stale_s)  # jobs a killed worker left running, before taking new ones
     consumer = huey.create_consumer(workers=max(1, int(workers)), worker_type="thread", periodic=False,
                                     initial_delay=0.05, backoff=1.2, max_delay=0.5, check_worker_health=True)
     stop = threading.Event()
     reaper = threading.Thread(target=_reaper, args=(stop, stale_s, parent_pid), daemon=True, name="cx-reaper")
     reaper.start()
+    if inbox:
+        from ..folders import Inbox
+
+        from .kinds import submit_proxy
+
+        def queue_proxy(rec) -> None:
+            if not rec.browser_playable:
+                submit_proxy(store, queue.settings(), rec.id)
+
+        watcher = Inbox(store, queue.settings(), make_proxy=False, after_add=queue_proxy)
+        threading.Thread(target=watcher.watch, args=(stop,), daemon=True, name="cx-inbox").start()
     try:
         consumer.run()
     finally:

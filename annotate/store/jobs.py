@@ -193,6 +193,13 @@ class JobRecords:
                     (requeued if again else failed).append(job_id)
         return requeued, failed
 
+    def preparing(self) -> set[int]:
+        """Return the ids of recordings whose browser proxy is queued or being made."""
+        with self._store._read() as conn:
+            rows = conn.execute(sa.select(jobs.c.recording_id).where(
+                jobs.c.kind == "proxy", jobs.c.state.in_(ACTIVE), jobs.c.recording_id.is_not(None)).distinct())
+            return {int(r[0]) for r in rows}
+
     def counts(self) -> dict[str, int]:
         """Return how many jobs are in each state."""
         with self._store._read() as conn:
