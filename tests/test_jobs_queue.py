@@ -272,3 +272,14 @@ def test_a_worker_with_inbox_adds_dropped_videos_and_queues_their_proxy(library,
         stop(worker)
     assert found and found[0].proxy_path and frame_count(found[0].proxy_path) == 30
     assert not (inbox / "dropped.avi").exists()
+
+
+def test_the_inline_queue_runs_jobs_on_the_submitting_process(library, monkeypatch):
+    _, rec, long_rec = library
+    monkeypatch.setenv("ANNOTATE_QUEUE", "inline")
+    queue.reset()
+    jobs = [submit_overlay(rec.id), submit_overlay(long_rec.id)]
+    done = wait_for([j.id for j in jobs], timeout=180)
+    assert [j.state for j in done] == ["done", "done"]
+    assert {pid_of(j.worker) for j in done} == {os.getpid()}
+    assert [frame_count(j.output) for j in done] == [50, 750]

@@ -3,7 +3,9 @@
 ``ANNOTATE_QUEUE`` chooses where the queue lives: unset (or ``sqlite``) is a SQLite
 file ``queue.sqlite`` in the data directory, ``redis://HOST:PORT/DB`` a Redis
 server. Every process (web server, CLI, workers) that sees the same data
-directory, database and queue setting shares one queue. Huey carries only job ids;
+directory, database and queue setting shares one queue. ``inline`` has no queue:
+jobs run on two threads of the process that submits them (``streamlit run app.py``
+without ``annotate serve``, and the page tests); the job rows work the same. Huey carries only job ids;
 the job rows in the store say what each job is and how far it has got.
 """
 
@@ -15,7 +17,9 @@ import socket
 import threading
 from typing import Any
 
-from huey import RedisHuey, SqliteHuey
+from concurrent.futures import ThreadPoolExecutor
+
+from huey import MemoryHuey, RedisHuey, SqliteHuey
 from huey.api import Huey
 
 from .. import config
@@ -27,6 +31,7 @@ from . import kinds
 log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 2.0
+INLINE_WORKERS = 2
 QUEUE_FILE = "queue.sqlite"
 _LOCK = threading.Lock()
 _STATE: dict[str, Any] = {}
@@ -38,13 +43,15 @@ def queue_url() -> str:
     Raises AnnotateError for anything else.
     """
     url = os.environ.get("ANNOTATE_QUEUE", "").strip() or "sqlite"
-    if url != "sqlite" and not url.startswith(("redis://", "rediss://", "unix://")):
-        raise AnnotateError(f"ANNOTATE_QUEUE={url!r} is neither 'sqlite' nor a redis:// URL")
+    if url not in ("sqlite", "inline") and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise AnnotateError(f"ANNOTATE_QUEUE={url!r} is not 'sqlite', 'inline' or a redis:// URL")
     return url
 
 
 def make_huey(settings: config.Settings, url: str) -> Huey:
     """Return a Huey on ``url`` (see :func:`queue_url`) for the data directory of ``settings``."""
+    if url == "inline":
+        return MemoryHuey("cx-annotate", results=False)
     if url == "sqlite":
         settings.ensure_dirs()
         return SqliteHuey("cx-annotate", filename=str(settings.data_dir / QUEUE_FILE), results=False)
@@ -85,8 +92,10 @@ def records() -> JobRecords:
 def reset() -> None:
     """Forget the queue and store of this process (tests switch data directories and queues)."""
     with _LOCK:
-        opened = _STATE.pop("store", None)
+        opened, pool = _STATE.pop("store", None), _STATE.pop("pool", None)
         _STATE.clear()
+    if pool is not None:
+        pool.shutdown(wait=True)
     if opened is not None:
         opened.close()
 
@@ -101,8 +110,13 @@ def submit(kind: str, params: dict[str, Any], output: str, label: str,
 
 
 def enqueue(job_id: str) -> None:
-    """Put ``job_id`` on the queue (again)."""
+    """Put ``job_id`` on the queue (again); with the ``inline`` queue, start it on this process's threads."""
     huey()
+    if queue_url() == "inline":
+        with _LOCK:
+            pool = _STATE.setdefault("pool", ThreadPoolExecutor(INLINE_WORKERS, thread_name_prefix="cx-job"))
+        pool.submit(_run_job, job_id)
+        return
     _STATE["task"](job_id)
 
 
