@@ -26,7 +26,7 @@ from ..accounts.limits import AttemptLimiter
 from ..accounts.roles import LOCAL_USER, User
 from ..accounts.sessions import COOKIE_NAME, SessionSigner, clear_cookie_header, load_secret
 from ..accounts.signin import Gate
-from ..errors import SignInError, TooManyAttemptsError
+from ..errors import AccessDeniedError, SignInError, TooManyAttemptsError
 
 LOGIN_PATH = "/cx/login"
 LOGOUT_PATH = "/cx/logout"
@@ -71,6 +71,15 @@ def user_of(scope_or_request: Any) -> User:
     """Return the account a request was let in as (LOCAL_USER when sign-in is off)."""
     scope = getattr(scope_or_request, "scope", scope_or_request)
     return scope.get("cx_user") or LOCAL_USER
+
+
+def require(scope_or_request: Any, action: str) -> User:
+    """Return the request's account when it may do ``action``. Raises AccessDeniedError (answer 403)."""
+    user = user_of(scope_or_request)
+    if not user.can(action):
+        raise AccessDeniedError(f"your account ({', '.join(sorted(user.roles)) or 'no role'}) may not {action} "
+                                "here: ask an admin for the role")
+    return user
 
 
 class SignInMiddleware:
