@@ -9,7 +9,8 @@ import av
 import pytest
 
 from annotate import errors
-from annotate.media import VideoReader, inspect, make_proxy, needs_proxy, probe
+from annotate.export import make_proxy
+from annotate.media import VideoReader, inspect, needs_proxy, probe
 from annotate.media.mp4box import top_level_boxes
 from annotate.testing.clips import STANDARD_CLIPS, read_stamp
 
@@ -88,15 +89,24 @@ def test_progress_reaches_the_total(proxy_of, media_clip, name):
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
 
 
+def audio_packet_times(path) -> list[Fraction]:
+    with av.open(str(path)) as c:
+        audio = c.streams.audio[0]
+        return [p.pts * audio.time_base for p in c.demux(audio) if p.size]
+
+
 def test_proxy_audio_follows_the_video_start(proxy_of, media_clip):
-    """The late-start clip's tone starts with its first frame; in the proxy both start at 0."""
+    """The late-start clip's tone starts with its first frame; in the proxy both start at 0: every audio
+    packet (the AAC encoder's priming packet before it included) moves by exactly the video's start offset."""
+    src, plan = media_clip("late_start")
     dst, info, _ = proxy_of("late_start")
+    source, proxy = audio_packet_times(src), audio_packet_times(dst)
+    assert proxy == [t - plan.start_offset for t in source]
+    assert -Fraction(2048, 48000) <= proxy[0] < Fraction(1, 20)  # the priming: about one AAC frame
     with av.open(str(dst)) as c:
         audio = c.streams.audio[0]
         packets = [p for p in c.demux(audio) if p.size]
-        start = packets[0].pts * audio.time_base
         end = (packets[-1].pts + packets[-1].duration) * audio.time_base
-    assert 0 <= start < Fraction(1, 20)
     assert abs(end - info.duration) < Fraction(1, 10)
 
 

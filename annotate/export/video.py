@@ -8,12 +8,11 @@ from it stops the export and leaves nothing under ``dst``).
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import av
 import numpy as np
@@ -21,56 +20,17 @@ import numpy as np
 from ..errors import RenderError
 from ..model import Event, Kind, Recording, parse_kind
 from ..render import Mark, Overlay, event_card
-from .audio import output_layout
+from .audio import aac_rate, output_layout
 from .frames import FrameShaper
 from .loop import Window, window, write_segment
 from .options import ExportOptions
-from .sink import AUDIO_COPY_CODECS, VideoSink
+from .sink import VideoSink
 from .source import Source
+from .whole import Counter, Progress, check_destination, output_time_base, write_whole
 
-Progress = Callable[[int, int], None]
 REEL_RATE = 48000  # reel audio: AAC 48 kHz stereo, silence under the title cards
 REEL_LAYOUT = "stereo"
 CARD_FPS = 30
-_MAX_TIMESCALE = 2**31 - 1
-
-
-class _Counter:
-    """Calls ``progress(done, total)`` about 200 times over an export, and always at the end."""
-
-    def __init__(self, progress: Progress | None, total: int):
-        self.progress, self.total = progress, max(int(total), 1)
-        self.done = self.reported = 0
-        self.step = max(1, self.total // 200)
-
-    def __call__(self, n: int = 1) -> None:
-        self.done += n
-        if self.progress is not None and (self.done - self.reported >= self.step or self.done >= self.total):
-            self.reported = self.done
-            self.progress(min(self.done, self.total), self.total)
-
-    def finish(self) -> None:
-        if self.progress is not None and self.reported < self.total:
-            self.reported = self.total
-            self.progress(self.total, self.total)
-
-
-def _check_destination(dst: str | os.PathLike, *sources: str | os.PathLike) -> None:
-    """Raise RenderError if writing ``dst`` would replace one of the videos being read."""
-    target = Path(dst).expanduser().resolve()
-    for src in sources:
-        if Path(src).expanduser().resolve() == target:
-            raise RenderError(f"{Path(dst).name} is the video being read; write the output to another file")
-
-
-def _output_time_base(*time_bases: Fraction, extra: Iterable[int] = ()) -> Fraction:
-    """Return 1/N with N a multiple of every time base's denominator (exact for all their times)."""
-    den = 1
-    for tb in time_bases:
-        den = math.lcm(den, Fraction(tb).denominator)
-    for value in extra:
-        den = math.lcm(den, value)
-    return Fraction(1, den) if den <= _MAX_TIMESCALE else Fraction(1, 90000)
 
 
 def render_overlay(
@@ -89,36 +49,10 @@ def render_overlay(
     RenderError for an encoder that cannot be used.
     """
     options = options or ExportOptions()
-    _check_destination(dst, src)
+    check_destination(dst, src)
     with Source(src) as source:
-        win = window(source)
         overlay = Overlay(events, float(source.duration), options.overlay) if options.overlay.anything else None
-        audio_mode, template, encode = None, None, None
-        if options.audio and source.audio is not None:
-            if source.audio.codec_context.name in AUDIO_COPY_CODECS:
-                audio_mode, template = "copy", source.audio
-            else:
-                audio_mode = "whole"
-                encode = (source.audio.codec_context.sample_rate or REEL_RATE, output_layout(source.audio))
-        counter = _Counter(progress, win.frames)
-        shaper = FrameShaper(source.size, source.info.rotation, band=options.band_px(*source.size))
-        width, height = shaper.out_size
-        with VideoSink(
-            dst,
-            width=width,
-            height=height,
-            time_base=_output_time_base(source.time_base, source.duration),
-            frame_rate=source.info.fps or None,
-            options=options,
-            audio_template=template,
-            audio_encode=encode,
-        ) as sink:
-            write_segment(
-                source, sink, shaper, win,
-                overlay=overlay, audio=audio_mode, tick=counter,
-            )
-            counter.finish()
-    return Path(dst)
+        return write_whole(source, dst, options, overlay, progress)
 
 
 def clip_window(source: Source, at_s: float, before_s: float, after_s: float) -> Window:
@@ -155,21 +89,22 @@ def render_clip(
     options = options or ExportOptions()
     if not overlay:
         options = options.without_overlay()
-    _check_destination(dst, src)
+    check_destination(dst, src)
     with Source(src) as source:
         win = clip_window(source, at_s, before_s, after_s)
         ov = Overlay(events, float(source.duration), options.overlay) if options.overlay.anything else None
         encode = None
         length = None
         if options.audio and source.audio is not None:
-            rate = source.audio.codec_context.sample_rate or REEL_RATE
+            rate = aac_rate(source.audio)
             encode = (rate, output_layout(source.audio))
             length = round(win.duration * rate)
-        counter = _Counter(progress, win.frames)
-        shaper = FrameShaper(source.size, source.info.rotation, band=options.band_px(*source.size))
+        counter = Counter(progress, win.frames)
+        shaper = FrameShaper(source.size, source.info.rotation, band=options.band_px(*source.size), shown=source.shown)
         width, height = shaper.out_size
+        time_base = output_time_base(source.time_base, source.duration, fallback=source.time_base)
         with VideoSink(
-            dst, width=width, height=height, time_base=_output_time_base(source.time_base, source.duration),
+            dst, width=width, height=height, time_base=time_base,
             frame_rate=source.info.fps or None, options=options, audio_encode=encode,
         ) as sink:
             write_segment(
@@ -240,7 +175,7 @@ def render_reel(
     options = options or ExportOptions()
     if not overlay:
         options = options.without_overlay()
-    _check_destination(dst, *(item.source for item in items))
+    check_destination(dst, *(item.source for item in items))
     card_frames = max(1, round(float(card_s) * CARD_FPS))
 
     # First pass: every clip's window (sources inspected, nothing decoded).
@@ -252,9 +187,9 @@ def render_reel(
     box = tuple(size) if size else plans[0][2]
     box = (box[0] + box[0] % 2, box[1] + box[1] % 2)
     band = options.band_px(*box)  # the timeline strip's band below every clip; cards fill the whole frame
-    tb = _output_time_base(*(p[3] for p in plans), *(p[4] for p in plans), extra=[CARD_FPS])
+    tb = output_time_base(*(p[3] for p in plans), *(p[4] for p in plans), extra=[CARD_FPS])
     total = sum(card_frames + p[1].frames for p in plans)
-    counter = _Counter(progress, total)
+    counter = Counter(progress, total)
 
     offset = Fraction(0)
     with VideoSink(
@@ -274,7 +209,8 @@ def render_reel(
                     ov = Overlay(item.events or (item.event,), float(duration), options.overlay)
                 samples = _samples(offset + win.duration) - _samples(offset)
                 write_segment(
-                    open_source, sink, FrameShaper(src_size, open_source.info.rotation, box=box, band=band), win,
+                    open_source, sink,
+                    FrameShaper(src_size, open_source.info.rotation, box=box, band=band, shown=open_source.shown), win,
                     offset=offset, overlay=ov, audio="cut" if sink.audio is not None else None,
                     audio_length=samples, tick=counter,
                 )
