@@ -10,7 +10,7 @@ import pytest
 
 from annotate import errors
 from annotate.media import VideoReader, frame_times, inspect, probe
-from annotate.media import timeindex
+from annotate.media.timeindex import build_time_index
 from annotate.testing.clips import STANDARD_CLIPS, make_clip, plan_clip, repeat_clip
 
 CLIPS = sorted(STANDARD_CLIPS)
@@ -93,21 +93,14 @@ def test_mp4_index_paths_agree_with_a_packet_scan(media_clip, name):
     path, _ = media_clip(name)
     _, fast = inspect(path)
     assert fast.method == "index"
-    with av.open(str(path)) as c:
-        stream = c.streams.video[0]
-        full = timeindex._samples_from_entries(stream.index_entries)
-        from annotate.media.mp4box import read_track_tables
-
-        tables = read_track_tables(path, stream.id)
-        own = timeindex._samples_from_tables(stream.index_entries, tables)
-        assert own is not None
-        for a, b in zip(own, full):
-            assert (a == b).all()
-    with av.open(str(path)) as c:
-        scanned = timeindex._from_packet_scan(path, c, c.streams.video[0], timeindex.FirstFrame())
-    assert (scanned.pts == fast.pts).all()
-    assert (scanned.key_pts == fast.key_pts).all()
-    assert scanned.duration == fast.duration
+    for method in ("tables", "entries", "scan"):
+        with av.open(str(path)) as c:
+            built, first = build_time_index(path, c, c.streams.video[0], method)
+        assert built.method == ("scan" if method == "scan" else "index")
+        assert (built.pts == fast.pts).all(), method
+        assert (built.key_pts == fast.key_pts).all(), method
+        assert built.duration == fast.duration and built.fps == fast.fps, method
+        assert first.frame is not None
 
 
 def test_long_mp4_is_probed_from_its_index(tmp_path):

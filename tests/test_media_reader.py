@@ -159,4 +159,20 @@ def test_memory_does_not_grow_while_iterating(tmp_path):
         tracemalloc.stop()
         assert count == 300
         assert peak < 20 * frame_bytes  # all 300 would be 60x
-        assert reader._decoder.cache.used <= reader._decoder.cache.budget
+
+
+def test_random_access_memory_is_bounded(tmp_path):
+    """frame(i) over 300 frames keeps a bounded cache of returned pictures (24 MB), not all of them."""
+    import tracemalloc
+
+    from annotate.testing.clips import make_clip
+
+    path = make_clip(tmp_path / "long.mp4", n_frames=300, audio=False)
+    frame_bytes = 240 * 320 * 3
+    with VideoReader(path) as reader:
+        tracemalloc.start()
+        count = sum(read_stamp(reader.frame(i).image) == i for i in range(300))
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    assert count == 300
+    assert 300 * frame_bytes > 2 * 30 * 2**20 and peak < 30 * 2**20
