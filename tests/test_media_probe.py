@@ -11,7 +11,7 @@ import pytest
 from annotate import errors
 from annotate.media import VideoReader, frame_times, inspect, probe
 from annotate.media.timeindex import build_time_index
-from annotate.testing.clips import STANDARD_CLIPS, make_clip, plan_clip, repeat_clip
+from annotate.testing import STANDARD_CLIPS, make_clip, plan_clip, repeat_clip
 
 CLIPS = sorted(STANDARD_CLIPS)
 CODEC_NAMES = {"libx264": "h264", "libx265": "hevc", "mjpeg": "mjpeg", "libvpx-vp9": "vp9"}
@@ -179,7 +179,7 @@ def test_a_file_cut_mid_gop_starts_at_its_first_decodable_frame(tmp_path, suffix
     with VideoReader(cut) as reader:
         first = reader.frame_at(0)
         assert first.index == 0 and first.time == 0
-        from annotate.testing.clips import read_stamp
+        from annotate.testing import read_stamp
 
         assert read_stamp(first.image) == 30
         assert [read_stamp(f.image) for f in reader.frames()] == list(range(30, 90))

@@ -12,7 +12,7 @@ from annotate import errors
 from annotate.export import make_proxy
 from annotate.media import VideoReader, inspect, needs_proxy, probe
 from annotate.media.mp4box import top_level_boxes
-from annotate.testing.clips import STANDARD_CLIPS, read_stamp
+from annotate.testing import STANDARD_CLIPS, read_stamp
 
 CLIPS = sorted(STANDARD_CLIPS)
 

@@ -10,7 +10,7 @@ import pytest
 
 from annotate import errors
 from annotate.media import VideoReader
-from annotate.testing.clips import STANDARD_CLIPS, read_stamp
+from annotate.testing import STANDARD_CLIPS, read_stamp
 
 CLIPS = sorted(STANDARD_CLIPS)
 
@@ -146,7 +146,7 @@ def test_memory_does_not_grow_while_iterating(tmp_path):
     """Iterating 300 frames holds a few pictures at a time, not all of them."""
     import tracemalloc
 
-    from annotate.testing.clips import make_clip
+    from annotate.testing import make_clip
 
     path = make_clip(tmp_path / "long.mp4", n_frames=300, audio=False)
     frame_bytes = 240 * 320 * 3
@@ -165,7 +165,7 @@ def test_random_access_memory_is_bounded(tmp_path):
     """frame(i) over 300 frames keeps a bounded cache of returned pictures (24 MB), not all of them."""
     import tracemalloc
 
-    from annotate.testing.clips import make_clip
+    from annotate.testing import make_clip
 
     path = make_clip(tmp_path / "long.mp4", n_frames=300, audio=False)
     frame_bytes = 240 * 320 * 3

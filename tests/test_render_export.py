@@ -20,7 +20,7 @@ from annotate.export import ExportOptions, reel_items, render_clip, render_overl
 from annotate.model import Event, Kind
 from annotate.render import OverlayOptions, border_px
 from annotate.testing import read_stamp
-from annotate.testing.clips import STANDARD_CLIPS
+from annotate.testing import STANDARD_CLIPS
 
 KIND_RGB = {Kind.MOMENT_OF_TRUTH: (214, 39, 40), Kind.INTERNAL_INTERACTION: (31, 119, 180), Kind.DECISION_POINT: (44, 160, 44)}
 COLOR_TOL = 14  # codec noise on a flat colour, per channel, after BT.709 decoding
