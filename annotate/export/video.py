@@ -178,55 +178,80 @@ def render_reel(
     check_destination(dst, *(item.source for item in items))
     card_frames = max(1, round(float(card_s) * CARD_FPS))
 
-    # First pass: every clip's window (sources inspected, nothing decoded).
-    plans: list[tuple[ReelItem, Window, tuple[int, int], Fraction, Fraction]] = []
-    for item in items:
-        with Source(item.source) as source:
-            win = clip_window(source, float(item.event.start_s), before_s, after_s)
-            plans.append((item, win, source.size, source.time_base, source.duration))
-    box = tuple(size) if size else plans[0][2]
+    plans = _reel_plans(items, before_s, after_s)
+    box = tuple(size) if size else plans[0].size
     box = (box[0] + box[0] % 2, box[1] + box[1] % 2)
     band = options.band_px(*box)  # the timeline strip's band below every clip; cards fill the whole frame
-    tb = output_time_base(*(p[3] for p in plans), *(p[4] for p in plans), extra=[CARD_FPS])
-    total = sum(card_frames + p[1].frames for p in plans)
-    counter = Counter(progress, total)
-
-    offset = Fraction(0)
+    tb = output_time_base(*(p.time_base for p in plans), *(p.duration for p in plans), extra=[CARD_FPS])
+    counter = Counter(progress, sum(card_frames + p.win.frames for p in plans))
     with VideoSink(
         dst, width=box[0], height=box[1] + band, time_base=tb, frame_rate=Fraction(CARD_FPS), options=options,
         audio_encode=(REEL_RATE, REEL_LAYOUT) if options.audio else None,
     ) as sink:
-        open_source: Source | None = None
-        try:
-            for item, win, src_size, _tb, duration in plans:
-                offset = _write_card(sink, item, (box[0], box[1] + band), card_frames, offset, counter)
-                if open_source is None or open_source.path != Path(item.source):
-                    if open_source is not None:
-                        open_source.close()
-                    open_source = Source(item.source)
-                ov = None
-                if options.overlay.anything:
-                    ov = Overlay(item.events or (item.event,), float(duration), options.overlay)
-                samples = _samples(offset + win.duration) - _samples(offset)
-                write_segment(
-                    open_source, sink,
-                    FrameShaper(src_size, open_source.info.rotation, box=box, band=band, shown=open_source.shown), win,
-                    offset=offset, overlay=ov, audio="cut" if sink.audio is not None else None,
-                    audio_length=samples, tick=counter,
-                )
-                offset += win.duration
-        finally:
-            if open_source is not None:
-                open_source.close()
+        _write_reel(sink, plans, box, band, card_frames, options, counter)
         counter.finish()
     return Path(dst)
+
+
+@dataclass(frozen=True)
+class _ReelClip:
+    """One reel item with its clip's window and its source's facts (found before anything is decoded)."""
+
+    item: ReelItem
+    win: Window
+    size: tuple[int, int]
+    time_base: Fraction
+    duration: Fraction
+
+
+def _reel_plans(items: Sequence[ReelItem], before_s: float, after_s: float) -> list[_ReelClip]:
+    """Return every item's clip window (sources inspected, nothing decoded); raise FrameOutOfRangeError/RenderError."""
+    plans = []
+    for item in items:
+        with Source(item.source) as source:
+            win = clip_window(source, float(item.event.start_s), before_s, after_s)
+            plans.append(_ReelClip(item, win, source.size, source.time_base, source.duration))
+    return plans
+
+
+def _write_reel(
+    sink: VideoSink, plans: list[_ReelClip], box: tuple[int, int], band: int, card_frames: int,
+    options: ExportOptions, counter: Counter,
+) -> None:
+    """Write each clip's title card then its frames into ``sink``, back to back; a source stays open while the
+    next clip comes from the same file."""
+    offset = Fraction(0)
+    open_source: Source | None = None
+    try:
+        for plan in plans:
+            item, win = plan.item, plan.win
+            offset = _write_card(sink, item, (box[0], box[1] + band), card_frames, offset, counter)
+            if open_source is None or open_source.path != Path(item.source):
+                if open_source is not None:
+                    open_source.close()
+                open_source = Source(item.source)
+            ov = None
+            if options.overlay.anything:
+                ov = Overlay(item.events or (item.event,), float(plan.duration), options.overlay)
+            shaper = FrameShaper(plan.size, open_source.info.rotation, box=box, band=band, shown=open_source.shown)
+            write_segment(
+                open_source, sink, shaper, win, offset=offset, overlay=ov,
+                audio="cut" if sink.audio is not None else None,
+                audio_length=_samples(offset + win.duration) - _samples(offset), tick=counter,
+            )
+            offset += win.duration
+    finally:
+        if open_source is not None:
+            open_source.close()
 
 
 def _samples(t: Fraction) -> int:
     return round(t * REEL_RATE)
 
 
-def _write_card(sink: VideoSink, item: ReelItem, box: tuple[int, int], n: int, offset: Fraction, counter) -> Fraction:
+def _write_card(
+    sink: VideoSink, item: ReelItem, box: tuple[int, int], n: int, offset: Fraction, counter: Counter
+) -> Fraction:
     """Write a title card of ``n`` frames at ``offset`` (and its silence); return the time after it."""
     event = item.event
     image = event_card(event, item.title, box[0], box[1])

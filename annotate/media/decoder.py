@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import OrderedDict, deque
 from pathlib import Path
+from typing import Iterator
 
 import av
 import numpy as np
@@ -35,7 +36,7 @@ class LRU:
         self.items: OrderedDict[int, tuple[object, int]] = OrderedDict()
         self.used = 0
 
-    def get(self, key: int):
+    def get(self, key: int) -> object | None:
         """Return the value under ``key`` (now the most recent), or None."""
         hit = self.items.get(key)
         if hit is None:
@@ -155,7 +156,7 @@ class PositionedDecoder:
         self._cc.thread_count = 0
         self._reset(self._container.demux(self._stream))
 
-    def _reset(self, packets) -> None:
+    def _reset(self, packets: Iterator[av.Packet]) -> None:
         self._packets = packets
         self._ready.clear()
         self._pos: int | None = None  # pts of the last frame out of the decoder
@@ -212,7 +213,7 @@ class PositionedDecoder:
             self.cache.put(idx, frame, sum(p.buffer_size for p in frame.planes))
         return frame
 
-    def _safe_decode(self, packet) -> list:
+    def _safe_decode(self, packet: av.Packet | None) -> list[av.VideoFrame]:
         try:
             return self._cc.decode(packet)
         except av.FFmpegError:

@@ -20,6 +20,9 @@ from pathlib import Path
 import av
 import numpy as np
 
+from av.container import InputContainer
+from av.video.stream import VideoStream
+
 from ..errors import TruncatedMediaError
 from .container import undecodable
 from .mp4box import read_track_tables, top_level_boxes
@@ -122,7 +125,7 @@ class FirstFrame:
         self.rejected = 0
         self.limit = limit
 
-    def feed(self, packet) -> None:
+    def feed(self, packet: av.Packet) -> None:
         if self.frame is not None or self.sent >= self.limit:
             return
         self.sent += 1
@@ -134,7 +137,9 @@ class FirstFrame:
         self.frame = next((f for f in frames if not f.is_corrupt), None)
 
 
-def build_time_index(path: str | os.PathLike, container, stream, method: str = "auto") -> tuple[TimeIndex, FirstFrame]:
+def build_time_index(
+    path: str | os.PathLike, container: InputContainer, stream: VideoStream, method: str = "auto"
+) -> tuple[TimeIndex, FirstFrame]:
     """Return the TimeIndex of ``stream`` in the freshly opened ``container``, and its first decoded frame.
 
     ``method`` "auto" takes the fastest source that works: for mp4/mov our own box tables, else FFmpeg's
@@ -161,7 +166,7 @@ def build_time_index(path: str | os.PathLike, container, stream, method: str = "
 # --- sources -----------------------------------------------------------------
 
 
-def _from_mov_index(path: Path, container, stream, first: FirstFrame, method: str) -> TimeIndex | None:
+def _from_mov_index(path: Path, container: InputContainer, stream: VideoStream, first: FirstFrame, method: str) -> TimeIndex | None:
     n = len(stream.index_entries)
     if n == 0:
         return None
@@ -259,7 +264,7 @@ def _agrees_with_demuxer(container, stream, pts: np.ndarray, is_key: np.ndarray,
         return False
 
 
-def _from_packet_scan(path: Path, container, stream, first: FirstFrame) -> TimeIndex:
+def _from_packet_scan(path: Path, container: InputContainer, stream: VideoStream, first: FirstFrame) -> TimeIndex:
     saved = {s.index: s.discard for s in container.streams}
     for s in container.streams:
         if s.index != stream.index:

@@ -32,26 +32,9 @@ def make_bad_files(directory: str | Path) -> dict[str, Path]:
     out["empty"].write_bytes(b"")
 
     good = make_clip(d / "_good.mp4", n_frames=30, audio=False)
-    data = good.read_bytes()
-    mdat = data.find(b"mdat")
-    moov = data.find(b"moov")
-    assert 0 < mdat < moov, "expected the index (moov) after the media data"
-    out["truncated"] = d / "truncated.mp4"
-    out["truncated"].write_bytes(data[: mdat + (moov - mdat) // 2])
-
-    fast = d / "_fast.mp4"
-    with av.open(str(good)) as src, av.open(str(fast), "w", options={"movflags": "+faststart"}) as dst:
-        s = dst.add_stream_from_template(src.streams.video[0])
-        for p in src.demux(src.streams.video[0]):
-            if p.dts is None:
-                continue
-            p.stream = s
-            dst.mux(p)
-    fdata = fast.read_bytes()
-    fmdat = fdata.find(b"mdat")
-    out["truncated_faststart"] = d / "truncated_faststart.mp4"
-    out["truncated_faststart"].write_bytes(fdata[: fmdat + (len(fdata) - fmdat) // 2])
-
+    fast = _faststart_copy(good, d / "_fast.mp4")
+    out["truncated"] = _cut(good, d / "truncated.mp4", index_lost=True)
+    out["truncated_faststart"] = _cut(fast, d / "truncated_faststart.mp4", index_lost=False)
     for suffix, codec in ((".mkv", "libx264"), (".webm", "libvpx-vp9")):
         whole = make_clip(d / f"_whole{suffix}", n_frames=60, fps=Fraction(20), codec=codec)
         cut = whole.read_bytes()
@@ -68,22 +51,53 @@ def make_bad_files(directory: str | Path) -> dict[str, Path]:
 
     out["audio_only"] = make_clip_audio_only(d / "audio_only.mp4")
 
-    out["undecodable"] = d / "undecodable.mp4"
-    rng = np.random.default_rng(7)
-    with av.open(str(good)) as src, av.open(str(out["undecodable"]), "w") as dst:
-        s = dst.add_stream_from_template(src.streams.video[0])
-        for p in src.demux(src.streams.video[0]):
-            if p.dts is None:
-                continue
-            junk = av.Packet(rng.integers(0, 256, size=max(64, p.size), dtype=np.uint8).tobytes())
-            junk.pts, junk.dts, junk.time_base, junk.stream = p.pts, p.dts, p.time_base, s
-            junk.is_keyframe = p.is_keyframe
-            dst.mux(junk)
+    out["undecodable"] = _scrambled(good, d / "undecodable.mp4")
 
     out["missing"] = d / "does_not_exist.mp4"
     for tmp in (good, fast):
         tmp.unlink()
     return out
+
+
+def _faststart_copy(src: Path, dst: Path) -> Path:
+    """Copy ``src``'s video packets into ``dst`` with the index first; return ``dst``."""
+    with av.open(str(src)) as inp, av.open(str(dst), "w", options={"movflags": "+faststart"}) as out:
+        s = out.add_stream_from_template(inp.streams.video[0])
+        for p in inp.demux(inp.streams.video[0]):
+            if p.dts is None:
+                continue
+            p.stream = s
+            out.mux(p)
+    return dst
+
+
+def _cut(src: Path, dst: Path, index_lost: bool) -> Path:
+    """Write ``src`` cut in the middle of its media data to ``dst`` (``index_lost``: the index is after the media
+    data, and cut away with it); return ``dst``."""
+    data = src.read_bytes()
+    mdat = data.find(b"mdat")
+    if index_lost:
+        moov = data.find(b"moov")
+        assert 0 < mdat < moov, "expected the index (moov) after the media data"
+        dst.write_bytes(data[: mdat + (moov - mdat) // 2])
+    else:
+        dst.write_bytes(data[: mdat + (len(data) - mdat) // 2])
+    return dst
+
+
+def _scrambled(src: Path, dst: Path) -> Path:
+    """Write ``src`` with every video packet's bytes replaced by random ones (timing kept) to ``dst``; return it."""
+    rng = np.random.default_rng(7)
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        s = out.add_stream_from_template(inp.streams.video[0])
+        for p in inp.demux(inp.streams.video[0]):
+            if p.dts is None:
+                continue
+            junk = av.Packet(rng.integers(0, 256, size=max(64, p.size), dtype=np.uint8).tobytes())
+            junk.pts, junk.dts, junk.time_base, junk.stream = p.pts, p.dts, p.time_base, s
+            junk.is_keyframe = p.is_keyframe
+            out.mux(junk)
+    return dst
 
 
 def make_clip_audio_only(path: str | Path, seconds: float = 1.0) -> Path:

@@ -161,7 +161,9 @@ def make_clip(
     return plan.path
 
 
-def _add_video_stream(out: av.container.OutputContainer, plan: ClipPlan, encoder_options: dict[str, str] | None):
+def _add_video_stream(
+    out: av.container.OutputContainer, plan: ClipPlan, encoder_options: dict[str, str] | None
+) -> av.video.stream.VideoStream:
     """Return the clip's video stream in ``out``, set up as ``plan`` says."""
     options = {**_video_options(plan), **(encoder_options or {})}
     vs = out.add_stream(plan.codec, options=options) if plan.vfr else out.add_stream(plan.codec, rate=plan.fps, options=options)
@@ -177,7 +179,9 @@ def _add_video_stream(out: av.container.OutputContainer, plan: ClipPlan, encoder
     return vs
 
 
-def _write_frames(out: av.container.OutputContainer, vs, plan: ClipPlan, bg: np.ndarray, tone: "_Tone | None") -> None:
+def _write_frames(
+    out: av.container.OutputContainer, vs: av.video.stream.VideoStream, plan: ClipPlan, bg: np.ndarray, tone: "_Tone | None"
+) -> None:
     """Encode every planned frame at its exact time (and the tone up to it) into ``out``."""
     tb, times = plan.time_base, plan.times
     first_pts = plan.start_offset / tb
@@ -185,7 +189,7 @@ def _write_frames(out: av.container.OutputContainer, vs, plan: ClipPlan, bg: np.
     up_w, up_h = (plan.height, plan.width) if plan.rotation in (90, 270) else (plan.width, plan.height)
     durations: dict[int, int] = {}  # encoders guess packet durations; the last frame's must be the planned one
 
-    def mux_video(packets) -> None:
+    def mux_video(packets: list[av.Packet]) -> None:
         for p in packets:
             if p.pts is not None and p.pts in durations:
                 p.duration = durations[p.pts]
