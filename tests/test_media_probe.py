@@ -6,12 +6,13 @@ import json
 from fractions import Fraction
 
 import av
+import numpy as np
 import pytest
 
 from annotate import errors
 from annotate.media import VideoReader, frame_times, inspect, probe
 from annotate.media.timeindex import build_time_index
-from annotate.testing import STANDARD_CLIPS, make_clip, plan_clip, repeat_clip
+from annotate.testing import STANDARD_CLIPS, make_clip, plan_clip, read_stamp, repeat_clip
 
 CLIPS = sorted(STANDARD_CLIPS)
 CODEC_NAMES = {"libx264": "h264", "libx265": "hevc", "mjpeg": "mjpeg", "libvpx-vp9": "vp9"}
@@ -179,8 +180,6 @@ def test_a_file_cut_mid_gop_starts_at_its_first_decodable_frame(tmp_path, suffix
     with VideoReader(cut) as reader:
         first = reader.frame_at(0)
         assert first.index == 0 and first.time == 0
-        from annotate.testing import read_stamp
-
         assert read_stamp(first.image) == 30
         assert [read_stamp(f.image) for f in reader.frames()] == list(range(30, 90))
         assert reader.frame_at(info.duration).index == 59
@@ -188,8 +187,6 @@ def test_a_file_cut_mid_gop_starts_at_its_first_decodable_frame(tmp_path, suffix
 
 def test_matroska_whose_audio_outlasts_the_picture_is_not_cut_short(tmp_path):
     """The header's length covers the longest stream: audio running on after the last frame is no truncation."""
-    import numpy as np
-
     path = tmp_path / "long_audio.mkv"
     with av.open(str(path), "w") as out:
         v = out.add_stream("libx264", rate=10)

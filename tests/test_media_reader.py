@@ -4,14 +4,16 @@ on every standard clip): range errors, threading and skipping, decoder position,
 from __future__ import annotations
 
 import random
+import tracemalloc
 from fractions import Fraction
 
+import cv2
 import numpy as np
 import pytest
 
 from annotate import errors
 from annotate.media import VideoReader
-from annotate.testing import read_stamp
+from annotate.testing import make_clip, read_stamp
 
 
 def test_times_outside_the_recording_are_refused(media_clip):
@@ -70,8 +72,6 @@ def test_the_same_frame_is_identical_however_it_is_reached(media_clip):
 
 
 def test_rotated_frames_come_out_upright(media_clip):
-    import cv2
-
     path, plan = media_clip("rotated")
     with VideoReader(path) as reader:
         frame = reader.frame(12)
@@ -87,10 +87,6 @@ def test_rotated_frames_come_out_upright(media_clip):
 
 def test_memory_does_not_grow_while_iterating(tmp_path):
     """Iterating 300 frames holds a few pictures at a time, not all of them."""
-    import tracemalloc
-
-    from annotate.testing import make_clip
-
     path = make_clip(tmp_path / "long.mp4", n_frames=300, audio=False)
     frame_bytes = 240 * 320 * 3
     with VideoReader(path) as reader:
@@ -106,10 +102,6 @@ def test_memory_does_not_grow_while_iterating(tmp_path):
 
 def test_random_access_memory_is_bounded(tmp_path):
     """frame(i) over 300 frames keeps a bounded cache of returned pictures (24 MB), not all of them."""
-    import tracemalloc
-
-    from annotate.testing import make_clip
-
     path = make_clip(tmp_path / "long.mp4", n_frames=300, audio=False)
     frame_bytes = 240 * 320 * 3
     with VideoReader(path) as reader:

@@ -14,6 +14,7 @@ import pytest
 
 from annotate.errors import FrameOutOfRangeError, MediaError, RenderError
 from annotate.export import ExportOptions, reel_items, render_clip, render_overlay, render_reel
+from annotate.media import probe
 from annotate.model import Event, Kind
 from annotate.render import OverlayOptions, border_px
 from annotate.testing import STANDARD_CLIPS, read_stamp
@@ -165,8 +166,6 @@ def test_clip_is_frame_exact(clips, tmp_path, name, at, before, after):
     frames = decode(dst, plan.display_height)
     assert [read_stamp(f["rgb"][..., ::-1]) for f in frames] == list(range(first, stop))
     assert [f["t"] for f in frames] == [t - plan.times[first] for t in plan.times[first:stop]]
-    from annotate.media import probe
-
     assert probe(dst).duration == duration
     shown = plan.index_at(at)
     assert is_colour(frames[shown - first]["rgb"], Kind.MOMENT_OF_TRUTH)
@@ -208,8 +207,6 @@ def test_reel_is_cards_and_clips_back_to_back(clips, tmp_path):
         at = Fraction(str(item.event.start_s))
         windows.append(expected_window(plan, at - before, min(at + after, plan.duration)))
     total = sum(card + w[2] for w in windows)
-    from annotate.media import probe
-
     info = probe(dst)
     assert info.duration == total
     assert (info.width, info.height) == (320, 240 + band_rows(240))  # the strip's band below every clip

@@ -6,8 +6,9 @@ only through it): it opens the file, seeks to the keyframe before a time,
 yields packets in demux order (so audio can be copied beside the video),
 decodes them, skipping a damaged packet rather than abandoning the file, and
 gives each decoded frame its exact time from the first frame (= 0). Random
-access by frame index is :class:`~.reader.VideoReader`'s job; both take their
-times from the same :class:`~.timeindex.TimeIndex`.
+access by frame index (:class:`~.reader.VideoReader`) reads through it too: its
+:class:`~.decoder.PositionedDecoder` opens, seeks and demuxes with a video-only
+StreamReader. All take their times from the same :class:`~.timeindex.TimeIndex`.
 """
 
 from __future__ import annotations
@@ -27,15 +28,19 @@ from .timeindex import TimeIndex
 class StreamReader:
     """One open file read front to back (after an optional seek); use as a context manager.
 
-    ``video`` is the video stream (decoding threaded), ``audio`` the first audio
-    stream or None; ``origin`` is the container clock time (seconds) of the first
-    frame. Raises the MediaError subclasses of :func:`~.container.open_video`.
+    ``video`` is the video stream, decoded with FFmpeg's ``thread_type`` threading
+    ("AUTO", "SLICE", "FRAME", "NONE"); ``audio`` the first audio stream, or None
+    (always None with ``with_audio=False``: every other stream is then discarded, so
+    seeking and reading touch only the video); ``origin`` is the container clock
+    time (seconds) of the first frame. Raises the MediaError subclasses of
+    :func:`~.container.open_video`.
     """
 
-    def __init__(self, path: str | os.PathLike, index: TimeIndex):
+    def __init__(self, path: str | os.PathLike, index: TimeIndex, *, thread_type: str = "AUTO", with_audio: bool = True):
         self.path = Path(path)
         self.index = index
         self.first_pts = index.first_pts
+        self.thread_type, self.with_audio = thread_type, with_audio
         self.moved = False  # True once packets were read: a seek to 0 must then reopen the file
         self._open()
         self.time_base = Fraction(self.video.time_base)
@@ -43,8 +48,13 @@ class StreamReader:
 
     def _open(self) -> None:
         self.container, self.video = open_video(self.path)
-        self.video.codec_context.thread_type = "AUTO"
-        self.audio = next(iter(self.container.streams.audio), None)
+        self.video.codec_context.thread_type = self.thread_type
+        self.video.codec_context.thread_count = 0  # as many as FFmpeg finds useful
+        self.audio = next(iter(self.container.streams.audio), None) if self.with_audio else None
+        if not self.with_audio:
+            for s in self.container.streams:
+                if s.index != self.video.index:
+                    s.discard = av.stream.Discard.all
 
     def __enter__(self) -> "StreamReader":
         return self
@@ -80,7 +90,15 @@ class StreamReader:
             return
         ticks = self.first_pts + Fraction(t) / self.time_base
         key = self.index.keyframe_before(int(ticks // 1))
-        self.container.seek(key if key is not None else self.first_pts, stream=self.video, backward=True)
+        self.seek_pts(key if key is not None else self.first_pts)
+
+    def seek_pts(self, pts: int) -> None:
+        """Ask the demuxer for the last keyframe at or before ``pts`` (video time base ticks); return None.
+
+        Raises av.FFmpegError when the container cannot seek there (callers rewind then).
+        """
+        self.container.seek(pts, stream=self.video, backward=True)
+        self.moved = True
 
     def rewind(self) -> None:
         """Reopen the file, so reading starts again at its very first packet; return None."""
