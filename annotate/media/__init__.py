@@ -19,6 +19,7 @@ from .probe import VideoInfo, frame_times, inspect, needs_proxy, probe
 
 _WHERE = {
     "Frame": "reader", "VideoReader": "reader",
+    "StreamReader": "stream",
     "sniff_container": "sniff",
     "TimeIndex": "timeindex",
 }
@@ -27,6 +28,7 @@ __all__ = sorted([*_WHERE, "VideoInfo", "frame_times", "inspect", "needs_proxy",
 
 if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ loads them
     from .reader import Frame, VideoReader
+    from .stream import StreamReader
     from .sniff import sniff_container
     from .timeindex import TimeIndex
 
