@@ -99,7 +99,9 @@ def ensure_proxy(settings: Settings, rec: Recording, progress: Progress | None =
     settings.ensure_dirs()
     target = settings.proxy_dir / f"{rec.content_hash}.mp4"
     if not target.exists():
-        media.make_proxy(rec.path, target, progress=progress)
+        from .export.proxy import make_proxy  # the encoder stack loads only when a proxy is made
+
+        make_proxy(rec.path, target, progress=progress)
     return target
 
 

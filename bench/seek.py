@@ -30,7 +30,7 @@ import cv2
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from annotate.media import VideoReader, probe  # noqa: E402
-from annotate.testing.clips import make_clip, plan_clip, read_stamp  # noqa: E402
+from annotate.testing import make_clip, plan_clip, read_stamp  # noqa: E402
 from annotate.timebase import to_fraction  # noqa: E402
 
 CFR = dict(width=1280, height=720, fps=Fraction(30), n_frames=1800, gop=60, bframes=True, audio=True,

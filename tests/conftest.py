@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from annotate.testing.clips import make_bad_files, make_standard_clip
+from annotate.testing import make_bad_files, make_standard_clip
 
 
 @pytest.fixture(scope="session")

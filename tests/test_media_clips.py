@@ -8,7 +8,7 @@ import av
 import numpy as np
 import pytest
 
-from annotate.testing.clips import draw_stamp, make_clip, plan_clip, read_stamp
+from annotate.testing import draw_stamp, make_clip, plan_clip, read_stamp
 
 
 @pytest.mark.parametrize("index", [0, 1, 2, 1000, 2**20 - 1])

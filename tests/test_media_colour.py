@@ -17,7 +17,7 @@ import pytest
 
 from annotate.export import render_overlay
 from annotate.media import VideoReader
-from annotate.media.proxy import make_proxy
+from annotate.export import make_proxy
 
 BARS = [(200, 40, 40), (40, 180, 60), (50, 70, 210), (230, 200, 40)]
 TOL = 5  # levels of 255: x264 at crf 10 plus 4:2:0 rounding

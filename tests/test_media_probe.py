@@ -6,12 +6,13 @@ import json
 from fractions import Fraction
 
 import av
+import numpy as np
 import pytest
 
 from annotate import errors
 from annotate.media import VideoReader, frame_times, inspect, probe
-from annotate.media import timeindex
-from annotate.testing.clips import STANDARD_CLIPS, make_clip, plan_clip, repeat_clip
+from annotate.media.timeindex import build_time_index
+from annotate.testing import STANDARD_CLIPS, make_clip, plan_clip, read_stamp, repeat_clip
 
 CLIPS = sorted(STANDARD_CLIPS)
 CODEC_NAMES = {"libx264": "h264", "libx265": "hevc", "mjpeg": "mjpeg", "libvpx-vp9": "vp9"}
@@ -93,21 +94,14 @@ def test_mp4_index_paths_agree_with_a_packet_scan(media_clip, name):
     path, _ = media_clip(name)
     _, fast = inspect(path)
     assert fast.method == "index"
-    with av.open(str(path)) as c:
-        stream = c.streams.video[0]
-        full = timeindex._samples_from_entries(stream.index_entries)
-        from annotate.media.mp4box import read_track_tables
-
-        tables = read_track_tables(path, stream.id)
-        own = timeindex._samples_from_tables(stream.index_entries, tables)
-        assert own is not None
-        for a, b in zip(own, full):
-            assert (a == b).all()
-    with av.open(str(path)) as c:
-        scanned = timeindex._from_packet_scan(path, c, c.streams.video[0], timeindex.FirstFrame())
-    assert (scanned.pts == fast.pts).all()
-    assert (scanned.key_pts == fast.key_pts).all()
-    assert scanned.duration == fast.duration
+    for method in ("tables", "entries", "scan"):
+        with av.open(str(path)) as c:
+            built, first = build_time_index(path, c, c.streams.video[0], method)
+        assert built.method == ("scan" if method == "scan" else "index")
+        assert (built.pts == fast.pts).all(), method
+        assert (built.key_pts == fast.key_pts).all(), method
+        assert built.duration == fast.duration and built.fps == fast.fps, method
+        assert first.frame is not None
 
 
 def test_long_mp4_is_probed_from_its_index(tmp_path):
@@ -186,8 +180,6 @@ def test_a_file_cut_mid_gop_starts_at_its_first_decodable_frame(tmp_path, suffix
     with VideoReader(cut) as reader:
         first = reader.frame_at(0)
         assert first.index == 0 and first.time == 0
-        from annotate.testing.clips import read_stamp
-
         assert read_stamp(first.image) == 30
         assert [read_stamp(f.image) for f in reader.frames()] == list(range(30, 90))
         assert reader.frame_at(info.duration).index == 59
@@ -195,8 +187,6 @@ def test_a_file_cut_mid_gop_starts_at_its_first_decodable_frame(tmp_path, suffix
 
 def test_matroska_whose_audio_outlasts_the_picture_is_not_cut_short(tmp_path):
     """The header's length covers the longest stream: audio running on after the last frame is no truncation."""
-    import numpy as np
-
     path = tmp_path / "long_audio.mkv"
     with av.open(str(path), "w") as out:
         v = out.add_stream("libx264", rate=10)

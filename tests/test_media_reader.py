@@ -1,74 +1,19 @@
-"""VideoReader: the frame shown at t, steps and iteration, checked by the stamp drawn into every frame."""
+"""VideoReader beyond the frame contract (tests/test_contract_frames.py checks frame_at, steps and iteration
+on every standard clip): range errors, threading and skipping, decoder position, memory."""
 
 from __future__ import annotations
 
 import random
+import tracemalloc
 from fractions import Fraction
 
+import cv2
 import numpy as np
 import pytest
 
 from annotate import errors
 from annotate.media import VideoReader
-from annotate.testing.clips import STANDARD_CLIPS, read_stamp
-
-CLIPS = sorted(STANDARD_CLIPS)
-
-
-def random_times(plan, n: int = 50, seed: int = 11) -> list:
-    """Seeded times over the whole clip, as floats and Fractions, plus the exact ends and frame times."""
-    rng = random.Random(seed)
-    duration = plan.stored_times[-1] + plan.last_duration
-    times: list = [0, duration, plan.stored_times[-1], plan.stored_times[len(plan.stored_times) // 2]]
-    while len(times) < n:
-        u = rng.random()
-        times.append(u * float(duration) if len(times) % 2 else Fraction(u).limit_denominator(10**6) * duration)
-    return times
-
-
-@pytest.mark.parametrize("name", CLIPS)
-def test_frame_at_returns_the_frame_shown(media_clip, name):
-    path, plan = media_clip(name)
-    with VideoReader(path) as reader:
-        for t in random_times(plan):
-            expected = plan.stored_index_at(Fraction(t).limit_denominator(10**6) if isinstance(t, float) else t)
-            frame = reader.frame_at(t)
-            assert frame.index == expected, f"t={t}"
-            assert read_stamp(frame.image) == expected, f"t={t}"
-            assert frame.time == plan.stored_times[expected]
-            assert frame.time <= Fraction(t).limit_denominator(10**6) if isinstance(t, float) else frame.time <= t
-            assert frame.image.shape == (plan.display_height, plan.display_width, 3)
-            assert frame.image.dtype == np.uint8
-
-
-@pytest.mark.parametrize("name", CLIPS)
-def test_steps_forward_and_back(media_clip, name):
-    path, plan = media_clip(name)
-    rng = random.Random(3)
-    with VideoReader(path) as reader:
-        assert reader.step(+1).index == 0  # before any read, +1 is the first frame
-        start = rng.randrange(5, plan.frame_count - 8)
-        reader.frame(start)
-        position = start
-        for delta in (1, 1, 1, -1, -1, -1, -1, -1, 4, -2, 1):
-            frame = reader.step(delta)
-            position += delta
-            assert frame.index == position
-            assert read_stamp(frame.image) == position
-            assert frame.time == plan.stored_times[position]
-
-
-@pytest.mark.parametrize("name", CLIPS)
-def test_frames_yields_every_frame_once_in_order(media_clip, name):
-    path, plan = media_clip(name)
-    with VideoReader(path) as reader:
-        frames = [(f.index, f.time, read_stamp(f.image)) for f in reader.frames()]
-        assert [f[0] for f in frames] == list(range(plan.frame_count))
-        assert [f[1] for f in frames] == list(plan.stored_times)
-        assert [f[2] for f in frames] == list(range(plan.frame_count))
-        start, end = plan.stored_times[7], plan.stored_times[20] + Fraction(1, 10**6)
-        part = [f.index for f in reader.frames(start, end)]
-        assert part == list(range(7, 21))
+from annotate.testing import make_clip, read_stamp
 
 
 def test_times_outside_the_recording_are_refused(media_clip):
@@ -127,8 +72,6 @@ def test_the_same_frame_is_identical_however_it_is_reached(media_clip):
 
 
 def test_rotated_frames_come_out_upright(media_clip):
-    import cv2
-
     path, plan = media_clip("rotated")
     with VideoReader(path) as reader:
         frame = reader.frame(12)
@@ -144,10 +87,6 @@ def test_rotated_frames_come_out_upright(media_clip):
 
 def test_memory_does_not_grow_while_iterating(tmp_path):
     """Iterating 300 frames holds a few pictures at a time, not all of them."""
-    import tracemalloc
-
-    from annotate.testing.clips import make_clip
-
     path = make_clip(tmp_path / "long.mp4", n_frames=300, audio=False)
     frame_bytes = 240 * 320 * 3
     with VideoReader(path) as reader:
@@ -159,4 +98,16 @@ def test_memory_does_not_grow_while_iterating(tmp_path):
         tracemalloc.stop()
         assert count == 300
         assert peak < 20 * frame_bytes  # all 300 would be 60x
-        assert reader._decoder.cache.used <= reader._decoder.cache.budget
+
+
+def test_random_access_memory_is_bounded(tmp_path):
+    """frame(i) over 300 frames keeps a bounded cache of returned pictures (24 MB), not all of them."""
+    path = make_clip(tmp_path / "long.mp4", n_frames=300, audio=False)
+    frame_bytes = 240 * 320 * 3
+    with VideoReader(path) as reader:
+        tracemalloc.start()
+        count = sum(read_stamp(reader.frame(i).image) == i for i in range(300))
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    assert count == 300
+    assert 300 * frame_bytes > 2 * 30 * 2**20 and peak < 30 * 2**20

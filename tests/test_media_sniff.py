@@ -8,7 +8,7 @@ import pytest
 
 from annotate.media import sniff_container
 from annotate.media.sniff import describe_non_video, sniff_bytes
-from annotate.testing.clips import STANDARD_CLIPS
+from annotate.testing import STANDARD_CLIPS
 
 EXPECTED = {".mp4": "mp4", ".mkv": "matroska", ".avi": "avi", ".ts": "mpegts"}
 

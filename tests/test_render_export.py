@@ -6,24 +6,22 @@ were made with), never from the code under test.
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 from pathlib import Path
 
-import av
-import cv2
 import numpy as np
 import pytest
 
 from annotate.errors import FrameOutOfRangeError, MediaError, RenderError
 from annotate.export import ExportOptions, reel_items, render_clip, render_overlay, render_reel
+from annotate.media import probe
 from annotate.model import Event, Kind
 from annotate.render import OverlayOptions, border_px
-from annotate.testing import read_stamp
-from annotate.testing.clips import STANDARD_CLIPS
+from annotate.testing import STANDARD_CLIPS, read_stamp
+from annotate.testing.decoded import (
+    COLOR_TOL, KIND_RGB, band_rows, border_rgb, decode, decoded_audio_seconds, is_colour, picture_diff, stream_facts,
+)
 
-KIND_RGB = {Kind.MOMENT_OF_TRUTH: (214, 39, 40), Kind.INTERNAL_INTERACTION: (31, 119, 180), Kind.DECISION_POINT: (44, 160, 44)}
-COLOR_TOL = 14  # codec noise on a flat colour, per channel, after BT.709 decoding
 # The frame stamp sits along the top, where captions and the flash's name tab go.
 NO_CAPTIONS = ExportOptions(overlay=OverlayOptions(captions=False, flash_tab=False))
 
@@ -32,71 +30,6 @@ NO_CAPTIONS = ExportOptions(overlay=OverlayOptions(captions=False, flash_tab=Fal
 def clips(media_clip):
     """The foundation's standard test clips (CFR, VFR, rotated, late start, odd size, no audio, HEVC, ...)."""
     return {name: media_clip(name) for name in STANDARD_CLIPS}
-
-
-def band_rows(picture_h: int) -> int:
-    """The rows the default export adds below a picture for the timeline strip, as documented: at least
-    6 % of the picture's height and 16 rows, up to the next multiple of 16 of the frame's height."""
-    least = max(16, math.ceil(0.06 * picture_h))
-    return 16 * math.ceil((picture_h + least) / 16) - picture_h
-
-
-def picture_height(frame_h: int, display_h: int) -> int:
-    """The picture's height (the source's display height made even) in a frame with the strip's band."""
-    (h,) = {h for h in (display_h - display_h % 2, display_h + display_h % 2) if h + band_rows(h) == frame_h}
-    return h
-
-
-def decode(path: Path, display_h: int | None = None) -> list[dict]:
-    """Return every frame of ``path``: time (Fraction, container clock), RGB (as its colour tags say) and Y plane
-    of the picture, the band's RGB and the whole frame's. With ``display_h`` (the source's display height) the
-    frame is the default export's, the timeline strip's band below the picture; without, all picture."""
-    frames = []
-    with av.open(str(path)) as c:
-        v = c.streams.video[0]
-        for f in c.decode(v):
-            rgb = f.to_ndarray(format="rgb24")
-            plane = f.planes[0]  # the Y plane as stored, no range scaling
-            luma = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[: f.height, : f.width].copy()
-            h = picture_height(f.height, display_h) if display_h else f.height
-            frames.append({"t": f.pts * Fraction(v.time_base), "rgb": rgb[:h], "y": luma[:h], "band": rgb[h:],
-                           "full": rgb})
-    return frames
-
-
-def stream_facts(path: Path) -> dict:
-    with av.open(str(path)) as c:
-        v = c.streams.video[0]
-        a = c.streams.audio[0] if c.streams.audio else None
-        cc = v.codec_context
-        return {
-            "codec": cc.name,
-            "pix_fmt": cc.pix_fmt,
-            "width": cc.width,
-            "height": cc.height,
-            "tags": (cc.color_primaries, cc.color_trc, cc.colorspace, cc.color_range),
-            "audio_codec": a.codec_context.name if a else None,
-            "audio_duration": (a.duration * Fraction(a.time_base)) if a is not None and a.duration else None,
-        }
-
-
-def decoded_audio_seconds(path: Path) -> float:
-    with av.open(str(path)) as c:
-        a = c.streams.audio[0]
-        return sum(f.samples for f in c.decode(a)) / a.codec_context.sample_rate
-
-
-def border_rgb(rgb: np.ndarray) -> list[np.ndarray]:
-    """Return the mean colour of a patch on each of the four edges (inside the border's thickness)."""
-    h, w = rgb.shape[:2]
-    t = border_px(w, h)
-    patches = [rgb[1 : t - 1, w // 3 : 2 * w // 3], rgb[h - t + 1 : h - 1, w // 3 : 2 * w // 3],
-               rgb[h // 3 : 2 * h // 3, 1 : t - 1], rgb[h // 3 : 2 * h // 3, w - t + 1 : w - 1]]
-    return [p.reshape(-1, 3).mean(axis=0) for p in patches]
-
-
-def is_colour(rgb: np.ndarray, kind: Kind, tol: float = COLOR_TOL) -> bool:
-    return all(np.abs(edge - KIND_RGB[kind]).max() <= tol for edge in border_rgb(rgb))
 
 
 # --- the overlay video ---------------------------------------------------------
@@ -145,12 +78,6 @@ def test_frames_far_from_events_equal_the_source(cfr_render):
     assert picture_diff(out[first]["rgb"][:strip_top], ref[first]["rgb"][:strip_top]).mean() > 5
 
 
-def picture_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Return |a - b| per pixel of the grey of two RGB pictures (the same picture whatever matrix stored it)."""
-    grey = lambda x: cv2.cvtColor(np.ascontiguousarray(x), cv2.COLOR_RGB2GRAY).astype(int)  # noqa: E731
-    return np.abs(grey(a) - grey(b))
-
-
 def test_flash_fades_monotonically(cfr_render):
     src, plan, dst, _ = cfr_render
     frames = decode(dst, plan.display_height)
@@ -173,38 +100,6 @@ def test_output_is_browser_ready_h264(cfr_render):
     assert 0 <= data.find(b"moov") < data.find(b"mdat")  # index first: +faststart
     assert calls and calls[-1] == (plan.frame_count, plan.frame_count)
     assert all(a[0] <= b[0] for a, b in zip(calls, calls[1:]))
-
-
-@pytest.mark.parametrize("name", list(STANDARD_CLIPS))
-def test_frames_times_and_duration_equal_the_source(clips, tmp_path, name):
-    from annotate.media import probe
-
-    src, plan = clips[name]
-    event = Event(Kind.DECISION_POINT, float(plan.times[len(plan.times) // 2]) + 0.001, label="Pick")
-    dst = render_overlay(src, [event], tmp_path / f"{name}.mp4", options=NO_CAPTIONS)
-    frames = decode(dst, plan.display_height)
-    assert len(frames) == plan.frame_count
-    source_times = [f["t"] for f in decode(src)]
-    assert [f["t"] for f in frames] == [t - source_times[0] for t in source_times]  # first at 0, VFR stays VFR
-    if plan.container in ("mp4", "mov", "avi"):  # (Matroska stores whole milliseconds: the plan's times rounded)
-        assert [f["t"] for f in frames] == list(plan.times)
-    assert probe(dst).duration == probe(src).duration
-    facts = stream_facts(dst)
-    assert facts["width"] % 2 == 0 and facts["height"] % 2 == 0
-    assert facts["height"] == frames[0]["rgb"].shape[0] + band_rows(frames[0]["rgb"].shape[0])
-    assert facts["width"] / frames[0]["rgb"].shape[0] == pytest.approx(plan.display_width / plan.display_height, rel=0.01)
-    # upright and the same pictures: the frame stamps read back in order
-    for i in (0, 1, len(frames) // 3, len(frames) - 1):
-        assert read_stamp(frames[i]["rgb"][..., ::-1]) == i
-    # the event sits on its picture, also when the source's clock starts late
-    first = plan.index_at(Fraction(str(event.start_s)))
-    assert is_colour(frames[first]["rgb"], Kind.DECISION_POINT)
-    if plan.audio_codec is None:
-        assert facts["audio_codec"] is None
-    else:
-        src_audio = stream_facts(src)["audio_duration"] or Fraction(decoded_audio_seconds(src))
-        assert facts["audio_codec"] == "aac"
-        assert abs(decoded_audio_seconds(dst) - float(src_audio)) < 0.025  # one AAC frame
 
 
 def test_interrupted_export_leaves_no_file(clips, tmp_path):
@@ -271,8 +166,6 @@ def test_clip_is_frame_exact(clips, tmp_path, name, at, before, after):
     frames = decode(dst, plan.display_height)
     assert [read_stamp(f["rgb"][..., ::-1]) for f in frames] == list(range(first, stop))
     assert [f["t"] for f in frames] == [t - plan.times[first] for t in plan.times[first:stop]]
-    from annotate.media import probe
-
     assert probe(dst).duration == duration
     shown = plan.index_at(at)
     assert is_colour(frames[shown - first]["rgb"], Kind.MOMENT_OF_TRUTH)
@@ -314,8 +207,6 @@ def test_reel_is_cards_and_clips_back_to_back(clips, tmp_path):
         at = Fraction(str(item.event.start_s))
         windows.append(expected_window(plan, at - before, min(at + after, plan.duration)))
     total = sum(card + w[2] for w in windows)
-    from annotate.media import probe
-
     info = probe(dst)
     assert info.duration == total
     assert (info.width, info.height) == (320, 240 + band_rows(240))  # the strip's band below every clip

@@ -7,8 +7,6 @@ pixels compared with the source's.
 
 from __future__ import annotations
 
-import math
-from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -18,19 +16,13 @@ import pytest
 from annotate.errors import RenderError
 from annotate.export import ExportOptions, render_clip, render_overlay
 from annotate.model import Event, Kind
+from annotate.testing.decoded import band_rows
 
 W, H, FPS, N = 640, 360, 30, 60  # 2 s
 BOTTOM = 50  # rows of the source's "timecode bar"
 EVENT_S = 1.5  # the only event: frames before 1.4 s have no flash and no caption
 MOT_RGB = np.array((214, 39, 40))
 BOX_RGB = np.array((28, 28, 30))
-
-
-def band_rows(picture_h: int) -> int:
-    """The documented band: at least 6 % of the picture's height and 16 rows, up to the next multiple
-    of 16 of the frame's height (whole H.264 macroblocks)."""
-    least = max(16, math.ceil(0.06 * picture_h))
-    return 16 * math.ceil((picture_h + least) / 16) - picture_h
 
 
 def bottom_pattern(index: int) -> np.ndarray:

@@ -9,7 +9,7 @@ import pytest
 
 from annotate.config import Settings
 from annotate.errors import MediaError
-from annotate.testing.clips import make_bad_files, make_clip, make_clip_audio_only
+from annotate.testing import make_bad_files, make_clip, make_clip_audio_only
 from annotate.uploads import save_upload
 
 

@@ -8,7 +8,17 @@ import av
 import numpy as np
 
 
-def output_layout(stream) -> str:
+AAC_RATES = frozenset({8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000})
+DEFAULT_RATE = 48000
+
+
+def aac_rate(stream: av.audio.stream.AudioStream) -> int:
+    """Return the AAC sample rate for an input audio stream: its own when AAC has it, else 48 kHz."""
+    rate = stream.codec_context.sample_rate or DEFAULT_RATE
+    return rate if rate in AAC_RATES else DEFAULT_RATE
+
+
+def output_layout(stream: av.audio.stream.AudioStream) -> str:
     """Return the AAC layout for an input audio stream: mono stays mono, anything else becomes stereo."""
     channels = getattr(stream.codec_context, "channels", None) or stream.codec_context.layout.nb_channels
     return "mono" if channels == 1 else "stereo"

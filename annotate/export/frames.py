@@ -1,8 +1,17 @@
 """Decoded frames made ready for the encoder: yuv420p, upright, even size, optionally letterboxed.
 
-Frames stay in Y'CbCr all the way (no round trip through BGR): a frame that
-is already yuv420p at the output size is used as decoded; others go through
-one swscale ``reformat``; a rotation turns the three planes with numpy.
+The one size rule of every video written (overlay export, clip, reel, browser
+proxy): the picture is shown as a player shows it, the sample aspect ratio
+applied to the stored width (rounded to whole pixels, the only rescale) and turned
+upright; then an odd width or height loses its last column or row (a crop, never a
+rescale of the whole picture: H.264 yuv420p needs even sides). So every written
+pixel is the pixel at the same place in :class:`~annotate.media.VideoReader`'s
+frame, with the same geometry.
+
+Frames stay in Y'CbCr (no round trip through BGR) when the shown size is even: a
+frame that is already yuv420p at the output size is used as decoded; others go
+through one swscale ``reformat``; a rotation turns the three planes with numpy.
+An odd shown size goes the reader's way (BGR, upright, stretched) and is cropped.
 """
 
 from __future__ import annotations
@@ -12,7 +21,7 @@ from fractions import Fraction
 import av
 import numpy as np
 
-from ..media.convert import to_bt709
+from ..media.convert import to_bgr, to_bt709, upright
 from ..render import YUVCanvas
 
 BLACK_YUV = (16, 128, 128)
@@ -23,14 +32,19 @@ def even(value: float) -> int:
     return max(2, 2 * int(round(value / 2)))
 
 
+def shown_size(coded_w: int, coded_h: int, rotation: int, sar: Fraction | None) -> tuple[int, int]:
+    """Return the (width, height) a player shows a picture stored as ``coded_w`` x ``coded_h`` at: sample aspect
+    ratio applied to the width (rounded, as :attr:`annotate.media.VideoInfo.width`), turned upright (``rotation``
+    clockwise 0/90/180/270)."""
+    w, h = max(1, round(coded_w * (Fraction(sar) if sar and sar > 0 else 1))), coded_h
+    return (h, w) if rotation % 180 else (w, h)
+
+
 def display_size(coded_w: int, coded_h: int, rotation: int, sar: Fraction | None) -> tuple[int, int]:
-    """Return the even (width, height) to encode a picture stored as ``coded_w`` x ``coded_h`` at:
-    sample aspect ratio applied, turned upright (``rotation`` clockwise 0/90/180/270)."""
-    w = coded_w * (Fraction(sar) if sar and sar > 0 else 1)
-    h = Fraction(coded_h)
-    if rotation % 180:
-        w, h = h, w
-    return even(w), even(h)
+    """Return the even (width, height) to encode a picture stored as ``coded_w`` x ``coded_h`` at: the shown
+    size (:func:`shown_size`) with an odd side's last column or row cropped (see the module note)."""
+    w, h = shown_size(coded_w, coded_h, rotation, sar)
+    return max(2, w - w % 2), max(2, h - h % 2)
 
 
 def fit_size(src_w: int, src_h: int, box_w: int, box_h: int) -> tuple[int, int]:
@@ -61,18 +75,26 @@ def blank_frame(width: int, height: int) -> av.VideoFrame:
 class FrameShaper:
     """Turns decoded frames of one source into writable yuv420p frames of ``out_size`` (upright).
 
-    ``rotation`` is clockwise-to-display; ``size`` the picture (even); ``box`` an optional larger
-    canvas: the picture is then fitted inside it, centred on black. ``band`` (even) adds that many
-    black rows below the picture (or the box) for the timeline strip; the picture itself is copied as is.
+    ``rotation`` is clockwise-to-display; ``size`` the picture (even, :func:`display_size`); ``shown``
+    the size a player shows (:func:`shown_size`; default ``size``): when it differs, its last column or row
+    is cropped. ``box`` an optional larger canvas: the picture is then fitted inside it, centred on black.
+    ``band`` (even) adds that many black rows below the picture (or the box) for the timeline strip; the
+    picture itself is copied as is.
     """
 
     def __init__(
-        self, size: tuple[int, int], rotation: int = 0, box: tuple[int, int] | None = None, band: int = 0
+        self,
+        size: tuple[int, int],
+        rotation: int = 0,
+        box: tuple[int, int] | None = None,
+        band: int = 0,
+        shown: tuple[int, int] | None = None,
     ):
         if band < 0 or band % 2:
             raise ValueError("the band below the picture needs an even number of rows (yuv420p)")
         self.rotation = rotation % 360
         self.size = size
+        self.shown = tuple(shown) if shown and tuple(shown) != tuple(size) else None
         self.box = box if box and tuple(box) != tuple(size) else None
         self.band = int(band)
         self._out: av.VideoFrame | None = None
@@ -94,15 +116,25 @@ class FrameShaper:
 
     def __call__(self, frame: av.VideoFrame, writable: bool = True) -> av.VideoFrame:
         """Return ``frame`` ready to encode (and, if ``writable``, to draw on): possibly the same object."""
-        tw, th = self._coded_target
-        frame = to_bt709(frame, tw, th, interpolation="BICUBIC")  # the sink tags its stream BT.709
-        if self.rotation:
+        if self.shown is not None:
+            frame = self._cropped(frame)
+        else:
+            frame = to_bt709(frame, *self._coded_target, interpolation="BICUBIC")  # the sink tags its stream BT.709
+        if self.rotation and self.shown is None:
             frame = rotate_frame(frame, self.rotation)
         elif writable and self.box is None and not self.band:
             frame.make_writable()  # decoded frames share buffers with the decoder's reference frames
         if self.box is not None or self.band:
             frame = self._place(frame)
         return frame
+
+    def _cropped(self, frame: av.VideoFrame) -> av.VideoFrame:
+        """Return the upright picture as the reader shows it, its odd side's last column/row cropped, at ``size``."""
+        w, h = self.shown
+        image = upright(to_bgr(frame), self.rotation, self.shown)  # resized only for non-square pixels
+        cw, ch = w - w % 2, h - h % 2
+        picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[:ch, :cw]), format="bgr24")
+        return to_bt709(picture, *self.size, interpolation="BICUBIC")
 
     def _place(self, frame: av.VideoFrame) -> av.VideoFrame:
         """Return a frame of ``out_size``: ``frame`` centred in the box (or at the top), black elsewhere."""

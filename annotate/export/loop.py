@@ -1,7 +1,8 @@
 """The one frame loop: decode a window of a source, draw the overlay on the planes, encode.
 
-Every export (overlay video, clip, reel) is a sequence of :func:`write_segment`
-calls into one :class:`~.sink.VideoSink`. Frames keep their exact presentation
+Every video written (overlay video, browser proxy, clip, reel) is a sequence of
+:func:`write_segment` calls into one :class:`~.sink.VideoSink`, reading through
+:class:`~annotate.media.stream.StreamReader`. Frames keep their exact presentation
 times (shifted so the window starts at the segment's offset); audio is copied
 packet by packet or cut sample-exactly to the window.
 """
@@ -10,12 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import partial
 from typing import Callable
 
 import av
 import numpy as np
 
-from ..errors import TruncatedMediaError
+from ..media.stream import decode
 from ..render import Overlay, YUVCanvas
 from .audio import AudioCutter
 from .frames import FrameShaper
@@ -62,6 +64,23 @@ def window(source: Source, start: Fraction | None = None, end: Fraction | None =
     return Window(first, stop, t_first, t_end)
 
 
+@dataclass(frozen=True)
+class Segment:
+    """One :func:`write_segment` job: the frames of ``win`` from ``source`` into ``sink`` at output time
+    ``offset``, shaped by ``shaper``, with ``overlay`` drawn (None: none), ``audio`` as :func:`write_segment`
+    describes and ``tick(1)`` called per frame written."""
+
+    source: Source
+    sink: VideoSink
+    shaper: FrameShaper
+    win: Window
+    offset: Fraction = Fraction(0)
+    overlay: Overlay | None = None
+    audio: str | None = None
+    audio_length: int | None = None
+    tick: Tick | None = None
+
+
 def write_segment(
     source: Source,
     sink: VideoSink,
@@ -79,11 +98,13 @@ def write_segment(
     ``audio``: "copy" (the source's packets, whole file only), "whole" (re-encoded
     from the source, whole file), "cut" (exactly ``audio_length`` samples of the
     window, silence where the source has none) or None (no audio written).
+    Raises TruncatedMediaError for a source that breaks off part-way.
     """
+    job = Segment(source, sink, shaper, win, offset, overlay, audio, audio_length, tick)
     seek_to = win.t_first
     while True:
         try:
-            return _run(source, sink, shaper, win, offset, overlay, audio, audio_length, tick, seek_to)
+            return _Attempt(job, seek_to).run()
         except _LandedLate:
             # The demuxer landed after the window's first frame (MPEG-TS seeks by bytes): go further back.
             seek_to = max(Fraction(0), seek_to - max(win.t_first - seek_to, Fraction(2)))
@@ -93,117 +114,116 @@ class _LandedLate(Exception):
     """A seek landed after the window's first frame; nothing had been written yet."""
 
 
-def _run(source, sink, shaper, win, offset, overlay, audio, audio_length, tick, seek_to: Fraction) -> int:
-    """One attempt of :func:`write_segment` after seeking to ``seek_to``; raises _LandedLate before writing
-    anything if the first frame decoded comes after the window's first frame (unless it was a seek to 0)."""
-    source.seek(seek_to)
-    cutter = None
-    if audio in ("whole", "cut") and sink.audio_encode is not None:
-        rate, layout = sink.audio_encode
-        if audio == "whole":
-            cutter = AudioCutter(rate, layout, source.origin, Fraction(0), None, pad_start=False)
-        else:
-            cutter = AudioCutter(rate, layout, source.origin, win.t_first, audio_length, pad_start=True)
-    read_audio = source.audio is not None and (audio == "copy" or cutter is not None)
-    shift = 0
-    if audio == "copy" and source.audio is not None:
-        shift = int(round(source.origin / Fraction(source.audio.time_base)))
-    streams = [source.video] + ([source.audio] if read_audio else [])
+def _cutter(job: Segment) -> AudioCutter | None:
+    """Return the AudioCutter that makes the job's re-encoded audio, or None when audio is copied or absent."""
+    if job.audio not in ("whole", "cut") or job.sink.audio_encode is None:
+        return None
+    rate, layout = job.sink.audio_encode
+    if job.audio == "whole":
+        return AudioCutter(rate, layout, job.source.origin, Fraction(0), None, pad_start=False)
+    return AudioCutter(rate, layout, job.source.origin, job.win.t_first, job.audio_length, pad_start=True)
 
-    written = 0
-    prev: av.VideoFrame | None = None
-    prev_t: Fraction | None = None
-    video_done = False
-    tb = sink.time_base
-    last_pts = -1
-    held: list | None = []  # audio output held back until the first frame shows the seek was early enough
 
-    def emit(frame: av.VideoFrame, t: Fraction, next_t: Fraction) -> None:
-        nonlocal written, last_pts
-        if t < win.t_first or t >= win.t_end:
+class _Attempt:
+    """One pass of a :class:`Segment` after seeking to ``seek_to``.
+
+    A frame is written once the next one's time is known (that is its duration).
+    Audio output is held back until the first frame shows the seek was early
+    enough: :meth:`run` raises _LandedLate, before writing anything, if the first
+    frame decoded comes after the window's first frame (unless it was a seek to 0).
+    """
+
+    def __init__(self, job: Segment, seek_to: Fraction):
+        self.job, self.seek_to = job, seek_to
+        self.cutter = _cutter(job)
+        source = job.source
+        self.read_audio = source.audio is not None and (job.audio == "copy" or self.cutter is not None)
+        self.shift = 0  # ticks of the audio time base copied packets move earlier
+        if job.audio == "copy" and source.audio is not None:
+            self.shift = int(round(source.origin / Fraction(source.audio.time_base)))
+        self.written = 0
+        self.last_pts = -1
+        self.prev: av.VideoFrame | None = None
+        self.prev_t: Fraction | None = None
+        self.video_done = False
+        self.held: list[Callable[[], None]] | None = []
+
+    def run(self) -> int:
+        """Read, draw and write the segment; return the frames written."""
+        job = self.job
+        job.source.seek(self.seek_to)
+        for packet in job.source.packets(with_audio=self.read_audio):
+            if packet.stream.type == "audio":
+                if self._audio_packet(packet):
+                    break  # a clip's audio is complete; copied or whole-file audio is read to the end
+            elif not self.video_done:
+                self._video_packet(packet)
+                if self.video_done and not self.read_audio:
+                    break
+        self._release_audio()
+        if not self.video_done and self.prev is not None:
+            self._emit(self.prev, self.prev_t, job.win.t_end)
+        if self.cutter is not None:
+            chunk = self.cutter.finish()
+            if chunk.shape[1]:
+                job.sink.write_audio(chunk, start=self.cutter.first_sample)
+        return self.written
+
+    def _video_packet(self, packet: av.Packet) -> None:
+        for frame in decode(packet):
+            t = self.job.source.time_of(frame, self.prev_t)
+            if self.held is not None:
+                if t > self.job.win.t_first and self.seek_to > 0:
+                    raise _LandedLate
+                self._release_audio()
+            if self.prev is not None and self.prev_t is not None and t <= self.prev_t:
+                continue  # a repeated timestamp shows one picture (as the time index counts it)
+            if self.prev is not None:
+                self._emit(self.prev, self.prev_t, t)
+            self.prev, self.prev_t = frame, t
+            if t >= self.job.win.t_end:
+                self.video_done = True
+                return
+
+    def _emit(self, frame: av.VideoFrame, t: Fraction, next_t: Fraction) -> None:
+        """Shape, draw on and write ``frame`` shown from ``t`` to ``next_t`` if it lies in the window."""
+        job = self.job
+        if t < job.win.t_first or t >= job.win.t_end:
             return
-        out = shaper(frame, writable=overlay is not None)
-        if overlay is not None:
-            overlay.draw(YUVCanvas.from_frame(out), float(t), float(next_t), band=shaper.band)
-        pts = int(round((t - win.t_first + offset) / tb))
-        pts = max(pts, last_pts + 1)
-        end = int(round((next_t - win.t_first + offset) / tb))
-        sink.write(out, pts, max(end - pts, 1))
-        last_pts = pts
-        written += 1
-        if tick is not None:
-            tick(1)
+        out = job.shaper(frame, writable=job.overlay is not None)
+        if job.overlay is not None:
+            job.overlay.draw(YUVCanvas.from_frame(out), float(t), float(next_t), band=job.shaper.band)
+        tb = job.sink.time_base
+        pts = max(int(round((t - job.win.t_first + job.offset) / tb)), self.last_pts + 1)
+        end = int(round((next_t - job.win.t_first + job.offset) / tb))
+        job.sink.write(out, pts, max(end - pts, 1))
+        self.last_pts = pts
+        self.written += 1
+        if job.tick is not None:
+            job.tick(1)
 
-    def put_audio(write) -> None:
-        if held is None:
+    def _audio_packet(self, packet: av.Packet) -> bool:
+        """Copy or cut one audio packet; return True once a clip's audio is complete and the video done."""
+        job, cutter = self.job, self.cutter
+        if job.audio == "copy":
+            self._put(partial(job.sink.mux_audio, packet, self.shift))
+        elif cutter is not None and not cutter.done:
+            for aframe in decode(packet):
+                chunk = cutter.feed(aframe)
+                if chunk.shape[1]:
+                    self._put(partial(self._write_samples, chunk))
+        return self.video_done and job.audio == "cut" and cutter is not None and cutter.done
+
+    def _write_samples(self, chunk: np.ndarray) -> None:
+        self.job.sink.write_audio(chunk, start=self.cutter.first_sample)
+
+    def _put(self, write: Callable[[], None]) -> None:
+        if self.held is None:
             write()
         else:
-            held.append(write)
+            self.held.append(write)
 
-    def encode_audio(chunk: np.ndarray) -> None:
-        if chunk.shape[1]:
-            put_audio(lambda: sink.write_audio(chunk, start=cutter.first_sample))
-
-    for packet in _demux(source, streams):
-        source.moved = True
-        if packet.stream.type == "audio":
-            if audio == "copy":
-                put_audio(lambda packet=packet: sink.mux_audio(packet, shift))
-            elif cutter is not None and not cutter.done:
-                for aframe in _decode(packet):
-                    encode_audio(cutter.feed(aframe))
-            if video_done and audio == "cut" and cutter is not None and cutter.done:
-                break  # a clip's audio is complete; copied or whole-file audio is read to the end
-            continue
-        if video_done:
-            continue
-        for frame in _decode(packet):
-            t = source.time_of(frame, prev_t)
-            if held is not None:
-                if t > win.t_first and seek_to > 0:
-                    raise _LandedLate
-                for write in held:
-                    write()
-                held = None
-            if prev is not None and prev_t is not None and t <= prev_t:
-                continue  # a repeated timestamp shows one picture (as the time index counts it)
-            if prev is not None:
-                emit(prev, prev_t, t)
-            prev, prev_t = frame, t
-            if t >= win.t_end:
-                video_done = True
-                break
-        if video_done and not read_audio:
-            break
-    for write in held or ():
-        write()
-    if not video_done and prev is not None:
-        emit(prev, prev_t, win.t_end)
-    if cutter is not None:
-        chunk = cutter.finish()
-        if chunk.shape[1]:
-            sink.write_audio(chunk, start=cutter.first_sample)
-    return written
-
-
-def _demux(source: Source, streams: list):
-    """Yield the packets of ``streams``; a file that breaks off part-way raises TruncatedMediaError."""
-    packets = source.container.demux(*streams)
-    while True:
-        try:
-            packet = next(packets)
-        except StopIteration:
-            return
-        except av.FFmpegError as exc:
-            raise TruncatedMediaError(
-                f"{source.path.name} is damaged or cut short (reading stopped part-way: {exc}); copy or export it again",
-                source.path,
-            ) from exc
-        yield packet
-
-
-def _decode(packet) -> list:
-    try:
-        return packet.decode()
-    except av.InvalidDataError:
-        return []  # one damaged packet: skip its picture rather than abandon the export
+    def _release_audio(self) -> None:
+        for write in self.held or ():
+            write()
+        self.held = None

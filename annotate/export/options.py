@@ -17,7 +17,9 @@ class ExportOptions:
     """Overlay elements plus H.264 settings. ``preset``/``crf`` are libx264's (for h264_nvenc the preset
     maps to p1..p7 and crf to its constant-quality value). ``strip``: where the timeline strip goes,
     "below" the picture (a band added under it, so the picture keeps every pixel; the default) or
-    "overlay" (over the picture's bottom rows, the frame keeps the source's size)."""
+    "overlay" (over the picture's bottom rows, the frame keeps the source's size). ``bframes`` False
+    turns B-frames off and ``gop`` (frames) sets the keyframe distance (None: the encoder's default):
+    the browser proxy uses both so a player seeks quickly and exactly."""
 
     overlay: OverlayOptions = field(default_factory=OverlayOptions)
     strip: str = "below"
@@ -25,6 +27,8 @@ class ExportOptions:
     preset: str = "veryfast"
     crf: int = 23
     audio: bool = True
+    bframes: bool = True
+    gop: int | None = None
 
     def __post_init__(self) -> None:
         if self.strip not in STRIP_PLACES:
@@ -65,10 +69,12 @@ class ExportOptions:
 
     def encoder_options(self) -> dict[str, str]:
         """Return the codec options for the chosen encoder."""
+        gop = {} if self.gop is None else {"g": str(max(1, int(self.gop)))}
+        bf = {} if self.bframes else {"bf": "0"}
         if self.encoder == "h264_nvenc":
             preset = self.preset if self.preset.startswith("p") else _NVENC_PRESET.get(self.preset, "p4")
-            return {"preset": preset, "rc": "vbr", "cq": str(int(self.crf)), "b": "0"}
-        return {"preset": self.preset, "crf": str(int(self.crf))}
+            return {"preset": preset, "rc": "vbr", "cq": str(int(self.crf)), "b": "0", **bf, **gop}
+        return {"preset": self.preset, "crf": str(int(self.crf)), **bf, **gop}
 
 
 _NVENC_PRESET = {

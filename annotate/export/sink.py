@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from fractions import Fraction
 from pathlib import Path
+from types import TracebackType
 
 import av
 import numpy as np
@@ -47,7 +49,7 @@ class VideoSink:
         time_base: Fraction,
         frame_rate: Fraction | None = None,
         options: ExportOptions | None = None,
-        audio_template=None,
+        audio_template: av.audio.stream.AudioStream | None = None,
         audio_encode: tuple[int, str] | None = None,
     ):
         if width % 2 or height % 2:
@@ -82,12 +84,12 @@ class VideoSink:
             stack.callback(self._close_container)
             self._open_streams()
         except BaseException:
-            stack.__exit__(*_exc_info())
+            stack.__exit__(*sys.exc_info())
             raise
         self._stack = stack
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> bool:
         stack, self._stack = self._stack, None
         if stack is None:
             return False
@@ -95,7 +97,7 @@ class VideoSink:
             try:
                 self._flush()
             except BaseException:
-                stack.__exit__(*_exc_info())
+                stack.__exit__(*sys.exc_info())
                 raise
         return bool(stack.__exit__(exc_type, exc, tb))
 
@@ -148,7 +150,7 @@ class VideoSink:
             self._mux_video(packet)
         self.frames_written += 1
 
-    def _mux_video(self, packet) -> None:
+    def _mux_video(self, packet: av.Packet) -> None:
         if self._first_dts is None:
             self._first_dts = int(packet.dts)
         # The muxer ends the track's edit list at the largest pts + duration: give each packet its frame's duration.
@@ -174,7 +176,7 @@ class VideoSink:
 
     # --- audio ---------------------------------------------------------------
 
-    def mux_audio(self, packet, shift: int = 0) -> None:
+    def mux_audio(self, packet: av.Packet, shift: int = 0) -> None:
         """Copy an audio packet of ``audio_template``, moved ``shift`` ticks earlier in its time base."""
         if self.audio is None or packet.dts is None:
             return
@@ -222,9 +224,3 @@ def _movie_timescale(time_base: Fraction) -> int:
     while den < 1000:
         den *= 2
     return den
-
-
-def _exc_info():
-    import sys
-
-    return sys.exc_info()

@@ -8,12 +8,11 @@ from it stops the export and leaves nothing under ``dst``).
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import av
 import numpy as np
@@ -21,56 +20,17 @@ import numpy as np
 from ..errors import RenderError
 from ..model import Event, Kind, Recording, parse_kind
 from ..render import Mark, Overlay, event_card
-from .audio import output_layout
+from .audio import aac_rate, output_layout
 from .frames import FrameShaper
 from .loop import Window, window, write_segment
 from .options import ExportOptions
-from .sink import AUDIO_COPY_CODECS, VideoSink
+from .sink import VideoSink
 from .source import Source
+from .whole import Counter, Progress, check_destination, output_time_base, write_whole
 
-Progress = Callable[[int, int], None]
 REEL_RATE = 48000  # reel audio: AAC 48 kHz stereo, silence under the title cards
 REEL_LAYOUT = "stereo"
 CARD_FPS = 30
-_MAX_TIMESCALE = 2**31 - 1
-
-
-class _Counter:
-    """Calls ``progress(done, total)`` about 200 times over an export, and always at the end."""
-
-    def __init__(self, progress: Progress | None, total: int):
-        self.progress, self.total = progress, max(int(total), 1)
-        self.done = self.reported = 0
-        self.step = max(1, self.total // 200)
-
-    def __call__(self, n: int = 1) -> None:
-        self.done += n
-        if self.progress is not None and (self.done - self.reported >= self.step or self.done >= self.total):
-            self.reported = self.done
-            self.progress(min(self.done, self.total), self.total)
-
-    def finish(self) -> None:
-        if self.progress is not None and self.reported < self.total:
-            self.reported = self.total
-            self.progress(self.total, self.total)
-
-
-def _check_destination(dst: str | os.PathLike, *sources: str | os.PathLike) -> None:
-    """Raise RenderError if writing ``dst`` would replace one of the videos being read."""
-    target = Path(dst).expanduser().resolve()
-    for src in sources:
-        if Path(src).expanduser().resolve() == target:
-            raise RenderError(f"{Path(dst).name} is the video being read; write the output to another file")
-
-
-def _output_time_base(*time_bases: Fraction, extra: Iterable[int] = ()) -> Fraction:
-    """Return 1/N with N a multiple of every time base's denominator (exact for all their times)."""
-    den = 1
-    for tb in time_bases:
-        den = math.lcm(den, Fraction(tb).denominator)
-    for value in extra:
-        den = math.lcm(den, value)
-    return Fraction(1, den) if den <= _MAX_TIMESCALE else Fraction(1, 90000)
 
 
 def render_overlay(
@@ -89,36 +49,10 @@ def render_overlay(
     RenderError for an encoder that cannot be used.
     """
     options = options or ExportOptions()
-    _check_destination(dst, src)
+    check_destination(dst, src)
     with Source(src) as source:
-        win = window(source)
         overlay = Overlay(events, float(source.duration), options.overlay) if options.overlay.anything else None
-        audio_mode, template, encode = None, None, None
-        if options.audio and source.audio is not None:
-            if source.audio.codec_context.name in AUDIO_COPY_CODECS:
-                audio_mode, template = "copy", source.audio
-            else:
-                audio_mode = "whole"
-                encode = (source.audio.codec_context.sample_rate or REEL_RATE, output_layout(source.audio))
-        counter = _Counter(progress, win.frames)
-        shaper = FrameShaper(source.size, source.info.rotation, band=options.band_px(*source.size))
-        width, height = shaper.out_size
-        with VideoSink(
-            dst,
-            width=width,
-            height=height,
-            time_base=_output_time_base(source.time_base, source.duration),
-            frame_rate=source.info.fps or None,
-            options=options,
-            audio_template=template,
-            audio_encode=encode,
-        ) as sink:
-            write_segment(
-                source, sink, shaper, win,
-                overlay=overlay, audio=audio_mode, tick=counter,
-            )
-            counter.finish()
-    return Path(dst)
+        return write_whole(source, dst, options, overlay, progress)
 
 
 def clip_window(source: Source, at_s: float, before_s: float, after_s: float) -> Window:
@@ -155,21 +89,22 @@ def render_clip(
     options = options or ExportOptions()
     if not overlay:
         options = options.without_overlay()
-    _check_destination(dst, src)
+    check_destination(dst, src)
     with Source(src) as source:
         win = clip_window(source, at_s, before_s, after_s)
         ov = Overlay(events, float(source.duration), options.overlay) if options.overlay.anything else None
         encode = None
         length = None
         if options.audio and source.audio is not None:
-            rate = source.audio.codec_context.sample_rate or REEL_RATE
+            rate = aac_rate(source.audio)
             encode = (rate, output_layout(source.audio))
             length = round(win.duration * rate)
-        counter = _Counter(progress, win.frames)
-        shaper = FrameShaper(source.size, source.info.rotation, band=options.band_px(*source.size))
+        counter = Counter(progress, win.frames)
+        shaper = FrameShaper(source.size, source.info.rotation, band=options.band_px(*source.size), shown=source.shown)
         width, height = shaper.out_size
+        time_base = output_time_base(source.time_base, source.duration, fallback=source.time_base)
         with VideoSink(
-            dst, width=width, height=height, time_base=_output_time_base(source.time_base, source.duration),
+            dst, width=width, height=height, time_base=time_base,
             frame_rate=source.info.fps or None, options=options, audio_encode=encode,
         ) as sink:
             write_segment(
@@ -240,57 +175,83 @@ def render_reel(
     options = options or ExportOptions()
     if not overlay:
         options = options.without_overlay()
-    _check_destination(dst, *(item.source for item in items))
+    check_destination(dst, *(item.source for item in items))
     card_frames = max(1, round(float(card_s) * CARD_FPS))
 
-    # First pass: every clip's window (sources inspected, nothing decoded).
-    plans: list[tuple[ReelItem, Window, tuple[int, int], Fraction, Fraction]] = []
-    for item in items:
-        with Source(item.source) as source:
-            win = clip_window(source, float(item.event.start_s), before_s, after_s)
-            plans.append((item, win, source.size, source.time_base, source.duration))
-    box = tuple(size) if size else plans[0][2]
+    plans = _reel_plans(items, before_s, after_s)
+    box = tuple(size) if size else plans[0].size
     box = (box[0] + box[0] % 2, box[1] + box[1] % 2)
     band = options.band_px(*box)  # the timeline strip's band below every clip; cards fill the whole frame
-    tb = _output_time_base(*(p[3] for p in plans), *(p[4] for p in plans), extra=[CARD_FPS])
-    total = sum(card_frames + p[1].frames for p in plans)
-    counter = _Counter(progress, total)
-
-    offset = Fraction(0)
+    tb = output_time_base(*(p.time_base for p in plans), *(p.duration for p in plans), extra=[CARD_FPS])
+    counter = Counter(progress, sum(card_frames + p.win.frames for p in plans))
     with VideoSink(
         dst, width=box[0], height=box[1] + band, time_base=tb, frame_rate=Fraction(CARD_FPS), options=options,
         audio_encode=(REEL_RATE, REEL_LAYOUT) if options.audio else None,
     ) as sink:
-        open_source: Source | None = None
-        try:
-            for item, win, src_size, _tb, duration in plans:
-                offset = _write_card(sink, item, (box[0], box[1] + band), card_frames, offset, counter)
-                if open_source is None or open_source.path != Path(item.source):
-                    if open_source is not None:
-                        open_source.close()
-                    open_source = Source(item.source)
-                ov = None
-                if options.overlay.anything:
-                    ov = Overlay(item.events or (item.event,), float(duration), options.overlay)
-                samples = _samples(offset + win.duration) - _samples(offset)
-                write_segment(
-                    open_source, sink, FrameShaper(src_size, open_source.info.rotation, box=box, band=band), win,
-                    offset=offset, overlay=ov, audio="cut" if sink.audio is not None else None,
-                    audio_length=samples, tick=counter,
-                )
-                offset += win.duration
-        finally:
-            if open_source is not None:
-                open_source.close()
+        _write_reel(sink, plans, box, band, card_frames, options, counter)
         counter.finish()
     return Path(dst)
+
+
+@dataclass(frozen=True)
+class _ReelClip:
+    """One reel item with its clip's window and its source's facts (found before anything is decoded)."""
+
+    item: ReelItem
+    win: Window
+    size: tuple[int, int]
+    time_base: Fraction
+    duration: Fraction
+
+
+def _reel_plans(items: Sequence[ReelItem], before_s: float, after_s: float) -> list[_ReelClip]:
+    """Return every item's clip window (sources inspected, nothing decoded); raise FrameOutOfRangeError/RenderError."""
+    plans = []
+    for item in items:
+        with Source(item.source) as source:
+            win = clip_window(source, float(item.event.start_s), before_s, after_s)
+            plans.append(_ReelClip(item, win, source.size, source.time_base, source.duration))
+    return plans
+
+
+def _write_reel(
+    sink: VideoSink, plans: list[_ReelClip], box: tuple[int, int], band: int, card_frames: int,
+    options: ExportOptions, counter: Counter,
+) -> None:
+    """Write each clip's title card then its frames into ``sink``, back to back; a source stays open while the
+    next clip comes from the same file."""
+    offset = Fraction(0)
+    open_source: Source | None = None
+    try:
+        for plan in plans:
+            item, win = plan.item, plan.win
+            offset = _write_card(sink, item, (box[0], box[1] + band), card_frames, offset, counter)
+            if open_source is None or open_source.path != Path(item.source):
+                if open_source is not None:
+                    open_source.close()
+                open_source = Source(item.source)
+            ov = None
+            if options.overlay.anything:
+                ov = Overlay(item.events or (item.event,), float(plan.duration), options.overlay)
+            shaper = FrameShaper(plan.size, open_source.info.rotation, box=box, band=band, shown=open_source.shown)
+            write_segment(
+                open_source, sink, shaper, win, offset=offset, overlay=ov,
+                audio="cut" if sink.audio is not None else None,
+                audio_length=_samples(offset + win.duration) - _samples(offset), tick=counter,
+            )
+            offset += win.duration
+    finally:
+        if open_source is not None:
+            open_source.close()
 
 
 def _samples(t: Fraction) -> int:
     return round(t * REEL_RATE)
 
 
-def _write_card(sink: VideoSink, item: ReelItem, box: tuple[int, int], n: int, offset: Fraction, counter) -> Fraction:
+def _write_card(
+    sink: VideoSink, item: ReelItem, box: tuple[int, int], n: int, offset: Fraction, counter: Counter
+) -> Fraction:
     """Write a title card of ``n`` frames at ``offset`` (and its silence); return the time after it."""
     event = item.event
     image = event_card(event, item.title, box[0], box[1])

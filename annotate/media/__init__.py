@@ -1,11 +1,12 @@
-"""Exact media access: probe, frame-exact reader, browser proxy, container sniffing.
+"""Exact media access (reading only): probe, frame-exact reader, streaming reader, container sniffing.
 
 Times are Fractions of a second measured from the first video frame (= 0);
 frames come out upright as BGR uint8. Bad files raise the MediaError subclasses
 of :mod:`annotate.errors`.
 
-The proxy, reader, sniffing and time-index names load their module on first
-use (PEP 562), so probing a file does not pay for the proxy's encoder and OpenCV.
+Writing (exports and the browser proxy) is :mod:`annotate.export`'s job. The
+reader, sniffing and time-index names load their module on first use (PEP 562),
+so probing a file does not pay for OpenCV.
 """
 
 from __future__ import annotations
@@ -14,20 +15,20 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 # Loaded now: the function `probe` shares its name with its module, and must win over it.
-from .probe import VideoInfo, frame_times, inspect, probe
+from .probe import VideoInfo, frame_times, inspect, needs_proxy, probe
 
 _WHERE = {
-    "make_proxy": "proxy", "needs_proxy": "proxy",
     "Frame": "reader", "VideoReader": "reader",
+    "StreamReader": "stream",
     "sniff_container": "sniff",
     "TimeIndex": "timeindex",
 }
 
-__all__ = sorted([*_WHERE, "VideoInfo", "frame_times", "inspect", "probe"])
+__all__ = sorted([*_WHERE, "VideoInfo", "frame_times", "inspect", "needs_proxy", "probe"])
 
 if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ loads them
-    from .proxy import make_proxy, needs_proxy
     from .reader import Frame, VideoReader
+    from .stream import StreamReader
     from .sniff import sniff_container
     from .timeindex import TimeIndex
 

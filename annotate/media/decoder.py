@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from collections import OrderedDict, deque
 from pathlib import Path
+from typing import Iterator
 
 import av
 import numpy as np
 
-from .container import open_video, undecodable
+from .container import undecodable
+from .stream import StreamReader
 from .timeindex import TimeIndex
 
 # Seeking costs roughly this many frame decodes (flush, thread restart, keyframe):
@@ -35,7 +37,7 @@ class LRU:
         self.items: OrderedDict[int, tuple[object, int]] = OrderedDict()
         self.used = 0
 
-    def get(self, key: int):
+    def get(self, key: int) -> object | None:
         """Return the value under ``key`` (now the most recent), or None."""
         hit = self.items.get(key)
         if hit is None:
@@ -78,11 +80,13 @@ class PositionedDecoder:
         self._ready: deque = deque()
         self._skip_below: int | None = None
         self._margin = 0  # ticks to seek before the target; grows if the demuxer seeks imprecisely
-        self._open()
+        self._file = StreamReader(path, index, thread_type=thread_type, with_audio=False)
+        self._cc = self._file.video.codec_context
+        self._reset(self._file.packets())
 
     def close(self) -> None:
         self._packets = None
-        self._container.close()
+        self._file.close()
 
     def decode(self, target: int) -> av.VideoFrame:
         """Return the decoded frame ``target`` (an index into the TimeIndex).
@@ -132,30 +136,21 @@ class PositionedDecoder:
         # Ask for the target itself: demuxers pick the last keyframe that can be
         # decoded to show it (mov turns the time into its decode-time index).
         try:
-            self._container.seek(target_pts - self._margin, stream=self._stream, backward=True)
+            self._file.seek_pts(target_pts - self._margin)
         except av.FFmpegError:
             self._restart()
             return
         self.seeks += 1
-        self._reset(self._container.demux(self._stream))
+        self._reset(self._file.packets())
 
     def _restart(self) -> None:
         """Reopen the file: the demuxer and decoder start again at its first byte."""
-        self._container.close()
-        self._open()
+        self._file.rewind()
+        self._cc = self._file.video.codec_context
         self.seeks += 1
+        self._reset(self._file.packets())
 
-    def _open(self) -> None:
-        self._container, self._stream = open_video(self.path)
-        for s in self._container.streams:
-            if s.index != self._stream.index:
-                s.discard = av.stream.Discard.all  # never read audio while seeking video
-        self._cc = self._stream.codec_context
-        self._cc.thread_type = self.thread_type
-        self._cc.thread_count = 0
-        self._reset(self._container.demux(self._stream))
-
-    def _reset(self, packets) -> None:
+    def _reset(self, packets: Iterator[av.Packet]) -> None:
         self._packets = packets
         self._ready.clear()
         self._pos: int | None = None  # pts of the last frame out of the decoder
@@ -212,7 +207,7 @@ class PositionedDecoder:
             self.cache.put(idx, frame, sum(p.buffer_size for p in frame.planes))
         return frame
 
-    def _safe_decode(self, packet) -> list:
+    def _safe_decode(self, packet: av.Packet | None) -> list[av.VideoFrame]:
         try:
             return self._cc.decode(packet)
         except av.FFmpegError:

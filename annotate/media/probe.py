@@ -188,6 +188,11 @@ def inspect(path: str | os.PathLike) -> tuple[VideoInfo, TimeIndex]:
     return info, index
 
 
+def needs_proxy(info: VideoInfo) -> bool:
+    """Return True if a browser cannot play the file as is (see ``VideoInfo.browser_issues``)."""
+    return not info.browser_playable
+
+
 def check_size(path: Path, width: int, height: int) -> None:
     """Raise VideoTooLargeError when ``width`` or ``height`` exceeds MAX_SIDE; return None otherwise."""
     if max(width, height) <= MAX_SIDE:

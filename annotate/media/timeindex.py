@@ -20,6 +20,9 @@ from pathlib import Path
 import av
 import numpy as np
 
+from av.container import InputContainer
+from av.video.stream import VideoStream
+
 from ..errors import TruncatedMediaError
 from .container import undecodable
 from .mp4box import read_track_tables, top_level_boxes
@@ -122,7 +125,7 @@ class FirstFrame:
         self.rejected = 0
         self.limit = limit
 
-    def feed(self, packet) -> None:
+    def feed(self, packet: av.Packet) -> None:
         if self.frame is not None or self.sent >= self.limit:
             return
         self.sent += 1
@@ -134,19 +137,25 @@ class FirstFrame:
         self.frame = next((f for f in frames if not f.is_corrupt), None)
 
 
-def build_time_index(path: str | os.PathLike, container, stream) -> tuple[TimeIndex, FirstFrame]:
+def build_time_index(
+    path: str | os.PathLike, container: InputContainer, stream: VideoStream, method: str = "auto"
+) -> tuple[TimeIndex, FirstFrame]:
     """Return the TimeIndex of ``stream`` in the freshly opened ``container``, and its first decoded frame.
 
-    The container is left positioned anywhere. Raises TruncatedMediaError if the
-    index points past the end of the file or the packet scan breaks off,
-    UndecodableMediaError if the stream has no packets.
+    ``method`` "auto" takes the fastest source that works: for mp4/mov our own box tables, else FFmpeg's
+    full index, else (and for other containers) a packet scan. "tables", "entries" (mp4/mov only) and
+    "scan" force one (for tests and benchmarks). The container is left positioned anywhere. Raises
+    TruncatedMediaError if the index points past the end of the file or the packet scan breaks off,
+    UndecodableMediaError if the stream has no packets, ValueError if a forced source cannot be used.
     """
     path = Path(path)
     first = FirstFrame()
-    if container.format.name.startswith("mov,mp4"):
-        built = _from_mov_index(path, container, stream, first)
+    if container.format.name.startswith("mov,mp4") and method != "scan":
+        built = _from_mov_index(path, container, stream, first, method)
         if built is not None:
             return built, first
+        if method != "auto":
+            raise ValueError(f"the {method} of {path.name} cannot be used to time its frames")
         # The checks moved the demuxer (or disagreed with us): scan from a fresh start.
         with av.open(str(path)) as fresh:
             first = FirstFrame()
@@ -157,7 +166,7 @@ def build_time_index(path: str | os.PathLike, container, stream) -> tuple[TimeIn
 # --- sources -----------------------------------------------------------------
 
 
-def _from_mov_index(path: Path, container, stream, first: FirstFrame) -> TimeIndex | None:
+def _from_mov_index(path: Path, container: InputContainer, stream: VideoStream, first: FirstFrame, method: str) -> TimeIndex | None:
     n = len(stream.index_entries)
     if n == 0:
         return None
@@ -168,7 +177,10 @@ def _from_mov_index(path: Path, container, stream, first: FirstFrame) -> TimeInd
     tables = read_track_tables(path, stream.id)
     if tables is None or tables.fragmented or tables.sample_count != n:
         return None
-    samples = _samples_from_tables(stream.index_entries, tables) or _samples_from_entries(stream.index_entries)
+    samples = None if method == "entries" else _samples_from_tables(stream.index_entries, tables)
+    if samples is None and method == "tables":
+        return None
+    samples = samples or _samples_from_entries(stream.index_entries)
     dts, is_key, discard = samples
     pts = dts + tables.composition_offsets
     if not _agrees_with_demuxer(container, stream, pts, is_key, first):
@@ -252,7 +264,7 @@ def _agrees_with_demuxer(container, stream, pts: np.ndarray, is_key: np.ndarray,
         return False
 
 
-def _from_packet_scan(path: Path, container, stream, first: FirstFrame) -> TimeIndex:
+def _from_packet_scan(path: Path, container: InputContainer, stream: VideoStream, first: FirstFrame) -> TimeIndex:
     saved = {s.index: s.discard for s in container.streams}
     for s in container.streams:
         if s.index != stream.index:
@@ -334,8 +346,8 @@ def _check_declared_end(path: Path, container, stream, video_end_s: Fraction) ->
 
 def _finish(stream, pts: np.ndarray, key_pts: np.ndarray, *, last_duration, container_duration, method) -> TimeIndex:
     tb = Fraction(stream.time_base)
-    pts = _sorted_unique(pts)  # a repeated timestamp shows one picture
-    key_pts = _sorted_unique(key_pts)
+    pts = np.unique(pts)  # sorted; a repeated timestamp shows one picture
+    key_pts = np.unique(key_pts)
     n = int(pts.size)
     span = int(pts[-1] - pts[0])
     intervals = np.diff(pts)
@@ -375,11 +387,8 @@ def _nominal_rate(stream, pts: np.ndarray, tb: Fraction, tolerance: float) -> Fr
     """Return the simplest plausible frame rate whose frame times match every timestamp within ``tolerance`` ticks."""
     rel = (pts - pts[0]).astype(np.float64)
     k = np.arange(rel.size, dtype=np.float64)
-    candidates = []
-    for rate in (getattr(stream, "average_rate", None), getattr(stream, "base_rate", None), getattr(stream, "guessed_rate", None)):
-        if rate:
-            candidates.append(Fraction(rate))
-    candidates += _COMMON_RATES
+    own = (getattr(stream, name, None) for name in ("average_rate", "base_rate", "guessed_rate"))
+    candidates = [Fraction(rate) for rate in own if rate] + _COMMON_RATES
     error = {rate: float(np.max(np.abs(rel - k * float(1 / (rate * tb))))) for rate in candidates}
     # A rate that hits every timestamp exactly wins; else the simplest within tolerance
     # (60 rather than the average 180000/2999 of millisecond-rounded times).
@@ -388,10 +397,3 @@ def _nominal_rate(stream, pts: np.ndarray, tb: Fraction, tolerance: float) -> Fr
         if fitting:
             return min(fitting, key=lambda rate: rate.denominator)
     return Fraction(rel.size - 1) / (Fraction(int(rel[-1])) * tb)
-
-
-def _sorted_unique(values: np.ndarray) -> np.ndarray:
-    out = np.sort(values)
-    if out.size > 1:
-        out = out[np.concatenate(([True], out[1:] != out[:-1]))]
-    return out

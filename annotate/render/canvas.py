@@ -9,12 +9,15 @@ change, which is what keeps an overlay export as fast as a plain transcode.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import cv2
 import numpy as np
 
 from .color import Color, rgb_to_yuv709
+
+if TYPE_CHECKING:  # drawing never decodes: PyAV only names the frame type here
+    import av
 
 
 class Patch:
@@ -188,7 +191,7 @@ class YUVCanvas:
         return YUVCanvas(self.y[y0:y1], self.u[y0 // 2 : y1 // 2], self.v[y0 // 2 : y1 // 2])
 
     @classmethod
-    def from_frame(cls, frame) -> "YUVCanvas":
+    def from_frame(cls, frame: av.VideoFrame) -> "YUVCanvas":
         """Return a canvas over a writable ``av.VideoFrame`` in yuv420p (call ``make_writable`` first)."""
         if frame.format.name != "yuv420p":
             raise ValueError(f"YUVCanvas needs a yuv420p frame, got {frame.format.name}")
