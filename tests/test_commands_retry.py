@@ -11,9 +11,10 @@ from fractions import Fraction
 import pytest
 from starlette.applications import Starlette
 
-from annotate import review
+from annotate.commands import is_transient
 from annotate.errors import NotFoundError, StoreError, ValidationError
 from annotate.model import Status
+from annotate.review_session import ReviewSession
 from annotate.store import engine
 from annotate.testing import make_clip
 from annotate.testing.asgi import asgi_request
@@ -52,7 +53,7 @@ def rec(tmp_path, monkeypatch):
 
 @pytest.fixture
 def token(rec):
-    return marking.register(review.ReviewSession(rec.id, reviewer="Rita", shown_status=Status.NEW))
+    return marking.register(ReviewSession(rec.id, reviewer="Rita", shown_status=Status.NEW))
 
 
 def db_path():
@@ -128,16 +129,16 @@ def test_an_undo_refused_while_locked_undoes_once_when_resent(rec, token):
 
 
 def test_only_driver_failures_count_as_transient():
-    assert review.is_transient(StoreError("plain")) is False  # raised by the store itself: not the driver's
-    assert review.is_transient(ValidationError("bad kind")) is False
-    assert review.is_transient(NotFoundError("gone")) is False
+    assert is_transient(StoreError("plain")) is False  # raised by the store itself: not the driver's
+    assert is_transient(ValidationError("bad kind")) is False
+    assert is_transient(NotFoundError("gone")) is False
     import sqlalchemy as sa
 
     try:
         with engine.db_errors():
             raise sa.exc.OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
     except StoreError as exc:
-        assert review.is_transient(exc) is True
+        assert is_transient(exc) is True
         assert "try again" in str(exc)
 
 

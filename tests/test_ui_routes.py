@@ -13,9 +13,11 @@ from starlette.applications import Starlette
 from annotate import review
 from annotate.errors import AccessDeniedError
 from annotate.model import Status
+from annotate.review_session import ReviewSession
 from annotate.testing import make_clip
 from annotate.testing.asgi import asgi_request
 from annotate.ui import marking, services
+from annotate.ui.player_data import stored_state
 from annotate.ui.routes import media_routes
 
 
@@ -101,7 +103,7 @@ def db_rows(sql: str, *args):
 @pytest.fixture
 def session(rec):
     marking.REGISTRY.clear()
-    s = review.ReviewSession(rec.id, reviewer="Rita", shown_status=Status.NEW)
+    s = ReviewSession(rec.id, reviewer="Rita", shown_status=Status.NEW)
     yield s
     marking.REGISTRY.clear()
 
@@ -127,7 +129,7 @@ def test_a_posted_mark_is_stored_at_the_frame_and_answered_as_the_list(rec, sess
     latest = db_rows("select max(id) from change_log where recording_id=?", rec.id)[0][0]
     assert answer["token"] == latest
     # The page's own view of the session is the same (one session, two paths).
-    assert review.stored_state(services.store(), session)["events"] == answer["events"]
+    assert stored_state(services.store(), session)["events"] == answer["events"]
 
     session.shown_status = Status.IN_REVIEW  # the header was redrawn
     second = mark("DEC", 0.30)
@@ -191,7 +193,7 @@ def test_malformed_bodies_and_unknown_recordings(rec, session):
     assert status == 400 and b"not JSON" in body
     status, body = post(rec.id, token, {"op": "mark"})
     assert status == 400 and "not a list" in body
-    gone = review.ReviewSession(999, reviewer="Rita")
+    gone = ReviewSession(999, reviewer="Rita")
     status, body = post(999, marking.register(gone), [mark("MOT", 0.1)])
     assert status == 404 and "999" in body
     status, _, _ = request(f"/cx/commands/{rec.id}")  # only POST
@@ -211,7 +213,7 @@ def test_a_failing_command_is_answered_as_an_error_and_asks_for_a_rerun(rec, ses
 def test_registry_keeps_one_token_per_session_expires_idle_ones_and_is_bounded():
     now = [0.0]
     reg = marking.SessionRegistry(max_size=2, idle_s=60, clock=lambda: now[0])
-    a, b, c = (review.ReviewSession(i, reviewer="x") for i in (1, 2, 3))
+    a, b, c = (ReviewSession(i, reviewer="x") for i in (1, 2, 3))
     ta = reg.token_for(a)
     assert reg.token_for(a) == ta and len(ta) >= 32 and reg.lookup(ta, 1) is a
     with pytest.raises(AccessDeniedError):
@@ -253,20 +255,20 @@ def test_an_answer_holds_only_the_changes_since_the_list_the_player_holds(rec, s
     token = marking.register(session)
     first = mark("MOT", 0.04)
     post(rec.id, token, [first])
-    held = review.stored_state(store, session)  # what a rerun gave the player
+    held = stored_state(store, session)  # what a rerun gave the player
     a, b = mark("INT", 0.12), mark("DEC", 0.28)
     answer = post_since(rec.id, token, [a, b], held["token"])
     assert "events" not in answer and answer["since"] == held["token"] and answer["removed"] == []
     assert sorted(r[0] for r in answer["upserts"]) == sorted([a["event_id"], b["event_id"]])
     rows = merge(held["events"], answer)
-    full = review.stored_state(store, session)
+    full = stored_state(store, session)
     assert sorted(rows) == sorted(full["events"]) and answer["version"] == full["version"]
 
     gone = post_since(rec.id, token, [{"id": hex32(), "op": "delete", "event_id": a["event_id"]}], answer["token"])
     assert gone["upserts"] == [] and gone["removed"] == [a["event_id"]]
     # From the older list too: both changes at once.
     both = post_since(rec.id, token, [], held["token"])
-    assert sorted(merge(held["events"], both)) == sorted(review.stored_state(store, session)["events"])
+    assert sorted(merge(held["events"], both)) == sorted(stored_state(store, session)["events"])
     assert [r[0] for r in both["upserts"]] == [b["event_id"]] and both["removed"] == [a["event_id"]]
     # An unknown token, or any list after an undo (the list is read afresh), gets the whole list.
     assert "events" in post_since(rec.id, token, [], 10**9)

@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from annotate import review
 from annotate.model import Kind
+from annotate.review_session import ReviewSession
 from annotate.testing import make_clip
 from annotate.ui import common, services
 
@@ -81,7 +82,7 @@ def test_md_text_escapes_markdown_html_and_bare_links():
 
 def test_review_shows_the_by_line_and_the_edit_form_as_text(evil):
     rec, event = evil
-    session = review.ReviewSession(rec.id, reviewer="Tess", selected=event.id)
+    session = ReviewSession(rec.id, reviewer="Tess", selected=event.id)
     at = run("review", **{f"cx_session_{rec.id}": session})
     assert_no_raw_markup(at)
     [by_line] = [m.value for m in at.markdown if " by " in m.value]
@@ -98,7 +99,7 @@ def test_a_conflict_error_quotes_the_other_reviewer_as_text(evil):
     with pytest.raises(ConflictError) as conflict:  # Tess saves the version she loaded
         review.save_details(store, event.id, event.version, "Tess", note="mine")
     assert LINK in str(conflict.value)
-    session = review.ReviewSession(rec.id, reviewer="Tess", selected=event.id, messages=[str(conflict.value)])
+    session = ReviewSession(rec.id, reviewer="Tess", selected=event.id, messages=[str(conflict.value)])
     at = run("review", **{f"cx_session_{rec.id}": session})
     assert_no_raw_markup(at)
     errors = [e.value for e in at.error]

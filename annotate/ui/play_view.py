@@ -17,7 +17,7 @@ from typing import Any, Sequence
 import streamlit as st
 
 from ..model import KINDS, Codebook, Event, Recording, parse_kind
-from ..review import flash_style, kinds_info
+from .player_data import flash_style, kinds_info
 
 COMPONENT_NAME = "cx_annotate_play_view"
 

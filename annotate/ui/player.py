@@ -8,7 +8,7 @@ the browser fetches it once. Mount it with a ``key`` so the ``<video>`` element
 survives reruns; the script is told about new data without being re-created.
 
 Browser -> server: the trigger ``cmd`` carries the queue of unconfirmed commands
-(see :func:`annotate.review.apply_commands`). A clicked event is announced as a
+(see :func:`annotate.commands.apply_commands`). A clicked event is announced as a
 ``cx-annotate-select`` window event that :func:`selection_bridge`, mounted in
 the edit form's fragment, sends to the server: selecting reruns the form only,
 marking reruns the player only.
@@ -60,7 +60,7 @@ def _component():
 
 
 def player(data: dict[str, Any], *, key: str, on_cmd: Callable[[], None]):
-    """Mount the player with ``data`` (see :func:`annotate.review.player_data`); return its result.
+    """Mount the player with ``data`` (see :func:`annotate.ui.player_data.player_data`); return its result.
 
     ``on_cmd`` runs before the (fragment) rerun a key press causes; it reads
     ``st.session_state[key]["cmd"]``.
