@@ -31,10 +31,10 @@ import cv2
 import numpy as np
 import pytest
 
-from annotate.review import nearest_frame, step_frame
 from annotate.testing import make_clip, read_stamp
 from annotate.testing import browser as browser_helpers
 from annotate.testing.browser import ROOT, decode_png, running_app, wait_for
+from annotate.timebase import nearest_frame, step_frame
 
 pytestmark = pytest.mark.browser
 

@@ -185,7 +185,7 @@ class CaptionAnnotator(_Annotator):
 def caption_rgba(kind: Kind, label: str, width: int, height: int, box_alpha: float = 1.0) -> np.ndarray:
     """Return the RGBA image of one caption sized for a ``width`` x ``height`` frame."""
     size = CaptionAnnotator.font_px(width, height)
-    pad = max(2, int(round(size * spec.PAD_SHARE)))
+    pad = max(spec.PAD_MIN_PX, int(round(size * spec.PAD_SHARE)))
     margin = border_px(width, height) * 2 + pad * 4
     short = render_text(kind.short, size)
     room = max(width - margin - short.shape[1] - 4 * pad, size)

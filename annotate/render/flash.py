@@ -25,9 +25,11 @@ SPAN_MIN_PX = 2  # a duration's thin border: at least this ...
 SPAN_SHARE = 0.25  # ... and at least this share of the flash border
 FONT_MIN_PX = 12  # the caption font: at least this ...
 FONT_SHARE = 0.045  # ... or this share of the shorter side, rounded
-PAD_SHARE = 0.35  # the padding round caption text, as a share of the font size
+PAD_MIN_PX = 2  # the padding round caption text: at least this ...
+PAD_SHARE = 0.35  # ... or this share of the font size
 GAP_MIN_PX = 2  # the gap between captions and beside the border: at least this ...
 GAP_SHARE = 0.01  # ... or this share of the frame
+LIVE_BOX_ALPHA = 0.72  # the browser's caption label box lets the moving picture show through
 
 
 def even_up(value: float) -> int:
@@ -69,7 +71,9 @@ def browser_style() -> dict[str, float]:
         "span_share": SPAN_SHARE,
         "font_min_px": FONT_MIN_PX,
         "font_share": FONT_SHARE,
+        "pad_min_px": PAD_MIN_PX,
         "pad_share": PAD_SHARE,
         "gap_min_px": GAP_MIN_PX,
         "gap_share": GAP_SHARE,
+        "live_box_alpha": LIVE_BOX_ALPHA,
     }
