@@ -16,7 +16,6 @@ from annotate.errors import NotFoundError, StoreError, ValidationError
 from annotate.model import Status
 from annotate.review_session import ReviewSession
 from annotate.store import engine
-from annotate.testing import make_clip
 from annotate.testing.asgi import asgi_request
 from annotate.ui import marking, services
 from annotate.ui.routes import media_routes
@@ -33,22 +32,10 @@ def mark(kind: str, t: float, mode: str = "point") -> dict:
 
 
 @pytest.fixture
-def rec(tmp_path, monkeypatch):
+def rec(review_recording):
     """A recording in a fresh data directory whose store waits 1 s (not 30) for another writer."""
-    from annotate.recordings import add_recording
-    import annotate.sample as sample
-
-    monkeypatch.setenv("ANNOTATE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("ANNOTATE_DB", raising=False)
-    monkeypatch.setattr(sample, "sample_dir", lambda: None)
-    monkeypatch.setenv("ANNOTATE_DB_BUSY_TIMEOUT_S", "1")  # the store's busy-timeout setting, read when it connects
-    services.reset()
-    marking.REGISTRY.clear()
-    times = [Fraction(i, 25) for i in range(10)]
-    recording, _ = add_recording(services.store(), services.settings(), make_clip(tmp_path / "c.mp4", frame_times=times, audio=False))
-    yield recording
-    marking.REGISTRY.clear()
-    services.reset()
+    # ANNOTATE_DB_BUSY_TIMEOUT_S: the store's busy-timeout setting, read when it connects.
+    return review_recording([Fraction(i, 25) for i in range(10)], ANNOTATE_DB_BUSY_TIMEOUT_S="1")
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from starlette.applications import Starlette
 
 from annotate.model import Status
 from annotate.review_session import ReviewSession
-from annotate.testing import make_clip
 from annotate.testing.asgi import asgi_request
 from annotate.ui import marking, services
 from annotate.ui.player_data import player_data
@@ -26,20 +25,8 @@ def hex32() -> str:
 
 
 @pytest.fixture
-def rec(tmp_path, monkeypatch):
-    from annotate.recordings import add_recording
-    import annotate.sample as sample
-
-    monkeypatch.setenv("ANNOTATE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("ANNOTATE_DB", raising=False)
-    monkeypatch.setattr(sample, "sample_dir", lambda: None)
-    services.reset()
-    marking.REGISTRY.clear()
-    times = [Fraction(i, 25) for i in range(400)]  # 16 s
-    recording, _ = add_recording(services.store(), services.settings(), make_clip(tmp_path / "c.mp4", frame_times=times, audio=False))
-    yield recording
-    marking.REGISTRY.clear()
-    services.reset()
+def rec(review_recording):
+    return review_recording([Fraction(i, 25) for i in range(400)])  # 16 s
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ Review player's command route (marks stored in the real SQLite file, for the ses
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from fractions import Fraction
 
@@ -27,20 +28,8 @@ def request(path: str, headers: dict[str, str] | None = None, method: str = "GET
 
 
 @pytest.fixture
-def rec(tmp_path, monkeypatch):
-    from annotate.recordings import add_recording
-
-    monkeypatch.setenv("ANNOTATE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("ANNOTATE_DB", raising=False)
-    import annotate.sample as sample
-
-    monkeypatch.setattr(sample, "sample_dir", lambda: None)
-    services.reset()
-    times = [Fraction(0), Fraction(1, 25), Fraction(3, 25), Fraction(4, 25), Fraction(7, 25), Fraction(8, 25)]
-    clip = make_clip(tmp_path / "vfr.mp4", frame_times=times, audio=False)
-    recording, _ = add_recording(services.store(), services.settings(), clip)
-    yield recording
-    services.reset()
+def rec(review_recording):
+    return review_recording([Fraction(0), Fraction(1, 25), Fraction(3, 25), Fraction(4, 25), Fraction(7, 25), Fraction(8, 25)])
 
 
 def test_media_answers_range_requests_with_the_file_bytes(rec):
@@ -67,12 +56,21 @@ def test_frames_are_the_real_frame_times(rec):
     assert payload["offset"] == 0.0
 
 
-def test_the_player_script_is_served_for_the_component_to_import():
-    from annotate.ui.player import PLAYER_JS, player_js_version
+def test_the_component_scripts_are_served_for_the_components_to_import():
+    from annotate.ui.scripts import loader_js, script_names, script_path, scripts_version
 
-    status, headers, body = request(f"/cx/static/player.js?v={player_js_version()}")
-    assert status == 200 and body == PLAYER_JS.read_bytes()
+    assert {"player.js", "play_view.js", "flash.js"} <= set(script_names())
+    status, headers, body = request(f"/cx/static/player.js?v={scripts_version()}")
+    assert status == 200 and body == script_path("player.js").read_bytes()
     assert headers["content-type"].startswith("text/javascript") and "immutable" in headers["cache-control"]
+    assert f"/cx/static/player.js?v={scripts_version()}" in loader_js("player.js")
+    # Every module an entry script imports is served too (revalidated: its URL carries no version).
+    for name in script_names():
+        for wanted in re.findall(r'from "\./([a-z_]+\.js)"', script_path(name).read_text(encoding="utf-8")):
+            status, headers, _ = request(f"/cx/static/{wanted}")
+            assert status == 200 and headers["cache-control"] == "no-cache", (name, wanted)
+    for bad in ("player.css", "nope.js", "..%2Froutes.py", "Player.js"):
+        assert request(f"/cx/static/{bad}")[0] == 404, bad
 
 
 # --- POST /cx/commands/{id} ----------------------------------------------------------------------
