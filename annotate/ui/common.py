@@ -7,13 +7,17 @@ import functools
 import html
 import re
 from datetime import datetime, timezone
-from typing import Iterator, Mapping
+from typing import TYPE_CHECKING, Iterator, Mapping
 
 import streamlit as st
 
 from ..errors import AnnotateError
 from ..model import KINDS, Recording, Status, parse_kind
 from . import services
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..store import Store
 
 REVIEWER_KEY = "cx_reviewer"
 _BRIDGE_JS = """
@@ -130,7 +134,7 @@ def progress_bar(label: str):
     return bar, report
 
 
-def make_proxy(store, settings, rec: Recording, reviewer: str) -> None:
+def make_proxy(store: Store, settings: Settings, rec: Recording, reviewer: str) -> None:
     """Make the recording's browser proxy with a progress bar, store it, and rerun; show an error if it fails."""
     from ..recordings import ensure_proxy
 

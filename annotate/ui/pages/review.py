@@ -15,19 +15,24 @@ player's fragment only when that route cannot be reached.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import cv2
 import streamlit as st
 
 from annotate import review
-from annotate.review_session import ReviewSession
 from annotate.errors import AnnotateError
 from annotate.model import MAX_FREE_TEXT, Status
+from annotate.review_session import ReviewSession
 from annotate.timebase import format_timecode, frame_time_to_start_s, step_frame
 from annotate.ui import common, nav, services
 from annotate.ui import marking as review_marking
 from annotate.ui.player import player, selection_bridge
 from annotate.ui.player_data import player_data
+
+if TYPE_CHECKING:
+    from annotate.model import Codebook, Event, Recording
+    from annotate.store import Store
 
 _EMOTIONS = [None, -2, -1, 0, 1, 2]
 _EMOTION_TEXT = {None: "—", -2: "−2 very negative", -1: "−1 negative", 0: "0 neutral", 1: "+1 positive", 2: "+2 very positive"}
@@ -62,7 +67,7 @@ def page() -> None:
         _editor(rec.id, name)
 
 
-def _choose(recordings):
+def _choose(recordings: list[Recording]):
     by_id = {r.id: r for r in recordings}
     ids = list(by_id)
     try:
@@ -86,7 +91,7 @@ def _choose(recordings):
     return by_id[chosen]
 
 
-def _seek_from_link(rec, name: str) -> None:
+def _seek_from_link(rec: Recording, name: str) -> None:
     """Show the frame at ``?t=SECONDS`` once (a shared link, an event on the Analyse page's map)."""
     wanted = st.query_params.get("t")
     if wanted is None:
@@ -100,7 +105,7 @@ def _seek_from_link(rec, name: str) -> None:
         _session(rec.id, name).seek(min(max(t, 0.0), float(rec.duration_s or 0.0)))
 
 
-def _header(store, rec, name: str) -> None:
+def _header(store: Store, rec: Recording, name: str) -> None:
     _session(rec.id, name).shown_status = rec.status
     cols = st.columns([5, 2, 2])
     info = f"{common.duration_text(rec.duration_s)} · {rec.fps} fps · {rec.frame_count} frames"
@@ -222,7 +227,7 @@ def _editor(rec_id: int, name: str) -> None:
         _finetune(rec_id, event.id)
 
 
-def _details_form(store, codebook, session, event) -> None:
+def _details_form(store: Store, codebook: Codebook, session: ReviewSession, event: Event) -> None:
     prefix = f"cx_ed_{event.id}_{event.version}"
     labels = codebook.label_texts(event.kind)
     if event.label and event.label not in labels:
@@ -256,7 +261,7 @@ def _choice(where, label: str, options: list[str], value: str, key: str, free: b
     )
 
 
-def _save(store, session, event_id: str, version: int, prefix: str) -> None:
+def _save(store: Store, session: ReviewSession, event_id: str, version: int, prefix: str) -> None:
     fields = {name: st.session_state.get(f"{prefix}_{name}") for name in review.EDITABLE_FIELDS}
     try:
         review.save_details(store, event_id, version, session.reviewer, **fields)
@@ -266,7 +271,7 @@ def _save(store, session, event_id: str, version: int, prefix: str) -> None:
     session.player_stale = True
 
 
-def _delete(store, session, event_id: str) -> None:
+def _delete(store: Store, session: ReviewSession, event_id: str) -> None:
     try:
         review.delete(store, event_id, session.reviewer)
         session.selected = None
@@ -276,7 +281,7 @@ def _delete(store, session, event_id: str) -> None:
     session.player_stale = True
 
 
-def _undo(store, session) -> None:
+def _undo(store: Store, session: ReviewSession) -> None:
     try:
         st.toast(common.md_text(review.undo_for(store, session)))
         review.select(store, session, session.selected)
