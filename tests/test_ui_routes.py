@@ -73,6 +73,18 @@ def test_the_component_scripts_are_served_for_the_components_to_import():
         assert request(f"/cx/static/{bad}")[0] == 404, bad
 
 
+def test_the_scripts_draw_the_flash_only_with_the_numbers_the_server_sends():
+    from annotate.render import flash
+    from annotate.ui.scripts import script_path
+
+    numbers = {str(v) for k, v in vars(flash).items() if k.isupper() and isinstance(v, float)}
+    assert {"0.8", "0.02", "0.045"} <= numbers
+    for name in ("flash.js", "player_flash.js", "play_view.js"):  # the scripts that draw it
+        text = script_path(name).read_text(encoding="utf-8")
+        found = {n for n in numbers if re.search(rf"(?<![\w.]){re.escape(n)}(?![\w.])", text)}
+        assert not found, f"{name} spells out flash numbers {found}: take them from data.flash"
+
+
 # --- POST /cx/commands/{id} ----------------------------------------------------------------------
 
 _ids = iter(range(1, 10**6))
