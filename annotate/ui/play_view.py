@@ -18,8 +18,10 @@ from typing import Any, Sequence
 
 import streamlit as st
 
-from ..model import KINDS, Codebook, Event, Recording, parse_kind
-from .player_data import flash_style, kinds_info
+from ..errors import ValidationError
+from ..model import Codebook, Event, Recording
+from ..timebase import to_fraction
+from .player_data import event_row, flash_style, kinds_info
 from .scripts import inline_text, loader_js
 
 COMPONENT_NAME = "cx_annotate_play_view"
@@ -30,11 +32,6 @@ def _component():
     return st.components.v2.component(
         COMPONENT_NAME, html=inline_text("play_view.html"), css=inline_text("play_view.css"), js=loader_js("play_view.js")
     )
-
-
-def event_row(event: Event) -> list[Any]:
-    """Return an event as the viewer reads it: [id, kind index, start_s, end_s, label, stage]."""
-    return [event.id, list(KINDS).index(parse_kind(event.kind)), event.start_s, event.end_s, event.label, event.stage]
 
 
 def view_data(
@@ -58,11 +55,9 @@ def view_data(
     (0 for a rendered overlay video); ``live`` draws the flashes over it; ``captions``
     shows the WebVTT track ``vtt``; ``seek`` is ``{"nonce", "t"}`` to move to ``t`` once.
     """
-    fps = recording.fps or "30"
     try:
-        num, _, den = str(fps).partition("/")
-        fps_value = float(num) / float(den or 1)
-    except (ValueError, ZeroDivisionError):
+        fps_value = float(to_fraction(recording.fps or "30"))
+    except ValidationError:
         fps_value = 30.0
     return {
         "rec": recording.id,
@@ -70,7 +65,7 @@ def view_data(
         "offset": float(offset_s),
         "duration": float(recording.duration_s or 0.0),
         "fps": fps_value,
-        "events": [event_row(e) for e in sorted(events, key=lambda e: e.start_s)],
+        "events": [event_row(e)[:6] for e in sorted(events, key=lambda e: e.start_s)],  # without the reviewer
         "kinds": kinds_info(codebook),
         "flash": flash_style(),
         "live": bool(live),
