@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import subprocess
+import sys
 from fractions import Fraction
 
 import pytest
@@ -83,6 +85,21 @@ def test_the_scripts_draw_the_flash_only_with_the_numbers_the_server_sends():
         text = script_path(name).read_text(encoding="utf-8")
         found = {n for n in numbers if re.search(rf"(?<![\w.]){re.escape(n)}(?![\w.])", text)}
         assert not found, f"{name} spells out flash numbers {found}: take them from data.flash"
+
+
+def test_every_script_is_a_module_of_one_job_under_400_lines():
+    from annotate.ui.scripts import script_names, script_path
+
+    for name in script_names():
+        lines = script_path(name).read_text(encoding="utf-8").count("\n")
+        assert lines < 400, f"{name} has {lines} lines"
+
+
+def test_the_route_side_of_the_app_loads_no_streamlit():
+    code = ("import sys, annotate.ui.routes, annotate.ui.player_data, annotate.ui.scripts, annotate.commands; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'streamlit'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "[]", out.stdout[:300]
 
 
 # --- POST /cx/commands/{id} ----------------------------------------------------------------------
