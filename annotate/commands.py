@@ -92,7 +92,7 @@ def apply_commands(
     Commands: ``{"id", "op": "mark", "kind", "t", "event_id", "label"?, "mode": "point"|"start"}``,
     ``{"id", "op": "end", "event_id", "t"}``, ``{"id", "op": "undo"}``,
     ``{"id", "op": "delete", "event_id"}``. ``t`` is a browser media time (see
-    :func:`browser_time_to_start_s`). A command that fails is remembered too
+    :func:`annotate.timebase.browser_time_to_start_s`). A command that fails is remembered too
     (its error is the Outcome) so that a retry does not repeat it, unless it
     failed for a transient reason (:func:`is_transient`): then it is not
     remembered (not acked), its Outcome says ``retry``, and the commands after
@@ -176,6 +176,7 @@ def _apply_one(
 
 
 def _event_id(value: Any) -> str:
+    """Return ``value`` as an event id (32 lower-case hex characters); raises ValidationError for anything else."""
     text = str(value or "").lower()
     if not _EVENT_ID.match(text):
         raise ValidationError("the player sent an event id that is not 32 hex characters; reload the page")

@@ -22,7 +22,7 @@ from annotate.errors import (
 from annotate.model import Codebook, CodeLabel, Kind, Recording, Status
 from annotate.review_session import ReviewSession
 from annotate.store import Store
-from annotate.timebase import browser_time_to_start_s, nearest_frame, step_frame, time_to_ms
+from annotate.timebase import browser_time_to_start_s, nearest_frame, seconds_from_ms, step_frame, time_to_ms
 from annotate.ui.player_data import events_signature, player_data, stored_state
 
 NTSC = Fraction(30000, 1001)
@@ -69,15 +69,15 @@ def test_browser_time_is_snapped_to_the_frame_and_rounded_up():
     # Frame 31 of 29.97 fps is at 1.0343666.. s; Chrome reports microseconds.
     start = browser_time_to_start_s(1.034366, 0.0, TIMES)
     assert start == 1.035
-    assert start == time_to_ms(TIMES[31]) / 1000
+    assert start == seconds_from_ms(time_to_ms(TIMES[31]))
     # A time a hair *below* the frame (float error) still gives that frame, not the one before.
-    assert browser_time_to_start_s(float(TIMES[30]) - 2e-6, 0.0, TIMES) == time_to_ms(TIMES[30]) / 1000
+    assert browser_time_to_start_s(float(TIMES[30]) - 2e-6, 0.0, TIMES) == seconds_from_ms(time_to_ms(TIMES[30]))
 
 
 def test_browser_time_minus_the_start_offset():
     # A file whose first frame sits at 10.007 s on its own clock.
     start = browser_time_to_start_s(10.007 + float(TIMES[45]), 10.007, TIMES)
-    assert start == time_to_ms(TIMES[45]) / 1000
+    assert start == seconds_from_ms(time_to_ms(TIMES[45]))
     # Without frame times: rounded up to whole ms after removing the offset.
     assert browser_time_to_start_s(12.5003, 2.0, None) == 10.501
 
@@ -150,7 +150,7 @@ def test_duration_event_start_and_end(store, rec):
     end = {"id": _hex(), "op": "end", "kind": "internal_interaction", "t": float(TIMES[90]), "event_id": start["event_id"]}
     apply_commands(store, rec, session, [end], frame_times=TIMES)
     event = store.get_event(start["event_id"])
-    assert (event.start_s, event.end_s) == (time_to_ms(TIMES[30]) / 1000, time_to_ms(TIMES[90]) / 1000)
+    assert (event.start_s, event.end_s) == (seconds_from_ms(time_to_ms(TIMES[30])), seconds_from_ms(time_to_ms(TIMES[90])))
     assert session.open == {}
 
 
@@ -161,7 +161,7 @@ def test_duration_ended_before_its_start_is_swapped(store, rec):
     apply_commands(store, rec, session, [start, end], frame_times=TIMES)
     event = store.get_event(start["event_id"])
     assert event.start_s < event.end_s
-    assert event.start_s == time_to_ms(TIMES[nearest_frame(2.0, TIMES)]) / 1000
+    assert event.start_s == seconds_from_ms(time_to_ms(TIMES[nearest_frame(2.0, TIMES)]))
 
 
 def test_bad_commands_become_messages_not_exceptions(store, rec):
@@ -230,11 +230,11 @@ def test_retime_moves_start_or_end_to_a_real_frame(store, rec):
     event = review.mark(store, rec, Kind.INTERNAL_INTERACTION, 1.0, "Ann")
     event = review.end_duration(store, event.id, 2.0, "Ann")
     moved = review.retime(store, event.id, event.version, "Ann", frame_time=TIMES[31])
-    assert moved.start_s == time_to_ms(TIMES[31]) / 1000
+    assert moved.start_s == seconds_from_ms(time_to_ms(TIMES[31]))
     with pytest.raises(ValidationError):
         review.retime(store, event.id, moved.version, "Ann", frame_time=TIMES[90])  # after the end
     moved = review.retime(store, event.id, moved.version, "Ann", frame_time=TIMES[90], which="end")
-    assert moved.end_s == time_to_ms(TIMES[90]) / 1000
+    assert moved.end_s == seconds_from_ms(time_to_ms(TIMES[90]))
 
 
 def test_set_status_reviewed(store, rec):
