@@ -185,7 +185,7 @@ class Player {
 
   indexEvents() {
     const kinds = this.data.kinds || [];
-    // Rows arrive as [id, kind index, start, end, label, stage, reviewer] (see annotate.review.event_row).
+    // Rows arrive as [id, kind index, start, end, label, stage, reviewer] (see annotate.ui.player_data.event_row).
     const stored = ((this.stored && this.stored.events) || []).map((r) => ({
       id: r[0], kind: (kinds[r[1]] || {}).value, s: r[2], e: r[3], label: r[4] || "", stage: r[5] || "", who: r[6] || "",
       pending: false,
