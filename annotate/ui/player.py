@@ -1,10 +1,11 @@
-"""The review player: a Streamlit v2 component (inline HTML/CSS/JS, no build step).
+"""The review player: a Streamlit v2 component (HTML/CSS/JS files, no build step).
 
 The markup, style and script live beside this module (``player.html``,
 ``player.css``, ``player.js`` and the ``player_*.js`` modules it imports).
 Markup and style are passed inline; the script is imported from the app's own
-route (:mod:`annotate.ui.scripts`), so the browser fetches it once. Mount it with a ``key`` so the ``<video>`` element
-survives reruns; the script is told about new data without being re-created.
+route (:mod:`annotate.ui.scripts`), so the browser fetches it once. Mount it
+with a ``key`` so the ``<video>`` element survives reruns; the script is told
+about new data without being re-created.
 
 Browser -> server: the trigger ``cmd`` carries the queue of unconfirmed commands
 (see :func:`annotate.commands.apply_commands`). A clicked event is announced as a
