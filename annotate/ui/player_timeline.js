@@ -3,6 +3,8 @@
 
 import { el, fmt } from "./util.js";
 
+const pct = (x) => `${(Math.min(Math.max(x, 0), 1) * 100).toFixed(3)}%`;
+
 export class Timeline {
   select(id, seek) {
     this.selected = id || null;
@@ -91,35 +93,47 @@ export class Timeline {
   }
 
   renderTimeline(resized) {
-    const kinds = this.data.kinds || [];
     const d = this.duration();
-    const rowsBox = this.ui.rows;
-    const kindsKey = kinds.map((k) => k.value + k.color).join();
-    if (kindsKey !== this.kindsKey) {
-      this.kindsKey = kindsKey;
-      rowsBox.replaceChildren();
-      this.rowOf = {};
-      this.markEls = new Map();
-      for (const k of kinds) {
-        const row = el("div", "cx-row");
-        const name = el("span", "cx-rowname", k.short);
-        name.style.background = k.color;
-        name.title = k.title;
-        row.appendChild(name);
-        rowsBox.appendChild(row);
-        this.rowOf[k.value] = row;
-      }
-      resized = true;
-    }
+    if (this.renderTimelineRows()) resized = true;
     const key = `${this.renderedKey}|${d}`;
     if (!resized && key === this.timelineKey) return;
     this.timelineKey = key;
+    const rowsBox = this.ui.rows;
     if (resized || !this.tlWidth) this.tlWidth = rowsBox.firstChild ? rowsBox.firstChild.clientWidth : 0;
     if (!(d > 0)) return;
+    this.placeMarks(d);
+    this.placeMarkLabels(d);
+    this.highlight(false);
+    this.updateClock();
+  }
+
+  renderTimelineRows() {
+    // One row per kind; returns true when the rows were made afresh (the kinds changed).
+    const kinds = this.data.kinds || [];
+    const kindsKey = kinds.map((k) => k.value + k.color).join();
+    if (kindsKey === this.kindsKey) return false;
+    this.kindsKey = kindsKey;
+    const rowsBox = this.ui.rows;
+    rowsBox.replaceChildren();
+    this.rowOf = {};
+    this.markEls = new Map();
+    for (const k of kinds) {
+      const row = el("div", "cx-row");
+      const name = el("span", "cx-rowname", k.short);
+      name.style.background = k.color;
+      name.title = k.title;
+      row.appendChild(name);
+      rowsBox.appendChild(row);
+      this.rowOf[k.value] = row;
+    }
+    return true;
+  }
+
+  placeMarks(d) {
+    // A marker per event (and a bar per duration), keyed by event id: only new or changed ones touch the DOM.
     const marks = this.markEls;
     const wanted = new Set(this.sorted.map((e) => e.id));
     for (const [id, m] of marks) if (!wanted.has(id)) { m.mk.remove(); if (m.span) m.span.remove(); marks.delete(id); }
-    const pct = (x) => `${(Math.min(Math.max(x, 0), 1) * 100).toFixed(3)}%`;
     for (const ev of this.sorted) {
       const row = this.rowOf[ev.kind];
       if (!row) continue;
@@ -146,7 +160,11 @@ export class Timeline {
       } else if (m.span) { m.span.remove(); m.span = null; }
       m.sig = sig;
     }
+  }
+
+  placeMarkLabels(d) {
     // Short names beside the markers wherever they do not overlap (a few dozen elements at most).
+    const rowsBox = this.ui.rows;
     for (const lab of rowsBox.querySelectorAll(".cx-mklabel")) lab.remove();
     const width = this.tlWidth;
     const last = {};
@@ -162,7 +180,5 @@ export class Timeline {
       row.appendChild(lab);
       last[ev.kind] = px;
     }
-    this.highlight(false);
-    this.updateClock();
   }
 }
