@@ -1,4 +1,4 @@
-"""Exact time: fractions, timecodes, milliseconds and frame lookup. No I/O.
+"""Exact time: fractions, timecodes, milliseconds, frame lookup and frame snapping. No I/O.
 
 Event times are stored in whole milliseconds measured from the first video
 frame. A frame's presentation time is rarely a whole millisecond
@@ -112,3 +112,72 @@ def frame_index(t: Number, frame_times: Sequence[Number] | None = None, fps: Fra
         raise ValidationError("a frame number needs the frame times or the frame rate")
     f = t if isinstance(t, Fraction) else Fraction(t).limit_denominator(10**9)
     return max(math.floor(f * Fraction(fps)), 0)
+
+
+# --- snapping a time to a frame ------------------------------------------------
+
+
+def nearest_frame(t: float, frame_times: Sequence[Number]) -> int:
+    """Return the index of the frame time nearest to ``t`` (frame_times sorted, first = 0).
+
+    Raises ValidationError when there are no frame times.
+    """
+    if not frame_times:
+        raise ValidationError("the recording has no frame times; probe it again")
+    i = bisect.bisect_left(frame_times, t)
+    if i <= 0:
+        return 0
+    if i >= len(frame_times):
+        return len(frame_times) - 1
+    return i if (frame_times[i] - t) < (t - frame_times[i - 1]) else i - 1
+
+
+def frame_time_to_start_s(frame_time: Number) -> float:
+    """Return the stored start_s of the frame at ``frame_time``: whole ms at or after it."""
+    return seconds_from_ms(time_to_ms(Fraction(frame_time) if not isinstance(frame_time, Fraction) else frame_time))
+
+
+def browser_time_to_start_s(
+    media_time: float,
+    start_offset_s: float,
+    frame_times: Sequence[Number] | None = None,
+    duration_s: float | None = None,
+) -> float:
+    """Return the start_s of the frame a browser reports at ``media_time`` on the played file.
+
+    ``start_offset_s`` is the played file's first-frame time (0 for a proxy that
+    starts at 0). With ``frame_times`` the time is snapped to the nearest real
+    frame (the browser reports microseconds, a frame time is rarely whole); the
+    result is rounded up to whole ms so that the frame shown at start_s is the
+    frame that was on screen. Raises ValidationError for a time that is not a
+    finite number.
+    """
+    try:
+        t = float(media_time) - float(start_offset_s)
+    except (TypeError, ValueError):
+        raise ValidationError(f"the player sent the time {media_time!r}, which is not a number; reload the page") from None
+    if t != t or t in (float("inf"), float("-inf")):
+        raise ValidationError("the player sent a time that is not finite; reload the page")
+    t = max(t, 0.0)
+    if frame_times:
+        start = frame_time_to_start_s(frame_times[nearest_frame(t, frame_times)])
+    else:
+        start = seconds_from_ms(time_to_ms(Fraction(t).limit_denominator(1_000_000)))
+    if duration_s is not None:
+        start = min(start, round(float(duration_s), 3))
+    return start
+
+
+def step_frame(t: float, steps: int, frame_times: Sequence[Number]) -> tuple[int, Number]:
+    """Return ``(index, time)`` of the frame ``steps`` frames after the one shown at ``t``.
+
+    The frame shown at ``t`` is the last one whose time is <= t; the result is
+    clamped to the first and last frame. Works on variable frame rate because
+    it walks the real frame times. Raises ValidationError when there are no
+    frame times.
+    """
+    if not frame_times:
+        raise ValidationError("the recording has no frame times; probe it again")
+    shown = max(bisect.bisect_right(frame_times, t + 1e-9) - 1, 0)
+    index = min(max(shown + int(steps), 0), len(frame_times) - 1)
+    return index, frame_times[index]

@@ -100,3 +100,60 @@ def browser_store(tmp_path_factory):
     data = base / "data"
     settings = Settings(data_dir=data, db_url=sqlite_url(data / "annotate.sqlite")).ensure_dirs()
     return base, settings, Store.open(settings)
+
+
+# --- the Review page and its command route (helper r) ----------------------------------------------
+
+
+@pytest.fixture
+def review_recording(tmp_path, monkeypatch):
+    """Return add(frame_times, **env) -> Recording: a silent clip with those frame times, added to a fresh
+    data directory (no sample; ``env`` are extra environment settings read when the store connects).
+
+    The app's services and the review-token registry are reset around the test.
+    """
+    import annotate.sample as sample
+    from annotate.recordings import add_recording
+    from annotate.testing import make_clip
+    from annotate.ui import marking, services
+
+    monkeypatch.setenv("ANNOTATE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("ANNOTATE_DB", raising=False)
+    monkeypatch.setattr(sample, "sample_dir", lambda: None)
+
+    def add(frame_times, **env: str):
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        services.reset()
+        marking.REGISTRY.clear()
+        clip = make_clip(tmp_path / "clip.mp4", frame_times=frame_times, audio=False)
+        recording, _ = add_recording(services.store(), services.settings(), clip)
+        return recording
+
+    yield add
+    marking.REGISTRY.clear()
+    services.reset()
+
+
+@pytest.fixture
+def run_page():
+    """Return run(page, reviewer="Tess", **state) -> AppTest: app.py run with that reviewer (None: none
+    chosen) and session state, on the Review page (the first one) or switched to ``page``."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    app = str(Path(__file__).resolve().parents[1] / "app.py")
+
+    def run(page: str, reviewer: str | None = "Tess", **state):
+        at = AppTest.from_file(app, default_timeout=60)
+        if reviewer:
+            at.session_state["cx_reviewer"] = reviewer
+        for key, value in state.items():
+            at.session_state[key] = value
+        at.run()
+        if page != "review":
+            at.switch_page(f"annotate/ui/pages/{page}.py").run()
+        return at
+
+    return run

@@ -102,7 +102,7 @@ CAPTURE = """(v) => {
 
 @pytest.mark.parametrize("name", ["sample", "late"])
 def test_clicking_an_event_puts_the_video_on_its_frame(app, page, name):
-    from annotate.review import nearest_frame
+    from annotate.timebase import nearest_frame
     from annotate.ui import services
 
     rec, events = app["recs"][name], app["events"][name]

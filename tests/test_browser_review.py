@@ -31,10 +31,10 @@ import cv2
 import numpy as np
 import pytest
 
-from annotate.review import nearest_frame, step_frame
 from annotate.testing import make_clip, read_stamp
 from annotate.testing import browser as browser_helpers
 from annotate.testing.browser import ROOT, decode_png, running_app, wait_for
+from annotate.timebase import nearest_frame, seconds_from_ms, step_frame
 
 pytestmark = pytest.mark.browser
 
@@ -188,11 +188,11 @@ def test_marks_store_the_frames_the_browser_showed(app, browser, name):
         times = services.frame_times(rec.path)
         for (kind, start_ms, _), capture in zip(new, captures):
             shown = decode_png(capture["png"])
-            stored = services.frame_at(rec.path, start_ms / 1000).image
+            stored = services.frame_at(rec.path, seconds_from_ms(start_ms)).image
             # The stored time names the frame the browser reported on screen (requestVideoFrameCallback)...
             offset = services.playable(rec).start_offset_s
             on_screen = nearest_frame(capture["mediaTime"] - offset, times)
-            assert step_frame(start_ms / 1000, 0, times)[0] == on_screen, f"{kind} at {start_ms} ms"
+            assert step_frame(seconds_from_ms(start_ms), 0, times)[0] == on_screen, f"{kind} at {start_ms} ms"
             # ... and the library's decoded frame at that time is the picture that was on screen. The test's
             # canvas is drawn in its frame callback, which on a loaded machine can run after the next frame
             # is up: the picture may then be one frame later than the mediaTime it came with, never earlier.
@@ -265,8 +265,8 @@ def test_keyboard_flow_steps_durations_and_form_focus(app, browser):
         )
         [(event_id, start_ms, end_ms)] = span
         assert end_ms > start_ms
-        start_index = step_frame(start_ms / 1000, 0, times)[0]
-        assert step_frame(end_ms / 1000, 0, times)[0] - start_index in (2, 3)  # VFR seeks may show the frame before
+        start_index = step_frame(seconds_from_ms(start_ms), 0, times)[0]
+        assert step_frame(seconds_from_ms(end_ms), 0, times)[0] - start_index in (2, 3)  # VFR seeks may show the frame before
 
         page.keyboard.press("Enter")  # describe the last mark
         field = page.get_by_label("What the customer expected")

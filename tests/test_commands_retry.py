@@ -11,11 +11,11 @@ from fractions import Fraction
 import pytest
 from starlette.applications import Starlette
 
-from annotate import review
+from annotate.commands import is_transient
 from annotate.errors import NotFoundError, StoreError, ValidationError
 from annotate.model import Status
+from annotate.review_session import ReviewSession
 from annotate.store import engine
-from annotate.testing import make_clip
 from annotate.testing.asgi import asgi_request
 from annotate.ui import marking, services
 from annotate.ui.routes import media_routes
@@ -32,27 +32,15 @@ def mark(kind: str, t: float, mode: str = "point") -> dict:
 
 
 @pytest.fixture
-def rec(tmp_path, monkeypatch):
+def rec(review_recording):
     """A recording in a fresh data directory whose store waits 1 s (not 30) for another writer."""
-    from annotate.recordings import add_recording
-    import annotate.sample as sample
-
-    monkeypatch.setenv("ANNOTATE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("ANNOTATE_DB", raising=False)
-    monkeypatch.setattr(sample, "sample_dir", lambda: None)
-    monkeypatch.setenv("ANNOTATE_DB_BUSY_TIMEOUT_S", "1")  # the store's busy-timeout setting, read when it connects
-    services.reset()
-    marking.REGISTRY.clear()
-    times = [Fraction(i, 25) for i in range(10)]
-    recording, _ = add_recording(services.store(), services.settings(), make_clip(tmp_path / "c.mp4", frame_times=times, audio=False))
-    yield recording
-    marking.REGISTRY.clear()
-    services.reset()
+    # ANNOTATE_DB_BUSY_TIMEOUT_S: the store's busy-timeout setting, read when it connects.
+    return review_recording([Fraction(i, 25) for i in range(10)], ANNOTATE_DB_BUSY_TIMEOUT_S="1")
 
 
 @pytest.fixture
 def token(rec):
-    return marking.register(review.ReviewSession(rec.id, reviewer="Rita", shown_status=Status.NEW))
+    return marking.register(ReviewSession(rec.id, reviewer="Rita", shown_status=Status.NEW))
 
 
 def db_path():
@@ -128,16 +116,16 @@ def test_an_undo_refused_while_locked_undoes_once_when_resent(rec, token):
 
 
 def test_only_driver_failures_count_as_transient():
-    assert review.is_transient(StoreError("plain")) is False  # raised by the store itself: not the driver's
-    assert review.is_transient(ValidationError("bad kind")) is False
-    assert review.is_transient(NotFoundError("gone")) is False
+    assert is_transient(StoreError("plain")) is False  # raised by the store itself: not the driver's
+    assert is_transient(ValidationError("bad kind")) is False
+    assert is_transient(NotFoundError("gone")) is False
     import sqlalchemy as sa
 
     try:
         with engine.db_errors():
             raise sa.exc.OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
     except StoreError as exc:
-        assert review.is_transient(exc) is True
+        assert is_transient(exc) is True
         assert "try again" in str(exc)
 
 

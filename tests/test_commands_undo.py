@@ -10,11 +10,11 @@ from fractions import Fraction
 import pytest
 from starlette.applications import Starlette
 
-from annotate import review
 from annotate.model import Status
-from annotate.testing import make_clip
+from annotate.review_session import ReviewSession
 from annotate.testing.asgi import asgi_request
 from annotate.ui import marking, services
+from annotate.ui.player_data import player_data
 from annotate.ui.routes import media_routes
 
 _ids = iter(range(1, 10**6))
@@ -25,25 +25,13 @@ def hex32() -> str:
 
 
 @pytest.fixture
-def rec(tmp_path, monkeypatch):
-    from annotate.recordings import add_recording
-    import annotate.sample as sample
-
-    monkeypatch.setenv("ANNOTATE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("ANNOTATE_DB", raising=False)
-    monkeypatch.setattr(sample, "sample_dir", lambda: None)
-    services.reset()
-    marking.REGISTRY.clear()
-    times = [Fraction(i, 25) for i in range(400)]  # 16 s
-    recording, _ = add_recording(services.store(), services.settings(), make_clip(tmp_path / "c.mp4", frame_times=times, audio=False))
-    yield recording
-    marking.REGISTRY.clear()
-    services.reset()
+def rec(review_recording):
+    return review_recording([Fraction(i, 25) for i in range(400)])  # 16 s
 
 
 @pytest.fixture
 def session(rec):
-    return review.ReviewSession(rec.id, reviewer="Rita", shown_status=Status.NEW)
+    return ReviewSession(rec.id, reviewer="Rita", shown_status=Status.NEW)
 
 
 def post(rec_id: int, token: str, *commands: dict) -> dict:
@@ -116,7 +104,7 @@ def test_the_player_is_handed_the_latest_undo_message(rec, session):
     end = {"id": hex32(), "op": "end", "event_id": start["event_id"], "t": 4.0}
     z = undo()
     marking.apply_for(store, rec, session, [start, end, z])  # the rerun path
-    data = review.player_data(rec, store.list_events(rec.id), store.get_codebook(), session,
-                              src="/x", frames_url=None, start_offset_s=0.0)
+    data = player_data(rec, session.snapshot(store), store.get_codebook(), session,
+                       src="/x", frames_url=None, start_offset_s=0.0)
     assert data["notice"]["id"] == z["id"] and data["notice"]["message"].startswith("Undid: end of MOT")
     assert data["open"] == {"moment_of_truth": start["event_id"]}

@@ -25,7 +25,6 @@ from annotate.render import (
     title_card,
     wrap_text,
 )
-from annotate.render.text import _fonts, _has_glyph
 
 KIND_RGB = {Kind.MOMENT_OF_TRUTH: (0xD6, 0x27, 0x28), Kind.INTERNAL_INTERACTION: (0x1F, 0x77, 0xB4), Kind.DECISION_POINT: (0x2C, 0xA0, 0x2C)}
 FPS = 30.0
@@ -172,9 +171,10 @@ def test_caption_scales_with_the_frame():
 
 
 def test_unicode_labels_render_as_glyphs_not_question_marks():
-    fonts = _fonts(24)
+    box = render_text("\U000F0000", 24)[..., 3]  # a private-use character no font has: the missing-glyph box
     for ch in "ÜéñЗж":
-        assert any(_has_glyph(f, ch) for f in fonts), ch
+        drawn = render_text(ch, 24)[..., 3]
+        assert drawn.any() and not (drawn.shape == box.shape and np.array_equal(drawn, box)), ch
     cyr = render_text("Заказ", 24)[..., 3]
     qm = render_text("?????", 24)[..., 3]
     assert cyr.shape[0] == qm.shape[0]
@@ -348,3 +348,20 @@ def test_flash_names_its_kind_when_captions_are_off():
     assert ((tab == np.array(KIND_RGB[Kind.INTERNAL_INTERACTION][::-1])).all(axis=2)).sum() > 100
     plain = top_right(OverlayOptions(captions=False, timeline=False, tint=0, flash_tab=False))
     assert (plain == 128).all()
+
+
+def test_the_browser_draws_the_flash_with_the_overlay_s_own_numbers():
+    from annotate.render import flash
+    from annotate.ui.player_data import flash_style
+
+    style = flash_style()
+    assert style == flash.browser_style()
+    shown, caption = FlashAnnotator(), CaptionAnnotator()
+    assert (style["seconds"], style["tint"]) == (shown.flash_s, shown.tint)
+    assert (style["caption_s"], style["caption_rows"]) == (caption.caption_s, caption.max_rows)
+    for w, h in ((320, 240), (1920, 1080), (641, 359), (100, 100), (3840, 2160)):
+        # The rules as flash.js applies them to the played video's size.
+        border = flash.even_up(max(style["border_min_px"], style["border_share"] * min(w, h)))
+        assert border == border_px(w, h)
+        assert max(style["span_min_px"], flash.even_up(border * style["span_share"])) == flash.span_px(border)
+        assert max(style["font_min_px"], round(style["font_share"] * min(w, h))) == CaptionAnnotator.font_px(w, h)

@@ -9,6 +9,7 @@ from fractions import Fraction
 import pytest
 
 from annotate import codebook_io, review
+from annotate.commands import apply_commands
 from annotate.config import Settings, sqlite_url
 from annotate.errors import (
     ConflictError,
@@ -19,8 +20,10 @@ from annotate.errors import (
     ValidationError,
 )
 from annotate.model import Codebook, CodeLabel, Kind, Recording, Status
+from annotate.review_session import ReviewSession
 from annotate.store import Store
-from annotate.timebase import time_to_ms
+from annotate.timebase import browser_time_to_start_s, nearest_frame, seconds_from_ms, step_frame, time_to_ms
+from annotate.ui.player_data import events_signature, player_data, stored_state
 
 NTSC = Fraction(30000, 1001)
 TIMES = [Fraction(i) / NTSC for i in range(300)]  # 10 s of 29.97 fps
@@ -64,48 +67,48 @@ def _hex():
 
 def test_browser_time_is_snapped_to_the_frame_and_rounded_up():
     # Frame 31 of 29.97 fps is at 1.0343666.. s; Chrome reports microseconds.
-    start = review.browser_time_to_start_s(1.034366, 0.0, TIMES)
+    start = browser_time_to_start_s(1.034366, 0.0, TIMES)
     assert start == 1.035
-    assert start == time_to_ms(TIMES[31]) / 1000
+    assert start == seconds_from_ms(time_to_ms(TIMES[31]))
     # A time a hair *below* the frame (float error) still gives that frame, not the one before.
-    assert review.browser_time_to_start_s(float(TIMES[30]) - 2e-6, 0.0, TIMES) == time_to_ms(TIMES[30]) / 1000
+    assert browser_time_to_start_s(float(TIMES[30]) - 2e-6, 0.0, TIMES) == seconds_from_ms(time_to_ms(TIMES[30]))
 
 
 def test_browser_time_minus_the_start_offset():
     # A file whose first frame sits at 10.007 s on its own clock.
-    start = review.browser_time_to_start_s(10.007 + float(TIMES[45]), 10.007, TIMES)
-    assert start == time_to_ms(TIMES[45]) / 1000
+    start = browser_time_to_start_s(10.007 + float(TIMES[45]), 10.007, TIMES)
+    assert start == seconds_from_ms(time_to_ms(TIMES[45]))
     # Without frame times: rounded up to whole ms after removing the offset.
-    assert review.browser_time_to_start_s(12.5003, 2.0, None) == 10.501
+    assert browser_time_to_start_s(12.5003, 2.0, None) == 10.501
 
 
 def test_browser_time_on_variable_frame_rate_uses_the_real_frames():
-    assert review.browser_time_to_start_s(0.0700004, 0.0, VFR_TIMES) == 0.07
-    assert review.browser_time_to_start_s(0.369999, 0.0, VFR_TIMES) == 0.37
-    assert review.browser_time_to_start_s(99.0, 0.0, VFR_TIMES, duration_s=0.42) == 0.4
+    assert browser_time_to_start_s(0.0700004, 0.0, VFR_TIMES) == 0.07
+    assert browser_time_to_start_s(0.369999, 0.0, VFR_TIMES) == 0.37
+    assert browser_time_to_start_s(99.0, 0.0, VFR_TIMES, duration_s=0.42) == 0.4
 
 
 def test_browser_time_must_be_a_number():
     with pytest.raises(ValidationError):
-        review.browser_time_to_start_s("soon", 0.0, TIMES)
+        browser_time_to_start_s("soon", 0.0, TIMES)
     with pytest.raises(ValidationError):
-        review.browser_time_to_start_s(float("nan"), 0.0, TIMES)
+        browser_time_to_start_s(float("nan"), 0.0, TIMES)
 
 
 def test_step_frame_walks_real_frame_times():
-    assert review.step_frame(0.07, 1, VFR_TIMES) == (3, Fraction(1, 10))
-    assert review.step_frame(0.0999, 1, VFR_TIMES) == (3, Fraction(1, 10))  # 0.0999 shows frame 2
-    assert review.step_frame(0.37, -10, VFR_TIMES) == (0, 0)
-    assert review.step_frame(0.37, 10, VFR_TIMES) == (5, Fraction(2, 5))
+    assert step_frame(0.07, 1, VFR_TIMES) == (3, Fraction(1, 10))
+    assert step_frame(0.0999, 1, VFR_TIMES) == (3, Fraction(1, 10))  # 0.0999 shows frame 2
+    assert step_frame(0.37, -10, VFR_TIMES) == (0, 0)
+    assert step_frame(0.37, 10, VFR_TIMES) == (5, Fraction(2, 5))
 
 
 # --- commands from the player ---------------------------------------------------
 
 
 def test_marks_are_stored_at_once_with_reviewer_and_status(store, rec, tmp_path):
-    session = review.ReviewSession(rec.id, reviewer="Ann")
+    session = ReviewSession(rec.id, reviewer="Ann")
     cmds = [mark_cmd("moment_of_truth", float(TIMES[30])), mark_cmd("INT", float(TIMES[60])), mark_cmd("DEC", 3.0)]
-    out = review.apply_commands(store, rec, session, cmds, frame_times=TIMES)
+    out = apply_commands(store, rec, session, cmds, frame_times=TIMES)
     assert [o.ok for o in out] == [True, True, True]
     got = rows(tmp_path, "select kind, start_ms, reviewer from events order by start_ms")
     assert [g[0] for g in got] == ["moment_of_truth", "internal_interaction", "decision_point"]
@@ -116,60 +119,60 @@ def test_marks_are_stored_at_once_with_reviewer_and_status(store, rec, tmp_path)
 
 
 def test_a_repeated_command_is_applied_once(store, rec):
-    session = review.ReviewSession(rec.id, reviewer="Ann")
+    session = ReviewSession(rec.id, reviewer="Ann")
     cmd = mark_cmd("MOT", 1.0)
-    review.apply_commands(store, rec, session, [cmd], frame_times=TIMES)
-    review.apply_commands(store, rec, session, [cmd], frame_times=TIMES)
+    apply_commands(store, rec, session, [cmd], frame_times=TIMES)
+    apply_commands(store, rec, session, [cmd], frame_times=TIMES)
     # A fresh session (a reload) re-sending the same mark: the event id makes it a no-op too.
-    other = review.ReviewSession(rec.id, reviewer="Ann")
-    out = review.apply_commands(store, rec, other, [cmd], frame_times=TIMES)
+    other = ReviewSession(rec.id, reviewer="Ann")
+    out = apply_commands(store, rec, other, [cmd], frame_times=TIMES)
     assert out[0].ok
     assert len(store.list_events(rec.id)) == 1
 
 
 def test_undo_command_is_not_repeated(store, rec):
-    session = review.ReviewSession(rec.id, reviewer="Ann")
+    session = ReviewSession(rec.id, reviewer="Ann")
     a, b = mark_cmd("MOT", 1.0), mark_cmd("DEC", 2.0)
     undo = {"id": _hex(), "op": "undo"}
     session.selected = b["event_id"]
-    review.apply_commands(store, rec, session, [a, b, undo], frame_times=TIMES)
-    review.apply_commands(store, rec, session, [a, b, undo], frame_times=TIMES)  # the browser retried
+    apply_commands(store, rec, session, [a, b, undo], frame_times=TIMES)
+    apply_commands(store, rec, session, [a, b, undo], frame_times=TIMES)  # the browser retried
     left = store.list_events(rec.id)
     assert [e.kind for e in left] == [Kind.MOMENT_OF_TRUTH]
     assert session.selected is None  # the selected event was the undone one
 
 
 def test_duration_event_start_and_end(store, rec):
-    session = review.ReviewSession(rec.id, reviewer="Ann")
+    session = ReviewSession(rec.id, reviewer="Ann")
     start = mark_cmd("INT", float(TIMES[30]), mode="start")
-    review.apply_commands(store, rec, session, [start], frame_times=TIMES)
+    apply_commands(store, rec, session, [start], frame_times=TIMES)
     assert session.open == {"internal_interaction": start["event_id"]}
     end = {"id": _hex(), "op": "end", "kind": "internal_interaction", "t": float(TIMES[90]), "event_id": start["event_id"]}
-    review.apply_commands(store, rec, session, [end], frame_times=TIMES)
+    apply_commands(store, rec, session, [end], frame_times=TIMES)
     event = store.get_event(start["event_id"])
-    assert (event.start_s, event.end_s) == (time_to_ms(TIMES[30]) / 1000, time_to_ms(TIMES[90]) / 1000)
+    assert (event.start_s, event.end_s) == (seconds_from_ms(time_to_ms(TIMES[30])), seconds_from_ms(time_to_ms(TIMES[90])))
     assert session.open == {}
 
 
 def test_duration_ended_before_its_start_is_swapped(store, rec):
-    session = review.ReviewSession(rec.id, reviewer="Ann")
+    session = ReviewSession(rec.id, reviewer="Ann")
     start = mark_cmd("INT", 5.0, mode="start")
     end = {"id": _hex(), "op": "end", "t": 2.0, "event_id": start["event_id"]}
-    review.apply_commands(store, rec, session, [start, end], frame_times=TIMES)
+    apply_commands(store, rec, session, [start, end], frame_times=TIMES)
     event = store.get_event(start["event_id"])
     assert event.start_s < event.end_s
-    assert event.start_s == time_to_ms(TIMES[review.nearest_frame(2.0, TIMES)]) / 1000
+    assert event.start_s == seconds_from_ms(time_to_ms(TIMES[nearest_frame(2.0, TIMES)]))
 
 
 def test_bad_commands_become_messages_not_exceptions(store, rec):
-    session = review.ReviewSession(rec.id, reviewer="Ann")
+    session = ReviewSession(rec.id, reviewer="Ann")
     bad = [
         {"id": _hex(), "op": "mark", "kind": "purple", "t": 1.0, "event_id": _hex()},
         {"id": _hex(), "op": "mark", "kind": "MOT", "t": 1.0, "event_id": "not-an-id"},
         {"id": _hex(), "op": "launch"},
         {"id": _hex(), "op": "undo"},
     ]
-    out = review.apply_commands(store, rec, session, bad, frame_times=TIMES)
+    out = apply_commands(store, rec, session, bad, frame_times=TIMES)
     assert [o.ok for o in out] == [False] * 4
     assert "unknown kind 'purple'" in out[0].message
     assert len(session.messages) == 4
@@ -177,10 +180,10 @@ def test_bad_commands_become_messages_not_exceptions(store, rec):
 
 
 def test_delete_and_undo_bring_it_back(store, rec):
-    session = review.ReviewSession(rec.id, reviewer="Ann")
+    session = ReviewSession(rec.id, reviewer="Ann")
     cmd = mark_cmd("MOT", 1.0)
-    review.apply_commands(store, rec, session, [cmd], frame_times=TIMES)
-    review.apply_commands(store, rec, session, [{"id": _hex(), "op": "delete", "event_id": cmd["event_id"]}])
+    apply_commands(store, rec, session, [cmd], frame_times=TIMES)
+    apply_commands(store, rec, session, [{"id": _hex(), "op": "delete", "event_id": cmd["event_id"]}])
     assert store.list_events(rec.id) == []
     message = review.undo_last(store, rec.id, "Ann")
     assert "MOT" in message
@@ -227,11 +230,11 @@ def test_retime_moves_start_or_end_to_a_real_frame(store, rec):
     event = review.mark(store, rec, Kind.INTERNAL_INTERACTION, 1.0, "Ann")
     event = review.end_duration(store, event.id, 2.0, "Ann")
     moved = review.retime(store, event.id, event.version, "Ann", frame_time=TIMES[31])
-    assert moved.start_s == time_to_ms(TIMES[31]) / 1000
+    assert moved.start_s == seconds_from_ms(time_to_ms(TIMES[31]))
     with pytest.raises(ValidationError):
         review.retime(store, event.id, moved.version, "Ann", frame_time=TIMES[90])  # after the end
     moved = review.retime(store, event.id, moved.version, "Ann", frame_time=TIMES[90], which="end")
-    assert moved.end_s == time_to_ms(TIMES[90]) / 1000
+    assert moved.end_s == seconds_from_ms(time_to_ms(TIMES[90]))
 
 
 def test_set_status_reviewed(store, rec):
@@ -242,37 +245,38 @@ def test_player_data_is_what_the_browser_needs(store, rec):
     book = Codebook()
     book.labels[Kind.MOMENT_OF_TRUTH].append(CodeLabel("Payment failed", "p"))
     event = review.mark(store, rec, Kind.MOMENT_OF_TRUTH, 1.0, "Ann", label="<b>bold</b>")
-    session = review.ReviewSession(rec.id, reviewer="Ann", selected=event.id)
-    data = review.player_data(rec, store.list_events(rec.id), book, session, src="/cx/media/1", frames_url=None,
-                              start_offset_s=0.5)
+    session = ReviewSession(rec.id, reviewer="Ann", selected=event.id)
+    data = player_data(rec, session.snapshot(store), book, session, src="/cx/media/1", frames_url=None,
+                       start_offset_s=0.5)
     assert data["events"][0][4] == "<b>bold</b>"  # raw text: the player sets it with textContent
     assert data["hotkeys"]["m"] == {"kind": "moment_of_truth", "label": None}
     assert data["hotkeys"]["p"] == {"kind": "moment_of_truth", "label": "Payment failed"}
     assert [k["short"] for k in data["kinds"]] == ["MOT", "INT", "DEC"]
     assert data["offset"] == 0.5 and data["selected"] == event.id
     assert data["flash"]["seconds"] > 0
-    assert data["token"] is None and data["commands"] is None  # nothing to compare with, no route
+    assert data["token"] == stored_state(store, session)["token"] > 0  # the list's change-log token
+    assert data["commands"] is None  # no route
 
 
 def test_stored_state_token_grows_and_a_session_survives_a_copy(store, rec):
     import copy
     import pickle
 
-    session = review.ReviewSession(rec.id, reviewer="Ann")
-    first = review.stored_state(store, session)
+    session = ReviewSession(rec.id, reviewer="Ann")
+    first = stored_state(store, session)
     assert first["events"] == []
-    review.apply_commands(store, rec, session, [mark_cmd("MOT", 1.0)], frame_times=TIMES)
-    second = review.stored_state(store, session)
+    apply_commands(store, rec, session, [mark_cmd("MOT", 1.0)], frame_times=TIMES)
+    second = stored_state(store, session)
     assert second["token"] > first["token"] and len(second["events"]) == 1
-    assert second["version"] == review.events_signature(store.list_events(rec.id))
-    data = review.player_data(rec, session.events.current(store), Codebook(), session, src="", frames_url=None,
-                              start_offset_s=0, token=session.events.token, commands={"url": "/u", "token": "t"})
+    assert second["version"] == events_signature(store.list_events(rec.id))
+    data = player_data(rec, session.snapshot(store), Codebook(), session, src="", frames_url=None,
+                       start_offset_s=0, commands={"url": "/u", "token": "t"})
     assert data["token"] == second["token"] and data["commands"] == {"url": "/u", "token": "t"}
     # Streamlit may copy session state: a copy gets a lock of its own and keeps what was applied.
     for twin in (copy.deepcopy(session), pickle.loads(pickle.dumps(session))):
         assert twin.lock is not session.lock and twin.done == session.done
         with twin.lock:
-            assert review.apply_commands(store, rec, twin, [mark_cmd("INT", 2.0)], frame_times=TIMES)
+            assert apply_commands(store, rec, twin, [mark_cmd("INT", 2.0)], frame_times=TIMES)
 
 
 # --- codebook as text and JSON ----------------------------------------------------
@@ -357,24 +361,24 @@ def review_upload(settings, name, data, size=None):
 
 
 def test_event_cache_follows_own_marks_and_others_changes(store, rec):
-    session = review.ReviewSession(rec.id, reviewer="Ann")
-    assert session.events.current(store) == []
-    review.apply_commands(store, rec, session, [mark_cmd("MOT", 1.0), mark_cmd("INT", 0.5)], frame_times=TIMES)
-    cached = session.events.current(store)
+    session = ReviewSession(rec.id, reviewer="Ann")
+    assert session.snapshot(store).events == []
+    apply_commands(store, rec, session, [mark_cmd("MOT", 1.0), mark_cmd("INT", 0.5)], frame_times=TIMES)
+    cached = session.snapshot(store).events
     assert [(e.id, e.version, e.start_s) for e in cached] == [
         (e.id, e.version, e.start_s) for e in store.list_events(rec.id)
     ]
-    assert session.events.token is not None  # folded in, not re-read
+    assert session.snapshot(store).token > 0  # folded in, not re-read
     # Someone else edits and marks: the next use reads the store again.
     other = store.list_events(rec.id)[0]
     store.update_event(other.id, other.version, reviewer="Bob", label="Hold")
     review.mark(store, rec, Kind.DECISION_POINT, 2.0, "Bob")
-    review.apply_commands(store, rec, session, [mark_cmd("DEC", 3.0)], frame_times=TIMES)
-    fresh = session.events.current(store)
+    apply_commands(store, rec, session, [mark_cmd("DEC", 3.0)], frame_times=TIMES)
+    fresh = session.snapshot(store).events
     assert [(e.id, e.label, e.version) for e in fresh] == [(e.id, e.label, e.version) for e in store.list_events(rec.id)]
     assert len(fresh) == 4
     # Undo and delete through commands leave the cache right too.
-    review.apply_commands(store, rec, session, [{"id": _hex(), "op": "undo"}])
-    review.apply_commands(store, rec, session, [{"id": _hex(), "op": "delete", "event_id": fresh[0].id}])
-    assert [e.id for e in session.events.current(store)] == [e.id for e in store.list_events(rec.id)]
-    assert len(session.events.current(store)) == 2
+    apply_commands(store, rec, session, [{"id": _hex(), "op": "undo"}])
+    apply_commands(store, rec, session, [{"id": _hex(), "op": "delete", "event_id": fresh[0].id}])
+    assert [e.id for e in session.snapshot(store).events] == [e.id for e in store.list_events(rec.id)]
+    assert len(session.snapshot(store).events) == 2

@@ -23,18 +23,6 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = ("review", "library", "play", "analyse", "settings")
 
 
-def run_page(page: str, reviewer: str | None = "Tess", **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    if reviewer:
-        at.session_state["cx_reviewer"] = reviewer
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    if page != "review":
-        at.switch_page(f"annotate/ui/pages/{page}.py").run()
-    return at
-
-
 def db_rows(data_dir: Path, sql: str):
     with sqlite3.connect(data_dir / "annotate.sqlite") as conn:
         return conn.execute(sql).fetchall()
@@ -73,19 +61,19 @@ def added(data_dir, no_sample, clip):
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_renders_on_an_empty_store(data_dir, no_sample, page):
+def test_every_page_renders_on_an_empty_store(data_dir, no_sample, page, run_page):
     at = run_page(page)
     assert_clean(at)
     assert at.title[0].value == page.capitalize()
     assert not at.error
 
 
-def test_review_on_an_empty_store_points_to_the_library(data_dir, no_sample):
+def test_review_on_an_empty_store_points_to_the_library(data_dir, no_sample, run_page):
     at = run_page("review")
     assert "library is empty" in at.info[0].value
 
 
-def test_settings_shows_where_the_data_lives(data_dir, no_sample):
+def test_settings_shows_where_the_data_lives(data_dir, no_sample, run_page):
     at = run_page("settings")
     text = " ".join(m.value for m in at.text)  # plain text elements: a path may hold Markdown characters
     assert f"Data directory: {data_dir}" in text and "annotate.sqlite" in text
@@ -104,13 +92,13 @@ def sample(data_dir):
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_renders_on_the_sample(sample, page):
+def test_every_page_renders_on_the_sample(sample, page, run_page):
     at = run_page(page)
     assert_clean(at)
     assert not at.error
 
 
-def test_first_run_opens_the_sample_with_its_events(sample, data_dir):
+def test_first_run_opens_the_sample_with_its_events(sample, data_dir, run_page):
     at = run_page("review")
     assert_clean(at)
     from annotate.sample import SAMPLE_TITLE
@@ -128,7 +116,7 @@ def test_first_run_opens_the_sample_with_its_events(sample, data_dir):
 # --- review page -----------------------------------------------------------------------------
 
 
-def test_review_asks_the_reviewer_name_once(added, data_dir):
+def test_review_asks_the_reviewer_name_once(added, data_dir, run_page):
     at = run_page("review", reviewer=None)
     assert_clean(at)
     assert all(e.key != f"cx_player_{added.id}" for e in at.get("bidi_component"))  # no marking without a name
@@ -141,7 +129,7 @@ def test_review_asks_the_reviewer_name_once(added, data_dir):
     assert not [t for t in at.text_input if t.key == "cx_reviewer_input"]  # not asked again
 
 
-def test_review_player_gets_the_events_and_the_edit_form_saves(added, data_dir):
+def test_review_player_gets_the_events_and_the_edit_form_saves(added, data_dir, run_page):
     store = services.store()
     event = review.mark(store, added, Kind.MOMENT_OF_TRUTH, 1.0, "Tess", label="Greeting")
     session = review.ReviewSession(added.id, reviewer="Tess", selected=event.id)
@@ -165,7 +153,7 @@ def test_review_player_gets_the_events_and_the_edit_form_saves(added, data_dir):
     assert player_data(at, added.id)["blur"] == 1
 
 
-def test_fine_tune_steps_through_frames_and_applies(added, data_dir):
+def test_fine_tune_steps_through_frames_and_applies(added, data_dir, run_page):
     store = services.store()
     event = review.mark(store, added, Kind.DECISION_POINT, 1.0, "Tess")  # frame 15 of 15 fps
     session = review.ReviewSession(added.id, reviewer="Tess", selected=event.id)
@@ -183,7 +171,7 @@ def test_fine_tune_steps_through_frames_and_applies(added, data_dir):
     assert db_rows(data_dir, "select start_ms from events") == [(1134,)]  # 17/15 s rounded up to whole ms
 
 
-def test_delete_and_undo_buttons(added, data_dir):
+def test_delete_and_undo_buttons(added, data_dir, run_page):
     store = services.store()
     event = review.mark(store, added, Kind.MOMENT_OF_TRUTH, 0.5, "Tess")
     session = review.ReviewSession(added.id, reviewer="Tess", selected=event.id)
@@ -199,14 +187,14 @@ def test_delete_and_undo_buttons(added, data_dir):
     assert db_rows(data_dir, "select deleted_at is null from events") == [(1,)]
 
 
-def test_mark_reviewed(added, data_dir):
+def test_mark_reviewed(added, data_dir, run_page):
     at = run_page("review")
     at.button(key="cx_mark_reviewed").click().run()
     assert_clean(at)
     assert db_rows(data_dir, "select status from recordings") == [("reviewed",)]
 
 
-def test_missing_video_file_is_an_error_not_a_traceback(added, data_dir, clip):
+def test_missing_video_file_is_an_error_not_a_traceback(added, data_dir, clip, run_page):
     clip.unlink()
     at = run_page("review")
     assert_clean(at)
@@ -216,7 +204,7 @@ def test_missing_video_file_is_an_error_not_a_traceback(added, data_dir, clip):
 # --- library ----------------------------------------------------------------------------------
 
 
-def test_library_lists_recordings_with_counts_and_escapes_titles(added):
+def test_library_lists_recordings_with_counts_and_escapes_titles(added, run_page):
     review.mark(services.store(), added, Kind.DECISION_POINT, 1.0, "Tess")
     at = run_page("library")
     assert_clean(at)
@@ -226,7 +214,7 @@ def test_library_lists_recordings_with_counts_and_escapes_titles(added):
     assert "<b>42</b>" not in text  # the title is shown as text, not markup
 
 
-def test_library_adds_by_server_path_and_finds_duplicates(data_dir, no_sample, clip):
+def test_library_adds_by_server_path_and_finds_duplicates(data_dir, no_sample, clip, run_page):
     at = run_page("library")
     at.text_input(key="cx_add_path").input(str(clip))
     at.button(key="cx_add_file").click().run()
@@ -239,7 +227,7 @@ def test_library_adds_by_server_path_and_finds_duplicates(data_dir, no_sample, c
     assert db_rows(data_dir, "select count(*) from recordings") == [(1,)]
 
 
-def test_library_bad_path_is_one_line_error(data_dir, no_sample, tmp_path):
+def test_library_bad_path_is_one_line_error(data_dir, no_sample, tmp_path, run_page):
     text = tmp_path / "notes.mp4"
     text.write_text("not a video\n" * 50)
     at = run_page("library")
@@ -250,7 +238,7 @@ def test_library_bad_path_is_one_line_error(data_dir, no_sample, tmp_path):
     assert db_rows(data_dir, "select count(*) from recordings") == [(0,)]
 
 
-def test_library_imports_an_event_file_all_or_nothing_and_once(added, data_dir):
+def test_library_imports_an_event_file_all_or_nothing_and_once(added, data_dir, run_page):
     good = "kind,start_s,label\nMOT,0.5,Greeting\nred,1.25,=1+1\nDecision point,2.0,Choose plan\n"
     at = run_page("library")
     at.selectbox(key="cx_import_rec").set_value(added.id)
@@ -277,7 +265,7 @@ def test_library_imports_an_event_file_all_or_nothing_and_once(added, data_dir):
     assert db_rows(data_dir, "select count(*) from events") == [(3,)]  # nothing of the bad file
 
 
-def test_library_import_maps_boris_behaviours_to_kinds(added, data_dir):
+def test_library_import_maps_boris_behaviours_to_kinds(added, data_dir, run_page):
     boris = (
         "Observation id\tMedia file name\tBehavior\tBehavior type\tStart (s)\tStop (s)\tComment\n"
         "obs1\tcall.mp4\tGreets customer\tPOINT\t0.4\t\t\n"
@@ -295,7 +283,7 @@ def test_library_import_maps_boris_behaviours_to_kinds(added, data_dir):
 # --- settings ---------------------------------------------------------------------------------
 
 
-def test_settings_saves_the_codebook(data_dir, no_sample):
+def test_settings_saves_the_codebook(data_dir, no_sample, run_page):
     at = run_page("settings")
     areas = {a.label: a for a in at.text_area}
     areas["Stages (in journey order)"].input("Discover\nBuy\nUse")
@@ -309,7 +297,7 @@ def test_settings_saves_the_codebook(data_dir, no_sample):
     assert book["labels"]["decision_point"] == [{"text": "Pick plan", "hotkey": "p"}, {"text": "Quit", "hotkey": None}]
 
 
-def test_settings_rejects_a_clashing_hotkey_with_a_message(data_dir, no_sample):
+def test_settings_rejects_a_clashing_hotkey_with_a_message(data_dir, no_sample, run_page):
     at = run_page("settings")
     inputs = {t.label: t for t in at.text_input}
     inputs["DEC key"].input("m")
@@ -319,7 +307,7 @@ def test_settings_rejects_a_clashing_hotkey_with_a_message(data_dir, no_sample):
     assert "used by both" in at.error[0].value
 
 
-def test_a_file_the_browser_cannot_play_gets_a_proxy_with_progress(data_dir, no_sample, tmp_path):
+def test_a_file_the_browser_cannot_play_gets_a_proxy_with_progress(data_dir, no_sample, tmp_path, run_page):
     from annotate.recordings import add_recording
 
     avi = make_clip(tmp_path / "cam.avi", codec="mjpeg", n_frames=20, fps=Fraction(10), audio=False)
@@ -354,7 +342,7 @@ def test_review_opens_the_recording_in_the_url_and_follows_the_picker(data_dir, 
     assert player_data(at, first.id)["rec"]["frames"] == 20
 
 
-def test_library_upload_of_a_video_added_by_path_finds_it_and_keeps_no_copy(added, data_dir, clip):
+def test_library_upload_of_a_video_added_by_path_finds_it_and_keeps_no_copy(added, data_dir, clip, run_page):
     at = run_page("library")
     at.file_uploader(key="cx_upload").set_value(("copy of call.mp4", clip.read_bytes(), "video/mp4")).run()
     at.button(key="cx_add_upload").click().run()
@@ -364,7 +352,7 @@ def test_library_upload_of_a_video_added_by_path_finds_it_and_keeps_no_copy(adde
     assert [p.name for p in (data_dir / "media").iterdir()] == []
 
 
-def test_library_upload_adds_a_new_video_under_the_name_given(data_dir, no_sample, clip):
+def test_library_upload_adds_a_new_video_under_the_name_given(data_dir, no_sample, clip, run_page):
     at = run_page("library")
     at.file_uploader(key="cx_upload").set_value(("Call 0412.mp4", clip.read_bytes(), "video/mp4")).run()
     at.button(key="cx_add_upload").click().run()

@@ -30,6 +30,7 @@ from annotate.model import Codebook, Event, Kind, Recording
 from annotate.store import Store
 from annotate.testing import make_clip
 from annotate.testing.asgi import asgi_request
+from annotate.timebase import seconds_from_ms
 from annotate.ui import play_routes, services
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -563,7 +564,7 @@ def test_play_shows_a_missing_video_as_an_error_not_a_traceback(small_app):
 def test_analyse_pages_a_long_table_sorted_over_every_row(small_app):
     store = services.store()
     many = [
-        Event(kind=[MOT, INT, Kind.DECISION_POINT][i % 3], start_s=(i * 7 % 2000) / 1000, recording_id=small_app.id,
+        Event(kind=[MOT, INT, Kind.DECISION_POINT][i % 3], start_s=seconds_from_ms(i * 7 % 2000), recording_id=small_app.id,
               label=f"step {i:04d}")
         for i in range(2497)
     ]

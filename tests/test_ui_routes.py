@@ -4,7 +4,10 @@ Review player's command route (marks stored in the real SQLite file, for the ses
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
+import subprocess
+import sys
 from fractions import Fraction
 
 import pytest
@@ -13,9 +16,11 @@ from starlette.applications import Starlette
 from annotate import review
 from annotate.errors import AccessDeniedError
 from annotate.model import Status
+from annotate.review_session import ReviewSession
 from annotate.testing import make_clip
 from annotate.testing.asgi import asgi_request
 from annotate.ui import marking, services
+from annotate.ui.player_data import stored_state
 from annotate.ui.routes import media_routes
 
 
@@ -25,20 +30,8 @@ def request(path: str, headers: dict[str, str] | None = None, method: str = "GET
 
 
 @pytest.fixture
-def rec(tmp_path, monkeypatch):
-    from annotate.recordings import add_recording
-
-    monkeypatch.setenv("ANNOTATE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("ANNOTATE_DB", raising=False)
-    import annotate.sample as sample
-
-    monkeypatch.setattr(sample, "sample_dir", lambda: None)
-    services.reset()
-    times = [Fraction(0), Fraction(1, 25), Fraction(3, 25), Fraction(4, 25), Fraction(7, 25), Fraction(8, 25)]
-    clip = make_clip(tmp_path / "vfr.mp4", frame_times=times, audio=False)
-    recording, _ = add_recording(services.store(), services.settings(), clip)
-    yield recording
-    services.reset()
+def rec(review_recording):
+    return review_recording([Fraction(0), Fraction(1, 25), Fraction(3, 25), Fraction(4, 25), Fraction(7, 25), Fraction(8, 25)])
 
 
 def test_media_answers_range_requests_with_the_file_bytes(rec):
@@ -65,12 +58,48 @@ def test_frames_are_the_real_frame_times(rec):
     assert payload["offset"] == 0.0
 
 
-def test_the_player_script_is_served_for_the_component_to_import():
-    from annotate.ui.player import PLAYER_JS, player_js_version
+def test_the_component_scripts_are_served_for_the_components_to_import():
+    from annotate.ui.scripts import loader_js, script_names, script_path, scripts_version
 
-    status, headers, body = request(f"/cx/static/player.js?v={player_js_version()}")
-    assert status == 200 and body == PLAYER_JS.read_bytes()
+    assert {"player.js", "play_view.js", "flash.js"} <= set(script_names())
+    status, headers, body = request(f"/cx/static/player.js?v={scripts_version()}")
+    assert status == 200 and body == script_path("player.js").read_bytes()
     assert headers["content-type"].startswith("text/javascript") and "immutable" in headers["cache-control"]
+    assert f"/cx/static/player.js?v={scripts_version()}" in loader_js("player.js")
+    # Every module an entry script imports is served too (revalidated: its URL carries no version).
+    for name in script_names():
+        for wanted in re.findall(r'from "\./([a-z_]+\.js)"', script_path(name).read_text(encoding="utf-8")):
+            status, headers, _ = request(f"/cx/static/{wanted}")
+            assert status == 200 and headers["cache-control"] == "no-cache", (name, wanted)
+    for bad in ("player.css", "nope.js", "..%2Froutes.py", "Player.js"):
+        assert request(f"/cx/static/{bad}")[0] == 404, bad
+
+
+def test_the_scripts_draw_the_flash_only_with_the_numbers_the_server_sends():
+    from annotate.render import flash
+    from annotate.ui.scripts import script_path
+
+    numbers = {str(v) for k, v in vars(flash).items() if k.isupper() and isinstance(v, float)}
+    assert {"0.8", "0.02", "0.045"} <= numbers
+    for name in ("flash.js", "player_flash.js", "play_view.js"):  # the scripts that draw it
+        text = script_path(name).read_text(encoding="utf-8")
+        found = {n for n in numbers if re.search(rf"(?<![\w.]){re.escape(n)}(?![\w.])", text)}
+        assert not found, f"{name} spells out flash numbers {found}: take them from data.flash"
+
+
+def test_every_script_is_a_module_of_one_job_under_400_lines():
+    from annotate.ui.scripts import script_names, script_path
+
+    for name in script_names():
+        lines = script_path(name).read_text(encoding="utf-8").count("\n")
+        assert lines < 400, f"{name} has {lines} lines"
+
+
+def test_the_route_side_of_the_app_loads_no_streamlit():
+    code = ("import sys, annotate.ui.routes, annotate.ui.player_data, annotate.ui.scripts, annotate.commands; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'streamlit'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "[]", out.stdout[:300]
 
 
 # --- POST /cx/commands/{id} ----------------------------------------------------------------------
@@ -101,7 +130,7 @@ def db_rows(sql: str, *args):
 @pytest.fixture
 def session(rec):
     marking.REGISTRY.clear()
-    s = review.ReviewSession(rec.id, reviewer="Rita", shown_status=Status.NEW)
+    s = ReviewSession(rec.id, reviewer="Rita", shown_status=Status.NEW)
     yield s
     marking.REGISTRY.clear()
 
@@ -127,7 +156,7 @@ def test_a_posted_mark_is_stored_at_the_frame_and_answered_as_the_list(rec, sess
     latest = db_rows("select max(id) from change_log where recording_id=?", rec.id)[0][0]
     assert answer["token"] == latest
     # The page's own view of the session is the same (one session, two paths).
-    assert review.stored_state(services.store(), session)["events"] == answer["events"]
+    assert stored_state(services.store(), session)["events"] == answer["events"]
 
     session.shown_status = Status.IN_REVIEW  # the header was redrawn
     second = mark("DEC", 0.30)
@@ -191,7 +220,7 @@ def test_malformed_bodies_and_unknown_recordings(rec, session):
     assert status == 400 and b"not JSON" in body
     status, body = post(rec.id, token, {"op": "mark"})
     assert status == 400 and "not a list" in body
-    gone = review.ReviewSession(999, reviewer="Rita")
+    gone = ReviewSession(999, reviewer="Rita")
     status, body = post(999, marking.register(gone), [mark("MOT", 0.1)])
     assert status == 404 and "999" in body
     status, _, _ = request(f"/cx/commands/{rec.id}")  # only POST
@@ -211,7 +240,7 @@ def test_a_failing_command_is_answered_as_an_error_and_asks_for_a_rerun(rec, ses
 def test_registry_keeps_one_token_per_session_expires_idle_ones_and_is_bounded():
     now = [0.0]
     reg = marking.SessionRegistry(max_size=2, idle_s=60, clock=lambda: now[0])
-    a, b, c = (review.ReviewSession(i, reviewer="x") for i in (1, 2, 3))
+    a, b, c = (ReviewSession(i, reviewer="x") for i in (1, 2, 3))
     ta = reg.token_for(a)
     assert reg.token_for(a) == ta and len(ta) >= 32 and reg.lookup(ta, 1) is a
     with pytest.raises(AccessDeniedError):
@@ -253,20 +282,20 @@ def test_an_answer_holds_only_the_changes_since_the_list_the_player_holds(rec, s
     token = marking.register(session)
     first = mark("MOT", 0.04)
     post(rec.id, token, [first])
-    held = review.stored_state(store, session)  # what a rerun gave the player
+    held = stored_state(store, session)  # what a rerun gave the player
     a, b = mark("INT", 0.12), mark("DEC", 0.28)
     answer = post_since(rec.id, token, [a, b], held["token"])
     assert "events" not in answer and answer["since"] == held["token"] and answer["removed"] == []
     assert sorted(r[0] for r in answer["upserts"]) == sorted([a["event_id"], b["event_id"]])
     rows = merge(held["events"], answer)
-    full = review.stored_state(store, session)
+    full = stored_state(store, session)
     assert sorted(rows) == sorted(full["events"]) and answer["version"] == full["version"]
 
     gone = post_since(rec.id, token, [{"id": hex32(), "op": "delete", "event_id": a["event_id"]}], answer["token"])
     assert gone["upserts"] == [] and gone["removed"] == [a["event_id"]]
     # From the older list too: both changes at once.
     both = post_since(rec.id, token, [], held["token"])
-    assert sorted(merge(held["events"], both)) == sorted(review.stored_state(store, session)["events"])
+    assert sorted(merge(held["events"], both)) == sorted(stored_state(store, session)["events"])
     assert [r[0] for r in both["upserts"]] == [b["event_id"]] and both["removed"] == [a["event_id"]]
     # An unknown token, or any list after an undo (the list is read afresh), gets the whole list.
     assert "events" in post_since(rec.id, token, [], 10**9)

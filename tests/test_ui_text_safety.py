@@ -11,17 +11,16 @@ is in ``test_browser_layout.py``.
 from __future__ import annotations
 
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from annotate import review
 from annotate.model import Kind
+from annotate.review_session import ReviewSession
 from annotate.testing import make_clip
 from annotate.ui import common, services
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 LINK = "[Your session expired - sign in again](https://evil.example/login)"
 EVIL = f"{LINK} <b>x</b> www.evil.example me@evil.example"
 # What must never reach a Markdown-rendering element unescaped.
@@ -42,17 +41,6 @@ def assert_no_raw_markup(at: AppTest) -> None:
     for body in markdown_bodies(at):
         for raw in RAW:
             assert raw not in body, f"{raw!r} reaches Markdown unescaped in {body!r}"
-
-
-def run(page: str, reviewer: str = "Tess", **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["cx_reviewer"] = reviewer
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    if page != "review":
-        at.switch_page(f"annotate/ui/pages/{page}.py").run()
-    return at
 
 
 @pytest.fixture
@@ -79,17 +67,17 @@ def test_md_text_escapes_markdown_html_and_bare_links():
     )
 
 
-def test_review_shows_the_by_line_and_the_edit_form_as_text(evil):
+def test_review_shows_the_by_line_and_the_edit_form_as_text(evil, run_page):
     rec, event = evil
-    session = review.ReviewSession(rec.id, reviewer="Tess", selected=event.id)
-    at = run("review", **{f"cx_session_{rec.id}": session})
+    session = ReviewSession(rec.id, reviewer="Tess", selected=event.id)
+    at = run_page("review", **{f"cx_session_{rec.id}": session})
     assert_no_raw_markup(at)
     [by_line] = [m.value for m in at.markdown if " by " in m.value]
     assert by_line.endswith("by " + common.md_text(EVIL))
     assert "Reviewer: **Tess**" in [c.value for c in at.caption]
 
 
-def test_a_conflict_error_quotes_the_other_reviewer_as_text(evil):
+def test_a_conflict_error_quotes_the_other_reviewer_as_text(evil, run_page):
     from annotate.errors import ConflictError
 
     rec, event = evil
@@ -98,53 +86,48 @@ def test_a_conflict_error_quotes_the_other_reviewer_as_text(evil):
     with pytest.raises(ConflictError) as conflict:  # Tess saves the version she loaded
         review.save_details(store, event.id, event.version, "Tess", note="mine")
     assert LINK in str(conflict.value)
-    session = review.ReviewSession(rec.id, reviewer="Tess", selected=event.id, messages=[str(conflict.value)])
-    at = run("review", **{f"cx_session_{rec.id}": session})
+    session = ReviewSession(rec.id, reviewer="Tess", selected=event.id, messages=[str(conflict.value)])
+    at = run_page("review", **{f"cx_session_{rec.id}": session})
     assert_no_raw_markup(at)
     errors = [e.value for e in at.error]
     assert any("changed by " + common.md_text(EVIL) in e for e in errors), errors
 
 
-def test_the_reviewer_s_own_name_in_the_sidebar_is_text(evil):
-    at = run("review", reviewer=EVIL)
+def test_the_reviewer_s_own_name_in_the_sidebar_is_text(evil, run_page):
+    at = run_page("review", reviewer=EVIL)
     assert_no_raw_markup(at)
     assert f"Reviewer: **{common.md_text(EVIL)}**" in [c.value for c in at.caption]
 
 
-def test_a_missing_file_error_shows_its_path_as_text(data_dir, no_sample, tmp_path):
+def test_a_missing_file_error_shows_its_path_as_text(data_dir, no_sample, tmp_path, run_page):
     from annotate.recordings import add_recording
 
     folder = tmp_path / "[click](https:" / "evil.example"
     clip = make_clip(folder / "call.mp4", n_frames=20, fps=Fraction(10), audio=False)
     rec, _ = add_recording(services.store(), services.settings(), clip, title="Call")
     clip.unlink()
-    at = run("review")
+    at = run_page("review")
     assert_no_raw_markup(at)
     assert any("missing" in e.value and common.md_text(str(clip)) in e.value for e in at.error)
 
 
 @pytest.mark.parametrize("page", ["play", "analyse"])
-def test_play_and_analyse_show_titles_labels_and_stages_as_text(evil, page):
-    at = run(page)
+def test_play_and_analyse_show_titles_labels_and_stages_as_text(evil, page, run_page):
+    at = run_page(page)
     assert_no_raw_markup(at)
 
 
-def test_play_clip_download_names_the_event_label_as_text(evil):
-    at = run("play")
+def test_play_clip_download_names_the_event_label_as_text(evil, run_page):
+    at = run_page("play")
     labels = [b.label for b in at.button if b.label.startswith("Make this clip")]
     assert labels  # the clip tab's start button is drawn
     assert_no_raw_markup(at)
 
 
-def test_settings_shows_a_codebook_error_quoting_a_label_as_text(data_dir, no_sample):
-    from streamlit.testing.v1 import AppTest
-
+def test_settings_shows_a_codebook_error_quoting_a_label_as_text(data_dir, no_sample, run_page):
     evil_name = "[sign in again](https://evil.example/login) <b>x</b>.json"
     bad_codebook = b'{"labels": {"moment_of_truth": [{"text": "[a](https://evil.example)", "hotkey": "toolong"}]}}'
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["cx_reviewer"] = "Tess"
-    at.run()
-    at.switch_page("annotate/ui/pages/settings.py").run()
+    at = run_page("settings")
     at.file_uploader(key="cx_codebook_upload").set_value((evil_name, bad_codebook, "application/json")).run()
     at.button(key="cx_codebook_import").click().run()
     assert not at.exception

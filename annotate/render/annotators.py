@@ -17,25 +17,17 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from ..model import Event, Kind
+from . import flash as spec
 from .canvas import BGRCanvas, Canvas, Patch
 from .color import BLACK, KIND_COLORS, WHITE, Color
+from .flash import border_px, even_up
 from .marks import Mark, as_marks, fade, reached
 from .text import fit_text, render_text
-
-
-def _even_up(value: float) -> int:
-    n = int(math.ceil(value))
-    return n + (n & 1)
 
 
 # Caption box and timeline strip: opaque dark grey. Opaque, because text on it reads on any picture and
 # because a still, opaque patch costs the encoder nothing, where a translucent one over moving video does.
 BOX_RGB = (28, 28, 30)
-
-
-def border_px(width: int, height: int) -> int:
-    """Return the flash border thickness: at least max(8 px, 2 % of the shorter side), rounded up to even."""
-    return _even_up(max(8.0, 0.02 * min(width, height)))
 
 
 class _Annotator:
@@ -63,8 +55,13 @@ class FlashAnnotator(_Annotator):
     """
 
     def __init__(
-        self, flash_s: float = 0.8, tint: float = 0.15, tint_steps: int = 4, spans: bool = True, tab: bool = False
-    ):
+        self,
+        flash_s: float = spec.FLASH_S,
+        tint: float = spec.TINT,
+        tint_steps: int = spec.TINT_STEPS,
+        spans: bool = True,
+        tab: bool = False,
+    ) -> None:
         self.flash_s = float(flash_s)
         self.tint = float(tint)
         self.tint_steps = int(tint_steps)
@@ -89,7 +86,7 @@ class FlashAnnotator(_Annotator):
         w, h = canvas.width, canvas.height
         thick = border_px(w, h)
         if self.spans:
-            thin = max(2, _even_up(thick / 4))
+            thin = spec.span_px(thick)
             inset = 0
             for mark in marks:
                 if mark.end_s is not None and reached(mark.start_s, t, next_t) and t <= mark.end_s:
@@ -146,7 +143,7 @@ class CaptionAnnotator(_Annotator):
     Text is drawn once per caption into a cached patch; frames only blend it.
     """
 
-    def __init__(self, caption_s: float = 2.5, max_rows: int = 4, box_alpha: float = 1.0):
+    def __init__(self, caption_s: float = spec.CAPTION_S, max_rows: int = spec.CAPTION_ROWS, box_alpha: float = 1.0) -> None:
         self.caption_s = float(caption_s)
         self.max_rows = max_rows
         self.box_alpha = box_alpha
@@ -155,7 +152,7 @@ class CaptionAnnotator(_Annotator):
     @staticmethod
     def font_px(width: int, height: int) -> int:
         """Return the caption font size for a frame: 4.5 % of the shorter side, at least 12 px."""
-        return max(12, int(round(0.045 * min(width, height))))
+        return spec.font_px(width, height)
 
     def visible(self, mark: Mark, t: float, next_t: float | None = None) -> bool:
         """Return True if the caption of ``mark`` shows on the frame at ``t``."""
@@ -177,18 +174,18 @@ class CaptionAnnotator(_Annotator):
         if not shown:
             return
         w, h = canvas.width, canvas.height
-        margin = border_px(w, h) + max(2, _even_up(0.01 * min(w, h)))
+        margin = border_px(w, h) + max(spec.GAP_MIN_PX, even_up(spec.GAP_SHARE * min(w, h)))
         y = margin
         for mark in shown:
             patch = self.patch(mark.kind, mark.label, w, h)
             canvas.blend(patch, margin, y)
-            y += patch.height + max(2, _even_up(0.01 * h))
+            y += patch.height + max(spec.GAP_MIN_PX, even_up(spec.GAP_SHARE * h))
 
 
 def caption_rgba(kind: Kind, label: str, width: int, height: int, box_alpha: float = 1.0) -> np.ndarray:
     """Return the RGBA image of one caption sized for a ``width`` x ``height`` frame."""
     size = CaptionAnnotator.font_px(width, height)
-    pad = max(2, int(round(size * 0.35)))
+    pad = max(spec.PAD_MIN_PX, int(round(size * spec.PAD_SHARE)))
     margin = border_px(width, height) * 2 + pad * 4
     short = render_text(kind.short, size)
     room = max(width - margin - short.shape[1] - 4 * pad, size)
@@ -255,10 +252,10 @@ class TimelineAnnotator(_Annotator):
         ``below``, inside the band with a small margin)."""
         if self.below:
             pad = max(2, (height // 8) & ~1)
-            inset = _even_up(max(8.0, 0.01 * width))
+            inset = even_up(max(8.0, 0.01 * width))
             return inset, pad, width - inset, height - pad
         inset = border_px(width, height)
-        strip_h = _even_up(max(12.0, 0.05 * height))
+        strip_h = even_up(max(12.0, 0.05 * height))
         return inset, height - inset - strip_h, width - inset, height - inset
 
     def x_of(self, t: float, width: int, height: int) -> int:
@@ -321,6 +318,6 @@ class TimelineAnnotator(_Annotator):
         canvas.blend(patch, px, py)
         x0, y0, x1, y1 = self.geometry(w, h)
         x = self.x_of(t, w, h)
-        head = max(2, _even_up((y1 - y0) / 8))
+        head = max(2, even_up((y1 - y0) / 8))
         canvas.fill(x - head // 2 - 2, y0, x + head // 2 + 2, y1, BLACK)
         canvas.fill(x - head // 2, y0, x + head // 2, y1, WHITE)

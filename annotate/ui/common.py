@@ -7,13 +7,19 @@ import functools
 import html
 import re
 from datetime import datetime, timezone
-from typing import Iterator, Mapping
+from typing import TYPE_CHECKING, Iterator, Mapping
 
 import streamlit as st
 
 from ..errors import AnnotateError
-from ..model import KINDS, Recording, Status, parse_kind
+from ..model import KINDS, Kind, Recording, Status, parse_kind
 from . import services
+
+if TYPE_CHECKING:
+    from streamlit.delta_generator import DeltaGenerator
+
+    from ..config import Settings
+    from ..store import Store
 
 REVIEWER_KEY = "cx_reviewer"
 _BRIDGE_JS = """
@@ -28,18 +34,18 @@ export default function ({ data, setStateValue }) {
 """
 
 
-def settings():
+def settings() -> Settings:
     """Return the app's settings (data directory and database from the environment)."""
     return services.settings()
 
 
-def store():
+def store() -> Store:
     """Return the shared Store (the sample is loaded into an empty one on first use)."""
     return services.store()
 
 
 @contextlib.contextmanager
-def guard(where=None) -> Iterator[None]:
+def guard(where: DeltaGenerator | None = None) -> Iterator[None]:
     """Show an AnnotateError raised in the block as ``st.error`` (one line, no traceback)."""
     try:
         yield
@@ -60,7 +66,7 @@ def kind_badges(counts: Mapping[str, int] | None = None, *, size: str = "0.8rem"
     return "".join(parts)
 
 
-def kind_badge(kind) -> str:
+def kind_badge(kind: Kind | str) -> str:
     """Return the HTML badge of one kind: its short name on its colour."""
     kind = parse_kind(kind)
     return (
@@ -74,7 +80,7 @@ _WORD_JOINER = "\u2060"  # invisible; breaks the link Markdown would make of a b
 _BARE_WWW = re.compile(r"(?i)\b(www)\.")
 
 
-def md_text(text) -> str:
+def md_text(text: object) -> str:
     """Return user text to show *as text* in anything Streamlit renders as Markdown.
 
     st.markdown / caption / error / warning / info / success / toast, widget labels,
@@ -88,7 +94,7 @@ def md_text(text) -> str:
     return _MD_PUNCT.sub(r"\\\1", plain)
 
 
-def show_error(message, where=None, icon: str | None = ":material/error:") -> None:
+def show_error(message: object, where: DeltaGenerator | None = None, icon: str | None = ":material/error:") -> None:
     """Show an error message (it may quote user text: names, labels, file names) as text, in ``where``."""
     (where or st).error(md_text(message), icon=icon)
 
@@ -130,7 +136,7 @@ def progress_bar(label: str):
     return bar, report
 
 
-def make_proxy(store, settings, rec: Recording, reviewer: str) -> None:
+def make_proxy(store: Store, settings: Settings, rec: Recording, reviewer: str) -> None:
     """Make the recording's browser proxy with a progress bar, store it, and rerun; show an error if it fails."""
     from ..recordings import ensure_proxy
 

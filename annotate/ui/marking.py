@@ -1,6 +1,6 @@
 """Marking from the browser: who the command route may act for, and the one way commands are applied.
 
-The Review page registers its :class:`annotate.review.ReviewSession` (the
+The Review page registers its :class:`annotate.review_session.ReviewSession` (the
 reviewer's name, the recording, the commands already applied) under a random,
 unguessable token and hands the token to the player. The player posts its
 commands with that token (in the ``X-CX-Token`` header) to ``POST /cx/commands/{rec_id}``
@@ -20,12 +20,17 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
-from .. import review
+from ..commands import Outcome, apply_commands
 from ..errors import AccessDeniedError, AnnotateError, ValidationError
 from ..model import Recording
+from ..review_session import ReviewSession
 from . import services
+from .player_data import stored_state
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 TOKEN_IDLE_S = 4 * 3600  # a token unused this long is forgotten; the next rerun issues a new one
 MAX_SESSIONS = 256
@@ -33,7 +38,7 @@ MAX_SESSIONS = 256
 
 @dataclass
 class _Entry:
-    session: review.ReviewSession
+    session: ReviewSession
     recording_id: int
     last_used: float
 
@@ -56,7 +61,7 @@ class SessionRegistry:
         with self._lock:
             return len(self._entries)
 
-    def token_for(self, session: review.ReviewSession) -> str:
+    def token_for(self, session: ReviewSession) -> str:
         """Return the token that lets the command route act for ``session`` (the same one while it is alive)."""
         with self._lock:
             now = self.clock()
@@ -74,7 +79,7 @@ class SessionRegistry:
                 self._drop(next(iter(self._entries)))
             return token
 
-    def lookup(self, token: Any, recording_id: int) -> review.ReviewSession:
+    def lookup(self, token: Any, recording_id: int) -> ReviewSession:
         """Return the session registered under ``token`` for ``recording_id``.
 
         Raises AccessDeniedError for a token that is unknown, expired, or was
@@ -114,17 +119,17 @@ class SessionRegistry:
 REGISTRY = SessionRegistry()
 
 
-def register(session: review.ReviewSession) -> str:
+def register(session: ReviewSession) -> str:
     """Register ``session`` with the process-wide registry; return its token."""
     return REGISTRY.token_for(session)
 
 
-def apply_for(store, rec: Recording, session: review.ReviewSession,
-              commands: Iterable[Mapping[str, Any]] | None) -> list[review.Outcome]:
+def apply_for(store: Store, rec: Recording, session: ReviewSession,
+              commands: Iterable[Mapping[str, Any]] | None) -> list[Outcome]:
     """Apply the player's commands for ``session`` on ``rec``; return one Outcome per new command.
 
     Browser times are converted with the played file's start offset and the
-    recording's real frame times (:func:`annotate.review.apply_commands`).
+    recording's real frame times (:func:`annotate.commands.apply_commands`).
     Raises the AnnotateError subclasses of finding the played file.
     """
     play = services.playable(rec)
@@ -132,14 +137,14 @@ def apply_for(store, rec: Recording, session: review.ReviewSession,
         times = services.frame_times(rec.path)
     except AnnotateError:
         times = None  # still mark, rounded up to whole ms, rather than lose the mark
-    return review.apply_commands(store, rec, session, commands, start_offset_s=play.start_offset_s, frame_times=times)
+    return apply_commands(store, rec, session, commands, start_offset_s=play.start_offset_s, frame_times=times)
 
 
 def post_commands(recording_id: int, token: Any, commands: Any, since: Any = None) -> dict[str, Any]:
     """Apply commands posted by the player; return the answer the route sends back.
 
     ``since`` is the token of the list the player holds. The answer is
-    :func:`annotate.review.stored_state` (only the changes from ``since`` when
+    :func:`annotate.ui.player_data.stored_state` (only the changes from ``since`` when
     they are known) plus ``results`` (one ``{"id", "op", "ok", "message",
     "retry"}`` per command tried now; ``retry``: it failed for a transient
     reason, is not in ``acked`` and is to be sent again), ``errors`` (the
@@ -157,7 +162,7 @@ def post_commands(recording_id: int, token: Any, commands: Any, since: Any = Non
     outcomes = apply_for(store, rec, session, commands)
     if outcomes:
         rec = store.get_recording(recording_id)
-    answer = review.stored_state(store, session, since if isinstance(since, int) and not isinstance(since, bool) else None)
+    answer = stored_state(store, session, since if isinstance(since, int) and not isinstance(since, bool) else None)
     errors = [o.message for o in outcomes if not o.ok and not o.retry]
     answer.update(
         results=[{"id": o.command_id, "op": o.op, "ok": o.ok, "message": o.message, "retry": o.retry}

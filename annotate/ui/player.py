@@ -1,14 +1,14 @@
-"""The review player: a Streamlit v2 component (inline HTML/CSS/JS, no build step).
+"""The review player: a Streamlit v2 component (HTML/CSS/JS files, no build step).
 
 The markup, style and script live beside this module (``player.html``,
-``player.css``, ``player.js``). Markup and style are passed inline; the script,
-which would otherwise travel with every rerun, is a one-line inline module that
-imports ``player.js`` from the app's own route (:mod:`annotate.ui.routes`), so
-the browser fetches it once. Mount it with a ``key`` so the ``<video>`` element
-survives reruns; the script is told about new data without being re-created.
+``player.css``, ``player.js`` and the ``player_*.js`` modules it imports).
+Markup and style are passed inline; the script is imported from the app's own
+route (:mod:`annotate.ui.scripts`), so the browser fetches it once. Mount it
+with a ``key`` so the ``<video>`` element survives reruns; the script is told
+about new data without being re-created.
 
 Browser -> server: the trigger ``cmd`` carries the queue of unconfirmed commands
-(see :func:`annotate.review.apply_commands`). A clicked event is announced as a
+(see :func:`annotate.commands.apply_commands`). A clicked event is announced as a
 ``cx-annotate-select`` window event that :func:`selection_bridge`, mounted in
 the edit form's fragment, sends to the server: selecting reruns the form only,
 marking reruns the player only.
@@ -16,51 +16,25 @@ marking reruns the player only.
 
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Callable
 
 import streamlit as st
 
-_HERE = Path(__file__).resolve().parent
+from .scripts import inline_text, loader_js
+
 COMPONENT_NAME = "cx_annotate_player"
-
-
-def _compact(text: str) -> str:
-    """Return source without comment-only lines and indentation: it is sent with every rerun."""
-    lines = (line.strip() for line in text.splitlines())
-    return "\n".join(line for line in lines if line and not line.startswith("//"))
-
-
-PLAYER_JS = _HERE / "player.js"
-
-
-def player_js_version() -> str:
-    """Return a digest of player.js, put in its URL so a changed script is fetched again."""
-    return hashlib.sha1(PLAYER_JS.read_bytes()).hexdigest()[:12]
-
-
-def _loader_js() -> str:
-    # A blob-URL module cannot resolve "/cx/...", so the origin is spelled out.
-    return (
-        "export default async function (component) {\n"
-        f"  const mod = await import(window.location.origin + '/cx/static/player.js?v={player_js_version()}');\n"
-        "  return mod.default(component);\n"
-        "}\n"
-    )
 
 
 @lru_cache(maxsize=1)
 def _component():
-    read = lambda name: _compact((_HERE / name).read_text(encoding="utf-8"))  # noqa: E731
     return st.components.v2.component(
-        COMPONENT_NAME, html=read("player.html"), css=read("player.css"), js=_loader_js()
+        COMPONENT_NAME, html=inline_text("player.html"), css=inline_text("player.css"), js=loader_js("player.js")
     )
 
 
 def player(data: dict[str, Any], *, key: str, on_cmd: Callable[[], None]):
-    """Mount the player with ``data`` (see :func:`annotate.review.player_data`); return its result.
+    """Mount the player with ``data`` (see :func:`annotate.ui.player_data.player_data`); return its result.
 
     ``on_cmd`` runs before the (fragment) rerun a key press causes; it reads
     ``st.session_state[key]["cmd"]``.

@@ -7,8 +7,8 @@
 - ``GET /cx/frames/{id}``: ``{"times": [...], "offset": s}``, the played file's
   frame times in seconds from its first frame, so frame stepping walks the real
   frames on variable-frame-rate video.
-- ``GET /cx/static/player.js``: the player component's script (fetched once,
-  instead of travelling with every rerun).
+- ``GET /cx/static/{name}.js``: the components' scripts (:mod:`annotate.ui.scripts`:
+  fetched once, instead of travelling with every rerun); 404 for any other name.
 - ``GET /cx/render/{name}``: the Play page's rendered files (:mod:`annotate.ui.play_routes`).
 - ``POST /cx/commands/{id}``: the Review player's marks, ends, undos and
   deletes, ``{"commands": [...], "since"?}``, applied for the review session
@@ -30,7 +30,6 @@ An id that is not a whole number a recording can have (digits, at most
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -39,7 +38,7 @@ from starlette.routing import Route
 
 from ..errors import AccessDeniedError, AnnotateError, NotFoundError
 from ..media.sniff import sniff_container
-from . import marking, services
+from . import marking, scripts, services
 from .play_routes import render_routes
 
 _MEDIA_TYPES = {
@@ -103,13 +102,13 @@ async def frames(request: Request) -> Response:
     return JSONResponse(payload, headers={"Cache-Control": "private, max-age=86400"})
 
 
-_PLAYER_JS = Path(__file__).resolve().parent / "player.js"
-
-
-async def player_js(request: Request) -> Response:
-    """Serve the player's script; a versioned URL may be cached for good."""
+async def script(request: Request) -> Response:
+    """Serve a component's script; a versioned URL may be cached for good, the modules it imports are revalidated."""
+    path = scripts.script_path(str(request.path_params.get("name", "")))
+    if path is None:
+        return PlainTextResponse("no such script", status_code=404)
     cache = "public, max-age=31536000, immutable" if request.query_params.get("v") else "no-cache"
-    return FileResponse(_PLAYER_JS, media_type="text/javascript", headers={"Cache-Control": cache})
+    return FileResponse(path, media_type="text/javascript", headers={"Cache-Control": cache})
 
 
 class _BodyRefused(Exception):
@@ -181,7 +180,7 @@ def media_routes() -> list[Route]:
     routes = [
         Route("/cx/media/{rec_id}", media, methods=["GET", "HEAD"]),
         Route("/cx/frames/{rec_id}", frames, methods=["GET"]),
-        Route("/cx/static/player.js", player_js, methods=["GET", "HEAD"]),
+        Route(scripts.STATIC_PREFIX + "{name}", script, methods=["GET", "HEAD"]),
         Route("/cx/commands/{rec_id}", commands, methods=["POST"]),
     ]
     return routes + render_routes()  # the Play page's rendered files (overlay videos, reels)

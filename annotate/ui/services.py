@@ -14,15 +14,20 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import config
 from ..config import Settings
 from ..model import Recording
+from ..timebase import Number
+
+if TYPE_CHECKING:
+    from ..media.reader import Frame
+    from ..store import Store
 
 _LOCK = threading.Lock()
 _SEED_LOCK = threading.Lock()
-_STORES: dict[str, Any] = {}
+_STORES: dict[str, Store] = {}
 _SEEDED: set[str] = set()
 _TIMES: "OrderedDict[tuple, list[Fraction]]" = OrderedDict()
 _OFFSETS: "OrderedDict[tuple, float]" = OrderedDict()
@@ -35,7 +40,7 @@ def settings() -> Settings:
     return config.resolve().ensure_dirs()
 
 
-def store(current: Settings | None = None):
+def store(current: Settings | None = None) -> Store:
     """Return the Store of ``current`` settings (default: :func:`settings`), opened once per database URL.
 
     The first time a data directory's store is opened in this process, the
@@ -174,7 +179,7 @@ def _reader(path: str | os.PathLike) -> tuple[threading.Lock, Any]:
     return entry
 
 
-def frame_at(path: str | os.PathLike, t: Any):
+def frame_at(path: str | os.PathLike, t: Number) -> Frame:
     """Return the library's Frame shown at ``t`` seconds (from the first frame) of the video at ``path``.
 
     One reader per file is kept open (it keeps its decoder position, so stepping

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from annotate.ui import common
 
+if TYPE_CHECKING:
+    from annotate.config import Settings
+    from annotate.model import Recording
+    from annotate.store import Store
 
-def recordings_table(store) -> None:
+
+def recordings_table(store: Store) -> None:
     """Show every recording: id, title, duration, status and event counts per kind (coloured, short names)."""
     summaries = store.recording_summaries()
     if not summaries:
@@ -35,7 +41,7 @@ def recordings_table(store) -> None:
     )
 
 
-def upload_limit(settings) -> tuple[int, str]:
+def upload_limit(settings: Settings) -> tuple[int, str]:
     """Return (the upload limit in MB, one line saying where it comes from), the same for every page.
 
     Streamlit refuses request bodies over its ``server.maxUploadSize``, so the limit is the smaller of that and
@@ -51,7 +57,7 @@ def upload_limit(settings) -> tuple[int, str]:
     )
 
 
-def file_label(rec, settings) -> str:
+def file_label(rec: Recording, settings: Settings) -> str:
     """Return the caption of a recording's file: "uploaded" for an upload (its file is named by a content hash the
     user never gave; the title, the user's file name by default, names it), else the file name."""
     path = Path(rec.path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -14,6 +15,10 @@ from annotate.importing import import_events
 from annotate.uploads import add_upload
 from annotate.ui import common, nav
 from annotate.ui.pages._listing import file_label, upload_limit
+
+if TYPE_CHECKING:
+    from annotate.config import Settings
+    from annotate.store import Store
 
 _NOTICE = "cx_library_notice"
 
@@ -32,7 +37,7 @@ def page() -> None:
         _import(store, settings, name)
 
 
-def _recordings(store, settings, name: str) -> None:
+def _recordings(store: Store, settings: Settings, name: str) -> None:
     summaries = store.recording_summaries()
     if not summaries:
         st.info("No recordings yet. Add one below: upload a video or give a path on the server.")
@@ -58,12 +63,12 @@ def _recordings(store, settings, name: str) -> None:
                 cols[5].page_link(nav.page("review"), label="Review", icon=":material/rate_review:", query_params={"rec": str(rec.id)})
 
 
-def _upload_limit(settings) -> int:
+def _upload_limit(settings: Settings) -> int:
     """Return the upload limit in MB, the one the Settings page shows (see _listing.upload_limit)."""
     return upload_limit(settings)[0]
 
 
-def _add(store, settings, name: str) -> None:
+def _add(store: Store, settings: Settings, name: str) -> None:
     st.subheader("Add a recording")
     upload_tab, path_tab = st.tabs(["Upload", "Path on the server"])
     with upload_tab:
@@ -95,7 +100,7 @@ def _add(store, settings, name: str) -> None:
 _AUTO = "from the file name"
 
 
-def _import(store, settings, name: str) -> None:
+def _import(store: Store, settings: Settings, name: str) -> None:
     """Import an event file (any format the app exports, BORIS, ELAN, captions) into a recording."""
     recs = store.list_recordings()
     if not recs:

@@ -10,6 +10,7 @@ second for the progress bar and reruns the page when the file is ready.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -20,6 +21,11 @@ from annotate.model import KINDS, Kind
 from annotate.timebase import format_timecode
 from annotate.ui import common, nav, play_routes, services
 from annotate.ui.play_view import play_view, view_data
+
+if TYPE_CHECKING:
+    from annotate.config import Settings
+    from annotate.model import Event, Recording
+    from annotate.store import Store
 
 OVERLAY, ORIGINAL = "Overlay video", "Original + live flashes"
 _MODE_HELP = (
@@ -53,7 +59,7 @@ def page() -> None:
         _downloads(rec.id)
 
 
-def _choose(recordings):
+def _choose(recordings: list[Recording]):
     by_id = {r.id: r for r in recordings}
     wanted = st.query_params.get("rec")
     try:
@@ -230,12 +236,12 @@ def _render_download(plan: playback.Plan, what: str, start_label: str) -> None:
     st.button(start_label, key=f"cx_play_start_{what}", icon=":material/movie:", on_click=playback.JOBS.start, args=(plan,))
 
 
-def _event_text(event) -> str:
+def _event_text(event: Event) -> str:
     kind = Kind(event.kind)
     return f"{kind.short} {format_timecode(event.start_s)} {event.label or '—'}"
 
 
-def _clip_download(store, settings, rec, events) -> None:
+def _clip_download(store: Store, settings: Settings, rec: Recording, events: list[Event]) -> None:
     if not events:
         st.caption("No events on this recording yet.")
         return
@@ -255,7 +261,7 @@ def _clip_download(store, settings, rec, events) -> None:
         _render_download(plan, "clip", "Make this clip")
 
 
-def _reel_download(store, settings, rec) -> None:
+def _reel_download(store: Store, settings: Settings, rec: Recording) -> None:
     codebook = store.get_codebook()
     c1, c2, c3 = st.columns([3, 2, 2])
     kinds = c1.multiselect(

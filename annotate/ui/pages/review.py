@@ -1,6 +1,7 @@
 """Review page: play a recording, mark events with the keyboard, describe and fine-tune them.
 
-Widgets only; the actions are :mod:`annotate.review` functions. The player and
+Widgets only; the actions are :mod:`annotate.review` functions, the player's data
+:mod:`annotate.ui.player_data`. The player and
 the edit form are separate fragments: a key press reruns the player only (the
 mark is stored and listed), a click on an event reruns the form only, and
 frame-by-frame fine-tuning is a fragment nested in the form. The recording shown
@@ -14,6 +15,7 @@ player's fragment only when that route cannot be reached.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import cv2
 import streamlit as st
@@ -21,10 +23,16 @@ import streamlit as st
 from annotate import review
 from annotate.errors import AnnotateError
 from annotate.model import MAX_FREE_TEXT, Status
-from annotate.timebase import format_timecode
+from annotate.review_session import ReviewSession
+from annotate.timebase import format_timecode, frame_time_to_start_s, step_frame
 from annotate.ui import common, nav, services
 from annotate.ui import marking as review_marking
 from annotate.ui.player import player, selection_bridge
+from annotate.ui.player_data import player_data
+
+if TYPE_CHECKING:
+    from annotate.model import Codebook, Event, Recording
+    from annotate.store import Store
 
 _EMOTIONS = [None, -2, -1, 0, 1, 2]
 _EMOTION_TEXT = {None: "—", -2: "−2 very negative", -1: "−1 negative", 0: "0 neutral", 1: "+1 positive", 2: "+2 very positive"}
@@ -59,7 +67,7 @@ def page() -> None:
         _editor(rec.id, name)
 
 
-def _choose(recordings):
+def _choose(recordings: list[Recording]):
     by_id = {r.id: r for r in recordings}
     ids = list(by_id)
     try:
@@ -83,7 +91,7 @@ def _choose(recordings):
     return by_id[chosen]
 
 
-def _seek_from_link(rec, name: str) -> None:
+def _seek_from_link(rec: Recording, name: str) -> None:
     """Show the frame at ``?t=SECONDS`` once (a shared link, an event on the Analyse page's map)."""
     wanted = st.query_params.get("t")
     if wanted is None:
@@ -97,7 +105,7 @@ def _seek_from_link(rec, name: str) -> None:
         _session(rec.id, name).seek(min(max(t, 0.0), float(rec.duration_s or 0.0)))
 
 
-def _header(store, rec, name: str) -> None:
+def _header(store: Store, rec: Recording, name: str) -> None:
     _session(rec.id, name).shown_status = rec.status
     cols = st.columns([5, 2, 2])
     info = f"{common.duration_text(rec.duration_s)} · {rec.fps} fps · {rec.frame_count} frames"
@@ -119,11 +127,11 @@ def _header(store, rec, name: str) -> None:
                 st.rerun()
 
 
-def _session(rec_id: int, name: str) -> review.ReviewSession:
+def _session(rec_id: int, name: str) -> ReviewSession:
     key = f"cx_session_{rec_id}"
     session = st.session_state.get(key)
     if session is None:
-        session = review.ReviewSession(recording_id=rec_id, reviewer=name)
+        session = ReviewSession(recording_id=rec_id, reviewer=name)
         st.session_state[key] = session
     session.reviewer = name
     return session
@@ -150,21 +158,18 @@ def _player(rec_id: int, name: str) -> None:
 
     codebook = store.get_codebook()
     commands = {"url": services.commands_url(rec), "token": review_marking.register(session)}
-    with session.lock:  # the list and its token read together: the route may be storing a mark right now
-        errors, session.messages = list(session.messages), []
-        events = session.events.current(store)
-        data = review.player_data(
-            rec,
-            events,
-            codebook,
-            session,
-            src=services.media_url(rec, play),
-            frames_url=services.frames_url(rec, play),
-            start_offset_s=play.start_offset_s,
-            errors=errors,
-            token=session.events.token,
-            commands=commands,
-        )
+    errors = session.take_messages()
+    data = player_data(
+        rec,
+        session.snapshot(store),  # the list and its token read together: the route may be storing a mark now
+        codebook,
+        session,
+        src=services.media_url(rec, play),
+        frames_url=services.frames_url(rec, play),
+        start_offset_s=play.start_offset_s,
+        errors=errors,
+        commands=commands,
+    )
     # The player takes the keys back after the form was used (saved, deleted, applied): bring it back into view too.
     common.scroll_into_view(session.blur_nonce, key=f"cx_player_anchor_{rec_id}")
     player(data, key=key, on_cmd=on_cmd)
@@ -191,9 +196,8 @@ def _editor(rec_id: int, name: str) -> None:
     if session.player_stale:  # an edit changed what the player shows
         session.player_stale = False
         st.rerun(scope="app")
-    for message in session.messages:
+    for message in session.take_messages():
         common.show_error(message)
-    session.messages = []
     event = review.select(store, session, session.selected)
     if event is None:
         st.caption(
@@ -223,7 +227,7 @@ def _editor(rec_id: int, name: str) -> None:
         _finetune(rec_id, event.id)
 
 
-def _details_form(store, codebook, session, event) -> None:
+def _details_form(store: Store, codebook: Codebook, session: ReviewSession, event: Event) -> None:
     prefix = f"cx_ed_{event.id}_{event.version}"
     labels = codebook.label_texts(event.kind)
     if event.label and event.label not in labels:
@@ -257,7 +261,7 @@ def _choice(where, label: str, options: list[str], value: str, key: str, free: b
     )
 
 
-def _save(store, session, event_id: str, version: int, prefix: str) -> None:
+def _save(store: Store, session: ReviewSession, event_id: str, version: int, prefix: str) -> None:
     fields = {name: st.session_state.get(f"{prefix}_{name}") for name in review.EDITABLE_FIELDS}
     try:
         review.save_details(store, event_id, version, session.reviewer, **fields)
@@ -267,7 +271,7 @@ def _save(store, session, event_id: str, version: int, prefix: str) -> None:
     session.player_stale = True
 
 
-def _delete(store, session, event_id: str) -> None:
+def _delete(store: Store, session: ReviewSession, event_id: str) -> None:
     try:
         review.delete(store, event_id, session.reviewer)
         session.selected = None
@@ -277,10 +281,9 @@ def _delete(store, session, event_id: str) -> None:
     session.player_stale = True
 
 
-def _undo(store, session) -> None:
+def _undo(store: Store, session: ReviewSession) -> None:
     try:
-        with session.lock:  # the command route may be acting for the session right now
-            st.toast(common.md_text(review.undo_for(store, session)))
+        st.toast(common.md_text(review.undo_for(store, session)))
         review.select(store, session, session.selected)
     except AnnotateError as exc:
         session.messages.append(str(exc))
@@ -307,7 +310,7 @@ def _finetune(rec_id: int, event_id: str) -> None:
     at = event.start_s if which == "start" else event.end_s
     state_key = f"cx_ft_{event_id}_{event.version}_{which}"
     if state_key not in st.session_state:
-        st.session_state[state_key] = review.step_frame(at, 0, times)[0]
+        st.session_state[state_key] = step_frame(at, 0, times)[0]
     cols = st.columns(4)
     for col, (label, steps) in zip(cols, (("−10", -10), ("−1", -1), ("+1", 1), ("+10", 10))):
         if col.button(label, key=f"{state_key}_{steps}", help=f"{steps:+d} frames", width="stretch"):
@@ -322,11 +325,11 @@ def _finetune(rec_id: int, event_id: str) -> None:
             image = cv2.resize(image, (_PREVIEW_WIDTH, round(h * _PREVIEW_WIDTH / w)), interpolation=cv2.INTER_AREA)
         st.image(
             image, channels="BGR",
-            caption=f"frame {index + 1} of {len(times)} · {format_timecode(review.frame_time_to_start_s(frame_time))}",
+            caption=f"frame {index + 1} of {len(times)} · {format_timecode(frame_time_to_start_s(frame_time))}",
         )
     except AnnotateError as exc:
         common.show_error(exc)
-    moved = review.frame_time_to_start_s(frame_time) != at
+    moved = frame_time_to_start_s(frame_time) != at
     if st.button(f"Apply to {which}", key=f"{state_key}_apply", type="primary", disabled=not moved):
         session = _session(rec_id, st.session_state.get(common.REVIEWER_KEY, ""))
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from annotate import codebook_io
@@ -9,6 +11,9 @@ from annotate.errors import AnnotateError
 from annotate.model import KINDS
 from annotate.ui import common
 from annotate.ui.pages._listing import upload_limit
+
+if TYPE_CHECKING:
+    from annotate.store import Store
 
 
 def page() -> None:
@@ -30,7 +35,7 @@ def page() -> None:
         st.markdown(f"Upload limit: {upload_limit(settings)[1]}")
 
 
-def _codebook(store, name: str) -> None:
+def _codebook(store: Store, name: str) -> None:
     st.subheader("Codebook")
     st.caption(
         "The project's vocabulary: journey stages (in order), channels, actors, suggested labels per kind and "

@@ -1,0 +1,151 @@
+"""What the Review player is mounted with and what its command route answers: plain data, no Streamlit.
+
+:func:`player_data` is the JSON the component gets on every rerun;
+:func:`stored_state` the stored list (or its changes) that a command answer and
+a rerun both carry. Events travel as compact rows (:func:`event_row`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+from ..model import KINDS, Codebook, Event, Recording
+from ..render import flash
+from ..review_session import ReviewSession, Snapshot
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+SPEEDS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
+
+
+def hotkeys(codebook: Codebook) -> dict[str, dict[str, str | None]]:
+    """Return the marking keys: lower-case key -> {"kind": stored value, "label": label or None}."""
+    keys: dict[str, dict[str, str | None]] = {}
+    for kind in KINDS:
+        key = codebook.hotkeys.get(kind) or kind.default_hotkey
+        keys[key.lower()] = {"kind": kind.value, "label": None}
+    for kind in KINDS:
+        for label in codebook.labels.get(kind, []):
+            if label.hotkey:
+                keys[label.hotkey.lower()] = {"kind": kind.value, "label": label.text}
+    return keys
+
+
+EVENT_COLUMNS = ("id", "kind", "s", "e", "label", "stage", "who")
+
+
+def event_row(event: Event) -> list[Any]:
+    """Return the compact form of an event the player lists and draws (see :data:`EVENT_COLUMNS`).
+
+    The kind is its position in :data:`annotate.model.KINDS`; a list per event
+    keeps the payload of a 500-event recording small.
+    """
+    return [event.id, KINDS.index(event.kind), event.start_s, event.end_s, event.label, event.stage, event.reviewer]
+
+
+def kinds_info(codebook: Codebook) -> list[dict[str, str]]:
+    """Return each kind's stored value, short name, title, colour, marker shape and hotkey."""
+    return [
+        {
+            "value": k.value,
+            "short": k.short,
+            "title": k.title,
+            "color": k.color,
+            "marker": k.marker,
+            "key": (codebook.hotkeys.get(k) or k.default_hotkey),
+        }
+        for k in KINDS
+    ]
+
+
+def flash_style() -> dict[str, float]:
+    """Return the numbers the live flash is drawn with, the rendered overlay's (see :mod:`annotate.render.flash`)."""
+    return flash.browser_style()
+
+
+def events_signature(events: Sequence[Event]) -> str:
+    """Return a short digest of the events' ids and versions: it changes whenever one is added, edited or removed."""
+    digest = hashlib.sha1()
+    for event in events:
+        digest.update(f"{event.id}:{event.version};".encode())
+    return digest.hexdigest()[:16]
+
+
+def stored_state(store: Store, session: ReviewSession, since: int | None = None) -> dict[str, Any]:
+    """Return what the player needs to list the recording's events as stored, read in one go.
+
+    Keys: ``token`` (the id of the newest change-log row about the recording
+    that the list reflects; it only grows, so the player keeps the newer of two
+    answers), ``version`` (:func:`events_signature`), ``open`` (kind -> event
+    id of durations still open), ``acked`` (ids of applied commands), and the
+    list: ``events`` (:func:`event_row` each), or, when the player says it holds
+    the list at token ``since`` and the changes from there are known, only
+    those: ``since``, ``upserts`` (rows of the events added or changed) and
+    ``removed`` (ids).
+    """
+    snap = session.snapshot(store, since)
+    state: dict[str, Any] = {
+        "token": snap.token,
+        "version": events_signature(snap.events),
+        "open": snap.open,
+        "acked": snap.acked,
+    }
+    if snap.changed is None:
+        state["events"] = [event_row(e) for e in snap.events]
+    else:
+        live = {e.id: e for e in snap.events if e.id in snap.changed}
+        state.update(since=since, upserts=[event_row(e) for e in live.values()],
+                     removed=sorted(snap.changed - set(live)))
+    return state
+
+
+def player_data(
+    recording: Recording,
+    snapshot: Snapshot,
+    codebook: Codebook,
+    session: ReviewSession,
+    *,
+    src: str,
+    frames_url: str | None,
+    start_offset_s: float,
+    errors: Sequence[str] = (),
+    commands: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Return the JSON-able data the player component is mounted with.
+
+    ``snapshot`` is the stored list (:meth:`ReviewSession.snapshot`), sent with
+    the change-log token it reflects (see :func:`stored_state`); ``commands`` is
+    ``{"url", "token"}`` of the route the player may post its commands to.
+    """
+    events = snapshot.events
+    return {
+        "rec": {
+            "id": recording.id,
+            "title": recording.title,
+            "duration": recording.duration_s,
+            "fps": recording.fps,
+            "frames": recording.frame_count,
+            "vfr": recording.vfr,
+        },
+        "src": src,
+        "frames_url": frames_url,
+        "offset": float(start_offset_s),
+        "events": [event_row(e) for e in events],
+        "columns": list(EVENT_COLUMNS),
+        "version": events_signature(events),
+        "token": snapshot.token,
+        "commands": dict(commands) if commands else None,
+        "kinds": kinds_info(codebook),
+        "hotkeys": hotkeys(codebook),
+        "selected": session.selected,
+        "open": dict(snapshot.open),
+        "acked": list(snapshot.acked),
+        "errors": list(errors),
+        "seek": {"nonce": session.seek_nonce, "t": session.seek_to} if session.seek_to is not None else None,
+        "notice": dict(session.notice) if session.notice else None,
+        "blur": session.blur_nonce,
+        "flash": flash_style(),
+        "speeds": list(SPEEDS),
+    }
