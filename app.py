@@ -2,7 +2,8 @@
 
 ``streamlit run app.py`` (or ``annotate serve``) imports this file as an ASGI app:
 the ``st.App`` below serves this same file as the Streamlit script, plus the media
-routes the player needs (the video with HTTP range requests, its frame times).
+routes the player needs (the video with HTTP range requests, its frame times), and
+sign-in in front of everything with ``--auth local`` (annotate/ui/server.py).
 Each browser session then runs this file as ``__main__``, which registers the pages.
 """
 
@@ -20,6 +21,6 @@ if __name__ == "__main__":
     st.set_page_config(page_title="cx-annotate", page_icon=str(ICON), layout="wide")
     st.navigation(nav.pages()).run()
 else:
-    from annotate.ui.routes import media_routes
+    from annotate.ui.server import app_middleware, app_routes
 
-    app = st.App(__file__, routes=media_routes())
+    app = st.App(__file__, routes=app_routes(), middleware=app_middleware())

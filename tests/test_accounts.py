@@ -206,5 +206,5 @@ def test_auth_none_is_refused_off_localhost(monkeypatch):
     monkeypatch.setenv("ANNOTATE_AUTH", "Local")
     assert auth_mode() == "local"
     monkeypatch.setenv("ANNOTATE_AUTH", "ldap")
-    with pytest.raises(AnnotateError, match="not one of none, local, oidc"):
+    with pytest.raises(AnnotateError, match="not one of none, local"):
         auth_mode()

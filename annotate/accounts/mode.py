@@ -1,9 +1,10 @@
-"""How the server decides who is asking: ``ANNOTATE_AUTH`` = ``none`` | ``local`` | ``oidc``.
+"""How the server decides who is asking: ``ANNOTATE_AUTH`` = ``none`` | ``local``.
 
 ``none`` (the default) is one person on their own machine: the app acts as a user
 holding every role, and ``annotate serve`` refuses it on any address but localhost.
-``local`` signs users in with the accounts in the store; ``oidc`` with an
-organisation's identity provider through Streamlit's ``st.login``.
+``local`` signs users in with the accounts in the store. (Signing in through an
+organisation's identity provider is not built yet; :mod:`.claims` holds the
+mapping of its groups to roles it will use.)
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 
 from ..errors import AnnotateError
 
-MODES = ("none", "local", "oidc")
+MODES = ("none", "local")
 
 
 def auth_mode() -> str:

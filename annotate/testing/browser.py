@@ -50,14 +50,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(data_dir: Path, db_url: str, log: Path, script: Path | None = None, timeout_s: float = 90) -> Iterator[str]:
+def running_app(data_dir: Path, db_url: str, log: Path, script: Path | None = None, timeout_s: float = 90,
+                env: dict[str, str] | None = None) -> Iterator[str]:
     """Start ``streamlit run`` on ``script`` (default app.py) with this data directory; yield its base URL.
 
-    The server is stopped on exit. Raises RuntimeError with the end of the log
-    when it does not answer its health check within ``timeout_s``.
+    ``env`` adds environment settings (``ANNOTATE_AUTH=local`` ...). The server is
+    stopped on exit. Raises RuntimeError with the end of the log when it does not
+    answer its health check within ``timeout_s``.
     """
     port = free_port()
-    env = dict(os.environ, ANNOTATE_DATA_DIR=str(data_dir), ANNOTATE_DB=db_url)
+    env = dict(os.environ, ANNOTATE_DATA_DIR=str(data_dir), ANNOTATE_DB=db_url, **(env or {}))
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(script or ROOT / "app.py"), "--server.port", str(port),
         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",

@@ -13,7 +13,7 @@ import streamlit as st
 
 from ..errors import AnnotateError
 from ..model import KINDS, Kind, Recording, Status, parse_kind
-from . import services
+from . import access, services, signin
 
 if TYPE_CHECKING:
     from streamlit.delta_generator import DeltaGenerator
@@ -192,9 +192,12 @@ def _bridge():
 def reviewer() -> str:
     """Return the reviewer's name for this browser session ('' until given).
 
-    The name is kept in the browser's sessionStorage through a tiny component, so
-    it is asked once per browser session and survives reloads of the tab.
+    With accounts on it is the signed-in account's display name, never typed.
+    Otherwise the name is kept in the browser's sessionStorage through a tiny
+    component, so it is asked once per browser session and survives reloads of the tab.
     """
+    if access.accounts_on():
+        return access.current_user().display_name
     name = st.session_state.get(REVIEWER_KEY, "")
     clear = st.session_state.pop("cx_reviewer_clear", False)
     data = {"name": name or None, "clear": clear}
@@ -208,8 +211,13 @@ def reviewer() -> str:
 
 
 def sidebar(name: str) -> None:
-    """Show who is reviewing, with a way to change it, and where the data lives."""
+    """Show who is reviewing, with a way to change it (or, with accounts, to sign out)."""
     with st.sidebar:
+        if access.accounts_on():
+            user = access.current_user()
+            st.caption(f"Signed in as **{md_text(user.display_name)}** ({', '.join(sorted(user.roles))})")
+            st.link_button("Sign out", signin.LOGOUT_PATH, icon=":material/logout:")
+            return
         if name:
             st.caption(f"Reviewer: **{md_text(name)}**")
             if st.button("Change reviewer", key="cx_change_reviewer"):
@@ -220,6 +228,8 @@ def sidebar(name: str) -> None:
 
 def ask_reviewer() -> str:
     """Ask for the reviewer's name (stamped on every event); return it once given, else ''."""
+    if access.accounts_on():
+        return access.current_user().display_name
     name = st.session_state.get(REVIEWER_KEY, "")
     if name:
         return name

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from . import access
+
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 SPEC = (
     # url path, title, icon
@@ -27,16 +29,24 @@ _PAGES: dict[str, "st.Page"] = {}
 
 
 def _start() -> None:
-    """The root URL: open the start page with the same query parameters (``?rec=``, ``?t=``)."""
-    st.switch_page(page(START), query_params=st.query_params.to_dict())
+    """The root URL: open the start page (Review, or the first page the account may open) with the same
+    query parameters (``?rec=``, ``?t=``)."""
+    user = access.current_user()
+    first = next((url for url, _, _ in SPEC if url == START and access.visible(url, user)), None)
+    first = first or next(url for url, _, _ in SPEC if access.visible(url, user))
+    st.switch_page(page(first), query_params=st.query_params.to_dict())
 
 
 def pages() -> list:
-    """Return the pages Library, Review, Play, Analyse, Settings and the hidden root page (opens Review)."""
+    """Return the pages the signed-in account may open (all of Library, Review, Play, Analyse, Settings
+    without accounts) and the hidden root page."""
+    user = access.current_user()
+    _PAGES.clear()
     for url, title, icon in SPEC:
         _PAGES[url] = st.Page(PAGES_DIR / f"{url}.py", title=title, icon=icon, url_path=url)
+    shown = [p for url, p in _PAGES.items() if access.visible(url, user)]
     root = st.Page(_start, title="cx-annotate", url_path="start", default=True, visibility="hidden")
-    return [*_PAGES.values(), root]
+    return [*shown, root]
 
 
 def page(url_path: str):
@@ -44,6 +54,11 @@ def page(url_path: str):
     if not _PAGES:
         pages()
     return _PAGES[url_path]
+
+
+def can_open(url_path: str) -> bool:
+    """Return True when the signed-in account may open the page at ``url_path`` (always without accounts)."""
+    return access.visible(url_path, access.current_user())
 
 
 def link(url_path: str, **params) -> str:

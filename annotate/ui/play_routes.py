@@ -19,7 +19,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from . import services
+from ..errors import AccessDeniedError
+from . import services, signin
 
 PREFIX = "/cx/render/"
 _NAME = re.compile(r"^(?:rec\d+|reel)-[A-Za-z0-9_-]+\.mp4$")
@@ -38,7 +39,11 @@ def file_for(name: str) -> Path | None:
 
 
 async def rendered(request: Request) -> Response:
-    """Serve a rendered video with range support."""
+    """Serve a rendered video with range support (403 for an account without a role that renders)."""
+    try:
+        signin.require(request, "render")
+    except AccessDeniedError as exc:
+        return PlainTextResponse(str(exc), status_code=403)
     path = file_for(request.path_params["name"])
     if path is None:
         return PlainTextResponse("no such rendered video; render it again on the Play page", status_code=404)

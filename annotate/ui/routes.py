@@ -38,7 +38,7 @@ from starlette.routing import Route
 
 from ..errors import AccessDeniedError, AnnotateError, NotFoundError
 from ..media.sniff import sniff_container
-from . import marking, scripts, services
+from . import marking, scripts, services, signin
 from .play_routes import render_routes
 
 _MEDIA_TYPES = {
@@ -74,7 +74,10 @@ def _lookup(rec_id: int):
 async def media(request: Request) -> Response:
     """Serve the playable file of a recording with range support."""
     try:
+        signin.require(request, "media")
         rec, play = await run_in_threadpool(_lookup, _rec_id(request))
+    except AccessDeniedError as exc:
+        return PlainTextResponse(str(exc), status_code=403)
     except AnnotateError as exc:
         return PlainTextResponse(str(exc), status_code=404)
     if not play.exists:
@@ -96,7 +99,10 @@ def _frames_payload(rec_id: int) -> dict:
 async def frames(request: Request) -> Response:
     """Serve the played file's frame times as JSON."""
     try:
+        signin.require(request, "media")
         payload = await run_in_threadpool(_frames_payload, _rec_id(request))
+    except AccessDeniedError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=403)
     except AnnotateError as exc:
         return JSONResponse({"error": str(exc)}, status_code=404)
     return JSONResponse(payload, headers={"Cache-Control": "private, max-age=86400"})
@@ -159,6 +165,7 @@ async def commands(request: Request) -> Response:
     stranger cannot make the server read or parse a large body.
     """
     try:
+        signin.require(request, "mark")
         rec_id = _rec_id(request)
         token = request.headers.get(TOKEN_HEADER)
         marking.REGISTRY.lookup(token, rec_id)

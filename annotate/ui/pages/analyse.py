@@ -19,7 +19,7 @@ from annotate.analysis import Dataset, Filters
 from annotate.errors import AnnotateError
 from annotate.formats import FORMATS
 from annotate.maps.output import flow_html
-from annotate.ui import common, nav
+from annotate.ui import access, common, nav
 from annotate.ui.pages._filters import filter_widgets
 from annotate.ui.svg_view import svg_view
 
@@ -29,6 +29,7 @@ _GROUPINGS = {"recording": "Recording", "stage": "Stage", "kind": "Kind", "selec
 
 def page() -> None:
     """Render the Analyse page."""
+    access.require("analyse")
     name = common.reviewer()
     common.sidebar(name)
     st.title("Analyse")

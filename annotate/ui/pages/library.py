@@ -13,7 +13,7 @@ from annotate.errors import AnnotateError
 from annotate.formats import FORMATS
 from annotate.importing import import_events
 from annotate.uploads import add_upload
-from annotate.ui import common, nav
+from annotate.ui import access, common, nav
 from annotate.ui.pages._listing import file_label, upload_limit
 
 if TYPE_CHECKING:
@@ -24,6 +24,7 @@ _NOTICE = "cx_library_notice"
 
 def page() -> None:
     """Render the Library page."""
+    access.require("library")
     name = common.reviewer()
     common.sidebar(name)
     st.title("Library")
@@ -32,9 +33,10 @@ def page() -> None:
         settings = common.settings()
         _notice()
         _recordings(store, settings, name)
-        st.divider()
-        _add(store, settings, name)
-        _import(store, settings, name)
+        if access.current_user().can("upload"):
+            st.divider()
+            _add(store, settings, name)
+            _import(store, settings, name)
 
 
 def _recordings(store: Store, settings: Settings, name: str) -> None:
@@ -59,7 +61,7 @@ def _recordings(store: Store, settings: Settings, name: str) -> None:
             if needs_proxy:
                 if cols[5].button("Make proxy", key=f"cx_proxy_{rec.id}", help="The browser cannot play this file as is"):
                     common.make_proxy(store, settings, rec, name)
-            else:
+            elif nav.can_open("review"):
                 cols[5].page_link(nav.page("review"), label="Review", icon=":material/rate_review:", query_params={"rec": str(rec.id)})
 
 
@@ -169,7 +171,8 @@ def _notice() -> None:
         return
     created, text, rec_id = notice
     (st.success if created else st.info)(text)
-    st.page_link(nav.page("review"), label=f"Review #{rec_id}", icon=":material/rate_review:", query_params={"rec": str(rec_id)})
+    if nav.can_open("review"):
+        st.page_link(nav.page("review"), label=f"Review #{rec_id}", icon=":material/rate_review:", query_params={"rec": str(rec_id)})
 
 
 if __name__ == "__main__":  # run by st.navigation as a page script

@@ -19,7 +19,7 @@ from annotate.errors import AnnotateError
 from annotate.formats import dumps_events
 from annotate.model import KINDS, Kind
 from annotate.timebase import format_timecode
-from annotate.ui import common, nav, play_routes, services
+from annotate.ui import access, common, nav, play_routes, services
 from annotate.ui.play_view import play_view, view_data
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ ANY_STAGE = "Any stage"
 
 def page() -> None:
     """Render the Play page."""
+    access.require("play")
     name = common.reviewer()
     common.sidebar(name)
     st.title("Play")

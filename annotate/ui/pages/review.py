@@ -25,7 +25,7 @@ from annotate.errors import AnnotateError
 from annotate.model import MAX_FREE_TEXT, Status
 from annotate.review_session import ReviewSession
 from annotate.timebase import format_timecode, frame_time_to_start_s, step_frame
-from annotate.ui import common, nav, services
+from annotate.ui import access, common, nav, services
 from annotate.ui import marking as review_marking
 from annotate.ui.player import player, selection_bridge
 from annotate.ui.player_data import player_data
@@ -41,6 +41,7 @@ _PREVIEW_WIDTH = 480
 
 def page() -> None:
     """Render the Review page."""
+    access.require("review")
     name = common.reviewer()
     common.sidebar(name)
     st.title("Review")

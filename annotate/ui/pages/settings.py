@@ -9,7 +9,7 @@ import streamlit as st
 from annotate import codebook_io
 from annotate.errors import AnnotateError
 from annotate.model import KINDS
-from annotate.ui import common
+from annotate.ui import access, common
 from annotate.ui.pages._listing import upload_limit
 
 if TYPE_CHECKING:
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 def page() -> None:
     """Render the Settings page."""
+    access.require("library")
     name = common.reviewer()
     common.sidebar(name)
     st.title("Settings")
@@ -27,7 +28,10 @@ def page() -> None:
         notice = st.session_state.pop("cx_settings_notice", None)
         if notice:
             st.success(notice)
-        _codebook(store, name)
+        if access.current_user().can("codebook"):
+            _codebook(store, name)
+        else:
+            st.info("Only an admin can change the codebook.", icon=":material/lock:")
         st.divider()
         st.subheader("Where the data lives")
         st.text(f"Data directory: {settings.data_dir}")  # plain text: a path may hold any character
