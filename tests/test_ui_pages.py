@@ -73,10 +73,17 @@ def test_review_on_an_empty_store_points_to_the_library(data_dir, no_sample, run
     assert "library is empty" in at.info[0].value
 
 
-def test_settings_shows_where_the_data_lives(data_dir, no_sample, run_page):
+def test_settings_shows_where_the_data_lives_and_the_queue(data_dir, no_sample, run_page):
+    import re
+    import sqlite3
+
     at = run_page("settings")
     text = " ".join(m.value for m in at.text)  # plain text elements: a path may hold Markdown characters
     assert f"Data directory: {data_dir}" in text and "annotate.sqlite" in text
+    assert f"(SQLite {sqlite3.sqlite_version})" in text
+    assert re.search(r"Free space: \d+\.\d GB of \d+\.\d GB", text)
+    assert "Queue: sqlite; workers: none seen in the last minute" in text
+    assert "Jobs: 0 waiting, 0 running, 0 failed, 0 done" in text
 
 
 # --- the sample --------------------------------------------------------------------------

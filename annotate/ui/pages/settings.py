@@ -9,6 +9,7 @@ import streamlit as st
 from annotate import codebook_io
 from annotate.errors import AnnotateError
 from annotate.model import KINDS
+from annotate.serverinfo import server_info
 from annotate.ui import access, common
 from annotate.ui.pages._listing import upload_limit
 
@@ -33,10 +34,26 @@ def page() -> None:
         else:
             st.info("Only an admin can change the codebook.", icon=":material/lock:")
         st.divider()
-        st.subheader("Where the data lives")
-        st.text(f"Data directory: {settings.data_dir}")  # plain text: a path may hold any character
-        st.text(f"Database: {codebook_io.redact_url(store.url)}")
-        st.markdown(f"Upload limit: {upload_limit(settings)[1]}")
+        if access.current_user().can("settings"):
+            _server(store, settings)
+
+
+def _server(store: Store, settings) -> None:
+    """Who is signed in, the database, the data directory's disk, the queue and its jobs."""
+    info = server_info(store, settings)
+    st.subheader("Server")
+    if access.accounts_on():
+        user = access.current_user()
+        st.markdown(f"Signed in as **{common.md_text(user.display_name)}** ({common.md_text(user.login)}), "
+                    f"roles: {', '.join(sorted(user.roles))}")
+    st.text(f"Database: {codebook_io.redact_url(info.database)} ({info.database_version})")
+    st.text(f"Data directory: {info.data_dir}")  # plain text: a path may hold any character
+    st.text(f"Free space: {info.free_bytes / 1e9:.1f} GB of {info.total_bytes / 1e9:.1f} GB")
+    workers = ", ".join(info.workers) if info.workers else "none seen in the last minute"
+    st.text(f"Queue: {info.queue}; workers: {workers}")
+    jobs = info.jobs
+    st.text(f"Jobs: {jobs['queued']} waiting, {jobs['running']} running, {jobs['failed']} failed, {jobs['done']} done")
+    st.markdown(f"Upload limit: {upload_limit(settings)[1]}")
 
 
 def _codebook(store: Store, name: str) -> None:
