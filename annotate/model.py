@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from operator import is_, itemgetter
 from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from .errors import UnknownKindError, ValidationError
 
@@ -620,6 +620,30 @@ class Codebook:
     def label_texts(self, kind: Kind) -> list[str]:
         """Return the suggested label texts for ``kind``."""
         return [c.text for c in self.labels.get(kind, [])]
+
+    def stage_of(self, event: Event) -> str:
+        """Return the event's stage in this codebook's spelling (matched by :func:`fold_name`; '' when blank)."""
+        return _spelling(event.stage, self.stages)
+
+    def actor_of(self, event: Event) -> str:
+        """Return the event's actor in this codebook's spelling (matched by :func:`fold_name`; '' when blank)."""
+        return _spelling(event.actor, self.actors)
+
+
+def fold_name(value: Any) -> str:
+    """Return ``value`` folded for comparing names (stages, actors, channels, labels, reviewers):
+    runs of whitespace as one space, trimmed, case-folded. None gives ""."""
+    return " ".join(str(value or "").split()).casefold()
+
+
+def _spelling(value: str, names: Sequence[str]) -> str:
+    """Return the entry of ``names`` that ``value`` folds to (see :func:`fold_name`), or the value trimmed."""
+    text = (value or "").strip()
+    key = fold_name(text)
+    for name in names:
+        if fold_name(name) == key:
+            return name
+    return text
 
 
 def _str_list(data: Mapping[str, Any], key: str, default: Iterable[str]) -> list[str]:

@@ -24,7 +24,7 @@ from typing import Iterable, Mapping
 import pandas as pd
 
 from ..errors import ValidationError
-from ..model import KINDS, Event, Kind, Recording, parse_kind
+from ..model import KINDS, Event, Kind, Recording, fold_name, parse_kind
 from . import journey
 from .journey import span_text
 from .scene import Element, LabelPlacer, Scene, num, text_width, truncate
@@ -121,7 +121,7 @@ def _node_rank(n: FlowNode) -> tuple:
 
 def activity_key(event: Event) -> tuple[Kind, str]:
     """Return the activity an event belongs to: its kind and its label folded for case and spacing."""
-    return parse_kind(event.kind), " ".join(event.label.split()).casefold()
+    return parse_kind(event.kind), fold_name(event.label)
 
 
 def build_flow(

@@ -43,31 +43,11 @@ def timeline_end(duration_s: float | None, events: Iterable[Event]) -> float:
     return round(max([float(duration_s or 0.0), *ends]), 3)
 
 
-def _canon(value: str, names: Sequence[str]) -> str:
-    """Return the codebook spelling of ``value`` (case-insensitive), or the value trimmed."""
-    text = (value or "").strip()
-    low = text.lower()
-    for name in names:
-        if name.lower() == low:
-            return name
-    return text
-
-
-def stage_of(event: Event, codebook: Codebook) -> str:
-    """Return the event's stage in the codebook's spelling ('' when blank)."""
-    return _canon(event.stage, codebook.stages)
-
-
-def actor_of(event: Event, codebook: Codebook) -> str:
-    """Return the event's actor in the codebook's spelling ('' when blank)."""
-    return _canon(event.actor, codebook.actors)
-
-
 def stage_order(codebook: Codebook, events: Iterable[Event] = ()) -> list[str]:
     """Return the codebook's stages, then any other stage the events use (first-seen order)."""
     out = list(codebook.stages)
     for e in events:
-        s = stage_of(e, codebook)
+        s = codebook.stage_of(e)
         if s and s not in out:
             out.append(s)
     return out
@@ -87,7 +67,7 @@ def lanes(codebook: Codebook, events: Iterable[Event] = ()) -> list[Lane]:
     blank = False
     events = list(events)
     for e in events:
-        a = actor_of(e, codebook)
+        a = codebook.actor_of(e)
         if not a:
             blank = True
         elif a not in names:
@@ -120,7 +100,7 @@ def stage_spans(events: Iterable[Event], codebook: Codebook, end_s: float) -> li
     order = stage_order(codebook, events)
     first: dict[str, float] = {}
     for e in events:
-        s = stage_of(e, codebook)
+        s = codebook.stage_of(e)
         if s and (s not in first or e.start_s < first[s]):
             first[s] = e.start_s
     starts = sorted(first.items(), key=lambda kv: (kv[1], order.index(kv[0])))

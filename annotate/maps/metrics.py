@@ -89,7 +89,7 @@ def _prepare(events: Iterable[Event], recordings, book: Codebook) -> list[_Recor
 
 
 def _same_actor(a: Event, b: Event, book: Codebook) -> bool:
-    x, y = journey.actor_of(a, book), journey.actor_of(b, book)
+    x, y = book.actor_of(a), book.actor_of(b)
     return not x or not y or x == y
 
 
@@ -103,13 +103,13 @@ def _whole(r: _Recording, book: Codebook) -> _Part:
 def _stage_part(r: _Recording, stage: str, book: Codebook) -> _Part:
     spans = [s for s in r.spans if s.stage == stage]
     part = _Part(
-        r.rec, [e for e in r.ordered if journey.stage_of(e, book) == stage], r.steps,
+        r.rec, [e for e in r.ordered if book.stage_of(e) == stage], r.steps,
         span_s=sum(s.duration_s for s in spans), origin_s=spans[0].start_s if spans else 0.0,
         stage_cells=[stage] if stage in book.stages else [],
     )
     # a pair of consecutive events belongs to the stage of its first event
     for i, (a, b) in enumerate(zip(r.ordered, r.ordered[1:])):
-        if journey.stage_of(a, book) == stage:
+        if book.stage_of(a) == stage:
             part.waits.append((r.waits[i], a, i + 1))
             part.handoffs += not _same_actor(a, b, book)
     return part
@@ -164,7 +164,7 @@ def _measure(parts: list[_Part], focus: Kind, book: Codebook, multi: bool, all_r
 
     cells = [(p, s) for p in parts for s in p.stage_cells]
     covered = [
-        (p, s) for p, s in cells if any(parse_kind(e.kind) is focus and journey.stage_of(e, book) == s for e in p.events)
+        (p, s) for p, s in cells if any(parse_kind(e.kind) is focus and book.stage_of(e) == s for e in p.events)
     ]
     covered_stages = {s for _, s in covered}
     without = [s for s in dict.fromkeys(s for _, s in cells) if s not in covered_stages]
@@ -285,7 +285,7 @@ def metrics(
 
     if by == "stage":
         rows = []
-        blank = any(not journey.stage_of(e, book) for e in events)
+        blank = any(not book.stage_of(e) for e in events)
         for stage in stages + ([journey.NO_STAGE] if blank else []):
             key = "" if stage == journey.NO_STAGE else stage
             parts = [_stage_part(r, key, book) for r in recs]

@@ -70,8 +70,8 @@ def activity_table(events: Iterable[Event], codebook: Codebook | None = None) ->
                 "to_next_s": None if nxt is None else round(nxt.start_s - e.start_s, 3),
                 "wait_s": gaps[i] if i < len(gaps) else None,
                 "kind": parse_kind(e.kind).short,
-                "actor": journey.actor_of(e, book),
-                "stage": journey.stage_of(e, book),
+                "actor": book.actor_of(e),
+                "stage": book.stage_of(e),
                 "label": e.label,
                 "expectation": e.expectation,
                 "emotion": e.emotion,
@@ -145,7 +145,7 @@ def build_map(
         return PAD_L + plot_w * (t / end_s)
 
     def lane_y(e: Event) -> float:
-        actor = journey.actor_of(e, book) or journey.NO_ACTOR
+        actor = book.actor_of(e) or journey.NO_ACTOR
         return LANES_TOP + lane_h * (lane_index[actor] + 0.5)
 
     counts = {k: sum(1 for e in ordered if parse_kind(e.kind) is k) for k in KINDS}
@@ -338,7 +338,7 @@ def _title(recording: Recording | None) -> str:
 
 def _tooltip(step: int, e: Event, book: Codebook) -> str:
     parts = [f"{step}. {parse_kind(e.kind).short} {e.label}".rstrip(), clock(e.start_s, ms=True)]
-    for name, value in (("actor", journey.actor_of(e, book)), ("stage", journey.stage_of(e, book)),
+    for name, value in (("actor", book.actor_of(e)), ("stage", book.stage_of(e)),
                         ("channel", e.channel), ("expectation", e.expectation)):
         if value:
             parts.append(f"{name}: {value}")
