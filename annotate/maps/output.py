@@ -15,6 +15,7 @@ from typing import Iterable
 import pandas as pd
 
 from ..errors import ValidationError
+from ..formats.common import neutralise
 from ..fsutil import atomic_write_bytes, atomic_write_text
 from ..model import Codebook, Event, Recording
 from . import flow as flowmod
@@ -155,13 +156,11 @@ def _table(frame: pd.DataFrame) -> str:
 
 
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return a copy whose text cells cannot run as spreadsheet formulas (a leading = + - @ gets a ')."""
+    """Return a copy whose text cells cannot run as spreadsheet formulas (see :func:`annotate.formats.common.neutralise`)."""
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(
-                lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v
-            )
+            out[col] = out[col].map(lambda v: neutralise(v) if isinstance(v, str) else v)
     return out
 
 
