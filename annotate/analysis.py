@@ -16,7 +16,7 @@ are matched in the codebook's spelling, case-insensitively, as the maps and metr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -26,6 +26,9 @@ from .formats import dumps_events, get_format
 from .maps.journey import clock, stage_order
 from .maps.output import spreadsheet_safe
 from .model import EMOTION_MAX, EMOTION_MIN, KINDS, Codebook, Event, Kind, Recording, fold_name, parse_kind
+
+if TYPE_CHECKING:
+    from .store import Store
 
 BLANK = ""
 TABLE_COLUMNS = [
@@ -44,7 +47,7 @@ class Dataset:
     signature: str = ""
 
 
-def data_signature(store) -> str:
+def data_signature(store: Store) -> str:
     """Return a key that changes whenever a recording, an event or the codebook of ``store`` changes.
 
     It is the store's URL and the id of its newest change-log entry (every mutation appends one).
@@ -53,7 +56,7 @@ def data_signature(store) -> str:
     return f"{store.url}#{latest[0].id if latest else 0}"
 
 
-def load_dataset(store) -> Dataset:
+def load_dataset(store: Store) -> Dataset:
     """Return the store's recordings (not deleted), all their events and the codebook."""
     signature = data_signature(store)
     recordings = {r.id: r for r in store.list_recordings()}

@@ -24,12 +24,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from .config import Settings
 from .errors import AnnotateError, RenderError, ValidationError
 from .export import ExportOptions, ReelItem, reel_items, render_clip, render_overlay, render_reel
 from .model import Codebook, Event, Kind, Recording, fold_name, parse_kind
+
+if TYPE_CHECKING:
+    from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +117,7 @@ def safe_stem(text: str, limit: int = 40) -> str:
 # --- plans -------------------------------------------------------------------------------------
 
 
-def plan_overlay(store, settings: Settings, recording_id: int, options: ExportOptions | None = None) -> Plan:
+def plan_overlay(store: Store, settings: Settings, recording_id: int, options: ExportOptions | None = None) -> Plan:
     """Return the plan of the overlay video of a recording with its current events.
 
     Raises NotFoundError for an unknown recording and RenderError when its file is missing.
@@ -136,7 +139,7 @@ def plan_overlay(store, settings: Settings, recording_id: int, options: ExportOp
 
 
 def plan_clip(
-    store,
+    store: Store,
     settings: Settings,
     event_id: str,
     *,
@@ -177,7 +180,7 @@ def plan_clip(
 
 
 def reel_selection(
-    store,
+    store: Store,
     recording_ids: Iterable[int],
     kinds: Iterable[Kind | str] | None = (Kind.MOMENT_OF_TRUTH,),
     stage: str | None = None,
@@ -208,7 +211,7 @@ def describe_selection(kinds: Iterable[Kind | str] | None, stage: str | None) ->
 
 
 def plan_reel(
-    store,
+    store: Store,
     settings: Settings,
     recording_ids: Sequence[int],
     *,
