@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from ..model import CUSTOMER_FACING_ACTORS, Codebook, Event
+from ..timebase import format_timecode
 
 NO_ACTOR = "(no actor)"
 NO_STAGE = "(no stage)"
@@ -113,12 +114,10 @@ def stage_spans(events: Iterable[Event], codebook: Codebook, end_s: float) -> li
 
 def clock(seconds: float, ms: bool = False) -> str:
     """Return ``m:ss`` (or ``h:mm:ss``) for a time; with ``ms`` add ``.mmm``."""
-    total_ms = int(round(max(seconds, 0.0) * 1000))
-    h, rem = divmod(total_ms, 3_600_000)
-    m, rem = divmod(rem, 60_000)
-    s, frac = divmod(rem, 1000)
+    hms, frac = format_timecode(max(seconds, 0.0)).split(".")  # HH:MM:SS.mmm, to the nearest millisecond
+    h, m, s = (int(part) for part in hms.split(":"))
     text = f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-    return f"{text}.{frac:03d}" if ms else text
+    return f"{text}.{frac}" if ms else text
 
 
 def span_text(seconds: float | None) -> str:
