@@ -14,7 +14,8 @@ from .output import FLOW_FORMATS, MAP_FORMATS, flow_html, write_csv, write_flow,
 from .png import to_png
 from .scene import Scene
 from .svg import to_svg
-from .swimlane import WAIT_THRESHOLD_S, activity_table, build_map
+from .activity import activity_table
+from .swimlane import WAIT_THRESHOLD_S, build_map
 
 __all__ = [
     "FLOW_FORMATS", "GROUPINGS", "MAP_FORMATS", "METRICS", "WAIT_THRESHOLD_S",

@@ -22,7 +22,8 @@ from . import flow as flowmod
 from .png import check_size, to_png
 from .scene import Scene
 from .svg import to_svg
-from .swimlane import WAIT_THRESHOLD_S, activity_table, build_map
+from .activity import activity_table
+from .swimlane import WAIT_THRESHOLD_S, build_map
 
 MAP_FORMATS = ("svg", "png", "html")
 FLOW_FORMATS = ("svg", "png", "dot", "html")
