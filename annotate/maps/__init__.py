@@ -8,7 +8,8 @@
 - :func:`to_svg`, :func:`to_png`: render any :class:`Scene` (PNG with Pillow only).
 """
 
-from .flow import FlowEdge, FlowGraph, FlowNode, build_flow, build_flow_map, edges_table, flow_dot, nodes_table, prune
+from .flow import FlowEdge, FlowGraph, FlowNode, build_flow, edges_table, nodes_table, prune
+from .flow_draw import build_flow_map, flow_dot
 from .metrics import GROUPINGS, METRICS, metrics
 from .output import FLOW_FORMATS, MAP_FORMATS, flow_html, write_csv, write_flow, write_map
 from .png import to_png

@@ -19,6 +19,7 @@ from ..formats.common import neutralise
 from ..fsutil import atomic_write_bytes, atomic_write_text
 from ..model import Codebook, Event, Recording
 from . import flow as flowmod
+from .flow_draw import build_flow_map, flow_dot
 from .png import check_size, to_png
 from .scene import Scene
 from .svg import to_svg
@@ -93,8 +94,8 @@ def write_flow(
     flowmod.check_view(view)
     check_size(width, height)
     if kind == "dot":
-        return atomic_write_text(path, flowmod.flow_dot(graph, view))
-    scene = flowmod.build_flow_map(graph, view, title=title)
+        return atomic_write_text(path, flow_dot(graph, view))
+    scene = build_flow_map(graph, view, title=title)
     if kind == "png":
         return atomic_write_bytes(path, to_png(scene, width, height))
     if kind == "svg":
@@ -105,7 +106,7 @@ def write_flow(
 def flow_html(graph: flowmod.FlowGraph, view: str = "frequency", title: str | None = None) -> str:
     """Return a self-contained HTML page with both views of the flow map (``view`` shown first) and its tables."""
     flowmod.check_view(view)
-    scenes = {v: flowmod.build_flow_map(graph, v, title=title) for v in flowmod.VIEWS}
+    scenes = {v: build_flow_map(graph, v, title=title) for v in flowmod.VIEWS}
     switch = "".join(
         f'<input type="radio" name="view" id="view-{v}"{" checked" if v == view else ""}>'
         f'<label for="view-{v}">{v.capitalize()}</label>\n'
