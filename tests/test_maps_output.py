@@ -114,13 +114,13 @@ def test_png_renders_without_any_system_font(monkeypatch):
         return real(font, *args, **kwargs)  # Pillow's own bundled font, read from memory
 
     monkeypatch.setattr(ImageFont, "truetype", no_system_font)
-    png._font.cache_clear()
+    png.font.cache_clear()
     try:
         rec, events = fixture_events()
         scene = build_map(events, Codebook(), rec)
         image = Image.open(io.BytesIO(to_png(scene, 1000, 600)))
         assert image.size == (1000, 600)
-        assert "DejaVu" not in str(getattr(png._font(12, False), "path", ""))
+        assert "DejaVu" not in str(getattr(png.font(12, False), "path", ""))
         for el in scene.root.iter():
             if el.tag == "text":
                 el.text = None
@@ -128,7 +128,7 @@ def test_png_renders_without_any_system_font(monkeypatch):
         changed = (np.abs(np.asarray(image, dtype=int) - np.asarray(bare, dtype=int)).max(axis=2) > 60).sum()
         assert changed > 2000  # the text made a visible difference
     finally:
-        png._font.cache_clear()
+        png.font.cache_clear()
 
 
 def test_csv_text_cells_follow_the_exports_escaping_rule(tmp_path):
