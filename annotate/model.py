@@ -25,7 +25,6 @@ EMOTION_MIN, EMOTION_MAX = -2, 2
 MAX_FREE_TEXT = 65_536
 MAX_SHORT_TEXT = 1_024
 FREE_TEXT_FIELDS = ("note", "expectation")
-MAX_TEXT = MAX_FREE_TEXT  # the longest any text field may be
 
 
 def text_limit(name: str) -> int:
