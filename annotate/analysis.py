@@ -16,7 +16,7 @@ are matched in the codebook's spelling, case-insensitively, as the maps and metr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -107,7 +107,7 @@ class Filters:
         outside -2..2 or whose low end is above its high end.
         """
 
-        def as_set(values, convert=str):
+        def as_set(values: Iterable[Any] | None, convert: Callable[[Any], Any] = str) -> frozenset | None:
             chosen = frozenset(convert(v) for v in (values or ()))
             return chosen or None
 
