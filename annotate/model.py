@@ -77,14 +77,19 @@ _KIND_INFO = {
 KINDS: tuple[Kind, ...] = tuple(Kind)
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"[\s_\-]+", " ", str(text).strip().lower())
+def fold_key(text: str) -> str:
+    """Return ``text`` folded for matching identifiers (kind and status names, column headers, mapping
+    names): trimmed, case-folded, runs of spaces, ``_`` and ``-`` as one space.
+
+    Names people write (stages, actors, labels) compare with :func:`fold_name`, which keeps ``_`` and ``-``.
+    """
+    return re.sub(r"[\s_\-]+", " ", str(text).strip().casefold())
 
 
 _KIND_ALIASES: dict[str, Kind] = {}
 for _kind, (_short, _title, _hex, _marker, _key) in _KIND_INFO.items():
     for _alias in (_kind.value, _short, _title, _hex, _hex.lstrip("#"), _marker):
-        _KIND_ALIASES[_norm(_alias)] = _kind
+        _KIND_ALIASES[fold_key(_alias)] = _kind
 _KIND_ALIASES.update(
     {
         "moment": Kind.MOMENT_OF_TRUTH,
@@ -108,7 +113,7 @@ def parse_kind(value: str | Kind) -> Kind:
     """
     if isinstance(value, Kind):
         return value
-    kind = _KIND_ALIASES.get(_norm(value or ""))
+    kind = _KIND_ALIASES.get(fold_key(value or ""))
     if kind is None:
         raise UnknownKindError(
             f"unknown kind '{value}'; use one of moment_of_truth (MOT, red), "
@@ -136,7 +141,7 @@ def parse_status(value: str | Status) -> Status:
     """Return the Status named by ``value``; raises ValidationError for anything else."""
     if isinstance(value, Status):
         return value
-    key = _norm(value).replace(" ", "_")
+    key = fold_key(value).replace(" ", "_")
     try:
         return Status(key)
     except ValueError:

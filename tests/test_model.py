@@ -5,7 +5,7 @@ from fractions import Fraction
 import pytest
 
 from annotate.errors import UnknownKindError, ValidationError
-from annotate.model import KINDS, Codebook, CodeLabel, Event, Kind, fold_name, parse_emotion, parse_kind, validate_event
+from annotate.model import KINDS, Codebook, CodeLabel, Event, Kind, fold_key, fold_name, parse_emotion, parse_kind, validate_event
 from annotate.timebase import format_timecode, frame_index, parse_time, time_to_ms, to_fraction
 
 
@@ -136,3 +136,9 @@ def test_codebook_spells_stage_and_actor_its_own_way():
     other = Event(kind=Kind.MOMENT_OF_TRUTH, start_s=1.0, stage=" Elsewhere ", actor="")
     assert book.stage_of(other) == "Elsewhere"
     assert book.actor_of(other) == ""
+
+
+def test_fold_key_treats_spaces_underscores_and_dashes_alike():
+    assert fold_key(" Moment_of-Truth ") == fold_key("moment of  truth") == "moment of truth"
+    assert fold_key("Start (s)") == "start (s)"
+    assert fold_name("Buy-In") != fold_name("buy in")  # names keep their dashes
