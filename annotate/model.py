@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import gc
 import math
 import re
@@ -643,11 +644,16 @@ def fold_name(value: Any) -> str:
 def _spelling(value: str, names: Sequence[str]) -> str:
     """Return the entry of ``names`` that ``value`` folds to (see :func:`fold_name`), or the value trimmed."""
     text = (value or "").strip()
-    key = fold_name(text)
+    return _by_fold(tuple(names)).get(fold_name(text), text)
+
+
+@functools.lru_cache(maxsize=64)
+def _by_fold(names: tuple[str, ...]) -> dict[str, str]:
+    """Return folded name -> the first of ``names`` with that fold (cached: maps ask once per event)."""
+    out: dict[str, str] = {}
     for name in names:
-        if fold_name(name) == key:
-            return name
-    return text
+        out.setdefault(fold_name(name), name)
+    return out
 
 
 def _str_list(data: Mapping[str, Any], key: str, default: Iterable[str]) -> list[str]:
