@@ -599,7 +599,7 @@ class Codebook:
             values = getattr(self, name)
             if not values:
                 raise ValidationError(f"the codebook needs at least one entry in {name}")
-            if len({v.lower() for v in values}) != len(values):
+            if len({fold_name(v) for v in values}) != len(values):  # stage_of/actor_of could not tell them apart
                 raise ValidationError(f"the codebook lists a value twice in {name}; remove the duplicate")
         used: dict[str, str] = {}
         reserved = set(" ,.jklz?")

@@ -142,3 +142,8 @@ def test_fold_key_treats_spaces_underscores_and_dashes_alike():
     assert fold_key(" Moment_of-Truth ") == fold_key("moment of  truth") == "moment of truth"
     assert fold_key("Start (s)") == "start (s)"
     assert fold_name("Buy-In") != fold_name("buy in")  # names keep their dashes
+
+
+def test_codebook_refuses_two_names_that_fold_alike():
+    with pytest.raises(ValidationError, match="twice in stages"):
+        Codebook.from_dict({"stages": ["Buy In", "buy  in"]})

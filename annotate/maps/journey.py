@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from ..model import CUSTOMER_FACING_ACTORS, Codebook, Event
+from ..model import CUSTOMER_FACING_ACTORS, Codebook, Event, fold_name
 from ..timebase import format_timecode
 
 NO_ACTOR = "(no actor)"
@@ -75,8 +75,8 @@ def lanes(codebook: Codebook, events: Iterable[Event] = ()) -> list[Lane]:
             names.append(a)
     if blank:
         names.append(NO_ACTOR)
-    facing = {a.lower() for a in CUSTOMER_FACING_ACTORS}
-    return [Lane(n, n.lower() in facing) for n in names]
+    facing = {fold_name(a) for a in CUSTOMER_FACING_ACTORS}
+    return [Lane(n, fold_name(n) in facing) for n in names]
 
 
 @dataclass(frozen=True)
