@@ -126,3 +126,15 @@ class AccessDeniedError(AnnotateError):
 
 class VideoTooLargeError(MediaError):
     """The picture is bigger than cx-annotate takes (annotate.media.probe.MAX_SIDE pixels on a side)."""
+
+
+class SignInError(AccessDeniedError):
+    """A sign-in or session is not valid: unknown name, wrong password, disabled account, expired or forged cookie."""
+
+
+class TooManyAttemptsError(SignInError):
+    """Too many failed sign-ins for that name or address: wait ``retry_after_s`` seconds."""
+
+    def __init__(self, message: str, retry_after_s: float):
+        self.retry_after_s = retry_after_s
+        super().__init__(message)

@@ -461,7 +461,7 @@ def test_add_events_keeps_imported_stamps_and_undo_reverts_the_whole_import(stor
 
 def test_migrations_recorded_and_idempotent_on_reopen(open_store, db_url):
     first = open_store()
-    assert first.schema_version() == max(n for n, _, _ in MIGRATIONS) == 4
+    assert first.schema_version() == max(n for n, _, _ in MIGRATIONS) == MIGRATIONS[-1][0]
     rows = raw(db_url, "SELECT number, name, applied_at FROM schema_migrations ORDER BY number")
     assert [(n, name) for n, name, _ in rows] == [(n, name) for n, name, _ in MIGRATIONS]
     assert all(datetime.fromisoformat(at).utcoffset() == timedelta(0) for _, _, at in rows)
@@ -471,7 +471,7 @@ def test_migrations_recorded_and_idempotent_on_reopen(open_store, db_url):
     again = open_store()
     assert raw(db_url, "SELECT number, name, applied_at FROM schema_migrations ORDER BY number") == rows
     assert again.get_recording(r.id).path == r.path
-    assert [n for n, _, _ in again.applied_migrations()] == [1, 2, 3, 4]
+    assert [n for n, _, _ in again.applied_migrations()] == [n for n, _, _ in MIGRATIONS]
 
 
 def test_opening_an_older_database_applies_only_the_missing_migrations(open_store, db_url):
@@ -482,9 +482,9 @@ def test_opening_an_older_database_applies_only_the_missing_migrations(open_stor
     old.close()
 
     new = open_store()
-    assert new.schema_version() == 4
+    assert new.schema_version() == MIGRATIONS[-1][0]
     rows = raw(db_url, "SELECT number, applied_at FROM schema_migrations ORDER BY number")
-    assert rows[0] == one[0] and [n for n, _ in rows] == [1, 2, 3, 4]
+    assert rows[0] == one[0] and [n for n, _ in rows] == [n for n, _, _ in MIGRATIONS]
     assert raw(db_url, "SELECT count(*) FROM codebook") == [(1,)]
 
 
@@ -530,7 +530,7 @@ def test_store_open_uses_the_data_directory(tmp_path, monkeypatch):
     try:
         assert (tmp_path / "annotate-data" / "annotate.sqlite").is_file()
         assert settings.media_dir.is_dir() and settings.proxy_dir.is_dir()
-        assert store.url.endswith("annotate-data/annotate.sqlite") and store.schema_version() == 4
+        assert store.url.endswith("annotate-data/annotate.sqlite") and store.schema_version() == MIGRATIONS[-1][0]
     finally:
         store.close()
 

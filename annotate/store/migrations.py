@@ -150,11 +150,58 @@ def _m4_batched_imports(conn: Connection) -> None:
     sa.Index("ix_events_import", events.c.import_id).create(conn)
 
 
+def _m5_users(conn: Connection) -> None:
+    md = sa.MetaData()
+    sa.Table(
+        "users",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("login", sa.String(64), nullable=False, unique=True),
+        sa.Column("display_name", sa.Text, nullable=False),
+        sa.Column("roles", JSONText, nullable=False),
+        sa.Column("password_hash", sa.Text, nullable=True),
+        sa.Column("external_id", sa.String(255), nullable=True, unique=True),
+        sa.Column("disabled", sa.Boolean, nullable=False, default=False),
+        sa.Column("epoch", sa.Integer, nullable=False, default=0),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+    ).create(conn)
+
+
+def _m6_jobs(conn: Connection) -> None:
+    md = sa.MetaData()
+    table = sa.Table(
+        "jobs",
+        md,
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("recording_id", sa.Integer, nullable=True),
+        sa.Column("params", JSONText, nullable=False),
+        sa.Column("output", sa.Text, nullable=False),
+        sa.Column("label", sa.Text, nullable=False),
+        sa.Column("state", sa.String(12), nullable=False),
+        sa.Column("done", sa.Integer, nullable=False, default=0),
+        sa.Column("total", sa.Integer, nullable=False, default=0),
+        sa.Column("worker", sa.Text, nullable=False, default=""),
+        sa.Column("error", sa.Text, nullable=False, default=""),
+        sa.Column("attempts", sa.Integer, nullable=False, default=0),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("started_at", UTCDateTime, nullable=True),
+        sa.Column("finished_at", UTCDateTime, nullable=True),
+        sa.Column("heartbeat_at", UTCDateTime, nullable=True),
+    )
+    table.create(conn)
+    sa.Index("ix_jobs_state", table.c.state, table.c.heartbeat_at).create(conn)
+    sa.Index("ix_jobs_output", table.c.output, table.c.state).create(conn)
+
+
 MIGRATIONS: list[Migration] = [
     (1, "create recordings, events, codebook and change_log tables", _m1_tables),
     (2, "indexes and one live recording per content hash", _m2_indexes),
     (3, "default codebook", _m3_default_codebook),
     (4, "imports table; events.import_id hides a batched import's rows until it is done", _m4_batched_imports),
+    (5, "users table: accounts, roles and password hashes", _m5_users),
+    (6, "jobs table: long jobs on the queue, their state, worker and progress", _m6_jobs),
 ]
 
 

@@ -1,0 +1,83 @@
+"""What each kind of job makes, from parameters that travel as JSON.
+
+A job's parameters name what to make (a recording, an event, a selection) and the
+export options; the worker rebuilds the render plan from them and the store, so
+the file it writes is the one the page asked for (a plan's file name is a digest of
+the events' version: if events changed meanwhile, the newer file is made).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, Callable
+
+from ..config import Settings
+from ..errors import ValidationError
+from ..export import ExportOptions
+from ..render import OverlayOptions
+from ..store import Store
+
+Progress = Callable[[int, int], None]
+KINDS = ("proxy", "overlay", "clip", "reel")
+
+
+def options_to_dict(options: ExportOptions | None) -> dict[str, Any] | None:
+    """Return export ``options`` as JSON-ready values (None stays None)."""
+    return None if options is None else dataclasses.asdict(options)
+
+
+def options_from_dict(values: dict[str, Any] | None) -> ExportOptions | None:
+    """Return the ExportOptions that :func:`options_to_dict` wrote."""
+    if values is None:
+        return None
+    rest = dict(values)
+    return ExportOptions(overlay=OverlayOptions(**rest.pop("overlay", {})), **rest)
+
+
+def plan(kind: str, store: Store, settings: Settings, params: dict[str, Any]) -> Any:
+    """Return the render plan (annotate.playback.Plan) of a render job.
+
+    Raises ValidationError for an unknown kind, and what the plan functions raise
+    (NotFoundError for a recording or event that is gone, RenderError).
+    """
+    from .. import playback
+
+    options = options_from_dict(params.get("options"))
+    if kind == "overlay":
+        return playback.plan_overlay(store, settings, params["recording_id"], options)
+    if kind == "clip":
+        return playback.plan_clip(store, settings, params["event_id"], before_s=params["before_s"],
+                                  after_s=params["after_s"], overlay=params["overlay"], options=options)
+    if kind == "reel":
+        return playback.plan_reel(store, settings, params["recording_ids"], kinds=params.get("kinds"),
+                                  stage=params.get("stage"), before_s=params["before_s"],
+                                  after_s=params["after_s"], options=options)
+    raise ValidationError(f"unknown job kind {kind!r}: use one of {', '.join(KINDS)}")
+
+
+def proxy_target(settings: Settings, store: Store, recording_id: int) -> Path:
+    """Return where the browser proxy of a recording goes."""
+    return settings.proxy_dir / f"{store.get_recording(recording_id).content_hash}.mp4"
+
+
+def run(kind: str, store: Store, settings: Settings, params: dict[str, Any], progress: Progress) -> Path:
+    """Make what the job asks for; return the file written (the existing one when it is already there)."""
+    if kind == "proxy":
+        from ..recordings import ensure_proxy
+
+        rec = store.get_recording(params["recording_id"])
+        target = ensure_proxy(settings, rec, progress)
+        if rec.proxy_path != str(target):
+            store.update_recording(rec.id, reviewer="queue", proxy_path=str(target))
+        return target
+    return plan(kind, store, settings, params).run(progress)
+
+
+def submit_proxy(store: Store, settings: Settings, recording_id: int) -> Any:
+    """Queue the browser proxy of a recording; return its job row (annotate.store.jobs.JobRecord)."""
+    from . import queue
+
+    target = proxy_target(settings, store, recording_id)
+    return queue.submit("proxy", {"recording_id": recording_id}, str(target),
+                        f"browser copy of #{recording_id}", recording_id)
