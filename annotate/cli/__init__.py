@@ -38,10 +38,12 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
              "Draw the flow map (which activity directly follows which) across recordings."),
     "metrics": ("annotate.cli.maps_cmds:metrics_cmd",
                 "Compute the 15 diagnostics metrics (see docs/metrics.md) per recording, stage or kind."),
-    "user": ("user_cmds", "user_cmd", "Manage the accounts that sign in to the app (annotate serve --auth local)."),
-    "worker": ("jobs_cmds", "worker_cmd",
+    "user": ("annotate.cli.user_cmds:user_cmd",
+             "Manage the accounts that sign in to the app (annotate serve --auth local)."),
+    "worker": ("annotate.cli.jobs_cmds:worker_cmd",
                "Run queued jobs (proxies, overlays, clips, reels) until stopped; start one on every machine that helps."),
-    "jobs": ("jobs_cmds", "jobs_cmd", "List the jobs on the queue: id, kind, recording, state, progress, worker and error."),
+    "jobs": ("annotate.cli.jobs_cmds:jobs_cmd",
+             "List the jobs on the queue: id, kind, recording, state, progress, worker and error."),
 }
 
 
