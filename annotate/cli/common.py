@@ -1,7 +1,8 @@
 """What every CLI command shares: settings, the store, error conversion, progress bars.
 
-The store (SQLAlchemy) is imported when a command first opens it, not when the CLI starts: `annotate --help`
-must stay under 0.3 s (bench/startup.py). That is the only import inside a function here.
+The store (SQLAlchemy) and annotate.fsutil (hashlib, socket, tempfile) are imported when a command first
+needs them, not when the CLI starts: `annotate --help` must stay under 0.3 s (bench/startup.py). Those are
+the only imports inside functions here.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import click
 from .. import config
 from ..config import Settings
 from ..errors import AnnotateError, MediaError
-from ..fsutil import remove_stale_partials
 from ..wording import plural  # noqa: F401  (the commands import it from here)
 
 if TYPE_CHECKING:
@@ -56,6 +56,8 @@ def clean_stale_partials(settings: Settings) -> list[Path]:
 
     Only our own temporary names are touched (see :func:`annotate.fsutil.stale_partials`).
     """
+    from ..fsutil import remove_stale_partials  # start-up time
+
     return remove_stale_partials(settings.own_dirs)
 
 
@@ -71,6 +73,8 @@ def output_file(ctx: click.Context, param: click.Parameter, value: str | None) -
     if not folder.is_dir():
         where = folder if str(folder) not in ("", ".") else Path.cwd()
         raise click.BadParameter(f"the folder {where} does not exist; create it first or choose another")
+    from ..fsutil import remove_stale_partials  # start-up time
+
     remove_stale_partials([folder], stem=Path(value).stem)
     return value
 
