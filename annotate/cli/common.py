@@ -19,7 +19,6 @@ import click
 from .. import config
 from ..config import Settings
 from ..errors import AnnotateError, MediaError
-from ..wording import plural  # noqa: F401  (the commands import it from here)
 
 if TYPE_CHECKING:
     from ..store import Store

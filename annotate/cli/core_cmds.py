@@ -18,7 +18,8 @@ import click
 from ..config import Settings
 from ..errors import AnnotateError, NotFoundError
 from ..model import KINDS, Recording
-from .common import AppContext, clean_stale_partials, data_options, open_store, output_file, pass_app, plural
+from ..wording import plural
+from .common import AppContext, clean_stale_partials, data_options, open_store, output_file, pass_app
 from .common import progress_bar
 
 if TYPE_CHECKING:

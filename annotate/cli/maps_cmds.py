@@ -11,7 +11,8 @@ from ..maps import FLOW_FORMATS, GROUPINGS, MAP_FORMATS, WAIT_THRESHOLD_S, build
 from ..maps import write_flow, write_map
 from ..maps.flow import VIEWS
 from ..model import Event, Recording
-from .common import F, AppContext, data_options, open_store, output_file, pass_app, plural, user_errors
+from ..wording import plural
+from .common import F, AppContext, data_options, open_store, output_file, pass_app, user_errors
 
 if TYPE_CHECKING:
     from ..store import Store

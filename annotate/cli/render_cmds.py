@@ -13,7 +13,8 @@ from ..formats import read_events
 from ..media import probe
 from ..model import KINDS, Event, Recording, parse_kind
 from ..timebase import parse_time
-from .common import F, AppContext, data_options, open_store, output_file, pass_app, plural, progress_bar
+from ..wording import plural
+from .common import F, AppContext, data_options, open_store, output_file, pass_app, progress_bar
 from .common import remember_title, user_errors
 
 
