@@ -24,7 +24,7 @@ from . import maps
 from .errors import ValidationError
 from .formats import dumps_events, get_format
 from .maps.journey import clock, stage_order
-from .maps.output import spreadsheet_safe
+from .maps.output import csv_text
 from .model import EMOTION_MAX, EMOTION_MIN, KINDS, Codebook, Event, Kind, Recording, fold_name, parse_kind
 
 if TYPE_CHECKING:
@@ -274,7 +274,7 @@ def events_file(
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """Return ``frame`` as the UTF-8 CSV :func:`annotate.maps.write_csv` writes (spreadsheet-safe text)."""
-    return spreadsheet_safe(frame).to_csv(index=False, lineterminator="\n").encode("utf-8")
+    return csv_text(frame).encode("utf-8")
 
 
 def metrics_table(dataset: Dataset, events: Sequence[Event], by: str = "recording") -> pd.DataFrame:

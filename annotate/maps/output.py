@@ -166,6 +166,11 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def csv_text(frame: pd.DataFrame) -> str:
+    """Return ``frame`` as CSV text: spreadsheet-safe text cells, empty cells for NaN, ``\\n`` line ends."""
+    return spreadsheet_safe(frame).to_csv(index=False, lineterminator="\n")
+
+
 def write_csv(path: str | os.PathLike, frame: pd.DataFrame) -> Path:
-    """Write ``frame`` as UTF-8 CSV (spreadsheet-safe text, empty cells for NaN) atomically; return the path."""
-    return atomic_write_text(path, spreadsheet_safe(frame).to_csv(index=False, lineterminator="\n"))
+    """Write ``frame`` as UTF-8 :func:`csv_text` atomically; return the path."""
+    return atomic_write_text(path, csv_text(frame))
