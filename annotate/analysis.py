@@ -16,16 +16,19 @@ are matched in the codebook's spelling, case-insensitively, as the maps and metr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
 from . import maps
 from .errors import ValidationError
 from .formats import dumps_events, get_format
-from .maps.journey import actor_of, clock, stage_of, stage_order
-from .maps.output import spreadsheet_safe
-from .model import EMOTION_MAX, EMOTION_MIN, KINDS, Codebook, Event, Kind, Recording, parse_kind
+from .maps.journey import clock, stage_order
+from .maps.output import csv_text
+from .model import EMOTION_MAX, EMOTION_MIN, KINDS, Codebook, Event, Kind, Recording, fold_name, parse_kind
+
+if TYPE_CHECKING:
+    from .store import Store
 
 BLANK = ""
 TABLE_COLUMNS = [
@@ -44,7 +47,7 @@ class Dataset:
     signature: str = ""
 
 
-def data_signature(store) -> str:
+def data_signature(store: Store) -> str:
     """Return a key that changes whenever a recording, an event or the codebook of ``store`` changes.
 
     It is the store's URL and the id of its newest change-log entry (every mutation appends one).
@@ -53,7 +56,7 @@ def data_signature(store) -> str:
     return f"{store.url}#{latest[0].id if latest else 0}"
 
 
-def load_dataset(store) -> Dataset:
+def load_dataset(store: Store) -> Dataset:
     """Return the store's recordings (not deleted), all their events and the codebook."""
     signature = data_signature(store)
     recordings = {r.id: r for r in store.list_recordings()}
@@ -104,7 +107,7 @@ class Filters:
         outside -2..2 or whose low end is above its high end.
         """
 
-        def as_set(values, convert=str):
+        def as_set(values: Iterable[Any] | None, convert: Callable[[Any], Any] = str) -> frozenset | None:
             chosen = frozenset(convert(v) for v in (values or ()))
             return chosen or None
 
@@ -118,11 +121,11 @@ class Filters:
         return cls(
             recording_ids=as_set(recording_ids, int),
             kinds=as_set(kinds, parse_kind),
-            stages=as_set(stages, _fold),
-            channels=as_set(channels, _fold),
-            actors=as_set(actors, _fold),
-            reviewers=as_set(reviewers, _fold),
-            text=" ".join(str(text or "").split()).casefold(),
+            stages=as_set(stages, fold_name),
+            channels=as_set(channels, fold_name),
+            actors=as_set(actors, fold_name),
+            reviewers=as_set(reviewers, fold_name),
+            text=fold_name(text),
             emotion=emotion,
             blank_emotion=blank_emotion,
         )
@@ -136,10 +139,6 @@ class Filters:
         ) or bool(self.text)
 
 
-def _fold(value: str) -> str:
-    return " ".join(str(value or "").split()).casefold()
-
-
 def filter_events(events: Iterable[Event], filters: Filters, codebook: Codebook | None = None) -> list[Event]:
     """Return the events that pass every filter, in the order given."""
     book = codebook or Codebook()
@@ -150,15 +149,15 @@ def filter_events(events: Iterable[Event], filters: Filters, codebook: Codebook 
             continue
         if f.kinds is not None and parse_kind(e.kind) not in f.kinds:
             continue
-        if f.stages is not None and _fold(stage_of(e, book)) not in f.stages:
+        if f.stages is not None and fold_name(book.stage_of(e)) not in f.stages:
             continue
-        if f.channels is not None and _fold(e.channel) not in f.channels:
+        if f.channels is not None and fold_name(e.channel) not in f.channels:
             continue
-        if f.actors is not None and _fold(actor_of(e, book)) not in f.actors:
+        if f.actors is not None and fold_name(book.actor_of(e)) not in f.actors:
             continue
-        if f.reviewers is not None and _fold(e.reviewer) not in f.reviewers:
+        if f.reviewers is not None and fold_name(e.reviewer) not in f.reviewers:
             continue
-        if f.text and f.text not in _fold(e.label):
+        if f.text and f.text not in fold_name(e.label):
             continue
         if f.emotion is not None:
             if e.emotion is None:
@@ -179,9 +178,9 @@ def _ordered_values(values: Iterable[str], first: Sequence[str] = ()) -> list[st
         if not text:
             blank = True
         else:
-            seen.setdefault(text.casefold(), text)
-    ordered = [name for name in first if name.casefold() in seen]
-    known = {name.casefold() for name in ordered}
+            seen.setdefault(fold_name(text), text)
+    ordered = [name for name in first if fold_name(name) in seen]
+    known = {fold_name(name) for name in ordered}
     ordered += sorted((v for k, v in seen.items() if k not in known), key=str.casefold)
     return ordered + ([BLANK] if blank else [])
 
@@ -197,9 +196,9 @@ def filter_options(dataset: Dataset) -> dict[str, list]:
     return {
         "recordings": sorted(dataset.recordings),
         "kinds": list(KINDS),
-        "stages": _ordered_values((stage_of(e, book) for e in events), stage_order(book, events)),
+        "stages": _ordered_values((book.stage_of(e) for e in events), stage_order(book, events)),
         "channels": _ordered_values((e.channel for e in events), book.channels),
-        "actors": _ordered_values((actor_of(e, book) for e in events), book.actors),
+        "actors": _ordered_values((book.actor_of(e) for e in events), book.actors),
         "reviewers": _ordered_values(e.reviewer for e in events),
     }
 
@@ -227,9 +226,9 @@ def events_frame(
                 "end_s": e.end_s,
                 "duration_s": e.duration_s,
                 "label": e.label,
-                "stage": stage_of(e, book),
+                "stage": book.stage_of(e),
                 "channel": e.channel,
-                "actor": actor_of(e, book),
+                "actor": book.actor_of(e),
                 "expectation": e.expectation,
                 "emotion": e.emotion,
                 "note": e.note,
@@ -275,7 +274,7 @@ def events_file(
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """Return ``frame`` as the UTF-8 CSV :func:`annotate.maps.write_csv` writes (spreadsheet-safe text)."""
-    return spreadsheet_safe(frame).to_csv(index=False, lineterminator="\n").encode("utf-8")
+    return csv_text(frame).encode("utf-8")
 
 
 def metrics_table(dataset: Dataset, events: Sequence[Event], by: str = "recording") -> pd.DataFrame:

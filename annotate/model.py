@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import gc
 import math
 import re
@@ -15,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from operator import is_, itemgetter
 from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from .errors import UnknownKindError, ValidationError
 
@@ -25,7 +26,6 @@ EMOTION_MIN, EMOTION_MAX = -2, 2
 MAX_FREE_TEXT = 65_536
 MAX_SHORT_TEXT = 1_024
 FREE_TEXT_FIELDS = ("note", "expectation")
-MAX_TEXT = MAX_FREE_TEXT  # the longest any text field may be
 
 
 def text_limit(name: str) -> int:
@@ -78,14 +78,19 @@ _KIND_INFO = {
 KINDS: tuple[Kind, ...] = tuple(Kind)
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"[\s_\-]+", " ", str(text).strip().lower())
+def fold_key(text: str) -> str:
+    """Return ``text`` folded for matching identifiers (kind and status names, column headers, mapping
+    names): trimmed, case-folded, runs of spaces, ``_`` and ``-`` as one space.
+
+    Names people write (stages, actors, labels) compare with :func:`fold_name`, which keeps ``_`` and ``-``.
+    """
+    return re.sub(r"[\s_\-]+", " ", str(text).strip().casefold())
 
 
 _KIND_ALIASES: dict[str, Kind] = {}
 for _kind, (_short, _title, _hex, _marker, _key) in _KIND_INFO.items():
     for _alias in (_kind.value, _short, _title, _hex, _hex.lstrip("#"), _marker):
-        _KIND_ALIASES[_norm(_alias)] = _kind
+        _KIND_ALIASES[fold_key(_alias)] = _kind
 _KIND_ALIASES.update(
     {
         "moment": Kind.MOMENT_OF_TRUTH,
@@ -109,7 +114,7 @@ def parse_kind(value: str | Kind) -> Kind:
     """
     if isinstance(value, Kind):
         return value
-    kind = _KIND_ALIASES.get(_norm(value or ""))
+    kind = _KIND_ALIASES.get(fold_key(value or ""))
     if kind is None:
         raise UnknownKindError(
             f"unknown kind '{value}'; use one of moment_of_truth (MOT, red), "
@@ -137,7 +142,7 @@ def parse_status(value: str | Status) -> Status:
     """Return the Status named by ``value``; raises ValidationError for anything else."""
     if isinstance(value, Status):
         return value
-    key = _norm(value).replace(" ", "_")
+    key = fold_key(value).replace(" ", "_")
     try:
         return Status(key)
     except ValueError:
@@ -594,7 +599,7 @@ class Codebook:
             values = getattr(self, name)
             if not values:
                 raise ValidationError(f"the codebook needs at least one entry in {name}")
-            if len({v.lower() for v in values}) != len(values):
+            if len({fold_name(v) for v in values}) != len(values):  # stage_of/actor_of could not tell them apart
                 raise ValidationError(f"the codebook lists a value twice in {name}; remove the duplicate")
         used: dict[str, str] = {}
         reserved = set(" ,.jklz?")
@@ -620,6 +625,35 @@ class Codebook:
     def label_texts(self, kind: Kind) -> list[str]:
         """Return the suggested label texts for ``kind``."""
         return [c.text for c in self.labels.get(kind, [])]
+
+    def stage_of(self, event: Event) -> str:
+        """Return the event's stage in this codebook's spelling (matched by :func:`fold_name`; '' when blank)."""
+        return _spelling(event.stage, self.stages)
+
+    def actor_of(self, event: Event) -> str:
+        """Return the event's actor in this codebook's spelling (matched by :func:`fold_name`; '' when blank)."""
+        return _spelling(event.actor, self.actors)
+
+
+def fold_name(value: Any) -> str:
+    """Return ``value`` folded for comparing names (stages, actors, channels, labels, reviewers):
+    runs of whitespace as one space, trimmed, case-folded. None gives ""."""
+    return " ".join(str(value or "").split()).casefold()
+
+
+def _spelling(value: str, names: Sequence[str]) -> str:
+    """Return the entry of ``names`` that ``value`` folds to (see :func:`fold_name`), or the value trimmed."""
+    text = (value or "").strip()
+    return _by_fold(tuple(names)).get(fold_name(text), text)
+
+
+@functools.lru_cache(maxsize=64)
+def _by_fold(names: tuple[str, ...]) -> dict[str, str]:
+    """Return folded name -> the first of ``names`` with that fold (cached: maps ask once per event)."""
+    out: dict[str, str] = {}
+    for name in names:
+        out.setdefault(fold_name(name), name)
+    return out
 
 
 def _str_list(data: Mapping[str, Any], key: str, default: Iterable[str]) -> list[str]:

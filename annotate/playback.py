@@ -24,13 +24,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from .config import Settings
 from .errors import AnnotateError, RenderError, ValidationError
 from .export import ExportOptions, ReelItem, reel_items, render_clip, render_overlay, render_reel
-from .maps.journey import stage_of
-from .model import Codebook, Event, Kind, Recording, parse_kind
+from .model import Codebook, Event, Kind, Recording, fold_name, parse_kind
+
+if TYPE_CHECKING:
+    from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +117,7 @@ def safe_stem(text: str, limit: int = 40) -> str:
 # --- plans -------------------------------------------------------------------------------------
 
 
-def plan_overlay(store, settings: Settings, recording_id: int, options: ExportOptions | None = None) -> Plan:
+def plan_overlay(store: Store, settings: Settings, recording_id: int, options: ExportOptions | None = None) -> Plan:
     """Return the plan of the overlay video of a recording with its current events.
 
     Raises NotFoundError for an unknown recording and RenderError when its file is missing.
@@ -137,7 +139,7 @@ def plan_overlay(store, settings: Settings, recording_id: int, options: ExportOp
 
 
 def plan_clip(
-    store,
+    store: Store,
     settings: Settings,
     event_id: str,
     *,
@@ -178,7 +180,7 @@ def plan_clip(
 
 
 def reel_selection(
-    store,
+    store: Store,
     recording_ids: Iterable[int],
     kinds: Iterable[Kind | str] | None = (Kind.MOMENT_OF_TRUTH,),
     stage: str | None = None,
@@ -191,13 +193,13 @@ def reel_selection(
     unknown recording, UnknownKindError for an unknown kind.
     """
     book = codebook or store.get_codebook()
-    wanted = None if stage is None else stage.strip().casefold()
+    wanted = None if stage is None else fold_name(stage)
     pairs: list[tuple[Recording, list[Event]]] = []
     for rid in recording_ids:
         pairs.append((store.get_recording(rid), store.list_events(rid)))
     items = reel_items(pairs, kinds)
     if wanted is not None:
-        items = [it for it in items if stage_of(it.event, book).casefold() == wanted]
+        items = [it for it in items if fold_name(book.stage_of(it.event)) == wanted]
     return items
 
 
@@ -209,7 +211,7 @@ def describe_selection(kinds: Iterable[Kind | str] | None, stage: str | None) ->
 
 
 def plan_reel(
-    store,
+    store: Store,
     settings: Settings,
     recording_ids: Sequence[int],
     *,
@@ -235,7 +237,7 @@ def plan_reel(
         raise RenderError(f"no {what} to put in a reel; pick another kind or stage, or mark some events first")
     versions = [(rid, store.events_version(rid), source_version(store.get_recording(rid).path)) for rid in ids]
     before, after = round(float(before_s), 3), round(float(after_s), 3)
-    digest = _digest("reel", versions, [k.value for k in kinds] if kinds else None, (stage or "").casefold(),
+    digest = _digest("reel", versions, [k.value for k in kinds] if kinds else None, fold_name(stage),
                      before, after, repr(options))
     scope = f"rec{ids[0]}" if len(ids) == 1 else f"{len(ids)}recs"
     path = Path(settings.render_dir) / f"reel-{scope}-{digest}.mp4"

@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from . import media
 from .config import Settings
 from .errors import DuplicateError, MediaNotFoundError
 from .model import Recording
+
+if TYPE_CHECKING:
+    from .store import Store
 
 Progress = Callable[[int, int], None]
 
@@ -61,7 +64,7 @@ def recording_from_file(path: str | os.PathLike, title: str | None = None) -> Re
 
 
 def add_recording(
-    store,
+    store: Store,
     settings: Settings,
     path: str | os.PathLike,
     *,
@@ -105,7 +108,7 @@ def ensure_proxy(settings: Settings, rec: Recording, progress: Progress | None =
     return target
 
 
-def _find_by_hash(store, digest: str) -> Recording | None:
+def _find_by_hash(store: Store, digest: str) -> Recording | None:
     for rec in store.list_recordings():
         if rec.content_hash == digest:
             return rec

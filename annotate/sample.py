@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import Settings
+from .formats import read_events
 from .model import Recording
 from .recordings import add_recording
+
+if TYPE_CHECKING:
+    from .store import Store
 
 SAMPLE_VIDEO = "checkout.mp4"
 SAMPLE_EVENTS = "checkout.events.csv"
@@ -30,7 +35,7 @@ def sample_dir() -> Path | None:
     return None
 
 
-def ensure_sample(store, settings: Settings, reviewer: str = "sample") -> Recording | None:
+def ensure_sample(store: Store, settings: Settings, reviewer: str = "sample") -> Recording | None:
     """Load the sample recording and its events when the store holds no recording yet.
 
     Returns the sample Recording when it was loaded now, None when the store
@@ -42,8 +47,6 @@ def ensure_sample(store, settings: Settings, reviewer: str = "sample") -> Record
     folder = sample_dir()
     if folder is None:
         return None
-    from .formats import read_events  # formats import the model only; kept local to keep start-up light
-
     rec, created = add_recording(store, settings, folder / SAMPLE_VIDEO, title=SAMPLE_TITLE, reviewer=reviewer)
     events_file = folder / SAMPLE_EVENTS
     if created and events_file.is_file():

@@ -15,7 +15,7 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from . import media, recordings
 from .config import Settings
@@ -23,6 +23,9 @@ from .errors import EmptyMediaError, MediaError, NotAVideoError, UploadTooLargeE
 from .fsutil import inside
 from .media.sniff import sniff_bytes
 from .model import Recording
+
+if TYPE_CHECKING:
+    from .store import Store
 
 _CHUNK = 1 << 20
 _HEAD = 4096
@@ -108,7 +111,7 @@ def save_upload(settings: Settings, name: str, data: BinaryIO, size: int | None 
 
 
 def add_upload(
-    store,
+    store: Store,
     settings: Settings,
     name: str,
     data: BinaryIO,

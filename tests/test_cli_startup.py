@@ -48,7 +48,7 @@ def test_a_lazy_command_loads_when_it_is_run():
 @pytest.mark.parametrize("limit", [30, 45, 60, 200])
 def test_lazy_commands_are_listed_with_their_own_help_line(limit):
     ctx = click.Context(cli)
-    for name, (_, _, line) in cli_module._LAZY.items():
+    for name, (_, line) in cli_module.LAZY_COMMANDS.items():
         command = cli.get_command(ctx, name)
         assert isinstance(command, click.Command) and command.name == name
         assert click.Command(name, help=line).get_short_help_str(limit) == command.get_short_help_str(limit), name

@@ -8,7 +8,8 @@ import pytest
 
 from annotate.errors import ValidationError
 from annotate.maps import build_flow, build_flow_map, edges_table, flow_dot, nodes_table, prune, to_svg, write_flow
-from annotate.maps.flow import END, START, layout
+from annotate.maps.flow import END, START
+from annotate.maps.flow_layout import layout
 from annotate.testing.journeys import journeys
 from annotate.model import Event, Kind, Recording
 

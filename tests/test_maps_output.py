@@ -11,10 +11,8 @@ from PIL import Image
 
 from annotate.errors import ValidationError
 from annotate.maps import build_flow, build_map, metrics, prune, to_png, write_csv, write_flow, write_map
-from annotate.testing.journeys import journeys
+from annotate.testing.journeys import TRICKY, fixture_events, journeys
 from annotate.model import Codebook, Kind
-
-from test_maps_swimlane import TRICKY, fixture_events
 
 
 def colour_pixels(image: Image.Image, hex_colour: str, tol: int = 12) -> int:
@@ -116,13 +114,13 @@ def test_png_renders_without_any_system_font(monkeypatch):
         return real(font, *args, **kwargs)  # Pillow's own bundled font, read from memory
 
     monkeypatch.setattr(ImageFont, "truetype", no_system_font)
-    png._font.cache_clear()
+    png.font.cache_clear()
     try:
         rec, events = fixture_events()
         scene = build_map(events, Codebook(), rec)
         image = Image.open(io.BytesIO(to_png(scene, 1000, 600)))
         assert image.size == (1000, 600)
-        assert "DejaVu" not in str(getattr(png._font(12, False), "path", ""))
+        assert "DejaVu" not in str(getattr(png.font(12, False), "path", ""))
         for el in scene.root.iter():
             if el.tag == "text":
                 el.text = None
@@ -130,4 +128,18 @@ def test_png_renders_without_any_system_font(monkeypatch):
         changed = (np.abs(np.asarray(image, dtype=int) - np.asarray(bare, dtype=int)).max(axis=2) > 60).sum()
         assert changed > 2000  # the text made a visible difference
     finally:
-        png._font.cache_clear()
+        png.font.cache_clear()
+
+
+def test_csv_text_cells_follow_the_exports_escaping_rule(tmp_path):
+    """Metrics CSV escapes text as the event exports do: a formula start or an apostrophe gets one more '."""
+    from annotate.formats.common import unneutralise
+
+    rec, events = fixture_events()
+    events[0] = events[0].replace(stage="'quoted")
+    events[3] = events[3].replace(stage="@SUM(1)")
+    frame = metrics(events, [rec], Codebook(), by="stage")
+    path = write_csv(tmp_path / "m.csv", frame)
+    stages = [r["stage"] for r in csv.DictReader(path.open(encoding="utf-8"))]
+    assert "''quoted" in stages and "'@SUM(1)" in stages
+    assert {unneutralise(s) for s in stages} >= {"'quoted", "@SUM(1)"}

@@ -9,35 +9,12 @@ import pandas as pd
 import pytest
 
 from annotate.maps import activity_table, build_map, to_svg, write_map
-from annotate.testing.journeys import journeys
-from annotate.model import Codebook, Event, Kind, Recording, Status
+from annotate.testing.journeys import TRICKY, fixture_events, journeys
+from annotate.model import Codebook, Event, Kind, Recording
 
 MOT, INT, DEC = Kind.MOMENT_OF_TRUTH, Kind.INTERNAL_INTERACTION, Kind.DECISION_POINT
 NS = "{http://www.w3.org/2000/svg}"
 SHAPE_TAG = {"circle": "circle", "square": "rect", "diamond": "polygon"}
-
-TRICKY = 'Form <error> & "quotes" \'x\''
-
-
-def fixture_events() -> tuple[Recording, list[Event]]:
-    """Seven events; waits 15, 10, 60, 10, 40, 30 s (step 3 ends at 40 s)."""
-    rec = Recording(path="/v/call.mp4", title="Call <1> & co", id=1, duration_s=300.0, status=Status.REVIEWED)
-    spec = [
-        (MOT, 5, None, "Greeting", "frontline", "Awareness", 1),
-        (DEC, 20, None, "Choose product", "customer", "Buy-In", 0),
-        (INT, 30, 40, "Lookup", "back office", "Buy-In", None),
-        (INT, 100, None, "Hand-off", "system", "Acquisition", None),
-        (MOT, 110, None, TRICKY, "customer", "Acquisition", -2),
-        (DEC, 150, None, "Continue", "customer", "Care", None),
-        (MOT, 180, None, "Confirmation", "frontline", "Share", -1),
-    ]
-    events = [
-        Event(kind=k, start_s=s, end_s=e, label=label, actor=actor, stage=stage, emotion=emo, recording_id=1,
-              id=f"{i:032x}")
-        for i, (k, s, e, label, actor, stage, emo) in enumerate(spec, start=1)
-    ]
-    return rec, events
-
 
 def parse(svg: str) -> ET.Element:
     return ET.fromstring(svg.encode("utf-8"))

@@ -5,7 +5,7 @@ from fractions import Fraction
 import pytest
 
 from annotate.errors import UnknownKindError, ValidationError
-from annotate.model import KINDS, Codebook, CodeLabel, Event, Kind, parse_emotion, parse_kind, validate_event
+from annotate.model import KINDS, Codebook, CodeLabel, Event, Kind, fold_key, fold_name, parse_emotion, parse_kind, validate_event
 from annotate.timebase import format_timecode, frame_index, parse_time, time_to_ms, to_fraction
 
 
@@ -119,3 +119,31 @@ def test_timecodes():
     with pytest.raises(ValidationError):
         parse_time("1:xx")
     assert to_fraction("30000/1001") == Fraction(30000, 1001) and to_fraction(29.97) == Fraction(2997, 100)
+
+
+def test_fold_name_collapses_whitespace_and_case():
+    assert fold_name("  Back   Office ") == "back office"
+    assert fold_name("STRASSE") == fold_name("straße")
+    assert fold_name(None) == ""
+    assert fold_name("Care") != fold_name("Car e")
+
+
+def test_codebook_spells_stage_and_actor_its_own_way():
+    book = Codebook(stages=["Buy-In", "Care"], actors=["Back office", "customer"])
+    event = Event(kind=Kind.MOMENT_OF_TRUTH, start_s=1.0, stage="  buy-in ", actor="BACK  OFFICE")
+    assert book.stage_of(event) == "Buy-In"
+    assert book.actor_of(event) == "Back office"
+    other = Event(kind=Kind.MOMENT_OF_TRUTH, start_s=1.0, stage=" Elsewhere ", actor="")
+    assert book.stage_of(other) == "Elsewhere"
+    assert book.actor_of(other) == ""
+
+
+def test_fold_key_treats_spaces_underscores_and_dashes_alike():
+    assert fold_key(" Moment_of-Truth ") == fold_key("moment of  truth") == "moment of truth"
+    assert fold_key("Start (s)") == "start (s)"
+    assert fold_name("Buy-In") != fold_name("buy in")  # names keep their dashes
+
+
+def test_codebook_refuses_two_names_that_fold_alike():
+    with pytest.raises(ValidationError, match="twice in stages"):
+        Codebook.from_dict({"stages": ["Buy In", "buy  in"]})

@@ -17,41 +17,52 @@ from ..errors import AnnotateError
 from .common import AppContext, data_options, open_store, pass_app
 from .core_cmds import add_cmd, export_cmd, import_cmd, info_cmd, list_cmd, serve_cmd
 
-__all__ = ["cli", "main", "AppContext", "data_options", "open_store", "pass_app"]
+__all__ = ["LAZY_COMMANDS", "LazyGroup", "cli", "load_command", "main", "AppContext", "data_options", "open_store", "pass_app"]
 
 
-# Commands whose modules import the heavy layers (PyAV encoders, pandas, the maps): loaded only when run,
-# so `annotate --help` and `annotate info` do not pay for them. The help line is the command's docstring's
-# first sentence (a test checks the two agree).
-_LAZY = {
-    "render": ("render_cmds", "render_cmd",
+# Commands whose modules import the heavy layers (PyAV encoders, pandas, the maps), as name ->
+# ("module:function", help line). :class:`LazyGroup` imports a module the first time one of its commands is
+# run or asked for its own help, so `annotate --help` and the core commands do not pay for them (start-up must
+# stay under 0.3 s, see bench/startup.py). The help line is the command's docstring's first sentence, written
+# here so the listing needs no import (a test checks the two agree).
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "render": ("annotate.cli.render_cmds:render_cmd",
                "Write the overlay video: the recording with every event flashed, captioned and on a timeline."),
-    "clip": ("render_cmds", "clip_cmd", "Write a frame-exact clip around one time, with the overlay by default."),
-    "reel": ("render_cmds", "reel_cmd",
+    "clip": ("annotate.cli.render_cmds:clip_cmd",
+             "Write a frame-exact clip around one time, with the overlay by default."),
+    "reel": ("annotate.cli.render_cmds:reel_cmd",
              "Write a highlight reel: every matching event's clip in time order, each after a title card."),
-    "map": ("maps_cmds", "map_cmd",
+    "map": ("annotate.cli.maps_cmds:map_cmd",
             "Draw one recording's process-activity map (swimlanes by actor, stages, waits, emotion)."),
-    "flow": ("maps_cmds", "flow_cmd", "Draw the flow map (which activity directly follows which) across recordings."),
-    "metrics": ("maps_cmds", "metrics_cmd",
+    "flow": ("annotate.cli.maps_cmds:flow_cmd",
+             "Draw the flow map (which activity directly follows which) across recordings."),
+    "metrics": ("annotate.cli.maps_cmds:metrics_cmd",
                 "Compute the 15 diagnostics metrics (see docs/metrics.md) per recording, stage or kind."),
-    "user": ("user_cmds", "user_cmd", "Manage the accounts that sign in to the app (annotate serve --auth local)."),
-    "worker": ("jobs_cmds", "worker_cmd",
+    "user": ("annotate.cli.user_cmds:user_cmd",
+             "Manage the accounts that sign in to the app (annotate serve --auth local)."),
+    "worker": ("annotate.cli.jobs_cmds:worker_cmd",
                "Run queued jobs (proxies, overlays, clips, reels) until stopped; start one on every machine that helps."),
-    "jobs": ("jobs_cmds", "jobs_cmd", "List the jobs on the queue: id, kind, recording, state, progress, worker and error."),
+    "jobs": ("annotate.cli.jobs_cmds:jobs_cmd",
+             "List the jobs on the queue: id, kind, recording, state, progress, worker and error."),
 }
 
 
-class _LazyGroup(click.Group):
-    """A click group that imports a command's module the first time the command is asked for."""
+def load_command(target: str) -> click.Command:
+    """Return the click command ``target`` ("module:function") names, importing its module."""
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+class LazyGroup(click.Group):
+    """A click group that lists :data:`LAZY_COMMANDS` by their help lines and imports one when it is used."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *_LAZY})
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         command = super().get_command(ctx, name)
-        if command is None and name in _LAZY:
-            module_name, attr, _ = _LAZY[name]
-            command = getattr(importlib.import_module(f"{__name__}.{module_name}"), attr)
+        if command is None and name in LAZY_COMMANDS:
+            command = load_command(LAZY_COMMANDS[name][0])
             self.add_command(command, name=name)
         return command
 
@@ -60,16 +71,15 @@ class _LazyGroup(click.Group):
         limit = formatter.width - 6 - max(len(n) for n in names)
         rows = []
         for name in names:
-            lazy = _LAZY.get(name)
-            if name not in self.commands and lazy:
-                rows.append((name, click.Command(name, help=lazy[2]).get_short_help_str(limit)))
+            if name not in self.commands and name in LAZY_COMMANDS:
+                rows.append((name, click.Command(name, help=LAZY_COMMANDS[name][1]).get_short_help_str(limit)))
             else:
                 rows.append((name, self.get_command(ctx, name).get_short_help_str(limit)))
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
 
-@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @data_options
 @click.version_option(__version__, prog_name="annotate")
 def cli() -> None:

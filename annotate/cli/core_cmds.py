@@ -1,4 +1,9 @@
-"""Foundation commands: info, add, list, import, export, serve."""
+"""Foundation commands: info, add, list, import, export, serve.
+
+These load with the CLI, so the media, recordings, importing and formats layers (PyAV, pyarrow) are
+imported inside the command that uses them: `annotate --help` must stay under 0.3 s (bench/startup.py).
+Those are the only imports inside functions here.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,22 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..errors import AnnotateError
-from ..model import KINDS
-from .common import (
-    clean_stale_partials, data_options, import_summary, open_store, output_file, pass_app, plural, progress_bar,
-)
+from ..config import Settings
+from ..errors import AnnotateError, NotFoundError
+from ..model import KINDS, Recording
+from ..wording import plural
+from .common import AppContext, clean_stale_partials, data_options, open_store, output_file, pass_app
+from .common import progress_bar
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 
-def _echo_json(value) -> None:
+def _echo_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 
@@ -26,7 +36,7 @@ def _echo_json(value) -> None:
 @data_options
 def info_cmd(video: str, as_json: bool) -> None:
     """Show what a video holds: duration, exact frame rate, size, rotation, codecs."""
-    from ..media import probe
+    from ..media import probe  # start-up time (see the module docstring)
 
     info = probe(video).to_json()
     if as_json:
@@ -44,9 +54,9 @@ def info_cmd(video: str, as_json: bool) -> None:
 @click.option("--reviewer", default="", help="Name stamped in the change log.")
 @data_options
 @pass_app
-def add_cmd(app, videos: tuple[str, ...], title: str | None, no_proxy: bool, reviewer: str) -> None:
+def add_cmd(app: AppContext, videos: tuple[str, ...], title: str | None, no_proxy: bool, reviewer: str) -> None:
     """Register recordings; prints each one's id, path and title."""
-    from ..recordings import add_recording
+    from ..recordings import add_recording  # start-up time
 
     if title and len(videos) > 1:
         raise click.UsageError("--title names one recording; add the videos one at a time")
@@ -75,7 +85,7 @@ def add_cmd(app, videos: tuple[str, ...], title: str | None, no_proxy: bool, rev
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @data_options
 @pass_app
-def list_cmd(app, as_json: bool) -> None:
+def list_cmd(app: AppContext, as_json: bool) -> None:
     """List the recordings with their status and event counts per kind."""
     rows = []
     for summary in open_store(app).recording_summaries():
@@ -110,9 +120,9 @@ def list_cmd(app, as_json: bool) -> None:
 @click.option("--reviewer", default="", help="Name stamped on imported events without one.")
 @data_options
 @pass_app
-def import_cmd(app, events_file: str, recording_ref: str, fmt: str | None, mappings: tuple[str, ...], reviewer: str) -> None:
+def import_cmd(app: AppContext, events_file: str, recording_ref: str, fmt: str | None, mappings: tuple[str, ...], reviewer: str) -> None:
     """Import events into a recording: all of the file or nothing."""
-    from ..importing import import_events
+    from ..importing import import_events  # start-up time
 
     store = open_store(app)
     rec = _recording_for(app, store, recording_ref)
@@ -122,7 +132,7 @@ def import_cmd(app, events_file: str, recording_ref: str, fmt: str | None, mappi
     except OSError as exc:
         raise click.ClickException(f"cannot read {events_file}: {exc.strerror or exc}") from None
     result = import_events(store, rec.id, data, Path(events_file).name, format=fmt, mapping=mapping, reviewer=reviewer)
-    click.echo(import_summary(result))
+    click.echo(result.summary())
 
 
 @click.command("export")
@@ -132,9 +142,9 @@ def import_cmd(app, events_file: str, recording_ref: str, fmt: str | None, mappi
 @click.option("--format", "fmt", help="File format (default: from the suffix).")
 @data_options
 @pass_app
-def export_cmd(app, output: str, recording_refs: tuple[str, ...], fmt: str | None) -> None:
+def export_cmd(app: AppContext, output: str, recording_refs: tuple[str, ...], fmt: str | None) -> None:
     """Export events (CSV by default) of some or all recordings."""
-    from ..formats import write_events
+    from ..formats import write_events  # start-up time
 
     store = open_store(app)
     recs = [store.find_recording(ref) for ref in recording_refs] or store.list_recordings()
@@ -149,7 +159,7 @@ def export_cmd(app, output: str, recording_refs: tuple[str, ...], fmt: str | Non
 @click.option("--open/--no-open", "open_browser", default=False, help="Open a browser tab.")
 @data_options
 @pass_app
-def serve_cmd(app, port: int, host: str, open_browser: bool) -> None:
+def serve_cmd(app: AppContext, port: int, host: str, open_browser: bool) -> None:
     """Start the browser app on this data directory.
 
     This process becomes Streamlit (exec, same pid): SIGTERM or Ctrl-C stops
@@ -170,7 +180,7 @@ def serve_cmd(app, port: int, host: str, open_browser: bool) -> None:
         raise click.ClickException(f"cannot start Streamlit ({cmd[0]}): {exc.strerror}; reinstall cx-annotate") from None
 
 
-def streamlit_command(entry: Path, settings, port: int, host: str, open_browser: bool) -> list[str]:
+def streamlit_command(entry: Path, settings: Settings, port: int, host: str, open_browser: bool) -> list[str]:
     """Return the argv that runs the app under Streamlit with the project's settings."""
     return [
         sys.executable, "-m", "streamlit", "run", str(entry),
@@ -189,10 +199,12 @@ def app_entry() -> Path:
     raise click.ClickException("app.py not found; run annotate serve from the cx-annotate folder")
 
 
-def _recording_for(app, store, ref: str):
-    """Return the recording ``ref`` names; a path not yet registered is added first."""
-    from ..errors import NotFoundError
-    from ..recordings import add_recording
+def _recording_for(app: AppContext, store: Store, ref: str) -> Recording:
+    """Return the recording ``ref`` names; a path not yet registered is added first.
+
+    Raises NotFoundError when ``ref`` is neither a stored recording nor a file.
+    """
+    from ..recordings import add_recording  # start-up time
 
     try:
         return store.find_recording(ref)

@@ -8,7 +8,9 @@ import os
 
 import click
 
-from .common import data_options, pass_app
+from ..jobs import queue, worker
+from ..store.jobs import JobRecords
+from .common import AppContext, data_options, pass_app
 
 
 @click.command("worker")
@@ -20,7 +22,7 @@ from .common import data_options, pass_app
 @click.option("--parent-pid", type=int, hidden=True, help="Stop when this process is gone (annotate serve).")
 @data_options
 @pass_app
-def worker_cmd(app, workers: int, queue_url: str | None, inbox: bool, parent_pid: int | None) -> None:
+def worker_cmd(app: AppContext, workers: int, queue_url: str | None, inbox: bool, parent_pid: int | None) -> None:
     """Run queued jobs (proxies, overlays, clips, reels) until stopped; start one on every machine that helps."""
     if queue_url:
         os.environ["ANNOTATE_QUEUE"] = queue_url
@@ -30,8 +32,6 @@ def worker_cmd(app, workers: int, queue_url: str | None, inbox: bool, parent_pid
         os.environ["ANNOTATE_DB"] = app.db
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("huey").setLevel(logging.WARNING)
-    from ..jobs import queue, worker
-
     click.echo(f"cx-annotate worker: {workers} at once, queue {queue.queue_url()}", err=True)
     worker.run_worker(workers, parent_pid=parent_pid, inbox=inbox)
 
@@ -42,10 +42,8 @@ def worker_cmd(app, workers: int, queue_url: str | None, inbox: bool, parent_pid
               help="Only jobs in this state; repeat for several.")
 @data_options
 @pass_app
-def jobs_cmd(app, as_json: bool, states: tuple[str, ...]) -> None:
+def jobs_cmd(app: AppContext, as_json: bool, states: tuple[str, ...]) -> None:
     """List the jobs on the queue: id, kind, recording, state, progress, worker and error."""
-    from ..store.jobs import JobRecords
-
     found = JobRecords(app.store()).list(states or None)
     if as_json:
         click.echo(json.dumps([j.to_dict() for j in found], indent=2, ensure_ascii=False))

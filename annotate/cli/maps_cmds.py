@@ -3,28 +3,26 @@ and ``metrics`` (the 15 diagnostics metrics as CSV)."""
 
 from __future__ import annotations
 
-import contextlib
+from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import AnnotateError
 from ..maps import FLOW_FORMATS, GROUPINGS, MAP_FORMATS, WAIT_THRESHOLD_S, build_flow, metrics, prune, write_csv
 from ..maps import write_flow, write_map
 from ..maps.flow import VIEWS
-from .common import data_options, output_file, open_store, pass_app, plural
+from ..model import Event, Recording
+from ..wording import plural
+from .common import F, AppContext, data_options, open_store, output_file, pass_app, user_errors
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 
-@contextlib.contextmanager
-def _user_errors():
-    """Turn the library's user errors into one-line click errors."""
-    try:
-        yield
-    except AnnotateError as exc:
-        raise click.ClickException(str(exc)) from exc
+def _selection(store: Store, refs: tuple[str, ...]) -> tuple[list[Recording], list[Event]]:
+    """Return (recordings, their events): the named recordings, or all of them when none is named.
 
-
-def _selection(store, refs: tuple[str, ...]):
-    """Return (recordings, their events): the named recordings, or all of them when none is named."""
+    Raises NotFoundError for a reference that names no recording.
+    """
     recs = [store.find_recording(ref) for ref in dict.fromkeys(refs)] or store.list_recordings()
     events = [e for r in recs for e in store.list_events(r.id)]
     return recs, events
@@ -36,7 +34,8 @@ _size = [
 ]
 
 
-def _with_size(fn):
+def _with_size(fn: F) -> F:
+    """Add --width and --height."""
     for option in reversed(_size):
         fn = option(fn)
     return fn
@@ -51,9 +50,9 @@ def _with_size(fn):
               help="Label waits longer than this many seconds.")
 @data_options
 @pass_app
-def map_cmd(app, recording_ref: str, output: str, width: int | None, height: int | None, wait_threshold: float) -> None:
+def map_cmd(app: AppContext, recording_ref: str, output: str, width: int | None, height: int | None, wait_threshold: float) -> None:
     """Draw one recording's process-activity map (swimlanes by actor, stages, waits, emotion)."""
-    with _user_errors():
+    with user_errors():
         store = open_store(app)
         rec = store.find_recording(recording_ref)
         events = store.list_events(rec.id)
@@ -73,10 +72,10 @@ def map_cmd(app, recording_ref: str, output: str, width: int | None, height: int
 @_with_size
 @data_options
 @pass_app
-def flow_cmd(app, recording_refs: tuple[str, ...], output: str, view: str, top: int | None, top_edges: int | None,
+def flow_cmd(app: AppContext, recording_refs: tuple[str, ...], output: str, view: str, top: int | None, top_edges: int | None,
              width: int | None, height: int | None) -> None:
     """Draw the flow map (which activity directly follows which) across recordings."""
-    with _user_errors():
+    with user_errors():
         recs, events = _selection(open_store(app), recording_refs)
         if not events:
             raise click.ClickException("the selected recordings have no events yet; annotate some first")
@@ -94,9 +93,9 @@ def flow_cmd(app, recording_refs: tuple[str, ...], output: str, view: str, top: 
               help="One row per recording, stage or kind, or one for the whole selection.")
 @data_options
 @pass_app
-def metrics_cmd(app, recording_refs: tuple[str, ...], output: str | None, by: str) -> None:
+def metrics_cmd(app: AppContext, recording_refs: tuple[str, ...], output: str | None, by: str) -> None:
     """Compute the 15 diagnostics metrics (see docs/metrics.md) per recording, stage or kind."""
-    with _user_errors():
+    with user_errors():
         store = open_store(app)
         recs, events = _selection(store, recording_refs)
         frame = metrics(events, recs, store.get_codebook(), by=by)

@@ -3,46 +3,23 @@
 
 from __future__ import annotations
 
-import contextlib
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from ..errors import AnnotateError, MediaError
+from ..export import ENCODERS, X264_PRESETS, ExportOptions, reel_items, render_clip, render_overlay, render_reel
+from ..formats import read_events
+from ..media import probe
 from ..model import KINDS, Event, Recording, parse_kind
 from ..timebase import parse_time
-from .common import data_options, output_file, open_store, pass_app, plural, progress_bar
+from ..wording import plural
+from .common import F, AppContext, data_options, open_store, output_file, pass_app, progress_bar
+from .common import remember_title, user_errors
 
 
-@contextlib.contextmanager
-def _user_errors():
-    """Turn the library's user errors into one-line click errors (ClickException).
-
-    A media error about an uploaded recording's file (named by its content hash) names the recording's title.
-    """
-    try:
-        yield
-    except AnnotateError as exc:
-        titles = click.get_current_context().meta.get(_TITLES, {})
-        if isinstance(exc, MediaError) and exc.path in titles:
-            exc = exc.shown_as(titles[exc.path])
-        raise click.ClickException(str(exc)) from exc
-
-
-_TITLES = "annotate.upload_titles"
-
-
-def _remember_title(app, rec: Recording, path: str) -> None:
-    """Note the title of a stored upload (its file is named by content hash) for error messages."""
-    media_dir = app.settings.media_dir.resolve()
-    if rec.title and Path(path).resolve().parent == media_dir:
-        click.get_current_context().meta.setdefault(_TITLES, {})[str(path)] = f"'{rec.title}' (uploaded)"
-
-
-def _video_options(fn):
+def _video_options(fn: F) -> F:
     """Add --strip, --preset, --crf and --encoder."""
-    from ..export import ENCODERS, X264_PRESETS
-
     fn = click.option("--encoder", type=click.Choice(ENCODERS), default="libx264", show_default=True,
                       help="H.264 encoder (h264_nvenc needs an NVIDIA GPU).")(fn)
     fn = click.option("--crf", type=click.IntRange(0, 51), default=23, show_default=True,
@@ -56,8 +33,6 @@ def _video_options(fn):
 
 def _transient_recording(video: str) -> Recording:
     """Return an unsaved Recording for a bare video file (probed, not hashed or stored)."""
-    from ..media import probe
-
     info = probe(video)
     path = Path(video).expanduser().resolve()
     return Recording(
@@ -74,7 +49,7 @@ def _video_of(rec: Recording) -> str:
     return rec.proxy_path
 
 
-def _sources(app, video: str | None, events_file: str | None, recording_refs: tuple[str, ...]) -> list[tuple[Recording, str, list[Event]]]:
+def _sources(app: AppContext, video: str | None, events_file: str | None, recording_refs: tuple[str, ...]) -> list[tuple[Recording, str, list[Event]]]:
     """Return (recording, video file, events) for the command's inputs: VIDEO with --events, or stored recordings."""
     if recording_refs:
         if events_file:
@@ -84,7 +59,7 @@ def _sources(app, video: str | None, events_file: str | None, recording_refs: tu
         for ref in dict.fromkeys(recording_refs):
             rec = store.find_recording(ref)
             path = video or _video_of(rec)
-            _remember_title(app, rec, path)
+            remember_title(app.settings, rec.title, path)
             out.append((rec, path, store.list_events(rec.id)))
         if video and len(out) > 1:
             raise click.UsageError("VIDEO names one file; give it with one --recording, or leave it out")
@@ -94,8 +69,6 @@ def _sources(app, video: str | None, events_file: str | None, recording_refs: tu
     rec = _transient_recording(video)
     events: list[Event] = []
     if events_file:
-        from ..formats import read_events
-
         events = read_events(events_file, recording=rec)
     return [(rec, video, events)]
 
@@ -114,12 +87,11 @@ def _sources(app, video: str | None, events_file: str | None, recording_refs: tu
 @_video_options
 @data_options
 @pass_app
-def render_cmd(app, video, events_file, recording_ref, output, flash_seconds, no_captions, no_timeline, no_flash,
-               strip, preset, crf, encoder) -> None:
+def render_cmd(app: AppContext, video: str | None, events_file: str | None, recording_ref: str | None, output: str,
+               flash_seconds: float, no_captions: bool, no_timeline: bool, no_flash: bool, strip: str, preset: str,
+               crf: int, encoder: str) -> None:
     """Write the overlay video: the recording with every event flashed, captioned and on a timeline."""
-    from ..export import ExportOptions, render_overlay
-
-    with _user_errors():
+    with user_errors():
         [(rec, path, events)] = _sources(app, video, events_file, (recording_ref,) if recording_ref else ())
         _check_events(rec, events, events_file, recording_ref)
         options = ExportOptions.make(flash_s=flash_seconds, captions=not no_captions, timeline=not no_timeline,
@@ -153,12 +125,11 @@ def _check_events(rec: Recording, events: list[Event], events_file: str | None, 
 @_video_options
 @data_options
 @pass_app
-def clip_cmd(app, video, at, before, after, events_file, recording_ref, output, overlay, strip, preset, crf,
-             encoder) -> None:
+def clip_cmd(app: AppContext, video: str | None, at: str, before: float, after: float, events_file: str | None,
+             recording_ref: str | None, output: str, overlay: bool, strip: str, preset: str, crf: int,
+             encoder: str) -> None:
     """Write a frame-exact clip around one time, with the overlay by default."""
-    from ..export import ExportOptions, render_clip
-
-    with _user_errors():
+    with user_errors():
         at_s = parse_time(at)
         [(rec, path, events)] = _sources(app, video, events_file, (recording_ref,) if recording_ref else ())
         options = ExportOptions(preset=preset, crf=crf, encoder=encoder, strip=strip)
@@ -184,12 +155,11 @@ def clip_cmd(app, video, at, before, after, events_file, recording_ref, output, 
 @_video_options
 @data_options
 @pass_app
-def reel_cmd(app, video, events_file, recording_refs, kinds, output, before, after, card_seconds, overlay,
-             strip, preset, crf, encoder) -> None:
+def reel_cmd(app: AppContext, video: str | None, events_file: str | None, recording_refs: tuple[str, ...],
+             kinds: tuple[str, ...], output: str, before: float, after: float, card_seconds: float, overlay: bool,
+             strip: str, preset: str, crf: int, encoder: str) -> None:
     """Write a highlight reel: every matching event's clip in time order, each after a title card."""
-    from ..export import ExportOptions, reel_items, render_reel
-
-    with _user_errors():
+    with user_errors():
         wanted = [parse_kind(k) for k in kinds] or list(KINDS)
         sources = _sources(app, video, events_file, recording_refs)
         items = reel_items([(_with_path(rec, path), events) for rec, path, events in sources], kinds=wanted)
@@ -202,6 +172,4 @@ def reel_cmd(app, video, events_file, recording_refs, kinds, output, before, aft
 
 def _with_path(rec: Recording, path: str) -> Recording:
     """Return ``rec`` reading from ``path`` (a proxy or the VIDEO given on the command line)."""
-    from dataclasses import replace
-
     return rec if rec.path == path else replace(rec, path=path)

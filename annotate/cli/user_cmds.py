@@ -8,6 +8,9 @@ import sys
 
 import click
 
+from ..accounts.passwords import hash_password
+from ..accounts.roles import parse_roles
+from ..store.accounts import Accounts, fold_login
 from .common import data_options, open_store
 
 
@@ -32,9 +35,8 @@ def _read_password(from_stdin: bool) -> str:
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
-def _accounts():
-    from ..store.accounts import Accounts
-
+def _accounts() -> Accounts:
+    """Return the accounts of this invocation's store."""
     return Accounts(open_store())
 
 
@@ -53,11 +55,6 @@ def user_cmd() -> None:
 @data_options
 def user_add_cmd(login: str, roles: tuple[str, ...], display_name: str | None, password_stdin: bool) -> None:
     """Add an account with one or more roles and a password."""
-    from ..accounts.passwords import hash_password
-    from ..accounts.roles import parse_roles
-
-    from ..store.accounts import fold_login
-
     parse_roles(roles)
     accounts = _accounts()
     if accounts.find(fold_login(login)) is not None:
@@ -92,8 +89,6 @@ def user_list_cmd(as_json: bool) -> None:
 @data_options
 def user_passwd_cmd(login: str, password_stdin: bool) -> None:
     """Set a new password for an account; its open sessions end."""
-    from ..accounts.passwords import hash_password
-
     accounts = _accounts()
     if accounts.find(login) is None:
         raise click.ClickException(f"no user {login!r}: see `annotate user list`")

@@ -8,13 +8,15 @@
 - :func:`to_svg`, :func:`to_png`: render any :class:`Scene` (PNG with Pillow only).
 """
 
-from .flow import FlowEdge, FlowGraph, FlowNode, build_flow, build_flow_map, edges_table, flow_dot, nodes_table, prune
+from .flow import FlowEdge, FlowGraph, FlowNode, build_flow, edges_table, nodes_table, prune
+from .flow_draw import build_flow_map, flow_dot
 from .metrics import GROUPINGS, METRICS, metrics
 from .output import FLOW_FORMATS, MAP_FORMATS, flow_html, write_csv, write_flow, write_map
 from .png import to_png
 from .scene import Scene
 from .svg import to_svg
-from .swimlane import WAIT_THRESHOLD_S, activity_table, build_map
+from .activity import activity_table
+from .swimlane import WAIT_THRESHOLD_S, build_map
 
 __all__ = [
     "FLOW_FORMATS", "GROUPINGS", "MAP_FORMATS", "METRICS", "WAIT_THRESHOLD_S",

@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from ..model import CUSTOMER_FACING_ACTORS, Codebook, Event
+from ..model import CUSTOMER_FACING_ACTORS, Codebook, Event, fold_name
+from ..timebase import format_timecode
 
 NO_ACTOR = "(no actor)"
 NO_STAGE = "(no stage)"
@@ -43,31 +44,11 @@ def timeline_end(duration_s: float | None, events: Iterable[Event]) -> float:
     return round(max([float(duration_s or 0.0), *ends]), 3)
 
 
-def _canon(value: str, names: Sequence[str]) -> str:
-    """Return the codebook spelling of ``value`` (case-insensitive), or the value trimmed."""
-    text = (value or "").strip()
-    low = text.lower()
-    for name in names:
-        if name.lower() == low:
-            return name
-    return text
-
-
-def stage_of(event: Event, codebook: Codebook) -> str:
-    """Return the event's stage in the codebook's spelling ('' when blank)."""
-    return _canon(event.stage, codebook.stages)
-
-
-def actor_of(event: Event, codebook: Codebook) -> str:
-    """Return the event's actor in the codebook's spelling ('' when blank)."""
-    return _canon(event.actor, codebook.actors)
-
-
 def stage_order(codebook: Codebook, events: Iterable[Event] = ()) -> list[str]:
     """Return the codebook's stages, then any other stage the events use (first-seen order)."""
     out = list(codebook.stages)
     for e in events:
-        s = stage_of(e, codebook)
+        s = codebook.stage_of(e)
         if s and s not in out:
             out.append(s)
     return out
@@ -87,15 +68,15 @@ def lanes(codebook: Codebook, events: Iterable[Event] = ()) -> list[Lane]:
     blank = False
     events = list(events)
     for e in events:
-        a = actor_of(e, codebook)
+        a = codebook.actor_of(e)
         if not a:
             blank = True
         elif a not in names:
             names.append(a)
     if blank:
         names.append(NO_ACTOR)
-    facing = {a.lower() for a in CUSTOMER_FACING_ACTORS}
-    return [Lane(n, n.lower() in facing) for n in names]
+    facing = {fold_name(a) for a in CUSTOMER_FACING_ACTORS}
+    return [Lane(n, fold_name(n) in facing) for n in names]
 
 
 @dataclass(frozen=True)
@@ -120,7 +101,7 @@ def stage_spans(events: Iterable[Event], codebook: Codebook, end_s: float) -> li
     order = stage_order(codebook, events)
     first: dict[str, float] = {}
     for e in events:
-        s = stage_of(e, codebook)
+        s = codebook.stage_of(e)
         if s and (s not in first or e.start_s < first[s]):
             first[s] = e.start_s
     starts = sorted(first.items(), key=lambda kv: (kv[1], order.index(kv[0])))
@@ -133,12 +114,10 @@ def stage_spans(events: Iterable[Event], codebook: Codebook, end_s: float) -> li
 
 def clock(seconds: float, ms: bool = False) -> str:
     """Return ``m:ss`` (or ``h:mm:ss``) for a time; with ``ms`` add ``.mmm``."""
-    total_ms = int(round(max(seconds, 0.0) * 1000))
-    h, rem = divmod(total_ms, 3_600_000)
-    m, rem = divmod(rem, 60_000)
-    s, frac = divmod(rem, 1000)
+    hms, frac = format_timecode(max(seconds, 0.0)).split(".")  # HH:MM:SS.mmm, to the nearest millisecond
+    h, m, s = (int(part) for part in hms.split(":"))
     text = f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-    return f"{text}.{frac:03d}" if ms else text
+    return f"{text}.{frac}" if ms else text
 
 
 def span_text(seconds: float | None) -> str:

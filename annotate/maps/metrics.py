@@ -68,7 +68,10 @@ class _Recording:
     spans: list[journey.StageSpan]
 
 
-def _prepare(events: Iterable[Event], recordings, book: Codebook) -> list[_Recording]:
+def _prepare(
+    events: Iterable[Event], recordings: Iterable[Recording] | Mapping[int, Recording] | None, book: Codebook
+) -> list[_Recording]:
+    """Return every selected recording (and any other the events belong to) with its events in step order."""
     if isinstance(recordings, Mapping):
         recs = dict(recordings)
     else:
@@ -89,7 +92,7 @@ def _prepare(events: Iterable[Event], recordings, book: Codebook) -> list[_Recor
 
 
 def _same_actor(a: Event, b: Event, book: Codebook) -> bool:
-    x, y = journey.actor_of(a, book), journey.actor_of(b, book)
+    x, y = book.actor_of(a), book.actor_of(b)
     return not x or not y or x == y
 
 
@@ -103,13 +106,13 @@ def _whole(r: _Recording, book: Codebook) -> _Part:
 def _stage_part(r: _Recording, stage: str, book: Codebook) -> _Part:
     spans = [s for s in r.spans if s.stage == stage]
     part = _Part(
-        r.rec, [e for e in r.ordered if journey.stage_of(e, book) == stage], r.steps,
+        r.rec, [e for e in r.ordered if book.stage_of(e) == stage], r.steps,
         span_s=sum(s.duration_s for s in spans), origin_s=spans[0].start_s if spans else 0.0,
         stage_cells=[stage] if stage in book.stages else [],
     )
     # a pair of consecutive events belongs to the stage of its first event
     for i, (a, b) in enumerate(zip(r.ordered, r.ordered[1:])):
-        if journey.stage_of(a, book) == stage:
+        if book.stage_of(a) == stage:
             part.waits.append((r.waits[i], a, i + 1))
             part.handoffs += not _same_actor(a, b, book)
     return part
@@ -128,6 +131,32 @@ def _nan_round(value: float | None, digits: int = 3) -> float:
     return float("nan") if value is None or (isinstance(value, float) and math.isnan(value)) else round(value, digits)
 
 
+def _focus_facts(parts: list[_Part], focus: Kind) -> tuple[list[float], list[int], list[int]]:
+    """Return, over the ``focus`` events of ``parts``: the time to the first one in each part, every
+    emotion rated, and each part's change from its first to its last rated emotion."""
+    firsts: list[float] = []
+    changes: list[int] = []
+    rated: list[int] = []
+    for p in parts:
+        focus_events = [e for e in p.events if parse_kind(e.kind) is focus]
+        if focus_events:
+            firsts.append(focus_events[0].start_s - p.origin_s)
+        scores = [e.emotion for e in focus_events if e.emotion is not None]
+        rated += scores
+        if scores:
+            changes.append(scores[-1] - scores[0])
+    return firsts, rated, changes
+
+
+def _wait_where(parts: list[_Part], longest: tuple, multi: bool) -> str:
+    """Return where the ``longest`` wait is: after which step, at what time (with ``multi``, in which recording)."""
+    owner = next(p for p in parts if any(w is longest for w in p.waits))
+    _, after, step = longest
+    where = f"after step {step} ({parse_kind(after.kind).short} {after.label})".replace(" )", ")")
+    where += f" at {clock(journey.event_end(after))}"
+    return f"#{owner.rec.id} {where}" if multi else where
+
+
 def _measure(parts: list[_Part], focus: Kind, book: Codebook, multi: bool, all_recordings: bool = True) -> dict:
     """Return the metrics of a row made of ``parts``; MOT-centred metrics look at ``focus`` events.
 
@@ -139,32 +168,13 @@ def _measure(parts: list[_Part], focus: Kind, book: Codebook, multi: bool, all_r
     counts = {k: kinds.count(k) for k in KINDS}
     span = sum(p.span_s for p in parts)
 
-    firsts = []
-    changes = []
-    rated: list[int] = []
-    for p in parts:
-        focus_events = [e for e in p.events if parse_kind(e.kind) is focus]
-        if focus_events:
-            firsts.append(focus_events[0].start_s - p.origin_s)
-        scores = [e.emotion for e in focus_events if e.emotion is not None]
-        rated += scores
-        if scores:
-            changes.append(scores[-1] - scores[0])
-
+    firsts, rated, changes = _focus_facts(parts, focus)
     pooled = [w for p in parts for w in p.waits]
     longest = max(pooled, key=lambda t: t[0], default=None)  # first of equal waits wins
-    where = ""
-    if longest is not None:
-        owner = next(p for p in parts if any(w is longest for w in p.waits))
-        w, after, step = longest
-        where = f"after step {step} ({parse_kind(after.kind).short} {after.label})".replace(" )", ")")
-        where += f" at {clock(journey.event_end(after))}"
-        if multi:
-            where = f"#{owner.rec.id} {where}"
-
+    where = "" if longest is None else _wait_where(parts, longest, multi)
     cells = [(p, s) for p in parts for s in p.stage_cells]
     covered = [
-        (p, s) for p, s in cells if any(parse_kind(e.kind) is focus and journey.stage_of(e, book) == s for e in p.events)
+        (p, s) for p, s in cells if any(parse_kind(e.kind) is focus and book.stage_of(e) == s for e in p.events)
     ]
     covered_stages = {s for _, s in covered}
     without = [s for s in dict.fromkeys(s for _, s in cells) if s not in covered_stages]
@@ -265,43 +275,52 @@ def metrics(
     events = list(events)
     recs = _prepare(events, recordings, book)
     stages = journey.stage_order(book, events)
-    multi = len(recs) > 1
+    rows_of = {"recording": _by_recording, "selection": _by_selection, "stage": _by_stage, "kind": _by_kind}
+    return rows_of[by](recs, events, stages, book)
 
-    if by == "recording":
-        rows = []
-        for r in recs:
-            m = _measure([_whole(r, book)], MOT, book, multi=False)
-            row = {"recording_id": r.rec.id, "title": r.rec.title or r.rec.path, "duration_s": r.end_s}
-            row.update(_standard(m, _stage_times([r], stages)))
-            rows.append(row)
-        columns = ["recording_id", "title", "duration_s"] + list(_standard(_measure([], MOT, book, False), {s: 0 for s in stages}))
-        return pd.DataFrame(rows, columns=columns)
 
-    if by == "selection":
-        m = _measure([_whole(r, book) for r in recs], MOT, book, multi=multi)
-        row = {"recordings": len(recs), "duration_s": round(sum(r.end_s for r in recs), 3)}
-        row.update(_standard(m, _stage_times(recs, stages)))
-        return pd.DataFrame([row])
+def _by_recording(recs: list[_Recording], events: list[Event], stages: list[str], book: Codebook) -> pd.DataFrame:
+    """Return one row per recording, with the time in each stage."""
+    rows = []
+    for r in recs:
+        m = _measure([_whole(r, book)], MOT, book, multi=False)
+        row = {"recording_id": r.rec.id, "title": r.rec.title or r.rec.path, "duration_s": r.end_s}
+        row.update(_standard(m, _stage_times([r], stages)))
+        rows.append(row)
+    columns = ["recording_id", "title", "duration_s"] + list(_standard(_measure([], MOT, book, False), {s: 0 for s in stages}))
+    return pd.DataFrame(rows, columns=columns)
 
-    if by == "stage":
-        rows = []
-        blank = any(not journey.stage_of(e, book) for e in events)
-        for stage in stages + ([journey.NO_STAGE] if blank else []):
-            key = "" if stage == journey.NO_STAGE else stage
-            parts = [_stage_part(r, key, book) for r in recs]
-            m = _measure(parts, MOT, book, multi=multi, all_recordings=False)
-            row = {"stage": stage}
-            row.update(_standard(m, None))
-            rows.append(row)
-        columns = ["stage"] + list(_standard(_measure([], MOT, book, False), None))
-        return pd.DataFrame(rows, columns=columns)
 
-    # by kind
+def _by_selection(recs: list[_Recording], events: list[Event], stages: list[str], book: Codebook) -> pd.DataFrame:
+    """Return one row for all the recordings together."""
+    m = _measure([_whole(r, book) for r in recs], MOT, book, multi=len(recs) > 1)
+    row = {"recordings": len(recs), "duration_s": round(sum(r.end_s for r in recs), 3)}
+    row.update(_standard(m, _stage_times(recs, stages)))
+    return pd.DataFrame([row])
+
+
+def _by_stage(recs: list[_Recording], events: list[Event], stages: list[str], book: Codebook) -> pd.DataFrame:
+    """Return one row per stage (then ``(no stage)`` when an event has none)."""
+    rows = []
+    blank = any(not book.stage_of(e) for e in events)
+    for stage in stages + ([journey.NO_STAGE] if blank else []):
+        key = "" if stage == journey.NO_STAGE else stage
+        parts = [_stage_part(r, key, book) for r in recs]
+        m = _measure(parts, MOT, book, multi=len(recs) > 1, all_recordings=False)
+        row = {"stage": stage}
+        row.update(_standard(m, None))
+        rows.append(row)
+    columns = ["stage"] + list(_standard(_measure([], MOT, book, False), None))
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _by_kind(recs: list[_Recording], events: list[Event], stages: list[str], book: Codebook) -> pd.DataFrame:
+    """Return one row per kind: the formulas applied to that kind's events, centred on that kind."""
     total_mots = sum(1 for e in events if parse_kind(e.kind) is MOT)
     rows = []
     for kind in KINDS:
         parts = [_kind_part(r, kind, book) for r in recs]
-        m = _measure(parts, kind, book, multi=multi, all_recordings=False)
+        m = _measure(parts, kind, book, multi=len(recs) > 1, all_recordings=False)
         count = m["counts"][kind]
         rows.append(
             {
@@ -309,21 +328,11 @@ def metrics(
                 "kind_name": kind.title,
                 "count": count,
                 "share_of_events": _nan_round(count / len(events) if events else None, 4),
-                "events_per_min": m["events_per_min"],
-                "time_to_first_s": m["time_to_first_s"],
-                "median_wait_s": m["median_wait_s"],
-                "longest_wait_s": m["longest_wait_s"],
-                "longest_wait_where": m["longest_wait_where"],
+                **{k: m[k] for k in ("events_per_min", "time_to_first_s", "median_wait_s", "longest_wait_s",
+                                     "longest_wait_where")},
                 "per_mot": _nan_round(count / total_mots if total_mots else None, 4),
-                "handoffs": m["handoffs"],
-                "mean_emotion": m["mean_emotion"],
-                "pain_share": m["pain_share"],
-                "gain_share": m["gain_share"],
-                "emotion_change": m["emotion_change"],
-                "stages_without": m["stages_without"],
-                "stages_without_names": m["stages_without_names"],
-                "stage_coverage": m["stage_coverage"],
-                "reviewed_share": m["reviewed_share"],
+                **{k: m[k] for k in ("handoffs", "mean_emotion", "pain_share", "gain_share", "emotion_change",
+                                     "stages_without", "stages_without_names", "stage_coverage", "reviewed_share")},
             }
         )
     return pd.DataFrame(rows)

@@ -15,13 +15,16 @@ from typing import Iterable
 import pandas as pd
 
 from ..errors import ValidationError
+from ..formats.common import neutralise
 from ..fsutil import atomic_write_bytes, atomic_write_text
 from ..model import Codebook, Event, Recording
 from . import flow as flowmod
+from .flow_draw import build_flow_map, flow_dot
 from .png import check_size, to_png
 from .scene import Scene
 from .svg import to_svg
-from .swimlane import WAIT_THRESHOLD_S, activity_table, build_map
+from .activity import activity_table
+from .swimlane import WAIT_THRESHOLD_S, build_map
 
 MAP_FORMATS = ("svg", "png", "html")
 FLOW_FORMATS = ("svg", "png", "dot", "html")
@@ -91,8 +94,8 @@ def write_flow(
     flowmod.check_view(view)
     check_size(width, height)
     if kind == "dot":
-        return atomic_write_text(path, flowmod.flow_dot(graph, view))
-    scene = flowmod.build_flow_map(graph, view, title=title)
+        return atomic_write_text(path, flow_dot(graph, view))
+    scene = build_flow_map(graph, view, title=title)
     if kind == "png":
         return atomic_write_bytes(path, to_png(scene, width, height))
     if kind == "svg":
@@ -103,7 +106,7 @@ def write_flow(
 def flow_html(graph: flowmod.FlowGraph, view: str = "frequency", title: str | None = None) -> str:
     """Return a self-contained HTML page with both views of the flow map (``view`` shown first) and its tables."""
     flowmod.check_view(view)
-    scenes = {v: flowmod.build_flow_map(graph, v, title=title) for v in flowmod.VIEWS}
+    scenes = {v: build_flow_map(graph, v, title=title) for v in flowmod.VIEWS}
     switch = "".join(
         f'<input type="radio" name="view" id="view-{v}"{" checked" if v == view else ""}>'
         f'<label for="view-{v}">{v.capitalize()}</label>\n'
@@ -155,16 +158,19 @@ def _table(frame: pd.DataFrame) -> str:
 
 
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return a copy whose text cells cannot run as spreadsheet formulas (a leading = + - @ gets a ')."""
+    """Return a copy whose text cells cannot run as spreadsheet formulas (see :func:`annotate.formats.common.neutralise`)."""
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(
-                lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v
-            )
+            out[col] = out[col].map(lambda v: neutralise(v) if isinstance(v, str) else v)
     return out
 
 
+def csv_text(frame: pd.DataFrame) -> str:
+    """Return ``frame`` as CSV text: spreadsheet-safe text cells, empty cells for NaN, ``\\n`` line ends."""
+    return spreadsheet_safe(frame).to_csv(index=False, lineterminator="\n")
+
+
 def write_csv(path: str | os.PathLike, frame: pd.DataFrame) -> Path:
-    """Write ``frame`` as UTF-8 CSV (spreadsheet-safe text, empty cells for NaN) atomically; return the path."""
-    return atomic_write_text(path, spreadsheet_safe(frame).to_csv(index=False, lineterminator="\n"))
+    """Write ``frame`` as UTF-8 :func:`csv_text` atomically; return the path."""
+    return atomic_write_text(path, csv_text(frame))

@@ -79,7 +79,11 @@ def _rgb(color: Any) -> tuple[int, int, int] | None:
 
 
 @functools.lru_cache(maxsize=64)
-def _font(size: int, bold: bool) -> ImageFont.FreeTypeFont:
+def font(size: int, bold: bool) -> ImageFont.FreeTypeFont:
+    """Return the map font at ``size`` px: DejaVu Sans (bold if asked) when installed, else Pillow's own.
+
+    Cached; ``font.cache_clear()`` makes the next call look the fonts up again.
+    """
     names = ("DejaVuSans-Bold.ttf", "DejaVuSans.ttf") if bold else ("DejaVuSans.ttf",)
     for name in names:
         try:
@@ -220,7 +224,7 @@ class _Painter:
         size = max(1, round(float(style.get("font-size", 12)) * self.k))
         bold = str(style.get("font-weight", "")) in ("bold", "700", "800", "900")
         anchor = {"middle": "ms", "end": "rs"}.get(str(style.get("text-anchor", "start")), "ls")
-        self.d.text(self.xy(el.attrs.get("x", 0), el.attrs.get("y", 0)), el.text, fill=color, font=_font(size, bold), anchor=anchor)
+        self.d.text(self.xy(el.attrs.get("x", 0), el.attrs.get("y", 0)), el.text, fill=color, font=font(size, bold), anchor=anchor)
 
 
 def _flatten_path(d: str) -> tuple[list[tuple[float, float]], bool]:

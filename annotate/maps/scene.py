@@ -10,7 +10,7 @@ with presentation attributes (no CSS, no transforms).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 FONT_FAMILY = "DejaVu Sans, Verdana, Arial, sans-serif"
 CHAR_WIDTH = 0.62  # average advance of a sans-serif character, in font sizes
@@ -105,7 +105,7 @@ def triangle_points(x: float, y: float, r: float, down: bool) -> str:
     return points([(x - r, y - s * r * 0.8), (x + r, y - s * r * 0.8), (x, y + s * r)])
 
 
-def points(pts) -> str:
+def points(pts: Iterable[tuple[float, float]]) -> str:
     """Return an SVG ``points`` string for an iterable of (x, y)."""
     return " ".join(f"{num(x)},{num(y)}" for x, y in pts)
 

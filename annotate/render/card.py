@@ -140,7 +140,7 @@ def _chip(short: str, size: int, rgb: tuple[int, int, int]) -> np.ndarray:
     return out
 
 
-def _lines(f: CardFields, sizes, budget: dict[str, int], room: int, gap: int) -> list[tuple[CardLine, int]]:
+def _lines(f: CardFields, sizes: tuple[int, int, int], budget: dict[str, int], room: int, gap: int) -> list[tuple[CardLine, int]]:
     """Return the lines (at y = 0) with the space to leave above each."""
     out: list[tuple[CardLine, int]] = []
     for name, text, size, rgb in _blocks(f, sizes):

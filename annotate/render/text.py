@@ -22,9 +22,12 @@ import glob
 import importlib.util
 import os
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 _SYSTEM_FONTS = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
@@ -90,7 +93,7 @@ def font_sources() -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=64)
-def _fonts(size: int) -> tuple[ImageFont.FreeTypeFont | ImageFont.ImageFont, ...]:
+def _fonts(size: int) -> tuple[Font, ...]:
     fonts = []
     for path in font_sources():
         try:
@@ -109,7 +112,7 @@ def _fonts(size: int) -> tuple[ImageFont.FreeTypeFont | ImageFont.ImageFont, ...
     return tuple(fonts)
 
 
-def _glyph_bitmap(font, ch: str) -> tuple[tuple[int, int, int, int], bytes]:
+def _glyph_bitmap(font: Font, ch: str) -> tuple[tuple[int, int, int, int], bytes]:
     box = font.getbbox(ch)
     w, h = max(box[2] - box[0], 1), max(box[3] - box[1], 1)
     img = Image.new("L", (w, h))
@@ -118,16 +121,16 @@ def _glyph_bitmap(font, ch: str) -> tuple[tuple[int, int, int, int], bytes]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _has_glyph(font, ch: str) -> bool:
+def _has_glyph(font: Font, ch: str) -> bool:
     """Return True if ``font`` draws ``ch`` as something other than its missing-glyph box."""
     if ch.isspace() or not ch.isprintable():
         return True
     return _glyph_bitmap(font, ch) != _glyph_bitmap(font, "\U0010fffd")
 
 
-def _runs(text: str, fonts) -> list[tuple[str, object]]:
+def _runs(text: str, fonts: Sequence[Font]) -> list[tuple[str, Font]]:
     """Split ``text`` into runs, each drawn with the first font that has all its characters."""
-    runs: list[tuple[str, object]] = []
+    runs: list[tuple[str, Font]] = []
     for ch in text:
         font = next((f for f in fonts if _has_glyph(f, ch)), fonts[0])
         if runs and runs[-1][1] is font:

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import json as jsonlib
-from typing import Any
+from typing import Any, Awaitable, Callable
+
+# An ASGI application: app(scope, receive, send)
+ASGIApp = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Awaitable[None]]
 
 
 def asgi_request(
-    app: Any,
+    app: ASGIApp,
     path: str,
     headers: dict[str, str] | None = None,
     method: str = "GET",

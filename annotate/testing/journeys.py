@@ -1,4 +1,5 @@
-"""Plausible synthetic journeys for benchmarks, demos and tests of the maps. No I/O.
+"""Plausible synthetic journeys for benchmarks, demos and tests of the maps, and one small hand-made
+journey (:func:`fixture_events`) whose waits the map tests know. No I/O.
 
 A journey walks the codebook's stages in order; in each stage it emits a few
 events drawn from a small set of activities, mostly along a main path with
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import random
 
-from ..model import Codebook, Event, Kind, Recording
+from ..model import Codebook, Event, Kind, Recording, Status
 
 # (kind, label, actor) per step of the main path; detours pick another entry of the same stage
 _PATH = {
@@ -50,3 +51,28 @@ def journeys(
         recs.append(Recording(path=f"synthetic-{rid}.mp4", title=f"Synthetic journey {rid}", id=rid,
                               duration_s=round(t + 5, 3), status="reviewed" if rid % 3 else "new"))
     return recs, events
+
+
+# A label with every character HTML, SVG and CSV must escape
+TRICKY = 'Form <error> & "quotes" \'x\''
+
+
+def fixture_events() -> tuple[Recording, list[Event]]:
+    """Return one recording and its seven events; waits 15, 10, 60, 10, 40, 30 s (step 3 ends at 40 s)."""
+    mot, int_, dec = Kind.MOMENT_OF_TRUTH, Kind.INTERNAL_INTERACTION, Kind.DECISION_POINT
+    rec = Recording(path="/v/call.mp4", title="Call <1> & co", id=1, duration_s=300.0, status=Status.REVIEWED)
+    spec = [
+        (mot, 5, None, "Greeting", "frontline", "Awareness", 1),
+        (dec, 20, None, "Choose product", "customer", "Buy-In", 0),
+        (int_, 30, 40, "Lookup", "back office", "Buy-In", None),
+        (int_, 100, None, "Hand-off", "system", "Acquisition", None),
+        (mot, 110, None, TRICKY, "customer", "Acquisition", -2),
+        (dec, 150, None, "Continue", "customer", "Care", None),
+        (mot, 180, None, "Confirmation", "frontline", "Share", -1),
+    ]
+    events = [
+        Event(kind=k, start_s=s, end_s=e, label=label, actor=actor, stage=stage, emotion=emo, recording_id=1,
+              id=f"{i:032x}")
+        for i, (k, s, e, label, actor, stage, emo) in enumerate(spec, start=1)
+    ]
+    return rec, events
