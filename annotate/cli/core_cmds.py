@@ -8,18 +8,15 @@ Those are the only imports inside functions here.
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..config import Settings
 from ..errors import AnnotateError, NotFoundError
 from ..model import KINDS, Recording
 from ..wording import plural
-from .common import AppContext, clean_stale_partials, data_options, open_store, output_file, pass_app
+from .common import AppContext, data_options, open_store, output_file, pass_app
 from .common import progress_bar
 
 if TYPE_CHECKING:
@@ -151,52 +148,6 @@ def export_cmd(app: AppContext, output: str, recording_refs: tuple[str, ...], fm
     events = [e for rec in recs for e in store.list_events(rec.id)]
     write_events(output, events, {r.id: r for r in recs}, format=fmt, codebook=store.get_codebook())
     click.echo(f"Wrote {plural(len(events), 'event')} from {plural(len(recs), 'recording')} to {output}")
-
-
-@click.command("serve")
-@click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--host", default="localhost", show_default=True, help="Address to listen on.")
-@click.option("--open/--no-open", "open_browser", default=False, help="Open a browser tab.")
-@data_options
-@pass_app
-def serve_cmd(app: AppContext, port: int, host: str, open_browser: bool) -> None:
-    """Start the browser app on this data directory.
-
-    This process becomes Streamlit (exec, same pid): SIGTERM or Ctrl-C stops
-    the server itself and frees the port. Streamlit's upload limit
-    (server.maxUploadSize) is set to ANNOTATE_MAX_UPLOAD_MB.
-    """
-    entry = app_entry()
-    settings = app.settings.ensure_dirs()
-    clean_stale_partials(settings)
-    cmd = streamlit_command(entry, settings, port, host, open_browser)
-    env = dict(os.environ, ANNOTATE_DATA_DIR=str(settings.data_dir), ANNOTATE_DB=settings.db_url)
-    click.echo(f"cx-annotate on http://{host}:{port}  (data: {settings.data_dir})")
-    sys.stdout.flush()
-    sys.stderr.flush()
-    try:
-        os.execve(cmd[0], cmd, env)
-    except OSError as exc:
-        raise click.ClickException(f"cannot start Streamlit ({cmd[0]}): {exc.strerror}; reinstall cx-annotate") from None
-
-
-def streamlit_command(entry: Path, settings: Settings, port: int, host: str, open_browser: bool) -> list[str]:
-    """Return the argv that runs the app under Streamlit with the project's settings."""
-    return [
-        sys.executable, "-m", "streamlit", "run", str(entry),
-        "--server.port", str(port), "--server.address", host,
-        "--server.headless", "false" if open_browser else "true",
-        "--server.maxUploadSize", str(max(1, int(settings.max_upload_mb))),
-        "--browser.gatherUsageStats", "false",
-    ]
-
-
-def app_entry() -> Path:
-    """Return the Streamlit entry file ``app.py``; raise ClickException when it is missing."""
-    for candidate in (Path(__file__).resolve().parents[2] / "app.py", Path.cwd() / "app.py"):
-        if candidate.is_file():
-            return candidate
-    raise click.ClickException("app.py not found; run annotate serve from the cx-annotate folder")
 
 
 def _recording_for(app: AppContext, store: Store, ref: str) -> Recording:
