@@ -9,38 +9,30 @@ picture depends on (the recording's file, its events' version from
 - when events change the name changes, the next render writes a new file and the
   older versions of the same thing (its *family*) are deleted once it is written.
 
-Renders run on a small pool of background threads (:data:`JOBS`), one job per file
-however many sessions ask for it; a job reports ``done``/``total`` frames for a
-progress bar. The export library writes atomically, so a failed or interrupted job
-leaves no file under the final name.
+A plan also names the job that makes it (``kind``/``params``): renders run on the job
+queue (:mod:`annotate.jobs`), one job per file however many sessions ask for it, and a
+job reports ``done``/``total`` frames for a progress bar. The export library writes
+atomically, so a failed or interrupted job leaves no file under the final name.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
-import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from .config import Settings
-from .errors import AnnotateError, RenderError, ValidationError
+from .errors import RenderError, ValidationError
 from .export import ExportOptions, ReelItem, reel_items, render_clip, render_overlay, render_reel
 from .model import Codebook, Event, Kind, Recording, fold_name, parse_kind
 
 if TYPE_CHECKING:
     from .store import Store
 
-log = logging.getLogger(__name__)
-
 Progress = Callable[[int, int], None]
-RENDER_WORKERS = 2  # the machine the app runs on may have 2 cores; x264 uses them all anyway
 CLIP_BEFORE_S, CLIP_AFTER_S = 3.0, 5.0
 REELS_KEPT = 5  # reels are many selections of one family: keep the newest few
-MAX_FINISHED_JOBS = 64
 
 
 def source_version(path: str | Path) -> str:
@@ -74,6 +66,9 @@ class Plan:
     write: Callable[[Path, Progress | None], Path] = field(repr=False, compare=False)
     keep: int = 1
     download_name: str = ""
+    kind: str = ""  # the job that makes it on the queue: annotate.jobs.kinds rebuilds the plan from these
+    params: dict[str, Any] = field(default_factory=dict, compare=False)
+    recording_id: int | None = None
 
     @property
     def ready(self) -> bool:
@@ -134,7 +129,8 @@ def plan_overlay(store: Store, settings: Settings, recording_id: int, options: E
 
     return Plan(
         path=path, label=f"overlay video of #{rec.id}", family=f"rec{rec.id}-overlay-*.mp4", write=write,
-        download_name=f"{safe_stem(rec.title or Path(rec.path).stem)}-overlay.mp4",
+        download_name=f"{safe_stem(rec.title or Path(rec.path).stem)}-overlay.mp4", kind="overlay",
+        params={"recording_id": rec.id, "options": options.to_dict()}, recording_id=rec.id,
     )
 
 
@@ -175,7 +171,9 @@ def plan_clip(
     return Plan(
         path=path, label=f"clip around {kind.short} {event.label or ''}".strip(),
         family=f"rec{rec.id}-clip-{event.id[:12]}-*.mp4", write=write,
-        download_name=f"{safe_stem(rec.title or Path(rec.path).stem)}-{kind.short}-{stamp}.mp4",
+        download_name=f"{safe_stem(rec.title or Path(rec.path).stem)}-{kind.short}-{stamp}.mp4", kind="clip",
+        params={"event_id": event.id, "before_s": before, "after_s": after, "overlay": overlay,
+                "options": options.to_dict()}, recording_id=rec.id,
     )
 
 
@@ -248,97 +246,8 @@ def plan_reel(
     name = safe_stem(f"reel-{what}")
     return Plan(
         path=path, label=f"reel of {len(items)} × {what}", family="reel-*.mp4", write=write, keep=REELS_KEPT,
-        download_name=f"{name}.mp4",
+        download_name=f"{name}.mp4", kind="reel",
+        params={"recording_ids": ids, "kinds": [k.value for k in kinds] if kinds is not None else None,
+                "stage": stage, "before_s": before, "after_s": after, "options": options.to_dict()},
+        recording_id=ids[0] if len(ids) == 1 else None,
     )
-
-
-# --- background jobs ---------------------------------------------------------------------------
-
-
-@dataclass
-class Job:
-    """A render in the background. ``state`` is queued, running, done or failed."""
-
-    path: Path
-    label: str
-    state: str = "queued"
-    done: int = 0
-    total: int = 0
-    error: str = ""
-    started: float = field(default_factory=time.monotonic)
-    finished_at: float | None = None
-    _event: threading.Event = field(default_factory=threading.Event, repr=False)
-
-    @property
-    def fraction(self) -> float:
-        """Return how much is done, 0..1."""
-        if self.state == "done":
-            return 1.0
-        return min(self.done / self.total, 1.0) if self.total else 0.0
-
-    @property
-    def finished(self) -> bool:
-        return self.state in ("done", "failed")
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the job has finished (or ``timeout`` seconds passed); return whether it finished."""
-        return self._event.wait(timeout)
-
-    def _progress(self, done: int, total: int) -> None:
-        self.state, self.done, self.total = "running", int(done), int(total)
-
-
-class JobBoard:
-    """Runs plans on a few background threads, one job per output file."""
-
-    def __init__(self, workers: int = RENDER_WORKERS):
-        self._lock = threading.Lock()
-        self._jobs: dict[Path, Job] = {}
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cx-render")
-
-    def get(self, path: str | Path) -> Job | None:
-        """Return the job writing (or that wrote) ``path``, if any."""
-        with self._lock:
-            return self._jobs.get(Path(path))
-
-    def start(self, plan: Plan) -> Job:
-        """Return the job for ``plan``: a finished one when the file exists, the running one when another
-        session asked first, else a new job queued on the pool. A failed job is retried."""
-        with self._lock:
-            job = self._jobs.get(plan.path)
-            if plan.ready:
-                if job is None or job.state != "done":
-                    job = Job(plan.path, plan.label, state="done")
-                    job._event.set()
-                    self._jobs[plan.path] = job
-                return job
-            if job is not None and not job.finished:
-                return job
-            job = Job(plan.path, plan.label)
-            self._jobs[plan.path] = job
-            self._forget_old()
-        self._pool.submit(self._run, plan, job)
-        return job
-
-    def _run(self, plan: Plan, job: Job) -> None:
-        job.state = "running"
-        try:
-            plan.run(job._progress)
-            job.state = "done"
-        except AnnotateError as exc:
-            job.error, job.state = str(exc), "failed"
-        except Exception as exc:  # a bug: keep the app alive, log the traceback, say it in one line
-            log.exception("render of %s failed", plan.path)
-            job.error = f"the {plan.label} could not be made ({type(exc).__name__}: {exc}); see the server log"
-            job.state = "failed"
-        finally:
-            job.finished_at = time.monotonic()
-            job._event.set()
-
-    def _forget_old(self) -> None:
-        finished = [(j.finished_at or 0.0, p) for p, j in self._jobs.items() if j.finished]
-        for _, path in sorted(finished)[: max(0, len(finished) - MAX_FINISHED_JOBS)]:
-            del self._jobs[path]
-
-
-JOBS = JobBoard()

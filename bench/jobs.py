@@ -26,9 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from annotate import config  # noqa: E402
+from annotate import config, playback  # noqa: E402
 from annotate.export import ExportOptions  # noqa: E402
-from annotate.jobs import kinds, queue  # noqa: E402
+from annotate.jobs import board, queue  # noqa: E402
 from annotate.model import Event, Kind  # noqa: E402
 from annotate.recordings import add_recording  # noqa: E402
 from annotate.store import Store  # noqa: E402
@@ -58,8 +58,6 @@ def fresh_renders(settings: config.Settings) -> None:
     settings.render_dir.mkdir(parents=True)
 
 
-def params(rid: int) -> dict:
-    return {"recording_id": rid, "options": kinds.options_to_dict(OPTIONS)}
 
 
 def direct(ids: list[int]) -> float:
@@ -68,7 +66,7 @@ def direct(ids: list[int]) -> float:
     with Store.open(settings) as store:
         start = time.perf_counter()
         for rid in ids:
-            kinds.plan("overlay", store, settings, params(rid)).run()
+            playback.plan_overlay(store, settings, rid, OPTIONS).run()
         return time.perf_counter() - start
 
 
@@ -84,8 +82,7 @@ def through_queue(ids: list[int]) -> float:
         start = time.perf_counter()
         submitted = []
         for rid in ids:
-            plan = kinds.plan("overlay", store, settings, params(rid))
-            submitted.append(queue.submit("overlay", params(rid), str(plan.path), plan.label, rid).id)
+            submitted.append(board.start(playback.plan_overlay(store, settings, rid, OPTIONS)).id)
         records = JobRecords(store)
         while not all(records.get(j).finished for j in submitted):
             time.sleep(0.02)

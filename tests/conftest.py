@@ -11,9 +11,19 @@ Fixtures other suites may use:
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from annotate.testing import make_bad_files, make_standard_clip
+
+
+@pytest.fixture(autouse=True)
+def inline_jobs(monkeypatch):
+    """Renders a page asks for run on the test process's threads (ANNOTATE_QUEUE=inline) unless a test
+    chooses a queue: the queue itself is tested with real workers in test_jobs_queue.py."""
+    if "ANNOTATE_QUEUE" not in os.environ:
+        monkeypatch.setenv("ANNOTATE_QUEUE", "inline")
 
 
 @pytest.fixture(scope="session")

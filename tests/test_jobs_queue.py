@@ -18,7 +18,8 @@ import pytest
 
 from annotate import config
 from annotate.export import ExportOptions
-from annotate.jobs import kinds, queue
+from annotate import playback
+from annotate.jobs import board, kinds, queue
 from annotate.model import Event, Kind
 from annotate.recordings import add_recording
 from annotate.store import Store
@@ -108,10 +109,7 @@ def stop(*workers: subprocess.Popen) -> None:
 
 def submit_overlay(rec_id: int, crf: int = 23):
     opts = ExportOptions(crf=crf, preset="ultrafast")
-    plan = kinds.plan("overlay", queue.store(), queue._STATE["settings"], {"recording_id": rec_id,
-                                                                          "options": kinds.options_to_dict(opts)})
-    return queue.submit("overlay", {"recording_id": rec_id, "options": kinds.options_to_dict(opts)},
-                        str(plan.path), plan.label, recording_id=rec_id)
+    return board.start(playback.plan_overlay(queue.store(), queue.settings(), rec_id, opts))
 
 
 def wait_for(ids, timeout=240.0):

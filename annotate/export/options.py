@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
 from ..errors import RenderError
 from ..render import OverlayOptions, strip_band_px
@@ -55,6 +55,16 @@ class ExportOptions:
         """Return options from flat keywords (what the CLI and the app collect); ``overlay=False`` draws nothing."""
         ov = OverlayOptions(flash=flash and overlay, captions=captions and overlay, timeline=timeline and overlay, flash_s=flash_s)
         return cls(overlay=ov, strip=strip, **encoder)  # type: ignore[arg-type]
+
+    def to_dict(self) -> dict[str, object]:
+        """Return these options as JSON-ready values (how a queued job carries them)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, object]) -> "ExportOptions":
+        """Return the options :meth:`to_dict` wrote. Raises RenderError / ValidationError for bad values."""
+        rest = dict(values)
+        return cls(overlay=OverlayOptions(**rest.pop("overlay", {})), **rest)  # type: ignore[arg-type]
 
     def without_overlay(self) -> "ExportOptions":
         """Return these encoder settings with every overlay element off (a plain transcode)."""

@@ -8,31 +8,16 @@ the events' version: if events changed meanwhile, the newer file is made).
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any, Callable
 
 from ..config import Settings
 from ..errors import ValidationError
 from ..export import ExportOptions
-from ..render import OverlayOptions
 from ..store import Store
 
 Progress = Callable[[int, int], None]
 KINDS = ("proxy", "overlay", "clip", "reel")
-
-
-def options_to_dict(options: ExportOptions | None) -> dict[str, Any] | None:
-    """Return export ``options`` as JSON-ready values (None stays None)."""
-    return None if options is None else dataclasses.asdict(options)
-
-
-def options_from_dict(values: dict[str, Any] | None) -> ExportOptions | None:
-    """Return the ExportOptions that :func:`options_to_dict` wrote."""
-    if values is None:
-        return None
-    rest = dict(values)
-    return ExportOptions(overlay=OverlayOptions(**rest.pop("overlay", {})), **rest)
 
 
 def plan(kind: str, store: Store, settings: Settings, params: dict[str, Any]) -> Any:
@@ -43,7 +28,7 @@ def plan(kind: str, store: Store, settings: Settings, params: dict[str, Any]) ->
     """
     from .. import playback
 
-    options = options_from_dict(params.get("options"))
+    options = ExportOptions.from_dict(params["options"]) if params.get("options") else None
     if kind == "overlay":
         return playback.plan_overlay(store, settings, params["recording_id"], options)
     if kind == "clip":

@@ -60,6 +60,7 @@ def running_app(data_dir: Path, db_url: str, log: Path, script: Path | None = No
     """
     port = free_port()
     env = dict(os.environ, ANNOTATE_DATA_DIR=str(data_dir), ANNOTATE_DB=db_url, **(env or {}))
+    env.setdefault("ANNOTATE_QUEUE", "inline")  # no worker process beside a bare `streamlit run`
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(script or ROOT / "app.py"), "--server.port", str(port),
         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",

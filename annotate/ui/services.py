@@ -191,7 +191,7 @@ def frame_at(path: str | os.PathLike, t: Number) -> Frame:
 
 
 def reset() -> None:
-    """Close every cached store and reader (tests that switch data directories call this)."""
+    """Close every cached store and reader, and the job queue's (tests that switch data directories call this)."""
     with _LOCK:
         for opened in _STORES.values():
             close = getattr(opened, "close", None)
@@ -207,3 +207,6 @@ def reset() -> None:
                 with lock:
                     close()
         _READERS.clear()
+    from ..jobs import queue  # the queue's own store and settings follow the data directory too
+
+    queue.reset()

@@ -19,6 +19,7 @@ from annotate.errors import AnnotateError
 from annotate.formats import dumps_events
 from annotate.model import KINDS, Kind
 from annotate.timebase import format_timecode
+from annotate.jobs import board
 from annotate.ui import access, common, nav, play_routes, services
 from annotate.ui.play_view import play_view, view_data
 
@@ -115,12 +116,12 @@ def _viewer(rec_id: int) -> None:
         help="The events as WebVTT captions (also in the video's own captions menu).",
     )
     if mode == OVERLAY and not plan.ready:
-        job = playback.JOBS.get(plan.path)
+        job = board.get(plan.path)
         if job is None or job.state == "done":  # choosing the overlay asks for it; one job however many ask
-            job = playback.JOBS.start(plan)
+            job = board.start(plan)
         if job.state == "failed":
             common.show_error(job.error)
-            st.button("Try rendering again", key=f"cx_play_retry_{rec_id}", on_click=playback.JOBS.start, args=(plan,))
+            st.button("Try rendering again", key=f"cx_play_retry_{rec_id}", on_click=board.start, args=(plan,))
         elif not job.finished:
             _job_progress(str(plan.path), "Rendering the overlay video")
     status = ""
@@ -172,10 +173,13 @@ def _initial_seek(rec_id: int) -> dict | None:
 @st.fragment(run_every=1.0)
 def _job_progress(path: str, label: str) -> None:
     """A progress bar for the render writing ``path``; reruns the page once it has finished."""
-    job = playback.JOBS.get(path)
+    job = board.get(path)
     if job is None or job.finished:
         st.rerun(scope="app")
-    if job.state == "queued":
+    if job.state == "queued" and board.no_worker():
+        st.progress(0.0, text=f"{label}: waiting for a worker (`annotate serve` starts one; "
+                              "or run `annotate worker`)…")
+    elif job.state == "queued":
         st.progress(0.0, text=f"{label}: waiting for another render to finish…")
     else:
         st.progress(job.fraction, text=f"{label}: {job.done} of {job.total or '…'} frames")
@@ -218,7 +222,7 @@ def _downloads(rec_id: int) -> None:
 
 def _render_download(plan: playback.Plan, what: str, start_label: str) -> None:
     """Offer ``plan``'s file for download when it is written, else a button that starts (and shows) its job."""
-    job = playback.JOBS.get(plan.path)
+    job = board.get(plan.path)
     if plan.ready:
         size = plan.path.stat().st_size
         path = plan.path
@@ -234,7 +238,7 @@ def _render_download(plan: playback.Plan, what: str, start_label: str) -> None:
     if job is not None and job.state == "failed":
         common.show_error(job.error)
     # Started in the click's callback, so the rerun that follows already shows its progress.
-    st.button(start_label, key=f"cx_play_start_{what}", icon=":material/movie:", on_click=playback.JOBS.start, args=(plan,))
+    st.button(start_label, key=f"cx_play_start_{what}", icon=":material/movie:", on_click=board.start, args=(plan,))
 
 
 def _event_text(event: Event) -> str:
