@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterable, Protocol
 
 from ..model import utcnow
-from ..timebase import time_to_ms
 from .batches import IMPORT_BATCH
 from .rows import as_utc
 
@@ -61,12 +60,14 @@ def _in_id_order(columns: dict[str, list[Any]]) -> dict[str, list[Any]]:
 
 
 def ms_column(seconds: list[float | None]) -> list[int | None]:
-    """Return a column of validated times (whole milliseconds already) as ``timebase.time_to_ms`` gives them.
+    """Return a column of validated times in seconds as whole milliseconds; None stays None.
 
-    Each distinct time is converted once (a file repeats few of them compared to its rows); None stays None.
+    Validated times are whole milliseconds already (``model.validate_columns``
+    rounds them), and for those the nearest millisecond is exactly what
+    ``timebase.time_to_ms`` gives (tested), at a fraction of the cost of its
+    exact Fraction arithmetic per value.
     """
-    cache = {s: None if s is None else time_to_ms(s) for s in set(seconds)}
-    return list(map(cache.__getitem__, seconds))
+    return [None if s is None else int(round(s * 1000)) for s in seconds]
 
 
 def batch_rows(columns: dict[str, list[Any]], first: int, last: int, rid: int, import_id: str, now: datetime,
