@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection, Row
 
 from ..errors import NotFoundError, ValidationError
 from ..model import Event, Kind, Recording, Status, clean_text, parse_kind, parse_status
-from ..timebase import seconds_from_ms, time_to_ms
+from ..timebase import nearest_ms, seconds_from_ms
 from .schema import events
 
 EVENT_FIELDS = ("kind", "start_s", "end_s", "label", "stage", "channel", "actor", "expectation", "emotion", "note")
@@ -123,8 +123,8 @@ def event_content(ev: Event) -> dict[str, Any]:
     """Return the column values of a validated event's content (what a reviewer edits)."""
     return {
         "kind": parse_kind(ev.kind).value,
-        "start_ms": time_to_ms(ev.start_s),
-        "end_ms": None if ev.end_s is None else time_to_ms(ev.end_s),
+        "start_ms": nearest_ms(ev.start_s),
+        "end_ms": None if ev.end_s is None else nearest_ms(ev.end_s),
         "label": ev.label,
         "stage": ev.stage,
         "channel": ev.channel,

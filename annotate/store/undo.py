@@ -42,10 +42,11 @@ class UndoMixin(EventsMixin):
         if recording_id is not None:
             q = q.where(change_log.c.recording_id == parse_recording_id(recording_id))
         if event_id is not None:
-            import_id = sa.select(events.c.import_id).where(events.c.id == str(event_id)).scalar_subquery()
+            of_event = sa.select(events.c.id).where(events.c.id == str(event_id), events.c.import_id == change_log.c.entity_id,
+                                                     events.c.recording_id == change_log.c.recording_id)
             q = q.where(sa.or_(
                 sa.and_(change_log.c.entity == "event", change_log.c.entity_id == str(event_id)),
-                sa.and_(change_log.c.entity == "import", change_log.c.entity_id == import_id),
+                sa.and_(change_log.c.entity == "import", of_event.exists()),
             ))
         q = q.order_by(change_log.c.id.desc())
         if limit is not None:
