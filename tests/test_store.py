@@ -672,3 +672,103 @@ def test_codebook_round_trip(open_store, db_url):
     assert change.after["codebook"]["stages"] == ["Arrive", "Queue", "Pay"]
     store.undo()
     assert store.get_codebook() == Codebook()
+
+
+# --- imports: one change of the import, not one per event -------------------------------
+
+
+def test_an_import_is_logged_once_per_recording_and_names_its_reviewer(store, db_url):
+    a, b = store.add_recording(rec()), store.add_recording(rec(path="/videos/b.mp4"))
+    batch = [ev(a.id, start_s=i / 10, label=f"a{i}") for i in range(7)] + [ev(b.id, INT, 2.0, label="b")]
+    assert store.import_events(batch, reviewer="ann", batch_size=3) == 8
+    logged = raw(db_url, "SELECT action, entity, recording_id, reviewer FROM change_log WHERE entity != 'recording'")
+    assert sorted(logged) == [("create", "import", a.id, "ann"), ("create", "import", b.id, "ann")]
+    changes = [c for c in store.history() if c.entity == "import"]
+    assert {c.recording_id: c.after for c in changes} == {a.id: {"events": 7}, b.id: {"events": 1}}
+    assert len({c.txn for c in changes}) == 1 and changes[0].entity_id == changes[0].txn
+    imported = store.list_events(a.id)[3]
+    assert [c.entity for c in store.history(event_id=imported.id)] == ["import"]
+    with pytest.raises(ConflictError, match=r"was changed by ann at \d{4}-"):
+        store.update_event(imported.id, 0, label="stale")  # the conflict names who imported it
+
+
+def test_undo_of_an_import_waits_for_later_changes_of_its_events(store):
+    r = store.add_recording(rec())
+    store.import_events([ev(r.id, start_s=i / 10) for i in range(5)], reviewer="ann")
+    target = store.list_events(r.id)[2]
+    store.update_event(target.id, target.version, reviewer="bob", label="edited")
+    with pytest.raises(ConflictError, match=r"cannot undo the create of the import's event .* bob made a later update"):
+        store.undo(reviewer="ann")
+    assert len(store.list_events(r.id)) == 5  # nothing reverted
+    store.undo(reviewer="bob")
+    change = store.undo(reviewer="ann")
+    assert (change.action, change.entity, change.after["events"]) == ("undo", "import", 5)
+    assert store.list_events(r.id) == [] and store.get_recording(r.id).status is Status.NEW
+    assert {e.version for e in store.list_events(r.id, include_deleted=True)} == {2, 4}  # each soft-deleted once
+    with pytest.raises(NothingToUndoError):
+        store.undo(reviewer="ann")
+
+
+def test_streamed_and_event_imports_store_the_same_milliseconds_at_edge_times(store, db_url):
+    from annotate.store.bulk import ms_column
+    from annotate.timebase import nearest_ms, round_seconds
+
+    edges = [0.0, 0.001, 0.0005, 0.1 + 0.2, 1.005, 2.675, 59.999, 3599.9995, 86_399.999, 1e6 + 0.123, 4_000_000.001]
+    validated = [round_seconds(t) for t in edges]  # events reach the store rounded to the millisecond
+    r = store.add_recording(rec(duration_s=0))
+    store.import_events([ev(r.id, start_s=t, id=f"e{i:02d}") for i, t in enumerate(validated)])
+    stored = [ms for (ms,) in raw(db_url, "SELECT start_ms FROM events ORDER BY id")]
+    assert stored == ms_column(validated) == [nearest_ms(t) for t in validated]
+    assert stored[9] == 1_000_000_123 and ms_column([None]) == [None]
+
+
+# --- reads in columns -----------------------------------------------------------------------------
+
+
+def _listed(events_list) -> dict:
+    """Return list_events' events as the columns event_columns gives."""
+    from annotate.store.columns import EVENT_COLUMN_NAMES
+
+    def value(e: Event, name: str):
+        return e.kind.value if name == "kind" else getattr(e, name)
+
+    return {name: [value(e, name) for e in events_list] for name in EVENT_COLUMN_NAMES}
+
+
+def _joined(chunks) -> dict:
+    out: dict = {}
+    for chunk in chunks:
+        for name, values in chunk.items():
+            out.setdefault(name, []).extend(values)
+    return out
+
+
+def test_event_columns_hold_exactly_the_rows_list_events_returns(store):
+    a, b = store.add_recording(rec()), store.add_recording(rec(path="/videos/b.mp4"))
+    store.import_events([ev(a.id, (MOT, INT, DEC)[i % 3], (i * 7) % 50 + 0.5, label=f"l{i}", note="n" if i % 4 else "",
+                            emotion=(i % 5) - 2, end_s=None if i % 2 else 60.25) for i in range(40)], reviewer="ann")
+    store.add_event(ev(b.id, INT, 3.0, label="by hand", stage="Care"), reviewer="bob")
+    gone = store.add_event(ev(b.id, DEC, 4.0))
+    store.delete_event(gone.id)
+    for rids, kinds, deleted in [(None, None, False), ([a.id], [MOT, "dec"], False), ([b.id], None, True)]:
+        expected = [e for rid in (rids or [None]) for e in store.list_events(rid, kinds, include_deleted=deleted)]
+        chunks = list(store.event_columns(rids, kinds, chunk_size=7, include_deleted=deleted))
+        assert [len(c["id"]) for c in chunks[:-1]] == [7] * (len(chunks) - 1) and 1 <= len(chunks[-1]["id"]) <= 7
+        assert _joined(chunks) == _listed(expected)
+    tables = list(store.event_tables([a.id], chunk_size=16))
+    assert [t.num_rows for t in tables] == [16, 16, 8]
+    assert [v.as_py() for t in tables for v in t.column("label")] == [e.label for e in store.list_events(a.id)]
+    assert list(store.event_columns([b.id], kinds=[MOT])) == []  # nothing matches: no chunk
+    with pytest.raises(NotFoundError):
+        list(store.event_columns([999]))
+
+
+def test_event_counts_group_by_recording_and_kind_in_sql(store):
+    a, b = store.add_recording(rec()), store.add_recording(rec(path="/videos/b.mp4"))
+    store.import_events([ev(a.id, MOT, 1.0), ev(a.id, MOT, 2.0), ev(a.id, DEC, 3.0)])
+    gone = store.add_event(ev(b.id, INT, 1.0))
+    store.delete_event(gone.id)
+    counts = store.event_counts()
+    assert counts[a.id] == {k.value: {MOT: 2, DEC: 1}.get(k, 0) for k in Kind}
+    assert counts[b.id] == {k.value: 0 for k in Kind}
+    assert counts == {s["recording"].id: s["event_counts"] for s in store.recording_summaries()}

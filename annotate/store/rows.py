@@ -16,8 +16,8 @@ from sqlalchemy.engine import Connection, Row
 
 from ..errors import NotFoundError, ValidationError
 from ..model import Event, Kind, Recording, Status, clean_text, parse_kind, parse_status
-from ..timebase import seconds_from_ms
-from .schema import change_log, events
+from ..timebase import nearest_ms, seconds_from_ms
+from .schema import events
 
 EVENT_FIELDS = ("kind", "start_s", "end_s", "label", "stage", "channel", "actor", "expectation", "emotion", "note")
 RECORDING_FIELDS = (
@@ -73,11 +73,6 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.astimezone(timezone.utc)
 
 
-def to_ms(seconds: float | None) -> int | None:
-    """Return seconds (already rounded to the millisecond) as whole milliseconds; None stays None."""
-    return None if seconds is None else int(round(float(seconds) * 1000))
-
-
 def event_from_row(row: Row) -> Event:
     """Return the Event of an ``events`` row."""
     return Event(
@@ -128,8 +123,8 @@ def event_content(ev: Event) -> dict[str, Any]:
     """Return the column values of a validated event's content (what a reviewer edits)."""
     return {
         "kind": parse_kind(ev.kind).value,
-        "start_ms": to_ms(ev.start_s),
-        "end_ms": to_ms(ev.end_s),
+        "start_ms": nearest_ms(ev.start_s),
+        "end_ms": None if ev.end_s is None else nearest_ms(ev.end_s),
         "label": ev.label,
         "stage": ev.stage,
         "channel": ev.channel,
@@ -264,31 +259,28 @@ def when_text(at: datetime | None) -> str:
 
 # --- rows for the driver (a batched import) ----------------------------------------------
 
-_EVENT_COLUMNS = ("id", "recording_id", "kind", "start_ms", "end_ms", "label", "stage", "channel", "actor",
-                  "expectation", "emotion", "note", "reviewer", "created_at", "updated_at", "deleted_at", "version",
-                  "import_id")
-_LOG_COLUMNS = ("txn", "at", "reviewer", "action", "entity", "entity_id", "recording_id", "before", "after",
-                "undone_by", "undoes")
+EVENT_COLUMNS = ("id", "recording_id", "kind", "start_ms", "end_ms", "label", "stage", "channel", "actor",
+                 "expectation", "emotion", "note", "reviewer", "created_at", "updated_at", "deleted_at", "version",
+                 "import_id")
 
 
 def event_values(ev: Event, import_id: str | None) -> tuple:
-    """Return the column values of a validated new event, in ``_EVENT_COLUMNS`` order (times as Python values)."""
+    """Return the column values of a validated new event, in ``EVENT_COLUMNS`` order (times as Python values)."""
     content = event_content(ev)
     return (ev.id, ev.recording_id, content["kind"], content["start_ms"], content["end_ms"], ev.label, ev.stage,
             ev.channel, ev.actor, ev.expectation, ev.emotion, ev.note, ev.reviewer, ev.created_at, ev.updated_at,
             None, 1, import_id)
 
 
-def render_rows(dialect: Any, table: sa.Table, rows: list[tuple]) -> list[tuple]:
-    """Return ``rows`` with each value through its column's bind conversion (UTCDateTime, JSONText).
+def render_rows(dialect: sa.Dialect, rows: list[tuple]) -> list[tuple]:
+    """Return ``events`` rows (``EVENT_COLUMNS`` order) with each value through its column's bind conversion.
 
-    Once per distinct datetime and once per JSON value, without SQLAlchemy's
-    per-row statement machinery (3x slower for an import batch).
+    Once per distinct datetime, without SQLAlchemy's per-row statement
+    machinery (3x slower for an import batch).
     """
-    names = _EVENT_COLUMNS if table is events else _LOG_COLUMNS
     converters = []
-    for i, name in enumerate(names):
-        processor = table.c[name].type.bind_processor(dialect)
+    for i, name in enumerate(EVENT_COLUMNS):
+        processor = events.c[name].type.bind_processor(dialect)
         if processor is not None:
             converters.append((i, processor))
     cache: dict[Any, Any] = {}
@@ -308,13 +300,11 @@ def render_rows(dialect: Any, table: sa.Table, rows: list[tuple]) -> list[tuple]
     return out
 
 
-def execute_rows(conn: Connection, table: sa.Table, rows: list[tuple]) -> None:
-    """INSERT rows already through :func:`render_rows` with the driver's executemany."""
-    if not rows:
-        return
-    names = _EVENT_COLUMNS if table is events else _LOG_COLUMNS
+def insert_sql(conn: Connection, table: str, names: tuple[str, ...], skip: str | None = None) -> str:
+    """Return the INSERT of ``names`` for the driver's executemany; with ``skip``, rows whose key is stored are skipped."""
     quote = conn.dialect.identifier_preparer.quote
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) "
-           f"VALUES ({', '.join([mark] * len(names))})")
-    conn.exec_driver_sql(sql, rows)
+    sqlite = conn.dialect.name == "sqlite"
+    head = "INSERT OR IGNORE INTO" if skip and sqlite else "INSERT INTO"
+    tail = f" ON CONFLICT ({quote(skip)}) DO NOTHING" if skip and not sqlite else ""
+    return f"{head} {quote(table)} ({', '.join(map(quote, names))}) VALUES ({', '.join([mark] * len(names))}){tail}"

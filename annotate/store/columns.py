@@ -1,0 +1,105 @@
+"""Reads in columns: a library's events a chunk of columns at a time, without an Event object per row.
+
+For exports, maps, metrics and the Analyse page at library scale: the rows of
+:meth:`ColumnsMixin.event_columns` are exactly those ``list_events`` returns, in
+the same order, with the same values (``kind`` as its stored value), read with
+a server-side cursor on PostgreSQL (``stream_results``) so memory is bounded by
+the chunk size. Aggregates (events per recording and kind) are
+``RecordingsMixin.event_counts``: one GROUP BY.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+import sqlalchemy as sa
+
+from ..model import Kind
+from ..timebase import seconds_from_ms
+from .events import EventsMixin
+from .schema import events
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+COLUMN_CHUNK = 50_000  # rows per chunk of columns: a few tens of MB of Python values at most
+
+# The columns of a chunk, in this order: the Event fields (kind as text, times in seconds).
+EVENT_COLUMN_NAMES = ("id", "recording_id", "kind", "start_s", "end_s", "label", "stage", "channel", "actor",
+                      "expectation", "emotion", "note", "reviewer", "created_at", "updated_at", "version")
+_STAMPS = ("created_at", "updated_at")
+
+
+def _selected() -> list[Any]:
+    """Return the selected columns: stamps as their stored text (converted once per distinct value per chunk)."""
+    out: list[Any] = []
+    for name in EVENT_COLUMN_NAMES:
+        if name in ("start_s", "end_s"):
+            out.append(events.c[name.replace("_s", "_ms")])
+        elif name in _STAMPS:
+            out.append(sa.type_coerce(events.c[name], sa.String).label(name))
+        else:
+            out.append(events.c[name])
+    return out
+
+
+def _stamp_values(texts: list[str]) -> list[datetime]:
+    """Return the stored ISO texts as aware UTC datetimes (as ``schema.UTCDateTime`` reads them), each distinct once."""
+    cache = {t: datetime.fromisoformat(t).astimezone(timezone.utc) for t in set(texts)}
+    return list(map(cache.__getitem__, texts))
+
+
+def _seconds(values: list[int | None]) -> list[float | None]:
+    """Return stored milliseconds as seconds (``timebase.seconds_from_ms``); None stays None."""
+    return [None if v is None else seconds_from_ms(v) for v in values]
+
+
+def _chunk_columns(rows: list[Any]) -> dict[str, list[Any]]:
+    """Return a partition of result rows as {column name: list of values}."""
+    raw = dict(zip(EVENT_COLUMN_NAMES, map(list, zip(*rows)))) if rows else {n: [] for n in EVENT_COLUMN_NAMES}
+    raw["start_s"], raw["end_s"] = _seconds(raw["start_s"]), _seconds(raw["end_s"])
+    for name in _STAMPS:
+        raw[name] = _stamp_values(raw[name])
+    return raw
+
+
+class ColumnsMixin(EventsMixin):
+    """Column reads (see the module docstring)."""
+
+    def event_columns(
+        self,
+        recording_ids: Iterable[int] | None = None,
+        kinds: Iterable[Kind | str] | Kind | str | None = None,
+        chunk_size: int = COLUMN_CHUNK,
+        include_deleted: bool = False,
+    ) -> Iterator[dict[str, list[Any]]]:
+        """Yield the events ``list_events`` would return, as chunks of columns: {name: list} per chunk.
+
+        Names are ``EVENT_COLUMN_NAMES``; every chunk holds ``chunk_size`` rows
+        but the last (no chunk when there is no event). ``recording_ids`` None
+        means every recording; ``kinds`` and ``include_deleted`` as in
+        ``list_events``. One read transaction stays open while the chunks are
+        consumed. Raises NotFoundError for an unknown recording and
+        UnknownKindError for an unknown kind (before the first chunk).
+        """
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be 1 or more, not {chunk_size}")
+        with self._read() as conn:
+            q = self._events_query(conn, _selected(), recording_ids, kinds, include_deleted)
+            result = conn.execute(q, execution_options={"stream_results": True, "max_row_buffer": chunk_size})
+            for rows in result.partitions(chunk_size):
+                yield _chunk_columns(rows)
+
+    def event_tables(
+        self,
+        recording_ids: Iterable[int] | None = None,
+        kinds: Iterable[Kind | str] | Kind | str | None = None,
+        chunk_size: int = COLUMN_CHUNK,
+        include_deleted: bool = False,
+    ) -> Iterator[pa.Table]:
+        """Yield :meth:`event_columns` chunks as pyarrow Tables (same columns, same order). Raises as event_columns."""
+        import pyarrow as pa  # only the callers that want Arrow pay for importing it
+
+        for chunk in self.event_columns(recording_ids, kinds, chunk_size, include_deleted):
+            yield pa.Table.from_pydict(chunk)
