@@ -14,7 +14,10 @@ import bisect
 import math
 import re
 from fractions import Fraction
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    import numpy as np
 
 from .errors import ValidationError
 
@@ -55,6 +58,16 @@ def time_to_ms(t: Number) -> int:
 def seconds_from_ms(ms: int) -> float:
     """Return milliseconds as float seconds with exactly three decimals of meaning."""
     return round(ms / 1000.0, 3)
+
+
+def nearest_ms(seconds: Number) -> int:
+    """Return ``seconds`` as the nearest whole milliseconds (half to even, as ``round``): a stored time's ms."""
+    return int(round(seconds * 1000))
+
+
+def nearest_ms_array(seconds: np.ndarray) -> np.ndarray:
+    """Return a numpy float array of seconds as int64 nearest milliseconds, as :func:`nearest_ms` gives each."""
+    return (seconds * 1000.0).round().astype("int64")
 
 
 def round_seconds(t: Number) -> float:

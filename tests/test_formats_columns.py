@@ -249,21 +249,38 @@ def test_deferred_importer_reports_what_adding_at_once_reports():
                                                                    for e in good]
 
 
-def test_derived_ids_for_many_events_equal_the_one_by_one_ids():
-    from annotate.formats.common import EventIds, uuid5_hex, uuid5_hex_many
+def test_derived_ids_follow_the_one_rule_whole_block_by_block_or_one_by_one():
+    import uuid
+
+    from annotate.formats.common import EVENT_ID_NAMESPACE, EventIds, recording_key, uuid5_hex, uuid5_hex_many
 
     rec = make_recording()
     events = many_events(rec, 500)
-    one, many = EventIds(rec), EventIds(rec)
+    events += events[:3]  # repeats of one content get #1, #2, ... in file order
+    columns = ([e.kind for e in events], [e.start_s for e in events], [e.end_s for e in events],
+               [e.label for e in events])
+    one, whole, blocks = EventIds(rec), EventIds(rec), EventIds(rec)
     expected = [one.derived(e.kind, e.start_s, e.end_s, e.label) for e in events]
-    got = many.derived_many([e.kind for e in events], [e.start_s for e in events], [e.end_s for e in events],
-                            [e.label for e in events])
+    assert whole.assign(*columns) == expected
+    got = []
+    for lo in range(0, len(events), 97):
+        got += blocks.assign(*(c[lo:lo + 97] for c in columns))
     assert got == expected
-    # afterwards both count the same repeats
     e = events[0]
-    assert many.derived(e.kind, e.start_s, e.end_s, e.label) == one.derived(e.kind, e.start_s, e.end_s, e.label)
+    end = "" if e.end_s is None else str(round(e.end_s * 1000))
+    name = f"{recording_key(rec)}\x1f{e.kind.value}\x1f{round(e.start_s * 1000)}\x1f{end}\x1f{e.label}"
+    assert expected[0] == uuid.uuid5(EVENT_ID_NAMESPACE, name).hex
+    assert expected[500] == uuid.uuid5(EVENT_ID_NAMESPACE, name + "\x1f#1").hex
+    # afterwards each counts the same repeats
+    assert whole.derived(e.kind, e.start_s, e.end_s, e.label) == one.derived(e.kind, e.start_s, e.end_s, e.label)
+    # ids of the file: kept when 32-hex, else made into one
+    raw = ["ab" * 16, " urn:uuid:ABABABAB-ABAB-ABAB-ABAB-ABABABABABAB ", "", "not an id"]
+    ids = EventIds(rec).assign(*(c[:4] for c in columns), raw)
+    assert ids[:2] == ["ab" * 16, "ab" * 16] and ids[2] == expected[2]
+    assert ids[3] == uuid5_hex(f"{recording_key(rec)}\x1fid\x1fnot an id")
     names = ["a", "ü\x1f7", ""]
-    assert uuid5_hex_many(names) == [uuid5_hex(n) for n in names]
+    assert uuid5_hex_many(names) == [uuid5_hex(n) for n in names] == [uuid.uuid5(EVENT_ID_NAMESPACE, n).hex
+                                                                      for n in names]
 
 
 @pytest.mark.parametrize(
