@@ -134,16 +134,16 @@ def seconds_text(ms: np.ndarray) -> Any:
 
 
 def timecode_text(ms: np.ndarray, sep: str = ".") -> Any:
-    """Return non-negative milliseconds as ``HH:MM:SS.mmm`` (``sep`` before the ms), an Arrow array."""
+    """Return milliseconds as ``HH:MM:SS.mmm`` (``sep`` before the ms), an Arrow array."""
     h, rem = np.divmod(ms, 3_600_000)
     m, rem = np.divmod(rem, 60_000)
     s, rem = np.divmod(rem, 1000)
     n = len(ms)
     tail = _strings(np.hstack([_char(n, ":"), _digits(m, 2), _char(n, ":"), _digits(s, 2), _char(n, sep),
                                _digits(rem, 3)]))
-    if not n or h.max() < 100:
+    if not n or (h.max() < 100 and h.min() >= 0):
         head = _strings(_digits(h, 2))
-    else:  # 100 hours or more: as many digits as it takes
+    else:  # 100 hours or more (or a time before 0): as many digits as it takes, as f"{h:02d}" writes them
         head = _pc.utf8_lpad(text_array(h), 2, "0")
     return _pc.binary_join_element_wise(head, tail, "")
 
