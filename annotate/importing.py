@@ -76,7 +76,7 @@ def _import_streamed(store, rec, data: bytes, filename: str, mapping, reviewer: 
     from .store.bulk import import_chunks
 
     source = filename or "events.csv"
-    data = csv_format._refuse_long_cells(data, source)  # a cell over its cap: the one-line message, nothing read
+    data = csv_format.refuse_long_csv_cells(data, source)  # a cell over its cap: the one-line message, nothing read
     if not isinstance(data, bytes):
         return None
     chunks = csv_stream.stream_chunks(data, rec, mapping or None, source)

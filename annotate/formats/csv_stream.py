@@ -1,6 +1,6 @@
 """Stream a large event CSV as chunks of validated columns, so an import's memory is bounded by the chunk size.
 
-The event CSV's column path (``csv_format._loads_columns``) reads a whole file
+The event CSV's import (``csv_format.loads``) reads a whole file
 into Arrow columns and then into Event objects (about 1 KB each). This module
 reads the same file a block of rows at a time with Arrow's streaming reader,
 checks and converts each block exactly as the column path does, gives each
@@ -26,8 +26,9 @@ from ..model import Recording, columns_valid
 from . import columns as colwise
 from .ids import EventIds, SeenKeys
 from .kinds import KindResolver
-from .recording_info import duration_limit
-from .csv_format import column_values, plain_header
+from .recording_info import duration_limit, recording_fps
+from .csv_read import plain_header
+from .csv_values import cell_values
 
 # Files smaller than this are read whole (the column and row-by-row paths); larger ones are streamed.
 STREAM_MIN_BYTES = 4 << 20
@@ -71,7 +72,7 @@ def _chunks(body: Any, delimiter: str, header: list[str], cols: dict[str, int], 
     """Yield the Chunks of ``body`` (see :func:`stream_chunks`); raises NotStreamable."""
     wanted = sorted(set(cols.values()))
     ids = SeenIds(recording)
-    resolve, limit = KindResolver(mapping), duration_limit(recording)
+    resolve, limit, fps = KindResolver(mapping), duration_limit(recording), recording_fps(recording)
     recordings: dict[str, set] = {}
     first = True
     for batch in _batches(body, delimiter, len(header), wanted, block_bytes):
@@ -91,9 +92,9 @@ def _chunks(body: Any, delimiter: str, header: list[str], cols: dict[str, int], 
                 seen.update(colwise.arrow().compute.unique(column(name)).to_pylist())
                 if len(seen) > 1:
                     raise NotStreamable("several recordings")
-        out = column_values(column, cols, resolve)
-        if out is None or not columns_valid(out, limit):
-            raise NotStreamable("a cell needs the row-by-row reader")
+        out, bad = cell_values(column, cols, resolve, fps)
+        if bad or not columns_valid(out, limit):
+            raise NotStreamable("a row needs the whole-file reader (its message, or a conversion)")
         out["id"] = ids.assign(out, column("event_id") if "event_id" in cols else None)
         yield Chunk(out, batch.num_rows)
 

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import dataclasses
 from operator import attrgetter
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from ..errors import ValidationError
-from ..model import Event, Recording, columns_valid, validate_columns, validate_event
+from ..model import Event, Kind, Recording, columns_valid, validate_columns, validate_event
 from .recording_info import duration_limit
 from .ids import EventIds
 from .problems import Problems
 
 EVENT_FIELDS = tuple(f.name for f in dataclasses.fields(Event))
+_DEFAULTS = Event(Kind.MOMENT_OF_TRUTH, 0.0, id="")
 
 
 def event_columns(events: Sequence[Event]) -> dict[str, list[Any]]:
@@ -74,7 +75,7 @@ class Importer:
         pending, self._pending = self._pending, []
         if pending:
             earlier, self.problems.items = self.problems.items, []
-            found = self.add_events([p[0] for p in pending], [p[1] for p in pending], [p[2] for p in pending])
+            found = self._settle([p[0] for p in pending], [p[1] for p in pending], [p[2] for p in pending], None)
             merged, done = [], 0
             for i, (_, _, _, mark) in enumerate(pending):
                 merged += earlier[done:mark]
@@ -84,24 +85,59 @@ class Importer:
             self.problems.items = merged + earlier[done:]
         return self.events
 
-    def add_events(self, events: Sequence[Event], wheres: Sequence[Any],
-                   raw_ids: Sequence[Any] | None = None) -> dict[int, str]:
+    def add_events(self, events: Sequence[Event], wheres: Sequence[Any], raw_ids: Sequence[Any] | None = None,
+                   columns: dict[str, list[Any]] | None = None) -> dict[int, str]:
         """Validate, give ids to and keep ``events`` (``wheres[i]``, ``raw_ids[i]`` belong to event i).
 
-        Returns the problems found (event index -> message), which are also
-        added to ``problems`` in the order of the events; a bad event is not kept.
+        ``columns`` are the events' fields by name when the caller has them
+        (the fields it leaves out hold their defaults). Returns the problems
+        found (event index -> message), which are also added to ``problems``
+        in the order of the events; a bad event is not kept.
         """
+        found = self._settle(events, wheres, raw_ids, columns)
+        self.problems.items.extend(found[i] for i in sorted(found))
+        return found
+
+    def add_values(self, values: dict[str, list[Any]], bad: Mapping[int, Exception], wheres: Sequence[Any],
+                   raw_ids: Sequence[Any] | None = None, left_out: Mapping[Any, str] | None = None) -> None:
+        """Build, validate, give ids to and keep the events given as field values (row i came from ``wheres[i]``).
+
+        ``values`` maps Event field names to every row's value (the others take
+        their defaults), ``bad`` the rows whose cells could not be read to what
+        is wrong, ``left_out`` the places of rows the parse step dropped to
+        what is wrong. Every problem goes to ``problems`` in the order of the places.
+        """
+        count = len(wheres)
+        keep = list(range(count)) if not bad else [i for i in range(count) if i not in bad]
+
+        def pick(column: Sequence[Any]) -> list[Any]:
+            return column if not bad and isinstance(column, list) else [column[i] for i in keep]
+
+        columns = {"recording_id": [self.recording.id] * len(keep), "id": [""] * len(keep)}
+        columns.update((name, pick(column)) for name, column in values.items())
+        events = list(map(Event, *(columns.get(name) or [getattr(_DEFAULTS, name)] * len(keep) for name in EVENT_FIELDS)))
+        kept_at = pick(wheres)
+        found = self._settle(events, kept_at, None if raw_ids is None else pick(raw_ids), columns)
+        messages = {wheres[i]: self._message(wheres[i], exc) for i, exc in bad.items()}
+        messages.update((kept_at[i], message) for i, message in found.items())
+        messages.update((where, self._message(where, what)) for where, what in (left_out or {}).items())
+        self.problems.items.extend(messages[where] for where in sorted(messages))
+
+    def _settle(self, events: Sequence[Event], wheres: Sequence[Any], raw_ids: Sequence[Any] | None,
+                columns: dict[str, list[Any]] | None) -> dict[int, str]:
+        """Validate, give ids to and keep ``events``; return the problems (event index -> message) without adding them."""
         found: dict[int, str] = {}
-        columns = event_columns(events)
+        columns = event_columns(events) if columns is None else columns
         if columns_valid(columns, self.limit):
             valid, rows = list(events), list(range(len(events)))
         else:
             valid, rows = self._validate_each(events, wheres, found)
             columns = event_columns(valid)
         raw = None if raw_ids is None else [raw_ids[i] for i in rows]
-        ids = self.ids.assign(columns["kind"], columns["start_s"], columns["end_s"], columns["label"], _id_cells(raw))
+        count = len(valid)
+        ids = self.ids.assign(columns["kind"], columns["start_s"], columns.get("end_s") or [None] * count,
+                              columns.get("label") or [""] * count, _id_cells(raw))
         self._keep(valid, rows, ids, wheres, raw, found)
-        self.problems.items.extend(found[i] for i in sorted(found))
         return found
 
     def add_columns(self, columns: dict[str, list[Any]], wheres: Sequence[Any], raw_ids: Sequence[Any] | None = None,
@@ -166,6 +202,6 @@ class Importer:
 
 def _id_cells(raw_ids: Sequence[Any] | None) -> list[str | None] | None:
     """Return the file's id cells as text (None where there is none), or None when no event has one."""
-    if raw_ids is None or not any(raw_ids):
+    if raw_ids is None or all(r is None or r == "" for r in raw_ids):
         return None
     return [None if r is None else r if type(r) is str else str(r) for r in raw_ids]
