@@ -133,10 +133,10 @@ class Importer:
         else:
             valid, rows = self._validate_each(events, wheres, found)
             columns = event_columns(valid)
-        raw = None if raw_ids is None else [raw_ids[i] for i in rows]
+        raw = _id_cells(None if raw_ids is None else [raw_ids[i] for i in rows])
         count = len(valid)
         ids = self.ids.assign(columns["kind"], columns["start_s"], columns.get("end_s") or [None] * count,
-                              columns.get("label") or [""] * count, _id_cells(raw))
+                              columns.get("label") or [""] * count, raw)
         self._keep(valid, rows, ids, wheres, raw, found)
         return found
 
