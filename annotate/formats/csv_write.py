@@ -12,10 +12,9 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..model import Event, Kind, Recording
-from ..timebase import nearest_ms, nearest_ms_array
+from ..timebase import nearest_ms
 from . import columns as colwise
 from .cells import TextCells, csv_cell_writer, iso_utc
-from .importer import event_columns
 from .recording_info import recording_fps, recording_name
 
 TEXT_FIELDS = ("label", "stage", "channel", "actor", "expectation", "reviewer", "note")
@@ -31,7 +30,7 @@ def csv_rows(events: Sequence[Event], recordings: Mapping[Any, Recording], frame
     if not events:
         return b""
     with colwise.no_gc():
-        table = event_columns(events)
+        table = colwise.event_columns(events)
         start = ms_column(table["start_s"])
         point = np.array([e is None for e in table["end_s"]], dtype=bool)
         end = ms_column([0.0 if e is None else e for e in table["end_s"]])
@@ -54,11 +53,8 @@ def csv_rows(events: Sequence[Event], recordings: Mapping[Any, Recording], frame
 
 def ms_column(seconds: list[Any]) -> np.ndarray:
     """Return times in seconds as whole milliseconds (int64), as ``timebase.nearest_ms`` gives each."""
-    if set(map(type, seconds)) <= {float}:
-        values = np.asarray(seconds, dtype=np.float64)
-        if np.isfinite(values).all() and not (np.abs(values) > 2.0**42).any():
-            return nearest_ms_array(values)
-    return np.array([nearest_ms(s) for s in seconds], dtype=np.int64)
+    ms = colwise.ms_array(seconds)
+    return ms if ms is not None else np.array([nearest_ms(s) for s in seconds], dtype=np.int64)
 
 
 def _kind_cell(kind: Any, delimiter: str) -> str:

@@ -9,29 +9,16 @@ name the line in the message.
 
 from __future__ import annotations
 
-import dataclasses
-from operator import attrgetter
 from typing import Any, Callable, Mapping, Sequence
 
 from ..errors import ValidationError
 from ..model import Event, Kind, Recording, columns_valid, validate_columns, validate_event
 from .recording_info import duration_limit
+from .columns import EVENT_FIELDS, event_columns
 from .ids import EventIds
 from .problems import Problems
 
-EVENT_FIELDS = tuple(f.name for f in dataclasses.fields(Event))
 _DEFAULTS = Event(Kind.MOMENT_OF_TRUTH, 0.0, id="")
-
-
-def event_columns(events: Sequence[Event]) -> dict[str, list[Any]]:
-    """Return the events as columns: Event field name -> the values of every event, in order.
-
-    All fields are read in one pass: events sorted apart from where they sit in
-    memory are slow to visit once per field.
-    """
-    if not events:
-        return {name: [] for name in EVENT_FIELDS}
-    return dict(zip(EVENT_FIELDS, map(list, zip(*map(attrgetter(*EVENT_FIELDS), events)))))
 
 
 class Importer:

@@ -37,7 +37,7 @@ from ..errors import ValidationError
 from ..model import Codebook, Event, Kind, Recording, parse_status, utcnow, validate_event
 from . import columns as colwise
 from .cells import iso_utc, parse_iso
-from .importer import Importer, event_columns
+from .importer import Importer
 from .json_values import item_values
 from .kinds import KindResolver
 from .problems import Problems
@@ -132,7 +132,7 @@ def _event_dicts(events: Iterable[Event]) -> list[dict[str, Any]]:
     """Return each event as the dict the file holds (``_EVENT_KEYS``), made a field at a time."""
     events = events if isinstance(events, list) else list(events)
     with colwise.no_gc():
-        columns = event_columns(events)
+        columns = colwise.event_columns(events)
         kinds = {k: k.value if isinstance(k, Kind) else str(k) for k in set(columns["kind"])}
         columns["kind"] = list(map(kinds.__getitem__, columns["kind"]))
         for key in ("created_at", "updated_at"):

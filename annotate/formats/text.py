@@ -6,12 +6,11 @@ import codecs
 import csv
 import io
 from itertools import islice
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
 from ..model import MAX_FREE_TEXT, MAX_SHORT_TEXT
-from . import columns as colwise
 from .problems import Problems
 
 BOM = "\ufeff"
@@ -82,11 +81,11 @@ def refuse_long_cells(body: bytes, delimiter: str, problems: Problems, limits: S
     """
     limits = [*limits, rest]
     caps = np.array([cap for _, cap in limits], dtype=np.int64)
-    for lines, cols, starts, ends in colwise.long_cells(body, delimiter, SHORT_CELL):
+    for lines, cols, starts, ends in long_cells(body, delimiter, SHORT_CELL):
         index = np.minimum(cols, len(limits) - 1)
         cap = np.where(lines == 1, SHORT_CELL, caps[index])
         for i in np.flatnonzero(ends - starts > cap):  # bytes first: a character takes 1 to 4
-            chars = colwise.cell_chars(body, int(starts[i]), int(ends[i]))
+            chars = cell_chars(body, int(starts[i]), int(ends[i]))
             if chars > cap[i]:
                 name = "header name" if lines[i] == 1 else limits[int(index[i])][0]
                 article = "an" if name[0] in "aeiou" else "a"
@@ -124,3 +123,87 @@ class CsvLines:
     def after_last(self) -> int:
         """Return the line after the last row read."""
         return self._count()[-1]
+
+
+# --- cells too long to read -------------------------------------------------------
+
+
+def long_cells(body: bytes, delimiter: str, shortest: int, chunk: int = 1 << 21) -> Iterator[tuple[np.ndarray, ...]]:
+    """Yield arrays (line, column, start, end) of the cells of a CSV body longer than ``shortest`` bytes, in order.
+
+    ``line`` is the line the cell's row starts on (1 for the first), ``column``
+    the cell's index in its row and ``body[start:end]`` its bytes (quotes
+    included). Separators and line feeds inside quotes do not split cells. The
+    file is read ``chunk`` bytes at a time, so memory stays a few times ``chunk``
+    whatever the file holds (a 50 MB cell included).
+    """
+    sep, size = ord(delimiter), len(body)
+    quoting = quotes_are_plain(body, delimiter, chunk)  # else quotes are text, and only csv.reader's limit holds
+    quotes = feeds_before = 0
+    prev, column, row_line = -1, 0, 1  # the last cell boundary, the column and row line of the cell after it
+    for base in range(0, size, chunk):
+        view = np.frombuffer(body, dtype=np.uint8, count=min(chunk, size - base), offset=base)
+        qpos, feeds = np.flatnonzero(view == 34) if quoting else _NONE, np.flatnonzero(view == 10)
+        cand = np.flatnonzero((view == sep) | (view == 10))
+        bounds = cand[((np.searchsorted(qpos, cand) + quotes) & 1) == 0]
+        if len(bounds):
+            newline = view[bounds] == 10
+            index = np.arange(len(bounds))
+            last_nl = np.maximum.accumulate(np.where(newline, index, -1))
+            before = np.concatenate(([-1], last_nl[:-1]))  # the last line feed boundary before each cell's end
+            starts = np.concatenate(([prev + 1], base + bounds[:-1] + 1))
+            ends = base + bounds
+            long = np.flatnonzero(ends - starts > shortest)
+            if len(long):
+                b = before[long]
+                lines = np.where(b >= 0, feeds_before + np.searchsorted(feeds, bounds[b], side="right") + 1, row_line)
+                yield lines, np.where(b >= 0, long - b - 1, column + long), starts[long], ends[long]
+            prev = int(ends[-1])
+            if newline.any():
+                j = int(last_nl[-1])
+                column = len(bounds) - 1 - j
+                row_line = feeds_before + int(np.searchsorted(feeds, bounds[j], side="right")) + 1
+            else:
+                column += len(bounds)
+        quotes += len(qpos)
+        feeds_before += len(feeds)
+    if size - (prev + 1) > shortest:  # the last cell, without a line end after it
+        yield np.array([row_line]), np.array([column]), np.array([prev + 1]), np.array([size])
+
+
+_NONE = np.zeros(0, dtype=np.int64)
+
+
+def quotes_are_plain(body: bytes, delimiter: str, chunk: int = 1 << 21) -> bool:
+    """Return True when every quote of a CSV body opens or closes a quoted cell or doubles a quote inside one.
+
+    Then quote parity tells which separators split cells, as csv.reader splits
+    them; a quote in the middle of an unquoted cell (``5" screen``) is text.
+    """
+    whole = np.frombuffer(body, dtype=np.uint8)
+    size, ends = len(whole), np.array([ord(delimiter), 10, 13], dtype=np.uint8)
+    seen = 0
+    for base in range(0, size, chunk):
+        at = base + np.flatnonzero(whole[base : base + chunk] == 34)
+        if not len(at):
+            continue
+        before = np.where(at > 0, whole[np.maximum(at - 1, 0)], 10)
+        after = np.where(at < size - 1, whole[np.minimum(at + 1, size - 1)], 10)
+        opens = ((seen + np.arange(len(at))) & 1) == 0
+        good = np.where(opens, np.isin(before, ends) | (before == 34), np.isin(after, ends) | (after == 34))
+        if not good.all():
+            return False
+        seen += len(at)
+    return seen % 2 == 0
+
+
+def cell_chars(body: bytes, start: int, end: int, chunk: int = 1 << 22) -> int:
+    """Return how many characters the CSV cell ``body[start:end]`` (UTF-8, quoted or not) holds once read."""
+    chars = quotes = 0
+    for base in range(start, end, chunk):
+        view = np.frombuffer(body, dtype=np.uint8, count=min(chunk, end - base), offset=base)
+        chars += int(np.count_nonzero((view & 0xC0) != 0x80))  # not a UTF-8 continuation byte
+        quotes += int(np.count_nonzero(view == 34))
+    if end > start and body[end - 1] == 13:  # the CR of a CRLF line end
+        chars -= 1
+    return chars - (quotes // 2 + 1 if quotes else 0)  # the surrounding quotes, one of each doubled quote
