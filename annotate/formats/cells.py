@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from ..errors import ValidationError
 
@@ -150,3 +150,16 @@ def parse_iso(name: str, text: str) -> datetime | None:
     if zone is None:
         return value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
+
+
+def convert_each(values: Sequence[Any], convert: Callable[[Any], Any],
+                 note: Callable[[int, ValidationError], None]) -> list[Any]:
+    """Return ``[convert(v) for v in values]``, None for each value it refuses, whose error goes to ``note(i, error)``."""
+    out: list[Any] = []
+    for i, value in enumerate(values):
+        try:
+            out.append(convert(value))
+        except ValidationError as exc:
+            note(i, exc)
+            out.append(None)
+    return out

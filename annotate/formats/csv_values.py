@@ -16,7 +16,7 @@ from ..errors import ValidationError
 from ..model import Kind
 from ..timebase import parse_time, seconds_from_ms, time_to_ms
 from . import columns as colwise
-from .cells import parse_iso, unneutralise
+from .cells import convert_each, parse_iso, unneutralise
 from .csv_write import TEXT_FIELDS
 from .kinds import KindResolver
 
@@ -89,14 +89,7 @@ def _times(cells: Any, name: str, note: Callable[[int, ValidationError], None], 
         if fast is not None:
             return fast
     texts = cells.to_pylist() if cells is not None else [""] * count
-    values: list[Any] = []
-    for i, cell in enumerate(texts):
-        try:
-            values.append(seconds_cell(name, cell) if cell else blank(i))
-        except ValidationError as exc:
-            note(i, exc)
-            values.append(None)
-    return values
+    return convert_each(range(count), lambda i: seconds_cell(name, texts[i]) if texts[i] else blank(i), note)
 
 
 def _ends(column: Callable[[str], Any], cols: dict[str, int], starts: list[Any],
@@ -156,13 +149,4 @@ def _frame_start(cell: str, fps: Fraction | None, frame_times: Sequence[float] |
 
 def _dates(cells: list[str], name: str, note: Callable[[int, ValidationError], None]) -> list[Any]:
     fast = colwise.iso_column(cells)
-    if fast is not None:
-        return fast
-    values: list[Any] = []
-    for i, cell in enumerate(cells):
-        try:
-            values.append(parse_iso(name, cell))
-        except ValidationError as exc:
-            note(i, exc)
-            values.append(None)
-    return values
+    return fast if fast is not None else convert_each(cells, lambda cell: parse_iso(name, cell), note)

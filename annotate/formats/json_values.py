@@ -15,7 +15,7 @@ from ..errors import ValidationError
 from ..model import Kind
 from ..timebase import parse_time
 from . import columns as colwise
-from .cells import parse_iso
+from .cells import convert_each, parse_iso
 from .kinds import KindResolver
 
 EVENT_TEXT = ("label", "stage", "channel", "actor", "expectation", "note", "reviewer")
@@ -80,14 +80,7 @@ def _times(values: list[Any], name: str, note: Note, none_ok: bool) -> list[Any]
     plain = {float, type(None)} if none_ok else {float}
     if set(map(type, values)) <= plain and not any(v is not None and v < 0 for v in values):
         return [None if v is None else round(v, 3) for v in values]
-    out: list[Any] = []
-    for i, value in enumerate(values):
-        try:
-            out.append(None if value is None and none_ok else time_value(name, value))
-        except ValidationError as exc:
-            note(i, exc)
-            out.append(None)
-    return out
+    return convert_each(values, lambda value: None if value is None and none_ok else time_value(name, value), note)
 
 
 def time_value(name: str, value: Any) -> float:
@@ -133,13 +126,4 @@ def _emotions(values: list[Any], note: Note) -> list[Any]:
 def _dates(values: list[Any], name: str, note: Note) -> list[Any]:
     texts = [v if type(v) is str else str(v or "") for v in values]
     fast = colwise.iso_column(texts)
-    if fast is not None:
-        return fast
-    out: list[Any] = []
-    for i, text in enumerate(texts):
-        try:
-            out.append(parse_iso(name, text))
-        except ValidationError as exc:
-            note(i, exc)
-            out.append(None)
-    return out
+    return fast if fast is not None else convert_each(texts, lambda text: parse_iso(name, text), note)
