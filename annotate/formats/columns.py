@@ -1,14 +1,12 @@
-"""Column-wise helpers for the fast paths of the event formats (whole columns, not one event at a time).
+"""The table of events (:func:`event_columns`) and the whole-column helpers the formats build on.
 
 Exports turn each field of all events into one column of cells (numbers and
-times formatted by Arrow's compute kernels) and join the columns into lines in
-one call; imports split a CSV with Arrow's parser and decode each column once.
-Arrow (pyarrow, which the app's Streamlit already needs) is optional: without
-it :func:`arrow` is None and the formats take their per-event paths.
-
-The fast paths only ever handle input they can prove they read or write
-exactly as the per-event paths do; anything else returns None and the caller
-falls back to the per-event path, which also writes every error message.
+times formatted by Arrow's compute kernels and numpy) and join the columns
+into lines in one call; imports split a CSV with Arrow's parser and decode
+each column once. The event CSV and JSON have only this path. The other
+formats still keep a per-event path beside it, which ``ENABLED = False``
+selects (their tests compare the two); a fast path of theirs handles only
+input it can prove it reads or writes as the per-event path does.
 """
 
 from __future__ import annotations

@@ -1,18 +1,17 @@
 """Stream a large event CSV as chunks of validated columns, so an import's memory is bounded by the chunk size.
 
-The event CSV's import (``csv_format.loads``) reads a whole file
-into Arrow columns and then into Event objects (about 1 KB each). This module
-reads the same file a block of rows at a time with Arrow's streaming reader,
-checks and converts each block exactly as the column path does, gives each
-row its id (the file's 32-hex id, or the id ``EventIds`` derives from the
-content) and yields the rows as columns for ``annotate.store.bulk``. What it
-keeps across blocks is small: the ids seen so far (16 bytes each, sorted) and
-the derived names that repeat.
+The whole-file import (``csv_format.loads``) holds every row as an Event
+(about 1 KB each). This module reads the same file a block of rows at a time
+with Arrow's streaming reader and runs the same steps on each block: the
+cells become values (``csv_values.cell_values``), are checked a whole column
+at a time (``model.columns_valid``) and get their ids by the one rule
+(``ids.EventIds``); the rows go on as columns to ``annotate.store.bulk``.
+What it keeps across blocks is small: the ids seen so far (16 bytes each,
+sorted) and the derived names that repeat.
 
-Like the column path, it handles only files it can prove it reads as the
-row-by-row reader does: anything else (a bad row anywhere, a repeated id,
-several recordings, ids of other forms) raises :class:`NotStreamable` and the
-caller reads the whole file the usual way, which also writes every message.
+A block with a bad row, a repeated id, several recordings or ids of other
+forms raises :class:`NotStreamable`: the caller then reads the whole file
+the usual way, which names every bad line.
 """
 
 from __future__ import annotations
