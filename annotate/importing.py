@@ -11,10 +11,15 @@ importing a file twice does not duplicate anything.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable, Iterator, Mapping
 
-from .formats import detect_format, get_format, loads_events
+from .formats import csv_format, csv_stream, detect_format, get_format, loads_events
+from .model import Recording
+from .store.bulk import import_chunks
 from .wording import plural
+
+if TYPE_CHECKING:
+    from .store import Store
 
 
 @dataclass(frozen=True)
@@ -33,7 +38,7 @@ class ImportResult:
 
 
 def import_events(
-    store,
+    store: Store,
     recording_id: int,
     data: bytes,
     filename: str,
@@ -64,7 +69,8 @@ def import_events(
     return ImportResult(rec.id, added, len(events) - added, fmt.name)
 
 
-def _import_streamed(store, rec, data: bytes, filename: str, mapping, reviewer: str) -> tuple[int, int] | None:
+def _import_streamed(store: Store, rec: Recording, data: bytes, filename: str,
+                     mapping: Mapping[str, str] | Iterable[str] | None, reviewer: str) -> tuple[int, int] | None:
     """Import a large event CSV a block of rows at a time; return (added, skipped), or None to read it whole.
 
     Memory stays bounded by the block size (``formats.csv_stream``) and rows
@@ -72,11 +78,8 @@ def _import_streamed(store, rec, data: bytes, filename: str, mapping, reviewer: 
     is small or needs the whole-file readers (a bad row, a repeated id, ...):
     then nothing is stored, and the caller's whole-file import writes the message.
     """
-    from .formats import csv_format, csv_stream
-    from .store.bulk import import_chunks
-
     source = filename or "events.csv"
-    data = csv_format._refuse_long_cells(data, source)  # a cell over its cap: the one-line message, nothing read
+    data = csv_format.refuse_long_csv_cells(data, source)  # a cell over its cap: the one-line message, nothing read
     if not isinstance(data, bytes):
         return None
     chunks = csv_stream.stream_chunks(data, rec, mapping or None, source)
@@ -93,10 +96,10 @@ def _import_streamed(store, rec, data: bytes, filename: str, mapping, reviewer: 
 class _Counted:
     """Iterate over ``chunks`` counting their rows (in ``rows``)."""
 
-    def __init__(self, chunks):
+    def __init__(self, chunks: Iterable[csv_stream.Chunk]):
         self.chunks, self.rows = chunks, 0
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[csv_stream.Chunk]:
         for chunk in self.chunks:
             self.rows += chunk.count
             yield chunk

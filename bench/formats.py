@@ -4,13 +4,10 @@ Prints events per second for each format next to baselines measured in the same
 run on the same events: a plain ``csv.writer`` dump of the events' fields (export)
 and a plain ``csv.reader`` read of that dump (import), plus ``validate_event``
 alone, which every import calls once per event and so bounds import speed.
-Targets (2 cores): every format >= 50,000 events/s, CSV >= 200,000.
+Targets (2 cores, issue 12): every format >= 40,000 events/s, CSV >= 150,000. On a shared machine
+the rates move with the load; the ratios to the baselines measured beside them move less.
 
-``--compare`` also times each format's per-event path (the column-wise fast
-paths switched off) in the same run, and prints how many times faster the
-shipped path is: on a shared machine that ratio moves less than the rates.
-
-    .venv/bin/python bench/formats.py [--events 100000] [--repeat 3] [--formats csv,json] [--compare]
+    .venv/bin/python bench/formats.py [--events 100000] [--repeat 3] [--formats csv,json]
 """
 
 from __future__ import annotations
@@ -27,7 +24,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from annotate.formats import FORMATS, dumps_events, loads_events  # noqa: E402
-from annotate.formats import columns as colwise  # noqa: E402
 from annotate.model import Codebook, Event, Kind, Recording, validate_event  # noqa: E402
 
 
@@ -65,7 +61,6 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--formats", default=",".join(FORMATS))
-    ap.add_argument("--compare", action="store_true", help="also time the per-event paths (slow)")
     args = ap.parse_args()
     n = args.events
     rec = Recording(path="/data/checkout.mp4", title="Checkout", id=1, duration_s=4 * 3600.0, fps="30000/1001",
@@ -97,8 +92,7 @@ def main() -> None:
     base_w, base_r = baselines()
     print(f"baseline csv.writer dump {base_w:>10,.0f} ev/s | csv.reader read {base_r:>10,.0f} ev/s | "
           f"validate_event alone {validate:>9,.0f} ev/s (every import calls it once per event)")
-    extra = f"{'x per-event (exp/imp)':>24}" if args.compare else ""
-    print(f"{'format':<9}{'export ev/s':>13}{'x writer':>10}{'import ev/s':>13}{'x reader':>10}{'MB':>7}{extra}  target")
+    print(f"{'format':<9}{'export ev/s':>13}{'x writer':>10}{'import ev/s':>13}{'x reader':>10}{'MB':>7}  target")
     for name in args.formats.split(","):
         base_w, base_r = baselines()
         data = dumps_events(events, [rec], format=name, codebook=book)
@@ -106,19 +100,10 @@ def main() -> None:
         back = loads_events(data, format=name, recording=rec, codebook=book)
         assert len(back) == n, (name, len(back))
         imp = n / best(lambda: loads_events(data, format=name, recording=rec, codebook=book), max(1, args.repeat - 1))
-        target = 200_000 if name == "csv" else 50_000
+        target = 150_000 if name == "csv" else 40_000
         verdict = "ok" if min(export, imp) >= target else f"below {target:,}"
-        extra = ""
-        if args.compare:
-            colwise.ENABLED = False
-            try:
-                slow_export = n / best(lambda: dumps_events(events, [rec], format=name, codebook=book), 1)
-                slow_import = n / best(lambda: loads_events(data, format=name, recording=rec, codebook=book), 1)
-            finally:
-                colwise.ENABLED = True
-            extra = f"{export / slow_export:>12.1f}{imp / slow_import:>12.1f}"
         print(f"{name:<9}{export:>13,.0f}{export / base_w:>10.2f}{imp:>13,.0f}{imp / base_r:>10.2f}"
-              f"{len(data) / 1e6:>7.1f}{extra}  {verdict}", flush=True)
+              f"{len(data) / 1e6:>7.1f}  {verdict}", flush=True)
 
 
 if __name__ == "__main__":

@@ -212,10 +212,14 @@ def test_absurdly_nested_json_is_a_format_error_or_ignored_never_a_crash(fmt):
         start = text.index('<ANNOTATION_VALUE>{"id"')
         end = text.index("</ANNOTATION_VALUE>", start)
         text = text[:start] + "<ANNOTATION_VALUE>" + deep + text[end:]
+    if fmt == "json":  # the whole file: refused with a one-line message
+        with pytest.raises(FormatError, match="too deeply") as info:
+            loads_events(text.encode("utf-8"), format=fmt, recording=rec)
+        assert "\n" not in str(info.value)
+        return
     try:  # refused with a one-line message, or (in a details field) the details ignored: both fine
         events = loads_events(text.encode("utf-8"), format=fmt, recording=rec)
     except FormatError as exc:
         assert "\n" not in str(exc) and "too deeply" in str(exc), str(exc)
     else:
-        assert fmt != "json", "a JSON file nested 100,000 deep was read as events"
         assert len(events) == len(tricky_events(rec))  # every event read, the nested details dropped

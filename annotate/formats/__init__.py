@@ -29,7 +29,7 @@ import numpy as np
 
 from ..errors import FormatError
 from ..fsutil import atomic_write_bytes
-from ..model import Event, Recording
+from ..model import Codebook, Event, Recording
 from . import boris, csv_format, eaf, eventlog, json_format, srt, vtt, xes
 from .common import FREE_TEXT_CELL, Problems, one_line, parse_mapping, refuse_long_cells, source_name, utf8_body
 
@@ -62,7 +62,8 @@ class Format:
         """Return the suffix new files get, e.g. ``".csv"``."""
         return self.suffixes[0]
 
-    def dumps(self, events: Iterable[Event], recordings=None, **opts: Any) -> bytes:
+    def dumps(self, events: Iterable[Event], recordings: Mapping[int, Recording] | Iterable[Recording] | None = None,
+              **opts: Any) -> bytes:
         """Return ``events`` in this format as bytes (see the module's ``dumps``)."""
         return self.module.dumps(events, recordings, **opts)
 
@@ -178,7 +179,7 @@ def dumps_events(
     recordings: Mapping[int, Recording] | Iterable[Recording] | None = None,
     *,
     format: str | Format = "csv",
-    codebook: Any = None,
+    codebook: Codebook | None = None,
     **opts: Any,
 ) -> bytes:
     """Return ``events`` written in ``format`` as bytes (for a download or a pipe).
@@ -196,7 +197,7 @@ def write_events(
     recordings: Mapping[int, Recording] | Iterable[Recording] | None = None,
     *,
     format: str | Format | None = None,
-    codebook: Any = None,
+    codebook: Codebook | None = None,
     **opts: Any,
 ) -> Path:
     """Write ``events`` to ``path`` atomically and return the path.
@@ -219,7 +220,7 @@ def loads_events(
     format: str | Format = "csv",
     recording: Recording,
     mapping: Mapping[str, Any] | Iterable[str] | None = None,
-    codebook: Any = None,
+    codebook: Codebook | None = None,
     source: str | None = None,
     **opts: Any,
 ) -> list[Event]:
@@ -240,7 +241,7 @@ def read_events(
     format: str | Format | None = None,
     recording: Recording,
     mapping: Mapping[str, Any] | Iterable[str] | None = None,
-    codebook: Any = None,
+    codebook: Codebook | None = None,
     **opts: Any,
 ) -> list[Event]:
     """Return the validated events of ``recording`` in the file at ``path``.

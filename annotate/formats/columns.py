@@ -1,14 +1,12 @@
-"""Column-wise helpers for the fast paths of the event formats (whole columns, not one event at a time).
+"""The table of events (:func:`event_columns`) and the whole-column helpers the formats build on.
 
 Exports turn each field of all events into one column of cells (numbers and
-times formatted by Arrow's compute kernels) and join the columns into lines in
-one call; imports split a CSV with Arrow's parser and decode each column once.
-Arrow (pyarrow, which the app's Streamlit already needs) is optional: without
-it :func:`arrow` is None and the formats take their per-event paths.
-
-The fast paths only ever handle input they can prove they read or write
-exactly as the per-event paths do; anything else returns None and the caller
-falls back to the per-event path, which also writes every error message.
+times formatted by Arrow's compute kernels and numpy) and join the columns
+into lines in one call; imports split a CSV with Arrow's parser and decode
+each column once. The event CSV and JSON have only this path. The other
+formats still keep a per-event path beside it, which ``ENABLED = False``
+selects (their tests compare the two); a fast path of theirs handles only
+input it can prove it reads or writes as the per-event path does.
 """
 
 from __future__ import annotations
@@ -31,6 +29,8 @@ except ImportError:  # pragma: no cover - exercised only where pyarrow is missin
     _pa = _pc = _pacsv = None
 
 from ..model import Event
+from ..timebase import nearest_ms_array
+from .text import cell_chars, long_cells, quotes_are_plain  # noqa: F401 - the cell-limit scan, by its old names here
 
 # Below this many events the per-event paths are as quick and stay the only code used.
 MIN_EVENTS = 64
@@ -58,22 +58,27 @@ def arrow() -> Any:
 # --- events to columns -------------------------------------------------------------
 
 
-_FIELDS = tuple(f.name for f in dataclasses.fields(Event))
+EVENT_FIELDS = tuple(f.name for f in dataclasses.fields(Event))
+
+
+def event_columns(events: Sequence[Event]) -> dict[str, list[Any]]:
+    """Return the table of events: Event field name -> the values of every event, in order.
+
+    All fields are read in one pass: events sorted apart from where they sit in
+    memory are slow to visit once per field.
+    """
+    if not events:
+        return {name: [] for name in EVENT_FIELDS}
+    return dict(zip(EVENT_FIELDS, map(list, zip(*map(attrgetter(*EVENT_FIELDS), events)))))
 
 
 def fields_of(events: Sequence[Event]) -> Callable[[str], list[Any]]:
-    """Return ``get(name)``: the values of field ``name`` of every event, in order.
-
-    All fields are read in one pass over the events on first use: events
-    sorted apart from where they sit in memory are slow to visit once per field.
-    """
+    """Return ``get(name)``: the values of field ``name`` of every event (:func:`event_columns`, read on first use)."""
     columns: dict[str, list[Any]] = {}
 
     def get(name: str) -> list[Any]:
         if not columns:
-            columns.update(zip(_FIELDS, map(list, zip(*map(attrgetter(*_FIELDS), events)))))
-            if not columns:
-                columns.update((f, []) for f in _FIELDS)
+            columns.update(event_columns(events))
         return columns[name]
 
     return get
@@ -91,10 +96,10 @@ def ms_array(seconds: Sequence[Any]) -> np.ndarray | None:
     """
     if not only_type(seconds, float):
         return None
-    arr = np.asarray(seconds, dtype=np.float64) * 1000.0
-    if not np.isfinite(arr).all() or (np.abs(arr) > 2.0**52).any():
+    arr = np.asarray(seconds, dtype=np.float64)
+    if not np.isfinite(arr).all() or (np.abs(arr) > 2.0**52 / 1000).any():
         return None
-    return np.rint(arr).astype(np.int64)
+    return nearest_ms_array(arr)
 
 
 def text_array(values: Any) -> Any:
@@ -134,16 +139,16 @@ def seconds_text(ms: np.ndarray) -> Any:
 
 
 def timecode_text(ms: np.ndarray, sep: str = ".") -> Any:
-    """Return non-negative milliseconds as ``HH:MM:SS.mmm`` (``sep`` before the ms), an Arrow array."""
+    """Return milliseconds as ``HH:MM:SS.mmm`` (``sep`` before the ms), an Arrow array."""
     h, rem = np.divmod(ms, 3_600_000)
     m, rem = np.divmod(rem, 60_000)
     s, rem = np.divmod(rem, 1000)
     n = len(ms)
     tail = _strings(np.hstack([_char(n, ":"), _digits(m, 2), _char(n, ":"), _digits(s, 2), _char(n, sep),
                                _digits(rem, 3)]))
-    if not n or h.max() < 100:
+    if not n or (h.max() < 100 and h.min() >= 0):
         head = _strings(_digits(h, 2))
-    else:  # 100 hours or more: as many digits as it takes
+    else:  # 100 hours or more (or a time before 0): as many digits as it takes, as f"{h:02d}" writes them
         head = _pc.utf8_lpad(text_array(h), 2, "0")
     return _pc.binary_join_element_wise(head, tail, "")
 
@@ -226,7 +231,8 @@ def map_unique(array: Any, fn: Callable[[Any], Any]) -> list[Any]:
 # --- CSV text to columns -----------------------------------------------------------
 
 
-def _quoted_field(delimiter: bytes) -> re.Pattern[bytes]:
+def quoted_cell_pattern(delimiter: bytes) -> re.Pattern[bytes]:
+    """Return the pattern of one quoted CSV cell (RFC 4180) between ``delimiter`` bytes or line ends."""
     d = re.escape(delimiter)
     # A quoted cell that starts a cell and ends one, with its inner quotes doubled.
     # Unrolled ([^"]* runs, not one repeat per byte): the old (?:[^"]|"")* took ~120 bytes of stack per byte.
@@ -260,7 +266,7 @@ def csv_table(body: bytes, delimiter: str, width: int, columns: Sequence[int]) -
         return None
     quotes = body.count(b'"')
     if quotes:
-        inside = b"".join(_quoted_field(delimiter.encode()).findall(body)).count(b'"')
+        inside = b"".join(quoted_cell_pattern(delimiter.encode()).findall(body)).count(b'"')
         if inside != quotes:
             return None
     names, parse, convert = csv_options(delimiter, width, columns)
@@ -296,11 +302,6 @@ def seconds_column(array: Any, blank_is_none: bool) -> list[Any] | None:
     return _pc.cast(array, _pa.float64()).to_pylist()
 
 
-def all_distinct(array: Any) -> bool:
-    """Return True when no value of ``array`` occurs twice."""
-    return _pc.count_distinct(array).as_py() == len(array)
-
-
 def distinct_count(array: Any) -> int:
     """Return how many different values ``array`` holds."""
     return _pc.count_distinct(array).as_py()
@@ -333,90 +334,6 @@ def any_where(array: Any, pattern: str, other: Any, other_pattern: str) -> bool:
     """Return True when some row has ``array`` matching ``pattern`` and ``other`` matching ``other_pattern`` (RE2)."""
     both = _pc.and_(_pc.match_substring_regex(array, pattern), _pc.match_substring_regex(other, other_pattern))
     return bool(_pc.any(both).as_py())
-
-
-# --- cells too long to read -------------------------------------------------------
-
-
-def long_cells(body: bytes, delimiter: str, shortest: int, chunk: int = 1 << 21) -> Iterator[tuple[np.ndarray, ...]]:
-    """Yield arrays (line, column, start, end) of the cells of a CSV body longer than ``shortest`` bytes, in order.
-
-    ``line`` is the line the cell's row starts on (1 for the first), ``column``
-    the cell's index in its row and ``body[start:end]`` its bytes (quotes
-    included). Separators and line feeds inside quotes do not split cells. The
-    file is read ``chunk`` bytes at a time, so memory stays a few times ``chunk``
-    whatever the file holds (a 50 MB cell included).
-    """
-    sep, size = ord(delimiter), len(body)
-    quoting = quotes_are_plain(body, delimiter, chunk)  # else quotes are text, and only csv.reader's limit holds
-    quotes = feeds_before = 0
-    prev, column, row_line = -1, 0, 1  # the last cell boundary, the column and row line of the cell after it
-    for base in range(0, size, chunk):
-        view = np.frombuffer(body, dtype=np.uint8, count=min(chunk, size - base), offset=base)
-        qpos, feeds = np.flatnonzero(view == 34) if quoting else _NONE, np.flatnonzero(view == 10)
-        cand = np.flatnonzero((view == sep) | (view == 10))
-        bounds = cand[((np.searchsorted(qpos, cand) + quotes) & 1) == 0]
-        if len(bounds):
-            newline = view[bounds] == 10
-            index = np.arange(len(bounds))
-            last_nl = np.maximum.accumulate(np.where(newline, index, -1))
-            before = np.concatenate(([-1], last_nl[:-1]))  # the last line feed boundary before each cell's end
-            starts = np.concatenate(([prev + 1], base + bounds[:-1] + 1))
-            ends = base + bounds
-            long = np.flatnonzero(ends - starts > shortest)
-            if len(long):
-                b = before[long]
-                lines = np.where(b >= 0, feeds_before + np.searchsorted(feeds, bounds[b], side="right") + 1, row_line)
-                yield lines, np.where(b >= 0, long - b - 1, column + long), starts[long], ends[long]
-            prev = int(ends[-1])
-            if newline.any():
-                j = int(last_nl[-1])
-                column = len(bounds) - 1 - j
-                row_line = feeds_before + int(np.searchsorted(feeds, bounds[j], side="right")) + 1
-            else:
-                column += len(bounds)
-        quotes += len(qpos)
-        feeds_before += len(feeds)
-    if size - (prev + 1) > shortest:  # the last cell, without a line end after it
-        yield np.array([row_line]), np.array([column]), np.array([prev + 1]), np.array([size])
-
-
-_NONE = np.zeros(0, dtype=np.int64)
-
-
-def quotes_are_plain(body: bytes, delimiter: str, chunk: int = 1 << 21) -> bool:
-    """Return True when every quote of a CSV body opens or closes a quoted cell or doubles a quote inside one.
-
-    Then quote parity tells which separators split cells, as csv.reader splits
-    them; a quote in the middle of an unquoted cell (``5" screen``) is text.
-    """
-    whole = np.frombuffer(body, dtype=np.uint8)
-    size, ends = len(whole), np.array([ord(delimiter), 10, 13], dtype=np.uint8)
-    seen = 0
-    for base in range(0, size, chunk):
-        at = base + np.flatnonzero(whole[base : base + chunk] == 34)
-        if not len(at):
-            continue
-        before = np.where(at > 0, whole[np.maximum(at - 1, 0)], 10)
-        after = np.where(at < size - 1, whole[np.minimum(at + 1, size - 1)], 10)
-        opens = ((seen + np.arange(len(at))) & 1) == 0
-        good = np.where(opens, np.isin(before, ends) | (before == 34), np.isin(after, ends) | (after == 34))
-        if not good.all():
-            return False
-        seen += len(at)
-    return seen % 2 == 0
-
-
-def cell_chars(body: bytes, start: int, end: int, chunk: int = 1 << 22) -> int:
-    """Return how many characters the CSV cell ``body[start:end]`` (UTF-8, quoted or not) holds once read."""
-    chars = quotes = 0
-    for base in range(start, end, chunk):
-        view = np.frombuffer(body, dtype=np.uint8, count=min(chunk, end - base), offset=base)
-        chars += int(np.count_nonzero((view & 0xC0) != 0x80))  # not a UTF-8 continuation byte
-        quotes += int(np.count_nonzero(view == 34))
-    if end > start and body[end - 1] == 13:  # the CR of a CRLF line end
-        chars -= 1
-    return chars - (quotes // 2 + 1 if quotes else 0)  # the surrounding quotes, one of each doubled quote
 
 
 # --- table bodies for the column readers -------------------------------------------

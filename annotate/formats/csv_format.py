@@ -60,41 +60,19 @@ from __future__ import annotations
 
 import csv
 import io
-from bisect import bisect_right
-from fractions import Fraction
-from itertools import compress
-from operator import attrgetter, itemgetter
-from typing import Any, Callable, Iterable, Mapping, Sequence
-
-import numpy as np
+from typing import Any, Iterable, Mapping, Sequence
 
 from ..errors import FormatError, ValidationError
-from ..model import Event, Kind, Recording
-from ..timebase import parse_time, time_to_ms
+from ..model import FREE_TEXT_FIELDS, Codebook, Event, Recording
 from . import columns as colwise
-from .common import (
-    BOM,
-    Importer,
-    KindResolver,
-    CsvLines,
-    FREE_TEXT_CELL,
-    FREE_TEXT_FIELDS,
-    SHORT_CELL,
-    Problems,
-    TextCells,
-    as_recordings,
-    csv_cell_writer,
-    decode_text,
-    iso_utc,
-    norm_key,
-    one_line,
-    parse_iso,
-    recording_fps,
-    recording_name,
-    refuse_long_cells,
-    unneutralise,
-    utf8_body,
-)
+from .csv_read import CsvCells, arrow_cells, header_columns, reader_cells, sniff_delimiter
+from .csv_values import cell_values
+from .csv_write import csv_rows
+from .importer import Importer
+from .kinds import KindResolver
+from .problems import Problems, one_line
+from .recording_info import as_recordings, recording_fps
+from .text import BOM, FREE_TEXT_CELL, SHORT_CELL, refuse_long_cells, utf8_body
 
 NAME = "csv"
 TITLE = "Event CSV (spreadsheets, BI tools)"
@@ -125,30 +103,6 @@ COLUMNS: tuple[str, ...] = (
     "updated_at",
 )
 
-# Field -> accepted header names (folded by _header_key), best first.
-_ALIASES: dict[str, tuple[str, ...]] = {
-    "recording": ("recording", "recording name", "video"),
-    "recording_id": ("recording id",),
-    "event_id": ("event id", "id", "uuid"),
-    "kind": ("kind", "type", "event type", "event kind", "category"),
-    "start": ("start s", "start", "start time", "time", "time s", "start tc", "timecode", "tc"),
-    "end": ("end s", "end", "end time", "stop", "stop s", "end tc"),
-    "duration": ("duration s", "duration"),
-    "frame": ("frame", "start frame"),
-    "label": ("label",),
-    "stage": ("stage", "journey stage"),
-    "channel": ("channel",),
-    "actor": ("actor",),
-    "expectation": ("expectation",),
-    "emotion": ("emotion",),
-    "reviewer": ("reviewer",),
-    "note": ("note", "notes", "comment"),
-    "created_at": ("created at", "created"),
-    "updated_at": ("updated at", "updated"),
-}
-_TEXT_FIELDS = ("label", "stage", "channel", "actor", "expectation", "reviewer", "note")
-
-
 # --- export -----------------------------------------------------------------------
 
 
@@ -156,7 +110,7 @@ def dumps(
     events: Iterable[Event],
     recordings: Mapping[int, Recording] | Iterable[Recording] | None = None,
     *,
-    codebook: Any = None,
+    codebook: Codebook | None = None,
     bom: bool = True,
     delimiter: str = ",",
     frame_times: Mapping[int, Sequence[float]] | None = None,
@@ -173,198 +127,7 @@ def dumps(
         raise ValidationError(f"delimiter {delimiter!r} is not supported; use ',', ';' or a tab")
     head = ((BOM if bom else "") + delimiter.join(COLUMNS) + "\r\n").encode("utf-8")
     events = events if isinstance(events, list) else list(events)
-    with colwise.no_gc():
-        body = _rows_columns(events, as_recordings(recordings), frame_times or {}, delimiter)
-    if body is not None:
-        return head + body
-    lines = [delimiter.join(COLUMNS)]
-    lines.extend(_lines(events, as_recordings(recordings), frame_times or {}, delimiter))
-    lines.append("")
-    return ((BOM if bom else "") + "\r\n".join(lines)).encode("utf-8")
-
-
-def _rows_columns(
-    events: list[Event],
-    recordings: dict[Any, Recording],
-    frame_times: Mapping[int, Sequence[float]],
-    delimiter: str,
-) -> bytes | None:
-    """Return the rows :func:`_lines` writes (each ending in CRLF), made a whole column at a time.
-
-    Returns None for what only the per-event path writes: few events, several
-    recordings, times that are not floats at or after 0, a duration event that
-    ends before it starts, times of day not at UTC, values of unexpected types.
-    """
-    if colwise.arrow() is None or len(events) < colwise.MIN_EVENTS:
-        return None
-    field = colwise.fields_of(events)
-    rids = set(field("recording_id"))
-    if len(rids) != 1:
-        return None
-    (rid,) = rids
-    recording = recordings.get(rid)
-    kinds = field("kind")
-    if set(map(type, kinds)) - {Kind}:
-        return None
-    start = colwise.ms_array(field("start_s"))
-    if start is None or (start.min() < 0):
-        return None
-    ends = field("end_s")
-    if set(map(type, ends)) - {float, type(None)}:
-        return None
-    end = np.array(ends, dtype=np.float64)  # None -> NaN
-    point = np.isnan(end)
-    if int(point.sum()) != ends.count(None) or not (np.abs(end[~point]) < 2.0**42).all():
-        return None
-    if point.all():
-        end_cells = duration_cells = end_tc = ""
-    else:
-        end = np.rint(np.where(point, 0.0, end) * 1000.0).astype(np.int64)  # as int(round(end_s * 1000))
-        if (end < 0).any() or ((end - start) < 0)[~point].any():
-            return None
-        end_cells = colwise.blank_where(point, colwise.seconds_text(end))
-        duration_cells = colwise.blank_where(point, colwise.seconds_text(np.where(point, 0, end - start)))
-        end_tc = colwise.blank_where(point, colwise.timecode_text(end))
-    times = frame_times.get(rid) if rid is not None else None
-    fps = recording_fps(recording)
-    if times is not None:
-        grid = np.asarray(times)
-        if grid.dtype != np.float64 or grid.ndim != 1:
-            return None
-        frames = colwise.text_array(np.maximum(np.searchsorted(grid, start / 1000.0, side="right") - 1, 0))
-    elif fps:
-        num, den = fps.numerator, fps.denominator * 1000  # frame = floor(start_ms * fps / 1000), in integers
-        if int(start.max()) * num >= 2**62:
-            return None
-        frames = colwise.text_array(start * num // den)
-    else:
-        frames = ""
-    emotions = field("emotion")
-    if set(map(type, emotions)) - {int, type(None)}:
-        return None
-    emotion_cells = dict(_EMOTION_CELLS)
-    try:
-        emotion_cells.update({e: str(e) for e in set(emotions) - emotion_cells.keys()})
-    except TypeError:
-        return None
-    dates = []
-    for name in ("created_at", "updated_at"):
-        values = field(name)
-        cells = list(map(iso_utc, values)) if None in values else colwise.iso_text(values)
-        if cells is None:
-            return None
-        dates.append(cells)
-    ids = field("id")
-    if set(map(type, ids)) - {str}:
-        return None
-    text = TextCells(csv_cell_writer(delimiter))
-    try:
-        texts = {name: list(map(text.__getitem__, field(name))) for name in _TEXT_FIELDS}
-    except (TypeError, IndexError):
-        return None
-    kind_cells = {k.value: delimiter.join((k.value, k.short)) for k in Kind}
-    d = delimiter
-    cells = [
-        d.join((csv_cell_writer(delimiter)(recording_name(recording)), "" if rid is None else str(rid))),
-        ids,
-        list(map(kind_cells.__getitem__, map(attrgetter("_value_"), kinds))),
-        colwise.seconds_text(start),
-        end_cells,
-        duration_cells,
-        colwise.timecode_text(start),
-        end_tc,
-        frames,
-        *(texts[name] for name in ("label", "stage", "channel", "actor", "expectation")),
-        list(map(emotion_cells.__getitem__, emotions)),
-        texts["reviewer"],
-        texts["note"],
-        *dates,
-    ]
-    cells = [colwise.text_array(c) if isinstance(c, list) else c for c in cells]
-    return colwise.join_lines(cells, d, "\r\n")
-
-
-_EMOTION_CELLS = {None: "", -2: "-2", -1: "-1", 0: "0", 1: "1", 2: "2"}
-
-
-
-
-def _lines(
-    events: Iterable[Event],
-    recordings: dict[Any, Recording],
-    frame_times: Mapping[int, Sequence[float]],
-    delimiter: str,
-) -> Iterable[str]:
-    """Yield one CSV line per event (no line end). Written by hand: ~5x faster than csv.writer.
-
-    Only text cells can hold a separator, quote or line break, so only they are
-    checked and quoted, exactly as csv.QUOTE_MINIMAL would.
-    """
-    write = csv_cell_writer(delimiter)
-    text = TextCells(write)
-
-    clock: dict[int, str] = {}
-
-    def tc(ms: int) -> str:
-        sec, frac = divmod(ms, 1000)
-        hms = clock.get(sec)
-        if hms is None:
-            h, rem = divmod(sec, 3600)
-            hms = clock[sec] = f"{h:02d}:{rem // 60:02d}:{rem % 60:02d}"
-        return f"{hms}.{frac:03d}"
-
-    kind_cells = {k: delimiter.join((k.value, k.short)) for k in Kind}
-    contexts: dict[Any, tuple] = {}
-    d = delimiter
-    for ev in events:
-        rid = ev.recording_id
-        ctx = contexts.get(rid)
-        if ctx is None:
-            recording = recordings.get(rid)
-            fps = recording_fps(recording)
-            # frame = floor(start_ms / 1000 * fps) in integers: the same as
-            # timebase.frame_index(Fraction(start_ms, 1000), fps=fps) without a Fraction per row.
-            num, den = (fps.numerator, fps.denominator * 1000) if fps else (0, 1)
-            head = d.join((write(recording_name(recording)), "" if rid is None else str(rid)))
-            ctx = contexts[rid] = (head, num, den, frame_times.get(rid) if rid is not None else None)
-        head, num, den, times = ctx
-        kind = ev.kind if isinstance(ev.kind, Kind) else Kind(str(ev.kind))
-        start = int(round(ev.start_s * 1000))
-        if times is not None:
-            frame = str(max(bisect_right(times, start / 1000) - 1, 0))
-        elif num:
-            frame = str(start * num // den)
-        else:
-            frame = ""
-        if ev.end_s is None:
-            end_s = duration = end_tc = ""
-        else:
-            end = int(round(ev.end_s * 1000))
-            dur = end - start
-            end_s, duration, end_tc = f"{end // 1000}.{end % 1000:03d}", f"{dur // 1000}.{dur % 1000:03d}", tc(end)
-        yield d.join(
-            (
-                head,
-                ev.id,
-                kind_cells[kind],
-                f"{start // 1000}.{start % 1000:03d}",
-                end_s,
-                duration,
-                tc(start),
-                end_tc,
-                frame,
-                text[ev.label],
-                text[ev.stage],
-                text[ev.channel],
-                text[ev.actor],
-                text[ev.expectation],
-                "" if ev.emotion is None else str(int(ev.emotion)),
-                text[ev.reviewer],
-                text[ev.note],
-                iso_utc(ev.created_at),
-                iso_utc(ev.updated_at),
-            )
-        )
+    return head + csv_rows(events, as_recordings(recordings), frame_times or {}, delimiter)
 
 
 # --- import -----------------------------------------------------------------------
@@ -375,7 +138,7 @@ def loads(
     *,
     recording: Recording,
     mapping: Mapping[str, Any] | Iterable[str] | None = None,
-    codebook: Any = None,
+    codebook: Codebook | None = None,
     source: str = "events.csv",
     frame_times: Sequence[float] | None = None,
 ) -> list[Event]:
@@ -388,154 +151,52 @@ def loads(
     then nothing is returned. A cell longer than docs/formats.md allows
     (a note 64 KB, a label 1 KB) refuses the file before its cells are read.
     """
-    data = _refuse_long_cells(data, source)
+    data = refuse_long_csv_cells(data, source)
+    resolve = KindResolver(mapping)
     with colwise.no_gc():
-        fast = _loads_columns(data, recording, mapping, source)
-    if fast is not None:
-        return fast
-    problems = Problems(source)
-    text = decode_text(data, problems)
-    if not text.strip():
-        problems.fail(None, "is empty; an event CSV needs a header line with at least kind,start_s")
-    delimiter = _sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    raw: list[list[str]] = []
-    broken = None
-    try:
-        raw.extend(reader)  # rows read before a csv.Error stay in ``raw``
-    except csv.Error as exc:
-        broken = exc
-    # A cell may hold line breaks, so the line a row starts on is counted only when a message needs it.
-    lines = CsvLines(text, delimiter, len(raw))
-    broken_at = None
-    if broken is not None:
-        # The rest of the file cannot be split reliably: report the rows read so far, then this.
-        broken_at = (f"line {lines.after_last()}", f"cannot be split into cells ({broken}); put quotes around a "
-                                                  "whole cell and double the quotes inside it, or the file is cut short")
-    rows = list(compress(range(len(raw)), map(any, raw)))  # indexes of the rows that are not blank
-    if not rows:
-        if broken_at:
-            problems.fail(*broken_at)
-        problems.fail(None, "is empty; an event CSV needs a header line with at least kind,start_s")
-    header = raw[rows[0]]
-    cols = _columns(header, problems, lambda: lines.place(rows[0]))
-    body = _select_rows(raw, rows[1:], cols, recording, problems)
-    events = _events(raw, body, cols, len(header), recording, KindResolver(mapping), frame_times, problems, lines)
-    if broken_at:
-        problems.add(*broken_at)
+        cells = arrow_cells(data, source)
+        if cells is not None:
+            events = _events(cells, recording, resolve, frame_times, None)
+            if events is not None:
+                return events
+        problems = Problems(source)  # a problem somewhere: read again with csv.reader, which names the lines
+        cells = reader_cells(data, recording, source)
+        events = _events(cells, recording, resolve, frame_times, problems)
+    if cells.broken_at:
+        problems.add(*cells.broken_at)
     problems.raise_if_any()
     return events
 
 
-def plain_header(data: bytes | str, source: str) -> tuple[Any, str, list[str], dict[str, int]] | None:
-    """Return ``(UTF-8 body, delimiter, header cells, field -> column)`` of a file the column readers take.
-
-    None when pyarrow is missing, or the file does not start with a plain UTF-8
-    header of known columns that has a start column: the row-by-row reader then
-    reads it (and writes any message).
-    """
-    if colwise.arrow() is None:
+def _events(cells: CsvCells, recording: Recording, resolve: KindResolver, frame_times: Sequence[float] | None,
+            problems: Problems | None) -> list[Event] | None:
+    """Return the valid events of the table; record every bad row in ``problems`` (None: return None instead)."""
+    values, bad = cell_values(cells.column, cells.cols, resolve, recording_fps(recording), frame_times)
+    if problems is None and (bad or cells.broken_at):
         return None
-    body = colwise.utf8_body(data)
-    first = None if body is None else colwise.plain_first_line(body)
-    if first is None:
-        return None
-    delimiter = _sniff_delimiter(first)
-    header = first.split(delimiter)
-    try:
-        cols = _columns(header, Problems(source), str)
-    except FormatError:
-        return None
-    return (body, delimiter, header, cols) if "start" in cols else None
-
-
-def _loads_columns(data: bytes | str, recording: Recording, mapping: Any, source: str) -> list[Event] | None:
-    """Return what ``loads`` returns for a valid file, read a whole column at a time; None to read it row by row.
-
-    Handles a file that starts with its header (UTF-8), has a start column of
-    plain seconds, one recording, ISO times at UTC and every row valid as it
-    stands; anything else (and every error) goes through the row-by-row path.
-    """
-    plain = plain_header(data, source)
-    if plain is None:
-        return None
-    body, delimiter, header, cols = plain
-    wanted = sorted(set(cols.values()))
-    table = colwise.csv_table(body, delimiter, len(header), wanted)
-    if table is None or table.num_rows - 1 < colwise.MIN_EVENTS:
-        return None
-    if any(table.column(f"f{i}")[0].as_py() != header[i] for i in wanted):
-        return None
-    table = table.slice(1)
-    count = table.num_rows
-
-    def column(name: str) -> Any:
-        return table.column(f"f{cols[name]}")
-
-    for name in ("recording_id", "recording"):
-        if name in cols and colwise.distinct_count(column(name)) > 1:
-            return None  # several recordings: the row-by-row path picks this one's rows
-    out = column_values(column, cols, KindResolver(mapping))
-    if out is None:
-        return None
-    raw_ids = column("event_id").to_pylist() if "event_id" in cols else None
-    hex_ids = raw_ids is not None and colwise.all_match(column("event_id"), "^[0-9a-f]{32}$")
-    sink = Importer(recording, Problems(source))
-    return sink.events if sink.add_columns(out, range(count), raw_ids, hex_ids) else None
-
-
-def column_values(column: Callable[[str], Any], cols: dict[str, int], resolve: KindResolver) -> dict[str, list] | None:
-    """Return the Event field values of a table's cells, a whole column at a time (field -> list), or None.
-
-    ``column(name)`` gives the Arrow string column of field ``name`` of ``cols``.
-    None when a cell is one only the row-by-row path reads or rejects (a
-    timecode, a bad kind, times of day not at UTC, a duration without an end, ...).
-    """
-    try:
-        out: dict[str, list[Any]] = {"kind": colwise.map_unique(column("kind"), lambda c: resolve(unneutralise(c)))}
-        out["start_s"] = colwise.seconds_column(column("start"), blank_is_none=False)
-        if out["start_s"] is None:
-            return None
-        if "end" in cols:
-            out["end_s"] = colwise.seconds_column(column("end"), blank_is_none=True)
-            if out["end_s"] is None:
-                return None
-        if "duration" in cols:  # a duration only counts where the end is blank
-            durations = column("duration")
-            given = colwise.all_match(durations, "^$") if "end" not in cols else not colwise.any_where(
-                column("end"), "^$", durations, ".")
-            if not given:
-                return None
-        for name in _TEXT_FIELDS:
-            if name in cols:
-                out[name] = colwise.map_unique(column(name), unneutralise)
-        if "emotion" in cols:
-            out["emotion"] = colwise.map_unique(
-                column("emotion"), lambda c: _EMOTIONS[c] if c in _EMOTIONS else (unneutralise(c).strip() or None))
-        for name in ("created_at", "updated_at"):
-            if name in cols:
-                out[name] = colwise.iso_column(column(name).to_pylist())
-                if out[name] is None:
-                    return None
-    except ValidationError:
-        return None
-    return out
+    sink = Importer(recording, Problems("") if problems is None else problems, cells.place or str)
+    raw_ids = cells.column("event_id").to_pylist() if "event_id" in cells.cols else None
+    sink.add_values(values, bad, cells.rows, raw_ids, cells.problems)
+    return None if problems is None and sink.problems else sink.events
 
 
 # How messages name a field's cell (the others by their field name).
 _CELL_NAMES = {"start": "start_s", "end": "end_s", "duration": "duration_s"}
 
 
-def _refuse_long_cells(data: bytes | str, source: str) -> bytes | str:
-    """Raise FormatError for a cell over its limit (by line and column); return the file (UTF-16 as UTF-8 bytes)."""
+def refuse_long_csv_cells(data: bytes | str, source: str) -> bytes | str:
+    """Return the file (UTF-16 as UTF-8 bytes); raises FormatError for a cell over its limit (by line and column).
+
+    Reads the file a chunk at a time, before anything builds cells from it.
+    """
     body = utf8_body(data)
     if body is None:
         return data  # not text: decode_text names the bad byte
     head = bytes(body[: 1 << 16]).decode("utf-8", "replace")
-    delimiter = _sniff_delimiter(head)
+    delimiter = sniff_delimiter(head)
     try:
         header = next(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter))
-        fields = {i: f for f, i in _columns(header, Problems(source), str).items()}
+        fields = {i: f for f, i in header_columns(header, Problems(source), str).items()}
     except (csv.Error, StopIteration, FormatError):
         header, fields = [], {}
     limits = []
@@ -547,191 +208,3 @@ def _refuse_long_cells(data: bytes | str, source: str) -> bytes | str:
             limits.append((_CELL_NAMES.get(field, field), FREE_TEXT_CELL if field in FREE_TEXT_FIELDS else SHORT_CELL))
     refuse_long_cells(body, delimiter, Problems(source), limits, ("cell right of the header's columns", SHORT_CELL))
     return body if isinstance(data, bytes) and data.startswith((b"\xff\xfe", b"\xfe\xff")) else data
-
-
-def _sniff_delimiter(text: str) -> str:
-    first = text.split("\n", 1)[0]
-    counts = {d: first.count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
-
-
-def _header_key(name: str) -> str:
-    key = norm_key(unneutralise(name).lstrip(BOM))
-    for unit in (" (s)", "(s)", " [s]"):
-        if key.endswith(unit):
-            key = key[: -len(unit)].strip() + " s"
-    return key
-
-
-def _columns(header: list[str], problems: Problems, where: Callable[[], str]) -> dict[str, int]:
-    index: dict[str, int] = {}
-    for i, name in enumerate(header):
-        index.setdefault(_header_key(name), i)
-    cols: dict[str, int] = {}
-    for field, names in _ALIASES.items():
-        for name in names:
-            if name in index:
-                cols[field] = index[name]
-                break
-    missing = [f for f in ("kind", "start") if f not in cols and not (f == "start" and "frame" in cols)]
-    if missing:
-        shown = ",".join(h.strip() for h in header)[:80]
-        problems.fail(
-            where(),
-            f"no {' or '.join(m if m == 'kind' else 'start_s' for m in missing)} column in the header '{shown}'; "
-            "an event CSV needs at least kind,start_s",
-        )
-    return cols
-
-
-def _select_rows(raw: list[list[str]], rows: list[int], cols, recording: Recording, problems: Problems) -> list[int]:
-    """Keep the target recording's rows when the file holds events of several recordings."""
-    rid_col, name_col = cols.get("recording_id"), cols.get("recording")
-    if rid_col is None and name_col is None:
-        return rows
-
-    def key(row: list[str]) -> tuple[str, str]:
-        rid = row[rid_col].strip() if rid_col is not None and rid_col < len(row) else ""
-        name = unneutralise(row[name_col].strip()) if name_col is not None and name_col < len(row) else ""
-        return rid, name
-
-    try:  # the usual case, one recording: the same cells on every row
-        distinct = set(map(itemgetter(*(c for c in (rid_col, name_col) if c is not None)), map(raw.__getitem__, rows)))
-    except IndexError:  # a row cut short (reported later)
-        distinct = None
-    if distinct is not None and len(distinct) <= 1:
-        return rows
-    keys = {key(raw[i]) for i in rows}
-    if len(keys) <= 1:
-        return rows
-    names = {n for n in (recording.title, recording.path, recording_name(recording)) if n}
-    rid = "" if recording.id is None else str(recording.id)
-    mine = [i for i in rows if (rid and key(raw[i])[0] == rid) or key(raw[i])[1] in names]
-    if not mine:
-        listed = ", ".join(sorted(f"{n or '?'} (id {i or '?'})" for i, n in keys))[:160]
-        problems.fail(
-            None,
-            f"holds events of {len(keys)} recordings ({listed}) and none is '{recording_name(recording)}'"
-            f" (id {rid or '?'}); export one recording per file or name it in the recording column",
-        )
-    return mine
-
-
-# Emotion cells as this tool writes them; anything else goes through parse_emotion.
-_EMOTIONS = {"": None, "-2": -2, "-1": -1, "0": 0, "1": 1, "2": 2}
-
-
-def _events(raw, rows, cols, width, recording: Recording, kinds: KindResolver, frame_times, problems: Problems,
-            lines: CsvLines) -> list[Event]:
-    sink = Importer(recording, problems, lines.place, defer=True)
-    fps = recording_fps(recording)
-    get = {f: cols.get(f) for f in _ALIASES}
-    kind_col, end_col, duration_col = get["kind"], get["end"], get["duration"]
-    # A missing column reads as the empty cell appended to every row below (index -1).
-    start_col = -1 if get["start"] is None else get["start"]
-    emotion_col, id_col = get["emotion"], get["event_id"]
-    created_col, updated_col = get["created_at"], get["updated_at"]
-    texts_of = itemgetter(*(-1 if get[f] is None else get[f] for f in _TEXT_FIELDS))
-    kind_cache: dict[str, Kind] = {}
-    rid = recording.id
-    emotions = _EMOTIONS
-    pad = start_col == -1 or any(get[f] is None for f in _TEXT_FIELDS)
-    for index in rows:
-        row = raw[index]
-        if len(row) != width:
-            if len(row) < width:
-                problems.add(lines.place(index), f"has {len(row)} cells but the header has {width}; the row is cut "
-                                                 "short (add empty cells for missing values)")
-                continue
-            if any(c.strip() for c in row[width:]):
-                problems.add(lines.place(index), f"has {len(row)} cells but the header has {width}; "
-                                                 "quote cells that contain the separator")
-                continue
-        if pad:
-            row.append("")
-        try:
-            cell = row[kind_col]
-            kind = kind_cache.get(cell)
-            if kind is None:
-                kind = kind_cache[cell] = kinds(unneutralise(cell))
-            cell = row[start_col]
-            if cell:
-                try:
-                    start = float(cell)
-                except ValueError:
-                    start = -1.0
-                start = round(start, 3) if 0 <= start < _INF else _seconds("start_s", cell)
-            else:
-                start = _start(row, get, fps, frame_times)
-            end = None
-            if end_col is not None and row[end_col]:
-                cell = row[end_col]
-                try:
-                    end = float(cell)
-                except ValueError:
-                    end = -1.0
-                end = round(end, 3) if 0 <= end < _INF else _seconds("end_s", cell)
-            elif duration_col is not None and row[duration_col].strip():
-                end = round(start + _seconds("duration_s", row[duration_col]), 3)
-            label, stage, channel, actor, expectation, reviewer, note = texts_of(row)
-            if "'" in label + stage + channel + actor + expectation + reviewer + note:
-                label, stage, channel, actor, expectation, reviewer, note = map(
-                    unneutralise, (label, stage, channel, actor, expectation, reviewer, note))
-            if emotion_col is None:
-                emotion = None
-            else:
-                cell = row[emotion_col]
-                emotion = emotions[cell] if cell in emotions else (unneutralise(cell).strip() or None)
-            created = parse_iso("created_at", row[created_col]) if created_col is not None else None
-            updated = parse_iso("updated_at", row[updated_col]) if updated_col is not None else None
-        except ValidationError as exc:
-            problems.add(lines.place(index), exc)
-            continue
-        sink.add(
-            Event(kind, start, rid, end, label, stage, channel, actor, expectation, emotion, note, reviewer, "",
-                  created, updated),
-            index,
-            row[id_col] if id_col is not None else None,
-        )
-    return sink.finish()
-
-
-
-def _seconds(name: str, cell: str) -> float:
-    try:
-        value = float(cell)
-        if 0 <= value < _INF:
-            return round(value, 3)
-    except ValueError:
-        pass
-    text = unneutralise(cell).strip()
-    if text.startswith("-"):
-        raise ValidationError(f"{name} {text} is negative; times count from the first frame at 0")
-    try:
-        return parse_time(text)
-    except ValidationError as exc:
-        raise ValidationError(f"{name} {exc}") from None
-
-
-_INF = float("inf")
-
-
-def _start(row: list[str], get: dict, fps: Fraction | None, frame_times) -> float:
-    col = get["start"]
-    if col is not None and row[col].strip():
-        return _seconds("start_s", row[col])
-    frame_col = get["frame"]
-    if frame_col is not None and row[frame_col].strip():
-        text = row[frame_col].strip()
-        if not text.isdigit():
-            raise ValidationError(f"frame '{text}' is not a frame number (0, 1, 2, ...)")
-        index = int(text)
-        if frame_times is not None:
-            if index >= len(frame_times):
-                raise ValidationError(f"frame {index} is past the recording's last frame {len(frame_times) - 1}")
-            return time_to_ms(frame_times[index]) / 1000
-        if fps is None:
-            raise ValidationError("a frame number needs the recording's frame rate; give start_s instead")
-        return time_to_ms(Fraction(index) / fps) / 1000
-    raise ValidationError("start_s is empty; every event needs a start time")

@@ -1,18 +1,17 @@
 """Stream a large event CSV as chunks of validated columns, so an import's memory is bounded by the chunk size.
 
-The event CSV's column path (``csv_format._loads_columns``) reads a whole file
-into Arrow columns and then into Event objects (about 1 KB each). This module
-reads the same file a block of rows at a time with Arrow's streaming reader,
-checks and converts each block exactly as the column path does, gives each
-row its id (the file's 32-hex id, or the id ``EventIds`` derives from the
-content) and yields the rows as columns for ``annotate.store.bulk``. What it
-keeps across blocks is small: the ids seen so far (16 bytes each, sorted) and
-the derived names that repeat.
+The whole-file import (``csv_format.loads``) holds every row as an Event
+(about 1 KB each). This module reads the same file a block of rows at a time
+with Arrow's streaming reader and runs the same steps on each block: the
+cells become values (``csv_values.cell_values``), are checked a whole column
+at a time (``model.columns_valid``) and get their ids by the one rule
+(``ids.EventIds``); the rows go on as columns to ``annotate.store.bulk``.
+What it keeps across blocks is small: the ids seen so far (16 bytes each,
+sorted) and the derived names that repeat.
 
-Like the column path, it handles only files it can prove it reads as the
-row-by-row reader does: anything else (a bad row anywhere, a repeated id,
-several recordings, ids of other forms) raises :class:`NotStreamable` and the
-caller reads the whole file the usual way, which also writes every message.
+A block with a bad row, a repeated id, several recordings or ids of other
+forms raises :class:`NotStreamable`: the caller then reads the whole file
+the usual way, which names every bad line.
 """
 
 from __future__ import annotations
@@ -24,8 +23,11 @@ import numpy as np
 
 from ..model import Recording, columns_valid
 from . import columns as colwise
-from .common import KindResolver, duration_limit, recording_key, uuid5_hex, uuid5_hex_many
-from .csv_format import column_values, plain_header
+from .ids import EventIds, SeenKeys
+from .kinds import KindResolver
+from .recording_info import duration_limit, recording_fps
+from .csv_read import plain_header
+from .csv_values import cell_values
 
 # Files smaller than this are read whole (the column and row-by-row paths); larger ones are streamed.
 STREAM_MIN_BYTES = 4 << 20
@@ -69,7 +71,7 @@ def _chunks(body: Any, delimiter: str, header: list[str], cols: dict[str, int], 
     """Yield the Chunks of ``body`` (see :func:`stream_chunks`); raises NotStreamable."""
     wanted = sorted(set(cols.values()))
     ids = SeenIds(recording)
-    resolve, limit = KindResolver(mapping), duration_limit(recording)
+    resolve, limit, fps = KindResolver(mapping), duration_limit(recording), recording_fps(recording)
     recordings: dict[str, set] = {}
     first = True
     for batch in _batches(body, delimiter, len(header), wanted, block_bytes):
@@ -89,9 +91,9 @@ def _chunks(body: Any, delimiter: str, header: list[str], cols: dict[str, int], 
                 seen.update(colwise.arrow().compute.unique(column(name)).to_pylist())
                 if len(seen) > 1:
                     raise NotStreamable("several recordings")
-        out = column_values(column, cols, resolve)
-        if out is None or not columns_valid(out, limit):
-            raise NotStreamable("a cell needs the row-by-row reader")
+        out, bad = cell_values(column, cols, resolve, fps)
+        if bad or not columns_valid(out, limit):
+            raise NotStreamable("a row needs the whole-file reader (its message, or a conversion)")
         out["id"] = ids.assign(out, column("event_id") if "event_id" in cols else None)
         yield Chunk(out, batch.num_rows)
 
@@ -107,7 +109,7 @@ def _batches(body: Any, delimiter: str, width: int, wanted: list[int], block_byt
 
     quotes = body.count(b'"')
     if quotes:
-        pattern = colwise._quoted_field(delimiter.encode())
+        pattern = colwise.quoted_cell_pattern(delimiter.encode())
         if sum(m.group().count(b'"') for m in pattern.finditer(body)) != quotes:
             raise NotStreamable("quotes inside unquoted cells")
     names, parse, convert = colwise.csv_options(delimiter, width, wanted)
@@ -124,77 +126,29 @@ def _batches(body: Any, delimiter: str, width: int, wanted: list[int], block_byt
 
 
 class SeenIds:
-    """The ids given so far in one streamed file, 16 bytes each in sorted arrays (one a block), and the names
-    that repeat.
-
-    Gives the ids ``common.Importer`` gives (a 32-hex id of the file kept,
-    else the id ``EventIds`` derives, repeats of one content counted in order)
-    without keeping every derived name: a name's first id is in the array
-    exactly when the name came before.
-    """
+    """The ids given so far in one streamed file (16 bytes each) and the rule that gives new ones (:mod:`.ids`)."""
 
     def __init__(self, recording: Recording):
-        self.key = recording_key(recording)
-        self.parts: list[np.ndarray] = []  # a sorted array a block: adding one copies nothing
-        self.repeats: dict[str, int] = {}
+        self.ids = EventIds(recording)
+        self.seen = SeenKeys()
 
     def assign(self, out: dict[str, list[Any]], raw: Any) -> list[str]:
         """Return the ids of a block's validated rows (``out``: field -> values; ``raw``: the id column or None).
 
-        Raises NotStreamable for ids the row-by-row reader must settle (other
+        Raises NotStreamable for ids the whole-file reader must settle (other
         forms, some rows without one) and for an id used twice (its message).
         """
         if raw is not None and not colwise.all_match(raw, "^$"):
             if not colwise.all_match(raw, "^[0-9a-f]{32}$"):
                 raise NotStreamable("ids of another form")
-            ids = raw.to_pylist()
+            raw = raw.to_pylist()
         else:
-            ids = self._derived(out)
-        keys = _keys(ids)
-        if len(np.unique(keys)) != len(keys) or self._contains(keys).any():
-            raise NotStreamable("an id is used twice")
-        self._add(keys)
-        return ids
-
-    def _derived(self, out: dict[str, list[Any]]) -> list[str]:
+            raw = None
         count = len(out["kind"])
-        start_ms = np.rint(np.asarray(out["start_s"], dtype=np.float64) * 1000.0).astype(np.int64).tolist()
-        ends = out.get("end_s") or [None] * count
-        end_cells = ["" if e is None else str(int(round(e * 1000))) for e in ends]
-        labels = out.get("label") or [""] * count
-        names = list(map("\x1f".join, zip([self.key] * count, [k.value for k in out["kind"]],
-                                          map(str, start_ms), end_cells, labels)))
-        ids = uuid5_hex_many(names)
-        before = self._contains(_keys(ids))
-        if len(set(names)) == count and not before.any():
-            return ids
-        here: set[str] = set()
-        for i, name in enumerate(names):  # repeats of one content: #1, #2, ... in the order of the file
-            n = self.repeats.get(name) or (1 if before[i] or name in here else 0)
-            here.add(name)
-            if n:
-                self.repeats[name] = n + 1
-                ids[i] = uuid5_hex(f"{name}\x1f#{n}")
+        ids = self.ids.assign(out["kind"], out["start_s"], out.get("end_s") or [None] * count,
+                              out.get("label") or [""] * count, raw)
+        keys = SeenKeys.keys(ids)
+        if len(np.unique(keys)) != len(keys) or self.seen.contains(keys).any():
+            raise NotStreamable("an id is used twice")
+        self.seen.add(keys)
         return ids
-
-    def _contains(self, keys: np.ndarray) -> np.ndarray:
-        found = np.zeros(len(keys), dtype=bool)
-        for part in self.parts:
-            at = np.minimum(np.searchsorted(part, keys), len(part) - 1)
-            found |= part[at] == keys
-        return found
-
-    def _add(self, keys: np.ndarray) -> None:
-        if not len(keys):
-            return
-        self.parts.append(np.sort(keys))
-        if len(self.parts) > _MAX_PARTS:  # a very long file: one array again, so lookups stay few
-            self.parts = [np.sort(np.concatenate(self.parts))]
-
-
-_MAX_PARTS = 64
-
-
-def _keys(ids: list[str]) -> np.ndarray:
-    """Return 32-hex ids as an array of their 16 bytes."""
-    return np.frombuffer(bytes.fromhex("".join(ids)), dtype="S16").copy()

@@ -30,24 +30,19 @@ from __future__ import annotations
 
 import json
 import re
-from itertools import repeat
 from dataclasses import dataclass, field, fields
 from typing import Any, Iterable, Mapping
 
 from ..errors import ValidationError
 from ..model import Codebook, Event, Kind, Recording, parse_status, utcnow, validate_event
-from ..timebase import parse_time
 from . import columns as colwise
-from .common import (
-    Importer,
-    KindResolver,
-    Problems,
-    as_recordings,
-    decode_text,
-    iso_utc,
-    parse_iso,
-    recording_name,
-)
+from .cells import iso_utc, parse_iso
+from .importer import Importer
+from .json_values import item_values
+from .kinds import KindResolver
+from .problems import Problems
+from .recording_info import as_recordings, recording_name
+from .text import decode_text
 
 NAME = "json"
 TITLE = "JSON (lossless: recordings, events, codebook)"
@@ -56,9 +51,6 @@ MEDIA_TYPE = "application/json"
 
 FORMAT_ID = "cx-annotate-events"
 SCHEMA_VERSION = 1
-
-_EVENT_TEXT = ("label", "stage", "channel", "actor", "expectation", "note", "reviewer")
-
 
 def dumps(
     events: Iterable[Event],
@@ -137,43 +129,17 @@ _EVENT_KEYS = ("id", "recording_id", "kind", "start_s", "end_s", "label", "stage
 
 
 def _event_dicts(events: Iterable[Event]) -> list[dict[str, Any]]:
-    """Return ``[_event_dict(e) ...]``, made a field at a time when there are many events."""
+    """Return each event as the dict the file holds (``_EVENT_KEYS``), made a field at a time."""
     events = events if isinstance(events, list) else list(events)
-    if len(events) < colwise.MIN_EVENTS or not colwise.ENABLED:
-        return [_event_dict(e) for e in events]
     with colwise.no_gc():
-        get = colwise.fields_of(events)
-        kinds = get("kind")
-        if set(map(type, kinds)) - {Kind}:
-            return [_event_dict(e) for e in events]
-        columns = {key: get(key) for key in _EVENT_KEYS}
-        columns["kind"] = [k.value for k in kinds]
+        columns = colwise.event_columns(events)
+        kinds = {k: k.value if isinstance(k, Kind) else str(k) for k in set(columns["kind"])}
+        columns["kind"] = list(map(kinds.__getitem__, columns["kind"]))
         for key in ("created_at", "updated_at"):
             values = columns[key]
-            cells = None if None in values or colwise.arrow() is None else colwise.iso_text(values)
+            cells = None if None in values else colwise.iso_text(values)
             columns[key] = [iso_utc(v) or None for v in values] if cells is None else cells.to_pylist()
         return [dict(zip(_EVENT_KEYS, row)) for row in zip(*(columns[key] for key in _EVENT_KEYS))]
-
-
-def _event_dict(ev: Event) -> dict[str, Any]:
-    return {
-        "id": ev.id,
-        "recording_id": ev.recording_id,
-        "kind": ev.kind.value if isinstance(ev.kind, Kind) else str(ev.kind),
-        "start_s": ev.start_s,
-        "end_s": ev.end_s,
-        "label": ev.label,
-        "stage": ev.stage,
-        "channel": ev.channel,
-        "actor": ev.actor,
-        "expectation": ev.expectation,
-        "emotion": ev.emotion,
-        "note": ev.note,
-        "reviewer": ev.reviewer,
-        "created_at": iso_utc(ev.created_at) or None,
-        "updated_at": iso_utc(ev.updated_at) or None,
-        "version": ev.version,
-    }
 
 
 def _recording_dict(rec: Recording) -> dict[str, Any]:
@@ -202,7 +168,7 @@ def loads(
     *,
     recording: Recording,
     mapping: Mapping[str, Any] | Iterable[str] | None = None,
-    codebook: Any = None,
+    codebook: Codebook | None = None,
     source: str = "events.json",
 ) -> list[Event]:
     """Return the validated events of ``recording`` in a JSON export (or a plain list of events).
@@ -214,57 +180,13 @@ def loads(
     problems = Problems(source)
     with colwise.no_gc():  # a document of many events is many small objects, none of them garbage yet
         doc = _parse(data, problems)
-        items = _event_items(doc, problems)
-        items = _select(items, doc, recording, problems)
-        if not problems and len(items) >= colwise.MIN_EVENTS and colwise.ENABLED:
-            sink = Importer(recording, problems, _event_place)
-            if _add_columns(items, KindResolver(mapping), sink):
-                return sink.events
-    events = _events(items, recording, KindResolver(mapping), problems)
+        items = _select(_event_items(doc, problems), doc, recording, problems)
+        sink = Importer(recording, problems, _event_place)
+        dicts = [item for _, item in items]
+        values, bad = item_values(dicts, KindResolver(mapping))
+        sink.add_values(values, bad, [n for n, _ in items], [item.get("id") for item in dicts])
     problems.raise_if_any()
-    return events
-
-
-def _add_columns(items: list[tuple[int, dict]], kinds: KindResolver, sink: Importer) -> bool:
-    """Add the events of ``items`` to ``sink`` a field at a time; return False (adding nothing) to go item by item.
-
-    Handles what this tool writes: kind text, float times (``end_s`` null for a
-    point event), text fields, emotion null or an int, ISO dates or null.
-    """
-    dicts = [item for _, item in items]
-    count = len(dicts)
-
-    def column(key: str, default: Any = None) -> list[Any]:
-        return list(map(dict.get, dicts, repeat(key, count), repeat(default, count)))
-
-    kind_texts = column("kind", "")
-    if set(map(type, kind_texts)) != {str}:
-        return False
-    try:
-        found = {text: kinds(text) for text in set(kind_texts)}
-    except ValidationError:
-        return False
-    columns: dict[str, list[Any]] = {"kind": list(map(found.__getitem__, kind_texts))}
-    columns["start_s"] = column("start_s")  # validate_columns takes only floats already rounded to ms
-    ends = column("end_s", _ABSENT)
-    if _ABSENT in ends or "" in ends:
-        return False
-    columns["end_s"] = ends
-    for key in _EVENT_TEXT:
-        columns[key] = column(key)
-    columns["emotion"] = column("emotion")
-    for key in ("created_at", "updated_at"):
-        cells = column(key)
-        if set(map(type, cells)) - {str, type(None)}:
-            return False
-        dates = colwise.iso_column(["" if c is None else c for c in cells])
-        if dates is None:
-            return False
-        columns[key] = dates
-    raw_ids = column("id")
-    if set(map(type, raw_ids)) != {str}:
-        return False
-    return sink.add_columns(columns, [n for n, _ in items], raw_ids)
+    return sink.events
 
 
 def load_bundle(data: bytes | str, *, source: str = "events.json") -> Bundle:
@@ -290,11 +212,14 @@ def load_bundle(data: bytes | str, *, source: str = "events.json") -> Bundle:
         except ValidationError as exc:
             problems.add("codebook", exc)
     durations = {r.id: r.duration_s for r in bundle.recordings if r.duration_s}
-    kinds = KindResolver(None)
     seen: set[str] = set()
-    for n, item in _event_items(doc, problems):
+    items = _event_items(doc, problems)
+    values, bad = item_values([item for _, item in items], KindResolver(None))
+    for k, (n, item) in enumerate(items):
         try:
-            event = _event_from(item, kinds)
+            if k in bad:
+                raise bad[k]
+            event = Event(**{name: column[k] for name, column in values.items()})
             event.recording_id = item.get("recording_id")
             event.id = str(item.get("id") or "")
             if not event.id:
@@ -368,85 +293,8 @@ def _select(items, doc, recording: Recording, problems: Problems):
     return [(n, item) for n, item in items if item.get("recording_id") == wanted]
 
 
-def _events(items, recording: Recording, kinds: KindResolver, problems: Problems) -> list[Event]:
-    sink = Importer(recording, problems, _event_place, defer=True)
-    kind_cache: dict[str, Kind] = {}
-    rid = recording.id
-    for n, item in items:
-        try:
-            event = _event_from(item, kinds, kind_cache)
-        except ValidationError as exc:
-            problems.add(_event_place(n), exc)
-            continue
-        event.recording_id = rid
-        raw_id = item.get("id")
-        sink.add(event, n, raw_id if raw_id is None or type(raw_id) is str else str(raw_id))
-    return sink.finish()
-
-
 def _event_place(n: int) -> str:
     return f"event {n}"
-
-
-_ABSENT = object()
-_ALL_TEXT = (str,) * len(_EVENT_TEXT)
-
-
-def _event_from(item: dict, kinds: KindResolver, kind_cache: dict[str, Kind] | None = None) -> Event:
-    text = item.get("kind", "")
-    kind = kind_cache.get(text) if kind_cache is not None and type(text) is str else None
-    if kind is None:
-        kind = kinds(str(text))
-        if kind_cache is not None and type(text) is str:
-            kind_cache[text] = kind
-    start = item.get("start_s", _ABSENT)
-    if start is _ABSENT:
-        start = item.get("start", _ABSENT)
-        if start is _ABSENT:
-            raise ValidationError("start_s is missing; every event needs a start time")
-    start = round(start, 3) if type(start) is float and start >= 0 else _time("start_s", start)
-    end = item.get("end_s", _ABSENT)
-    if end is _ABSENT:
-        end = item.get("end")
-    if end is None or end == "":
-        end = None
-    else:
-        end = round(end, 3) if type(end) is float and end >= 0 else _time("end_s", end)
-    texts = tuple(map(item.get, _EVENT_TEXT))
-    if tuple(map(type, texts)) != _ALL_TEXT:
-        checked = []
-        for name, value in zip(_EVENT_TEXT, texts):
-            if value is not None and not isinstance(value, (str, int, float)):
-                raise ValidationError(f"{name} must be text, not {type(value).__name__}")
-            checked.append("" if value is None else str(value))
-        texts = checked
-    label, stage, channel, actor, expectation, note, reviewer = texts
-    emotion = item.get("emotion")
-    if emotion is not None and type(emotion) is not int and (
-        isinstance(emotion, bool) or not isinstance(emotion, (int, float, str))
-    ):
-        raise ValidationError(f"emotion {emotion!r} is not a number; use -2, -1, 0, 1 or 2")
-    created, updated = item.get("created_at"), item.get("updated_at")
-    return Event(
-        kind, start, None, end, label, stage, channel, actor, expectation, emotion, note, reviewer, "",
-        parse_iso("created_at", created if type(created) is str else str(created or "")),
-        parse_iso("updated_at", updated if type(updated) is str else str(updated or "")),
-    )
-
-
-def _time(name: str, value: Any) -> float:
-    if isinstance(value, bool):
-        raise ValidationError(f"{name} {value} is not a number of seconds")
-    if isinstance(value, (int, float)):
-        if value < 0:
-            raise ValidationError(f"{name} {value} is negative; times count from the first frame at 0")
-        return round(float(value), 3)
-    if isinstance(value, str):
-        try:
-            return parse_time(value)
-        except ValidationError as exc:
-            raise ValidationError(f"{name} {exc}") from None
-    raise ValidationError(f"{name} {value!r} is not a number of seconds")
 
 
 _RECORDING_FIELDS = {f.name for f in fields(Recording)}

@@ -1,0 +1,194 @@
+"""Event ids of imported events: the one rule, so that importing a file twice adds nothing new.
+
+An id the file carries is kept when it is a 32-hex id (or a hyphenated UUID,
+``urn:uuid:`` and braces allowed), else turned into one deterministically.
+An event without one gets ``uuid5(recording key, kind, start ms, end ms,
+label)``; identical events of one file are told apart by their order of
+appearance (``#1``, ``#2``, ... after the first). :class:`EventIds` applies the
+rule to whole columns, a block at a time; :class:`SeenKeys` remembers ids in
+16 bytes each, so a streamed file of millions of rows keeps little.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from operator import attrgetter
+from typing import Sequence
+
+import numpy as np
+
+from ..model import Kind, Recording
+from ..timebase import nearest_ms, nearest_ms_array
+
+# Fixed namespace for ids derived from an event's content (never change it: re-imports rely on it).
+EVENT_ID_NAMESPACE = uuid.UUID("5d3c1f0e-8a4b-5c6d-9e7f-0a1b2c3d4e5f")
+HEX32 = re.compile(r"^[0-9a-f]{32}$")
+_ALL_HEX32 = re.compile(r"[0-9a-f]{32}(?:\n[0-9a-f]{32})*")
+
+
+def recording_key(recording: Recording) -> str:
+    """Return what derived event ids hang on: the content hash, else the id, else the path."""
+    if recording.content_hash:
+        return f"sha:{recording.content_hash}"
+    if recording.id is not None:
+        return f"id:{recording.id}"
+    return f"path:{recording.path}"
+
+
+def all_hex_ids(ids: Sequence[object]) -> bool:
+    """Return True when every id is a str of 32 lower-case hex digits (the ids this tool writes)."""
+    try:
+        joined = "\n".join(ids)  # type: ignore[arg-type]
+    except TypeError:
+        return False
+    return len(joined) == 33 * len(ids) - 1 and _ALL_HEX32.fullmatch(joined) is not None
+
+
+class SeenKeys:
+    """A set of 32-hex ids kept as 16-byte keys in sorted arrays (one a block: adding one copies nothing)."""
+
+    MAX_PARTS = 64
+
+    def __init__(self) -> None:
+        self.parts: list[np.ndarray] = []
+
+    @staticmethod
+    def keys(ids: Sequence[str]) -> np.ndarray:
+        """Return 32-hex ids as an array of their 16 bytes."""
+        return np.frombuffer(bytes.fromhex("".join(ids)), dtype="S16").copy()
+
+    def contains(self, keys: np.ndarray) -> np.ndarray:
+        """Return a bool array: True where the key was added before."""
+        found = np.zeros(len(keys), dtype=bool)
+        for part in self.parts:
+            at = np.minimum(np.searchsorted(part, keys), len(part) - 1)
+            found |= part[at] == keys
+        return found
+
+    def add(self, keys: np.ndarray) -> None:
+        """Remember ``keys``."""
+        if not len(keys):
+            return
+        self.parts.append(np.sort(keys))
+        if len(self.parts) > self.MAX_PARTS:  # a very long file: one array again, so lookups stay few
+            self.parts = [np.sort(np.concatenate(self.parts))]
+
+
+class EventIds:
+    """Give the events of one file for one recording their ids (see the module note), a block of rows at a time.
+
+    What it keeps across blocks is small: the first derived id of each content
+    (16 bytes) and a counter for each content that repeats.
+    """
+
+    def __init__(self, recording: Recording):
+        self.key = recording_key(recording)
+        self._firsts = SeenKeys()
+        self._repeats: dict[str, int] = {}
+
+    def from_file(self, raw: str) -> str:
+        """Return the event id for an id cell of the file (kept when already a 32-hex id)."""
+        if len(raw) == 32 and HEX32.match(raw):  # the usual case: an id this tool wrote
+            return raw
+        text = raw.strip()
+        low = text.lower()
+        if low.startswith("urn:uuid:"):
+            low = low[9:]
+        low = low.strip("{}").replace("-", "")
+        if HEX32.match(low):
+            return low
+        return uuid5_hex(f"{self.key}\x1fid\x1f{text}")
+
+    def derived(self, kind: Kind, start_s: float, end_s: float | None, label: str) -> str:
+        """Return the content-derived id of one validated event that carries none."""
+        return self.assign([kind], [start_s], [end_s], [label])[0]
+
+    def assign(self, kinds: Sequence[Kind], starts: Sequence[float], ends: Sequence[float | None],
+               labels: Sequence[str], raw_ids: Sequence[str | None] | None = None) -> list[str]:
+        """Return the ids of validated events given as columns, in order (``raw_ids``: the file's id cells or None).
+
+        Calling it block after block gives what one call on all the rows gives.
+        """
+        if raw_ids is not None and all_hex_ids(raw_ids):
+            return list(raw_ids)
+        ids: list[str | None] = [None] * len(kinds)
+        todo = list(range(len(kinds)))
+        if raw_ids is not None:
+            todo = []
+            for i, raw in enumerate(raw_ids):
+                if raw is not None and raw.strip():
+                    ids[i] = self.from_file(raw)
+                else:
+                    todo.append(i)
+        if len(todo) == len(kinds):
+            ids = self._derive(kinds, starts, ends, labels)
+        elif todo:
+            pick = [kinds[i] for i in todo], [starts[i] for i in todo], [ends[i] for i in todo], [labels[i] for i in todo]
+            for i, got in zip(todo, self._derive(*pick)):
+                ids[i] = got
+        return ids  # type: ignore[return-value]
+
+    def _derive(self, kinds: Sequence[Kind], starts: Sequence[float], ends: Sequence[float | None],
+                labels: Sequence[str]) -> list[str]:
+        count = len(kinds)
+        names = list(map("\x1f".join, zip([self.key] * count, map(attrgetter("_value_"), kinds),
+                                          _ms_cells(starts), _ms_cells(ends), labels)))
+        ids = uuid5_hex_many(names)
+        keys = SeenKeys.keys(ids)
+        before = self._firsts.contains(keys)
+        if len(set(names)) == count and not before.any():
+            self._firsts.add(keys)
+            return ids
+        here: set[str] = set()
+        first = np.zeros(count, dtype=bool)
+        for i, name in enumerate(names):  # repeats of one content: #1, #2, ... in the order of the file
+            n = self._repeats.get(name) or (1 if before[i] or name in here else 0)
+            here.add(name)
+            if n:
+                self._repeats[name] = n + 1
+                ids[i] = uuid5_hex(f"{name}\x1f#{n}")
+            else:
+                first[i] = True
+        self._firsts.add(keys[first])
+        return ids
+
+
+def _ms_cells(times: Sequence[float | None]) -> list[str]:
+    """Return each time as its nearest whole milliseconds in decimal, None as ``""`` (the parts of a derived id)."""
+    if not set(map(type, times)) <= {float, type(None)}:
+        return ["" if t is None else str(nearest_ms(t)) for t in times]
+    seconds = np.array(times, dtype=np.float64)  # None -> NaN
+    missing = np.isnan(seconds)
+    cells = list(map(str, nearest_ms_array(np.where(missing, 0.0, seconds)).tolist()))
+    for i in np.flatnonzero(missing).tolist():
+        cells[i] = ""
+    return cells
+
+
+_NAMESPACE_BYTES = EVENT_ID_NAMESPACE.bytes
+# "00" .. "ff" as rows of two ASCII bytes, to write 16 bytes of each id as 32 hex digits at once
+_HEX_DIGITS = np.frombuffer(b"".join(f"{i:02x}".encode() for i in range(256)), dtype=np.uint8).reshape(256, 2)
+
+
+def uuid5_hex_many(names: Sequence[str]) -> list[str]:
+    """Return ``[uuid5_hex(name) for name in names]``, the bit twiddling and hex done for all at once."""
+    count = len(names)
+    if not count:
+        return []
+    sha1, ns = hashlib.sha1, _NAMESPACE_BYTES
+    digests = b"".join([sha1(ns + name.encode("utf-8")).digest()[:16] for name in names])
+    raw = np.frombuffer(digests, dtype=np.uint8).reshape(count, 16).copy()
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x50  # version 5
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = _HEX_DIGITS[raw].tobytes().decode("ascii")
+    return [text[i : i + 32] for i in range(0, 32 * count, 32)]
+
+
+def uuid5_hex(name: str) -> str:
+    """Return ``uuid.uuid5(EVENT_ID_NAMESPACE, name).hex``, computed without building UUID objects."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode("utf-8")).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return digest.hex()
