@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from .config import Settings
 from .errors import AnnotateError
 from .store import Store
-from .store.jobs import JobRecords
 
 
 @dataclass(frozen=True)
@@ -47,7 +46,7 @@ def server_info(store: Store, settings: Settings) -> ServerInfo:
     except AnnotateError as exc:
         queue = str(exc)
     usage = shutil.disk_usage(settings.data_dir)
-    records = JobRecords(store)
+    records = store.jobs
     return ServerInfo(
         database=store.url, database_version=database_version(store), data_dir=str(settings.data_dir),
         free_bytes=usage.free, total_bytes=usage.total, queue=_redacted(queue),

@@ -9,7 +9,6 @@ import os
 import click
 
 from ..jobs import queue, worker
-from ..store.jobs import JobRecords
 from .common import AppContext, data_options, pass_app
 
 
@@ -44,7 +43,7 @@ def worker_cmd(app: AppContext, workers: int, queue_url: str | None, inbox: bool
 @pass_app
 def jobs_cmd(app: AppContext, as_json: bool, states: tuple[str, ...]) -> None:
     """List the jobs on the queue: id, kind, recording, state, progress, worker and error."""
-    found = JobRecords(app.store()).list(states or None)
+    found = app.store().jobs.list(states or None)
     if as_json:
         click.echo(json.dumps([j.to_dict() for j in found], indent=2, ensure_ascii=False))
         return

@@ -58,9 +58,7 @@ def serve_cmd(app: AppContext, port: int, host: str, auth: str, queue_url: str |
 
 def _need_a_user(app: AppContext) -> None:
     """Raise ClickException when no account could sign in (so ``--auth local`` would lock everyone out)."""
-    from ..store.accounts import Accounts
-
-    if not any(not u.disabled for u in Accounts(app.store()).all()):
+    if not any(not u.disabled for u in app.store().accounts.all()):
         raise click.ClickException("no account can sign in yet: add one with "
                                    "`annotate user add NAME --role admin`, then start again")
 

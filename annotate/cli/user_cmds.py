@@ -37,7 +37,7 @@ def _read_password(from_stdin: bool) -> str:
 
 def _accounts() -> Accounts:
     """Return the accounts of this invocation's store."""
-    return Accounts(open_store())
+    return open_store().accounts
 
 
 @click.group("user")

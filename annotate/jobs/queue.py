@@ -86,7 +86,7 @@ def store() -> Store:
 
 def records() -> JobRecords:
     """Return the job rows of this process's store."""
-    return JobRecords(store())
+    return store().jobs
 
 
 def reset() -> None:

@@ -38,7 +38,9 @@ import sqlalchemy as sa
 
 from ..model import Codebook
 from .batches import IMPORT_BATCH, STALE_IMPORT_S, BatchesMixin, ImportBatches
+from .accounts import Accounts
 from .columns import ColumnsMixin
+from .jobs import JobRecords
 from .rows import Change
 from .schema import CODEBOOK_ID, codebook
 
@@ -47,6 +49,16 @@ __all__ = ["Change", "IMPORT_BATCH", "STALE_IMPORT_S", "ImportBatches", "Store"]
 
 class Store(ColumnsMixin, BatchesMixin):
     """Recordings, events, codebook and change log in one SQL database (see the module docstring)."""
+
+    @property
+    def accounts(self) -> Accounts:
+        """Return the store's user accounts (annotate.store.accounts)."""
+        return Accounts(self)
+
+    @property
+    def jobs(self) -> JobRecords:
+        """Return the store's job rows (annotate.store.jobs)."""
+        return JobRecords(self)
 
     def get_codebook(self) -> Codebook:
         """Return the stored codebook (the defaults until someone sets one)."""

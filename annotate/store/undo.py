@@ -28,6 +28,9 @@ from .schema import CODEBOOK_ID, change_log, codebook, events, recordings
 Reverted = tuple[dict | None, dict | None]
 
 
+UNDOABLE = ("event", "recording", "codebook", "import")
+
+
 class UndoMixin(EventsMixin):
     """History and undo (see store.py for the rules every change follows)."""
 
@@ -96,7 +99,8 @@ class UndoMixin(EventsMixin):
     def _latest_change(self, tx: Tx, reviewer: str | None, recording_id: int | None) -> Row:
         """Return the newest change not yet undone (of ``reviewer``, on ``recording_id``); raises NothingToUndoError."""
         q = sa.select(change_log).where(
-            change_log.c.undone_by.is_(None), change_log.c.action != "undo", visible_changes()
+            change_log.c.undone_by.is_(None), change_log.c.action != "undo", visible_changes(),
+            change_log.c.entity.in_(UNDOABLE),  # not accounts: an admin's change to a user is not a reviewer's action
         )
         if reviewer is not None:
             q = q.where(change_log.c.reviewer == str(reviewer).strip())

@@ -41,11 +41,10 @@ def gate() -> Gate:
     global _GATE
     with _GATE_LOCK:
         if _GATE is None:
-            from ..store.accounts import Accounts
             from . import services
 
             settings = services.settings()
-            _GATE = Gate(Accounts(services.store(settings)), SessionSigner(load_secret(settings.data_dir)))
+            _GATE = Gate(services.store(settings).accounts, SessionSigner(load_secret(settings.data_dir)))
         return _GATE
 
 
