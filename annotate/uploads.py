@@ -120,8 +120,11 @@ def add_upload(
     title: str | None = None,
     reviewer: str = "",
     progress: recordings.Progress | None = None,
+    make_proxy: bool = True,
 ) -> tuple[Recording, bool]:
     """Save the upload (:func:`save_upload`) and register it; return ``(recording, created)``.
+
+    ``make_proxy=False`` leaves the browser proxy to a queued job (the app's Library page).
 
     When the same content is registered already from another file (added by a
     path on the server), the copy just saved is removed again: one recording,
@@ -131,7 +134,8 @@ def add_upload(
     """
     path, was_there = save_upload(settings, name, data, size)
     try:
-        rec, created = recordings.add_recording(store, settings, path, title=title, reviewer=reviewer, progress=progress)
+        rec, created = recordings.add_recording(store, settings, path, title=title, reviewer=reviewer,
+                                                progress=progress, make_proxy=make_proxy)
     except BaseException:
         if not was_there:
             path.unlink(missing_ok=True)

@@ -11,6 +11,8 @@ import sqlite3
 from fractions import Fraction
 from pathlib import Path
 
+import time
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -73,10 +75,10 @@ def test_review_on_an_empty_store_points_to_the_library(data_dir, no_sample, run
     assert "library is empty" in at.info[0].value
 
 
-def test_settings_shows_where_the_data_lives_and_the_queue(data_dir, no_sample, run_page):
+def test_settings_shows_where_the_data_lives_and_the_queue(data_dir, no_sample, run_page, monkeypatch):
     import re
-    import sqlite3
 
+    monkeypatch.setenv("ANNOTATE_QUEUE", "sqlite")
     at = run_page("settings")
     text = " ".join(m.value for m in at.text)  # plain text elements: a path may hold Markdown characters
     assert f"Data directory: {data_dir}" in text and "annotate.sqlite" in text
@@ -324,10 +326,16 @@ def test_a_file_the_browser_cannot_play_gets_a_proxy_with_progress(data_dir, no_
     assert_clean(at)
     assert "cannot play" in at.warning[0].value
     assert not at.get("bidi_component") or all(e.key != f"cx_player_{rec.id}" for e in at.get("bidi_component"))
-    at.button(key="cx_review_proxy").click().run()
+    at.button(key=f"cx_proxy_make_{rec.id}").click().run()  # queued: made on the (inline) queue's thread
     assert_clean(at)
+    deadline = time.monotonic() + 120
+    while not db_rows(data_dir, "select proxy_path from recordings")[0][0] and time.monotonic() < deadline:
+        time.sleep(0.1)
     [(proxy,)] = db_rows(data_dir, "select proxy_path from recordings")
     assert proxy and Path(proxy).is_file() and Path(proxy).parent == data_dir / "proxies"
+    assert db_rows(data_dir, "select kind, state from jobs") == [("proxy", "done")]
+    at.run()
+    assert_clean(at)
     assert player_data(at, rec.id)["src"].startswith(f"/cx/media/{rec.id}")
 
 

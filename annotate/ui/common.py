@@ -136,20 +136,34 @@ def progress_bar(label: str):
     return bar, report
 
 
-def make_proxy(store: Store, settings: Settings, rec: Recording, reviewer: str) -> None:
-    """Make the recording's browser proxy with a progress bar, store it, and rerun; show an error if it fails."""
-    from ..recordings import ensure_proxy
+def browser_copy(store: Store, settings: Settings, rec: Recording) -> None:
+    """Show the state of a recording's browser proxy: its queued job's progress (the page reruns when it is
+    ready), or a button that queues it (with the last try's error, if it failed)."""
+    from ..jobs import board
+    from ..jobs.kinds import proxy_target, submit_proxy
 
-    bar, report = progress_bar("Making a browser proxy")
-    try:
-        proxy = ensure_proxy(settings, rec, progress=report)
-        store.update_recording(rec.id, reviewer=reviewer, expected_version=rec.version, proxy_path=str(proxy))
-    except AnnotateError as exc:
-        bar.empty()
-        show_error(exc)
+    job = board.get(proxy_target(settings, store, rec.id))
+    if job is not None and not job.finished:
+        _proxy_progress(job.output)
         return
-    bar.progress(1.0, text="Proxy ready")
-    st.rerun()
+    if job is not None and job.state == "failed":
+        show_error(job.error)
+    if st.button("Make browser proxy", key=f"cx_proxy_make_{rec.id}", type="primary"):
+        submit_proxy(store, settings, rec.id)
+        st.rerun()
+
+
+@st.fragment(run_every=1.0)
+def _proxy_progress(output: str) -> None:
+    from ..jobs import board
+
+    job = board.get(output)
+    if job is None or job.finished:
+        st.rerun(scope="app")
+    waiting = "waiting for a worker (`annotate serve` starts one)" if board.no_worker() else "waiting its turn"
+    text = f"Making a browser proxy: {job.done} of {job.total or '…'} frames" if job.state == "running" else (
+        f"Browser proxy queued, {waiting}…")
+    st.progress(job.fraction, text=text)
 
 
 # --- bringing a part of the page into view ------------------------------------

@@ -12,6 +12,7 @@ from annotate import recordings
 from annotate.errors import AnnotateError
 from annotate.formats import FORMATS
 from annotate.importing import import_events
+from annotate.jobs.kinds import submit_proxy
 from annotate.uploads import add_upload
 from annotate.ui import access, common, nav
 from annotate.ui.pages._listing import file_label, upload_limit
@@ -47,6 +48,7 @@ def _recordings(store: Store, settings: Settings, name: str) -> None:
     head = st.columns([5, 2, 2, 4, 3, 2], vertical_alignment="center")
     for col, text in zip(head, ("Recording", "Duration", "Status", "Events", "Last change", "")):
         col.caption(text)
+    preparing = store.jobs.preparing()
     for summary in summaries:
         rec = summary["recording"]
         with st.container(border=True):
@@ -54,13 +56,16 @@ def _recordings(store: Store, settings: Settings, name: str) -> None:
             cols[0].markdown(f"**#{rec.id} {common.md_text(rec.title)}**")
             cols[0].caption(common.md_text(file_label(rec, settings)) + (" · proxy" if rec.proxy_path else ""))
             cols[1].write(common.duration_text(rec.duration_s))
-            cols[2].write(common.status_text(rec.status))
+            cols[2].write("Preparing" if rec.id in preparing else common.status_text(rec.status))
             cols[3].html(common.kind_badges(summary["event_counts"]))
             cols[4].write(common.when(summary.get("last_change")))
             needs_proxy = not rec.browser_playable and not rec.proxy_path
-            if needs_proxy:
+            if rec.id in preparing:
+                cols[5].caption("Making a browser copy…")
+            elif needs_proxy:
                 if cols[5].button("Make proxy", key=f"cx_proxy_{rec.id}", help="The browser cannot play this file as is"):
-                    common.make_proxy(store, settings, rec, name)
+                    submit_proxy(store, settings, rec.id)
+                    st.rerun()
             elif nav.can_open("review"):
                 cols[5].page_link(nav.page("review"), label="Review", icon=":material/rate_review:", query_params={"rec": str(rec.id)})
 
@@ -82,9 +87,9 @@ def _add(store: Store, settings: Settings, name: str) -> None:
         title = st.text_input("Title (optional)", key="cx_upload_title", max_chars=200)
         if st.button("Add upload", key="cx_add_upload", type="primary", disabled=file is None):
             capped = dataclasses.replace(settings, max_upload_mb=limit)
-            _register(lambda report: add_upload(
+            _register(store, settings, lambda report: add_upload(
                 store, capped, file.name, file, getattr(file, "size", None),
-                title=title.strip() or Path(file.name).stem, reviewer=name, progress=report,
+                title=title.strip() or Path(file.name).stem, reviewer=name, progress=report, make_proxy=False,
             ))
     with path_tab:
         path = st.text_input("Path of a video file on this server", key="cx_add_path", placeholder="/recordings/call-0412.mp4")
@@ -93,9 +98,9 @@ def _add(store: Store, settings: Settings, name: str) -> None:
             if not path.strip():
                 st.error("Type the path of a video file on this server first.")
             else:
-                _register(lambda report: recordings.add_recording(
+                _register(store, settings, lambda report: recordings.add_recording(
                     store, settings, Path(path.strip()).expanduser(), title=title.strip() or None, reviewer=name,
-                    progress=report,
+                    progress=report, make_proxy=False,
                 ))
 
 
@@ -147,18 +152,23 @@ def _import_summary(result) -> str:
     return result.summary() + "."
 
 
-def _register(add) -> None:
-    """Run ``add(progress)`` (returning ``(recording, created)``) under a progress bar; leave a notice and rerun."""
-    bar, report = common.progress_bar("Making a browser proxy")
+def _register(store: Store, settings: Settings, add) -> None:
+    """Run ``add(progress)`` (returning ``(recording, created)``); queue its browser proxy when it needs one;
+    leave a notice and rerun."""
+    bar, report = common.progress_bar("Adding the recording")
     try:
         rec, created = add(report)
+        queued = created and not rec.browser_playable and not rec.proxy_path
+        if queued:
+            submit_proxy(store, settings, rec.id)
     except AnnotateError as exc:
         bar.empty()
         common.show_error(exc)
         return
     bar.empty()
     if created:
-        text = f"Added #{rec.id} {common.md_text(rec.title)}" + (" with a browser proxy." if rec.proxy_path else ".")
+        text = f"Added #{rec.id} {common.md_text(rec.title)}" + (
+            "; its browser copy is being made (the list says Preparing until it is ready)." if queued else ".")
     else:
         text = f"This video is already in the library as #{rec.id} {common.md_text(rec.title)}."
     st.session_state[_NOTICE] = (created, text, rec.id)

@@ -61,8 +61,7 @@ def page() -> None:
         _header(store, rec, name)
         if not rec.browser_playable and not rec.proxy_path:
             st.warning("A browser cannot play this file as it is; make a browser proxy first (the times stay the same).")
-            if st.button("Make browser proxy", key="cx_review_proxy", type="primary"):
-                common.make_proxy(store, common.settings(), rec, name)
+            common.browser_copy(store, common.settings(), rec)
             return
         _player(rec.id, name)
         _editor(rec.id, name)
