@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from operator import attrgetter, itemgetter, methodcaller
 from typing import Any, Callable, Iterable, Mapping
 
@@ -29,7 +29,7 @@ from ..model import Event, Kind, Recording
 from . import columns as colwise
 from . import xmlsafe
 from .common import Problems, TextCells, as_recordings, iso_utc, parse_iso, recording_name
-from .eventlog import EPOCH, Log, Row, case_start, entry_order, events_from_columns, events_from_rows, pair_columns
+from .pairing import Log, ReadEntries, Row, case_base, case_start, entry_columns, events_from_columns, events_from_rows
 
 NAME = "xes"
 TITLE = "XES event log (IEEE 1849, process mining)"
@@ -129,9 +129,7 @@ def _entries_columns(events: list[Event], recordings: Mapping[Any, Recording],
     rid = field("recording_id")[0]
     case = recording_name(recordings.get(rid)) or f"recording {rid}"  # as eventlog.Log names it
     base = case_start(recordings.get(rid), epoch)
-    if base.tzinfo is None or base.microsecond % 1000:
-        return None
-    entries = entry_order(events, field)
+    entries = entry_columns(field, base)
     if entries is None:
         return None
     entry_event, entry_ms, entry_end, start_ms, end_ms, point = entries
@@ -172,11 +170,10 @@ def _entries_columns(events: list[Event], recordings: Mapping[Any, Recording],
     heads = join('\t\t<event>\n\t\t\t<string key="concept:name" value="', text(names), '"/>\n', "")
     tails = join(*tail, "")
     take = colwise.take
-    base_ms = (base - EPOCH) // timedelta(milliseconds=1)
     body = colwise.join_lines([
         take(heads, entry_event),
         '\t\t\t<date key="time:timestamp" value="',
-        colwise.iso_from_ms(base_ms + entry_ms, "+00:00"),
+        colwise.iso_from_ms(entry_ms, "+00:00"),
         '"/>\n\t\t\t<string key="lifecycle:transition" value="',
         pa.compute.if_else(pa.array(entry_end), "complete", "start"),
         '"/>\n',
@@ -439,29 +436,22 @@ def _loads_columns(data: bytes | str, recording: Recording, mapping: Any, codebo
     stamps = colwise.iso_column(stamps.to_pylist())
     if starts is None or ends is None or stamps is None:
         return None
-    if epoch is not None:
-        base = epoch if epoch.tzinfo else epoch.replace(tzinfo=timezone.utc)
-    else:
-        try:
-            base = parse_iso("cx:case_start", _unescape(trace.group(2))) or EPOCH
-        except ValidationError:
-            return None
-    hex_ids = pc.replace_substring(ids, "-", "").to_pylist()
-    paired = pair_columns(pc.equal(lifecycle, "complete").to_numpy(zero_copy_only=False), hex_ids, starts, ends,
-                          stamps, base)
-    if paired is None:
+    base = case_base(epoch, "cx:case_start", _unescape(trace.group(2)))
+    if base is None:
         return None
-    firsts = paired[0]
+    hex_ids = pc.replace_substring(ids, "-", "").to_pylist()
+    entries = ReadEntries(pc.equal(lifecycle, "complete").to_numpy(zero_copy_only=False), hex_ids, starts, ends,
+                          stamps, base)
 
-    def column(name: str, fn: Any = str) -> list[Any]:
+    def column(name: str, rows: list[int], fn: Callable[[str], Any] = str) -> list[Any]:
         if name == "event_id":
-            return list(map(hex_ids.__getitem__, firsts))
-        texts = cells(_COLUMN_KEYS.get(name, name), firsts)
+            return list(map(hex_ids.__getitem__, rows))
+        texts = cells(_COLUMN_KEYS.get(name, name), rows)
         if name == "label":
             return texts.to_pylist()  # None where the event has no label
         return colwise.map_unique(texts.fill_null(""), fn)
 
-    return events_from_columns(column, *paired, recording, mapping, codebook, source)
+    return events_from_columns(entries, column, recording, mapping, codebook, source)
 
 
 class _Lines:
