@@ -12,7 +12,9 @@ the text before the separator (MOT, INT, DEC, or any kind name), else from the
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
 
 from ..errors import ValidationError
 from ..model import Event, Kind, Recording
@@ -281,3 +283,25 @@ def split_blocks(text: str) -> list[tuple[int, list[str]]]:
         at = start
         blocks.append((line, match.group().split("\n")))
     return blocks
+
+
+_BLANKISH_LINE = re.compile(r"\n[^\S\n]+(?:\n|$)")  # a literal first: the scan for it is quick
+_BLANKISH_FIRST = re.compile(r"[^\S\n]+(?:\n|$)")
+
+
+def has_blankish_lines(text: str) -> bool:
+    """Return True when ``text`` has two blank lines in a row or a line of nothing but whitespace."""
+    return ("\n\n\n" in text or _BLANKISH_FIRST.match(text) is not None
+            or _BLANKISH_LINE.search(text) is not None)
+
+
+def stamps_ms(stamps: Sequence[str]) -> np.ndarray:
+    """Return fixed-width ``HH:MM:SS,mmm`` (SRT) or ``HH:MM:SS.mmm`` (WebVTT) texts as milliseconds (int64).
+
+    The texts must be ASCII with two-digit hours (the caller's pattern checks them); the separator is not read.
+    """
+    digits = np.frombuffer("".join(stamps).encode("ascii"), dtype=np.uint8).reshape(len(stamps), 12).astype(np.int64) - 48
+    h = digits[:, 0] * 10 + digits[:, 1]
+    m = digits[:, 3] * 10 + digits[:, 4]
+    s = digits[:, 6] * 10 + digits[:, 7]
+    return ((h * 60 + m) * 60 + s) * 1000 + digits[:, 9] * 100 + digits[:, 10] * 10 + digits[:, 11]

@@ -25,8 +25,10 @@ from .captions import (
     CueReader,
     CueTexts,
     cue_label_lines,
+    has_blankish_lines,
     parse_timing,
     split_blocks,
+    stamps_ms,
 )
 from . import columns as colwise
 from .common import Importer, Problems, decode_text, sort_events
@@ -106,16 +108,6 @@ def loads(
 
 _STAMP = r"([0-9]{2}:[0-5][0-9]:[0-5][0-9],[0-9]{3})"
 _CUES = re.compile(rf"([0-9]+)\n{_STAMP} --> {_STAMP}\n(\S[^\n]*(?:\n[^\n]*\S[^\n]*)*)")
-_BLANKISH_LINE = re.compile(r"\n[^\S\n]+(?:\n|$)")  # a literal first: the scan for it is quick
-_BLANKISH_FIRST = re.compile(r"[^\S\n]+(?:\n|$)")
-
-
-def _blankish(text: str) -> bool:
-    """Return True when ``text`` has two blank lines in a row or a line of nothing but whitespace."""
-    return ("\n\n\n" in text or _BLANKISH_FIRST.match(text) is not None
-            or _BLANKISH_LINE.search(text) is not None)
-
-
 def _loads_columns(text: str, recording: Recording, mapping: Any, codebook: Any, source: str,
                    point_cue_s: float | None) -> list[Event] | None:
     """Return what ``loads`` returns for a valid file of plain numbered cues, read a cue field at a time.
@@ -125,7 +117,7 @@ def _loads_columns(text: str, recording: Recording, mapping: Any, codebook: Any,
     None for anything else, which the cue-by-cue path reads or rejects.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if not text[:1].isdigit() or _blankish(text):
+    if not text[:1].isdigit() or has_blankish_lines(text):
         return None
     cues = _CUES.findall(text)
     count = len(cues)
@@ -137,7 +129,7 @@ def _loads_columns(text: str, recording: Recording, mapping: Any, codebook: Any,
     covered = sum(map(len, numbers)) + sum(map(len, bodies)) + count * (1 + 12 + 5 + 12 + 1) + 2 * (count - 1)
     if covered + text.endswith("\n") != len(text):
         return None
-    start, end = _stamps_ms(starts), _stamps_ms(ends)
+    start, end = stamps_ms(starts), stamps_ms(ends)
     if (end < start).any():
         return None
     reader = CueReader(recording, Problems(source), mapping, codebook, point_cue_s)
@@ -155,12 +147,3 @@ def _loads_columns(text: str, recording: Recording, mapping: Any, codebook: Any,
                "label": [label for _, label in kinds_labels]}
     sink = Importer(recording, Problems(source))
     return sink.events if sink.add_columns(columns, range(count)) else None
-
-
-def _stamps_ms(stamps: tuple[str, ...]) -> np.ndarray:
-    """Return ``HH:MM:SS,mmm`` texts (ASCII, two-digit hours) as milliseconds."""
-    digits = np.frombuffer("".join(stamps).encode("ascii"), dtype=np.uint8).reshape(len(stamps), 12).astype(np.int64) - 48
-    h = digits[:, 0] * 10 + digits[:, 1]
-    m = digits[:, 3] * 10 + digits[:, 4]
-    s = digits[:, 6] * 10 + digits[:, 7]
-    return ((h * 60 + m) * 60 + s) * 1000 + digits[:, 9] * 100 + digits[:, 10] * 10 + digits[:, 11]

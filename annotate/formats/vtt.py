@@ -49,8 +49,10 @@ from .captions import (
     CueReader,
     CueTexts,
     cue_label_lines,
+    has_blankish_lines,
     parse_timing,
     split_blocks,
+    stamps_ms,
 )
 from . import columns as colwise
 from .common import Importer, KindResolver, Problems, as_recordings, decode_text, iso_utc, json_value, recording_name, sort_events
@@ -357,16 +359,6 @@ def loads(
     return reader.events
 
 
-_BLANKISH_LINE = re.compile(r"\n[^\S\n]+(?:\n|$)")  # a literal first: the scan for it is quick
-_BLANKISH_FIRST = re.compile(r"[^\S\n]+(?:\n|$)")
-
-
-def _blankish(text: str) -> bool:
-    """Return True when ``text`` has two blank lines in a row or a line of nothing but whitespace."""
-    return ("\n\n\n" in text or _BLANKISH_FIRST.match(text) is not None
-            or _BLANKISH_LINE.search(text) is not None)
-
-
 # The column path reads only notes laid out exactly as _metas writes them, each checked whole by one RE2
 # pattern: a note that matches is one JSON object of these keys in this order, whose strings json's strict
 # scanner reads (no control characters, known escapes) and whose times it reads as floats.
@@ -409,7 +401,7 @@ def _loads_columns(text: str, recording: Recording, mapping: Any, codebook: Any,
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     at = text.find("\n\n" + _META_PREFIX)
-    if at < 0 or _blankish(text[: at + 2]):  # the cues' lines are checked below
+    if at < 0 or has_blankish_lines(text[: at + 2]):  # the cues' lines are checked below
         return None
     head = text[:at].split("\n\n")
     if not re.match(r"WEBVTT(?:[ \t].*)?$", head[0].split("\n", 1)[0]):
@@ -456,10 +448,8 @@ def _loads_columns(text: str, recording: Recording, mapping: Any, codebook: Any,
         return None
     expected = start_ms + (point_ms or 0)
     expected[~point] = np.maximum(end_ms, start_ms[~point] + 1)
-    from .srt import _stamps_ms  # the same fixed-width stamps, with '.' where SRT has ','
-
-    cue_start = _stamps_ms(cut(cues, 33, 45).cast(pa.string()).to_pylist())
-    cue_end = _stamps_ms(cut(cues, 50, 62).cast(pa.string()).to_pylist())
+    cue_start = stamps_ms(cut(cues, 33, 45).cast(pa.string()).to_pylist())
+    cue_end = stamps_ms(cut(cues, 50, 62).cast(pa.string()).to_pylist())
     if not ((cue_start == start_ms).all() and (cue_end == expected).all() and (cue_end >= cue_start).all()):
         return None  # a subtitle editor moved a cue: its timing wins, cue by cue
     ids = cut(tokens["id"], 1, -1).cast(pa.string()).to_pylist()
