@@ -307,23 +307,12 @@ def test_srt_and_json_files_this_tool_writes_take_the_column_paths():
 @pytest.mark.parametrize("name", ["eventlog", "xes"])
 @pytest.mark.parametrize("start", [None, "2024-05-01T10:00:00.250+02:00", "2024-05-01T10:00:00.000001Z", "epoch"])
 def test_event_log_exports_with_case_starts_match_the_per_entry_path(name, start, per_event):
-    from annotate.formats import eventlog
-
     info = {} if start in (None, "epoch") else {"creation_time": start}
     rec = make_recording(info=info)
     events = sample(rec)
     opts = {"epoch": datetime(2023, 12, 31, 23, 59, 59, tzinfo=timezone.utc)} if start == "epoch" else {}
     fast = dumps_events(events, [rec], format=name, **opts)
     assert fast == per_event(lambda: dumps_events(events, [rec], format=name, **opts))
-    if start is None and name == "eventlog":
-        assert eventlog._rows_columns(events, {rec.id: rec}, None) is not None
-
-
-def test_xes_export_of_this_tools_events_takes_the_column_path():
-    from annotate.formats import xes
-
-    rec = make_recording()
-    assert xes._entries_columns(sample(rec), {rec.id: rec}, None) is not None
 
 
 def _swap_lifecycle(lines):

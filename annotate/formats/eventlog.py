@@ -41,6 +41,8 @@ from itertools import compress
 from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute  # noqa: F401 - pa.compute
 
 from ..errors import ValidationError
 from ..model import Codebook, Event, Kind, Recording
@@ -54,12 +56,23 @@ from .common import (
     csv_cell_writer,
     decode_text,
     iso_utc,
-    neutralise,
     norm_key,
     parse_iso,
     unneutralise,
 )
-from .pairing import TEXT, Log, ReadEntries, Row, case_base, entry_columns, events_from_columns, events_from_rows
+from .pairing import (
+    TEXT,
+    Case,
+    ReadEntries,
+    Row,
+    case_base,
+    cases,
+    entry_columns,
+    events_from_columns,
+    events_from_rows,
+    seconds_cells,
+    stamp_cells,
+)
 
 NAME = "eventlog"
 TITLE = "Process-mining event log (CSV)"
@@ -81,95 +94,48 @@ def dumps(
     epoch: datetime | None = None,
     bom: bool = True,
 ) -> bytes:
-    """Return the flat CSV event log (UTF-8 with BOM, spreadsheet-safe text cells)."""
-    events = events if isinstance(events, list) else list(events)
-    with colwise.no_gc():
-        body = _rows_columns(events, as_recordings(recordings), epoch)
-    if body is not None:
-        return ((BOM if bom else "") + ",".join(COLUMNS) + "\r\n").encode("utf-8") + body
-    buf = io.StringIO()
-    if bom:
-        buf.write(BOM)
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    log = Log(events, as_recordings(recordings), epoch)
-    cell = TextCells(neutralise)
-    case_cells = {rid: (cell[case], iso_utc(log.starts[rid])) for rid, case in log.case_ids.items()}
-    shared: dict[int, tuple] = {}  # id(event) -> its cells after the lifecycle (both entries share them)
+    """Return the flat CSV event log (UTF-8 with BOM, spreadsheet-safe text cells), one row per entry.
 
-    def rows():
-        for rid, ms, lifecycle, ev, kind in log.order():
-            case, start = case_cells[rid]
-            rest = shared.get(id(ev))
-            if rest is None:
-                rest = shared[id(ev)] = (
-                    ev.id, kind.value, kind.short, cell[ev.label], cell[ev.stage], cell[ev.channel], cell[ev.actor],
-                    cell[ev.expectation], "" if ev.emotion is None else str(ev.emotion), cell[ev.note],
-                    cell[ev.reviewer], f"{ev.start_s:.3f}", "" if ev.end_s is None else f"{ev.end_s:.3f}",
-                    "" if ev.recording_id is None else str(ev.recording_id), start,
-                )
-            yield (case, cell[ev.label or kind.title], log.stamp(rid, ms), lifecycle, *rest)
-
-    writer.writerows(rows())
-    return buf.getvalue().encode("utf-8")
-
-
-def _rows_columns(events: list[Event], recordings: Mapping[Any, Recording], epoch: datetime | None) -> bytes | None:
-    """Return the rows ``dumps`` writes (CRLF after each), made a whole column at a time.
-
-    Returns None for what only the entry-by-entry path writes: few events,
-    several cases, times that are not floats rounded to ms, a case start or
-    values of unexpected types.
+    Raises ValueError for an event whose kind is not a kind name.
     """
-    if colwise.arrow() is None or len(events) < colwise.MIN_EVENTS:
-        return None
-    log = Log(events, recordings, epoch)
-    if len(log.case_ids) != 1:
-        return None
-    (rid,) = log.case_ids
-    base = log.starts[rid]
-    field = colwise.fields_of(log.events)
-    entries = entry_columns(field, base)
-    if entries is None:
-        return None
-    entry_event, entry_ms, entry_end, start_ms, end_ms, point = entries
-    kinds = field("kind")
-    emotions = field("emotion")
-    ids = field("id")
-    if set(map(type, emotions)) - {int, type(None)} or set(map(type, ids)) - {str}:
-        return None
+    events = events if isinstance(events, list) else list(events)
+    out = [((BOM if bom else "") + ",".join(COLUMNS) + "\r\n").encode("utf-8")]
+    with colwise.no_gc():
+        out += [_case_rows(case) for case in cases(events, as_recordings(recordings), epoch)]
+    return b"".join(out)
+
+
+def _case_rows(case: Case) -> bytes:
+    """Return the rows of one case's entries (CRLF after each), made a whole column at a time."""
+    field = case.field
+    entries = entry_columns(field)
     write = csv_cell_writer(",")
     quote = csv_cell_writer(",", neutralise=False)
     cell = TextCells(write)
-    try:
-        texts = {name: list(map(cell.__getitem__, field(name))) for name in TEXT}
-        ids = list(map(quote, ids))
-    except (TypeError, IndexError):
-        return None
-    activity_cells = {k: write(k.title) for k in Kind}
-    activities = [c if c else activity_cells[k] for c, k in zip(texts["label"], kinds)]
+    texts = {name: list(map(cell.__getitem__, field(name))) for name in TEXT}
+    titles = {k: write(k.title) for k in Kind}
+    activities = [c if c else titles[k] for c, k in zip(texts["label"], entries.kinds)]
+    plain = TextCells(lambda v: "" if v is None else quote(str(v)))
     per_event = [
-        ids,
-        [k.value for k in kinds],
-        [k.short for k in kinds],
+        list(map(plain.__getitem__, field("id"))),
+        [k.value for k in entries.kinds],
+        [k.short for k in entries.kinds],
         *(texts[name] for name in ("label", "stage", "channel", "actor", "expectation")),
-        ["" if e is None else str(e) for e in emotions],
+        list(map(plain.__getitem__, field("emotion"))),
         texts["note"],
         texts["reviewer"],
-        colwise.seconds_text(start_ms),
-        colwise.blank_where(point, colwise.seconds_text(end_ms)),
-        "" if rid is None else quote(str(rid)),
-        iso_utc(base),
+        seconds_cells(field("start_s"), entries.start_ms),
+        colwise.blank_where(entries.point, seconds_cells([e or 0.0 for e in field("end_s")], entries.end_ms)),
+        list(map(plain.__getitem__, field("recording_id"))),
     ]
     take = colwise.take
-    per_event = [colwise.text_array(c) if isinstance(c, list) else c for c in per_event]
-    pa = colwise.arrow()
     cells = [
-        write(log.case_ids[rid]),
-        take(colwise.text_array(activities), entry_event),
-        colwise.iso_from_ms(entry_ms),
-        pa.compute.if_else(pa.array(entry_end), "complete", "start"),
-        *(take(c, entry_event) for c in per_event),
+        write(case.name),
+        take(colwise.text_array(activities), entries.event),
+        stamp_cells(case.start, entries.ms),
+        pa.compute.if_else(pa.array(entries.complete), "complete", "start"),
+        *(take(colwise.text_array(c) if isinstance(c, list) else c, entries.event) for c in per_event),
+        iso_utc(case.start),
     ]
     return colwise.join_lines(cells, ",", "\r\n")
 

@@ -12,9 +12,10 @@ whole column at a time for the logs this tool writes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterable, Mapping, NamedTuple
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
@@ -47,107 +48,132 @@ def case_start(recording: Recording | None, epoch: datetime | None = None) -> da
 
 
 
-class Log:
-    """The log entries of some events, in order, with what writing them needs per case.
+class Case(NamedTuple):
+    """The events of one recording, as one case of a log: who, from when, and their fields in export order."""
 
-    ``order()`` gives them as ``(recording id, ms, lifecycle, event, kind)``
-    tuples, by case, time and lifecycle (start first), like :func:`entry_columns`;
-    ``case_ids`` and ``starts`` (case start) are by recording id, and
-    ``stamp(rid, ms)`` is the ISO 8601 text of the entry's timestamp.
+    rid: Any  # the recording id
+    name: str  # the case id: the recording's name, ``#id`` added when two cases share one
+    start: datetime  # the time the case's timestamps count from
+    field: Callable[[str], list[Any]]  # field name -> the values of the case's events, sorted as sort_events sorts
+
+
+def cases(events: Sequence[Event], recordings: Mapping[Any, Recording], epoch: datetime | None = None) -> list[Case]:
+    """Return the cases of ``events``, one per recording, in the order ``sort_events`` puts the recordings."""
+    field = _sorted_fields(events)
+    rids = field("recording_id")
+    order = list(dict.fromkeys(rids))
+    # a title is clean; a file name (when there is no title) may hold control characters
+    names = {rid: recording_name(recordings.get(rid)) or f"recording {rid}" for rid in order}
+    counts: dict[str, int] = {}
+    for name in names.values():
+        counts[name] = counts.get(name, 0) + 1
+    out = []
+    for rid in order:
+        name = names[rid] if counts[names[rid]] == 1 else f"{names[rid]} #{rid}"
+        sub = field if len(order) == 1 else _subset(field, [i for i, r in enumerate(rids) if r == rid])
+        out.append(Case(rid, name, case_start(recordings.get(rid), epoch), sub))
+    return out
+
+
+def _subset(field: Callable[[str], list[Any]], rows: list[int]) -> Callable[[str], list[Any]]:
+    """Return ``get(name)``: ``field(name)`` at ``rows``."""
+    return lambda name: [field(name)[i] for i in rows]
+
+
+def _sorted_fields(events: Sequence[Event]) -> Callable[[str], list[Any]]:
+    """Return ``get(name)``: field ``name`` of every event in the order of ``sort_events``.
+
+    The fields are read in the caller's order (events far apart in memory are
+    slow to visit) and, for events of one recording with finite float times and
+    distinct ids of 32 hex digits (which decide every tie), sorted with numpy;
+    other events are sorted by ``sort_events``.
     """
+    unsorted = colwise.fields_of(events)
+    starts, ends, ids = unsorted("start_s"), unsorted("end_s"), unsorted("id")
+    try:
+        one_case = len(set(unsorted("recording_id"))) <= 1
+    except TypeError:  # an unhashable recording id
+        one_case = False
+    if not (one_case and colwise.only_type(starts, float) and colwise.only_type(ends, float, type(None))
+            and colwise.only_type(ids, str) and _ALL_HEX.fullmatch("\n".join(ids)) and len(set(ids)) == len(ids)):
+        return colwise.fields_of(sort_events(events))
+    start = np.array(starts, dtype=np.float64)
+    end = np.array([-1.0 if e is None else e for e in ends], dtype=np.float64)
+    if not (np.isfinite(start).all() and np.isfinite(end).all()):
+        return colwise.fields_of(sort_events(events))
+    take = np.lexsort((np.array(ids), end, start)).tolist()
+    columns: dict[str, list[Any]] = {}
 
-    def __init__(self, events: Iterable[Event], recordings: Mapping[Any, Recording], epoch: datetime | None = None):
-        self.events = sort_events(list(events))
-        names: dict[Any, str] = {}
-        for rid in dict.fromkeys(e.recording_id for e in self.events):
-            # a title is clean; a file name (when there is no title) may hold control characters
-            names[rid] = recording_name(recordings.get(rid)) or f"recording {rid}"
-        counts: dict[str, int] = {}
-        for name in names.values():
-            counts[name] = counts.get(name, 0) + 1
-        self.case_ids = {rid: name if counts[name] == 1 else f"{name} #{rid}" for rid, name in names.items()}
-        self.starts = {rid: case_start(recordings.get(rid), epoch) for rid in names}
-        self._stamps = {rid: _Stamps(base) for rid, base in self.starts.items()}
+    def get(name: str) -> list[Any]:
+        if name not in columns:
+            values = unsorted(name)
+            columns[name] = [values[i] for i in take]
+        return columns[name]
 
-    def order(self) -> list[tuple[Any, int, str, Event, Kind]]:
-        """Return the entries ordered by case, time, lifecycle (start first), then as the events come."""
-        events = self.events
-        order = {rid: n for n, rid in enumerate(self.case_ids)}
-        keys = []  # (case, ms, 0 for start / 1 for complete, event index): ints sort quickly
-        for n, ev in enumerate(events):
-            case = order[ev.recording_id]
-            start = int(round(ev.start_s * 1000))  # to_ms, inline
-            if ev.end_s is not None:
-                keys.append((case, start, 0, n))
-                keys.append((case, int(round(ev.end_s * 1000)), 1, n))
-            else:
-                keys.append((case, start, 1, n))
-        keys.sort()
-        kinds = [ev.kind if isinstance(ev.kind, Kind) else Kind(str(ev.kind)) for ev in events]
-        return [(events[n].recording_id, ms, "complete" if end else "start", events[n], kinds[n])
-                for _, ms, end, n in keys]
-
-    def stamp(self, rid: Any, ms: int) -> str:
-        """Return the timestamp of the entry ``ms`` after the case start of ``rid``, as :func:`iso_utc` writes it."""
-        return self._stamps[rid](ms)
+    return get
 
 
-class _Stamps:
-    """``iso_utc(base + ms)``, with the date and time of each whole second worked out once."""
-
-    def __init__(self, base: datetime):
-        self.base = base
-        self.quick = base.tzinfo is timezone.utc and base.microsecond == 0
-        self.seconds: dict[int, str] = {}
-
-    def __call__(self, ms: int) -> str:
-        if not self.quick:
-            return iso_utc(self.base + timedelta(milliseconds=ms))
-        sec, frac = divmod(ms, 1000)
-        head = self.seconds.get(sec)
-        if head is None:
-            head = self.seconds[sec] = iso_utc(self.base + timedelta(seconds=sec))[:-5]  # without '.000Z'
-        return f"{head}.{frac:03d}Z"
+_ALL_HEX = re.compile(r"[0-9a-f]{32}(?:\n[0-9a-f]{32})*")
 
 
 class EntryColumns(NamedTuple):
-    """The log entries of some events as arrays: per entry its event, time and lifecycle; per event its times."""
+    """The log entries of a case's events as arrays: per entry its event, time and lifecycle; per event the rest."""
 
     event: np.ndarray  # per entry: the index of its event
-    ms: np.ndarray  # per entry: its time, ms since 1970-01-01 UTC
+    ms: np.ndarray  # per entry: its time in ms from the case start
     complete: np.ndarray  # per entry: True for complete, False for start
+    kinds: list[Kind]  # per event
     start_ms: np.ndarray  # per event: start_s in ms
     end_ms: np.ndarray  # per event: end_s in ms (0 for a point event)
     point: np.ndarray  # per event: True for a point event
 
 
-def entry_columns(field: Callable[[str], list[Any]], base: datetime) -> EntryColumns | None:
-    """Return the log entries of sorted events as :meth:`Log.order` orders them, as arrays.
+def entry_columns(field: Callable[[str], list[Any]]) -> EntryColumns:
+    """Return the log entries of a case's events (``field`` as :class:`Case` has it), as arrays.
 
-    ``field`` is the events' ``colwise.fields_of`` getter and ``base`` their
-    case start. Returns None unless every kind is a Kind, every time a float
-    rounded to ms (then ``int(round(t * 1000))`` is what numpy's rint gives)
-    and ``base`` a whole ms with a time zone.
+    Entries come by time, start before complete, then as the events come.
+    Raises ValueError for a kind that is not a kind name.
     """
-    kinds, starts, ends = field("kind"), field("start_s"), field("end_s")
-    if base.tzinfo is None or base.microsecond % 1000 or not colwise.only_type(kinds, Kind):
-        return None
-    if not (colwise.only_type(starts, float) and colwise.only_type(ends, float, type(None))):
-        return None
+    kinds = [k if isinstance(k, Kind) else Kind(str(k)) for k in field("kind")]
+    ends = field("end_s")
     point = np.array([e is None for e in ends], dtype=bool)
-    end_values = [0.0 if e is None else e for e in ends]
-    for values in (np.array(starts, dtype=np.float64), np.array(end_values, dtype=np.float64)):
-        if values.size and not (values.min() >= 0 and values.max() < 1e9 and (np.round(values, 3) == values).all()):
-            return None
-    start_ms, end_ms = colwise.ms_array(starts), colwise.ms_array(end_values)
-    # by time, start before complete, then as the events come (the events are sorted by recording already)
+    start_ms = _ms(field("start_s"))
+    end_ms = _ms([0.0 if e is None else e for e in ends])
     dur = np.flatnonzero(~point)
-    entry_event = np.concatenate([np.arange(len(starts)), dur])
+    entry_event = np.concatenate([np.arange(len(kinds)), dur])
     entry_ms = np.concatenate([start_ms, end_ms[dur]])
     entry_end = np.concatenate([point, np.ones(len(dur), dtype=bool)])
     order = np.lexsort((entry_event, entry_end, entry_ms))
-    base_ms = (base - EPOCH) // timedelta(milliseconds=1)
-    return EntryColumns(entry_event[order], base_ms + entry_ms[order], entry_end[order], start_ms, end_ms, point)
+    return EntryColumns(entry_event[order], entry_ms[order], entry_end[order], kinds, start_ms, end_ms, point)
+
+
+def _ms(seconds: list[Any]) -> np.ndarray:
+    """Return ``int(round(t * 1000))`` of each time, as int64."""
+    ms = colwise.ms_array(seconds)
+    if ms is None:
+        ms = np.array([int(round(t * 1000)) for t in seconds], dtype=np.int64)
+    return ms
+
+
+def seconds_cells(seconds: list[Any], ms: np.ndarray) -> Any:
+    """Return ``f"{t:.3f}"`` of each time (``ms`` holds them in ms), as an Arrow string array."""
+    if colwise.only_type(seconds, float):
+        values = np.array(seconds, dtype=np.float64)
+        if not values.size or (values.min() >= 0 and values.max() < 1e9 and (np.round(values, 3) == values).all()):
+            return colwise.seconds_text(ms)
+    return colwise.text_array([f"{t:.3f}" for t in seconds])
+
+
+def stamp_cells(base: datetime, ms: np.ndarray, zone: str = "Z") -> Any:
+    """Return ``iso_utc(base + ms)`` of each time, ``Z`` replaced by ``zone``, as an Arrow string array."""
+    if base.tzinfo is not None and not base.microsecond % 1000:
+        at = (base - EPOCH) // timedelta(milliseconds=1) + ms
+        if not at.size or (at.min() >= 0 and at.max() < _YEAR_10000_MS):
+            return colwise.iso_from_ms(at, zone)
+    return colwise.text_array([iso_utc(base + timedelta(milliseconds=m))[:-1] + zone for m in ms.tolist()])
+
+
+_YEAR_10000_MS = (datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc) - EPOCH) // timedelta(milliseconds=1)
 
 
 @dataclass

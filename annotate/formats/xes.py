@@ -19,17 +19,31 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from operator import attrgetter, itemgetter, methodcaller
+from operator import attrgetter, methodcaller
 from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute  # noqa: F401 - pa.compute
 
 from ..errors import ValidationError
-from ..model import Event, Kind, Recording
+from ..model import Codebook, Event, Kind, Recording
 from . import columns as colwise
 from . import xmlsafe
-from .common import Problems, TextCells, as_recordings, iso_utc, parse_iso, recording_name
-from .pairing import Log, ReadEntries, Row, case_base, case_start, entry_columns, events_from_columns, events_from_rows
+from .common import Problems, TextCells, as_recordings, iso_utc, parse_iso
+from .pairing import (
+    Case,
+    EntryColumns,
+    ReadEntries,
+    Row,
+    case_base,
+    cases,
+    entry_columns,
+    events_from_columns,
+    events_from_rows,
+    seconds_cells,
+    stamp_cells,
+)
 
 NAME = "xes"
 TITLE = "XES event log (IEEE 1849, process mining)"
@@ -72,78 +86,49 @@ def dumps(
     events: Iterable[Event],
     recordings: Mapping[int, Recording] | Iterable[Recording] | None = None,
     *,
-    codebook: Any = None,
+    codebook: Codebook | None = None,
     epoch: datetime | None = None,
 ) -> bytes:
-    """Return an XES 1849-2016 log (UTF-8) with one trace per recording."""
-    a = xmlsafe.attr
-    out = list(_HEAD)
-    events = events if isinstance(events, list) else list(events)
-    with colwise.no_gc():
-        body = _entries_columns(events, as_recordings(recordings), epoch)
-    if body is not None:
-        return b"".join([("\n".join(out + body[0]) + "\n").encode("utf-8"), body[1], _TAIL.encode("ascii")])
-    log = Log(events, as_recordings(recordings), epoch)
-    attr = TextCells(a)
-    kind_lines = {k: f'\t\t\t<string key="kind" value="{a(k.value)}"/>\n'
-                     f'\t\t\t<string key="kind_short" value="{a(k.short)}"/>\n' for k in Kind}
-    shared: dict[int, tuple[str, str]] = {}  # id(event) -> its lines before and after the timestamp
-    case = None
-    for rid, ms, lifecycle, ev, kind in log.order():
-        case_id = log.case_ids[rid]
-        if case_id != case:
-            if case is not None:
-                out.append("\t</trace>")
-            case = case_id
-            out += [
-                "\t<trace>",
-                f'\t\t<string key="concept:name" value="{a(case)}"/>',
-                f'\t\t<date key="cx:case_start" value="{_date(log.starts[rid])}"/>',
-            ]
-            if ev.recording_id is not None:
-                out.append(f'\t\t<int key="cx:recording_id" value="{int(ev.recording_id)}"/>')
-        lines = shared.get(id(ev))
-        if lines is None:
-            lines = shared[id(ev)] = _event_lines(ev, kind, attr, kind_lines[kind])
-        stamp = log.stamp(rid, ms)
-        out.append(f'{lines[0]}\t\t\t<date key="time:timestamp" value="{stamp[:-1]}+00:00"/>\n'
-                   f'\t\t\t<string key="lifecycle:transition" value="{lifecycle}"/>\n{lines[1]}')
-    if case is not None:
-        out.append("\t</trace>")
-    out += ["</log>", ""]
-    return "\n".join(out).encode("utf-8")
+    """Return an XES 1849-2016 log (UTF-8) with one trace per recording.
 
-
-def _entries_columns(events: list[Event], recordings: Mapping[Any, Recording],
-                     epoch: datetime | None) -> tuple[list[str], bytes] | None:
-    """Return the trace's opening lines and its entries (UTF-8, a newline after each), made a column at a time.
-
-    Returns None for what only the entry-by-entry path writes (see ``eventlog._rows_columns``).
+    Raises ValueError for an event whose kind is not a kind name.
     """
-    pa = colwise.arrow()
-    if pa is None or len(events) < colwise.MIN_EVENTS:
-        return None
-    field = _sorted_fields(events)
-    if field is None:
-        return None
-    rid = field("recording_id")[0]
-    case = recording_name(recordings.get(rid)) or f"recording {rid}"  # as eventlog.Log names it
-    base = case_start(recordings.get(rid), epoch)
-    entries = entry_columns(field, base)
-    if entries is None:
-        return None
-    entry_event, entry_ms, entry_end, start_ms, end_ms, point = entries
-    kinds = field("kind")
-    emotions, ids = field("emotion"), field("id")
-    if set(map(type, emotions)) - {int, type(None)} or set(map(type, ids)) - {str}:
-        return None
-    attr = TextCells(xmlsafe.attr)
-    try:
-        values = {name: field(name) for name in _STRINGS[2:]}
-        cells = {name: list(map(attr.__getitem__, col)) for name, col in values.items()}
-    except (TypeError, AttributeError):
-        return None
+    events = events if isinstance(events, list) else list(events)
+    out = [("\n".join(_HEAD) + "\n").encode("utf-8")]
+    with colwise.no_gc():
+        out += [_trace(case) for case in cases(events, as_recordings(recordings), epoch)]
+    out.append(b"</log>\n")
+    return b"".join(out)
+
+
+def _trace(case: Case) -> bytes:
+    """Return one case's trace: its head, its entries (a newline after each line) and its end."""
+    head = ["\t<trace>", f'\t\t<string key="concept:name" value="{xmlsafe.attr(case.name)}"/>',
+            f'\t\t<date key="cx:case_start" value="{_date(case.start)}"/>']
+    if case.rid is not None:
+        head.append(f'\t\t<int key="cx:recording_id" value="{int(case.rid)}"/>')
+    field = case.field
+    entries = entry_columns(field)
+    heads, tails = _event_parts(field, entries)
+    body = colwise.join_lines([
+        colwise.take(heads, entries.event),
+        '\t\t\t<date key="time:timestamp" value="',
+        stamp_cells(case.start, entries.ms, "+00:00"),
+        '"/>\n\t\t\t<string key="lifecycle:transition" value="',
+        pa.compute.if_else(pa.array(entries.complete), "complete", "start"),
+        '"/>\n',
+        colwise.take(tails, entries.event),
+    ], "", "\n")
+    return b"".join([("\n".join(head) + "\n").encode("utf-8"), body, b"\t</trace>\n"])
+
+
+def _event_parts(field: Callable[[str], list[Any]], entries: EntryColumns) -> tuple[Any, Any]:
+    """Return each event's lines before its timestamp and after its lifecycle (both entries share them), Arrow."""
     a = xmlsafe.attr
+    attr = TextCells(a)
+    kinds = entries.kinds
+    values = {name: field(name) for name in _STRINGS[2:]}
+    cells = {name: list(map(attr.__getitem__, col)) for name, col in values.items()}
     titles = {k: a(k.title) for k in Kind}
     names = [c if c else titles[k] for c, k in zip(cells["label"], kinds)]
     text = colwise.text_array
@@ -151,59 +136,26 @@ def _entries_columns(events: list[Event], recordings: Mapping[Any, Recording],
 
     def optional(name: str, key: str) -> Any:
         lines = join(f'\t\t\t<string key="{key}" value="', text(cells[name]), '"/>\n', "")
-        return colwise.blank_where(np.array([not v for v in values[name]]), lines)
+        return colwise.blank_where(np.array([not v for v in values[name]], dtype=bool), lines)
 
     kind_lines = {k: f'\t\t\t<string key="kind" value="{a(k.value)}"/>\n'
                      f'\t\t\t<string key="kind_short" value="{a(k.short)}"/>\n' for k in Kind}
-    no_emotion = np.array([e is None for e in emotions])
+    emotions = field("emotion")
+    no_emotion = np.array([e is None for e in emotions], dtype=bool)
     tail = [
-        join('\t\t\t<id key="identity:id" value="', _uuids(ids), '"/>\n', ""),
+        join('\t\t\t<id key="identity:id" value="', _uuids(field("id")), '"/>\n', ""),
         optional("actor", "org:resource"),
         text(list(map(kind_lines.__getitem__, kinds))),
         *(optional(name, name) for name in _STRINGS[2:]),
         colwise.blank_where(no_emotion, join('\t\t\t<int key="emotion" value="',
                                              text(["" if e is None else str(int(e)) for e in emotions]), '"/>\n', "")),
-        join('\t\t\t<float key="start_s" value="', colwise.seconds_text(start_ms), '"/>\n', ""),
-        colwise.blank_where(point, join('\t\t\t<float key="end_s" value="', colwise.seconds_text(end_ms), '"/>\n', "")),
+        join('\t\t\t<float key="start_s" value="', seconds_cells(field("start_s"), entries.start_ms), '"/>\n', ""),
+        colwise.blank_where(entries.point, join('\t\t\t<float key="end_s" value="', seconds_cells(
+            [e or 0.0 for e in field("end_s")], entries.end_ms), '"/>\n', "")),
         "\t\t</event>",
     ]
     heads = join('\t\t<event>\n\t\t\t<string key="concept:name" value="', text(names), '"/>\n', "")
-    tails = join(*tail, "")
-    take = colwise.take
-    body = colwise.join_lines([
-        take(heads, entry_event),
-        '\t\t\t<date key="time:timestamp" value="',
-        colwise.iso_from_ms(entry_ms, "+00:00"),
-        '"/>\n\t\t\t<string key="lifecycle:transition" value="',
-        pa.compute.if_else(pa.array(entry_end), "complete", "start"),
-        '"/>\n',
-        take(tails, entry_event),
-    ], "", "\n")
-    head = ["\t<trace>", f'\t\t<string key="concept:name" value="{a(case)}"/>',
-            f'\t\t<date key="cx:case_start" value="{_date(base)}"/>']
-    if rid is not None:
-        head.append(f'\t\t<int key="cx:recording_id" value="{int(rid)}"/>')
-    return head, body
-
-
-def _event_lines(ev: Event, kind: Kind, attr: TextCells, kind_lines: str) -> tuple[str, str]:
-    """Return an XES event's lines before its timestamp and after its lifecycle (shared by both entries)."""
-    head = f'\t\t<event>\n\t\t\t<string key="concept:name" value="{attr[ev.label or kind.title]}"/>\n'
-    tail = [f'\t\t\t<id key="identity:id" value="{_uuid(ev.id)}"/>\n']
-    if ev.actor:
-        tail.append(f'\t\t\t<string key="org:resource" value="{attr[ev.actor]}"/>\n')
-    tail.append(kind_lines)
-    for key in _STRINGS[2:]:
-        value = getattr(ev, key)
-        if value:
-            tail.append(f'\t\t\t<string key="{key}" value="{attr[value]}"/>\n')
-    if ev.emotion is not None:
-        tail.append(f'\t\t\t<int key="emotion" value="{int(ev.emotion)}"/>\n')
-    tail.append(f'\t\t\t<float key="start_s" value="{ev.start_s:.3f}"/>\n')
-    if ev.end_s is not None:
-        tail.append(f'\t\t\t<float key="end_s" value="{ev.end_s:.3f}"/>\n')
-    tail.append("\t\t</event>")
-    return head, "".join(tail)
+    return heads, join(*tail, "")
 
 
 def _uuid(h: str) -> str:
@@ -216,41 +168,10 @@ _HEX = re.compile(r"[0-9a-f]{32}")
 _ALL_HEX = re.compile(r"[0-9a-f]{32}(?:\n[0-9a-f]{32})*")
 
 
-def _sorted_fields(events: list[Event]) -> Callable[[str], list[Any]] | None:
-    """Return ``get(name)``: field ``name`` of every event in the order of ``sort_events``, or None.
-
-    The fields are read in the caller's order (events far apart in memory are
-    slow to visit) and then sorted with numpy, which only orders them as
-    ``sort_events`` does for events of one recording with finite float times and
-    ids of 32 hex digits (distinct, they decide every tie); else None.
-    """
-    unsorted = colwise.fields_of(events)
-    starts, ends, ids = unsorted("start_s"), unsorted("end_s"), unsorted("id")
-    try:
-        one_case = len(set(unsorted("recording_id"))) == 1
-    except TypeError:  # an unhashable recording id
-        return None
-    if not (one_case and colwise.only_type(starts, float) and colwise.only_type(ends, float, type(None))
-            and colwise.only_type(ids, str) and _ALL_HEX.fullmatch("\n".join(ids)) and len(set(ids)) == len(ids)):
-        return None
-    start = np.array(starts, dtype=np.float64)
-    end = np.array([-1.0 if e is None else e for e in ends], dtype=np.float64)
-    if not (np.isfinite(start).all() and np.isfinite(end).all()):
-        return None
-    take = itemgetter(*np.lexsort((np.array(ids), end, start)).tolist())
-    columns: dict[str, list[Any]] = {}
-
-    def get(name: str) -> list[Any]:
-        if name not in columns:
-            columns[name] = list(take(unsorted(name)))
-        return columns[name]
-
-    return get
-
-
 def _uuids(ids: list[str]) -> Any:
-    """Return ids of 32 hex digits as UUIDs (``_uuid`` of each), an Arrow string array."""
-    pa = colwise.arrow()
+    """Return the event ids as XES ids (``_uuid`` of each), an Arrow string array."""
+    if not (colwise.only_type(ids, str) and _ALL_HEX.fullmatch("\n".join(ids))):
+        return colwise.text_array(list(map(_uuid, ids)))
     digits = np.frombuffer("".join(ids).encode("ascii"), dtype=np.uint8).reshape(len(ids), 32)
     dash = np.full((len(ids), 1), ord("-"), dtype=np.uint8)
     rows = np.hstack([digits[:, :8], dash, digits[:, 8:12], dash, digits[:, 12:16], dash, digits[:, 16:20], dash,
