@@ -115,18 +115,18 @@ def _case_rows(case: Case) -> bytes:
     texts = {name: list(map(cell.__getitem__, field(name))) for name in TEXT}
     titles = {k: write(k.title) for k in Kind}
     activities = [c if c else titles[k] for c, k in zip(texts["label"], entries.kinds)]
-    plain = TextCells(lambda v: "" if v is None else quote(str(v)))
+    ids = field("id")
     per_event = [
-        list(map(plain.__getitem__, field("id"))),
+        list(map(quote, ids)) if colwise.only_type(ids, str) else _plain_cells(ids, quote),
         [k.value for k in entries.kinds],
         [k.short for k in entries.kinds],
         *(texts[name] for name in ("label", "stage", "channel", "actor", "expectation")),
-        list(map(plain.__getitem__, field("emotion"))),
+        _plain_cells(field("emotion"), quote),
         texts["note"],
         texts["reviewer"],
         seconds_cells(field("start_s"), entries.start_ms),
         colwise.blank_where(entries.point, seconds_cells([e or 0.0 for e in field("end_s")], entries.end_ms)),
-        list(map(plain.__getitem__, field("recording_id"))),
+        _plain_cells(field("recording_id"), quote),
     ]
     take = colwise.take
     cells = [
@@ -138,6 +138,15 @@ def _case_rows(case: Case) -> bytes:
         iso_utc(case.start),
     ]
     return colwise.join_lines(cells, ",", "\r\n")
+
+
+def _plain_cells(values: list[Any], quote: Callable[[str], str]) -> list[str]:
+    """Return the cells of values written as text (None as blank), each distinct value written once."""
+    try:
+        cells = {v: "" if v is None else quote(str(v)) for v in set(values)}
+    except TypeError:  # an unhashable value
+        return ["" if v is None else quote(str(v)) for v in values]
+    return list(map(cells.__getitem__, values))
 
 
 # --- import -----------------------------------------------------------------------

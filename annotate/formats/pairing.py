@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from operator import itemgetter
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
 
@@ -101,13 +102,13 @@ def _sorted_fields(events: Sequence[Event]) -> Callable[[str], list[Any]]:
     end = np.array([-1.0 if e is None else e for e in ends], dtype=np.float64)
     if not (np.isfinite(start).all() and np.isfinite(end).all()):
         return colwise.fields_of(sort_events(events))
-    take = np.lexsort((np.array(ids), end, start)).tolist()
+    order = np.lexsort((np.array(ids), end, start)).tolist()
+    take = itemgetter(*order) if len(order) > 1 else lambda values: tuple(values)
     columns: dict[str, list[Any]] = {}
 
     def get(name: str) -> list[Any]:
         if name not in columns:
-            values = unsorted(name)
-            columns[name] = [values[i] for i in take]
+            columns[name] = list(take(unsorted(name)))
         return columns[name]
 
     return get
