@@ -36,9 +36,11 @@ import re
 from datetime import datetime
 from itertools import repeat
 from operator import is_
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute  # noqa: F401 - pa.compute
 
 from ..errors import ValidationError
 from ..model import Event, Kind, Recording, drop_control
@@ -88,74 +90,66 @@ def dumps(
         out = ["WEBVTT - cx-annotate events", ""]
         out += ["NOTE", *_header_lines(field("recording_id"), recs, point_cue_s), ""]
         out += ["STYLE", *(f"::cue(.{k.short.lower()}) {{ color: {k.color}; font-weight: bold; }}" for k in Kind), ""]
-        lines = _cues_columns(events, point_cue_s, settings, metadata, field)
-        if lines is not None:  # the header, then the cues without the last line break
-            offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset : lines.offset + len(lines) + 1]
-            return b"".join([("\n".join(out) + "\n").encode("utf-8"),
-                             memoryview(lines.buffers()[2])[offsets[0] : offsets[-1] - 1]])
-        kinds = [ev.kind if isinstance(ev.kind, Kind) else Kind(str(ev.kind)) for ev in events]
-        metas = _metas(events, kinds) if metadata else None
-        clock = Clock(".")
-        texts = CueTexts(_cue_text)
-        point_ms = max(1, int(round(point_cue_s * 1000)))
-        tail = (" " + settings).rstrip()  # the timing ends in a digit, so this is the line's rstrip
-        for i, ev in enumerate(events):
-            start = int(round(ev.start_s * 1000))  # to_ms and cue_end_ms, inline: this runs once per event
-            end = start + point_ms if ev.end_s is None else max(int(round(ev.end_s * 1000)), start + 1)
-            cue = f"{ev.id}\n{clock[start]} --> {clock[end]}{tail}\n{texts[kinds[i], ev.label]}\n"
-            out.append(f"{_META_PREFIX}{metas[i]}\n\n{cue}" if metas is not None else cue)
-        return "\n".join(out).encode("utf-8")
+        if not events:
+            return "\n".join(out).encode("utf-8")
+        lines = _cues(field, point_cue_s, settings, metadata)
+        # the header, then the cues without the last line break
+        offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset : lines.offset + len(lines) + 1]
+        return b"".join([("\n".join(out) + "\n").encode("utf-8"),
+                         memoryview(lines.buffers()[2])[offsets[0] : offsets[-1] - 1]])
 
 
 _META_KEYS = ("id", "kind", "start_s", "end_s", "label", "stage", "channel", "actor", "expectation", "emotion", "note",
               "reviewer", "created_at", "updated_at")
 
 
-def _cues_columns(events: list[Event], point_cue_s: float, settings: str, metadata: bool,
-                  field: Any = None) -> Any:
-    """Return the cues ``dumps`` writes as Arrow text, a cue and a blank line a row; None to go cue by cue.
+def _cues(field: Callable[[str], list[Any]], point_cue_s: float, settings: str, metadata: bool) -> Any:
+    """Return the cues ``dumps`` writes as Arrow text, a cue and a blank line a row, made a field at a time.
 
-    Made a field at a time, for Kind kinds, float times (>= 0), text fields,
-    int emotions and dates at any UTC offset (or none), as validated events
-    have. ``field`` is the events' ``colwise.fields_of`` getter, if the caller has one.
+    ``field`` is the sorted events' ``colwise.fields_of`` getter. Raises
+    ValueError for a kind that is not a kind name, UnicodeEncodeError for text
+    that is not UTF-8 (a lone surrogate).
     """
-    pa = colwise.arrow()
-    if pa is None or len(events) < colwise.MIN_EVENTS:
-        return None
-    field = field or colwise.fields_of(events)
-    kinds, starts, ends, labels, ids = field("kind"), field("start_s"), field("end_s"), field("label"), field("id")
-    if set(map(type, kinds)) - {Kind} or set(map(type, labels)) - {str} or set(map(type, ids)) - {str}:
-        return None
-    start = colwise.ms_array(starts)
+    kinds = [k if isinstance(k, Kind) else Kind(str(k)) for k in field("kind")]
+    starts, ends, labels, ids = field("start_s"), field("end_s"), field("label"), field("id")
+    start = _ms(starts)
     point = np.fromiter(map(is_, ends, repeat(None)), dtype=bool, count=len(ends))
-    present = colwise.ms_array([e for e in ends if e is not None]) if not point.all() else np.zeros(0, np.int64)
-    if start is None or present is None or start.min() < 0 or (present.size and present.min() < 0):
-        return None
+    present = _ms([e for e in ends if e is not None])
     end = start + max(1, int(round(point_cue_s * 1000)))
     end[~point] = np.maximum(present, start[~point] + 1)
-    try:
-        id_cells = pa.array(ids, type=pa.string())
-        label_cells = pa.array(labels, type=pa.string())
-    except (pa.ArrowException, UnicodeEncodeError):  # lone surrogates: the per-event path raises for them
-        return None
-    kind_at = {kind: n for n, kind in enumerate(Kind)}
-    cells = [
-        id_cells, "\n", colwise.timecode_text(start), " --> ", colwise.timecode_text(end),
-        (" " + settings).rstrip() + "\n", _cue_texts(pa, [kind_at[k] for k in kinds], label_cells), "\n\n",
-    ]
+    id_cells = colwise.text_array(ids if colwise.only_type(ids, str) else [f"{i}" for i in ids])
+    if colwise.only_type(labels, str):
+        kind_at = {kind: n for n, kind in enumerate(Kind)}
+        texts = _cue_texts([kind_at[k] for k in kinds], colwise.text_array(labels))
+    else:
+        made = CueTexts(_cue_text)
+        texts = colwise.text_array([made[k, label] for k, label in zip(kinds, labels)])
+    cells = [id_cells, "\n", _timecodes(start), " --> ", _timecodes(end), (" " + settings).rstrip() + "\n", texts,
+             "\n\n"]
     if metadata:
-        values = _meta_cells(pa, field, kinds, starts, ends, start, present, point)
-        if values is None:
-            return None
+        values = _meta_cells(field, kinds, starts, ends, start, present, point)
         parts: list[Any] = [_META_PREFIX + "{"]
         for n, key in enumerate(_META_KEYS):
             parts += [("" if n == 0 else ", ") + f'"{key}": ', values[key]]
         cells = [*parts, "}\n\n", *cells]
-    lines = pa.compute.binary_join_element_wise(*cells, "")
-    return None if lines.null_count else lines
+    return pa.compute.binary_join_element_wise(*cells, "")
 
 
-def _cue_texts(pa: Any, kinds: list[int], labels: Any) -> Any:
+def _ms(seconds: list[Any]) -> np.ndarray:
+    """Return ``int(round(t * 1000))`` of each time, as int64."""
+    ms = colwise.ms_array(seconds)
+    return np.array([int(round(t * 1000)) for t in seconds], dtype=np.int64) if ms is None else ms
+
+
+def _timecodes(ms: np.ndarray) -> Any:
+    """Return each time as the cue timing writes it (``HH:MM:SS.mmm``), an Arrow array."""
+    if not ms.size or ms.min() >= 0:
+        return colwise.timecode_text(ms)
+    clock = Clock(".")
+    return colwise.text_array([clock[m] for m in ms.tolist()])
+
+
+def _cue_texts(kinds: list[int], labels: Any) -> Any:
     """Return the cue text of each event (kind as its index in Kind, label an Arrow array), each pair made once."""
     encoded = pa.compute.dictionary_encode(labels)
     texts = encoded.dictionary.to_pylist()
@@ -166,21 +160,22 @@ def _cue_texts(pa: Any, kinds: list[int], labels: Any) -> Any:
     return pa.array(made, type=pa.string()).take(which.reshape(-1))
 
 
-def _meta_cells(pa: Any, field: Any, kinds: list[Kind], starts: list[float], ends: list[float | None],
-                start_ms: np.ndarray, end_ms: np.ndarray, point: np.ndarray) -> dict[str, Any] | None:
-    """Return each ``NOTE cx-annotate`` value as json.dumps writes it in :func:`_metas` (an Arrow array a key), or None.
+def _meta_cells(field: Callable[[str], list[Any]], kinds: list[Kind], starts: list[Any], ends: list[Any],
+                start_ms: np.ndarray, end_ms: np.ndarray, point: np.ndarray) -> dict[str, Any]:
+    """Return each ``NOTE cx-annotate`` value as json.dumps writes it (an Arrow array a key).
 
     ``end_ms`` holds the ms of the events that have an end (``point`` False).
+    A column the quick writers below do not take (values of other types) is
+    written value by value by json.dumps.
     """
-    cells: dict[str, Any] = {"kind": _json_cells(pa, [k.value for k in kinds])}
+    cells: dict[str, Any] = {"kind": _json_cells([k.value for k in kinds])}
     for key in ("id", "label", "stage", "channel", "actor", "expectation", "note", "reviewer"):
-        cells[key] = _json_cells(pa, field(key))
+        cells[key] = _json_cells(field(key))
     emotions = field("emotion")
-    if set(map(type, emotions)) - {int, type(None)} or not all(-2**63 <= e < 2**63 for e in set(emotions) - {None}):
-        return None
-    cells["emotion"] = pa.compute.fill_null(pa.array(emotions, type=pa.int64()).cast(pa.string()), "null")
-    cells["start_s"] = _float_cells(pa, starts, start_ms)
-    ends_text = _float_cells(pa, [e for e in ends if e is not None], end_ms)
+    if colwise.only_type(emotions, int, type(None)) and all(-2**63 <= e < 2**63 for e in set(emotions) - {None}):
+        cells["emotion"] = pa.compute.fill_null(pa.array(emotions, type=pa.int64()).cast(pa.string()), "null")
+    cells["start_s"] = _float_cells(starts, start_ms)
+    ends_text = _float_cells([e for e in ends if e is not None], end_ms)
     if point.all():
         ends_text = pa.array(["null"] * len(point), type=pa.string())
     elif ends_text is not None and point.any():
@@ -188,11 +183,18 @@ def _meta_cells(pa: Any, field: Any, kinds: list[Kind], starts: list[float], end
         ends_text = pa.compute.if_else(pa.array(point), "null", ends_text.take(np.maximum(where, 0)))
     cells["end_s"] = ends_text
     for key in ("created_at", "updated_at"):
-        cells[key] = _date_cells(pa, field(key))
-    return None if any(value is None for value in cells.values()) else cells
+        cells[key] = _date_cells(field(key))
+    for key in _META_KEYS:
+        if cells.get(key) is None:
+            special = {"kind": [k.value for k in kinds], "start_s": starts, "end_s": ends}
+            values = special[key] if key in special else field(key)
+            if key in ("created_at", "updated_at"):
+                values = [iso_utc(v) or None for v in values]
+            cells[key] = colwise.text_array([json.dumps(v, ensure_ascii=False).replace(">", "\\u003e") for v in values])
+    return cells
 
 
-def _json_cells(pa: Any, values: list[Any]) -> Any:
+def _json_cells(values: list[Any]) -> Any:
     """Return str values as JSON strings with '>' escaped (as in the notes), an Arrow array; None for other values."""
     if set(map(type, values)) - {str}:
         return None
@@ -207,19 +209,21 @@ def _json_cells(pa: Any, values: list[Any]) -> Any:
     return pa.array(made, type=pa.string()).take(encoded.indices)
 
 
-def _float_cells(pa: Any, values: list[float], ms: np.ndarray) -> Any:
+def _float_cells(values: list[Any], ms: np.ndarray) -> Any:
     """Return floats as repr writes them, given their ms; None unless each is ms / 1000 (not -0.0) below 1e12.
 
     Then repr gives the ms as seconds with the decimals' trailing zeros dropped (one kept):
     no decimal with fewer digits lies within the float's rounding distance.
     """
+    if not colwise.only_type(values, float):
+        return None
     seconds = np.asarray(values, dtype=np.float64)
     if seconds.size and not ((ms / 1000.0 == seconds).all() and ms.max() < 10**15 and not np.signbit(seconds).any()):
         return None
     return pa.compute.replace_substring_regex(colwise.seconds_text(ms), "0{1,2}$", "")
 
 
-def _date_cells(pa: Any, values: list[Any]) -> Any:
+def _date_cells(values: list[Any]) -> Any:
     """Return dates as the notes write them (ISO 8601 UTC text in quotes, or null), an Arrow array; None if unusual."""
     if None not in values:
         iso = colwise.iso_text(values)
@@ -259,37 +263,6 @@ def _one_line(text: str) -> str:
     """Return ``text`` fit for one line of the header NOTE: no control characters, line breaks as spaces."""
     text = drop_control(text)
     return text.replace("\r\n", " ").replace("\r", " ").replace("\n", " ") if "\n" in text or "\r" in text else text
-
-
-def _meta_dict(ev: Event, kind: Kind) -> dict[str, Any]:
-    return {
-        "id": ev.id, "kind": kind.value, "start_s": ev.start_s, "end_s": ev.end_s, "label": ev.label,
-        "stage": ev.stage, "channel": ev.channel, "actor": ev.actor, "expectation": ev.expectation,
-        "emotion": ev.emotion, "note": ev.note, "reviewer": ev.reviewer,
-        "created_at": iso_utc(ev.created_at) or None, "updated_at": iso_utc(ev.updated_at) or None,
-    }
-
-
-_BOUNDARY = '}, {"id": '
-
-
-def _metas(events: list[Event], kinds: list[Kind]) -> list[str]:
-    """Return each event's fields as one line of JSON, for its ``NOTE cx-annotate`` line.
-
-    All events go through json's C encoder in one call, cut where one ends and
-    the next begins (``}, {"id": `` occurs nowhere else: inside a JSON string
-    every ``"`` is escaped). '>' only occurs inside JSON strings; escaping it
-    keeps '-->' out of the note.
-    """
-    dicts = [_meta_dict(ev, kind) for ev, kind in zip(events, kinds)]
-    if not dicts:
-        return []
-    encoded = json.dumps(dicts, ensure_ascii=False).replace(">", "\\u003e")
-    parts = encoded[2:-2].split(_BOUNDARY)  # without the list's '[{' and '}]'
-    if len(parts) != len(dicts):  # a field holding an object: encode one by one
-        return [json.dumps(d, ensure_ascii=False).replace(">", "\\u003e") for d in dicts]
-    parts[0] = parts[0][6:]  # '"id": ' of the first, which the split left in place
-    return ['{"id": ' + part + "}" for part in parts]
 
 
 _TAG = re.compile(r"<[^>]*>")
