@@ -12,9 +12,7 @@ whole column at a time for the logs this tool writes.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from operator import itemgetter
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
 
@@ -23,7 +21,8 @@ import numpy as np
 from ..errors import ValidationError
 from ..model import Codebook, Event, Kind, Recording, drop_control
 from . import columns as colwise
-from .common import Importer, KindResolver, Problems, iso_utc, label_kinds, norm_key, parse_iso, recording_name, sort_events
+from .ordering import ms_of, sorted_fields
+from .common import Importer, KindResolver, Problems, iso_utc, label_kinds, norm_key, parse_iso, recording_name
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 TEXT = ("label", "stage", "channel", "actor", "expectation", "note", "reviewer")
@@ -60,7 +59,7 @@ class Case(NamedTuple):
 
 def cases(events: Sequence[Event], recordings: Mapping[Any, Recording], epoch: datetime | None = None) -> list[Case]:
     """Return the cases of ``events``, one per recording, in the order ``sort_events`` puts the recordings."""
-    field = _sorted_fields(events)
+    field = sorted_fields(events)
     rids = field("recording_id")
     order = list(dict.fromkeys(rids))
     # a title is clean; a file name (when there is no title) may hold control characters
@@ -79,42 +78,6 @@ def cases(events: Sequence[Event], recordings: Mapping[Any, Recording], epoch: d
 def _subset(field: Callable[[str], list[Any]], rows: list[int]) -> Callable[[str], list[Any]]:
     """Return ``get(name)``: ``field(name)`` at ``rows``."""
     return lambda name: [field(name)[i] for i in rows]
-
-
-def _sorted_fields(events: Sequence[Event]) -> Callable[[str], list[Any]]:
-    """Return ``get(name)``: field ``name`` of every event in the order of ``sort_events``.
-
-    The fields are read in the caller's order (events far apart in memory are
-    slow to visit) and, for events of one recording with finite float times and
-    distinct ids of 32 hex digits (which decide every tie), sorted with numpy;
-    other events are sorted by ``sort_events``.
-    """
-    unsorted = colwise.fields_of(events)
-    starts, ends, ids = unsorted("start_s"), unsorted("end_s"), unsorted("id")
-    try:
-        one_case = len(set(unsorted("recording_id"))) <= 1
-    except TypeError:  # an unhashable recording id
-        one_case = False
-    if not (one_case and colwise.only_type(starts, float) and colwise.only_type(ends, float, type(None))
-            and colwise.only_type(ids, str) and _ALL_HEX.fullmatch("\n".join(ids)) and len(set(ids)) == len(ids)):
-        return colwise.fields_of(sort_events(events))
-    start = np.array(starts, dtype=np.float64)
-    end = np.array([-1.0 if e is None else e for e in ends], dtype=np.float64)
-    if not (np.isfinite(start).all() and np.isfinite(end).all()):
-        return colwise.fields_of(sort_events(events))
-    order = np.lexsort((np.array(ids), end, start)).tolist()
-    take = itemgetter(*order) if len(order) > 1 else lambda values: tuple(values)
-    columns: dict[str, list[Any]] = {}
-
-    def get(name: str) -> list[Any]:
-        if name not in columns:
-            columns[name] = list(take(unsorted(name)))
-        return columns[name]
-
-    return get
-
-
-_ALL_HEX = re.compile(r"[0-9a-f]{32}(?:\n[0-9a-f]{32})*")
 
 
 class EntryColumns(NamedTuple):
@@ -138,22 +101,14 @@ def entry_columns(field: Callable[[str], list[Any]]) -> EntryColumns:
     kinds = [k if isinstance(k, Kind) else Kind(str(k)) for k in field("kind")]
     ends = field("end_s")
     point = np.array([e is None for e in ends], dtype=bool)
-    start_ms = _ms(field("start_s"))
-    end_ms = _ms([0.0 if e is None else e for e in ends])
+    start_ms = ms_of(field("start_s"))
+    end_ms = ms_of([0.0 if e is None else e for e in ends])
     dur = np.flatnonzero(~point)
     entry_event = np.concatenate([np.arange(len(kinds)), dur])
     entry_ms = np.concatenate([start_ms, end_ms[dur]])
     entry_end = np.concatenate([point, np.ones(len(dur), dtype=bool)])
     order = np.lexsort((entry_event, entry_end, entry_ms))
     return EntryColumns(entry_event[order], entry_ms[order], entry_end[order], kinds, start_ms, end_ms, point)
-
-
-def _ms(seconds: list[Any]) -> np.ndarray:
-    """Return ``int(round(t * 1000))`` of each time, as int64."""
-    ms = colwise.ms_array(seconds)
-    if ms is None:
-        ms = np.array([int(round(t * 1000)) for t in seconds], dtype=np.int64)
-    return ms
 
 
 def seconds_cells(seconds: list[Any], ms: np.ndarray) -> Any:

@@ -57,7 +57,8 @@ from .captions import (
     stamps_ms,
 )
 from . import columns as colwise
-from .common import Importer, KindResolver, Problems, as_recordings, decode_text, iso_utc, json_value, recording_name, sort_events
+from .ordering import ms_of, sorted_fields
+from .common import Importer, KindResolver, Problems, as_recordings, decode_text, iso_utc, json_value, recording_name
 
 NAME = "vtt"
 TITLE = "WebVTT captions (browsers, VLC)"
@@ -84,9 +85,9 @@ def dumps(
     ``NOTE cx-annotate`` lines (then only kind, times and label round-trip).
     """
     with colwise.no_gc():  # nothing made here is garbage: the collector would walk it all again and again
-        events = sort_events(list(events))
+        events = events if isinstance(events, list) else list(events)
         recs = as_recordings(recordings)
-        field = colwise.fields_of(events)
+        field = sorted_fields(events)
         out = ["WEBVTT - cx-annotate events", ""]
         out += ["NOTE", *_header_lines(field("recording_id"), recs, point_cue_s), ""]
         out += ["STYLE", *(f"::cue(.{k.short.lower()}) {{ color: {k.color}; font-weight: bold; }}" for k in Kind), ""]
@@ -112,9 +113,9 @@ def _cues(field: Callable[[str], list[Any]], point_cue_s: float, settings: str, 
     """
     kinds = [k if isinstance(k, Kind) else Kind(str(k)) for k in field("kind")]
     starts, ends, labels, ids = field("start_s"), field("end_s"), field("label"), field("id")
-    start = _ms(starts)
+    start = ms_of(starts)
     point = np.fromiter(map(is_, ends, repeat(None)), dtype=bool, count=len(ends))
-    present = _ms([e for e in ends if e is not None])
+    present = ms_of([e for e in ends if e is not None])
     end = start + max(1, int(round(point_cue_s * 1000)))
     end[~point] = np.maximum(present, start[~point] + 1)
     id_cells = colwise.text_array(ids if colwise.only_type(ids, str) else [f"{i}" for i in ids])
@@ -133,12 +134,6 @@ def _cues(field: Callable[[str], list[Any]], point_cue_s: float, settings: str, 
             parts += [("" if n == 0 else ", ") + f'"{key}": ', values[key]]
         cells = [*parts, "}\n\n", *cells]
     return pa.compute.binary_join_element_wise(*cells, "")
-
-
-def _ms(seconds: list[Any]) -> np.ndarray:
-    """Return ``int(round(t * 1000))`` of each time, as int64."""
-    ms = colwise.ms_array(seconds)
-    return np.array([int(round(t * 1000)) for t in seconds], dtype=np.int64) if ms is None else ms
 
 
 def _timecodes(ms: np.ndarray) -> Any:
