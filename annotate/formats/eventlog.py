@@ -60,19 +60,8 @@ from .common import (
     parse_iso,
     unneutralise,
 )
-from .pairing import (
-    TEXT,
-    Case,
-    ReadEntries,
-    Row,
-    case_base,
-    cases,
-    entry_columns,
-    events_from_columns,
-    events_from_rows,
-    seconds_cells,
-    stamp_cells,
-)
+from .log_entries import Case, cases, entry_columns, seconds_cells, stamp_cells
+from .pairing import TEXT, ReadEntries, Row, case_base, events_from_columns, events_from_rows
 
 NAME = "eventlog"
 TITLE = "Process-mining event log (CSV)"
