@@ -122,7 +122,7 @@ from datetime import timedelta, timezone  # noqa: E402
 import random  # noqa: E402
 
 from annotate.formats import columns as colwise  # noqa: E402
-from annotate.formats import eaf  # noqa: E402
+from annotate.formats import eaf, eaf_runs  # noqa: E402
 from annotate.formats.common import Problems  # noqa: E402
 from test_formats_common import T0  # noqa: E402
 
@@ -188,7 +188,7 @@ def test_our_files_are_read_a_field_at_a_time(monkeypatch):
 
 def test_our_files_are_read_without_building_the_annotations():
     rec = make_recording()
-    root, runs = eaf._parse(exported(rec), Problems("x.eaf"))
+    root, runs = eaf_runs.parse(exported(rec), Problems("x.eaf"))
     kinds = sorted(kind for kind, _ in runs.values())
     assert kinds == ["align"] * 3 + ["ref"] * 3 + ["slot"]
     assert all(len(elem) == 1 for elem in runs)  # the marker stands in for the run

@@ -34,7 +34,7 @@ from operator import itemgetter
 from typing import Any, Iterable, Mapping
 
 from ..errors import ValidationError
-from ..model import Event, Kind, Recording, drop_control
+from ..model import Codebook, Event, Kind, Recording, drop_control
 from . import columns as colwise
 from .common import (
     BOM,
@@ -79,7 +79,7 @@ def dumps(
     events: Iterable[Event],
     recordings: Mapping[int, Recording] | Iterable[Recording] | None = None,
     *,
-    codebook: Any = None,
+    codebook: Codebook | None = None,
     delimiter: str = "\t",
 ) -> bytes:
     """Return a BORIS aggregated-events table (UTF-8, tab-separated unless ``delimiter=","``)."""
@@ -128,7 +128,7 @@ def loads(
     *,
     recording: Recording,
     mapping: Mapping[str, Any] | Iterable[str] | None = None,
-    codebook: Any = None,
+    codebook: Codebook | None = None,
     source: str = "events.tsv",
 ) -> list[Event]:
     """Return the validated events of a BORIS aggregated-events table for ``recording``.
@@ -188,7 +188,8 @@ def loads(
     return sink.events
 
 
-def _loads_columns(data: bytes | str, recording: Recording, mapping: Any, codebook: Any,
+def _loads_columns(data: bytes | str, recording: Recording,
+                   mapping: Mapping[str, Any] | Iterable[str] | None, codebook: Codebook | None,
                    source: str) -> list[Event] | None:
     """Return what ``loads`` returns for a valid table of one observation, read a column at a time; else None.
 

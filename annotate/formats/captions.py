@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from ..errors import ValidationError
-from ..model import Event, Kind, Recording
+from ..model import Codebook, Event, Kind, Recording
 from .common import (
     Importer,
     KindResolver,
@@ -143,7 +143,7 @@ class CueReader:
         recording: Recording,
         problems: Problems,
         mapping: Mapping[str, Any] | Iterable[str] | None,
-        codebook: Any,
+        codebook: Codebook | None,
         point_cue_s: float | None,
     ):
         self.recording = recording

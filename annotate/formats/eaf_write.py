@@ -197,7 +197,8 @@ def _details_cells(field: Callable[[str], list[Any]], cells: _Cells) -> list[Any
     value by value.
     """
     ids = field("id")
-    values: dict[str, Any] = {"id": _json_values(ids), "point": pa.compute.if_else(pa.array(cells.point), "true", "false")}
+    point = pa.compute.if_else(pa.array(cells.point), "true", "false")
+    values: dict[str, Any] = {"id": _json_values(ids), "point": point}
     for name in ("stage", "channel", "actor", "expectation", "emotion", "note", "reviewer"):
         values[name] = _json_values(field(name))
     for name in ("created_at", "updated_at"):
@@ -220,10 +221,11 @@ def _json_values(values: list[Any]) -> Any:
         except UnicodeEncodeError:  # a lone surrogate, which XML refuses: the escape below drops it
             pass
     try:  # by type too: True and 1 are one key but two JSON values
-        made = {(type(v), v): xmlsafe.text(json.dumps(v, ensure_ascii=False)) for v in set(zip(map(type, values), values))}
+        keys = list(zip(map(type, values), values))
+        made = {key: xmlsafe.text(json.dumps(key[1], ensure_ascii=False)) for key in set(keys)}
     except TypeError:  # an unhashable value
         return colwise.text_array([xmlsafe.text(json.dumps(v, ensure_ascii=False)) for v in values])
-    return colwise.text_array(list(map(made.__getitem__, zip(map(type, values), values))))
+    return colwise.text_array(list(map(made.__getitem__, keys)))
 
 
 def _json_cells(texts: Any) -> Any:

@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from ..errors import ValidationError
-from ..model import Event, Kind, Recording
+from ..model import Codebook, Event, Kind, Recording
 from .captions import (
     DEFAULT_POINT_CUE_S,
     SEP,
@@ -45,7 +45,7 @@ def dumps(
     events: Iterable[Event],
     recordings: Mapping[int, Recording] | Iterable[Recording] | None = None,
     *,
-    codebook: Any = None,
+    codebook: Codebook | None = None,
     point_cue_s: float = DEFAULT_POINT_CUE_S,
 ) -> bytes:
     """Return an SRT file (UTF-8, CRLF line ends) with one cue per event, ordered by start time."""
@@ -71,7 +71,7 @@ def loads(
     *,
     recording: Recording,
     mapping: Mapping[str, Any] | Iterable[str] | None = None,
-    codebook: Any = None,
+    codebook: Codebook | None = None,
     source: str = "events.srt",
     point_cue_s: float | None = DEFAULT_POINT_CUE_S,
 ) -> list[Event]:
@@ -108,7 +108,8 @@ def loads(
 
 _STAMP = r"([0-9]{2}:[0-5][0-9]:[0-5][0-9],[0-9]{3})"
 _CUES = re.compile(rf"([0-9]+)\n{_STAMP} --> {_STAMP}\n(\S[^\n]*(?:\n[^\n]*\S[^\n]*)*)")
-def _loads_columns(text: str, recording: Recording, mapping: Any, codebook: Any, source: str,
+def _loads_columns(text: str, recording: Recording,
+                   mapping: Mapping[str, Any] | Iterable[str] | None, codebook: Codebook | None, source: str,
                    point_cue_s: float | None) -> list[Event] | None:
     """Return what ``loads`` returns for a valid file of plain numbered cues, read a cue field at a time.
 

@@ -43,7 +43,7 @@ import pyarrow as pa
 import pyarrow.compute  # noqa: F401 - pa.compute
 
 from ..errors import ValidationError
-from ..model import Event, Kind, Recording, drop_control
+from ..model import Codebook, Event, Kind, Recording, drop_control
 from .captions import (
     DEFAULT_POINT_CUE_S,
     SEP,
@@ -73,7 +73,7 @@ def dumps(
     events: Iterable[Event],
     recordings: Mapping[int, Recording] | Iterable[Recording] | None = None,
     *,
-    codebook: Any = None,
+    codebook: Codebook | None = None,
     point_cue_s: float = DEFAULT_POINT_CUE_S,
     settings: str = DEFAULT_SETTINGS,
     metadata: bool = True,
@@ -268,7 +268,7 @@ def loads(
     *,
     recording: Recording,
     mapping: Mapping[str, Any] | Iterable[str] | None = None,
-    codebook: Any = None,
+    codebook: Codebook | None = None,
     source: str = "events.vtt",
     point_cue_s: float | None = DEFAULT_POINT_CUE_S,
 ) -> list[Event]:
@@ -353,7 +353,8 @@ def _json_text(token: str) -> str:
     return token[1:-1] if "\\" not in token else json.loads(token)
 
 
-def _loads_columns(text: str, recording: Recording, mapping: Any, codebook: Any, source: str,
+def _loads_columns(text: str, recording: Recording,
+                   mapping: Mapping[str, Any] | Iterable[str] | None, codebook: Codebook | None, source: str,
                    point_cue_s: float | None, data: bytes | str | None = None) -> list[Event] | None:
     """Return what ``loads`` returns for a valid file laid out as this tool writes it, read a field at a time.
 

@@ -147,7 +147,7 @@ def loads(
     *,
     recording: Recording,
     mapping: Mapping[str, Any] | Iterable[str] | None = None,
-    codebook: Any = None,
+    codebook: Codebook | None = None,
     source: str = "events.xes",
     epoch: datetime | str | None = None,
 ) -> list[Event]:
@@ -163,7 +163,8 @@ def loads(
         return _loads_elements(data, recording, mapping, codebook, source, epoch)
 
 
-def _loads_elements(data: bytes | str, recording: Recording, mapping: Any, codebook: Any, source: str,
+def _loads_elements(data: bytes | str, recording: Recording,
+                    mapping: Mapping[str, Any] | Iterable[str] | None, codebook: Codebook | None, source: str,
                     epoch: datetime | str | None) -> list[Event]:
     """Return what ``loads`` returns, read from the XML tree one XES event at a time."""
     problems = Problems(source)
