@@ -427,13 +427,13 @@ def test_odd_vtt_files_read_or_fail_exactly_as_cue_by_cue(change, per_event):
 
 
 def test_vtt_file_this_tool_writes_takes_the_column_path():
-    from annotate.formats import vtt
+    from annotate.formats import vtt_notes
     from annotate.formats.common import Problems, decode_text
 
     rec = make_recording()
     data = dumps_events(sample(rec), [rec], format="vtt")
     text = decode_text(data, Problems("x.vtt"))
-    assert vtt._loads_columns(text, rec, None, None, "x.vtt", 2.0) == loads_events(data, format="vtt", recording=rec)
+    assert vtt_notes.read_columns(text, rec, None, None, "x.vtt", 2.0) == loads_events(data, format="vtt", recording=rec)
 
 
 @pytest.mark.parametrize("fmt", ["eaf", "xes"])

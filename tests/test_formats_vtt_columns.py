@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from annotate.formats import dumps_events, loads_events, vtt
+from annotate.formats import dumps_events, loads_events, vtt, vtt_notes
 from annotate.formats import columns as colwise
 from annotate.formats.captions import cue_label_lines
 from annotate.formats.common import Problems, decode_text, iso_utc, ms_timecode
@@ -44,7 +44,7 @@ def plain_events(rec, n=150):
 
 def takes_column_path(data: bytes | str, rec, **opts) -> bool:
     text = decode_text(data, Problems("x.vtt"))
-    return vtt._loads_columns(text, rec, None, None, "events.vtt", opts.get("point_cue_s", 2.0), data) is not None
+    return vtt_notes.read_columns(text, rec, None, None, "events.vtt", opts.get("point_cue_s", 2.0), data) is not None
 
 
 AWKWARD = ['a "quoted" \\ back\\slash', "x > y --> z </c>", "tab\there", "Café ☕ 日本語 \U0001f600", "non\u00a0breaking",
@@ -148,7 +148,7 @@ def test_text_with_a_lone_surrogate_is_left_to_the_cue_by_cue_path(per_event):
 
 def test_py_space_is_what_python_regexes_call_whitespace():
     spaces = "".join(c for c in map(chr, range(0x110000)) if re.match(r"\s", c))
-    declared = re.sub("\u2000-\u200a", "".join(map(chr, range(0x2000, 0x200B))), vtt._PY_SPACE)
+    declared = re.sub("\u2000-\u200a", "".join(map(chr, range(0x2000, 0x200B))), vtt_notes.PY_SPACE)
     assert sorted(declared) == sorted(spaces)
 
 
