@@ -36,9 +36,10 @@ from typing import Any, Iterable, Mapping
 from ..errors import ValidationError
 from ..model import Codebook, Event, Kind, Recording, drop_control
 from . import columns as colwise
+from .kind_names import kind_for_name
+from .table_rows import split_rows
 from .common import (
     BOM,
-    CsvLines,
     Importer,
     KindResolver,
     Problems,
@@ -123,14 +124,8 @@ def dumps(
     return buf.getvalue().encode("utf-8")
 
 
-def loads(
-    data: bytes | str,
-    *,
-    recording: Recording,
-    mapping: Mapping[str, Any] | Iterable[str] | None = None,
-    codebook: Codebook | None = None,
-    source: str = "events.tsv",
-) -> list[Event]:
+def loads(data: bytes | str, *, recording: Recording, mapping: Mapping[str, Any] | Iterable[str] | None = None,
+          codebook: Codebook | None = None, source: str = "events.tsv") -> list[Event]:
     """Return the validated events of a BORIS aggregated-events table for ``recording``.
 
     Raises FormatError listing every bad row by line number (e.g. a behaviour
@@ -146,14 +141,7 @@ def loads(
         problems.fail(None, "is empty; expected a BORIS aggregated events table")
     first = text.split("\n", 1)[0]
     delimiter = "\t" if first.count("\t") >= first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    raw: list[list[str]] = []
-    try:
-        raw.extend(reader)
-    except csv.Error as exc:
-        problems.fail(f"line {CsvLines(text, delimiter, len(raw)).after_last()}",
-                      f"cannot be split into cells ({exc}); the file may be cut short")
-    lines = CsvLines(text, delimiter, len(raw))
+    raw, lines = split_rows(text, delimiter, problems)
     rows = [i for i, row in enumerate(raw) if any(map(str.strip, row))]  # the rows that are not blank
     if not rows:
         problems.fail(None, "is empty; expected a BORIS aggregated events table")
@@ -347,8 +335,7 @@ class _RowReader:
         known = self._kinds.get((behavior, category))
         if known is None:
             kinds = self.kinds
-            kind = (kinds.mapping.get(norm_key(behavior)) or (kinds.lookup(category) if category else None)
-                    or kinds.lookup(behavior) or self.labels.get(norm_key(behavior)))
+            kind = kind_for_name(kinds, self.labels, behavior, category)
             plain = kind is not None and norm_key(behavior) in {norm_key(kind.title), norm_key(kind.short),
                                                                 norm_key(kind.value)}
             known = self._kinds[(behavior, category)] = (kind, plain)

@@ -56,14 +56,8 @@ MEDIA_TYPE = "application/xml"
 # --- import -----------------------------------------------------------------------
 
 
-def loads(
-    data: bytes | str,
-    *,
-    recording: Recording,
-    mapping: Mapping[str, Any] | Iterable[str] | None = None,
-    codebook: Codebook | None = None,
-    source: str = "events.eaf",
-) -> list[Event]:
+def loads(data: bytes | str, *, recording: Recording, mapping: Mapping[str, Any] | Iterable[str] | None = None,
+          codebook: Codebook | None = None, source: str = "events.eaf") -> list[Event]:
     """Return the validated events in an ELAN file's tiers that name (or are mapped to) a kind.
 
     Raises FormatError listing every bad annotation by tier and annotation id,

@@ -34,8 +34,6 @@ mapping or name of the activity, else the codebook.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from itertools import compress
 from typing import Any, Callable, Iterable, Mapping
@@ -49,7 +47,6 @@ from ..model import Codebook, Event, Kind, Recording
 from . import columns as colwise
 from .common import (
     BOM,
-    CsvLines,
     Problems,
     TextCells,
     as_recordings,
@@ -60,6 +57,7 @@ from .common import (
     parse_iso,
     unneutralise,
 )
+from .table_rows import split_rows
 from .log_entries import Case, cases, entry_columns, seconds_cells, stamp_cells
 from .pairing import TEXT, ReadEntries, Row, case_base, events_from_columns, events_from_rows
 
@@ -141,15 +139,9 @@ def _plain_cells(values: list[Any], quote: Callable[[str], str]) -> list[str]:
 # --- import -----------------------------------------------------------------------
 
 
-def loads(
-    data: bytes | str,
-    *,
-    recording: Recording,
-    mapping: Mapping[str, Any] | Iterable[str] | None = None,
-    codebook: Codebook | None = None,
-    source: str = "events.eventlog.csv",
-    epoch: datetime | str | None = None,
-) -> list[Event]:
+def loads(data: bytes | str, *, recording: Recording, mapping: Mapping[str, Any] | Iterable[str] | None = None,
+          codebook: Codebook | None = None, source: str = "events.eventlog.csv",
+          epoch: datetime | str | None = None) -> list[Event]:
     """Return the validated events of a flat CSV event log; raises FormatError listing every bad row."""
     if epoch is None or isinstance(epoch, datetime):
         with colwise.no_gc():
@@ -160,14 +152,7 @@ def loads(
     text = decode_text(data, problems)
     if not text.strip():
         problems.fail(None, "is empty; expected an event log with case_id, activity and timestamp columns")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    raw: list[list[str]] = []
-    try:
-        raw.extend(reader)
-    except csv.Error as exc:
-        problems.fail(f"line {CsvLines(text, ',', len(raw)).after_last()}",
-                      f"cannot be split into cells ({exc}); the file may be cut short")
-    lines = CsvLines(text, ",", len(raw))
+    raw, lines = split_rows(text, ",", problems)
     keep = list(compress(range(len(raw)), map(any, raw)))  # the rows that are not blank
     if not keep:
         problems.fail(None, "is empty; expected an event log with case_id, activity and timestamp columns")

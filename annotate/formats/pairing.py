@@ -18,7 +18,8 @@ import numpy as np
 
 from ..errors import ValidationError
 from ..model import Codebook, Event, Kind, Recording, drop_control
-from .common import Importer, KindResolver, Problems, label_kinds, norm_key, parse_iso, recording_name
+from .common import Importer, KindResolver, Problems, label_kinds, parse_iso, recording_name
+from .kind_names import kind_for_name
 from .log_entries import EPOCH
 
 TEXT = ("label", "stage", "channel", "actor", "expectation", "note", "reviewer")
@@ -283,8 +284,7 @@ class _KindChooser:
         known = self._known.get((activity, kind_text))
         if known is None:
             kinds = self.kinds
-            kind = (kinds.mapping.get(norm_key(activity)) or (kinds.lookup(kind_text) if kind_text else None)
-                    or kinds.lookup(activity) or self.labels.get(norm_key(activity)))
+            kind = kind_for_name(kinds, self.labels, activity, kind_text)
             label = "" if kind is not None and kinds.lookup(activity) == kind else activity
             known = self._known[(activity, kind_text)] = (kind, label)
         return known

@@ -66,15 +66,9 @@ def _cue_text(kind: Kind, label: str) -> str:
     return "\r\n".join([kind.short + (SEP + lines[0] if lines else ""), *lines[1:]])
 
 
-def loads(
-    data: bytes | str,
-    *,
-    recording: Recording,
-    mapping: Mapping[str, Any] | Iterable[str] | None = None,
-    codebook: Codebook | None = None,
-    source: str = "events.srt",
-    point_cue_s: float | None = DEFAULT_POINT_CUE_S,
-) -> list[Event]:
+def loads(data: bytes | str, *, recording: Recording, mapping: Mapping[str, Any] | Iterable[str] | None = None,
+          codebook: Codebook | None = None, source: str = "events.srt",
+          point_cue_s: float | None = DEFAULT_POINT_CUE_S) -> list[Event]:
     """Return the validated events of an SRT file's cues; raises FormatError listing every bad cue."""
     problems = Problems(source)
     text = decode_text(data, problems)

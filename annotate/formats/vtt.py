@@ -256,15 +256,9 @@ def _one_line(text: str) -> str:
 _TAG = re.compile(r"<[^>]*>")
 
 
-def loads(
-    data: bytes | str,
-    *,
-    recording: Recording,
-    mapping: Mapping[str, Any] | Iterable[str] | None = None,
-    codebook: Codebook | None = None,
-    source: str = "events.vtt",
-    point_cue_s: float | None = DEFAULT_POINT_CUE_S,
-) -> list[Event]:
+def loads(data: bytes | str, *, recording: Recording, mapping: Mapping[str, Any] | Iterable[str] | None = None,
+          codebook: Codebook | None = None, source: str = "events.vtt",
+          point_cue_s: float | None = DEFAULT_POINT_CUE_S) -> list[Event]:
     """Return the validated events of a WebVTT file's cues (see the module docstring for how).
 
     Raises FormatError listing every bad cue by line number.

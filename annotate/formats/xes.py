@@ -142,15 +142,9 @@ def _uuids(ids: list[str]) -> Any:
     return pa.Array.from_buffers(pa.string(), len(ids), [None, pa.py_buffer(offsets), pa.py_buffer(rows.tobytes())])
 
 
-def loads(
-    data: bytes | str,
-    *,
-    recording: Recording,
-    mapping: Mapping[str, Any] | Iterable[str] | None = None,
-    codebook: Codebook | None = None,
-    source: str = "events.xes",
-    epoch: datetime | str | None = None,
-) -> list[Event]:
+def loads(data: bytes | str, *, recording: Recording, mapping: Mapping[str, Any] | Iterable[str] | None = None,
+          codebook: Codebook | None = None, source: str = "events.xes",
+          epoch: datetime | str | None = None) -> list[Event]:
     """Return the validated events of an XES log (see :mod:`annotate.formats.eventlog` for the pairing).
 
     Raises FormatError listing every bad XES event by trace and number.
