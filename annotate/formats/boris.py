@@ -35,6 +35,8 @@ from typing import Any, Iterable, Mapping
 
 from ..errors import ValidationError
 from ..model import Codebook, Event, Kind, Recording, drop_control
+from ..timebase import seconds_from_ms
+from .ordering import ms_from_seconds
 from . import columns as colwise
 from .kind_names import kind_for_name
 from .table_rows import split_rows
@@ -108,15 +110,16 @@ def dumps(
                 )
             obs, date, src, duration, fps_text, media, rate = ctx[rid]
             kind = ev.kind if isinstance(ev.kind, Kind) else Kind(str(ev.kind))
-            start = int(round(ev.start_s * 1000))  # to_ms, inline
+            start = ms_from_seconds(ev.start_s)
             point = ev.end_s is None
-            stop = start if point else int(round(ev.end_s * 1000))
+            stop = start if point else ms_from_seconds(ev.end_s)
             frames = ("NA", "NA") if rate is None else (str(start * rate[0] // rate[1]), str(stop * rate[0] // rate[1]))
             yield (
                 obs, date, MARKER, "Media file", src, "0.000", "NA", duration, fps_text,
                 cell[ev.actor] or NO_SUBJECT, "NA", cell[ev.label] or kind.title, kind.title,
                 cell[ev.stage], cell[ev.channel], "POINT" if point else "STATE",
-                f"{start / 1000:.3f}", f"{stop / 1000:.3f}", "NA" if point else f"{(stop - start) / 1000:.3f}",
+                f"{seconds_from_ms(start):.3f}", f"{seconds_from_ms(stop):.3f}",
+                "NA" if point else f"{seconds_from_ms(stop - start):.3f}",
                 media, frames[0], frames[1], "NA", "NA", cell[ev.note], "",
             )
 

@@ -18,6 +18,8 @@ import numpy as np
 
 from ..errors import ValidationError
 from ..model import Codebook, Event, Kind, Recording
+from ..timebase import seconds_from_ms
+from .ordering import ms_from_seconds
 from .common import (
     Importer,
     KindResolver,
@@ -43,7 +45,7 @@ def cue_end_ms(event: Event, point_cue_s: float) -> int:
     """Return the cue end of ``event`` in ms: its end, or start + the point cue length."""
     start = to_ms(event.start_s)
     if event.end_s is None:
-        return start + max(1, int(round(point_cue_s * 1000)))
+        return start + max(1, ms_from_seconds(point_cue_s))
     return max(to_ms(event.end_s), start + 1)  # a cue must end after it starts
 
 
@@ -150,7 +152,7 @@ class CueReader:
         self.problems = problems
         self.kinds = KindResolver(mapping)
         self.labels = label_kinds(codebook)
-        self.point_ms = None if point_cue_s is None else int(round(point_cue_s * 1000))
+        self.point_ms = None if point_cue_s is None else ms_from_seconds(point_cue_s)
         self.sink = Importer(recording, problems, line_place, defer=True)
         self.events = self.sink.events
         self._cue_texts: dict[str, tuple[Kind, str]] = {}
@@ -196,7 +198,8 @@ class CueReader:
             else:
                 kind, label = self.kind_and_label(text)
                 end = None if self.point_ms is not None and end_ms - start_ms == self.point_ms else end_ms
-                event = Event(kind, start_ms / 1000, end_s=None if end is None else end / 1000, label=label, id="")
+                event = Event(kind, seconds_from_ms(start_ms), end_s=None if end is None else seconds_from_ms(end), label=label,
+                              id="")
                 raw_id = cue_id if _looks_like_id(cue_id) else ""
         except ValidationError as exc:
             self.problems.add(line_place(where), exc)
@@ -214,9 +217,9 @@ class CueReader:
         expected_end = meta_start + (self.point_ms or 0) if meta_end is None else max(meta_end, meta_start + 1)
         if meta_start == start_ms and (expected_end == end_ms or (meta_end is None and self.point_ms is None)):
             return
-        event.start_s = start_ms / 1000
+        event.start_s = seconds_from_ms(start_ms)
         point = event.end_s is None and self.point_ms is not None and end_ms - start_ms == self.point_ms
-        event.end_s = None if point else end_ms / 1000
+        event.end_s = None if point else seconds_from_ms(end_ms)
 
 
 def line_place(line: int) -> str:

@@ -37,6 +37,8 @@ import numpy as np
 
 from ..errors import FormatError, ValidationError
 from ..model import Codebook, Event, Kind, Recording
+from ..timebase import seconds_from_ms
+from .ordering import seconds_of
 from . import columns as colwise
 from .eaf_runs import parse
 from .eaf_write import DEFAULT_POINT_LENGTH_S, DETAIL_KEYS, DETAILS_SUFFIX, DETAILS_TYPE, dumps
@@ -186,7 +188,7 @@ def _add_each(sink: Importer, annotations: list, slots: dict, bad_slots: set, or
                 extra = details.get(aid) or _NO_DETAILS
                 if type(extra) is tuple:
                     extra = _canonical_details(extra)
-                event = _event(kind, (start + origin) / 1000, (end + origin) / 1000, value, extra)
+                event = _event(kind, seconds_from_ms(start + origin), seconds_from_ms(end + origin), value, extra)
             except ValidationError as exc:
                 problems.add(_annotation_place((tid, aid or n)), exc)
                 continue
@@ -217,8 +219,8 @@ def _add_columns(sink: Importer, annotations: list, slots: dict, origin: int, de
     fields = _detail_columns([details.get(aid) or _NO_DETAILS for aid in aids])
     columns: dict[str, list[Any]] = {
         "kind": list(chain.from_iterable([kind] * len(rows) for _, kind, rows in annotations)),
-        "start_s": ((start + origin) / 1000).tolist(),  # exact ints, so the same double as int / int
-        "end_s": [None if p is True else e for p, e in zip(fields["point"], ((end + origin) / 1000).tolist())],
+        "start_s": seconds_of(start + origin),  # exact ints, so the same double as int / int
+        "end_s": [None if p is True else e for p, e in zip(fields["point"], seconds_of(end + origin))],
         "label": labels,
         "emotion": fields["emotion"],
     }

@@ -23,7 +23,7 @@ from ..model import Codebook, Event, Kind, Recording, utcnow
 from . import columns as colwise
 from . import xmlsafe
 from .common import EVENT_ID_NAMESPACE, as_recordings, iso_utc, recording_key
-from .ordering import ms_of, sorted_fields
+from .ordering import ms_from_seconds, ms_of, sorted_fields
 
 DEFAULT_POINT_LENGTH_S = 1.0
 DETAILS_TYPE = "cx-details"
@@ -58,7 +58,7 @@ def dumps(
     (an ELAN file describes one media file).
     """
     events = events if isinstance(events, list) else list(events)
-    point_ms = max(1, int(round(point_length_s * 1000)))
+    point_ms = max(1, ms_from_seconds(point_length_s))
     with colwise.no_gc():
         field = sorted_fields(events)
         recs = as_recordings(recordings)

@@ -59,3 +59,13 @@ def ms_of(seconds: list[Any]) -> np.ndarray:
     if ms is None:
         ms = np.array([int(round(t * 1000)) for t in seconds], dtype=np.int64)
     return ms
+
+
+def ms_from_seconds(t: float) -> int:
+    """Return seconds ``t`` as the nearest whole ms, ``int(round(t * 1000))`` (the scalar :func:`ms_of`)."""
+    return int(round(t * 1000))
+
+
+def seconds_of(ms: np.ndarray) -> list[float]:
+    """Return whole ms as float seconds (``ms / 1000``, the double ``timebase.seconds_from_ms`` gives), a list."""
+    return (ms / 1000.0).tolist()

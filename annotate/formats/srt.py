@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import ValidationError
 from ..model import Codebook, Event, Kind, Recording
+from .ordering import ms_from_seconds, seconds_of
 from .captions import (
     DEFAULT_POINT_CUE_S,
     SEP,
@@ -51,12 +52,12 @@ def dumps(
     """Return an SRT file (UTF-8, CRLF line ends) with one cue per event, ordered by start time."""
     clock = Clock(",")
     texts = CueTexts(_cue_text)
-    point_ms = max(1, int(round(point_cue_s * 1000)))
+    point_ms = max(1, ms_from_seconds(point_cue_s))
     out: list[str] = []
     for n, ev in enumerate(sort_events(list(events)), 1):
         kind = ev.kind if isinstance(ev.kind, Kind) else Kind(str(ev.kind))
-        start = int(round(ev.start_s * 1000))  # to_ms and cue_end_ms, inline: this runs once per event
-        end = start + point_ms if ev.end_s is None else max(int(round(ev.end_s * 1000)), start + 1)
+        start = ms_from_seconds(ev.start_s)
+        end = start + point_ms if ev.end_s is None else max(ms_from_seconds(ev.end_s), start + 1)
         out.append(f"{n}\r\n{clock[start]} --> {clock[end]}\r\n{texts[kind, ev.label]}\r\n")
     return "\r\n".join(out).encode("utf-8")
 
@@ -134,11 +135,11 @@ def _loads_columns(text: str, recording: Recording,
         return None
     kinds_labels = list(map(found.__getitem__, bodies))
     point = np.zeros(count, dtype=bool) if reader.point_ms is None else (end - start) == reader.point_ms
-    ends = (end / 1000.0).tolist()
+    ends = seconds_of(end)
     if point.any():
         for i in np.flatnonzero(point).tolist():
             ends[i] = None
-    columns = {"kind": [k for k, _ in kinds_labels], "start_s": (start / 1000.0).tolist(), "end_s": ends,
+    columns = {"kind": [k for k, _ in kinds_labels], "start_s": seconds_of(start), "end_s": ends,
                "label": [label for _, label in kinds_labels]}
     sink = Importer(recording, Problems(source))
     return sink.events if sink.add_columns(columns, range(count)) else None

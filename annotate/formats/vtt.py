@@ -54,7 +54,7 @@ from .captions import (
     split_blocks,
 )
 from . import columns as colwise
-from .ordering import ms_of, sorted_fields
+from .ordering import ms_from_seconds, ms_of, sorted_fields
 from .vtt_notes import META_KEYS, META_PREFIX, read_columns
 from .common import Problems, as_recordings, decode_text, iso_utc, json_value, recording_name
 
@@ -109,7 +109,7 @@ def _cues(field: Callable[[str], list[Any]], point_cue_s: float, settings: str, 
     start = ms_of(starts)
     point = np.fromiter(map(is_, ends, repeat(None)), dtype=bool, count=len(ends))
     present = ms_of([e for e in ends if e is not None])
-    end = start + max(1, int(round(point_cue_s * 1000)))
+    end = start + max(1, ms_from_seconds(point_cue_s))
     end[~point] = np.maximum(present, start[~point] + 1)
     id_cells = colwise.text_array(ids if colwise.only_type(ids, str) else [f"{i}" for i in ids])
     if colwise.only_type(labels, str):

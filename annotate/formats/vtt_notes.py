@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import ValidationError
 from ..model import Codebook, Event, Recording
+from .ordering import ms_from_seconds
 from . import columns as colwise
 from .captions import has_blankish_lines, stamps_ms
 from .common import Importer, KindResolver, Problems
@@ -111,7 +112,7 @@ def read_columns(text: str, recording: Recording,
     end_ms = colwise.ms_array(present) if present else np.zeros(0, dtype=np.int64)
     if start_ms is None or end_ms is None:
         return None
-    point_ms = None if point_cue_s is None else int(round(point_cue_s * 1000))
+    point_ms = None if point_cue_s is None else ms_from_seconds(point_cue_s)
     point = np.fromiter((e is None for e in columns["end_s"]), dtype=bool, count=count)
     if point.any() and point_ms is None:
         return None
