@@ -277,3 +277,13 @@ def test_edited_files_read_or_fail_exactly_as_element_by_element(monkeypatch, ed
     fast, slow = both_ways(monkeypatch, lambda: loads_events(data, format="eaf", recording=rec,
                                                              mapping=["outer=MOT"]))
     assert fast == slow
+
+
+def test_many_events_with_a_lone_surrogate_export_as_few_do():
+    rec = make_recording()
+    events = [e.replace(note="a\ud800b", stage="c\ud800") for e in many_events(rec, 100)]
+    data = dumps_events(events, [rec], format="eaf", date=T0)
+    root = ET.fromstring(data)
+    assert len(root.findall(".//ALIGNABLE_ANNOTATION")) == 100
+    back = loads_events(data, format="eaf", recording=rec)
+    assert {(e.note, e.stage) for e in back} == {("ab", "c")}
