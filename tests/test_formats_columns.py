@@ -342,23 +342,12 @@ def test_srt_and_json_files_this_tool_writes_take_the_column_paths():
 @pytest.mark.parametrize("name", ["eventlog", "xes"])
 @pytest.mark.parametrize("start", [None, "2024-05-01T10:00:00.250+02:00", "2024-05-01T10:00:00.000001Z", "epoch"])
 def test_event_log_exports_with_case_starts_match_the_per_entry_path(name, start, per_event):
-    from annotate.formats import eventlog
-
     info = {} if start in (None, "epoch") else {"creation_time": start}
     rec = make_recording(info=info)
     events = sample(rec)
     opts = {"epoch": datetime(2023, 12, 31, 23, 59, 59, tzinfo=timezone.utc)} if start == "epoch" else {}
     fast = dumps_events(events, [rec], format=name, **opts)
     assert fast == per_event(lambda: dumps_events(events, [rec], format=name, **opts))
-    if start is None and name == "eventlog":
-        assert eventlog._rows_columns(events, {rec.id: rec}, None) is not None
-
-
-def test_xes_export_of_this_tools_events_takes_the_column_path():
-    from annotate.formats import xes
-
-    rec = make_recording()
-    assert xes._entries_columns(sample(rec), {rec.id: rec}, None) is not None
 
 
 def _swap_lifecycle(lines):
@@ -400,25 +389,20 @@ def test_event_log_this_tool_writes_takes_the_column_path():
 
 @pytest.mark.parametrize("metadata", [True, False])
 def test_vtt_export_of_validated_events_takes_the_column_path(metadata, per_event):
-    from annotate.formats import vtt
-
     rec = make_recording()
     arrows = [e.replace(label="a --> b > c", note="x>y </c>", id=f"{i:032x}") for i, e in enumerate(many_events(rec, 5))]
     events = sorted(many_events(rec, 400) + tricky_events(rec)[2:] + arrows, key=lambda e: (e.start_s, e.id))
     events = [e.replace(created_at=None) if e.created_at and e.created_at.microsecond % 1000 else e for e in events]
-    assert vtt._cues_columns(events, 2.0, "line:8% align:center", metadata) is not None
     fast = dumps_events(events, [rec], format="vtt", metadata=metadata)
     assert fast == per_event(lambda: dumps_events(events, [rec], format="vtt", metadata=metadata))
 
 
 @pytest.mark.parametrize("details", [True, False])
 def test_eaf_export_of_validated_events_takes_the_column_path(details, per_event):
-    from annotate.formats import eaf
     from annotate.formats.common import sort_events
 
     rec = make_recording()
     events = sort_events(sample(rec))
-    assert eaf._columns(events, 1000, details) is not None
     opts = {"date": FIXED, "details": details, "codebook": Codebook()}
     fast = dumps_events(events, [rec], format="eaf", **opts)
     assert fast == per_event(lambda: dumps_events(events, [rec], format="eaf", **opts))
@@ -478,13 +462,13 @@ def test_odd_vtt_files_read_or_fail_exactly_as_cue_by_cue(change, per_event):
 
 
 def test_vtt_file_this_tool_writes_takes_the_column_path():
-    from annotate.formats import vtt
+    from annotate.formats import vtt_notes
     from annotate.formats.common import Problems, decode_text
 
     rec = make_recording()
     data = dumps_events(sample(rec), [rec], format="vtt")
     text = decode_text(data, Problems("x.vtt"))
-    assert vtt._loads_columns(text, rec, None, None, "x.vtt", 2.0) == loads_events(data, format="vtt", recording=rec)
+    assert vtt_notes.read_columns(text, rec, None, None, "x.vtt", 2.0) == loads_events(data, format="vtt", recording=rec)
 
 
 @pytest.mark.parametrize("fmt", ["eaf", "xes"])

@@ -34,11 +34,14 @@ from operator import itemgetter
 from typing import Any, Iterable, Mapping
 
 from ..errors import ValidationError
-from ..model import Event, Kind, Recording, drop_control
+from ..model import Codebook, Event, Kind, Recording, drop_control
+from ..timebase import seconds_from_ms
+from .ordering import ms_from_seconds
 from . import columns as colwise
+from .kind_names import kind_for_name
+from .table_rows import split_rows
 from .common import (
     BOM,
-    CsvLines,
     Importer,
     KindResolver,
     Problems,
@@ -79,7 +82,7 @@ def dumps(
     events: Iterable[Event],
     recordings: Mapping[int, Recording] | Iterable[Recording] | None = None,
     *,
-    codebook: Any = None,
+    codebook: Codebook | None = None,
     delimiter: str = "\t",
 ) -> bytes:
     """Return a BORIS aggregated-events table (UTF-8, tab-separated unless ``delimiter=","``)."""
@@ -107,15 +110,16 @@ def dumps(
                 )
             obs, date, src, duration, fps_text, media, rate = ctx[rid]
             kind = ev.kind if isinstance(ev.kind, Kind) else Kind(str(ev.kind))
-            start = int(round(ev.start_s * 1000))  # to_ms, inline
+            start = ms_from_seconds(ev.start_s)
             point = ev.end_s is None
-            stop = start if point else int(round(ev.end_s * 1000))
+            stop = start if point else ms_from_seconds(ev.end_s)
             frames = ("NA", "NA") if rate is None else (str(start * rate[0] // rate[1]), str(stop * rate[0] // rate[1]))
             yield (
                 obs, date, MARKER, "Media file", src, "0.000", "NA", duration, fps_text,
                 cell[ev.actor] or NO_SUBJECT, "NA", cell[ev.label] or kind.title, kind.title,
                 cell[ev.stage], cell[ev.channel], "POINT" if point else "STATE",
-                f"{start / 1000:.3f}", f"{stop / 1000:.3f}", "NA" if point else f"{(stop - start) / 1000:.3f}",
+                f"{seconds_from_ms(start):.3f}", f"{seconds_from_ms(stop):.3f}",
+                "NA" if point else f"{seconds_from_ms(stop - start):.3f}",
                 media, frames[0], frames[1], "NA", "NA", cell[ev.note], "",
             )
 
@@ -123,14 +127,8 @@ def dumps(
     return buf.getvalue().encode("utf-8")
 
 
-def loads(
-    data: bytes | str,
-    *,
-    recording: Recording,
-    mapping: Mapping[str, Any] | Iterable[str] | None = None,
-    codebook: Any = None,
-    source: str = "events.tsv",
-) -> list[Event]:
+def loads(data: bytes | str, *, recording: Recording, mapping: Mapping[str, Any] | Iterable[str] | None = None,
+          codebook: Codebook | None = None, source: str = "events.tsv") -> list[Event]:
     """Return the validated events of a BORIS aggregated-events table for ``recording``.
 
     Raises FormatError listing every bad row by line number (e.g. a behaviour
@@ -146,14 +144,7 @@ def loads(
         problems.fail(None, "is empty; expected a BORIS aggregated events table")
     first = text.split("\n", 1)[0]
     delimiter = "\t" if first.count("\t") >= first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    raw: list[list[str]] = []
-    try:
-        raw.extend(reader)
-    except csv.Error as exc:
-        problems.fail(f"line {CsvLines(text, delimiter, len(raw)).after_last()}",
-                      f"cannot be split into cells ({exc}); the file may be cut short")
-    lines = CsvLines(text, delimiter, len(raw))
+    raw, lines = split_rows(text, delimiter, problems)
     rows = [i for i, row in enumerate(raw) if any(map(str.strip, row))]  # the rows that are not blank
     if not rows:
         problems.fail(None, "is empty; expected a BORIS aggregated events table")
@@ -188,7 +179,8 @@ def loads(
     return sink.events
 
 
-def _loads_columns(data: bytes | str, recording: Recording, mapping: Any, codebook: Any,
+def _loads_columns(data: bytes | str, recording: Recording,
+                   mapping: Mapping[str, Any] | Iterable[str] | None, codebook: Codebook | None,
                    source: str) -> list[Event] | None:
     """Return what ``loads`` returns for a valid table of one observation, read a column at a time; else None.
 
@@ -346,8 +338,7 @@ class _RowReader:
         known = self._kinds.get((behavior, category))
         if known is None:
             kinds = self.kinds
-            kind = (kinds.mapping.get(norm_key(behavior)) or (kinds.lookup(category) if category else None)
-                    or kinds.lookup(behavior) or self.labels.get(norm_key(behavior)))
+            kind = kind_for_name(kinds, self.labels, behavior, category)
             plain = kind is not None and norm_key(behavior) in {norm_key(kind.title), norm_key(kind.short),
                                                                 norm_key(kind.value)}
             known = self._kinds[(behavior, category)] = (kind, plain)

@@ -12,10 +12,14 @@ the text before the separator (MOT, INT, DEC, or any kind name), else from the
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
 
 from ..errors import ValidationError
-from ..model import Event, Kind, Recording
+from ..model import Codebook, Event, Kind, Recording
+from ..timebase import seconds_from_ms
+from .ordering import ms_from_seconds
 from .common import (
     Importer,
     KindResolver,
@@ -41,7 +45,7 @@ def cue_end_ms(event: Event, point_cue_s: float) -> int:
     """Return the cue end of ``event`` in ms: its end, or start + the point cue length."""
     start = to_ms(event.start_s)
     if event.end_s is None:
-        return start + max(1, int(round(point_cue_s * 1000)))
+        return start + max(1, ms_from_seconds(point_cue_s))
     return max(to_ms(event.end_s), start + 1)  # a cue must end after it starts
 
 
@@ -141,14 +145,14 @@ class CueReader:
         recording: Recording,
         problems: Problems,
         mapping: Mapping[str, Any] | Iterable[str] | None,
-        codebook: Any,
+        codebook: Codebook | None,
         point_cue_s: float | None,
     ):
         self.recording = recording
         self.problems = problems
         self.kinds = KindResolver(mapping)
         self.labels = label_kinds(codebook)
-        self.point_ms = None if point_cue_s is None else int(round(point_cue_s * 1000))
+        self.point_ms = None if point_cue_s is None else ms_from_seconds(point_cue_s)
         self.sink = Importer(recording, problems, line_place, defer=True)
         self.events = self.sink.events
         self._cue_texts: dict[str, tuple[Kind, str]] = {}
@@ -194,7 +198,8 @@ class CueReader:
             else:
                 kind, label = self.kind_and_label(text)
                 end = None if self.point_ms is not None and end_ms - start_ms == self.point_ms else end_ms
-                event = Event(kind, start_ms / 1000, end_s=None if end is None else end / 1000, label=label, id="")
+                event = Event(kind, seconds_from_ms(start_ms), end_s=None if end is None else seconds_from_ms(end), label=label,
+                              id="")
                 raw_id = cue_id if _looks_like_id(cue_id) else ""
         except ValidationError as exc:
             self.problems.add(line_place(where), exc)
@@ -212,9 +217,9 @@ class CueReader:
         expected_end = meta_start + (self.point_ms or 0) if meta_end is None else max(meta_end, meta_start + 1)
         if meta_start == start_ms and (expected_end == end_ms or (meta_end is None and self.point_ms is None)):
             return
-        event.start_s = start_ms / 1000
+        event.start_s = seconds_from_ms(start_ms)
         point = event.end_s is None and self.point_ms is not None and end_ms - start_ms == self.point_ms
-        event.end_s = None if point else end_ms / 1000
+        event.end_s = None if point else seconds_from_ms(end_ms)
 
 
 def line_place(line: int) -> str:
@@ -281,3 +286,25 @@ def split_blocks(text: str) -> list[tuple[int, list[str]]]:
         at = start
         blocks.append((line, match.group().split("\n")))
     return blocks
+
+
+_BLANKISH_LINE = re.compile(r"\n[^\S\n]+(?:\n|$)")  # a literal first: the scan for it is quick
+_BLANKISH_FIRST = re.compile(r"[^\S\n]+(?:\n|$)")
+
+
+def has_blankish_lines(text: str) -> bool:
+    """Return True when ``text`` has two blank lines in a row or a line of nothing but whitespace."""
+    return ("\n\n\n" in text or _BLANKISH_FIRST.match(text) is not None
+            or _BLANKISH_LINE.search(text) is not None)
+
+
+def stamps_ms(stamps: Sequence[str]) -> np.ndarray:
+    """Return fixed-width ``HH:MM:SS,mmm`` (SRT) or ``HH:MM:SS.mmm`` (WebVTT) texts as milliseconds (int64).
+
+    The texts must be ASCII with two-digit hours (the caller's pattern checks them); the separator is not read.
+    """
+    digits = np.frombuffer("".join(stamps).encode("ascii"), dtype=np.uint8).reshape(len(stamps), 12).astype(np.int64) - 48
+    h = digits[:, 0] * 10 + digits[:, 1]
+    m = digits[:, 3] * 10 + digits[:, 4]
+    s = digits[:, 6] * 10 + digits[:, 7]
+    return ((h * 60 + m) * 60 + s) * 1000 + digits[:, 9] * 100 + digits[:, 10] * 10 + digits[:, 11]

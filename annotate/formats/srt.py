@@ -17,7 +17,8 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from ..errors import ValidationError
-from ..model import Event, Kind, Recording
+from ..model import Codebook, Event, Kind, Recording
+from .ordering import ms_from_seconds, seconds_of
 from .captions import (
     DEFAULT_POINT_CUE_S,
     SEP,
@@ -25,8 +26,10 @@ from .captions import (
     CueReader,
     CueTexts,
     cue_label_lines,
+    has_blankish_lines,
     parse_timing,
     split_blocks,
+    stamps_ms,
 )
 from . import columns as colwise
 from .common import Importer, Problems, decode_text, sort_events
@@ -43,18 +46,18 @@ def dumps(
     events: Iterable[Event],
     recordings: Mapping[int, Recording] | Iterable[Recording] | None = None,
     *,
-    codebook: Any = None,
+    codebook: Codebook | None = None,
     point_cue_s: float = DEFAULT_POINT_CUE_S,
 ) -> bytes:
     """Return an SRT file (UTF-8, CRLF line ends) with one cue per event, ordered by start time."""
     clock = Clock(",")
     texts = CueTexts(_cue_text)
-    point_ms = max(1, int(round(point_cue_s * 1000)))
+    point_ms = max(1, ms_from_seconds(point_cue_s))
     out: list[str] = []
     for n, ev in enumerate(sort_events(list(events)), 1):
         kind = ev.kind if isinstance(ev.kind, Kind) else Kind(str(ev.kind))
-        start = int(round(ev.start_s * 1000))  # to_ms and cue_end_ms, inline: this runs once per event
-        end = start + point_ms if ev.end_s is None else max(int(round(ev.end_s * 1000)), start + 1)
+        start = ms_from_seconds(ev.start_s)
+        end = start + point_ms if ev.end_s is None else max(ms_from_seconds(ev.end_s), start + 1)
         out.append(f"{n}\r\n{clock[start]} --> {clock[end]}\r\n{texts[kind, ev.label]}\r\n")
     return "\r\n".join(out).encode("utf-8")
 
@@ -64,15 +67,9 @@ def _cue_text(kind: Kind, label: str) -> str:
     return "\r\n".join([kind.short + (SEP + lines[0] if lines else ""), *lines[1:]])
 
 
-def loads(
-    data: bytes | str,
-    *,
-    recording: Recording,
-    mapping: Mapping[str, Any] | Iterable[str] | None = None,
-    codebook: Any = None,
-    source: str = "events.srt",
-    point_cue_s: float | None = DEFAULT_POINT_CUE_S,
-) -> list[Event]:
+def loads(data: bytes | str, *, recording: Recording, mapping: Mapping[str, Any] | Iterable[str] | None = None,
+          codebook: Codebook | None = None, source: str = "events.srt",
+          point_cue_s: float | None = DEFAULT_POINT_CUE_S) -> list[Event]:
     """Return the validated events of an SRT file's cues; raises FormatError listing every bad cue."""
     problems = Problems(source)
     text = decode_text(data, problems)
@@ -106,17 +103,8 @@ def loads(
 
 _STAMP = r"([0-9]{2}:[0-5][0-9]:[0-5][0-9],[0-9]{3})"
 _CUES = re.compile(rf"([0-9]+)\n{_STAMP} --> {_STAMP}\n(\S[^\n]*(?:\n[^\n]*\S[^\n]*)*)")
-_BLANKISH_LINE = re.compile(r"\n[^\S\n]+(?:\n|$)")  # a literal first: the scan for it is quick
-_BLANKISH_FIRST = re.compile(r"[^\S\n]+(?:\n|$)")
-
-
-def _blankish(text: str) -> bool:
-    """Return True when ``text`` has two blank lines in a row or a line of nothing but whitespace."""
-    return ("\n\n\n" in text or _BLANKISH_FIRST.match(text) is not None
-            or _BLANKISH_LINE.search(text) is not None)
-
-
-def _loads_columns(text: str, recording: Recording, mapping: Any, codebook: Any, source: str,
+def _loads_columns(text: str, recording: Recording,
+                   mapping: Mapping[str, Any] | Iterable[str] | None, codebook: Codebook | None, source: str,
                    point_cue_s: float | None) -> list[Event] | None:
     """Return what ``loads`` returns for a valid file of plain numbered cues, read a cue field at a time.
 
@@ -125,7 +113,7 @@ def _loads_columns(text: str, recording: Recording, mapping: Any, codebook: Any,
     None for anything else, which the cue-by-cue path reads or rejects.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if not text[:1].isdigit() or _blankish(text):
+    if not text[:1].isdigit() or has_blankish_lines(text):
         return None
     cues = _CUES.findall(text)
     count = len(cues)
@@ -137,7 +125,7 @@ def _loads_columns(text: str, recording: Recording, mapping: Any, codebook: Any,
     covered = sum(map(len, numbers)) + sum(map(len, bodies)) + count * (1 + 12 + 5 + 12 + 1) + 2 * (count - 1)
     if covered + text.endswith("\n") != len(text):
         return None
-    start, end = _stamps_ms(starts), _stamps_ms(ends)
+    start, end = stamps_ms(starts), stamps_ms(ends)
     if (end < start).any():
         return None
     reader = CueReader(recording, Problems(source), mapping, codebook, point_cue_s)
@@ -147,20 +135,11 @@ def _loads_columns(text: str, recording: Recording, mapping: Any, codebook: Any,
         return None
     kinds_labels = list(map(found.__getitem__, bodies))
     point = np.zeros(count, dtype=bool) if reader.point_ms is None else (end - start) == reader.point_ms
-    ends = (end / 1000.0).tolist()
+    ends = seconds_of(end)
     if point.any():
         for i in np.flatnonzero(point).tolist():
             ends[i] = None
-    columns = {"kind": [k for k, _ in kinds_labels], "start_s": (start / 1000.0).tolist(), "end_s": ends,
+    columns = {"kind": [k for k, _ in kinds_labels], "start_s": seconds_of(start), "end_s": ends,
                "label": [label for _, label in kinds_labels]}
     sink = Importer(recording, Problems(source))
     return sink.events if sink.add_columns(columns, range(count)) else None
-
-
-def _stamps_ms(stamps: tuple[str, ...]) -> np.ndarray:
-    """Return ``HH:MM:SS,mmm`` texts (ASCII, two-digit hours) as milliseconds."""
-    digits = np.frombuffer("".join(stamps).encode("ascii"), dtype=np.uint8).reshape(len(stamps), 12).astype(np.int64) - 48
-    h = digits[:, 0] * 10 + digits[:, 1]
-    m = digits[:, 3] * 10 + digits[:, 4]
-    s = digits[:, 6] * 10 + digits[:, 7]
-    return ((h * 60 + m) * 60 + s) * 1000 + digits[:, 9] * 100 + digits[:, 10] * 10 + digits[:, 11]

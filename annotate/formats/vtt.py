@@ -29,19 +29,20 @@ another tool) import reads kind, start, end and label from the cue (see
 
 from __future__ import annotations
 
-import codecs
 import html
 import json
 import re
 from datetime import datetime
 from itertools import repeat
 from operator import is_
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute  # noqa: F401 - pa.compute
 
 from ..errors import ValidationError
-from ..model import Event, Kind, Recording, drop_control
+from ..model import Codebook, Event, Kind, Recording, drop_control
 from .captions import (
     DEFAULT_POINT_CUE_S,
     SEP,
@@ -53,7 +54,9 @@ from .captions import (
     split_blocks,
 )
 from . import columns as colwise
-from .common import Importer, KindResolver, Problems, as_recordings, decode_text, iso_utc, json_value, recording_name, sort_events
+from .ordering import ms_from_seconds, ms_of, sorted_fields
+from .vtt_notes import META_KEYS, META_PREFIX, read_columns
+from .common import Problems, as_recordings, decode_text, iso_utc, json_value, recording_name
 
 NAME = "vtt"
 TITLE = "WebVTT captions (browsers, VLC)"
@@ -61,14 +64,13 @@ SUFFIXES = (".vtt",)
 MEDIA_TYPE = "text/vtt"
 
 DEFAULT_SETTINGS = "line:8% align:center"
-_META_PREFIX = "NOTE cx-annotate "
 
 
 def dumps(
     events: Iterable[Event],
     recordings: Mapping[int, Recording] | Iterable[Recording] | None = None,
     *,
-    codebook: Any = None,
+    codebook: Codebook | None = None,
     point_cue_s: float = DEFAULT_POINT_CUE_S,
     settings: str = DEFAULT_SETTINGS,
     metadata: bool = True,
@@ -80,80 +82,62 @@ def dumps(
     ``NOTE cx-annotate`` lines (then only kind, times and label round-trip).
     """
     with colwise.no_gc():  # nothing made here is garbage: the collector would walk it all again and again
-        events = sort_events(list(events))
+        events = events if isinstance(events, list) else list(events)
         recs = as_recordings(recordings)
-        field = colwise.fields_of(events)
+        field = sorted_fields(events)
         out = ["WEBVTT - cx-annotate events", ""]
         out += ["NOTE", *_header_lines(field("recording_id"), recs, point_cue_s), ""]
         out += ["STYLE", *(f"::cue(.{k.short.lower()}) {{ color: {k.color}; font-weight: bold; }}" for k in Kind), ""]
-        lines = _cues_columns(events, point_cue_s, settings, metadata, field)
-        if lines is not None:  # the header, then the cues without the last line break
-            offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset : lines.offset + len(lines) + 1]
-            return b"".join([("\n".join(out) + "\n").encode("utf-8"),
-                             memoryview(lines.buffers()[2])[offsets[0] : offsets[-1] - 1]])
-        kinds = [ev.kind if isinstance(ev.kind, Kind) else Kind(str(ev.kind)) for ev in events]
-        metas = _metas(events, kinds) if metadata else None
-        clock = Clock(".")
-        texts = CueTexts(_cue_text)
-        point_ms = max(1, int(round(point_cue_s * 1000)))
-        tail = (" " + settings).rstrip()  # the timing ends in a digit, so this is the line's rstrip
-        for i, ev in enumerate(events):
-            start = int(round(ev.start_s * 1000))  # to_ms and cue_end_ms, inline: this runs once per event
-            end = start + point_ms if ev.end_s is None else max(int(round(ev.end_s * 1000)), start + 1)
-            cue = f"{ev.id}\n{clock[start]} --> {clock[end]}{tail}\n{texts[kinds[i], ev.label]}\n"
-            out.append(f"{_META_PREFIX}{metas[i]}\n\n{cue}" if metas is not None else cue)
-        return "\n".join(out).encode("utf-8")
+        if not events:
+            return "\n".join(out).encode("utf-8")
+        lines = _cues(field, point_cue_s, settings, metadata)
+        # the header, then the cues without the last line break
+        offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset : lines.offset + len(lines) + 1]
+        return b"".join([("\n".join(out) + "\n").encode("utf-8"),
+                         memoryview(lines.buffers()[2])[offsets[0] : offsets[-1] - 1]])
 
 
-_META_KEYS = ("id", "kind", "start_s", "end_s", "label", "stage", "channel", "actor", "expectation", "emotion", "note",
-              "reviewer", "created_at", "updated_at")
+def _cues(field: Callable[[str], list[Any]], point_cue_s: float, settings: str, metadata: bool) -> Any:
+    """Return the cues ``dumps`` writes as Arrow text, a cue and a blank line a row, made a field at a time.
 
-
-def _cues_columns(events: list[Event], point_cue_s: float, settings: str, metadata: bool,
-                  field: Any = None) -> Any:
-    """Return the cues ``dumps`` writes as Arrow text, a cue and a blank line a row; None to go cue by cue.
-
-    Made a field at a time, for Kind kinds, float times (>= 0), text fields,
-    int emotions and dates at any UTC offset (or none), as validated events
-    have. ``field`` is the events' ``colwise.fields_of`` getter, if the caller has one.
+    ``field`` is the sorted events' ``colwise.fields_of`` getter. Raises
+    ValueError for a kind that is not a kind name, UnicodeEncodeError for text
+    that is not UTF-8 (a lone surrogate).
     """
-    pa = colwise.arrow()
-    if pa is None or len(events) < colwise.MIN_EVENTS:
-        return None
-    field = field or colwise.fields_of(events)
-    kinds, starts, ends, labels, ids = field("kind"), field("start_s"), field("end_s"), field("label"), field("id")
-    if set(map(type, kinds)) - {Kind} or set(map(type, labels)) - {str} or set(map(type, ids)) - {str}:
-        return None
-    start = colwise.ms_array(starts)
+    kinds = [k if isinstance(k, Kind) else Kind(str(k)) for k in field("kind")]
+    starts, ends, labels, ids = field("start_s"), field("end_s"), field("label"), field("id")
+    start = ms_of(starts)
     point = np.fromiter(map(is_, ends, repeat(None)), dtype=bool, count=len(ends))
-    present = colwise.ms_array([e for e in ends if e is not None]) if not point.all() else np.zeros(0, np.int64)
-    if start is None or present is None or start.min() < 0 or (present.size and present.min() < 0):
-        return None
-    end = start + max(1, int(round(point_cue_s * 1000)))
+    present = ms_of([e for e in ends if e is not None])
+    end = start + max(1, ms_from_seconds(point_cue_s))
     end[~point] = np.maximum(present, start[~point] + 1)
-    try:
-        id_cells = pa.array(ids, type=pa.string())
-        label_cells = pa.array(labels, type=pa.string())
-    except (pa.ArrowException, UnicodeEncodeError):  # lone surrogates: the per-event path raises for them
-        return None
-    kind_at = {kind: n for n, kind in enumerate(Kind)}
-    cells = [
-        id_cells, "\n", colwise.timecode_text(start), " --> ", colwise.timecode_text(end),
-        (" " + settings).rstrip() + "\n", _cue_texts(pa, [kind_at[k] for k in kinds], label_cells), "\n\n",
-    ]
+    id_cells = colwise.text_array(ids if colwise.only_type(ids, str) else [f"{i}" for i in ids])
+    if colwise.only_type(labels, str):
+        kind_at = {kind: n for n, kind in enumerate(Kind)}
+        texts = _cue_texts([kind_at[k] for k in kinds], colwise.text_array(labels))
+    else:
+        made = CueTexts(_cue_text)
+        texts = colwise.text_array([made[k, label] for k, label in zip(kinds, labels)])
+    cells = [id_cells, "\n", _timecodes(start), " --> ", _timecodes(end), (" " + settings).rstrip() + "\n", texts,
+             "\n\n"]
     if metadata:
-        values = _meta_cells(pa, field, kinds, starts, ends, start, present, point)
-        if values is None:
-            return None
-        parts: list[Any] = [_META_PREFIX + "{"]
-        for n, key in enumerate(_META_KEYS):
+        values = _meta_cells(field, kinds, starts, ends, start, present, point)
+        parts: list[Any] = [META_PREFIX + "{"]
+        for n, key in enumerate(META_KEYS):
             parts += [("" if n == 0 else ", ") + f'"{key}": ', values[key]]
         cells = [*parts, "}\n\n", *cells]
-    lines = pa.compute.binary_join_element_wise(*cells, "")
-    return None if lines.null_count else lines
+    return pa.compute.binary_join_element_wise(*cells, "")
 
 
-def _cue_texts(pa: Any, kinds: list[int], labels: Any) -> Any:
+def _timecodes(ms: np.ndarray) -> Any:
+    """Return each time as the cue timing writes it (``HH:MM:SS.mmm``), an Arrow array."""
+    if not ms.size or ms.min() >= 0:
+        return colwise.timecode_text(ms)
+    clock = Clock(".")
+    return colwise.text_array([clock[m] for m in ms.tolist()])
+
+
+def _cue_texts(kinds: list[int], labels: Any) -> Any:
     """Return the cue text of each event (kind as its index in Kind, label an Arrow array), each pair made once."""
     encoded = pa.compute.dictionary_encode(labels)
     texts = encoded.dictionary.to_pylist()
@@ -164,21 +148,22 @@ def _cue_texts(pa: Any, kinds: list[int], labels: Any) -> Any:
     return pa.array(made, type=pa.string()).take(which.reshape(-1))
 
 
-def _meta_cells(pa: Any, field: Any, kinds: list[Kind], starts: list[float], ends: list[float | None],
-                start_ms: np.ndarray, end_ms: np.ndarray, point: np.ndarray) -> dict[str, Any] | None:
-    """Return each ``NOTE cx-annotate`` value as json.dumps writes it in :func:`_metas` (an Arrow array a key), or None.
+def _meta_cells(field: Callable[[str], list[Any]], kinds: list[Kind], starts: list[Any], ends: list[Any],
+                start_ms: np.ndarray, end_ms: np.ndarray, point: np.ndarray) -> dict[str, Any]:
+    """Return each ``NOTE cx-annotate`` value as json.dumps writes it (an Arrow array a key).
 
     ``end_ms`` holds the ms of the events that have an end (``point`` False).
+    A column the quick writers below do not take (values of other types) is
+    written value by value by json.dumps.
     """
-    cells: dict[str, Any] = {"kind": _json_cells(pa, [k.value for k in kinds])}
+    cells: dict[str, Any] = {"kind": _json_cells([k.value for k in kinds])}
     for key in ("id", "label", "stage", "channel", "actor", "expectation", "note", "reviewer"):
-        cells[key] = _json_cells(pa, field(key))
+        cells[key] = _json_cells(field(key))
     emotions = field("emotion")
-    if set(map(type, emotions)) - {int, type(None)} or not all(-2**63 <= e < 2**63 for e in set(emotions) - {None}):
-        return None
-    cells["emotion"] = pa.compute.fill_null(pa.array(emotions, type=pa.int64()).cast(pa.string()), "null")
-    cells["start_s"] = _float_cells(pa, starts, start_ms)
-    ends_text = _float_cells(pa, [e for e in ends if e is not None], end_ms)
+    if colwise.only_type(emotions, int, type(None)) and all(-2**63 <= e < 2**63 for e in set(emotions) - {None}):
+        cells["emotion"] = pa.compute.fill_null(pa.array(emotions, type=pa.int64()).cast(pa.string()), "null")
+    cells["start_s"] = _float_cells(starts, start_ms)
+    ends_text = _float_cells([e for e in ends if e is not None], end_ms)
     if point.all():
         ends_text = pa.array(["null"] * len(point), type=pa.string())
     elif ends_text is not None and point.any():
@@ -186,11 +171,18 @@ def _meta_cells(pa: Any, field: Any, kinds: list[Kind], starts: list[float], end
         ends_text = pa.compute.if_else(pa.array(point), "null", ends_text.take(np.maximum(where, 0)))
     cells["end_s"] = ends_text
     for key in ("created_at", "updated_at"):
-        cells[key] = _date_cells(pa, field(key))
-    return None if any(value is None for value in cells.values()) else cells
+        cells[key] = _date_cells(field(key))
+    for key in META_KEYS:
+        if cells.get(key) is None:
+            special = {"kind": [k.value for k in kinds], "start_s": starts, "end_s": ends}
+            values = special[key] if key in special else field(key)
+            if key in ("created_at", "updated_at"):
+                values = [iso_utc(v) or None for v in values]
+            cells[key] = colwise.text_array([json.dumps(v, ensure_ascii=False).replace(">", "\\u003e") for v in values])
+    return cells
 
 
-def _json_cells(pa: Any, values: list[Any]) -> Any:
+def _json_cells(values: list[Any]) -> Any:
     """Return str values as JSON strings with '>' escaped (as in the notes), an Arrow array; None for other values."""
     if set(map(type, values)) - {str}:
         return None
@@ -205,19 +197,21 @@ def _json_cells(pa: Any, values: list[Any]) -> Any:
     return pa.array(made, type=pa.string()).take(encoded.indices)
 
 
-def _float_cells(pa: Any, values: list[float], ms: np.ndarray) -> Any:
+def _float_cells(values: list[Any], ms: np.ndarray) -> Any:
     """Return floats as repr writes them, given their ms; None unless each is ms / 1000 (not -0.0) below 1e12.
 
     Then repr gives the ms as seconds with the decimals' trailing zeros dropped (one kept):
     no decimal with fewer digits lies within the float's rounding distance.
     """
+    if not colwise.only_type(values, float):
+        return None
     seconds = np.asarray(values, dtype=np.float64)
     if seconds.size and not ((ms / 1000.0 == seconds).all() and ms.max() < 10**15 and not np.signbit(seconds).any()):
         return None
     return pa.compute.replace_substring_regex(colwise.seconds_text(ms), "0{1,2}$", "")
 
 
-def _date_cells(pa: Any, values: list[Any]) -> Any:
+def _date_cells(values: list[Any]) -> Any:
     """Return dates as the notes write them (ISO 8601 UTC text in quotes, or null), an Arrow array; None if unusual."""
     if None not in values:
         iso = colwise.iso_text(values)
@@ -259,49 +253,12 @@ def _one_line(text: str) -> str:
     return text.replace("\r\n", " ").replace("\r", " ").replace("\n", " ") if "\n" in text or "\r" in text else text
 
 
-def _meta_dict(ev: Event, kind: Kind) -> dict[str, Any]:
-    return {
-        "id": ev.id, "kind": kind.value, "start_s": ev.start_s, "end_s": ev.end_s, "label": ev.label,
-        "stage": ev.stage, "channel": ev.channel, "actor": ev.actor, "expectation": ev.expectation,
-        "emotion": ev.emotion, "note": ev.note, "reviewer": ev.reviewer,
-        "created_at": iso_utc(ev.created_at) or None, "updated_at": iso_utc(ev.updated_at) or None,
-    }
-
-
-_BOUNDARY = '}, {"id": '
-
-
-def _metas(events: list[Event], kinds: list[Kind]) -> list[str]:
-    """Return each event's fields as one line of JSON, for its ``NOTE cx-annotate`` line.
-
-    All events go through json's C encoder in one call, cut where one ends and
-    the next begins (``}, {"id": `` occurs nowhere else: inside a JSON string
-    every ``"`` is escaped). '>' only occurs inside JSON strings; escaping it
-    keeps '-->' out of the note.
-    """
-    dicts = [_meta_dict(ev, kind) for ev, kind in zip(events, kinds)]
-    if not dicts:
-        return []
-    encoded = json.dumps(dicts, ensure_ascii=False).replace(">", "\\u003e")
-    parts = encoded[2:-2].split(_BOUNDARY)  # without the list's '[{' and '}]'
-    if len(parts) != len(dicts):  # a field holding an object: encode one by one
-        return [json.dumps(d, ensure_ascii=False).replace(">", "\\u003e") for d in dicts]
-    parts[0] = parts[0][6:]  # '"id": ' of the first, which the split left in place
-    return ['{"id": ' + part + "}" for part in parts]
-
-
 _TAG = re.compile(r"<[^>]*>")
 
 
-def loads(
-    data: bytes | str,
-    *,
-    recording: Recording,
-    mapping: Mapping[str, Any] | Iterable[str] | None = None,
-    codebook: Any = None,
-    source: str = "events.vtt",
-    point_cue_s: float | None = DEFAULT_POINT_CUE_S,
-) -> list[Event]:
+def loads(data: bytes | str, *, recording: Recording, mapping: Mapping[str, Any] | Iterable[str] | None = None,
+          codebook: Codebook | None = None, source: str = "events.vtt",
+          point_cue_s: float | None = DEFAULT_POINT_CUE_S) -> list[Event]:
     """Return the validated events of a WebVTT file's cues (see the module docstring for how).
 
     Raises FormatError listing every bad cue by line number.
@@ -310,7 +267,7 @@ def loads(
     text = decode_text(data, problems)
     if len(text) > 4096 and colwise.ENABLED:
         with colwise.no_gc():
-            fast = _loads_columns(text, recording, mapping, codebook, source, point_cue_s, data)
+            fast = read_columns(text, recording, mapping, codebook, source, point_cue_s, data)
         if fast is not None:
             return fast
     blocks = split_blocks(text)
@@ -320,9 +277,9 @@ def loads(
     meta: dict | None = None
     for line_no, lines in blocks[1:]:
         head = lines[0]
-        if head.startswith(_META_PREFIX):
+        if head.startswith(META_PREFIX):
             try:
-                meta = json_value(head[len(_META_PREFIX):])
+                meta = json_value(head[len(META_PREFIX):])
                 if not isinstance(meta, dict):
                     raise ValueError("not an object")
             except ValueError as exc:
@@ -355,175 +312,3 @@ def loads(
     reader.sink.finish()
     problems.raise_if_any()
     return reader.events
-
-
-_BLANKISH_LINE = re.compile(r"\n[^\S\n]+(?:\n|$)")  # a literal first: the scan for it is quick
-_BLANKISH_FIRST = re.compile(r"[^\S\n]+(?:\n|$)")
-
-
-def _blankish(text: str) -> bool:
-    """Return True when ``text`` has two blank lines in a row or a line of nothing but whitespace."""
-    return ("\n\n\n" in text or _BLANKISH_FIRST.match(text) is not None
-            or _BLANKISH_LINE.search(text) is not None)
-
-
-# The column path reads only notes laid out exactly as _metas writes them, each checked whole by one RE2
-# pattern: a note that matches is one JSON object of these keys in this order, whose strings json's strict
-# scanner reads (no control characters, known escapes) and whose times it reads as floats.
-_JSON_TEXT = r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"'
-_JSON_SECONDS = r"(?:0|[1-9][0-9]*)\.[0-9]+"
-_META_VALUES = {
-    "id": '"[0-9a-f]{32}"', "kind": _JSON_TEXT, "start_s": _JSON_SECONDS, "end_s": f"null|{_JSON_SECONDS}",
-    "emotion": "null|-?(?:0|[1-9][0-9]{0,8})", "created_at": f"null|{_JSON_TEXT}", "updated_at": f"null|{_JSON_TEXT}",
-}
-_META_LINE = ("^" + _META_PREFIX + r"\{"
-              + ", ".join(f'"{key}": (?:{_META_VALUES.get(key, _JSON_TEXT)})' for key in _META_KEYS) + r"\}$")
-# Inside a JSON string every '"' follows a backslash, so in such a note ', "' only ever starts the next key.
-_MEMBER_SEP = b', "'
-# What Python's \s (str.isspace) matches, for RE2 (whose \s is ASCII only); '\n' is among them.
-_PY_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-_STAMP_RE2 = r"[0-9]{2}:[0-5][0-9]:[0-5][0-9]\.[0-9]{3}"
-# A cue: its id, its timing (settings allowed) and text lines, none blank (each has a character that is not \s).
-_CUE_BLOCK = (rf"^[0-9a-f]{{32}}\n{_STAMP_RE2} --> {_STAMP_RE2}(?: [^\n]*)?"
-              rf"(?:\n[^\n]*[^{_PY_SPACE}][^\n]*)+$")
-
-
-def _json_text(token: str) -> str:
-    """Return the str a JSON string token (checked by _JSON_TEXT) stands for, as json reads it."""
-    return token[1:-1] if "\\" not in token else json.loads(token)
-
-
-def _loads_columns(text: str, recording: Recording, mapping: Any, codebook: Any, source: str,
-                   point_cue_s: float | None, data: bytes | str | None = None) -> list[Event] | None:
-    """Return what ``loads`` returns for a valid file laid out as this tool writes it, read a field at a time.
-
-    Handles the header, NOTE and STYLE blocks and then cues each after its
-    ``NOTE cx-annotate`` line in the layout :func:`_metas` writes (same id,
-    timing as the note says, every event valid); returns None for anything
-    else, which the cue-by-cue path reads or rejects. ``data`` is what ``text``
-    was decoded from, if the caller has it (then the cues are not encoded again).
-    """
-    pa = colwise.arrow()
-    if pa is None:
-        return None
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    at = text.find("\n\n" + _META_PREFIX)
-    if at < 0 or _blankish(text[: at + 2]):  # the cues' lines are checked below
-        return None
-    head = text[:at].split("\n\n")
-    if not re.match(r"WEBVTT(?:[ \t].*)?$", head[0].split("\n", 1)[0]):
-        return None
-    if any(block.split(None, 1)[0] not in ("NOTE", "STYLE", "REGION") for block in head[1:]):
-        return None
-    rest = _cues_bytes(pa, text, at, data)
-    if rest is None:
-        return None
-    # The blocks the cue-by-cue path reads are the pieces between blank lines when no line is blank-ish:
-    # the notes and cues are checked whole (each line holds a non-space), so a piece that starts or ends with a
-    # line break, or has a blank-ish line, fails its check.
-    blocks = pa.compute.split_pattern(rest, b"\n\n").flatten()
-    count, odd = divmod(len(blocks), 2)
-    if odd or count < colwise.MIN_EVENTS:
-        return None
-    notes = blocks.take(np.arange(0, 2 * count, 2)).cast(pa.string())  # checks the UTF-8
-    cues = blocks.take(np.arange(1, 2 * count, 2)).cast(pa.string())
-    if not (colwise.all_match(notes, _META_LINE) and colwise.all_match(cues, _CUE_BLOCK)):
-        return None
-    cut = pa.compute.binary_slice
-    cues = cues.cast(pa.binary())
-    members = pa.compute.split_pattern(notes.cast(pa.binary()), _MEMBER_SEP).flatten()
-    if len(members) != len(_META_KEYS) * count:
-        return None
-    tokens = {}
-    for n, key in enumerate(_META_KEYS):  # each member is 'key": value', the first '...{"id": value'
-        skip = len(_META_PREFIX) + len('{"id": ') if n == 0 else len(key) + 3
-        tokens[key] = cut(members.take(np.arange(n, len(members), len(_META_KEYS))), skip,
-                          -1 if key == _META_KEYS[-1] else 2**31 - 1)
-    if not pa.compute.all(pa.compute.equal(cut(tokens["id"], 1, -1), cut(cues, 0, 32))).as_py():
-        return None  # a note of another cue: cue by cue
-    columns = _meta_columns(pa, tokens, KindResolver(mapping))
-    if columns is None:
-        return None
-    start_ms = colwise.ms_array(columns["start_s"])
-    present = [e for e in columns["end_s"] if e is not None]
-    end_ms = colwise.ms_array(present) if present else np.zeros(0, dtype=np.int64)
-    if start_ms is None or end_ms is None:
-        return None
-    point_ms = None if point_cue_s is None else int(round(point_cue_s * 1000))
-    point = np.fromiter((e is None for e in columns["end_s"]), dtype=bool, count=count)
-    if point.any() and point_ms is None:
-        return None
-    expected = start_ms + (point_ms or 0)
-    expected[~point] = np.maximum(end_ms, start_ms[~point] + 1)
-    from .srt import _stamps_ms  # the same fixed-width stamps, with '.' where SRT has ','
-
-    cue_start = _stamps_ms(cut(cues, 33, 45).cast(pa.string()).to_pylist())
-    cue_end = _stamps_ms(cut(cues, 50, 62).cast(pa.string()).to_pylist())
-    if not ((cue_start == start_ms).all() and (cue_end == expected).all() and (cue_end >= cue_start).all()):
-        return None  # a subtitle editor moved a cue: its timing wins, cue by cue
-    ids = cut(tokens["id"], 1, -1).cast(pa.string()).to_pylist()
-    sink = Importer(recording, Problems(source))
-    return sink.events if sink.add_columns(columns, range(count), ids, hex_ids=True) else None
-
-
-def _cues_bytes(pa: Any, text: str, at: int, data: bytes | str | None) -> Any:
-    """Return ``text`` from the first cue's note on (one final line break dropped) as a one-row Arrow binary array.
-
-    None when that text is 2 GB or more, or holds lone surrogates (not UTF-8).
-    """
-    if isinstance(data, bytes) and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and b"\r" not in data:
-        # ``text`` is these bytes decoded as UTF-8 (a BOM dropped): the same text, without encoding it again
-        first, end = data.find(b"\n\n" + _META_PREFIX.encode("ascii")) + 2, len(data) - data.endswith(b"\n")
-        if end >= 2**31:
-            return None
-        offsets = pa.py_buffer(np.array([first, end], dtype=np.int32))
-        return pa.Array.from_buffers(pa.binary(), 1, [None, offsets, pa.py_buffer(data)])
-    rest = text[at + 2 :]
-    try:
-        rest = (rest[:-1] if rest.endswith("\n") else rest).encode("utf-8")
-    except UnicodeEncodeError:
-        return None
-    return pa.array([rest], type=pa.binary()) if len(rest) < 2**31 else None
-
-
-def _meta_columns(pa: Any, tokens: dict[str, Any], kinds: KindResolver) -> dict[str, list[Any]] | None:
-    """Return the event fields of the notes' JSON value tokens (Arrow binary arrays, by key) as columns, or None.
-
-    Each value is what json gives for its token; None unless every kind is
-    known and every date plain ISO 8601 at UTC.
-    """
-    names = _texts(pa, tokens["kind"])
-    try:
-        found = {name: kinds(name) for name in set(names)}
-    except ValidationError:
-        return None
-    columns: dict[str, list[Any]] = {
-        "kind": list(map(found.__getitem__, names)),
-        "start_s": list(map(float, tokens["start_s"].to_pylist())),
-        "end_s": [None if t == b"null" else float(t) for t in tokens["end_s"].to_pylist()],
-        "emotion": colwise.map_unique(tokens["emotion"], lambda t: None if t == b"null" else int(t)),
-    }
-    for key in ("label", "stage", "channel", "actor", "expectation", "note", "reviewer"):
-        columns[key] = _texts(pa, tokens[key])
-    for key in ("created_at", "updated_at"):
-        dates = colwise.iso_column(_texts(pa, tokens[key], repeated=False))
-        if dates is None:
-            return None
-        columns[key] = dates
-    return columns
-
-
-def _texts(pa: Any, tokens: Any, repeated: bool = True) -> list[str]:
-    """Return the str of each JSON string token (an Arrow binary array, checked), ``null`` as "".
-
-    ``repeated`` columns (labels, stages, ...) hold few distinct values: each is made once.
-    """
-    compute = pa.compute
-    if compute.any(compute.match_substring(tokens, b"\\")).as_py():  # escapes: json reads them
-        return colwise.map_unique(tokens.cast(pa.string()), lambda t: "" if t == "null" else _json_text(t))
-    texts = compute.binary_slice(tokens, 1, -1)
-    if not repeated and compute.any(compute.equal(tokens, b"null")).as_py():
-        texts = compute.if_else(compute.equal(tokens, b"null"), b"", texts)
-    texts = texts.cast(pa.string())
-    return colwise.map_unique(texts, str) if repeated else texts.to_pylist()

@@ -18,51 +18,27 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
-from operator import attrgetter, itemgetter, methodcaller
+from datetime import datetime
+from operator import attrgetter, methodcaller
 from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute  # noqa: F401 - pa.compute
 
 from ..errors import ValidationError
-from ..model import Event, Kind, Recording
+from ..model import Codebook, Event, Kind, Recording
 from . import columns as colwise
 from . import xmlsafe
-from .common import Problems, TextCells, as_recordings, iso_utc, parse_iso, recording_name
-from .eventlog import EPOCH, Log, Row, case_start, entry_order, events_from_columns, events_from_rows, pair_columns
+from .common import Problems, TextCells, as_recordings, iso_utc, parse_iso
+from .xes_layout import HEAD, STRINGS, read_columns
+from .log_entries import Case, EntryColumns, cases, entry_columns, seconds_cells, stamp_cells
+from .pairing import Row, events_from_rows
 
 NAME = "xes"
 TITLE = "XES event log (IEEE 1849, process mining)"
 SUFFIXES = (".xes",)
 MEDIA_TYPE = "application/xml"
-
-NS = "http://www.xes-standard.org/"
-EXTENSIONS = (
-    ("Concept", "concept", "http://www.xes-standard.org/concept.xesext"),
-    ("Time", "time", "http://www.xes-standard.org/time.xesext"),
-    ("Lifecycle", "lifecycle", "http://www.xes-standard.org/lifecycle.xesext"),
-    ("Organizational", "org", "http://www.xes-standard.org/org.xesext"),
-    ("Identity", "identity", "http://www.xes-standard.org/identity.xesext"),
-)
-_STRINGS = ("kind", "kind_short", "label", "stage", "channel", "actor", "expectation", "note", "reviewer")
-# The lines before the first trace, as dumps writes them.
-_HEAD = (
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    f'<log xes.version="2.0" xes.features="nested-attributes" xmlns="{NS}">',
-    *(f'\t<extension name="{n}" prefix="{p}" uri="{u}"/>' for n, p, u in EXTENSIONS),
-    '\t<global scope="trace">',
-    '\t\t<string key="concept:name" value="__INVALID__"/>',
-    "\t</global>",
-    '\t<global scope="event">',
-    '\t\t<string key="concept:name" value="__INVALID__"/>',
-    '\t\t<date key="time:timestamp" value="1970-01-01T00:00:00.000+00:00"/>',
-    '\t\t<string key="lifecycle:transition" value="complete"/>',
-    "\t</global>",
-    '\t<classifier name="Activity" keys="concept:name"/>',
-    '\t<classifier name="Activity and lifecycle" keys="concept:name lifecycle:transition"/>',
-    '\t<string key="concept:name" value="cx-annotate events"/>',
-)
-
 
 def _date(value: datetime) -> str:
     return iso_utc(value).replace("Z", "+00:00")
@@ -72,80 +48,49 @@ def dumps(
     events: Iterable[Event],
     recordings: Mapping[int, Recording] | Iterable[Recording] | None = None,
     *,
-    codebook: Any = None,
+    codebook: Codebook | None = None,
     epoch: datetime | None = None,
 ) -> bytes:
-    """Return an XES 1849-2016 log (UTF-8) with one trace per recording."""
-    a = xmlsafe.attr
-    out = list(_HEAD)
-    events = events if isinstance(events, list) else list(events)
-    with colwise.no_gc():
-        body = _entries_columns(events, as_recordings(recordings), epoch)
-    if body is not None:
-        return b"".join([("\n".join(out + body[0]) + "\n").encode("utf-8"), body[1], _TAIL.encode("ascii")])
-    log = Log(events, as_recordings(recordings), epoch)
-    attr = TextCells(a)
-    kind_lines = {k: f'\t\t\t<string key="kind" value="{a(k.value)}"/>\n'
-                     f'\t\t\t<string key="kind_short" value="{a(k.short)}"/>\n' for k in Kind}
-    shared: dict[int, tuple[str, str]] = {}  # id(event) -> its lines before and after the timestamp
-    case = None
-    for rid, ms, lifecycle, ev, kind in log.order():
-        case_id = log.case_ids[rid]
-        if case_id != case:
-            if case is not None:
-                out.append("\t</trace>")
-            case = case_id
-            out += [
-                "\t<trace>",
-                f'\t\t<string key="concept:name" value="{a(case)}"/>',
-                f'\t\t<date key="cx:case_start" value="{_date(log.starts[rid])}"/>',
-            ]
-            if ev.recording_id is not None:
-                out.append(f'\t\t<int key="cx:recording_id" value="{int(ev.recording_id)}"/>')
-        lines = shared.get(id(ev))
-        if lines is None:
-            lines = shared[id(ev)] = _event_lines(ev, kind, attr, kind_lines[kind])
-        stamp = log.stamp(rid, ms)
-        out.append(f'{lines[0]}\t\t\t<date key="time:timestamp" value="{stamp[:-1]}+00:00"/>\n'
-                   f'\t\t\t<string key="lifecycle:transition" value="{lifecycle}"/>\n{lines[1]}')
-    if case is not None:
-        out.append("\t</trace>")
-    out += ["</log>", ""]
-    return "\n".join(out).encode("utf-8")
+    """Return an XES 1849-2016 log (UTF-8) with one trace per recording.
 
-
-def _entries_columns(events: list[Event], recordings: Mapping[Any, Recording],
-                     epoch: datetime | None) -> tuple[list[str], bytes] | None:
-    """Return the trace's opening lines and its entries (UTF-8, a newline after each), made a column at a time.
-
-    Returns None for what only the entry-by-entry path writes (see ``eventlog._rows_columns``).
+    Raises ValueError for an event whose kind is not a kind name.
     """
-    pa = colwise.arrow()
-    if pa is None or len(events) < colwise.MIN_EVENTS:
-        return None
-    field = _sorted_fields(events)
-    if field is None:
-        return None
-    rid = field("recording_id")[0]
-    case = recording_name(recordings.get(rid)) or f"recording {rid}"  # as eventlog.Log names it
-    base = case_start(recordings.get(rid), epoch)
-    if base.tzinfo is None or base.microsecond % 1000:
-        return None
-    entries = entry_order(events, field)
-    if entries is None:
-        return None
-    entry_event, entry_ms, entry_end, start_ms, end_ms, point = entries
-    kinds = field("kind")
-    emotions, ids = field("emotion"), field("id")
-    if set(map(type, emotions)) - {int, type(None)} or set(map(type, ids)) - {str}:
-        return None
-    attr = TextCells(xmlsafe.attr)
-    try:
-        values = {name: field(name) for name in _STRINGS[2:]}
-        cells = {name: list(map(attr.__getitem__, col)) for name, col in values.items()}
-    except (TypeError, AttributeError):
-        return None
+    events = events if isinstance(events, list) else list(events)
+    out = [("\n".join(HEAD) + "\n").encode("utf-8")]
+    with colwise.no_gc():
+        out += [_trace(case) for case in cases(events, as_recordings(recordings), epoch)]
+    out.append(b"</log>\n")
+    return b"".join(out)
+
+
+def _trace(case: Case) -> bytes:
+    """Return one case's trace: its head, its entries (a newline after each line) and its end."""
+    head = ["\t<trace>", f'\t\t<string key="concept:name" value="{xmlsafe.attr(case.name)}"/>',
+            f'\t\t<date key="cx:case_start" value="{_date(case.start)}"/>']
+    if case.rid is not None:
+        head.append(f'\t\t<int key="cx:recording_id" value="{int(case.rid)}"/>')
+    field = case.field
+    entries = entry_columns(field)
+    heads, tails = _event_parts(field, entries)
+    body = colwise.join_lines([
+        colwise.take(heads, entries.event),
+        '\t\t\t<date key="time:timestamp" value="',
+        stamp_cells(case.start, entries.ms, "+00:00"),
+        '"/>\n\t\t\t<string key="lifecycle:transition" value="',
+        pa.compute.if_else(pa.array(entries.complete), "complete", "start"),
+        '"/>\n',
+        colwise.take(tails, entries.event),
+    ], "", "\n")
+    return b"".join([("\n".join(head) + "\n").encode("utf-8"), body, b"\t</trace>\n"])
+
+
+def _event_parts(field: Callable[[str], list[Any]], entries: EntryColumns) -> tuple[Any, Any]:
+    """Return each event's lines before its timestamp and after its lifecycle (both entries share them), Arrow."""
     a = xmlsafe.attr
+    attr = TextCells(a)
+    kinds = entries.kinds
+    values = {name: field(name) for name in STRINGS[2:]}
+    cells = {name: list(map(attr.__getitem__, col)) for name, col in values.items()}
     titles = {k: a(k.title) for k in Kind}
     names = [c if c else titles[k] for c, k in zip(cells["label"], kinds)]
     text = colwise.text_array
@@ -153,60 +98,26 @@ def _entries_columns(events: list[Event], recordings: Mapping[Any, Recording],
 
     def optional(name: str, key: str) -> Any:
         lines = join(f'\t\t\t<string key="{key}" value="', text(cells[name]), '"/>\n', "")
-        return colwise.blank_where(np.array([not v for v in values[name]]), lines)
+        return colwise.blank_where(np.array([not v for v in values[name]], dtype=bool), lines)
 
     kind_lines = {k: f'\t\t\t<string key="kind" value="{a(k.value)}"/>\n'
                      f'\t\t\t<string key="kind_short" value="{a(k.short)}"/>\n' for k in Kind}
-    no_emotion = np.array([e is None for e in emotions])
+    emotions = field("emotion")
+    no_emotion = np.array([e is None for e in emotions], dtype=bool)
     tail = [
-        join('\t\t\t<id key="identity:id" value="', _uuids(ids), '"/>\n', ""),
+        join('\t\t\t<id key="identity:id" value="', _uuids(field("id")), '"/>\n', ""),
         optional("actor", "org:resource"),
         text(list(map(kind_lines.__getitem__, kinds))),
-        *(optional(name, name) for name in _STRINGS[2:]),
+        *(optional(name, name) for name in STRINGS[2:]),
         colwise.blank_where(no_emotion, join('\t\t\t<int key="emotion" value="',
                                              text(["" if e is None else str(int(e)) for e in emotions]), '"/>\n', "")),
-        join('\t\t\t<float key="start_s" value="', colwise.seconds_text(start_ms), '"/>\n', ""),
-        colwise.blank_where(point, join('\t\t\t<float key="end_s" value="', colwise.seconds_text(end_ms), '"/>\n', "")),
+        join('\t\t\t<float key="start_s" value="', seconds_cells(field("start_s"), entries.start_ms), '"/>\n', ""),
+        colwise.blank_where(entries.point, join('\t\t\t<float key="end_s" value="', seconds_cells(
+            [e or 0.0 for e in field("end_s")], entries.end_ms), '"/>\n', "")),
         "\t\t</event>",
     ]
     heads = join('\t\t<event>\n\t\t\t<string key="concept:name" value="', text(names), '"/>\n', "")
-    tails = join(*tail, "")
-    take = colwise.take
-    base_ms = (base - EPOCH) // timedelta(milliseconds=1)
-    body = colwise.join_lines([
-        take(heads, entry_event),
-        '\t\t\t<date key="time:timestamp" value="',
-        colwise.iso_from_ms(base_ms + entry_ms, "+00:00"),
-        '"/>\n\t\t\t<string key="lifecycle:transition" value="',
-        pa.compute.if_else(pa.array(entry_end), "complete", "start"),
-        '"/>\n',
-        take(tails, entry_event),
-    ], "", "\n")
-    head = ["\t<trace>", f'\t\t<string key="concept:name" value="{a(case)}"/>',
-            f'\t\t<date key="cx:case_start" value="{_date(base)}"/>']
-    if rid is not None:
-        head.append(f'\t\t<int key="cx:recording_id" value="{int(rid)}"/>')
-    return head, body
-
-
-def _event_lines(ev: Event, kind: Kind, attr: TextCells, kind_lines: str) -> tuple[str, str]:
-    """Return an XES event's lines before its timestamp and after its lifecycle (shared by both entries)."""
-    head = f'\t\t<event>\n\t\t\t<string key="concept:name" value="{attr[ev.label or kind.title]}"/>\n'
-    tail = [f'\t\t\t<id key="identity:id" value="{_uuid(ev.id)}"/>\n']
-    if ev.actor:
-        tail.append(f'\t\t\t<string key="org:resource" value="{attr[ev.actor]}"/>\n')
-    tail.append(kind_lines)
-    for key in _STRINGS[2:]:
-        value = getattr(ev, key)
-        if value:
-            tail.append(f'\t\t\t<string key="{key}" value="{attr[value]}"/>\n')
-    if ev.emotion is not None:
-        tail.append(f'\t\t\t<int key="emotion" value="{int(ev.emotion)}"/>\n')
-    tail.append(f'\t\t\t<float key="start_s" value="{ev.start_s:.3f}"/>\n')
-    if ev.end_s is not None:
-        tail.append(f'\t\t\t<float key="end_s" value="{ev.end_s:.3f}"/>\n')
-    tail.append("\t\t</event>")
-    return head, "".join(tail)
+    return heads, join(*tail, "")
 
 
 def _uuid(h: str) -> str:
@@ -219,41 +130,10 @@ _HEX = re.compile(r"[0-9a-f]{32}")
 _ALL_HEX = re.compile(r"[0-9a-f]{32}(?:\n[0-9a-f]{32})*")
 
 
-def _sorted_fields(events: list[Event]) -> Callable[[str], list[Any]] | None:
-    """Return ``get(name)``: field ``name`` of every event in the order of ``sort_events``, or None.
-
-    The fields are read in the caller's order (events far apart in memory are
-    slow to visit) and then sorted with numpy, which only orders them as
-    ``sort_events`` does for events of one recording with finite float times and
-    ids of 32 hex digits (distinct, they decide every tie); else None.
-    """
-    unsorted = colwise.fields_of(events)
-    starts, ends, ids = unsorted("start_s"), unsorted("end_s"), unsorted("id")
-    try:
-        one_case = len(set(unsorted("recording_id"))) == 1
-    except TypeError:  # an unhashable recording id
-        return None
-    if not (one_case and colwise.only_type(starts, float) and colwise.only_type(ends, float, type(None))
-            and colwise.only_type(ids, str) and _ALL_HEX.fullmatch("\n".join(ids)) and len(set(ids)) == len(ids)):
-        return None
-    start = np.array(starts, dtype=np.float64)
-    end = np.array([-1.0 if e is None else e for e in ends], dtype=np.float64)
-    if not (np.isfinite(start).all() and np.isfinite(end).all()):
-        return None
-    take = itemgetter(*np.lexsort((np.array(ids), end, start)).tolist())
-    columns: dict[str, list[Any]] = {}
-
-    def get(name: str) -> list[Any]:
-        if name not in columns:
-            columns[name] = list(take(unsorted(name)))
-        return columns[name]
-
-    return get
-
-
 def _uuids(ids: list[str]) -> Any:
-    """Return ids of 32 hex digits as UUIDs (``_uuid`` of each), an Arrow string array."""
-    pa = colwise.arrow()
+    """Return the event ids as XES ids (``_uuid`` of each), an Arrow string array."""
+    if not (colwise.only_type(ids, str) and _ALL_HEX.fullmatch("\n".join(ids))):
+        return colwise.text_array(list(map(_uuid, ids)))
     digits = np.frombuffer("".join(ids).encode("ascii"), dtype=np.uint8).reshape(len(ids), 32)
     dash = np.full((len(ids), 1), ord("-"), dtype=np.uint8)
     rows = np.hstack([digits[:, :8], dash, digits[:, 8:12], dash, digits[:, 12:16], dash, digits[:, 16:20], dash,
@@ -262,28 +142,23 @@ def _uuids(ids: list[str]) -> Any:
     return pa.Array.from_buffers(pa.string(), len(ids), [None, pa.py_buffer(offsets), pa.py_buffer(rows.tobytes())])
 
 
-def loads(
-    data: bytes | str,
-    *,
-    recording: Recording,
-    mapping: Mapping[str, Any] | Iterable[str] | None = None,
-    codebook: Any = None,
-    source: str = "events.xes",
-    epoch: datetime | str | None = None,
-) -> list[Event]:
-    """Return the validated events of an XES log (see :mod:`annotate.formats.eventlog` for the pairing).
+def loads(data: bytes | str, *, recording: Recording, mapping: Mapping[str, Any] | Iterable[str] | None = None,
+          codebook: Codebook | None = None, source: str = "events.xes",
+          epoch: datetime | str | None = None) -> list[Event]:
+    """Return the validated events of an XES log (see :mod:`annotate.formats.pairing` for the pairing).
 
     Raises FormatError listing every bad XES event by trace and number.
     """
     with colwise.no_gc():  # the tree's many elements would set the collector off again and again
         if epoch is None or isinstance(epoch, datetime):
-            fast = _loads_columns(data, recording, mapping, codebook, source, epoch)
+            fast = read_columns(data, recording, mapping, codebook, source, epoch)
             if fast is not None:
                 return fast
         return _loads_elements(data, recording, mapping, codebook, source, epoch)
 
 
-def _loads_elements(data: bytes | str, recording: Recording, mapping: Any, codebook: Any, source: str,
+def _loads_elements(data: bytes | str, recording: Recording,
+                    mapping: Mapping[str, Any] | Iterable[str] | None, codebook: Codebook | None, source: str,
                     epoch: datetime | str | None) -> list[Event]:
     """Return what ``loads`` returns, read from the XML tree one XES event at a time."""
     problems = Problems(source)
@@ -340,222 +215,3 @@ def _attrs(elem) -> dict[str, str]:
     attrs = dict(zip(map(_key, elem), map(_value, elem)))
     attrs.pop(None, None)  # children without a key
     return attrs
-
-
-# --- the column-wise import of the logs this tool writes -----------------------------
-
-_KEYS = ("concept:name", "time:timestamp", "lifecycle:transition", "identity:id", "org:resource", *_STRINGS,
-         "emotion", "start_s", "end_s")
-_KEY_AT = {key: j for j, key in enumerate(_KEYS)}
-_COLUMN_KEYS = {"activity": "concept:name"}  # eventlog column -> XES key, where they differ
-# An attribute value expat reads as it stands but for these entities: no markup, no character XML
-# refuses, no tab or line break (which expat would turn into spaces).
-_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#13;", "\r"), ("&#10;", "\n"), ("&#9;", "\t"),
-             ("&amp;", "&"))  # &amp; last: what it gives must not be read again
-_TYPES = ("string", "date", "int", "float", "id", "boolean")
-# What an event's line may be: an attribute's start (up to its value; key j, type t at j * len(_TYPES) + t),
-# then its value and '"/>'; else all of <event> or </event>.
-_PREFIXES = tuple(f'\t\t\t<{t} key="{k}" value="' for k in _KEYS for t in _TYPES)
-_OPEN, _CLOSE = len(_PREFIXES), len(_PREFIXES) + 1
-_ENDS = (*_PREFIXES, "\t\t<event>\n", "\t\t</event>\n", '"/>\n', "")
-_TRACE_HEAD = re.compile(
-    (r'\t<trace>\n\t\t<string key="concept:name" value="(V)"/>\n\t\t<date key="cx:case_start" value="(V)"/>\n'
-     r'(?:\t\t<int key="cx:recording_id" value="-?[0-9]+"/>\n)?').replace(
-        "V", r'(?:[^<&"\x00-\x1f\ufffe\uffff]|&(?:amp|lt|gt|quot|#13|#10|#9);)*'))
-_TAIL = "\t</trace>\n</log>\n"
-_UUID = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-
-
-def _unescape(value: str) -> str:
-    for entity, char in _ENTITIES:
-        value = value.replace(entity, char)
-    return value
-
-
-def _loads_columns(data: bytes | str, recording: Recording, mapping: Any, codebook: Any, source: str,
-                   epoch: datetime | None) -> list[Event] | None:
-    """Return what ``loads`` returns for a valid log laid out as ``dumps`` writes it, read a column at a time.
-
-    Returns None for anything else: the text must be exactly the header, one
-    trace, and events of one attribute line each with the keys ``dumps`` writes
-    (each once), values that expat reads unchanged but for the entities
-    ``dumps`` writes, and valid UTF-8, so that it is well-formed XML whose tree
-    the element-by-element path reads as the lines say. The entries are then
-    paired and validated as :mod:`annotate.formats.eventlog` does for its CSV.
-    """
-    pa = colwise.arrow()
-    if pa is None:
-        return None
-    if isinstance(data, str):
-        try:
-            data = data.encode("utf-8")
-        except UnicodeEncodeError:
-            return None
-    head = ("\n".join(_HEAD) + "\n").encode("utf-8")
-    if not data.startswith(head) or not data.endswith(_TAIL.encode("ascii")):
-        return None
-    if not data.isascii():
-        try:
-            data.decode("utf-8")  # what expat (and Arrow's string kernels) need
-        except UnicodeDecodeError:
-            return None
-    trace = _TRACE_HEAD.match(data[len(head) : len(head) + 4096].decode("utf-8", "replace"))
-    first = len(head) + len(trace.group().encode("utf-8")) if trace else len(data)
-    last = len(data) - len(_TAIL)
-    if first >= last:
-        return None
-    lines = _Lines(data, first, last)
-    if lines.prefixes is None:
-        return None
-    pc = pa.compute
-    opens, closes = lines.prefixes == _OPEN, lines.prefixes == _CLOSE
-    attr = ~(opens | closes)
-    open_rows, close_rows = np.flatnonzero(opens), np.flatnonzero(closes)
-    n = len(open_rows)
-    if n < colwise.MIN_EVENTS or len(close_rows) != n or open_rows[0] != 0 or close_rows[-1] != len(attr) - 1:
-        return None
-    if not ((open_rows < close_rows).all() and (open_rows[1:] == close_rows[:-1] + 1).all()):
-        return None  # every line between an <event> and its </event> is an attribute
-    attr_rows = np.flatnonzero(attr)
-    cell = (np.cumsum(opens)[attr_rows] - 1) * len(_KEYS) + lines.prefixes[attr_rows] // len(_TYPES)
-    if np.bincount(cell, minlength=n * len(_KEYS)).max() > 1:
-        return None  # a key twice in one event: the later wins there
-    at = np.full(n * len(_KEYS), -1, dtype=np.int64)
-    at[cell] = attr_rows
-    at = at.reshape(n, len(_KEYS))
-
-    def cells(key: str, rows: Any = slice(None)) -> Any:
-        return lines.values(at[rows, _KEY_AT[key]])
-
-    required = [_KEY_AT[k] for k in ("lifecycle:transition", "identity:id", "time:timestamp", "start_s")]
-    if (at[:, required] < 0).any():
-        return None
-    lifecycle, ids, stamps = cells("lifecycle:transition"), cells("identity:id"), cells("time:timestamp")
-    if not (colwise.all_match(lifecycle, "^(start|complete)$") and colwise.all_match(ids, _UUID)
-            and colwise.all_match(stamps, "^[0-9]")):
-        return None
-    starts = colwise.seconds_column(cells("start_s"), blank_is_none=True)
-    ends = colwise.seconds_column(cells("end_s").fill_null(""), blank_is_none=True)
-    stamps = colwise.iso_column(stamps.to_pylist())
-    if starts is None or ends is None or stamps is None:
-        return None
-    if epoch is not None:
-        base = epoch if epoch.tzinfo else epoch.replace(tzinfo=timezone.utc)
-    else:
-        try:
-            base = parse_iso("cx:case_start", _unescape(trace.group(2))) or EPOCH
-        except ValidationError:
-            return None
-    hex_ids = pc.replace_substring(ids, "-", "").to_pylist()
-    paired = pair_columns(pc.equal(lifecycle, "complete").to_numpy(zero_copy_only=False), hex_ids, starts, ends,
-                          stamps, base)
-    if paired is None:
-        return None
-    firsts = paired[0]
-
-    def column(name: str, fn: Any = str) -> list[Any]:
-        if name == "event_id":
-            return list(map(hex_ids.__getitem__, firsts))
-        texts = cells(_COLUMN_KEYS.get(name, name), firsts)
-        if name == "label":
-            return texts.to_pylist()  # None where the event has no label
-        return colwise.map_unique(texts.fill_null(""), fn)
-
-    return events_from_columns(column, *paired, recording, mapping, codebook, source)
-
-
-class _Lines:
-    """The lines of the events of a log as ``dumps`` lays them out, split into line start, value and line end.
-
-    ``prefixes`` holds, per line, the index in ``_ENDS`` of what comes before
-    the value (an attribute's start, or the whole <event>/</event> line), or
-    is None when some line is neither, or some value holds a character that
-    expat would not read as it stands (``"``, ``<``, a tab or control
-    character, U+FFFE/U+FFFF, an ``&`` that starts no entity ``dumps`` writes).
-    """
-
-    def __init__(self, data: bytes, first: int, last: int):
-        pa = colwise.arrow()
-        self.prefixes = None
-        raw = np.frombuffer(data, dtype=np.uint8, count=last - first, offset=first)
-        newlines, quotes, controls, markup = _scan(raw)
-        ends = newlines + (first + 1)
-        starts = np.concatenate([[first], ends[:-1]])
-        count = len(ends)
-        # An attribute line (three tabs in) holds four quotes: its value lies between the third and the fourth.
-        attr = raw[np.minimum(starts - first + 2, len(raw) - 1)] == 9
-        quotes += first
-        if len(quotes) != 4 * np.count_nonzero(attr):
-            return
-        quotes = quotes.reshape(-1, 4)
-        if not ((quotes[:, 0] >= starts[attr]) & (quotes[:, 3] < ends[attr])).all():
-            return  # then every attribute line has its four quotes
-        value_starts, value_ends = ends.copy(), ends.copy()
-        value_starts[attr], value_ends[attr] = quotes[:, 2] + 1, quotes[:, 3]
-        offsets = np.empty(3 * count + 1, dtype=np.int64)
-        offsets[0:-1:3], offsets[1:-1:3], offsets[2:-1:3], offsets[-1] = starts, value_starts, value_ends, last
-        self._parts = pa.Array.from_buffers(pa.large_string(), 3 * count, [None, pa.py_buffer(offsets),
-                                                                            pa.py_buffer(data)])
-        # Every line's start and end must be one of _ENDS; its value, null here, is not looked up.
-        ends_only = np.packbits(np.tile(np.array([1, 0, 1], dtype=np.uint8), count), bitorder="little")
-        line_ends = pa.Array.from_buffers(pa.large_string(), 3 * count, [pa.py_buffer(ends_only), pa.py_buffer(offsets),
-                                                                          pa.py_buffer(data)])
-        codes = pa.compute.index_in(line_ends, value_set=pa.array(_ENDS, pa.large_string()))
-        if codes.null_count != count:
-            return
-        codes = np.frombuffer(codes.buffers()[1], dtype=np.int32, count=3 * count)
-        prefixes, suffixes = codes[0::3], codes[2::3]
-        suffix = np.where(attr, len(_ENDS) - 2, len(_ENDS) - 1)  # '"/>' after an attribute, nothing after <event>
-        if not (((prefixes < _OPEN) == attr).all() and (suffixes == suffix).all()):
-            return
-        # Each attribute line's start and end hold one '<', 3 tabs and the line break, each <event> line one '<',
-        # 2 tabs and the line break: any more, and some value holds one.
-        attrs = len(quotes)
-        if controls != 4 * attrs + 3 * (count - attrs) or markup != count:
-            return
-        if data.find(b"\xef\xbf\xbe", first, last) >= 0 or data.find(b"\xef\xbf\xbf", first, last) >= 0:
-            return  # U+FFFE or U+FFFF, which XML refuses
-        self.escaped = np.zeros(count, dtype=bool)  # the lines whose value has an entity
-        if data.find(b"&", first, last) >= 0:
-            amps = _entities(raw)
-            if amps is None:
-                return
-            self.escaped[np.searchsorted(ends, amps + first, side="right")] = True
-        self.prefixes = prefixes
-
-    def values(self, rows: np.ndarray) -> Any:
-        """Return the values of lines ``rows``, entities decoded (an Arrow array; null where a row is negative)."""
-        pa = colwise.arrow()
-        texts = self._parts.take(pa.array(3 * rows + 1, mask=rows < 0))
-        if self.escaped[rows[rows >= 0]].any():
-            for entity, char in _ENTITIES:
-                texts = pa.compute.replace_substring(texts, entity, char)
-        return texts
-
-
-def _scan(raw: np.ndarray, step: int = 1 << 18) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """Return where the line breaks and the quotes of ``raw`` are, and how many bytes below 32 and '<' it holds.
-
-    Read a slice at a time, so that what numpy makes of each slice stays in the processor's cache.
-    """
-    newlines, quotes, controls, markup = [], [], 0, 0
-    for at in range(0, len(raw), step):
-        part = raw[at : at + step]
-        newlines.append(np.flatnonzero(part == 10) + at)
-        quotes.append(np.flatnonzero(part == 34) + at)
-        controls += int(np.count_nonzero(part < 32))
-        markup += int(np.count_nonzero(part == 60))
-    found = [np.concatenate(positions or [[]]).astype(np.int64) for positions in (newlines, quotes)]
-    return found[0], found[1], controls, markup
-
-
-def _entities(raw: np.ndarray) -> np.ndarray | None:
-    """Return where the ``&`` in ``raw`` are, or None unless each starts one of the entities of ``_ENTITIES``."""
-    at = np.flatnonzero(raw == 38)
-    width = max(len(e) for e, _ in _ENTITIES)
-    window = raw[np.minimum(at[:, None] + np.arange(width), len(raw) - 1)]
-    ok = np.zeros(len(at), dtype=bool)
-    for entity, _ in _ENTITIES:
-        code = np.frombuffer(entity.encode("ascii"), dtype=np.uint8)
-        ok |= (window[:, : len(code)] == code).all(axis=1)
-    return at if ok.all() else None

@@ -1,0 +1,312 @@
+"""Event-log pairing for reading: ``start``/``complete`` entries back to events.
+
+Shared by the CSV event log (:mod:`.eventlog`) and XES (:mod:`.xes`), which
+differ only in layout: :class:`Row` is one entry as a file holds it;
+:func:`events_from_rows` pairs rows into validated events (a ``start`` with
+the next ``complete`` of the same event id, else activity), and
+:func:`events_from_columns` does the same a whole column at a time for the
+logs this tool writes. Writing the entries is :mod:`.log_entries`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Mapping, NamedTuple
+
+import numpy as np
+
+from ..errors import ValidationError
+from ..model import Codebook, Event, Kind, Recording, drop_control
+from .common import Importer, KindResolver, Problems, label_kinds, parse_iso, recording_name
+from .kind_names import kind_for_name
+from .log_entries import EPOCH
+
+TEXT = ("label", "stage", "channel", "actor", "expectation", "note", "reviewer")
+
+
+@dataclass
+class Row:
+    """One entry read from a log (CSV row or XES event), before pairing.
+
+    ``where`` is the entry's place in the file, as ``place`` (given to
+    :func:`events_from_rows`) names it in messages: e.g. a row index.
+    """
+
+    where: Any
+    case: str
+    activity: str
+    lifecycle: str
+    timestamp: datetime | None
+    fields: dict[str, str]
+
+
+
+
+class ReadEntries(NamedTuple):
+    """The entries of one case as a log this tool wrote holds them, in file order, for :func:`events_from_columns`."""
+
+    complete: np.ndarray  # bool per entry: complete, else start
+    ids: list[str]  # the event id of each entry
+    starts: list[float | None]  # start_s of each entry (None when blank)
+    ends: list[float | None]  # end_s of each entry (None when blank)
+    stamps: list[datetime]  # the timestamp of each entry
+    base: datetime  # the case start
+
+
+def case_base(epoch: datetime | None, key: str, text: str) -> datetime | None:
+    """Return the time a case counts from: ``epoch`` (UTC when naive), else ``text`` read as ISO 8601, else EPOCH.
+
+    Returns None when ``text`` is not a valid time (``key`` names it).
+    """
+    if epoch is not None:
+        return epoch if epoch.tzinfo else epoch.replace(tzinfo=timezone.utc)
+    try:
+        return parse_iso(key, text) or EPOCH
+    except ValidationError:
+        return None
+
+
+def _pair(entries: ReadEntries) -> tuple[list[int], list[float], list[float | None]] | None:
+    """Return each event's first entry, start_s and end_s, paired as :func:`events_from_rows` pairs them.
+
+    Events come in the order of their complete entries. Returns None for what
+    only the entry-by-entry path reads (or rejects): an id that completes
+    twice, a start without its complete, a missing time, a point event timed
+    before the case start.
+    """
+    complete, ids, starts, ends, stamps, base = entries
+    rows = np.arange(len(ids))
+    complete_rows, start_rows = rows[complete].tolist(), rows[~complete].tolist()
+    where = dict(zip(map(ids.__getitem__, complete_rows), complete_rows))
+    if len(where) != len(complete_rows):
+        return None  # an id completes twice
+    first = dict(zip(complete_rows, complete_rows))
+    for row in start_rows:  # each start pairs with the complete of its id that follows it
+        done = where.get(ids[row], -1)
+        if done < row or first[done] != done:
+            return None
+        first[done] = row
+    firsts = [first[row] for row in complete_rows]
+    paired = [f != c for f, c in zip(firsts, complete_rows)]
+    start_s = list(map(starts.__getitem__, firsts))
+    end_s = [ends[c] if p else None for c, p in zip(complete_rows, paired)]
+    if None in start_s or any(p and e is None for p, e in zip(paired, end_s)):
+        return None
+    for row, p in zip(complete_rows, paired):
+        if not p and ends[row] is None and stamps[row] < base:
+            return None  # its time would come before the case start: the entry-by-entry path says so
+    return firsts, start_s, end_s
+
+
+def events_from_columns(entries: ReadEntries, cells: Callable[..., list[Any]], recording: Recording,
+                        mapping: Mapping[str, Any] | Iterable[str] | None, codebook: Codebook | None,
+                        source: str) -> list[Event] | None:
+    """Return the validated events :func:`events_from_rows` makes of ``entries``, a whole column at a time.
+
+    ``cells(name, rows)`` gives the text of column ``name`` (activity, kind,
+    and :data:`TEXT`) at entries ``rows``, and ``cells(name, rows, fn)``
+    ``fn`` of it (emotion, event_id); a label of None means the entry has none
+    (the kind chooser's label is taken). Returns None when the entries do not
+    pair as this tool writes them, an activity maps to no kind or an event is
+    not valid as it stands: then :func:`events_from_rows` reads them.
+    """
+    paired = _pair(entries)
+    if paired is None:
+        return None
+    firsts, start_s, end_s = paired
+    choose = _KindChooser(KindResolver(mapping), label_kinds(codebook))
+    activities, kind_texts = cells("activity", firsts), cells("kind", firsts)
+    chosen = {pair: choose(*pair) for pair in set(zip(activities, kind_texts))}
+    picks = list(map(chosen.__getitem__, zip(activities, kind_texts)))
+    kinds = [pick[0] for pick in picks]
+    if None in kinds:
+        return None
+    out: dict[str, list[Any]] = {"kind": kinds, "start_s": start_s, "end_s": end_s}
+    for name in TEXT:
+        out[name] = cells(name, firsts)
+    out["label"] = [pick[1] if label is None else label for label, pick in zip(out["label"], picks)]
+    out["emotion"] = cells("emotion", firsts, lambda c: _EMOTIONS.get(c or None, c or None))
+    sink = Importer(recording, Problems(source))
+    return sink.events if sink.add_columns(out, firsts, cells("event_id", firsts, str), hex_ids=True) else None
+
+
+def events_from_rows(
+    rows: list[Row],
+    recording: Recording,
+    mapping: Mapping[str, Any] | Iterable[str] | None,
+    codebook: Codebook | None,
+    epoch: datetime | str | None,
+    problems: Problems,
+    place: Callable[[Any], str] = str,
+) -> list[Event]:
+    """Return the validated events of ``recording`` that start/complete ``rows`` pair into (CSV and XES).
+
+    ``place`` turns a row's ``where`` into the text messages show. Raises
+    FormatError listing every bad row: a time out of order, a start that never
+    completes, an activity that maps to no kind, an invalid event.
+    """
+    rows = _this_case(rows, recording, problems)
+    bases = _bases(rows, epoch, problems, place)
+    open_starts: dict[tuple[str, str], list[tuple[Row, float]]] = {}
+    sink = Importer(recording, problems, place, defer=True)
+    choose = _KindChooser(KindResolver(mapping), label_kinds(codebook))
+    for r in rows:
+        complete = r.lifecycle == "complete"
+        t = _entry_time(r, complete, bases[r.case], problems, place)
+        if t is None:
+            continue
+        key = (r.case, r.fields.get("event_id") or r.activity)
+        if r.lifecycle == "start":
+            open_starts.setdefault(key, []).append((r, t))
+            continue
+        if not complete:
+            continue  # schedule, suspend, ...: not an event boundary here
+        pending = open_starts.get(key)
+        if pending:
+            first, start = pending.pop(0)
+            if t < start:
+                problems.add(place(r.where), f"'{r.activity}' completes ({t:.3f} s) before it starts ({start:.3f} s); "
+                                             "times are out of order")
+                continue
+            end: float | None = t
+        else:
+            first, start, end = r, _time(r, "start_s", bases[r.case], fallback=t), None
+        try:
+            event = _event(first, start, end, choose)
+        except ValidationError as exc:
+            problems.add(place(r.where), exc)
+            continue
+        event.recording_id = recording.id
+        sink.add(event, first.where, first.fields.get("event_id"))
+    for pending in open_starts.values():
+        for r, _ in pending:
+            problems.add(place(r.where), f"'{r.activity}' starts but never completes; add its complete entry")
+    sink.finish()
+    problems.raise_if_any()
+    return sink.events
+
+
+def _this_case(rows: list[Row], recording: Recording, problems: Problems) -> list[Row]:
+    """Return the rows of the case that is ``recording`` (all of them when the log holds one case).
+
+    Raises FormatError when the log holds several cases and none is the recording.
+    """
+    cases = list(dict.fromkeys(r.case for r in rows))
+    if len(cases) <= 1:
+        return rows
+    names = {drop_control(n) for n in (recording.title, recording_name(recording)) if n}
+    rid = "" if recording.id is None else str(recording.id)
+    keep = {c for c in cases if c in names or c.rsplit(" #", 1)[0] in names or c.endswith(f" #{rid}")}
+    keep |= {r.case for r in rows if rid and r.fields.get("recording_id") == rid}
+    if not keep:
+        problems.fail(None, f"holds {len(cases)} cases ({', '.join(cases)[:120]}) and none is "
+                            f"'{recording_name(recording)}'; export that case alone")
+    return [r for r in rows if r.case in keep]
+
+
+def _bases(rows: list[Row], epoch: datetime | str | None, problems: Problems,
+           place: Callable[[Any], str]) -> dict[str, datetime]:
+    """Return each case's start: ``epoch``, the earliest timestamp (``epoch="first"``) or its case_start cell."""
+    bases: dict[str, datetime] = {}
+    for r in rows:
+        if r.case in bases:
+            continue
+        if isinstance(epoch, datetime):
+            bases[r.case] = epoch if epoch.tzinfo else epoch.replace(tzinfo=timezone.utc)
+        elif epoch == "first":
+            stamps = [x.timestamp for x in rows if x.case == r.case and x.timestamp is not None]
+            bases[r.case] = min(stamps) if stamps else EPOCH
+        else:
+            try:
+                bases[r.case] = parse_iso("case_start", r.fields.get("case_start", "")) or EPOCH
+            except ValidationError as exc:
+                problems.add(place(r.where), exc)
+                bases[r.case] = EPOCH
+    return bases
+
+
+def _entry_time(r: Row, complete: bool, base: datetime, problems: Problems,
+                place: Callable[[Any], str]) -> float | None:
+    """Return the time of an entry in seconds (end_s of a complete, else start_s, else its timestamp).
+
+    Returns None, and notes the problem, when it has no valid time.
+    """
+    text = r.fields.get("end_s" if complete else "start_s", "")
+    try:  # the usual case, inline: a time in seconds as this tool writes it
+        t = float(text) if text else -1.0
+    except ValueError:
+        t = -1.0
+    if 0 <= t < _INF:
+        return round(t, 3)
+    try:
+        return _time(r, "end_s" if complete else "start_s", base)
+    except ValidationError as exc:
+        problems.add(place(r.where), exc)
+        return None
+
+
+_INF = float("inf")
+
+
+def _time(r: Row, column: str, base: datetime, fallback: float | None = None) -> float:
+    text = r.fields.get(column, "").strip()
+    if text:
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValidationError(f"{column} '{text}' is not a number of seconds") from None
+    elif fallback is not None and column == "start_s":
+        return fallback
+    elif r.timestamp is not None:
+        value = (r.timestamp - base).total_seconds()
+    else:
+        raise ValidationError("timestamp is empty; every entry needs a time")
+    if value < 0:
+        raise ValidationError(f"time {value:.3f} s is before the case start; check the timestamps or the epoch")
+    return round(value, 3)
+
+
+class _KindChooser:
+    """The kind of an entry and its label when the log has no label column, once per activity and kind text.
+
+    The kind comes from the mapping of the activity, else the kind column, else
+    the activity naming a kind, else the codebook's labels; the label is the
+    activity unless the activity is just the kind's name.
+    """
+
+    def __init__(self, kinds: KindResolver, labels: dict[str, Kind]):
+        self.kinds = kinds
+        self.labels = labels
+        self._known: dict[tuple[str, str], tuple[Kind | None, str]] = {}
+
+    def __call__(self, activity: str, kind_text: str) -> tuple[Kind | None, str]:
+        known = self._known.get((activity, kind_text))
+        if known is None:
+            kinds = self.kinds
+            kind = kind_for_name(kinds, self.labels, activity, kind_text)
+            label = "" if kind is not None and kinds.lookup(activity) == kind else activity
+            known = self._known[(activity, kind_text)] = (kind, label)
+        return known
+
+
+_OTHER_TEXT = tuple(k for k in TEXT if k != "label")
+_BLANKS = ("",) * len(_OTHER_TEXT)
+
+
+def _event(r: Row, start: float, end: float | None, choose: _KindChooser) -> Event:
+    f = r.fields
+    kind, label = choose(r.activity, f.get("kind", ""))
+    if kind is None:
+        raise ValidationError(f"activity '{r.activity}' maps to no kind; add a kind column or map it "
+                              f"(--map '{r.activity}=MOT')")
+    if "label" in f:
+        label = f["label"]
+    stage, channel, actor, expectation, note, reviewer = map(f.get, _OTHER_TEXT, _BLANKS)
+    emotion = f.get("emotion") or None
+    return Event(kind, start, None, end, label, stage, channel, actor, expectation, _EMOTIONS.get(emotion, emotion),
+                 note, reviewer, "")
+
+
+# Emotion cells as this tool writes them, read as validation reads them (others are left to it).
+_EMOTIONS = {"-2": -2, "-1": -1, "0": 0, "1": 1, "2": 2}
