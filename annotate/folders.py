@@ -57,11 +57,12 @@ def candidates(folder: str | os.PathLike) -> Iterator[tuple[Path, bool]]:
 
 
 def add_folder(store: Store, settings: Settings, folder: str | os.PathLike, *, make_proxy: bool = True,
-               reviewer: str = "", on_file: Callable[[Path, str], None] | None = None) -> FolderResult:
+               reviewer: str = "",
+               on_file: Callable[[Path, str, Recording | None], None] | None = None) -> FolderResult:
     """Register every video under ``folder``; return what happened.
 
-    ``on_file(path, outcome)`` is called after each media file with ``added``,
-    ``already`` or the refusal's message. Raises AnnotateError only when
+    ``on_file(path, outcome, recording)`` is called after each media file with
+    ``added`` or ``already`` and the recording, or the refusal's message and None. Raises AnnotateError only when
     ``folder`` is not a directory; a bad file is refused and the walk goes on.
     """
     result = FolderResult()
@@ -69,6 +70,7 @@ def add_folder(store: Store, settings: Settings, folder: str | os.PathLike, *, m
         if not media_like:
             result.skipped += 1
             continue
+        rec = None
         try:
             rec, created = add_recording(store, settings, path, reviewer=reviewer, make_proxy=make_proxy)
         except AnnotateError as exc:
@@ -78,7 +80,7 @@ def add_folder(store: Store, settings: Settings, folder: str | os.PathLike, *, m
             (result.added.append(rec.id) if created else result.already.append(path))
             outcome = "added" if created else "already"
         if on_file is not None:
-            on_file(path, outcome)
+            on_file(path, outcome, rec)
     return result
 
 

@@ -39,7 +39,7 @@ def test_a_folder_is_added_recursively_by_content(lib, tmp_path, bad_media):
     (folder / "notes.mp4").write_text("not a video, whatever its name says")
     make_clip(folder / ".cache" / "hidden.mp4", n_frames=12, audio=False, seed=4)
     seen = []
-    result = add_folder(store, settings, folder, make_proxy=False, on_file=lambda p, o: seen.append((p.name, o)))
+    result = add_folder(store, settings, folder, make_proxy=False, on_file=lambda p, o, r: seen.append((p.name, o)))
     assert titles(settings) == ["a call", "renamed video", "b call"]  # each folder's files, then its folders
     assert [p.name for p in result.already] == ["copy of a.mp4"]
     assert [(p.name, "truncated" in m or "ends early" in m) for p, m in result.refused] == [("broken.mp4", True)]
@@ -75,3 +75,52 @@ def test_the_inbox_takes_files_once_they_stop_growing(lib, tmp_path, bad_media):
     inbox.scan()
     assert [o for _, o in inbox.scan()] == ["already"] and titles(settings) == ["drop"]
     assert not (settings.media_dir / "again.mp4").exists()
+
+
+def cli(tmp_path, *args: str, env: dict | None = None):
+    import os
+    import subprocess
+    import sys
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ANNOTATE_")}
+    return subprocess.run([sys.executable, "-m", "annotate", "--data-dir", str(tmp_path / "data"), *args],
+                          capture_output=True, text=True, env={**clean, **(env or {})}, timeout=300)
+
+
+def test_annotate_add_takes_a_folder_and_says_one_line_per_refusal(tmp_path, bad_media):
+    folder = tmp_path / "calls"
+    (folder / "b").mkdir(parents=True)
+    make_clip(folder / "one.mp4", n_frames=12, audio=False, seed=21)
+    make_clip(folder / "b" / "two.mp4", n_frames=12, audio=False, seed=22)
+    shutil.copy(bad_media["truncated"], folder / "b" / "bad.mp4")
+    (folder / "notes.txt").write_text("hello")
+    first = cli(tmp_path, "add", str(folder))
+    assert first.returncode == 2, first.stderr
+    lines = first.stdout.strip().splitlines()
+    assert [line.split("\t")[2] for line in lines] == ["one", "two"]
+    errors = [e for e in first.stderr.splitlines() if e.startswith("Error:")]
+    assert len(errors) == 2 and "bad.mp4" in errors[0] and "1 of 3 videos could not be added" in errors[1]
+    again = cli(tmp_path, "add", str(folder))
+    assert again.stdout.count("(already added)") == 2
+
+
+def test_annotate_add_with_a_queue_marks_recordings_preparing_until_wait_sees_the_proxy(tmp_path):
+    import json
+
+    video = make_clip(tmp_path / "cam.avi", codec="mjpeg", n_frames=20, audio=False)
+    queued = cli(tmp_path, "add", str(video), env={"ANNOTATE_QUEUE": "sqlite"})
+    assert queued.returncode == 0 and "queued 1 browser proxy" in queued.stderr
+    listed = json.loads(cli(tmp_path, "list", "--json", env={"ANNOTATE_QUEUE": "sqlite"}).stdout)
+    assert [r["status"] for r in listed] == ["preparing"]
+    worker = __import__("subprocess").Popen(
+        [__import__("sys").executable, "-m", "annotate", "--data-dir", str(tmp_path / "data"), "worker"],
+        env={k: v for k, v in __import__("os").environ.items() if not k.startswith("ANNOTATE_")})
+    try:
+        other = make_clip(tmp_path / "cam2.avi", codec="mjpeg", n_frames=20, audio=False, seed=5)
+        waited = cli(tmp_path, "add", "--wait", str(other), env={"ANNOTATE_QUEUE": "sqlite"})
+        assert waited.returncode == 0, waited.stderr
+        listed = json.loads(cli(tmp_path, "list", "--json").stdout)
+        assert listed[1]["status"] == "new" and listed[1]["id"] == 2
+    finally:
+        worker.terminate()
+        worker.wait(30)

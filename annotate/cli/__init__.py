@@ -15,7 +15,8 @@ import click
 from .. import __version__
 from ..errors import AnnotateError
 from .common import AppContext, data_options, open_store, pass_app
-from .core_cmds import add_cmd, export_cmd, import_cmd, info_cmd, list_cmd
+from .add_cmds import add_cmd
+from .core_cmds import export_cmd, import_cmd, info_cmd, list_cmd
 from .serve_cmds import serve_cmd
 
 __all__ = ["LAZY_COMMANDS", "LazyGroup", "cli", "load_command", "main", "AppContext", "data_options", "open_store", "pass_app"]

@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..errors import AnnotateError, NotFoundError
+from ..errors import NotFoundError
 from ..model import KINDS, Recording
 from ..wording import plural
 from .common import AppContext, data_options, open_store, output_file, pass_app
-from .common import progress_bar
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -44,40 +43,6 @@ def info_cmd(video: str, as_json: bool) -> None:
         click.echo(f"{key:<{width}}  {value}")
 
 
-@click.command("add")
-@click.argument("videos", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--title", help="Title for the recording (only with one VIDEO).")
-@click.option("--no-proxy", is_flag=True, help="Do not make a browser proxy now.")
-@click.option("--reviewer", default="", help="Name stamped in the change log.")
-@data_options
-@pass_app
-def add_cmd(app: AppContext, videos: tuple[str, ...], title: str | None, no_proxy: bool, reviewer: str) -> None:
-    """Register recordings; prints each one's id, path and title."""
-    from ..recordings import add_recording  # start-up time
-
-    if title and len(videos) > 1:
-        raise click.UsageError("--title names one recording; add the videos one at a time")
-    store = open_store(app)
-    failed = 0
-    for video in videos:
-        try:
-            with progress_bar(f"Making a browser proxy of {Path(video).name}") as progress:
-                rec, created = add_recording(
-                    store, app.settings, video, title=title, reviewer=reviewer,
-                    make_proxy=not no_proxy, progress=progress,
-                )
-        except AnnotateError as exc:
-            if len(videos) == 1:
-                raise
-            click.echo(f"Error: {exc}", err=True)
-            failed += 1
-            continue
-        note = "" if created else "  (already added)"
-        click.echo(f"{rec.id}\t{rec.path}\t{rec.title}{note}")
-    if failed:
-        raise click.ClickException(f"{failed} of {plural(len(videos), 'video')} could not be added (see above)")
-
-
 @click.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @data_options
@@ -85,7 +50,9 @@ def add_cmd(app: AppContext, videos: tuple[str, ...], title: str | None, no_prox
 def list_cmd(app: AppContext, as_json: bool) -> None:
     """List the recordings with their status and event counts per kind."""
     rows = []
-    for summary in open_store(app).recording_summaries():
+    store = open_store(app)
+    preparing = store.jobs.preparing()
+    for summary in store.recording_summaries():
         rec = summary["recording"]
         rows.append(
             {
@@ -93,7 +60,7 @@ def list_cmd(app: AppContext, as_json: bool) -> None:
                 "path": rec.path,
                 "title": rec.title,
                 "duration_s": rec.duration_s,
-                "status": rec.status.value,
+                "status": "preparing" if rec.id in preparing else rec.status.value,
                 "event_counts": {k.value: summary["event_counts"].get(k.value, 0) for k in KINDS},
                 "last_change": summary.get("last_change"),
             }

@@ -58,11 +58,23 @@ def make_huey(settings: config.Settings, url: str) -> Huey:
     return RedisHuey("cx-annotate", url=url, results=False)
 
 
+def use(settings: config.Settings) -> None:
+    """Make this process's queue and job rows those of ``settings`` (the CLI's ``--data-dir``/``--db``);
+    without a call they follow the environment (ANNOTATE_DATA_DIR, ANNOTATE_DB)."""
+    with _LOCK:
+        current = _STATE.get("settings")
+    if current is not None and (current.data_dir, current.db_url) != (settings.data_dir, settings.db_url):
+        reset()
+    with _LOCK:
+        _STATE["settings"] = settings
+
+
 def huey() -> Huey:
-    """Return this process's Huey (made from the environment on first use), with the job task registered."""
+    """Return this process's Huey (made on first use for :func:`use`'s settings, else the environment's),
+    with the job task registered."""
     with _LOCK:
         if "huey" not in _STATE:
-            settings = config.resolve().ensure_dirs()
+            settings = (_STATE.get("settings") or config.resolve()).ensure_dirs()
             instance = make_huey(settings, queue_url())
             _STATE["settings"], _STATE["huey"] = settings, instance
             _STATE["task"] = instance.task(name="cx_run_job")(_run_job)
