@@ -22,7 +22,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..accounts.limits import AttemptLimiter
 from ..accounts.roles import LOCAL_USER, User
 from ..accounts.sessions import COOKIE_NAME, SessionSigner, clear_cookie_header, load_secret
 from ..accounts.signin import Gate
