@@ -3,7 +3,7 @@
 Temporary names. :func:`atomic_path` writes beside the final file under
 ``.<stem>.partial.<pid>-<host>.<8 random chars><suffix>``: the writer's process
 id and a 6-hex-digit tag of its host name (:func:`host_tag`). Uploads
-(annotate.uploads) use ``.upload.partial.<8 random chars>``.
+(annotate.app.uploads) use ``.upload.partial.<8 random chars>``.
 
 Stale partials. A writer killed with SIGKILL (or a crashed machine) leaves its
 temporary file behind. :func:`remove_stale_partials` deletes, in the given

@@ -30,7 +30,7 @@ from annotate import config, playback  # noqa: E402
 from annotate.export import ExportOptions  # noqa: E402
 from annotate.jobs import board, queue  # noqa: E402
 from annotate.model import Event, Kind  # noqa: E402
-from annotate.recordings import add_recording  # noqa: E402
+from annotate.app.recordings import add_recording  # noqa: E402
 from annotate.store import Store  # noqa: E402
 from annotate.store.jobs import JobRecords  # noqa: E402
 from annotate.testing.clips import make_clip  # noqa: E402

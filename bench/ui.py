@@ -124,7 +124,7 @@ def wait(page, expr: str, timeout: float = 15.0):
 
 
 def prepare(base: Path, n_events: int):
-    from annotate.recordings import add_recording
+    from annotate.app.recordings import add_recording
     from annotate.store import Store
 
     data = base / "data"

@@ -63,7 +63,7 @@ def data_dir(tmp_path, monkeypatch):
 @pytest.fixture
 def no_sample(monkeypatch, tmp_path):
     """Point the sample lookup at an empty folder so the store stays empty."""
-    import annotate.sample as sample
+    import annotate.app.sample as sample
 
     empty = tmp_path / "no-sample"
     empty.mkdir()
@@ -122,8 +122,8 @@ def review_recording(tmp_path, monkeypatch):
 
     The app's services and the review-token registry are reset around the test.
     """
-    import annotate.sample as sample
-    from annotate.recordings import add_recording
+    import annotate.app.sample as sample
+    from annotate.app.recordings import add_recording
     from annotate.testing import make_clip
     from annotate.ui import marking, services
 

@@ -18,7 +18,7 @@ from itsdangerous import URLSafeTimedSerializer, timed
 
 from annotate.accounts import passwords
 from annotate.accounts.sessions import COOKIE_NAME, SessionSigner, load_secret
-from annotate.recordings import add_recording
+from annotate.app.recordings import add_recording
 from annotate.store.accounts import Accounts
 from annotate.testing import make_clip
 from annotate.testing.browser import running_app, wait_for

@@ -53,7 +53,7 @@ LINKS = f"""() => ({ALL_ELEMENTS})().filter(e => e.localName === 'a')
 
 @pytest.fixture(scope="module")
 def app(browser_store):
-    from annotate.recordings import add_recording
+    from annotate.app.recordings import add_recording
 
     base, settings, store = browser_store
     call = make_clip(base / "call.mp4", width=640, height=360, fps=Fraction(20), n_frames=100, audio=False, seed=7)

@@ -22,7 +22,7 @@ PAGES = ("", "library", "play", "analyse", "settings")
 
 @pytest.fixture(scope="module")
 def app(browser_store):
-    from annotate.sample import ensure_sample
+    from annotate.app.sample import ensure_sample
 
     base, settings, store = browser_store
     assert ensure_sample(store, settings) is not None

@@ -32,8 +32,8 @@ MOT_BGR = np.array([0x28, 0x27, 0xD6])  # #D62728
 
 @pytest.fixture(scope="module")
 def app(browser_store):
-    from annotate.recordings import add_recording
-    from annotate.sample import ensure_sample
+    from annotate.app.recordings import add_recording
+    from annotate.app.sample import ensure_sample
 
     base, settings, store = browser_store
     data = settings.data_dir

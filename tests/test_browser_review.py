@@ -64,8 +64,8 @@ def _vfr_times(n: int, seed: int) -> list[Fraction]:
 
 @pytest.fixture(scope="module")
 def app(browser_store):
-    from annotate.recordings import add_recording
-    from annotate.sample import ensure_sample
+    from annotate.app.recordings import add_recording
+    from annotate.app.sample import ensure_sample
 
     base, settings, store = browser_store
     data = settings.data_dir

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from annotate.cli import main
-from annotate.sample import sample_dir
+from annotate.app.sample import sample_dir
 
 SAMPLE = sample_dir()
 

@@ -11,10 +11,10 @@ from fractions import Fraction
 import pytest
 from starlette.applications import Starlette
 
-from annotate.commands import is_transient
+from annotate.app.commands import is_transient
 from annotate.errors import NotFoundError, StoreError, ValidationError
 from annotate.model import Status
-from annotate.review_session import ReviewSession
+from annotate.app.review_session import ReviewSession
 from annotate.store import engine
 from annotate.testing.asgi import asgi_request
 from annotate.ui import marking, services

@@ -11,7 +11,7 @@ import pytest
 from starlette.applications import Starlette
 
 from annotate.model import Status
-from annotate.review_session import ReviewSession
+from annotate.app.review_session import ReviewSession
 from annotate.testing.asgi import asgi_request
 from annotate.ui import marking, services
 from annotate.ui.player_data import player_data

@@ -153,7 +153,7 @@ def test_a_recording_added_from_a_file_named_with_control_characters(tmp_path):
     sample = Path(__file__).resolve().parent.parent / "sample_media" / "checkout.mp4"
     if not sample.is_file():
         pytest.skip("the sample video sample_media/checkout.mp4 is not in this checkout")
-    from annotate.recordings import recording_from_file
+    from annotate.app.recordings import recording_from_file
 
     path = tmp_path / "screen\x0bvt\x1b.mp4"
     shutil.copyfile(sample, path)

@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from annotate import config
-from annotate.folders import INBOX, REFUSED, Inbox, add_folder
+from annotate.app.folders import INBOX, REFUSED, Inbox, add_folder
 from annotate.store import Store
 from annotate.testing import make_clip
 

@@ -11,7 +11,7 @@ import pytest
 
 from annotate.errors import ValidationError
 from annotate.formats import loads_events
-from annotate.importing import import_events
+from annotate.app.importing import import_events
 from annotate.model import Event, Kind, Recording, Status, utcnow
 from annotate.store import Store
 from annotate.store.schema import change_log, events, imports

@@ -143,7 +143,7 @@ def test_captions_refuse_a_huge_line_by_number(name, text):
 
 
 def test_a_3000_character_note_imports_and_the_model_limits_are_the_cell_caps(tmp_path):
-    from annotate.importing import import_events
+    from annotate.app.importing import import_events
     from annotate.model import MAX_FREE_TEXT, MAX_SHORT_TEXT, Event, Kind, validate_event
     from annotate.errors import ValidationError as VE
 

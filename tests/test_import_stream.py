@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from annotate.errors import FormatError
 from annotate.formats import csv_format, csv_stream
-from annotate.importing import import_events
+from annotate.app.importing import import_events
 from annotate.model import Recording
 from annotate.store import Store
 

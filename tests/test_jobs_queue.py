@@ -18,10 +18,10 @@ import pytest
 
 from annotate import config
 from annotate.export import ExportOptions
-from annotate import playback
+from annotate.app import playback
 from annotate.jobs import board, kinds, queue
 from annotate.model import Event, Kind
-from annotate.recordings import add_recording
+from annotate.app.recordings import add_recording
 from annotate.store import Store
 from annotate.store.jobs import JobRecords
 from annotate.testing import make_clip

@@ -96,9 +96,9 @@ def test_counts_are_pluralised(video, tmp_path):
 
 def test_an_uploaded_recording_is_named_by_its_title_not_its_content_hash(video, tmp_path):
     from annotate import config
-    from annotate.recordings import add_recording
+    from annotate.app.recordings import add_recording
     from annotate.store import Store
-    from annotate.uploads import save_upload
+    from annotate.app.uploads import save_upload
 
     settings = config.resolve(tmp_path / "data")
     with open(video, "rb") as fh:
@@ -115,9 +115,9 @@ def test_an_uploaded_recording_is_named_by_its_title_not_its_content_hash(video,
 
 def test_an_error_about_an_uploaded_recordings_file_names_its_title(video, tmp_path):
     from annotate import config
-    from annotate.recordings import add_recording
+    from annotate.app.recordings import add_recording
     from annotate.store import Store
-    from annotate.uploads import save_upload
+    from annotate.app.uploads import save_upload
 
     settings = config.resolve(tmp_path / "data")
     with open(video, "rb") as fh:

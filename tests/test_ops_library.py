@@ -14,7 +14,7 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 def test_importing_one_event_says_1_event(data_dir, no_sample, tmp_path):
-    from annotate.recordings import add_recording
+    from annotate.app.recordings import add_recording
 
     clip = make_clip(tmp_path / "call.mp4", n_frames=20, fps=Fraction(10), audio=False)
     rec, _ = add_recording(services.store(), services.settings(), clip, title="Call", make_proxy=False)

@@ -63,7 +63,7 @@ def test_cli_info_and_add_refuse_it_in_one_line_and_store_nothing(clips, tmp_pat
 
 
 def test_an_upload_of_it_is_refused_naming_the_users_file_and_leaves_nothing(clips, tmp_path):
-    from annotate.uploads import save_upload
+    from annotate.app.uploads import save_upload
 
     settings = config.resolve(tmp_path / "data")
     with open(clips["wide"], "rb") as fh, pytest.raises(VideoTooLargeError, match=r"^panorama\.mp4 is 8200x16;"):

@@ -1,6 +1,6 @@
 """A 1 GB upload is stored by streaming: the saving process never holds the file in memory.
 
-The real :func:`annotate.uploads.save_upload` runs in a child process on a 1 GB stream (a real MP4 whose
+The real :func:`annotate.app.uploads.save_upload` runs in a child process on a 1 GB stream (a real MP4 whose
 tail is a 1 GB ``free`` box, so it sniffs and probes as the video it is); the child reports its peak RSS.
 """
 
@@ -24,7 +24,7 @@ from fractions import Fraction
 from pathlib import Path
 from annotate import config
 from annotate.testing import make_clip
-from annotate.uploads import save_upload
+from annotate.app.uploads import save_upload
 
 root = Path(sys.argv[1])
 video = make_clip(root / "small.mp4", n_frames=10, fps=Fraction(10), audio=False).read_bytes()

@@ -28,12 +28,12 @@ PASSWORD = "correct horse"
 
 @pytest.fixture
 def app(tmp_path, monkeypatch):
-    from annotate.recordings import add_recording
+    from annotate.app.recordings import add_recording
 
     monkeypatch.setenv("ANNOTATE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("ANNOTATE_DB", raising=False)
     monkeypatch.delenv("ANNOTATE_SECRET", raising=False)
-    import annotate.sample as sample
+    import annotate.app.sample as sample
 
     monkeypatch.setattr(sample, "sample_dir", lambda: None)
     services.reset()

@@ -8,8 +8,8 @@ from fractions import Fraction
 
 import pytest
 
-from annotate import codebook_io, review
-from annotate.commands import apply_commands
+from annotate.app import codebook_io, review
+from annotate.app.commands import apply_commands
 from annotate.config import Settings, sqlite_url
 from annotate.errors import (
     ConflictError,
@@ -20,7 +20,7 @@ from annotate.errors import (
     ValidationError,
 )
 from annotate.model import Codebook, CodeLabel, Kind, Recording, Status
-from annotate.review_session import ReviewSession
+from annotate.app.review_session import ReviewSession
 from annotate.store import Store
 from annotate.timebase import browser_time_to_start_s, nearest_frame, seconds_from_ms, step_frame, time_to_ms
 from annotate.ui.player_data import events_signature, player_data, stored_state
@@ -322,7 +322,7 @@ def two_videos(tmp_path_factory):
 
 
 def test_upload_is_stored_by_content_hash_and_sniffed(tmp_path, two_videos):
-    from annotate.recordings import content_hash
+    from annotate.app.recordings import content_hash
 
     settings = _settings(tmp_path)
     first, second = two_videos
@@ -352,7 +352,7 @@ def test_upload_rejects_non_video_empty_and_too_large(tmp_path):
 
 
 def review_upload(settings, name, data, size=None):
-    from annotate.uploads import save_upload
+    from annotate.app.uploads import save_upload
 
     return save_upload(settings, name, io.BytesIO(data), size)
 

@@ -16,7 +16,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from annotate import review
+from annotate.app import review
 from annotate.model import Kind
 from annotate.testing import make_clip
 from annotate.ui import services
@@ -51,7 +51,7 @@ def clip(tmp_path):
 
 @pytest.fixture
 def added(data_dir, no_sample, clip):
-    from annotate.recordings import add_recording
+    from annotate.app.recordings import add_recording
 
     store = services.store()
     rec, created = add_recording(store, services.settings(), clip, title="Call <b>42</b>")
@@ -93,7 +93,7 @@ def test_settings_shows_where_the_data_lives_and_the_queue(data_dir, no_sample, 
 
 @pytest.fixture
 def sample(data_dir):
-    from annotate.sample import sample_dir
+    from annotate.app.sample import sample_dir
 
     if sample_dir() is None:
         pytest.fail("sample_media/ with the sample recording is missing")
@@ -110,7 +110,7 @@ def test_every_page_renders_on_the_sample(sample, page, run_page):
 def test_first_run_opens_the_sample_with_its_events(sample, data_dir, run_page):
     at = run_page("review")
     assert_clean(at)
-    from annotate.sample import SAMPLE_TITLE
+    from annotate.app.sample import SAMPLE_TITLE
 
     pick = at.selectbox(key="cx_review_pick")
     assert pick.value == 1 and SAMPLE_TITLE in pick.options[0]
@@ -317,7 +317,7 @@ def test_settings_rejects_a_clashing_hotkey_with_a_message(data_dir, no_sample, 
 
 
 def test_a_file_the_browser_cannot_play_gets_a_proxy_with_progress(data_dir, no_sample, tmp_path, run_page):
-    from annotate.recordings import add_recording
+    from annotate.app.recordings import add_recording
 
     avi = make_clip(tmp_path / "cam.avi", codec="mjpeg", n_frames=20, fps=Fraction(10), audio=False)
     rec, _ = add_recording(services.store(), services.settings(), avi, make_proxy=False)
@@ -340,7 +340,7 @@ def test_a_file_the_browser_cannot_play_gets_a_proxy_with_progress(data_dir, no_
 
 
 def test_review_opens_the_recording_in_the_url_and_follows_the_picker(data_dir, no_sample, tmp_path):
-    from annotate.recordings import add_recording
+    from annotate.app.recordings import add_recording
 
     store = services.store()
     first, _ = add_recording(store, services.settings(), make_clip(tmp_path / "a.mp4", n_frames=20, audio=False))
@@ -378,7 +378,7 @@ def test_library_upload_adds_a_new_video_under_the_name_given(data_dir, no_sampl
 
 
 def test_analyse_link_names_the_map_on_every_run_and_follows_the_picker(data_dir, no_sample, tmp_path):
-    from annotate.recordings import add_recording
+    from annotate.app.recordings import add_recording
 
     store = services.store()
     first, _ = add_recording(store, services.settings(), make_clip(tmp_path / "a.mp4", n_frames=20, audio=False))

@@ -1,4 +1,4 @@
-"""The Play and Analyse pages and the plain logic behind them (annotate.analysis, annotate.playback).
+"""The Play and Analyse pages and the plain logic behind them (annotate.app.analysis, annotate.app.playback).
 
 The logic is tested directly on hand-made events with hand-computed answers; renders
 are decoded with PyAV. The pages run under Streamlit's AppTest against a SQLite file in
@@ -24,7 +24,7 @@ from starlette.applications import Starlette
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from annotate import analysis, playback
+from annotate.app import analysis, playback
 from annotate.config import Settings, sqlite_url
 from annotate.errors import RenderError, ValidationError
 from annotate.jobs import board, queue
@@ -215,7 +215,7 @@ def small(tmp_path, monkeypatch):
     monkeypatch.setenv("ANNOTATE_DB", settings.db_url)
     queue.reset()
     store = Store.open(settings)
-    from annotate.recordings import add_recording
+    from annotate.app.recordings import add_recording
 
     clip = make_clip(tmp_path / "clip.mp4", fps=Fraction(25), n_frames=50, audio=False)
     rec, _ = add_recording(store, settings, clip, title="Small call")
@@ -415,7 +415,7 @@ def test_pages_render_on_an_empty_store(data_dir, no_sample, page):
 
 @pytest.fixture
 def sample(data_dir):
-    from annotate.sample import sample_dir
+    from annotate.app.sample import sample_dir
 
     if sample_dir() is None:
         pytest.fail("sample_media/ with the sample recording is missing")
@@ -508,7 +508,7 @@ def test_analyse_filters_tables_maps_and_every_download(sample, media):
 @pytest.fixture
 def small_app(data_dir, no_sample, tmp_path):
     """The app's store with the small clip (see ``small``) and its three events."""
-    from annotate.recordings import add_recording
+    from annotate.app.recordings import add_recording
 
     store, settings = services.store(), services.settings()
     clip = make_clip(tmp_path / "clip.mp4", fps=Fraction(25), n_frames=50, audio=False)

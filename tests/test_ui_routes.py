@@ -13,10 +13,10 @@ from fractions import Fraction
 import pytest
 from starlette.applications import Starlette
 
-from annotate import review
+from annotate.app import review
 from annotate.errors import AccessDeniedError
 from annotate.model import Status
-from annotate.review_session import ReviewSession
+from annotate.app.review_session import ReviewSession
 from annotate.testing import make_clip
 from annotate.testing.asgi import asgi_request
 from annotate.ui import marking, services
@@ -96,7 +96,7 @@ def test_every_script_is_a_module_of_one_job_under_400_lines():
 
 
 def test_the_route_side_of_the_app_loads_no_streamlit():
-    code = ("import sys, annotate.ui.routes, annotate.ui.player_data, annotate.ui.scripts, annotate.commands; "
+    code = ("import sys, annotate.ui.routes, annotate.ui.player_data, annotate.ui.scripts, annotate.app.commands; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'streamlit'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.strip() == "[]", out.stdout[:300]
@@ -201,7 +201,7 @@ def test_a_replayed_undo_is_applied_once_across_both_paths(rec, session):
 
 
 def test_unknown_tokens_and_tokens_of_another_recording_are_refused(rec, session, tmp_path):
-    from annotate.recordings import add_recording
+    from annotate.app.recordings import add_recording
 
     token = marking.register(session)
     status, body = post(rec.id, "not-a-token", [mark("MOT", 0.1)])

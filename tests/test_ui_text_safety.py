@@ -15,9 +15,9 @@ from fractions import Fraction
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from annotate import review
+from annotate.app import review
 from annotate.model import Kind
-from annotate.review_session import ReviewSession
+from annotate.app.review_session import ReviewSession
 from annotate.testing import make_clip
 from annotate.ui import common, services
 
@@ -46,7 +46,7 @@ def assert_no_raw_markup(at: AppTest) -> None:
 @pytest.fixture
 def evil(data_dir, no_sample, tmp_path):
     """A recording titled, and an event labelled, staged, noted and marked by, the evil text."""
-    from annotate.recordings import add_recording
+    from annotate.app.recordings import add_recording
 
     clip = make_clip(tmp_path / "clips" / "call.mp4", n_frames=45, fps=Fraction(15), audio=False)
     store = services.store()
@@ -100,7 +100,7 @@ def test_the_reviewer_s_own_name_in_the_sidebar_is_text(evil, run_page):
 
 
 def test_a_missing_file_error_shows_its_path_as_text(data_dir, no_sample, tmp_path, run_page):
-    from annotate.recordings import add_recording
+    from annotate.app.recordings import add_recording
 
     folder = tmp_path / "[click](https:" / "evil.example"
     clip = make_clip(folder / "call.mp4", n_frames=20, fps=Fraction(10), audio=False)

@@ -10,7 +10,7 @@ import pytest
 from annotate.config import Settings
 from annotate.errors import MediaError
 from annotate.testing import make_bad_files, make_clip, make_clip_audio_only
-from annotate.uploads import save_upload
+from annotate.app.uploads import save_upload
 
 
 def _files(root: Path) -> set[Path]:
@@ -76,9 +76,9 @@ def test_duplicate_upload_leaves_one_copy(settings, clips):
 
 
 def test_upload_of_a_file_added_by_server_path_keeps_no_second_copy(settings, clips, tmp_path):
-    from annotate.recordings import add_recording
+    from annotate.app.recordings import add_recording
     from annotate.store import Store
-    from annotate.uploads import add_upload
+    from annotate.app.uploads import add_upload
 
     store = Store.open(settings)
     try:
@@ -98,7 +98,7 @@ def test_upload_of_a_file_added_by_server_path_keeps_no_second_copy(settings, cl
 
 def test_new_upload_is_registered_under_its_content_name(settings, clips):
     from annotate.store import Store
-    from annotate.uploads import add_upload
+    from annotate.app.uploads import add_upload
 
     store = Store.open(settings)
     try:

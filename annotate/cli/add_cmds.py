@@ -54,7 +54,7 @@ def _queue_configured() -> bool:
 
 def _add_file(app: AppContext, store: Store, video: str, title: str | None, reviewer: str, make_proxy: bool,
               single: bool) -> tuple[list[Recording], int, int]:
-    from ..recordings import add_recording  # start-up time
+    from ..app.recordings import add_recording  # start-up time
 
     try:
         with progress_bar(f"Making a browser proxy of {Path(video).name}") as progress:
@@ -71,7 +71,7 @@ def _add_file(app: AppContext, store: Store, video: str, title: str | None, revi
 
 def _add_folder(app: AppContext, store: Store, folder: Path, reviewer: str,
                 make_proxy: bool) -> tuple[list[Recording], int, int]:
-    from ..folders import add_folder, candidates
+    from ..app.folders import add_folder, candidates
 
     count = sum(1 for _, media in candidates(folder) if media)
     added: list[Recording] = []

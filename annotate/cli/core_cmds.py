@@ -86,7 +86,7 @@ def list_cmd(app: AppContext, as_json: bool) -> None:
 @pass_app
 def import_cmd(app: AppContext, events_file: str, recording_ref: str, fmt: str | None, mappings: tuple[str, ...], reviewer: str) -> None:
     """Import events into a recording: all of the file or nothing."""
-    from ..importing import import_events  # start-up time
+    from ..app.importing import import_events  # start-up time
 
     store = open_store(app)
     rec = _recording_for(app, store, recording_ref)
@@ -122,7 +122,7 @@ def _recording_for(app: AppContext, store: Store, ref: str) -> Recording:
 
     Raises NotFoundError when ``ref`` is neither a stored recording nor a file.
     """
-    from ..recordings import add_recording  # start-up time
+    from ..app.recordings import add_recording  # start-up time
 
     try:
         return store.find_recording(ref)

@@ -1,7 +1,7 @@
 """The renders the pages ask for, as jobs: start one for a plan, and find the job writing a file.
 
 A thin layer over :mod:`.queue` for callers that hold a render plan
-(:class:`annotate.playback.Plan`): the plan's file is the job's output, so however
+(:class:`annotate.app.playback.Plan`): the plan's file is the job's output, so however
 many sessions ask for one file, one job makes it.
 """
 
@@ -14,7 +14,7 @@ from ..store.jobs import JobRecord
 from . import queue
 
 if TYPE_CHECKING:
-    from ..playback import Plan
+    from ..app.playback import Plan
 
 
 def start(plan: Plan) -> JobRecord:

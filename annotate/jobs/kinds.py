@@ -21,12 +21,12 @@ KINDS = ("proxy", "overlay", "clip", "reel")
 
 
 def plan(kind: str, store: Store, settings: Settings, params: dict[str, Any]) -> Any:
-    """Return the render plan (annotate.playback.Plan) of a render job.
+    """Return the render plan (annotate.app.playback.Plan) of a render job.
 
     Raises ValidationError for an unknown kind, and what the plan functions raise
     (NotFoundError for a recording or event that is gone, RenderError).
     """
-    from .. import playback
+    from ..app import playback
 
     options = ExportOptions.from_dict(params["options"]) if params.get("options") else None
     if kind == "overlay":
@@ -49,7 +49,7 @@ def proxy_target(settings: Settings, store: Store, recording_id: int) -> Path:
 def run(kind: str, store: Store, settings: Settings, params: dict[str, Any], progress: Progress) -> Path:
     """Make what the job asks for; return the file written (the existing one when it is already there)."""
     if kind == "proxy":
-        from ..recordings import ensure_proxy
+        from ..app.recordings import ensure_proxy
 
         rec = store.get_recording(params["recording_id"])
         target = ensure_proxy(settings, rec, progress)

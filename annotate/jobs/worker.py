@@ -51,7 +51,7 @@ def run_worker(workers: int = 1, parent_pid: int | None = None, stale_s: float =
                inbox: bool = False) -> None:
     """Run ``workers`` consumer threads until SIGTERM/SIGINT (or until ``parent_pid`` is gone).
 
-    ``inbox`` also watches the data directory's inbox folder (:class:`annotate.folders.Inbox`),
+    ``inbox`` also watches the data directory's inbox folder (:class:`annotate.app.folders.Inbox`),
     queueing the browser proxy of each recording it adds. Raises AnnotateError when the
     queue or the store cannot be opened.
     """
@@ -64,7 +64,7 @@ def run_worker(workers: int = 1, parent_pid: int | None = None, stale_s: float =
     reaper = threading.Thread(target=_reaper, args=(stop, stale_s, parent_pid), daemon=True, name="cx-reaper")
     reaper.start()
     if inbox:
-        from ..folders import Inbox
+        from ..app.folders import Inbox
 
         from .kinds import submit_proxy
 

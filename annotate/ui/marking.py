@@ -1,6 +1,6 @@
 """Marking from the browser: who the command route may act for, and the one way commands are applied.
 
-The Review page registers its :class:`annotate.review_session.ReviewSession` (the
+The Review page registers its :class:`annotate.app.review_session.ReviewSession` (the
 reviewer's name, the recording, the commands already applied) under a random,
 unguessable token and hands the token to the player. The player posts its
 commands with that token (in the ``X-CX-Token`` header) to ``POST /cx/commands/{rec_id}``
@@ -22,10 +22,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
-from ..commands import Outcome, apply_commands
+from ..app.commands import Outcome, apply_commands
 from ..errors import AccessDeniedError, AnnotateError, ValidationError
 from ..model import Recording
-from ..review_session import ReviewSession
+from ..app.review_session import ReviewSession
 from . import services
 from .player_data import stored_state
 
@@ -129,7 +129,7 @@ def apply_for(store: Store, rec: Recording, session: ReviewSession,
     """Apply the player's commands for ``session`` on ``rec``; return one Outcome per new command.
 
     Browser times are converted with the played file's start offset and the
-    recording's real frame times (:func:`annotate.commands.apply_commands`).
+    recording's real frame times (:func:`annotate.app.commands.apply_commands`).
     Raises the AnnotateError subclasses of finding the played file.
     """
     play = services.playable(rec)

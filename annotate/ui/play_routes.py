@@ -3,7 +3,7 @@
 ``GET /cx/render/{name}`` streams a file from ``settings.render_dir`` with HTTP range
 requests (Starlette's FileResponse), so the browser can seek in a long overlay video
 without the server holding it in memory. Only plain file names made by
-:mod:`annotate.playback` are served (``rec3-overlay-<digest>.mp4``, ``reel-…mp4``);
+:mod:`annotate.app.playback` are served (``rec3-overlay-<digest>.mp4``, ``reel-…mp4``);
 anything else is a 404. ``?download=NAME`` adds ``Content-Disposition: attachment``.
 
 :func:`annotate.ui.routes.media_routes` includes :func:`render_routes`, and app.py gives those to ``st.App``.

@@ -8,7 +8,7 @@ with a ``key`` so the ``<video>`` element survives reruns; the script is told
 about new data without being re-created.
 
 Browser -> server: the trigger ``cmd`` carries the queue of unconfirmed commands
-(see :func:`annotate.commands.apply_commands`). A clicked event is announced as a
+(see :func:`annotate.app.commands.apply_commands`). A clicked event is announced as a
 ``cx-annotate-select`` window event that :func:`selection_bridge`, mounted in
 the edit form's fragment, sends to the server: selecting reruns the form only,
 marking reruns the player only.

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from ..model import KINDS, Codebook, Event, Recording
 from ..render import flash
-from ..review_session import ReviewSession, Snapshot
+from ..app.review_session import ReviewSession, Snapshot
 
 if TYPE_CHECKING:
     from ..store import Store

@@ -46,7 +46,7 @@ def store(current: Settings | None = None) -> Store:
     The first time a data directory's store is opened in this process, the
     stale partial files of killed writers are removed from it
     (:func:`annotate.fsutil.remove_stale_partials`) and an empty store gets the
-    bundled sample recording (:func:`annotate.sample.ensure_sample`).
+    bundled sample recording (:func:`annotate.app.sample.ensure_sample`).
     """
     current = current or settings()
     with _LOCK:
@@ -61,7 +61,7 @@ def store(current: Settings | None = None) -> Store:
     if current.db_url not in _SEEDED:
         with _SEED_LOCK:  # the first page and the first media request may arrive together
             if current.db_url not in _SEEDED:
-                from ..sample import ensure_sample
+                from ..app.sample import ensure_sample
 
                 ensure_sample(opened, current)
                 _SEEDED.add(current.db_url)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from annotate import analysis
-from annotate.analysis import Dataset, Filters
+from annotate.app import analysis
+from annotate.app.analysis import Dataset, Filters
 from annotate.model import EMOTION_MAX, EMOTION_MIN
 from annotate.ui import common
 

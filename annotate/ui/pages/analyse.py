@@ -1,6 +1,6 @@
 """Analyse page (analysts): filter events across recordings; the table, the maps, the metrics, the files.
 
-Widgets only: the logic is :mod:`annotate.analysis` (and :mod:`annotate.maps` /
+Widgets only: the logic is :mod:`annotate.app.analysis` (and :mod:`annotate.maps` /
 :mod:`annotate.formats` behind it). The store is read once per change (cached by
 the change log's newest id), filtered results and maps are cached by the filters,
 and each tab is a fragment, so moving the flow map's slider or switching the
@@ -14,8 +14,10 @@ import html
 
 import streamlit as st
 
-from annotate import analysis, maps
-from annotate.analysis import Dataset, Filters
+from annotate import maps
+
+from annotate.app import analysis
+from annotate.app.analysis import Dataset, Filters
 from annotate.errors import AnnotateError
 from annotate.formats import FORMATS
 from annotate.maps.output import flow_html

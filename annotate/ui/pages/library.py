@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from annotate import recordings
+from annotate.app import recordings
 from annotate.errors import AnnotateError
 from annotate.formats import FORMATS
-from annotate.importing import import_events
+from annotate.app.importing import import_events
 from annotate.jobs.kinds import submit_proxy
-from annotate.uploads import add_upload
+from annotate.app.uploads import add_upload
 from annotate.ui import access, common, nav
 from annotate.ui.pages._listing import file_label, upload_limit
 

@@ -1,6 +1,6 @@
 """Play page (trainers): watch a recording with its events, jump between them, download videos.
 
-Widgets only: the renders are :mod:`annotate.playback` plans run as background jobs
+Widgets only: the renders are :mod:`annotate.app.playback` plans run as background jobs
 (one per file, cached until the recording's events change); the viewer is the
 :mod:`annotate.ui.play_view` component (jumping and clip playback happen in the
 browser, without a rerun). While a render runs, a small fragment polls it once a
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from annotate import playback
+from annotate.app import playback
 from annotate.errors import AnnotateError
 from annotate.formats import dumps_events
 from annotate.model import KINDS, Kind

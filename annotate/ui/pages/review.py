@@ -1,6 +1,6 @@
 """Review page: play a recording, mark events with the keyboard, describe and fine-tune them.
 
-Widgets only; the actions are :mod:`annotate.review` functions, the player's data
+Widgets only; the actions are :mod:`annotate.app.review` functions, the player's data
 :mod:`annotate.ui.player_data`. The player and
 the edit form are separate fragments: a key press reruns the player only (the
 mark is stored and listed), a click on an event reruns the form only, and
@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING
 import cv2
 import streamlit as st
 
-from annotate import review
+from annotate.app import review
 from annotate.errors import AnnotateError
 from annotate.model import MAX_FREE_TEXT, Status
-from annotate.review_session import ReviewSession
+from annotate.app.review_session import ReviewSession
 from annotate.timebase import format_timecode, frame_time_to_start_s, step_frame
 from annotate.ui import access, common, nav, services
 from annotate.ui import marking as review_marking

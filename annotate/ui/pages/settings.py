@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from annotate import codebook_io
+from annotate.app import codebook_io
 from annotate.errors import AnnotateError
 from annotate.model import KINDS
-from annotate.serverinfo import server_info
+from annotate.app.serverinfo import server_info
 from annotate.ui import access, common
 from annotate.ui.pages._listing import upload_limit
 

@@ -20,15 +20,15 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from . import maps
-from .errors import ValidationError
-from .formats import dumps_events, get_format
-from .maps.journey import clock, stage_order
-from .maps.output import csv_text
-from .model import EMOTION_MAX, EMOTION_MIN, KINDS, Codebook, Event, Kind, Recording, fold_name, parse_kind
+from .. import maps
+from ..errors import ValidationError
+from ..formats import dumps_events, get_format
+from ..maps.journey import clock, stage_order
+from ..maps.output import csv_text
+from ..model import EMOTION_MAX, EMOTION_MIN, KINDS, Codebook, Event, Kind, Recording, fold_name, parse_kind
 
 if TYPE_CHECKING:
-    from .store import Store
+    from ..store import Store
 
 BLANK = ""
 TABLE_COLUMNS = [

@@ -11,8 +11,8 @@ import json
 import re
 from typing import Any, Mapping
 
-from .errors import ValidationError
-from .model import KINDS, Codebook, parse_kind
+from ..errors import ValidationError
+from ..model import KINDS, Codebook, parse_kind
 
 MAX_CODEBOOK_BYTES = 1_000_000
 

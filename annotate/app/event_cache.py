@@ -1,7 +1,7 @@
 """The events the Review player shows: a recording's live events, kept in step with the store.
 
-One :class:`EventCache` per review session (:class:`annotate.review_session.ReviewSession`);
-the command protocol (:mod:`annotate.commands`) folds the outcomes of its
+One :class:`EventCache` per review session (:class:`annotate.app.review_session.ReviewSession`);
+the command protocol (:mod:`annotate.app.commands`) folds the outcomes of its
 commands in, so a reviewer's own mark does not read the whole list again.
 """
 
@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Sequence
 
-from .model import Event
+from ..model import Event
 
 if TYPE_CHECKING:
     from .commands import Outcome
-    from .store import Store
+    from ..store import Store
 
 _FAR_PAST = datetime(1970, 1, 1, tzinfo=timezone.utc)  # sorts events without a creation time first
 

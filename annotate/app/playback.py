@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
-from .config import Settings
-from .errors import RenderError, ValidationError
-from .export import ExportOptions, ReelItem, reel_items, render_clip, render_overlay, render_reel
-from .model import Codebook, Event, Kind, Recording, fold_name, parse_kind
+from ..config import Settings
+from ..errors import RenderError, ValidationError
+from ..export import ExportOptions, ReelItem, reel_items, render_clip, render_overlay, render_reel
+from ..model import Codebook, Event, Kind, Recording, fold_name, parse_kind
 
 if TYPE_CHECKING:
-    from .store import Store
+    from ..store import Store
 
 Progress = Callable[[int, int], None]
 CLIP_BEFORE_S, CLIP_AFTER_S = 3.0, 5.0

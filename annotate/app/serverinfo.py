@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from .config import Settings
-from .errors import AnnotateError
-from .store import Store
+from ..config import Settings
+from ..errors import AnnotateError
+from ..store import Store
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def database_version(store: Store) -> str:
 
 def server_info(store: Store, settings: Settings) -> ServerInfo:
     """Return the database (URL with its password hidden), the data directory's disk, the queue and its jobs."""
-    from .jobs.queue import queue_url
+    from ..jobs.queue import queue_url
 
     try:
         queue = queue_url()

@@ -6,13 +6,13 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import Settings
-from .formats import read_events
-from .model import Recording
+from ..config import Settings
+from ..formats import read_events
+from ..model import Recording
 from .recordings import add_recording
 
 if TYPE_CHECKING:
-    from .store import Store
+    from ..store import Store
 
 SAMPLE_VIDEO = "checkout.mp4"
 SAMPLE_EVENTS = "checkout.events.csv"

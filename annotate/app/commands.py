@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 from sqlalchemy.exc import OperationalError
 
 from . import review
-from .errors import AnnotateError, StoreError, ValidationError
-from .model import Event, Recording, parse_kind
+from ..errors import AnnotateError, StoreError, ValidationError
+from ..model import Event, Recording, parse_kind
 from .review_session import ReviewSession
-from .timebase import Number, browser_time_to_start_s, format_timecode
+from ..timebase import Number, browser_time_to_start_s, format_timecode
 
 if TYPE_CHECKING:
-    from .store import Store
+    from ..store import Store
 
 __all__ = ["Outcome", "apply_commands", "is_transient"]
 

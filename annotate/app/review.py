@@ -2,7 +2,7 @@
 
 Each action is one stored transaction: a mark, the end of a duration, an edit
 of an event's description or times, a delete, an undo, a status change. The
-browser player's commands reach these through :mod:`annotate.commands`; the
+browser player's commands reach these through :mod:`annotate.app.commands`; the
 pages call them for the edit form. Times are snapped to frames by
 :mod:`annotate.timebase`.
 
@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import AnnotateError, NotFoundError, ValidationError
-from .model import Event, Kind, Recording, Status, parse_kind
+from ..errors import AnnotateError, NotFoundError, ValidationError
+from ..model import Event, Kind, Recording, Status, parse_kind
 from .review_session import ReviewSession
-from .timebase import Number, format_timecode, frame_time_to_start_s
+from ..timebase import Number, format_timecode, frame_time_to_start_s
 
 if TYPE_CHECKING:
-    from .store import Change, Store
+    from ..store import Change, Store
 
 EDITABLE_FIELDS = ("label", "stage", "channel", "actor", "expectation", "emotion", "note")
 

@@ -12,13 +12,13 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from . import media
-from .config import Settings
-from .errors import DuplicateError, MediaNotFoundError
-from .model import Recording
+from .. import media
+from ..config import Settings
+from ..errors import DuplicateError, MediaNotFoundError
+from ..model import Recording
 
 if TYPE_CHECKING:
-    from .store import Store
+    from ..store import Store
 
 Progress = Callable[[int, int], None]
 
@@ -102,7 +102,7 @@ def ensure_proxy(settings: Settings, rec: Recording, progress: Progress | None =
     settings.ensure_dirs()
     target = settings.proxy_dir / f"{rec.content_hash}.mp4"
     if not target.exists():
-        from .export.proxy import make_proxy  # the encoder stack loads only when a proxy is made
+        from ..export.proxy import make_proxy  # the encoder stack loads only when a proxy is made
 
         make_proxy(rec.path, target, progress=progress)
     return target

@@ -17,15 +17,17 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from . import media, recordings
-from .config import Settings
-from .errors import EmptyMediaError, MediaError, NotAVideoError, UploadTooLargeError
-from .fsutil import inside
-from .media.sniff import sniff_bytes
-from .model import Recording
+from .. import media
+
+from . import recordings
+from ..config import Settings
+from ..errors import EmptyMediaError, MediaError, NotAVideoError, UploadTooLargeError
+from ..fsutil import inside
+from ..media.sniff import sniff_bytes
+from ..model import Recording
 
 if TYPE_CHECKING:
-    from .store import Store
+    from ..store import Store
 
 _CHUNK = 1 << 20
 _HEAD = 4096
@@ -77,7 +79,7 @@ def save_upload(settings: Settings, name: str, data: BinaryIO, size: int | None 
     if size is not None and size > limit:
         raise UploadTooLargeError(_too_large(shown, size, settings.max_upload_mb))
     settings.ensure_dirs()
-    digest = hashlib.blake2b(digest_size=20)  # the same identity as annotate.recordings.content_hash
+    digest = hashlib.blake2b(digest_size=20)  # the same identity as annotate.app.recordings.content_hash
     total = 0
     head = b""
     container = None
@@ -129,7 +131,7 @@ def add_upload(
     When the same content is registered already from another file (added by a
     path on the server), the copy just saved is removed again: one recording,
     one file. Raises what :func:`save_upload` and
-    :func:`annotate.recordings.add_recording` raise; a copy this call saved is
+    :func:`annotate.app.recordings.add_recording` raise; a copy this call saved is
     removed when registering it fails.
     """
     path, was_there = save_upload(settings, name, data, size)

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .config import Settings
-from .errors import AnnotateError
-from .media.sniff import sniff_container
-from .model import Recording
+from ..config import Settings
+from ..errors import AnnotateError
+from ..media.sniff import sniff_container
+from ..model import Recording
 from .recordings import add_recording
-from .store import Store
+from ..store import Store
 
 INBOX = "inbox"
 REFUSED = "refused"

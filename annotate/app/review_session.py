@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .event_cache import EventCache
-from .model import Event, Status
+from ..model import Event, Status
 
 if TYPE_CHECKING:
-    from .store import Store
+    from ..store import Store
 
 _REMEMBERED_COMMANDS = 500
 
@@ -45,10 +45,10 @@ class ReviewSession:
     ``player_stale`` says the player must be redrawn after an edit;
     ``notice`` is ``{"id", "message"}`` of the latest undo, which the player
     shows until the reviewer's next action. ``events`` is the recording's
-    :class:`~annotate.event_cache.EventCache`. ``lock`` serialises the threads
+    :class:`~annotate.app.event_cache.EventCache`. ``lock`` serialises the threads
     that may act for the session at once (the page's script run and the command
     route); code outside the library uses :meth:`snapshot`,
-    :meth:`take_messages` and the actions in :mod:`annotate.review`, which hold it.
+    :meth:`take_messages` and the actions in :mod:`annotate.app.review`, which hold it.
     """
 
     recording_id: int

@@ -13,13 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Iterator, Mapping
 
-from .formats import csv_format, csv_stream, detect_format, get_format, loads_events
-from .model import Recording
-from .store.bulk import import_chunks
-from .wording import plural
+from ..formats import csv_format, csv_stream, detect_format, get_format, loads_events
+from ..model import Recording
+from ..store.bulk import import_chunks
+from ..wording import plural
 
 if TYPE_CHECKING:
-    from .store import Store
+    from ..store import Store
 
 
 @dataclass(frozen=True)
