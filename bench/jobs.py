@@ -26,7 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from annotate import config, playback  # noqa: E402
+from annotate import config  # noqa: E402
+from annotate.app import playback  # noqa: E402
 from annotate.export import ExportOptions  # noqa: E402
 from annotate.jobs import board, queue  # noqa: E402
 from annotate.model import Event, Kind  # noqa: E402
