@@ -389,10 +389,12 @@ def test_analyse_link_names_the_map_on_every_run_and_follows_the_picker(data_dir
     at.switch_page("annotate/ui/pages/analyse.py")
     at.query_params["rec"] = str(second.id)
     at.session_state["cx_an_map_rec"] = first.id  # what a rerun from the browser may still carry
-    at.session_state["cx_an_linked"] = second.id
+    at.session_state["cx_an_linked"] = first.id
     at.run()
     assert_clean(at)
-    assert at.selectbox(key="cx_an_map_rec").value == second.id
-    at.selectbox(key="cx_an_map_rec").select(first.id).run()
-    assert at.selectbox(key="cx_an_map_rec").value == first.id
+    linked = at.selectbox(key=f"cx_an_map_rec_{second.id}")
+    assert linked.value == second.id
+    linked.select(first.id).run()
     assert at.query_params["rec"] in ([str(first.id)], str(first.id))
+    at.run()  # the link now names the first recording, and so does its picker
+    assert at.selectbox(key=f"cx_an_map_rec_{first.id}").value == first.id

@@ -71,18 +71,23 @@ def _linked_recording(dataset: Dataset) -> int | None:
         return None
     if rec not in dataset.recordings:
         return None
-    # The link names the map shown on every run (a rerun from the browser may carry the picker's old value);
-    # picking another recording rewrites the link (_follow_picker), so the two never disagree.
+    # The link names the map shown on every run. The picker of a linked recording is its own widget (its key
+    # names the link), created on that recording: a browser still holding an older picker's value cannot
+    # bring that value back. Picking another recording rewrites the link (_follow_picker), so the two agree.
     st.session_state["cx_an_linked"] = rec
-    if st.session_state.get("cx_an_map_rec") != rec:
-        st.session_state["cx_an_map_rec"] = rec
     return rec
 
 
-def _follow_picker() -> None:
+def _picker_key() -> str:
+    """Return the map picker's widget key: one per linked recording (see _linked_recording)."""
+    linked = st.session_state.get("cx_an_linked")
+    return f"cx_an_map_rec_{linked}" if linked is not None else "cx_an_map_rec"
+
+
+def _follow_picker(key: str) -> None:
     """Point the page's ``?rec=`` link at the recording just picked for the map."""
     if "rec" in st.query_params:
-        st.query_params["rec"] = str(st.session_state["cx_an_map_rec"])
+        st.query_params["rec"] = str(st.session_state[key])
 
 
 # --- data, cached ---------------------------------------------------------------------------------
@@ -234,13 +239,14 @@ def _map_tab(signature: str, filters: Filters) -> None:
     linked = st.session_state.get("cx_an_linked")
     if linked in dataset.recordings and linked not in ids:  # a link's recording, even with no event shown
         ids = sorted([*ids, linked])
-    key = "cx_an_map_rec"
-    if st.session_state.get(key) not in ids:
-        st.session_state[key] = ids[0]
+    key = _picker_key()
+    if key in st.session_state and st.session_state[key] not in ids:
+        del st.session_state[key]  # the recording it held is filtered out: start from the first one
+    index = ids.index(linked) if key != "cx_an_map_rec" and linked in ids else 0
     rec_id = st.selectbox(
-        "Recording", ids, format_func=lambda i: common.recording_label(dataset.recordings[i]), key=key,
-        help="The process-activity map of one recording, drawn from the events that pass the filters.",
-        on_change=_follow_picker,
+        "Recording", ids, index=index, format_func=lambda i: common.recording_label(dataset.recordings[i]),
+        key=key, help="The process-activity map of one recording, drawn from the events that pass the filters.",
+        on_change=_follow_picker, args=(key,),
     )
     try:
         picture, table = _swimlane(signature, filters, rec_id)
