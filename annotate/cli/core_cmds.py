@@ -108,13 +108,27 @@ def import_cmd(app: AppContext, events_file: str, recording_ref: str, fmt: str |
 @pass_app
 def export_cmd(app: AppContext, output: str, recording_refs: tuple[str, ...], fmt: str | None) -> None:
     """Export events (CSV by default) of some or all recordings."""
-    from ..formats import write_events  # start-up time
+    from ..formats import format_for_path, get_format, write_event_tables, write_events  # start-up time
 
     store = open_store(app)
     recs = [store.find_recording(ref) for ref in recording_refs] or store.list_recordings()
-    events = [e for rec in recs for e in store.list_events(rec.id)]
-    write_events(output, events, {r.id: r for r in recs}, format=fmt, codebook=store.get_codebook())
-    click.echo(f"Wrote {plural(len(events), 'event')} from {plural(len(recs), 'recording')} to {output}")
+    chosen = get_format(fmt) if fmt else format_for_path(output)
+    if chosen.name == "csv":  # streamed from the store in chunks of columns: memory stays flat with the count
+        count = [0]
+
+        def tables():
+            for rec in recs:
+                for table in store.event_columns([rec.id]):
+                    count[0] += len(table["id"])
+                    yield table
+
+        write_event_tables(output, tables(), {r.id: r for r in recs})
+        total = count[0]
+    else:
+        events = [e for rec in recs for e in store.list_events(rec.id)]
+        write_events(output, events, {r.id: r for r in recs}, format=chosen, codebook=store.get_codebook())
+        total = len(events)
+    click.echo(f"Wrote {plural(total, 'event')} from {plural(len(recs), 'recording')} to {output}")
 
 
 def _recording_for(app: AppContext, store: Store, ref: str) -> Recording:

@@ -28,7 +28,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from ..errors import FormatError
-from ..fsutil import atomic_write_bytes
+from ..fsutil import atomic_path, atomic_write_bytes
 from ..model import Codebook, Event, Recording
 from . import boris, csv_format, eaf, eventlog, json_format, srt, vtt, xes
 from .common import FREE_TEXT_CELL, Problems, one_line, parse_mapping, refuse_long_cells, source_name, utf8_body
@@ -212,6 +212,25 @@ def write_events(
         opts = {**hint(str(path)), **opts}
     data = fmt.dumps(list(events), recordings, codebook=codebook, **opts)
     return atomic_write_bytes(path, data)
+
+
+def write_event_tables(
+    path: str | os.PathLike,
+    tables: Iterable[Mapping[str, list[Any]]],
+    recordings: Mapping[int, Recording] | Iterable[Recording] | None = None,
+    **opts: Any,
+) -> Path:
+    """Write the event CSV of ``tables`` (tables of events, e.g. ``Store.event_columns`` chunks) to ``path``,
+    streamed (memory bounded by one table, whatever the count) and atomically; return the path.
+
+    Raises ValidationError for an unsupported delimiter; nothing is left at ``path`` on any error.
+    """
+    from .csv_format import dump_tables
+
+    with atomic_path(path) as tmp, open(tmp, "wb") as out:
+        for piece in dump_tables(tables, recordings, **opts):
+            out.write(piece)
+    return Path(path)
 
 
 def loads_events(

@@ -60,14 +60,14 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from ..errors import FormatError, ValidationError
 from ..model import FREE_TEXT_FIELDS, Codebook, Event, Recording
 from . import columns as colwise
 from .csv_read import CsvCells, arrow_cells, header_columns, reader_cells, sniff_delimiter
 from .csv_values import cell_values
-from .csv_write import csv_rows
+from .csv_write import csv_rows, table_rows
 from .importer import Importer
 from .kinds import KindResolver
 from .problems import Problems, one_line
@@ -128,6 +128,26 @@ def dumps(
     head = ((BOM if bom else "") + delimiter.join(COLUMNS) + "\r\n").encode("utf-8")
     events = events if isinstance(events, list) else list(events)
     return head + csv_rows(events, as_recordings(recordings), frame_times or {}, delimiter)
+
+
+def dump_tables(tables: Iterable[Mapping[str, list[Any]]], recordings: Mapping[int, Recording] | Iterable[Recording]
+                | None = None, *, bom: bool = True, delimiter: str = ",",
+                frame_times: Mapping[int, Sequence[float]] | None = None) -> Iterator[bytes]:
+    """Yield the event CSV :func:`dumps` writes, piece by piece: the header, then the rows of each table of
+    events (e.g. ``Store.event_columns`` chunks), so a whole library is written in bounded memory.
+
+    Raises ValidationError for an unsupported delimiter (before anything is yielded).
+    """
+    if delimiter not in (",", ";", "\t"):
+        raise ValidationError(f"delimiter {delimiter!r} is not supported; use ',', ';' or a tab")
+    recs, times = as_recordings(recordings), frame_times or {}
+
+    def pieces() -> Iterator[bytes]:
+        yield ((BOM if bom else "") + delimiter.join(COLUMNS) + "\r\n").encode("utf-8")
+        for table in tables:
+            yield table_rows(table, recs, times, delimiter)
+
+    return pieces()
 
 
 # --- import -----------------------------------------------------------------------

@@ -22,15 +22,23 @@ TEXT_FIELDS = ("label", "stage", "channel", "actor", "expectation", "reviewer", 
 
 def csv_rows(events: Sequence[Event], recordings: Mapping[Any, Recording], frame_times: Mapping[int, Sequence[float]],
              delimiter: str) -> bytes:
-    """Return one CSV row per event (each ending in CRLF), UTF-8, in the order of ``events``.
+    """Return one CSV row per event (each ending in CRLF), UTF-8, in the order of ``events``."""
+    if not events:
+        return b""
+    return table_rows(colwise.event_columns(events), recordings, frame_times, delimiter)
+
+
+def table_rows(table: Mapping[str, list[Any]], recordings: Mapping[Any, Recording],
+               frame_times: Mapping[int, Sequence[float]], delimiter: str) -> bytes:
+    """Return one CSV row per row of the table of events (Event field -> values; the store's column chunks
+    are such tables), each ending in CRLF, UTF-8, in the table's order.
 
     Only text cells can hold a separator, quote or line break, so only they are
     checked and quoted, exactly as csv.QUOTE_MINIMAL would.
     """
-    if not events:
+    if not table["id"]:
         return b""
     with colwise.no_gc():
-        table = colwise.event_columns(events)
         start = ms_column(table["start_s"])
         point = np.array([e is None for e in table["end_s"]], dtype=bool)
         end = ms_column([0.0 if e is None else e for e in table["end_s"]])
