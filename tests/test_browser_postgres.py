@@ -11,14 +11,13 @@ import sys
 from fractions import Fraction
 
 import pytest
-import sqlalchemy as sa
 
 from annotate.app.recordings import add_recording
 from annotate.config import Settings
 from annotate.store import Store
 from annotate.testing import make_clip
 from annotate.testing.browser import running_app, wait_for
-from annotate.testing.databases import empty_database, server_urls
+from annotate.testing.databases import empty_database, raw_rows, server_urls
 
 pytestmark = pytest.mark.browser
 SERVERS = [u for u in server_urls() if u != "sqlite"]
@@ -32,13 +31,7 @@ def pg_url(request, tmp_path):
         yield url
 
 
-def rows(url: str, sql: str) -> list[tuple]:
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return [tuple(r) for r in conn.exec_driver_sql(sql)]
-    finally:
-        engine.dispose()
+rows = raw_rows
 
 
 def test_mark_reload_and_export_on_postgresql(pg_url, tmp_path, browser):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 import sqlite3
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -33,38 +32,16 @@ from annotate.model import CodeLabel, Codebook, Event, Kind, Recording, Status
 from annotate.store import Change, Store
 from annotate.store import schema
 from annotate.store.migrations import MIGRATIONS
+from annotate.testing.databases import backend_id, empty_database, raw_rows, server_urls
 
 MOT, INT, DEC = Kind.MOMENT_OF_TRUTH, Kind.INTERNAL_INTERACTION, Kind.DECISION_POINT
 
 
-def _server_urls() -> list:
-    params = [pytest.param("sqlite", id="sqlite")]
-    for raw in os.environ.get("ANNOTATE_TEST_DB_URLS", "").split(","):
-        if raw.strip():
-            params.append(pytest.param(raw.strip(), id=sa.make_url(raw.strip()).get_backend_name()))
-    return params
-
-
-@pytest.fixture(params=_server_urls())
+@pytest.fixture(params=server_urls(), ids=backend_id)
 def db_url(request, tmp_path):
     """Return the URL of an empty database: a new SQLite file, or a new PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.sqlite'}"
-        return
-    base = sa.make_url(request.param)
-    if base.get_backend_name() != "postgresql":
-        pytest.fail(f"ANNOTATE_TEST_DB_URLS holds {base.get_backend_name()}; only postgresql URLs are supported")
-    name = f"annotate_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{name}"')
-    try:
-        url = base.update_query_dict({"options": f"-csearch_path={name}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{name}" CASCADE')
-        admin.dispose()
+    with empty_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -87,21 +64,7 @@ def store(open_store) -> Store:
     return open_store()
 
 
-def raw(url: str, sql: str) -> list[tuple]:
-    """Return the rows of ``sql`` read straight from the database, not through the Store."""
-    u = sa.make_url(url)
-    if u.get_backend_name() == "sqlite":
-        con = sqlite3.connect(u.database)
-        try:
-            return con.execute(sql).fetchall()
-        finally:
-            con.close()
-    engine = sa.create_engine(u)
-    try:
-        with engine.connect() as conn:
-            return [tuple(r) for r in conn.exec_driver_sql(sql)]
-    finally:
-        engine.dispose()
+raw = raw_rows  # the rows read straight from the database, not through the Store
 
 
 def is_sqlite(url: str) -> bool:
