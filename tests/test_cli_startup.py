@@ -16,7 +16,8 @@ import pytest
 from annotate import cli as cli_module
 from annotate.cli import cli, main
 
-HEAVY = ("pandas", "pyarrow", "annotate.export", "annotate.maps", "annotate.render", "cv2", "streamlit")
+HEAVY = ("pandas", "pyarrow", "annotate.export", "annotate.maps", "annotate.render", "cv2", "streamlit",
+         "sqlalchemy", "huey", "redis", "argon2", "av", "numpy")
 
 PROBE = """
 import json, sys

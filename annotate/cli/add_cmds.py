@@ -6,14 +6,17 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import AnnotateError
 from ..model import Recording
-from ..store import Store
 from ..wording import plural
 from .common import AppContext, data_options, open_store, pass_app, progress_bar
+
+if TYPE_CHECKING:
+    from ..store import Store  # start-up time: the store loads SQLAlchemy
 
 
 @click.command("add")
