@@ -54,8 +54,8 @@ def sample(rec, n=700):
     return events + more
 
 
-# The event CSV and JSON have one path only; the other formats still keep a per-event one.
-TWO_PATHS = [name for name in FORMATS if name not in ("csv", "json")]
+# The event CSV, JSON and SRT have one path only; the other formats still keep a per-event one.
+TWO_PATHS = [name for name in FORMATS if name not in ("csv", "json", "srt")]
 
 
 @pytest.mark.parametrize("name", TWO_PATHS)
@@ -304,37 +304,49 @@ def test_derived_ids_follow_the_one_rule_whole_block_by_block_or_one_by_one():
                                                                       for n in names]
 
 
+_SAME = None  # the file reads as before the change
+
+
 @pytest.mark.parametrize(
-    "change",
+    "change, expected",
     [
-        lambda t: t.replace("\r\n\r\n", "\r\n\r\n\r\n", 1),  # two blank lines
-        lambda t: t.replace("\r\n\r\n", "\r\n \r\n", 1),  # a blank-ish line
-        lambda t: t.replace(" --> ", "-->", 1),
-        lambda t: t.replace("INT · ", "PURPLE · ", 1),
-        lambda t: "\r\n" + t,
-        lambda t: t + "stray words\r\n",
-        lambda t: t[: t.rindex("-->") + 6],  # cut short
-        lambda t: t.replace("00:00:", "00:00:0", 1),
-        lambda t: t.replace(",", ".", 3),
+        (lambda t: t.replace("\r\n\r\n", "\r\n\r\n\r\n", 1), _SAME),  # two blank lines
+        (lambda t: t.replace("\r\n\r\n", "\r\n \r\n", 1), _SAME),  # a blank-ish line
+        (lambda t: t.replace(" --> ", "-->", 1), _SAME),
+        (lambda t: t.replace("INT · ", "PURPLE · ", 1),
+         "events.srt line 10: cue text 'PURPLE · Hand-off' names no kind; start it with MOT, INT or DEC "
+         "(e.g. 'MOT · Greeting') or map it (--map 'PURPLE · Hand-off=MOT')"),
+        (lambda t: "\r\n" + t, _SAME),
+        (lambda t: t + "stray words\r\n", {-1: "Abandon\nstray words"}),
+        (lambda t: t[: t.rindex("-->") + 6], "events.srt line 598: '00' is not a cue time such as 00:01:02.500"),
+        (lambda t: t.replace("00:00:", "00:00:0", 1),
+         "events.srt line 2: '00:00:000,031' is not a cue time such as 00:01:02.500"),
+        (lambda t: t.replace(",", ".", 3), {0: 'Ünïcode. "quoted"'}),
     ],
 )
-def test_odd_srt_files_read_or_fail_exactly_as_cue_by_cue(change, per_event):
+def test_odd_srt_files_read_or_fail_as_expected(change, expected):
     rec = make_recording()
     text = dumps_events(many_events(rec, 150), [rec], format="srt").decode("utf-8")
-    data = change(text).encode("utf-8")
-    fast = outcome(lambda: loads_events(data, format="srt", recording=rec))
-    slow = outcome(lambda: per_event(lambda: loads_events(data, format="srt", recording=rec)))
-    assert fast == slow
+    plain = loads_events(text.encode("utf-8"), format="srt", recording=rec)
+    assert len(plain) == 150
+    got = outcome(lambda: loads_events(change(text).encode("utf-8"), format="srt", recording=rec))
+    if isinstance(expected, str):
+        assert got == f"FormatError: {expected}; nothing was imported: fix the file and import it again"
+        return
+    assert isinstance(got, list) and len(got) == len(plain)
+    relabelled = dict(expected or {})
+    for i, label in relabelled.items():
+        assert (got[i].label, got[i].start_s) == (label, plain[i].start_s)
+    changed = {i % len(plain) for i in relabelled}
+    assert [e for i, e in enumerate(got) if i not in changed] == [e for i, e in enumerate(plain) if i not in changed]
 
 
-def test_srt_and_json_files_this_tool_writes_take_the_column_paths():
-    from annotate.formats import srt
-
+def test_srt_and_json_files_this_tool_writes_read_back():
     rec = make_recording()
     events = sample(rec)
     text = dumps_events(events, [rec], format="srt").decode("utf-8")
-    assert srt._loads_columns(text, rec, None, None, "x.srt", 2.0) == loads_events(text.encode(), format="srt",
-                                                                                 recording=rec)
+    got = loads_events(text.encode(), format="srt", recording=rec)
+    assert len(got) == len(events) and got == loads_events(("\n" + text).encode(), format="srt", recording=rec)
     data = dumps_events(events, [rec], format="json")
     assert loads_events(data, format="json", recording=rec) == [validate_event(e, rec.duration_s) for e in events]
 

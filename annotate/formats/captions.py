@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import ValidationError
 from ..model import Codebook, Event, Kind, Recording
 from ..timebase import seconds_from_ms
-from .ordering import ms_from_seconds
+from .ordering import ms_from_seconds, seconds_of
 from .common import (
     Importer,
     KindResolver,
@@ -186,6 +186,35 @@ class CueReader:
             f"cue text '{flat[:60]}' names no kind; start it with MOT, INT or DEC (e.g. 'MOT · Greeting') "
             f"or map it (--map '{flat[:30]}=MOT')"
         )
+
+    def cue_values(self, starts: Sequence[int] | np.ndarray, ends: Sequence[int] | np.ndarray,
+                   texts: Sequence[str]) -> tuple[dict[str, list[Any]], dict[int, ValidationError]]:
+        """Return (Event field -> values of every cue, cue index -> what is wrong) for cues without metadata.
+
+        Kind and label come from each cue's text (each distinct text worked out
+        once); a cue of exactly the point length is a point event.
+        """
+        start = np.asarray(starts, dtype=np.int64)
+        end = np.asarray(ends, dtype=np.int64)
+        found: dict[str, Any] = {}
+        for text in set(texts):
+            try:
+                found[text] = self.kind_and_label(text)
+            except ValidationError as exc:
+                found[text] = exc
+        pairs = list(map(found.__getitem__, texts))
+        bad: dict[int, ValidationError] = {}
+        if any(isinstance(pair, ValidationError) for pair in found.values()):
+            for i, pair in enumerate(pairs):
+                if isinstance(pair, ValidationError):
+                    bad[i], pairs[i] = pair, (None, "")
+        ends_s = seconds_of(end)
+        if self.point_ms is not None:
+            for i in np.flatnonzero(end - start == self.point_ms).tolist():
+                ends_s[i] = None
+        values = {"kind": [kind for kind, _ in pairs], "start_s": seconds_of(start), "end_s": ends_s,
+                  "label": [label for _, label in pairs]}
+        return values, bad
 
     def add(self, where: int, start_ms: int, end_ms: int, text: str, cue_id: str = "",
             meta: dict[str, Any] | None = None) -> None:
