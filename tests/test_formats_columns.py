@@ -54,8 +54,8 @@ def sample(rec, n=700):
     return events + more
 
 
-# The event CSV, JSON, SRT and WebVTT have one path only; the other formats still keep a per-event one.
-TWO_PATHS = [name for name in FORMATS if name not in ("csv", "json", "srt", "vtt")]
+# The event CSV, JSON, SRT, WebVTT and BORIS have one path only; the other formats still keep a per-event one.
+TWO_PATHS = [name for name in FORMATS if name not in ("csv", "json", "srt", "vtt", "boris")]
 
 
 @pytest.mark.parametrize("name", TWO_PATHS)
@@ -424,35 +424,6 @@ def test_eaf_export_of_validated_events_takes_the_column_path(details, per_event
     opts = {"date": FIXED, "details": details, "codebook": Codebook()}
     fast = dumps_events(events, [rec], format="eaf", **opts)
     assert fast == per_event(lambda: dumps_events(events, [rec], format="eaf", **opts))
-
-
-@pytest.mark.parametrize(
-    "change",
-    [
-        lambda lines: lines.__setitem__(5, lines[5].replace("\tSTATE\t", "\tEVENT\t", 1)),
-        lambda lines: lines.__setitem__(6, lines[6].replace("\tNA\t", "\t1.5\t", 1)),  # a stop on a POINT row
-        lambda lines: lines.__setitem__(7, "\t".join(c if i != 5 else "2.5" for i, c in enumerate(lines[7].split("\t")))),
-        lambda lines: lines.__setitem__(8, "\t".join(c if i != 16 else "1,5" for i, c in enumerate(lines[8].split("\t")))),
-        lambda lines: lines.__setitem__(9, "\t".join(c if i != 11 else "Grooming" for i, c in enumerate(lines[9].split("\t")))),
-        lambda lines: lines.__setitem__(10, lines[10] + "\textra"),
-    ],
-)
-def test_odd_boris_tables_read_or_fail_exactly_as_row_by_row(change, per_event):
-    rec = make_recording()
-    lines = dumps_events(many_events(rec, 200), [rec], format="boris").decode("utf-8-sig").split("\r\n")
-    change(lines)
-    data = "\r\n".join(lines).encode("utf-8")
-    fast = outcome(lambda: loads_events(data, format="boris", recording=rec))
-    slow = outcome(lambda: per_event(lambda: loads_events(data, format="boris", recording=rec)))
-    assert fast == slow
-
-
-def test_boris_table_this_tool_writes_takes_the_column_path():
-    from annotate.formats import boris
-
-    rec = make_recording()
-    data = dumps_events(sample(rec), [rec], format="boris")
-    assert boris._loads_columns(data, rec, None, None, "x.tsv") == loads_events(data, format="boris", recording=rec)
 
 
 @pytest.mark.parametrize("fmt", ["eaf", "xes"])
