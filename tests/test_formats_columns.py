@@ -362,43 +362,6 @@ def test_event_log_exports_with_case_starts_match_the_per_entry_path(name, start
     assert fast == per_event(lambda: dumps_events(events, [rec], format=name, **opts))
 
 
-def _swap_lifecycle(lines):
-    i = next(n for n, line in enumerate(lines) if ",start," in line)
-    lines[i] = lines[i].replace(",start,", ",complete,", 1)
-
-
-@pytest.mark.parametrize(
-    "change",
-    [
-        _swap_lifecycle,  # a duration event completes twice
-        lambda lines: lines.pop(next(n for n, line in enumerate(lines) if ",start," in line)),  # ends without start
-        lambda lines: lines.insert(5, lines[-2]),  # a complete before its start, and twice
-        lambda lines: lines.__setitem__(7, lines[7].replace(",1970-01-01T", ",1969-12-31T", 1)),
-        lambda lines: lines.__setitem__(9, lines[9].replace(",moment_of_truth,", ",purple,", 1)),
-        lambda lines: lines.__setitem__(9, lines[9].replace(",-1,", ",-7,", 1)),
-        lambda lines: lines.__setitem__(11, lines[11].replace(",Web,", ",'=Web,", 1)),
-        lambda lines: lines.__setitem__(13, lines[13].replace("Checkout", "Other case", 1)),
-    ],
-)
-def test_odd_event_logs_read_or_fail_exactly_as_entry_by_entry(change, per_event):
-    rec = make_recording()
-    lines = dumps_events(many_events(rec, 200), [rec], format="eventlog").decode("utf-8-sig").split("\r\n")
-    change(lines)
-    data = "\r\n".join(lines).encode("utf-8")
-    fast = outcome(lambda: loads_events(data, format="eventlog", recording=rec))
-    slow = outcome(lambda: per_event(lambda: loads_events(data, format="eventlog", recording=rec)))
-    assert fast == slow
-
-
-def test_event_log_this_tool_writes_takes_the_column_path():
-    from annotate.formats import eventlog
-
-    rec = make_recording()
-    data = dumps_events(sample(rec), [rec], format="eventlog")
-    assert eventlog._loads_columns(data, rec, None, None, "x.eventlog.csv", None) == loads_events(
-        data, format="eventlog", recording=rec)
-
-
 @pytest.mark.parametrize("metadata", [True, False])
 def test_vtt_export_of_validated_events_reads_back(metadata):
     rec = make_recording()
