@@ -17,7 +17,6 @@ import random
 import re
 from datetime import datetime, timedelta, timezone
 
-import numpy as np
 import pytest
 
 from annotate.formats import dumps_events, loads_events, vtt, vtt_notes
