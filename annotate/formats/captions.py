@@ -134,9 +134,9 @@ def parse_timing(line: str) -> tuple[int, int, str]:
 
 
 class CueReader:
-    """Turn parsed cues into validated events for one recording, collecting problems.
+    """Turn parsed cues into Event field values (:meth:`cue_values`, :meth:`cue_row`) for one recording.
 
-    ``where`` of a cue is the number of the line it is reported at.
+    The caller hands the values to an ``Importer``, which validates them and gives the ids.
     """
 
     def __init__(
