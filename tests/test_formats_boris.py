@@ -11,7 +11,7 @@ import pytest
 from annotate.errors import FormatError
 from annotate.formats import dumps_events, loads_events, read_events, write_events
 from annotate.formats.boris import COLUMNS
-from test_formats_common import make_recording, tricky_events
+from test_formats_common import make_recording, many_events, tricky_events
 
 DATA = Path(__file__).parent / "data"
 MAPPING = ["greeting=MOT", "stock check=INT", "pays=moment of truth"]
@@ -78,3 +78,42 @@ def test_boris_event_export_with_status_is_explained():
     data = b"Time\tSubject\tBehavior\tStatus\n1.0\tA\tx\tSTART\n"
     with pytest.raises(FormatError, match="export 'aggregated events' from BORIS"):
         loads_events(data, format="boris", recording=make_recording())
+
+
+def _set_cell(line: str, column: int, value: str) -> str:
+    return "\t".join(value if i == column else c for i, c in enumerate(line.split("\t")))
+
+
+@pytest.mark.parametrize(
+    "change, changed",
+    [
+        (lambda lines: lines.__setitem__(5, lines[5].replace("\tSTATE\t", "\tEVENT\t", 1)), {}),
+        (lambda lines: lines.__setitem__(6, lines[6].replace("\tNA\t", "\t1.5\t", 1)), {}),  # a stop on a POINT row
+        (lambda lines: lines.__setitem__(7, _set_cell(lines[7], 5, "2.5")),  # a time offset
+         {6: {"start_s": 2.847, "end_s": 6.552}}),
+        (lambda lines: lines.__setitem__(8, _set_cell(lines[8], 16, "1,5")), {7: {"start_s": 1.5}}),  # a decimal comma
+        (lambda lines: lines.__setitem__(9, _set_cell(lines[9], 11, "Grooming")), {8: {"label": "Grooming"}}),
+        (lambda lines: lines.__setitem__(10, lines[10] + "\textra"), {}),
+    ],
+)
+def test_odd_rows_of_a_table_this_tool_wrote_read_as_expected(change, changed):
+    rec = make_recording()
+    lines = dumps_events(many_events(rec, 200), [rec], format="boris").decode("utf-8-sig").split("\r\n")
+    plain = loads_events("\r\n".join(lines).encode("utf-8"), format="boris", recording=rec)
+    change(lines)
+    got = loads_events("\r\n".join(lines).encode("utf-8"), format="boris", recording=rec)
+    assert len(got) == len(plain) == 200
+    for i, fields in changed.items():
+        assert {name: getattr(got[i], name) for name in fields} == fields
+        assert got[i].id != plain[i].id  # a derived id follows the content
+    assert [e for i, e in enumerate(got) if i not in changed] == [e for i, e in enumerate(plain) if i not in changed]
+
+
+def test_table_this_tool_writes_reads_back_kind_times_and_texts():
+    rec = make_recording()
+    events = many_events(rec, 300)
+    back = loads_events(dumps_events(events, [rec], format="boris"), format="boris", recording=rec)
+    fields = ("kind", "start_s", "end_s", "label", "stage", "channel", "actor", "note")
+    key = lambda e: (e.start_s, -1.0 if e.end_s is None else e.end_s, e.label)  # noqa: E731
+    assert [tuple(getattr(e, f) for f in fields) for e in sorted(back, key=key)] == [
+        tuple(getattr(e, f) for f in fields) for e in sorted(events, key=key)]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import uuid
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -143,3 +145,52 @@ def test_json_dates_are_utc():
                                   exported_at=datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)))
     assert doc["exported_at"] == "2024-01-02T03:04:05.000Z"
     assert doc["events"][0]["created_at"] == "2024-05-01T12:30:00.123Z"
+
+
+# Outcomes of odd event logs (the events' digest, or the message), recorded when a second, entry-by-entry
+# reader stood beside the column one and both agreed on each.
+ODD_LOG_OUTCOMES = Path(__file__).parent / "data" / "eventlog_odd_outcomes.json"
+
+
+def _swap_lifecycle(lines):
+    i = next(n for n, line in enumerate(lines) if ",start," in line)
+    lines[i] = lines[i].replace(",start,", ",complete,", 1)
+
+
+ODD_LOGS = [
+    _swap_lifecycle,  # a duration event completes twice
+    lambda lines: lines.pop(next(n for n, line in enumerate(lines) if ",start," in line)),  # ends without start
+    lambda lines: lines.insert(5, lines[-2]),  # a complete before its start, and twice
+    lambda lines: lines.__setitem__(7, lines[7].replace(",1970-01-01T", ",1969-12-31T", 1)),
+    lambda lines: lines.__setitem__(9, lines[9].replace(",moment_of_truth,", ",purple,", 1)),
+    lambda lines: lines.__setitem__(9, lines[9].replace(",-1,", ",-7,", 1)),
+    lambda lines: lines.__setitem__(11, lines[11].replace(",Web,", ",'=Web,", 1)),
+    lambda lines: lines.__setitem__(13, lines[13].replace("Checkout", "Other case", 1)),
+    lambda lines: None,  # as written
+]
+
+
+def odd_log_outcome(n):
+    rec = make_recording()
+    events = [e.replace(id=f"{i:032x}") for i, e in enumerate(many_events(rec, 200))]
+    lines = dumps_events(events, [rec], format="eventlog").decode("utf-8-sig").split("\r\n")
+    ODD_LOGS[n](lines)
+    try:
+        got = loads_events("\r\n".join(lines).encode("utf-8"), format="eventlog", recording=rec)
+    except FormatError as exc:
+        return f"FormatError: {exc}"
+    return f"{len(got)} events {hashlib.sha1(repr(got).encode('utf-8')).hexdigest()}"
+
+
+@pytest.mark.parametrize("n", range(len(ODD_LOGS)))
+def test_odd_event_logs_read_or_fail_as_recorded(n):
+    assert odd_log_outcome(n) == json.loads(ODD_LOG_OUTCOMES.read_text(encoding="utf-8"))[f"log {n}"]
+
+
+def test_event_log_this_tool_writes_reads_back():
+    rec = make_recording()
+    events = sorted(many_events(rec, 300) + tricky_events(rec), key=lambda e: (e.start_s, e.id))
+    back = loads_events(dumps_events(events, [rec], format="eventlog"), format="eventlog", recording=rec)
+    fields = ("id", "kind", "start_s", "end_s", "label", "stage", "channel", "actor", "emotion", "note")
+    assert sorted(tuple(getattr(e, f) for f in fields) for e in back) == sorted(
+        tuple(getattr(e, f) for f in fields) for e in events)

@@ -33,6 +33,9 @@ import io
 from operator import itemgetter
 from typing import Any, Iterable, Mapping
 
+import pyarrow as pa
+import pyarrow.compute  # noqa: F401 - pa.compute
+
 from ..errors import ValidationError
 from ..model import Codebook, Event, Kind, Recording, drop_control
 from ..timebase import seconds_from_ms
@@ -160,21 +163,24 @@ def loads(data: bytes | str, *, recording: Recording, mapping: Mapping[str, Any]
     body = _select(raw, rows[1:], col, recording, problems)
     ours = any(_cell(raw[i], col, "description") == MARKER for i in body)
     read = _RowReader(col, KindResolver(mapping), label_kinds(codebook), ours)
-    sink = Importer(recording, problems, lines.place, defer=True)
-    rid = recording.id
+    rows_read: list[tuple[Any, ...]] = []
+    wheres: list[int] = []
+    left_out: dict[int, Any] = {}
     for i in body:
         row = raw[i]
         if len(row) < width:
-            problems.add(lines.place(i), f"has {len(row)} cells but the header has {width}; the row is cut short")
+            left_out[i] = f"has {len(row)} cells but the header has {width}; the row is cut short"
             continue
         try:
-            event = read(row)
+            rows_read.append(read(row))
         except ValidationError as exc:
-            problems.add(lines.place(i), exc)
+            left_out[i] = exc
             continue
-        event.recording_id = rid
-        sink.add(event, i)
-    sink.finish()
+        wheres.append(i)
+    columns = list(zip(*rows_read)) or [()] * len(_ROW_FIELDS)
+    sink = Importer(recording, problems, lines.place)
+    sink.add_values({name: list(values) for name, values in zip(_ROW_FIELDS, columns)}, {}, wheres,
+                    left_out=left_out)
     problems.raise_if_any()
     return sink.events
 
@@ -188,9 +194,6 @@ def _loads_columns(data: bytes | str, recording: Recording,
     offset, with start and stop times in plain seconds (stop ``NA`` or blank
     allowed) and every row valid; anything else goes through the row-by-row path.
     """
-    pa = colwise.arrow()
-    if pa is None:
-        return None
     body = colwise.utf8_body(data)
     first = None if body is None else colwise.plain_first_line(body)
     if first is None:
@@ -202,7 +205,7 @@ def _loads_columns(data: bytes | str, recording: Recording,
         return None
     wanted = sorted({col[name] for name in (*_FIELDS, "observation id", "description") if name in col})
     table = colwise.csv_table(body, delimiter, len(header), wanted)
-    if table is None or table.num_rows - 1 < colwise.MIN_EVENTS:
+    if table is None or table.num_rows < 2:
         return None
     table = table.slice(1)
     count = table.num_rows
@@ -320,6 +323,9 @@ _FIELDS = ("behavior", "behavioral category", "time offset (s)", "start (s)", "s
            "modifier #1", "modifier #2", "comment start")
 
 
+_ROW_FIELDS = ("kind", "start_s", "end_s", "label", "stage", "channel", "actor", "note")
+
+
 class _RowReader:
     """Read one row of an aggregated-events table into an (unvalidated) event."""
 
@@ -344,7 +350,8 @@ class _RowReader:
             known = self._kinds[(behavior, category)] = (kind, plain)
         return known
 
-    def __call__(self, row: list[str]) -> Event:
+    def __call__(self, row: list[str]) -> tuple[Any, ...]:
+        """Return the values (:data:`_ROW_FIELDS`) of one row; raises ValidationError for a row that cannot be read."""
         if self.pad:
             row = [*row, ""]
         (behavior, category, offset_text, start_text, stop_text, btype, subject, modifier1, modifier2,
@@ -379,8 +386,6 @@ class _RowReader:
             raise ValidationError(f"time offset {offset} s puts the event before the recording's start")
         subject = text[subject]
         ours = self.ours
-        return Event(
-            kind, round(start, 3), None, None if end is None else round(end, 3), "" if plain else behavior,
-            text[modifier1] if ours else "", text[modifier2] if ours else "", "" if subject == NO_SUBJECT else subject,
-            "", None, _clean(comment), "", "",
-        )
+        return (kind, round(start, 3), None if end is None else round(end, 3), "" if plain else behavior,
+                text[modifier1] if ours else "", text[modifier2] if ours else "",
+                "" if subject == NO_SUBJECT else subject, _clean(comment))

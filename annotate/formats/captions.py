@@ -19,9 +19,8 @@ import numpy as np
 from ..errors import ValidationError
 from ..model import Codebook, Event, Kind, Recording
 from ..timebase import seconds_from_ms
-from .ordering import ms_from_seconds
+from .ordering import ms_from_seconds, seconds_of
 from .common import (
-    Importer,
     KindResolver,
     Problems,
     label_kinds,
@@ -135,9 +134,9 @@ def parse_timing(line: str) -> tuple[int, int, str]:
 
 
 class CueReader:
-    """Turn parsed cues into validated events for one recording, collecting problems.
+    """Turn parsed cues into Event field values (:meth:`cue_values`, :meth:`cue_row`) for one recording.
 
-    ``where`` of a cue is the number of the line it is reported at.
+    The caller hands the values to an ``Importer``, which validates them and gives the ids.
     """
 
     def __init__(
@@ -153,8 +152,6 @@ class CueReader:
         self.kinds = KindResolver(mapping)
         self.labels = label_kinds(codebook)
         self.point_ms = None if point_cue_s is None else ms_from_seconds(point_cue_s)
-        self.sink = Importer(recording, problems, line_place, defer=True)
-        self.events = self.sink.events
         self._cue_texts: dict[str, tuple[Kind, str]] = {}
         self._kind_names: dict[str, Kind] = {}
 
@@ -187,39 +184,68 @@ class CueReader:
             f"or map it (--map '{flat[:30]}=MOT')"
         )
 
-    def add(self, where: int, start_ms: int, end_ms: int, text: str, cue_id: str = "",
-            meta: dict[str, Any] | None = None) -> None:
-        """Read one cue (or its metadata, when the file carries it) into an event; ``where`` is its line."""
-        try:
-            if meta is not None:
-                event = _event_from_meta(meta, self.kinds, self._kind_names)
-                raw_id = str(meta.get("id") or cue_id or "")
-                self._follow_cue_timing(event, start_ms, end_ms)
-            else:
-                kind, label = self.kind_and_label(text)
-                end = None if self.point_ms is not None and end_ms - start_ms == self.point_ms else end_ms
-                event = Event(kind, seconds_from_ms(start_ms), end_s=None if end is None else seconds_from_ms(end), label=label,
-                              id="")
-                raw_id = cue_id if _looks_like_id(cue_id) else ""
-        except ValidationError as exc:
-            self.problems.add(line_place(where), exc)
-            return
-        event.recording_id = self.recording.id
-        self.sink.add(event, where, raw_id)
+    def cue_values(self, starts: Sequence[int] | np.ndarray, ends: Sequence[int] | np.ndarray,
+                   texts: Sequence[str]) -> tuple[dict[str, list[Any]], dict[int, ValidationError]]:
+        """Return (Event field -> values of every cue, cue index -> what is wrong) for cues without metadata.
 
-    def _follow_cue_timing(self, event: Event, start_ms: int, end_ms: int) -> None:
+        Kind and label come from each cue's text (each distinct text worked out
+        once); a cue of exactly the point length is a point event.
+        """
+        start = np.asarray(starts, dtype=np.int64)
+        end = np.asarray(ends, dtype=np.int64)
+        found: dict[str, Any] = {}
+        for text in set(texts):
+            try:
+                found[text] = self.kind_and_label(text)
+            except ValidationError as exc:
+                found[text] = exc
+        pairs = list(map(found.__getitem__, texts))
+        bad: dict[int, ValidationError] = {}
+        if any(isinstance(pair, ValidationError) for pair in found.values()):
+            for i, pair in enumerate(pairs):
+                if isinstance(pair, ValidationError):
+                    bad[i], pairs[i] = pair, (None, "")
+        ends_s = seconds_of(end)
+        if self.point_ms is not None:
+            for i in np.flatnonzero(end - start == self.point_ms).tolist():
+                ends_s[i] = None
+        values = {"kind": [kind for kind, _ in pairs], "start_s": seconds_of(start), "end_s": ends_s,
+                  "label": [label for _, label in pairs]}
+        return values, bad
+
+    def cue_row(self, start_ms: int, end_ms: int, text: str, meta: dict[str, Any] | None = None) -> tuple[Any, ...]:
+        """Return the values (:data:`CUE_FIELDS`) of one cue, from its metadata when the file carries it.
+
+        Raises ValidationError for a cue whose text names no kind or whose metadata is unusable.
+        """
+        if meta is not None:
+            return self._follow_cue_timing(_meta_row(meta, self.kinds, self._kind_names), start_ms, end_ms)
+        kind, label = self.kind_and_label(text)
+        end = None if self.point_ms is not None and end_ms - start_ms == self.point_ms else seconds_from_ms(end_ms)
+        return (kind, seconds_from_ms(start_ms), end, label) + _PLAIN_REST
+
+    def _follow_cue_timing(self, row: tuple[Any, ...], start_ms: int, end_ms: int) -> tuple[Any, ...]:
         """If a subtitle editor moved the cue, its timing wins over the NOTE's times."""
         try:
-            meta_start = to_ms(float(event.start_s))
-            meta_end = None if event.end_s is None else to_ms(float(event.end_s))
-        except (TypeError, ValueError):
-            return
+            meta_start = to_ms(row[1])
+            meta_end = None if row[2] is None else to_ms(row[2])
+        except ValueError:  # a NaN time: validation names it
+            return row
         expected_end = meta_start + (self.point_ms or 0) if meta_end is None else max(meta_end, meta_start + 1)
         if meta_start == start_ms and (expected_end == end_ms or (meta_end is None and self.point_ms is None)):
-            return
-        event.start_s = seconds_from_ms(start_ms)
-        point = event.end_s is None and self.point_ms is not None and end_ms - start_ms == self.point_ms
-        event.end_s = None if point else seconds_from_ms(end_ms)
+            return row
+        point = row[2] is None and self.point_ms is not None and end_ms - start_ms == self.point_ms
+        return (row[0], seconds_from_ms(start_ms), None if point else seconds_from_ms(end_ms)) + row[3:]
+
+
+CUE_FIELDS = ("kind", "start_s", "end_s", "label", "stage", "channel", "actor", "expectation", "emotion", "note",
+              "reviewer", "created_at", "updated_at")
+_PLAIN_REST = ("", "", "", "", None, "", "", None, None)  # a cue without metadata: the fields after its label
+
+
+def cue_id_or_blank(cue_id: str) -> str:
+    """Return a cue identifier that is an event id (32 hex digits or a UUID), else "" (the id is derived)."""
+    return cue_id if _looks_like_id(cue_id) else ""
 
 
 def line_place(line: int) -> str:
@@ -249,15 +275,16 @@ def _meta_seconds(meta: dict[str, Any], name: str) -> float | None:
     return float(value)
 
 
-def _event_from_meta(meta: dict[str, Any], kinds: KindResolver, kind_names: dict[str, Kind] | None = None) -> Event:
+def _meta_row(meta: dict[str, Any], kinds: KindResolver, kind_names: dict[str, Kind]) -> tuple[Any, ...]:
+    """Return the values (:data:`CUE_FIELDS`) a cue's NOTE gives; raises ValidationError."""
     start = _meta_seconds(meta, "start_s")
     if start is None:
         raise ValidationError("the cue's NOTE has no start_s")
     name = meta.get("kind", "")
-    kind = kind_names.get(name) if kind_names is not None and type(name) is str else None
+    kind = kind_names.get(name) if type(name) is str else None
     if kind is None:
         kind = kinds(str(name))
-        if kind_names is not None and type(name) is str:
+        if type(name) is str:
             kind_names[name] = kind
     end = _meta_seconds(meta, "end_s")
     created, updated = meta.get("created_at"), meta.get("updated_at")
@@ -265,10 +292,10 @@ def _event_from_meta(meta: dict[str, Any], kinds: KindResolver, kind_names: dict
     updated = parse_iso("updated_at", updated if type(updated) is str else str(updated or ""))
     texts = tuple(map(meta.get, _META_TEXT))
     if tuple(map(type, texts)) != _ALL_TEXT:
-        texts = [str(value or "") for value in texts]
+        texts = tuple(str(value or "") for value in texts)
     label, stage, channel, actor, expectation, note, reviewer = texts
-    return Event(kind, start, None, end, label, stage, channel, actor, expectation, meta.get("emotion"), note,
-                 reviewer, "", created, updated)
+    return (kind, start, end, label, stage, channel, actor, expectation, meta.get("emotion"), note, reviewer,
+            created, updated)
 
 
 # A block: lines that are not blank (a blank line holds nothing but whitespace), one after another.

@@ -3,10 +3,8 @@
 Exports turn each field of all events into one column of cells (numbers and
 times formatted by Arrow's compute kernels and numpy) and join the columns
 into lines in one call; imports split a CSV with Arrow's parser and decode
-each column once. The event CSV and JSON have only this path. The other
-formats still keep a per-event path beside it, which ``ENABLED = False``
-selects (their tests compare the two); a fast path of theirs handles only
-input it can prove it reads or writes as the per-event path does.
+each column once. Every format has only this path: a quick reader of the
+tool's own layout and a general one of other files both give these columns.
 """
 
 from __future__ import annotations
@@ -32,11 +30,6 @@ from ..model import Event
 from ..timebase import nearest_ms_array
 from .text import cell_chars, long_cells, quotes_are_plain  # noqa: F401 - the cell-limit scan, by its old names here
 
-# Below this many events the per-event paths are as quick and stay the only code used.
-MIN_EVENTS = 64
-# False sends every format down its per-event path (the tests compare the two).
-ENABLED = True
-
 
 @contextmanager
 def no_gc() -> Iterator[None]:
@@ -51,8 +44,8 @@ def no_gc() -> Iterator[None]:
 
 
 def arrow() -> Any:
-    """Return the pyarrow module, or None when it is not installed (or the fast paths are off)."""
-    return _pa if ENABLED else None
+    """Return the pyarrow module, or None when it is not installed."""
+    return _pa
 
 
 # --- events to columns -------------------------------------------------------------

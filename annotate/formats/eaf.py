@@ -102,11 +102,10 @@ def _read(data: bytes | str, recording: Recording, mapping: Mapping[str, Any] | 
         problems.fail(None, f"has no tier named after a kind (tiers: {names}); name tiers MOT, INT and DEC "
                             "or map them (--map 'TIER=MOT')")
 
-    sink = Importer(recording, problems, _annotation_place, defer=True)
+    sink = Importer(recording, problems, _annotation_place)
     annotations = [(tier.get("TIER_ID"), kind, _annotations(tier, cut)) for tier, kind in chosen]
-    if not (colwise.ENABLED and not bad_slots and _add_columns(sink, annotations, slots, origin, details)):
-        _add_each(sink, annotations, slots, bad_slots, origin, details)
-    sink.finish()
+    if bad_slots or not _add_columns(sink, annotations, slots, origin, details):
+        sink = _add_each(recording, problems, annotations, slots, bad_slots, origin, details)
     problems.raise_if_any()
     return sink.events
 
@@ -168,10 +167,18 @@ def _json_or_none(text: str) -> Any:
         return None
 
 
-def _add_each(sink: Importer, annotations: list, slots: dict, bad_slots: set, origin: int, details: dict) -> None:
-    """Give ``sink`` the event of each annotation (or report why it has none), one at a time."""
-    rid = sink.recording.id
-    problems = sink.problems
+def _add_each(recording: Recording, problems: Problems, annotations: list, slots: dict, bad_slots: set,
+              origin: int, details: dict) -> Importer:
+    """Return an importer holding the events of the annotations, each read on its own (or why it has none).
+
+    Problems and events take keys in the order the annotations come, as the
+    messages list them; each key names its tier and annotation.
+    """
+    order: list[tuple[str | None, Any]] = []
+    left_out: dict[int, Any] = {}
+    values: list[tuple[Any, ...]] = []
+    keys: list[int] = []
+    raw_ids: list[str] = []
     for tid, kind, rows in annotations:
         for n, (aid, ref1, ref2, value) in enumerate(rows, 1):
             if bad_slots and (ref1 in bad_slots or ref2 in bad_slots):
@@ -188,13 +195,20 @@ def _add_each(sink: Importer, annotations: list, slots: dict, bad_slots: set, or
                 extra = details.get(aid) or _NO_DETAILS
                 if type(extra) is tuple:
                     extra = _canonical_details(extra)
-                event = _event(kind, seconds_from_ms(start + origin), seconds_from_ms(end + origin), value, extra)
+                values.append(_values(kind, seconds_from_ms(start + origin), seconds_from_ms(end + origin), value,
+                                      extra))
             except ValidationError as exc:
-                problems.add(_annotation_place((tid, aid or n)), exc)
+                left_out[len(order)] = exc
+                order.append((tid, aid or n))
                 continue
             raw_id = extra.get("id") or (aid[1:] if aid.startswith("a") and len(aid) == 33 else aid)
-            event.recording_id = rid
-            sink.add(event, (tid, aid or n), raw_id if type(raw_id) is str else str(raw_id))
+            keys.append(len(order))
+            order.append((tid, aid or n))
+            raw_ids.append(raw_id if type(raw_id) is str else str(raw_id))
+    sink = Importer(recording, problems, lambda k: _annotation_place(order[k]))
+    columns = list(zip(*values)) or [()] * len(_VALUE_FIELDS)
+    sink.add_values(dict(zip(_VALUE_FIELDS, map(list, columns))), {}, keys, raw_ids, left_out)
+    return sink
 
 
 def _add_columns(sink: Importer, annotations: list, slots: dict, origin: int, details: dict) -> bool:
@@ -204,7 +218,7 @@ def _add_columns(sink: Importer, annotations: list, slots: dict, origin: int, de
     every event is valid as it stands: what ``_add_each`` then gives.
     """
     count = sum(len(rows) for _, _, rows in annotations)
-    if count < colwise.MIN_EVENTS:
+    if not count:
         return False
     aids, refs1, refs2, labels = map(list, zip(*chain.from_iterable(rows for _, _, rows in annotations)))
     if None in refs1 or None in refs2:
@@ -323,19 +337,21 @@ _DETAIL_TEXTS = ("stage", "channel", "actor", "expectation", "note", "reviewer")
 _ALL_TEXT = (str,) * len(_DETAIL_TEXTS)
 
 
-def _event(kind: Kind, start: float, end: float, label: str, extra: dict) -> Event:
+_VALUE_FIELDS = ("kind", "start_s", "end_s", "label", "stage", "channel", "actor", "expectation", "emotion", "note",
+                 "reviewer", "created_at", "updated_at")
+
+
+def _values(kind: Kind, start: float, end: float, label: str, extra: dict) -> tuple[Any, ...]:
+    """Return the values (:data:`_VALUE_FIELDS`) of an annotation and its details; raises ValidationError."""
     end_s = None if extra.get("point") is True else end
     texts = tuple(map(extra.get, _DETAIL_TEXTS))
     if tuple(map(type, texts)) != _ALL_TEXT:
-        texts = [str(value or "") for value in texts]
+        texts = tuple(str(value or "") for value in texts)
     stage, channel, actor, expectation, note, reviewer = texts
     created, updated = extra.get("created_at"), extra.get("updated_at")
-    return Event(
-        kind, start, None, end_s, label, stage, channel, actor, expectation, extra.get("emotion"), note, reviewer,
-        "",
-        parse_iso("created_at", created if type(created) is str else str(created or "")),
-        parse_iso("updated_at", updated if type(updated) is str else str(updated or "")),
-    )
+    return (kind, start, end_s, label, stage, channel, actor, expectation, extra.get("emotion"), note, reviewer,
+            parse_iso("created_at", created if type(created) is str else str(created or "")),
+            parse_iso("updated_at", updated if type(updated) is str else str(updated or "")))
 
 
 def _slot_time(slots: dict[str, int | None], ref: str | None) -> int:

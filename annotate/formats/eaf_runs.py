@@ -13,7 +13,6 @@ import re
 from typing import Any
 
 from ..errors import FormatError
-from . import columns as colwise
 from . import xmlsafe
 from .common import Problems, json_value
 from .eaf_write import DETAIL_KEYS
@@ -52,7 +51,7 @@ def parse(data: bytes | str, problems: Problems) -> tuple[Any, dict]:
     Raises (through ``problems``) what ``xmlsafe.parse_xml`` raises: the
     whole file is parsed whenever the quick reading does not apply.
     """
-    if colwise.ENABLED and isinstance(data, bytes) and data.startswith(_XML_DECLARATION):
+    if isinstance(data, bytes) and data.startswith(_XML_DECLARATION):
         found = _cut(data)
         if found is not None:
             skeleton, runs = found

@@ -192,9 +192,6 @@ def _loads_columns(data: bytes | str, recording: Recording, mapping: Mapping[str
     (each start before its complete), times in ``start_s``/``end_s`` and every
     event valid; anything else goes through the entry-by-entry path.
     """
-    pa = colwise.arrow()
-    if pa is None:
-        return None
     body = colwise.utf8_body(data)
     if body is None:
         return None
@@ -202,7 +199,7 @@ def _loads_columns(data: bytes | str, recording: Recording, mapping: Mapping[str
     if not body.startswith(header) or body[len(header) : len(header) + 2] not in (b"\r\n", b"\n") or b"\x00" in body:
         return None
     table = colwise.csv_table(body, ",", len(COLUMNS), range(len(COLUMNS)))
-    if table is None or table.num_rows - 1 < colwise.MIN_EVENTS:
+    if table is None or table.num_rows < 2:
         return None
     table = table.slice(1)
     col = {name: table.column(f"f{i}") for i, name in enumerate(COLUMNS)}

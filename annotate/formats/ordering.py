@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..model import Event
+from ..timebase import nearest_ms
 from . import columns as colwise
 from .common import sort_events
 
@@ -57,15 +58,20 @@ def ms_of(seconds: list[Any]) -> np.ndarray:
     """
     ms = colwise.ms_array(seconds)
     if ms is None:
-        ms = np.array([int(round(t * 1000)) for t in seconds], dtype=np.int64)
+        ms = np.array([nearest_ms(t) for t in seconds], dtype=np.int64)
     return ms
 
 
 def ms_from_seconds(t: float) -> int:
-    """Return seconds ``t`` as the nearest whole ms, ``int(round(t * 1000))`` (the scalar :func:`ms_of`)."""
-    return int(round(t * 1000))
+    """Return seconds ``t`` as the nearest whole ms, ``timebase.nearest_ms`` (the scalar :func:`ms_of`)."""
+    return nearest_ms(t)
 
 
 def seconds_of(ms: np.ndarray) -> list[float]:
-    """Return whole ms as float seconds (``ms / 1000``, the double ``timebase.seconds_from_ms`` gives), a list."""
+    """Return whole ms as float seconds, the doubles ``timebase.seconds_from_ms`` gives each, a list.
+
+    ``ms / 1000`` of a whole ms is already the double nearest three decimals,
+    which ``seconds_from_ms``'s rounding keeps, so the array division is the same
+    (and some twenty times quicker than a call per time).
+    """
     return (ms / 1000.0).tolist()

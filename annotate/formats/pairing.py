@@ -147,13 +147,23 @@ def events_from_rows(
     completes, an activity that maps to no kind, an invalid event.
     """
     rows = _this_case(rows, recording, problems)
-    bases = _bases(rows, epoch, problems, place)
+    # Problems and events take keys in the order they are met, as messages list them; a key's row names its line.
+    order: list[Any] = []
+    left_out: dict[int, Any] = {}
+
+    def note(where: Any, message: object) -> None:
+        left_out[len(order)] = message
+        order.append(where)
+
+    bases = _bases(rows, epoch, note)
     open_starts: dict[tuple[str, str], list[tuple[Row, float]]] = {}
-    sink = Importer(recording, problems, place, defer=True)
     choose = _KindChooser(KindResolver(mapping), label_kinds(codebook))
+    values: list[tuple[Any, ...]] = []
+    keys: list[int] = []
+    raw_ids: list[Any] = []
     for r in rows:
         complete = r.lifecycle == "complete"
-        t = _entry_time(r, complete, bases[r.case], problems, place)
+        t = _entry_time(r, complete, bases[r.case], note)
         if t is None:
             continue
         key = (r.case, r.fields.get("event_id") or r.activity)
@@ -166,23 +176,27 @@ def events_from_rows(
         if pending:
             first, start = pending.pop(0)
             if t < start:
-                problems.add(place(r.where), f"'{r.activity}' completes ({t:.3f} s) before it starts ({start:.3f} s); "
-                                             "times are out of order")
+                note(r.where, f"'{r.activity}' completes ({t:.3f} s) before it starts ({start:.3f} s); "
+                              "times are out of order")
                 continue
             end: float | None = t
         else:
             first, start, end = r, _time(r, "start_s", bases[r.case], fallback=t), None
         try:
-            event = _event(first, start, end, choose)
+            values.append(_values(first, start, end, choose))
         except ValidationError as exc:
-            problems.add(place(r.where), exc)
+            note(r.where, exc)
             continue
-        event.recording_id = recording.id
-        sink.add(event, first.where, first.fields.get("event_id"))
+        keys.append(len(order))
+        order.append(first.where)
+        raw_ids.append(first.fields.get("event_id"))
     for pending in open_starts.values():
         for r, _ in pending:
-            problems.add(place(r.where), f"'{r.activity}' starts but never completes; add its complete entry")
-    sink.finish()
+            note(r.where, f"'{r.activity}' starts but never completes; add its complete entry")
+    sink = Importer(recording, problems, lambda k: place(order[k]))
+    columns = list(zip(*values)) or [()] * len(_VALUE_FIELDS)
+    sink.add_values({name: list(column) for name, column in zip(_VALUE_FIELDS, columns)}, {}, keys, raw_ids,
+                    left_out)
     problems.raise_if_any()
     return sink.events
 
@@ -205,9 +219,11 @@ def _this_case(rows: list[Row], recording: Recording, problems: Problems) -> lis
     return [r for r in rows if r.case in keep]
 
 
-def _bases(rows: list[Row], epoch: datetime | str | None, problems: Problems,
-           place: Callable[[Any], str]) -> dict[str, datetime]:
-    """Return each case's start: ``epoch``, the earliest timestamp (``epoch="first"``) or its case_start cell."""
+def _bases(rows: list[Row], epoch: datetime | str | None, note: Callable[[Any, object], None]) -> dict[str, datetime]:
+    """Return each case's start: ``epoch``, the earliest timestamp (``epoch="first"``) or its case_start cell.
+
+    A case_start cell that is not a time is noted (``note(row's where, problem)``) and the case starts at EPOCH.
+    """
     bases: dict[str, datetime] = {}
     for r in rows:
         if r.case in bases:
@@ -221,16 +237,15 @@ def _bases(rows: list[Row], epoch: datetime | str | None, problems: Problems,
             try:
                 bases[r.case] = parse_iso("case_start", r.fields.get("case_start", "")) or EPOCH
             except ValidationError as exc:
-                problems.add(place(r.where), exc)
+                note(r.where, exc)
                 bases[r.case] = EPOCH
     return bases
 
 
-def _entry_time(r: Row, complete: bool, base: datetime, problems: Problems,
-                place: Callable[[Any], str]) -> float | None:
+def _entry_time(r: Row, complete: bool, base: datetime, note: Callable[[Any, object], None]) -> float | None:
     """Return the time of an entry in seconds (end_s of a complete, else start_s, else its timestamp).
 
-    Returns None, and notes the problem, when it has no valid time.
+    Returns None, and notes the problem (``note(row's where, problem)``), when it has no valid time.
     """
     text = r.fields.get("end_s" if complete else "start_s", "")
     try:  # the usual case, inline: a time in seconds as this tool writes it
@@ -242,7 +257,7 @@ def _entry_time(r: Row, complete: bool, base: datetime, problems: Problems,
     try:
         return _time(r, "end_s" if complete else "start_s", base)
     except ValidationError as exc:
-        problems.add(place(r.where), exc)
+        note(r.where, exc)
         return None
 
 
@@ -294,7 +309,12 @@ _OTHER_TEXT = tuple(k for k in TEXT if k != "label")
 _BLANKS = ("",) * len(_OTHER_TEXT)
 
 
-def _event(r: Row, start: float, end: float | None, choose: _KindChooser) -> Event:
+_VALUE_FIELDS = ("kind", "start_s", "end_s", "label", "stage", "channel", "actor", "expectation", "emotion", "note",
+                 "reviewer")
+
+
+def _values(r: Row, start: float, end: float | None, choose: _KindChooser) -> tuple[Any, ...]:
+    """Return the values (:data:`_VALUE_FIELDS`) of the event entry ``r`` starts; raises ValidationError."""
     f = r.fields
     kind, label = choose(r.activity, f.get("kind", ""))
     if kind is None:
@@ -304,8 +324,7 @@ def _event(r: Row, start: float, end: float | None, choose: _KindChooser) -> Eve
         label = f["label"]
     stage, channel, actor, expectation, note, reviewer = map(f.get, _OTHER_TEXT, _BLANKS)
     emotion = f.get("emotion") or None
-    return Event(kind, start, None, end, label, stage, channel, actor, expectation, _EMOTIONS.get(emotion, emotion),
-                 note, reviewer, "")
+    return kind, start, end, label, stage, channel, actor, expectation, _EMOTIONS.get(emotion, emotion), note, reviewer
 
 
 # Emotion cells as this tool writes them, read as validation reads them (others are left to it).

@@ -12,13 +12,14 @@ content, so importing the same file again adds nothing.
 from __future__ import annotations
 
 import re
+from itertools import repeat
 from typing import Any, Iterable, Mapping
 
 import numpy as np
 
 from ..errors import ValidationError
 from ..model import Codebook, Event, Kind, Recording
-from .ordering import ms_from_seconds, seconds_of
+from .ordering import ms_from_seconds
 from .captions import (
     DEFAULT_POINT_CUE_S,
     SEP,
@@ -26,6 +27,7 @@ from .captions import (
     CueReader,
     CueTexts,
     cue_label_lines,
+    line_place,
     has_blankish_lines,
     parse_timing,
     split_blocks,
@@ -72,47 +74,63 @@ def loads(data: bytes | str, *, recording: Recording, mapping: Mapping[str, Any]
           point_cue_s: float | None = DEFAULT_POINT_CUE_S) -> list[Event]:
     """Return the validated events of an SRT file's cues; raises FormatError listing every bad cue."""
     problems = Problems(source)
-    text = decode_text(data, problems)
-    if len(text) > 4096 and colwise.ENABLED:
-        with colwise.no_gc():
-            fast = _loads_columns(text, recording, mapping, codebook, source, point_cue_s)
-        if fast is not None:
-            return fast
+    text = decode_text(data, problems).replace("\r\n", "\n").replace("\r", "\n")
+    with colwise.no_gc():
+        wheres, starts, ends, bodies, left_out = _plain_cues(text) or _cues(text, problems)
+        reader = CueReader(recording, problems, mapping, codebook, point_cue_s)
+        values, bad = reader.cue_values(starts, ends, [body.replace(_SAFE_ARROW, _ARROW) for body in bodies])
+        sink = Importer(recording, problems, line_place)
+        sink.add_values(values, bad, wheres, left_out=left_out)
+    problems.raise_if_any()
+    return sink.events
+
+
+_Cues = tuple[list[int], Any, Any, list[str], dict[int, Any]]  # timing lines, start ms, end ms, texts, dropped blocks
+
+
+def _cues(text: str, problems: Problems) -> _Cues:
+    """Return the cues of any SRT text, a block at a time; a block that is not a cue is dropped with its problem.
+
+    Raises (through ``problems``) a FormatError for a file without blocks.
+    """
     blocks = split_blocks(text)
     if not blocks:
         problems.fail(None, "is empty; an SRT file holds numbered cues")
-    reader = CueReader(recording, problems, mapping, codebook, point_cue_s)
+    wheres: list[int] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    bodies: list[str] = []
+    left_out: dict[int, Any] = {}
     for line_no, lines in blocks:
         at = 1 if lines[0].strip().isdigit() else 0
         where = line_no + at
         if at >= len(lines) or "-->" not in lines[at]:
-            problems.add(f"line {line_no}", f"'{lines[0].strip()[:60]}' is not a cue (number, then "
-                                            "'00:00:01,000 --> 00:00:03,000', then text); the file may be cut short")
+            left_out[line_no] = (f"'{lines[0].strip()[:60]}' is not a cue (number, then "
+                                 "'00:00:01,000 --> 00:00:03,000', then text); the file may be cut short")
             continue
         try:
             start, end, _settings = parse_timing(lines[at])
         except ValidationError as exc:
-            problems.add(f"line {where}", exc)
+            left_out[where] = exc
             continue
-        body = "\n".join(lines[at + 1:]).replace(_SAFE_ARROW, _ARROW)
-        reader.add(where, start, end, body)
-    reader.sink.finish()
-    problems.raise_if_any()
-    return reader.events
+        wheres.append(where)
+        starts.append(start)
+        ends.append(end)
+        bodies.append("\n".join(lines[at + 1:]))
+    return wheres, starts, ends, bodies, left_out
 
 
 _STAMP = r"([0-9]{2}:[0-5][0-9]:[0-5][0-9],[0-9]{3})"
 _CUES = re.compile(rf"([0-9]+)\n{_STAMP} --> {_STAMP}\n(\S[^\n]*(?:\n[^\n]*\S[^\n]*)*)")
-def _loads_columns(text: str, recording: Recording,
-                   mapping: Mapping[str, Any] | Iterable[str] | None, codebook: Codebook | None, source: str,
-                   point_cue_s: float | None) -> list[Event] | None:
-    """Return what ``loads`` returns for a valid file of plain numbered cues, read a cue field at a time.
 
-    Handles a file laid out as this tool writes it (one blank line between
-    cues, timings ``00:00:01,000 --> 00:00:03,000``, every cue valid); returns
-    None for anything else, which the cue-by-cue path reads or rejects.
+
+def _plain_cues(text: str) -> _Cues | None:
+    """Return the cues of a text laid out as this tool writes SRT, read a cue field at a time; else None.
+
+    That layout is: numbered cues one blank line apart, timings
+    ``00:00:01,000 --> 00:00:03,000`` that do not run backwards, text lines
+    that are not blank. :func:`_cues` reads anything else, giving the same cues.
     """
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text[:1].isdigit() or has_blankish_lines(text):
         return None
     cues = _CUES.findall(text)
@@ -128,18 +146,7 @@ def _loads_columns(text: str, recording: Recording,
     start, end = stamps_ms(starts), stamps_ms(ends)
     if (end < start).any():
         return None
-    reader = CueReader(recording, Problems(source), mapping, codebook, point_cue_s)
-    try:
-        found = {body: reader.kind_and_label(body.replace(_SAFE_ARROW, _ARROW)) for body in set(bodies)}
-    except ValidationError:
-        return None
-    kinds_labels = list(map(found.__getitem__, bodies))
-    point = np.zeros(count, dtype=bool) if reader.point_ms is None else (end - start) == reader.point_ms
-    ends = seconds_of(end)
-    if point.any():
-        for i in np.flatnonzero(point).tolist():
-            ends[i] = None
-    columns = {"kind": [k for k, _ in kinds_labels], "start_s": seconds_of(start), "end_s": ends,
-               "label": [label for _, label in kinds_labels]}
-    sink = Importer(recording, Problems(source))
-    return sink.events if sink.add_columns(columns, range(count)) else None
+    # A cue takes its number, timing and text lines and one blank line; messages name its timing line.
+    heights = np.fromiter(map(str.count, bodies, repeat("\n", count)), dtype=np.int64, count=count) + 4
+    wheres = (np.cumsum(heights) - heights + 2).tolist()
+    return wheres, start, end, list(bodies), {}

@@ -47,16 +47,19 @@ from .captions import (
     DEFAULT_POINT_CUE_S,
     SEP,
     Clock,
+    CUE_FIELDS,
     CueReader,
     CueTexts,
+    cue_id_or_blank,
     cue_label_lines,
+    line_place,
     parse_timing,
     split_blocks,
 )
 from . import columns as colwise
 from .ordering import ms_from_seconds, ms_of, sorted_fields
-from .vtt_notes import META_KEYS, META_PREFIX, read_columns
-from .common import Problems, as_recordings, decode_text, iso_utc, json_value, recording_name
+from .vtt_notes import META_KEYS, META_PREFIX, Cues, plain_cues
+from .common import Importer, Problems, as_recordings, decode_text, iso_utc, json_value, recording_name
 
 NAME = "vtt"
 TITLE = "WebVTT captions (browsers, VLC)"
@@ -265,15 +268,29 @@ def loads(data: bytes | str, *, recording: Recording, mapping: Mapping[str, Any]
     """
     problems = Problems(source)
     text = decode_text(data, problems)
-    if len(text) > 4096 and colwise.ENABLED:
-        with colwise.no_gc():
-            fast = read_columns(text, recording, mapping, codebook, source, point_cue_s, data)
-        if fast is not None:
-            return fast
+    with colwise.no_gc():
+        reader = CueReader(recording, problems, mapping, codebook, point_cue_s)
+        values, bad, wheres, raw_ids, left_out = plain_cues(text, reader, data) or _read_blocks(text, problems, reader)
+        sink = Importer(recording, problems, line_place)
+        sink.add_values(values, bad, wheres, raw_ids, left_out)
+    problems.raise_if_any()
+    return sink.events
+
+
+def _read_blocks(text: str, problems: Problems, reader: CueReader) -> Cues:
+    """Return the cues of any WebVTT text, a block at a time, each with its NOTE's fields when one comes before it.
+
+    A block that is neither a cue nor a NOTE, STYLE or REGION, and a cue that
+    cannot be read, is dropped with its problem. Raises (through ``problems``)
+    a FormatError for a text that does not start with ``WEBVTT``.
+    """
     blocks = split_blocks(text)
     if not blocks or not re.match(r"WEBVTT(?:[ \t].*)?$", blocks[0][1][0]):
         problems.fail("line 1", "does not start with WEBVTT: this is not a WebVTT file")
-    reader = CueReader(recording, problems, mapping, codebook, point_cue_s)
+    rows: list[tuple[Any, ...]] = []
+    wheres: list[int] = []
+    raw_ids: list[str] = []
+    left_out: dict[int, Any] = {}
     meta: dict | None = None
     for line_no, lines in blocks[1:]:
         head = lines[0]
@@ -283,32 +300,28 @@ def loads(data: bytes | str, *, recording: Recording, mapping: Mapping[str, Any]
                 if not isinstance(meta, dict):
                     raise ValueError("not an object")
             except ValueError as exc:
-                problems.add(f"line {line_no}", f"the cx-annotate NOTE is not valid JSON ({exc}); the file may be cut short")
+                left_out[line_no] = f"the cx-annotate NOTE is not valid JSON ({exc}); the file may be cut short"
                 meta = None
             continue
         if head.split(None, 1)[0] in ("NOTE", "STYLE", "REGION"):
             continue
-        cue_id = ""
-        timing_at = 0
-        if "-->" not in head:
-            cue_id, timing_at = head.strip(), 1
+        cue_id, timing_at = ("", 0) if "-->" in head else (head.strip(), 1)
         where = line_no + timing_at
-        if timing_at >= len(lines):
-            problems.add(f"line {line_no}", f"'{head.strip()[:60]}' is neither a cue nor a NOTE; the file may be cut short")
-            meta = None
-            continue
         try:
+            if timing_at >= len(lines):
+                where = line_no
+                raise ValidationError(f"'{head.strip()[:60]}' is neither a cue nor a NOTE; the file may be cut short")
             start, end, _settings = parse_timing(lines[timing_at])
+            if meta is not None and meta.get("id") not in (None, cue_id) and cue_id:
+                meta = None  # a note that belongs to another cue
+            body = html.unescape(_TAG.sub("", "\n".join(lines[timing_at + 1:])))
+            rows.append(reader.cue_row(start, end, body, meta))
         except ValidationError as exc:  # one bad cue: report it and read the others
-            problems.add(f"line {where}", exc)
+            left_out[where] = exc
             meta = None
             continue
-        body = "\n".join(lines[timing_at + 1:])
-        cue_text = html.unescape(_TAG.sub("", body))
-        if meta is not None and meta.get("id") not in (None, cue_id) and cue_id:
-            meta = None  # a note that belongs to another cue
-        reader.add(where, start, end, cue_text, cue_id, meta)
+        wheres.append(where)
+        raw_ids.append(cue_id_or_blank(cue_id) if meta is None else str(meta.get("id") or cue_id or ""))
         meta = None
-    reader.sink.finish()
-    problems.raise_if_any()
-    return reader.events
+    values = {name: list(column) for name, column in zip(CUE_FIELDS, list(zip(*rows)) or [()] * len(CUE_FIELDS))}
+    return values, {}, wheres, raw_ids, left_out

@@ -1,10 +1,10 @@
 """WebVTT files as :mod:`.vtt` writes them, read a field at a time: the cx-annotate notes and their cues.
 
 :data:`META_PREFIX` starts each cue's ``NOTE cx-annotate`` line, whose JSON
-holds :data:`META_KEYS` in that order. :func:`read_columns` reads a file of
+holds :data:`META_KEYS` in that order. :func:`plain_cues` reads a file of
 such notes and cues whole columns at a time (RE2 patterns check each note and
 cue, Arrow cuts the values out) and returns None for any other file, which
-``vtt.loads`` then reads cue by cue.
+``vtt.loads`` then reads a block at a time into the same columns.
 """
 
 from __future__ import annotations
@@ -12,16 +12,20 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
+import pyarrow as pa
+import pyarrow.compute  # noqa: F401 - pa.compute
+
 from ..errors import ValidationError
-from ..model import Codebook, Event, Recording
-from .ordering import ms_from_seconds
 from . import columns as colwise
-from .captions import has_blankish_lines, stamps_ms
-from .common import Importer, KindResolver, Problems
+from .captions import CueReader, has_blankish_lines, stamps_ms
+from .common import KindResolver
+
+# The cues of a file: (field -> values, bad cue -> error, timing lines, id cells, dropped block's line -> problem)
+Cues = tuple[dict[str, list[Any]], dict[int, Exception], list[int], list[str], dict[int, Any]]
 
 META_PREFIX = "NOTE cx-annotate "
 META_KEYS = ("id", "kind", "start_s", "end_s", "label", "stage", "channel", "actor", "expectation", "emotion", "note",
@@ -54,20 +58,15 @@ def _json_text(token: str) -> str:
     return token[1:-1] if "\\" not in token else json.loads(token)
 
 
-def read_columns(text: str, recording: Recording,
-                 mapping: Mapping[str, Any] | Iterable[str] | None, codebook: Codebook | None, source: str,
-                 point_cue_s: float | None, data: bytes | str | None = None) -> list[Event] | None:
-    """Return what ``loads`` returns for a valid file laid out as this tool writes it, read a field at a time.
+def plain_cues(text: str, reader: CueReader, data: bytes | str | None = None) -> Cues | None:
+    """Return the cues of a file laid out as ``vtt.dumps`` writes it, read a field at a time; else None.
 
     Handles the header, NOTE and STYLE blocks and then cues each after its
-    ``NOTE cx-annotate`` line in the layout :func:`_metas` writes (same id,
-    timing as the note says, every event valid); returns None for anything
-    else, which the cue-by-cue path reads or rejects. ``data`` is what ``text``
-    was decoded from, if the caller has it (then the cues are not encoded again).
+    ``NOTE cx-annotate`` line (same id, timing as the note says, known kinds,
+    plain UTC dates); returns None for anything else, which ``vtt`` reads a
+    block at a time into the same columns. ``data`` is what ``text`` was
+    decoded from, if the caller has it (then the cues are not encoded again).
     """
-    pa = colwise.arrow()
-    if pa is None:
-        return None
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     at = text.find("\n\n" + META_PREFIX)
@@ -78,7 +77,7 @@ def read_columns(text: str, recording: Recording,
         return None
     if any(block.split(None, 1)[0] not in ("NOTE", "STYLE", "REGION") for block in head[1:]):
         return None
-    rest = _cues_bytes(pa, text, at, data)
+    rest = _cues_bytes(text, at, data)
     if rest is None:
         return None
     # The blocks the cue-by-cue path reads are the pieces between blank lines when no line is blank-ish:
@@ -86,7 +85,7 @@ def read_columns(text: str, recording: Recording,
     # line break, or has a blank-ish line, fails its check.
     blocks = pa.compute.split_pattern(rest, b"\n\n").flatten()
     count, odd = divmod(len(blocks), 2)
-    if odd or count < colwise.MIN_EVENTS:
+    if odd or not count:
         return None
     notes = blocks.take(np.arange(0, 2 * count, 2)).cast(pa.string())  # checks the UTF-8
     cues = blocks.take(np.arange(1, 2 * count, 2)).cast(pa.string())
@@ -104,7 +103,7 @@ def read_columns(text: str, recording: Recording,
                           -1 if key == META_KEYS[-1] else 2**31 - 1)
     if not pa.compute.all(pa.compute.equal(cut(tokens["id"], 1, -1), cut(cues, 0, 32))).as_py():
         return None  # a note of another cue: cue by cue
-    columns = _meta_columns(pa, tokens, KindResolver(mapping))
+    columns = _meta_columns(tokens, reader.kinds)
     if columns is None:
         return None
     start_ms = colwise.ms_array(columns["start_s"])
@@ -112,7 +111,7 @@ def read_columns(text: str, recording: Recording,
     end_ms = colwise.ms_array(present) if present else np.zeros(0, dtype=np.int64)
     if start_ms is None or end_ms is None:
         return None
-    point_ms = None if point_cue_s is None else ms_from_seconds(point_cue_s)
+    point_ms = reader.point_ms
     point = np.fromiter((e is None for e in columns["end_s"]), dtype=bool, count=count)
     if point.any() and point_ms is None:
         return None
@@ -123,11 +122,14 @@ def read_columns(text: str, recording: Recording,
     if not ((cue_start == start_ms).all() and (cue_end == expected).all() and (cue_end >= cue_start).all()):
         return None  # a subtitle editor moved a cue: its timing wins, cue by cue
     ids = cut(tokens["id"], 1, -1).cast(pa.string()).to_pylist()
-    sink = Importer(recording, Problems(source))
-    return sink.events if sink.add_columns(columns, range(count), ids, hex_ids=True) else None
+    # A note, a blank line, the cue's lines, a blank line; messages name a cue's timing line.
+    heights = pa.compute.count_substring(cues, b"\n").to_numpy().astype(np.int64) + 4
+    first_note = text.count("\n", 0, at + 2) + 1
+    wheres = (np.cumsum(heights) - heights + first_note + 3).tolist()
+    return columns, {}, wheres, ids, {}
 
 
-def _cues_bytes(pa: Any, text: str, at: int, data: bytes | str | None) -> Any:
+def _cues_bytes(text: str, at: int, data: bytes | str | None) -> Any:
     """Return ``text`` from the first cue's note on (one final line break dropped) as a one-row Arrow binary array.
 
     None when that text is 2 GB or more, or holds lone surrogates (not UTF-8).
@@ -147,13 +149,13 @@ def _cues_bytes(pa: Any, text: str, at: int, data: bytes | str | None) -> Any:
     return pa.array([rest], type=pa.binary()) if len(rest) < 2**31 else None
 
 
-def _meta_columns(pa: Any, tokens: dict[str, Any], kinds: KindResolver) -> dict[str, list[Any]] | None:
+def _meta_columns(tokens: dict[str, Any], kinds: KindResolver) -> dict[str, list[Any]] | None:
     """Return the event fields of the notes' JSON value tokens (Arrow binary arrays, by key) as columns, or None.
 
     Each value is what json gives for its token; None unless every kind is
     known and every date plain ISO 8601 at UTC.
     """
-    names = _texts(pa, tokens["kind"])
+    names = _texts(tokens["kind"])
     try:
         found = {name: kinds(name) for name in set(names)}
     except ValidationError:
@@ -165,16 +167,16 @@ def _meta_columns(pa: Any, tokens: dict[str, Any], kinds: KindResolver) -> dict[
         "emotion": colwise.map_unique(tokens["emotion"], lambda t: None if t == b"null" else int(t)),
     }
     for key in ("label", "stage", "channel", "actor", "expectation", "note", "reviewer"):
-        columns[key] = _texts(pa, tokens[key])
+        columns[key] = _texts(tokens[key])
     for key in ("created_at", "updated_at"):
-        dates = colwise.iso_column(_texts(pa, tokens[key], repeated=False))
+        dates = colwise.iso_column(_texts(tokens[key], repeated=False))
         if dates is None:
             return None
         columns[key] = dates
     return columns
 
 
-def _texts(pa: Any, tokens: Any, repeated: bool = True) -> list[str]:
+def _texts(tokens: Any, repeated: bool = True) -> list[str]:
     """Return the str of each JSON string token (an Arrow binary array, checked), ``null`` as "".
 
     ``repeated`` columns (labels, stages, ...) hold few distinct values: each is made once.

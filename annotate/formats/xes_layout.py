@@ -127,8 +127,6 @@ def read_columns(data: bytes | str, recording: Recording, mapping: Mapping[str, 
 
 def _laid_out(data: bytes | str) -> tuple[bytes, re.Match, int, int] | None:
     """Return the log as UTF-8, its trace's head and where its events start and end; None unless laid out so."""
-    if colwise.arrow() is None:
-        return None
     if isinstance(data, str):
         try:
             data = data.encode("utf-8")
@@ -157,7 +155,7 @@ def _attribute_rows(prefixes: np.ndarray) -> np.ndarray | None:
     attr = ~(opens | closes)
     open_rows, close_rows = np.flatnonzero(opens), np.flatnonzero(closes)
     n = len(open_rows)
-    if n < colwise.MIN_EVENTS or len(close_rows) != n or open_rows[0] != 0 or close_rows[-1] != len(attr) - 1:
+    if not n or len(close_rows) != n or open_rows[0] != 0 or close_rows[-1] != len(attr) - 1:
         return None
     if not ((open_rows < close_rows).all() and (open_rows[1:] == close_rows[:-1] + 1).all()):
         return None  # every line between an <event> and its </event> is an attribute
