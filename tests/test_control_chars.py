@@ -25,8 +25,8 @@ from annotate.formats.json_format import load_bundle
 from annotate import model
 from annotate.model import CodeLabel, Codebook, Event, Kind, Recording, validate_event
 from annotate.store import Store
-from test_formats_common import comparable
-from test_formats_roundtrip import CARRIED
+from annotate.testing.events import comparable
+from annotate.testing.events import CARRIED
 
 # What no text keeps: C0 controls but tab and line breaks, DEL, lone surrogates, U+FFFE, U+FFFF.
 DROPPED = "\x00\x01\x08\x0b\x0c\x0e\x1b\x1f\x7f\ud800\udfff\ufffe\uffff"

@@ -11,7 +11,7 @@ import pytest
 from annotate.errors import FormatError
 from annotate.formats import dumps_events, loads_events, read_events, write_events
 from annotate.formats.boris import COLUMNS
-from test_formats_common import make_recording, many_events, tricky_events
+from annotate.testing.events import make_recording, many_events, tricky_events
 
 DATA = Path(__file__).parent / "data"
 MAPPING = ["greeting=MOT", "stock check=INT", "pays=moment of truth"]

@@ -10,7 +10,7 @@ import pytest
 from annotate.errors import FormatError
 from annotate.formats import dumps_events, loads_events, read_events
 from annotate.model import Codebook, Event, Kind, validate_event
-from test_formats_common import make_recording, tricky_events
+from annotate.testing.events import make_recording, tricky_events
 
 DATA = Path(__file__).parent / "data"
 TIMING = re.compile(r"^(\d\d):(\d\d):(\d\d)[.,](\d\d\d) --> (\d\d):(\d\d):(\d\d)[.,](\d\d\d)(.*)$")

@@ -20,7 +20,7 @@ from annotate.formats import dumps_events, loads_events
 from annotate.formats import columns as colwise
 from annotate.formats.common import iso_utc
 from annotate.model import Codebook, Event, Kind, validate_columns, validate_event
-from test_formats_common import T0, make_recording, many_events, tricky_events
+from annotate.testing.events import T0, make_recording, many_events, tricky_events
 
 pytestmark = pytest.mark.skipif(colwise.arrow() is None, reason="pyarrow is not installed")
 

@@ -14,7 +14,7 @@ from annotate.formats import dumps_events, loads_events, read_events, write_even
 from annotate.formats.csv_format import COLUMNS
 from annotate.model import Event, Kind, validate_event
 from annotate.timebase import frame_index
-from test_formats_common import FORMULA_TEXTS, FPS, LAST_FRAME_S, comparable, make_recording, many_events, tricky_events
+from annotate.testing.events import FORMULA_TEXTS, FPS, LAST_FRAME_S, comparable, make_recording, many_events, tricky_events
 
 
 def parse(data: bytes) -> list[dict[str, str]]:

@@ -10,7 +10,7 @@ import pytest
 from annotate.errors import FormatError, ValidationError
 from annotate.formats import dumps_events, loads_events, read_events
 from annotate.model import Codebook, Kind, validate_event
-from test_formats_common import make_recording, many_events, tricky_events
+from annotate.testing.events import make_recording, many_events, tricky_events
 
 DATA = Path(__file__).parent / "data"
 etree = pytest.importorskip("lxml.etree")
@@ -126,7 +126,7 @@ import json  # noqa: E402
 from pathlib import Path  # noqa: E402
 from annotate.formats import eaf_runs  # noqa: E402
 from annotate.formats.common import Problems  # noqa: E402
-from test_formats_common import T0  # noqa: E402
+from annotate.testing.events import T0  # noqa: E402
 
 
 def outcome(fn):

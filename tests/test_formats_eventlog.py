@@ -17,7 +17,7 @@ from annotate.errors import FormatError
 from annotate.formats import dumps_events, loads_events, write_events
 from annotate.formats.json_format import SCHEMA_VERSION, load_bundle
 from annotate.model import Codebook, Kind
-from test_formats_common import comparable, make_recording, many_events, tricky_events
+from annotate.testing.events import comparable, make_recording, many_events, tricky_events
 
 NS = "{http://www.xes-standard.org/}"
 

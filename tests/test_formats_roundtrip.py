@@ -10,22 +10,7 @@ import pytest
 from annotate.errors import FormatError
 from annotate.formats import FORMATS, dumps_events, loads_events, read_events, write_events
 from annotate.model import Codebook, Event
-from test_formats_common import comparable, make_recording, many_events, tricky_events
-
-ALL = ("id", "kind", "start_s", "end_s", "label", "stage", "channel", "actor", "expectation", "emotion", "note",
-       "reviewer", "created_at", "updated_at", "recording_id")
-NO_DATES = ALL[:-3] + ("recording_id",)
-CARRIED = {
-    "csv": ALL,
-    "json": ALL,
-    "vtt": ALL,
-    "eaf": ALL,
-    "srt": ("kind", "start_s", "end_s", "label", "recording_id"),
-    "boris": ("kind", "start_s", "end_s", "label", "actor", "stage", "channel", "note", "recording_id"),
-    "xes": NO_DATES,
-    "eventlog": NO_DATES,
-}
-
+from annotate.testing.events import CARRIED, comparable, make_recording, many_events, tricky_events
 
 def expected(fmt: str, event: Event) -> dict:
     """Return what ``fmt`` gives back for ``event`` (SRT cannot tell some events apart, see srt.py)."""

@@ -24,7 +24,7 @@ from annotate.formats import columns as colwise
 from annotate.formats.captions import CueReader, cue_label_lines
 from annotate.formats.common import Problems, decode_text, iso_utc, ms_timecode
 from annotate.model import Event, Kind
-from test_formats_common import T0, make_recording, many_events, tricky_events
+from annotate.testing.events import T0, make_recording, many_events, tricky_events
 
 OUTCOMES = Path(__file__).parent / "data" / "vtt_odd_outcomes.json"
 

@@ -21,7 +21,7 @@ from annotate.errors import FormatError
 from annotate.formats import dumps_events, loads_events, xes_layout
 from annotate.formats import columns as colwise
 from annotate.model import Codebook
-from test_formats_common import make_recording, many_events, tricky_events
+from annotate.testing.events import make_recording, many_events, tricky_events
 
 pytestmark = pytest.mark.skipif(colwise.arrow() is None, reason="pyarrow is not installed")
 

@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from annotate.formats import dumps_events
-from test_formats_common import make_recording, many_events, tricky_events
+from annotate.testing.events import make_recording, many_events, tricky_events
 
 STANDARD_EXTENSIONS = {"concept", "time", "lifecycle", "org", "identity", "cost", "semantic", "micro"}
 ATTRIBUTES = {"string", "date", "int", "float", "boolean", "id", "list"}

@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import time
-from fractions import Fraction
 from pathlib import Path
 
 import av
