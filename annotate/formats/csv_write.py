@@ -25,7 +25,8 @@ def csv_rows(events: Sequence[Event], recordings: Mapping[Any, Recording], frame
     """Return one CSV row per event (each ending in CRLF), UTF-8, in the order of ``events``."""
     if not events:
         return b""
-    return table_rows(colwise.event_columns(events), recordings, frame_times, delimiter)
+    with colwise.no_gc():  # building the columns makes millions of objects: no collector passes meanwhile
+        return table_rows(colwise.event_columns(events), recordings, frame_times, delimiter)
 
 
 def table_rows(table: Mapping[str, list[Any]], recordings: Mapping[Any, Recording],
