@@ -49,6 +49,7 @@ def _recordings(store: Store, settings: Settings, name: str) -> None:
     for col, text in zip(head, ("Recording", "Duration", "Status", "Events", "Last change", "")):
         col.caption(text)
     preparing = store.jobs.preparing()
+    can_review = nav.can_open("review")  # once per run, not once per row: it reads the account
     for summary in summaries:
         rec = summary["recording"]
         with st.container(border=True):
@@ -66,7 +67,7 @@ def _recordings(store: Store, settings: Settings, name: str) -> None:
                 if cols[5].button("Make proxy", key=f"cx_proxy_{rec.id}", help="The browser cannot play this file as is"):
                     submit_proxy(store, settings, rec.id)
                     st.rerun()
-            elif nav.can_open("review"):
+            elif can_review:
                 cols[5].page_link(nav.page("review"), label="Review", icon=":material/rate_review:", query_params={"rec": str(rec.id)})
 
 
