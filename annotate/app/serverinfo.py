@@ -8,9 +8,8 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-
 from ..config import Settings
+from .codebook_io import redact_url
 from ..errors import AnnotateError
 from ..store import Store
 
@@ -29,14 +28,6 @@ class ServerInfo:
     jobs: dict[str, int]
 
 
-def database_version(store: Store) -> str:
-    """Return the database server's name and version, e.g. ``SQLite 3.40.1`` or ``PostgreSQL 15.18``."""
-    sql = "select sqlite_version()" if store.dialect == "sqlite" else "show server_version"
-    name = "SQLite" if store.dialect == "sqlite" else "PostgreSQL"
-    with store._read() as conn:
-        return f"{name} {conn.execute(sa.text(sql)).scalar_one()}"
-
-
 def server_info(store: Store, settings: Settings) -> ServerInfo:
     """Return the database (URL with its password hidden), the data directory's disk, the queue and its jobs."""
     from ..jobs.queue import queue_url
@@ -48,11 +39,7 @@ def server_info(store: Store, settings: Settings) -> ServerInfo:
     usage = shutil.disk_usage(settings.data_dir)
     records = store.jobs
     return ServerInfo(
-        database=store.url, database_version=database_version(store), data_dir=str(settings.data_dir),
-        free_bytes=usage.free, total_bytes=usage.total, queue=_redacted(queue),
+        database=store.url, database_version=store.server_version(), data_dir=str(settings.data_dir),
+        free_bytes=usage.free, total_bytes=usage.total, queue=redact_url(queue),
         workers=records.workers_seen(), jobs=records.counts(),
     )
-
-
-def _redacted(url: str) -> str:
-    return sa.engine.make_url(url).render_as_string(hide_password=True) if "://" in url and "@" in url else url

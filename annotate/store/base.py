@@ -105,6 +105,13 @@ class StoreBase:
         """Return ``sqlite`` or ``postgresql``."""
         return self._engine.dialect.name
 
+    def server_version(self) -> str:
+        """Return the database's name and version, e.g. ``SQLite 3.40.1`` or ``PostgreSQL 15.18``."""
+        sqlite = self.dialect == "sqlite"
+        with self._read() as conn:
+            version = conn.execute(sa.text("select sqlite_version()" if sqlite else "show server_version")).scalar_one()
+        return f"{'SQLite' if sqlite else 'PostgreSQL'} {version}"
+
     def close(self) -> None:
         """Close every pooled connection. The Store must not be used afterwards."""
         self._engine.dispose()
