@@ -112,12 +112,15 @@ def player_data(
     start_offset_s: float,
     errors: Sequence[str] = (),
     commands: Mapping[str, str] | None = None,
+    preview: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Return the JSON-able data the player component is mounted with.
 
     ``snapshot`` is the stored list (:meth:`ReviewSession.snapshot`), sent with
     the change-log token it reflects (see :func:`stored_state`); ``commands`` is
-    ``{"url", "token"}`` of the route the player may post its commands to.
+    ``{"url", "token"}`` of the route the player may post its commands to;
+    ``preview`` the URLs of the filmstrip and the peaks (``sprite``, ``index``,
+    ``peaks``: :func:`annotate.ui.preview_routes.urls`, and ``ready``: whether they are made yet).
     """
     events = snapshot.events
     return {
@@ -148,4 +151,5 @@ def player_data(
         "blur": session.blur_nonce,
         "flash": flash_style(),
         "speeds": list(SPEEDS),
+        "preview": dict(preview) if preview else None,
     }

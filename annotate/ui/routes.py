@@ -10,6 +10,7 @@
 - ``GET /cx/static/{name}.js``: the components' scripts (:mod:`annotate.ui.scripts`:
   fetched once, instead of travelling with every rerun); 404 for any other name.
 - ``GET /cx/render/{name}``: the Play page's rendered files (:mod:`annotate.ui.play_routes`).
+- ``GET /cx/filmstrip/{id}``, ``/cx/peaks/{id}``: the player's filmstrip and waveform (:mod:`annotate.ui.preview_routes`).
 - ``POST /cx/commands/{id}``: the Review player's marks, ends, undos and
   deletes, ``{"commands": [...], "since"?}``, applied for the review session
   named by the token in the ``X-CX-Token`` header (:mod:`annotate.ui.marking`);
@@ -40,6 +41,7 @@ from ..errors import AccessDeniedError, AnnotateError, NotFoundError
 from ..media.sniff import sniff_container
 from . import marking, scripts, services, signin
 from .play_routes import render_routes
+from .preview_routes import preview_routes
 
 _MEDIA_TYPES = {
     "mp4": "video/mp4",
@@ -54,16 +56,11 @@ _MEDIA_TYPES = {
 
 MAX_COMMANDS_BYTES = 4 * 1024 * 1024  # a batch of commands is a few kB; a few MB leaves room for a long queue
 TOKEN_HEADER = "x-cx-token"
-_MAX_ID = 2**63 - 1  # the largest integer the database stores
 
 
 def _rec_id(request: Request) -> int:
     """Return the recording id in the URL; raises NotFoundError for anything no recording can have."""
-    text = str(request.path_params.get("rec_id", ""))
-    if not (text.isascii() and text.isdigit()) or int(text) > _MAX_ID:
-        shown = text if len(text) <= 24 else text[:24] + "…"
-        raise NotFoundError(f"no recording '{shown}'; recording ids are whole numbers")
-    return int(text)
+    return services.recording_id(str(request.path_params.get("rec_id", "")))
 
 
 def _lookup(rec_id: int):
@@ -190,4 +187,4 @@ def media_routes() -> list[Route]:
         Route(scripts.STATIC_PREFIX + "{name}", script, methods=["GET", "HEAD"]),
         Route("/cx/commands/{rec_id}", commands, methods=["POST"]),
     ]
-    return routes + render_routes()  # the Play page's rendered files (overlay videos, reels)
+    return routes + render_routes() + preview_routes()  # the Play page's rendered files; filmstrip and waveform

@@ -169,6 +169,7 @@ def _player(rec_id: int, name: str) -> None:
         start_offset_s=play.start_offset_s,
         errors=errors,
         commands=commands,
+        preview=_preview_urls(store, rec),
     )
     # The player takes the keys back after the form was used (saved, deleted, applied): bring it back into view too.
     common.scroll_into_view(session.blur_nonce, key=f"cx_player_anchor_{rec_id}")
@@ -177,6 +178,15 @@ def _player(rec_id: int, name: str) -> None:
         common.show_error(message)
     if session.shown_status is not None and rec.status != session.shown_status:
         st.rerun(scope="app")  # the first mark moved it from new to in review: redraw the header once
+
+
+def _preview_urls(store: Store, rec: Recording) -> dict | None:
+    """Return the player's filmstrip and waveform URLs (with whether they are made), None when they failed."""
+    from annotate.app.previews import preview_state
+    from annotate.ui.preview_routes import urls
+
+    state = preview_state(store, services.settings(), rec)
+    return None if state.error else {**urls(rec.id), "ready": state.ready}
 
 
 @st.fragment
