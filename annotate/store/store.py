@@ -41,6 +41,7 @@ from .batches import IMPORT_BATCH, STALE_IMPORT_S, BatchesMixin, ImportBatches
 from .accounts import Accounts
 from .columns import ColumnsMixin
 from .jobs import JobRecords
+from .positions import Positions
 from .rows import Change
 from .schema import CODEBOOK_ID, codebook
 
@@ -59,6 +60,11 @@ class Store(ColumnsMixin, BatchesMixin):
     def jobs(self) -> JobRecords:
         """Return the store's job rows (annotate.store.jobs)."""
         return JobRecords(self)
+
+    @property
+    def positions(self) -> Positions:
+        """Return where the reviewers stopped in the recordings (annotate.store.positions)."""
+        return Positions(self)
 
     def get_codebook(self) -> Codebook:
         """Return the stored codebook (the defaults until someone sets one)."""

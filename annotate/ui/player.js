@@ -2,7 +2,7 @@
 //
 // This module holds the Player's state and its answer to new data; its other jobs are mixed in from
 // player_transport.js (time, seeking, stepping), player_keys.js (keys and buttons), player_timeline.js (the
-// list and the timeline), player_scrub.js (the filmstrip and waveform), player_flash.js (the live flash, drawn by flash.js) and player_queue.js (the
+// list and the timeline), player_scrub.js (the filmstrip and waveform), player_resume.js (where the reviewer stopped), player_flash.js (the live flash, drawn by flash.js) and player_queue.js (the
 // command queue and the two paths that carry it). The component imports this file from the app's own route
 // (annotate/ui/scripts.py); the browser resolves the imports below against it.
 //
@@ -33,6 +33,7 @@
 import { Flash } from "./player_flash.js";
 import { Keys, attachKeys, detachKeys } from "./player_keys.js";
 import { Queue } from "./player_queue.js";
+import { Resume } from "./player_resume.js";
 import { Scrub } from "./player_scrub.js";
 import { Timeline } from "./player_timeline.js";
 import { Transport } from "./player_transport.js";
@@ -102,8 +103,9 @@ class Player {
     });
     this.resize.observe(this.ui.stage);
     this.resize.observe(this.ui.timeline);
-    this.timer = setInterval(() => this.retry(), 1000);
+    this.timer = setInterval(() => { this.retry(); this.reportPosition(false); }, 1000);
     attachKeys(this);
+    this.attachResume();
   }
 
   destroy() {
@@ -114,6 +116,7 @@ class Player {
     this.resize.disconnect();
     try { this.ui.video.pause(); } catch (_) { /* detached */ }
     detachKeys(this);
+    this.detachResume();
   }
 
   update(data, trigger) {
@@ -147,6 +150,7 @@ class Player {
     this.renderList();
     this.renderTimeline(false);
     this.loadScrub();
+    this.offerResume();
     this.updateStatus();
     this.overlaySoon();
     if (d.selected !== this.lastServerSelected) {
@@ -262,7 +266,7 @@ class Player {
   }
 }
 
-for (const job of [Transport, Keys, Timeline, Scrub, Flash, Queue]) {
+for (const job of [Transport, Keys, Timeline, Scrub, Resume, Flash, Queue]) {
   for (const name of Object.getOwnPropertyNames(job.prototype)) {
     if (name !== "constructor") Object.defineProperty(Player.prototype, name, Object.getOwnPropertyDescriptor(job.prototype, name));
   }

@@ -113,6 +113,7 @@ def player_data(
     errors: Sequence[str] = (),
     commands: Mapping[str, str] | None = None,
     preview: Mapping[str, Any] | None = None,
+    resume_at: float | None = None,
 ) -> dict[str, Any]:
     """Return the JSON-able data the player component is mounted with.
 
@@ -120,7 +121,8 @@ def player_data(
     the change-log token it reflects (see :func:`stored_state`); ``commands`` is
     ``{"url", "token"}`` of the route the player may post its commands to;
     ``preview`` the URLs of the filmstrip and the peaks (``sprite``, ``index``,
-    ``peaks``: :func:`annotate.ui.preview_routes.urls`, and ``ready``: whether they are made yet).
+    ``peaks``: :func:`annotate.ui.preview_routes.urls`, and ``ready``: whether they are made yet);
+    ``resume_at`` where this reviewer stopped last time (seconds), which the player offers to go back to.
     """
     events = snapshot.events
     return {
@@ -152,4 +154,5 @@ def player_data(
         "flash": flash_style(),
         "speeds": list(SPEEDS),
         "preview": dict(preview) if preview else None,
+        "position": {"rec": recording.id, "url": f"/cx/position/{recording.id}", "at": resume_at},
     }

@@ -23,6 +23,10 @@
   not a number or a body that is not such JSON (also JSON nested too deeply to
   parse), 404 for an unknown recording.
 
+- ``POST /cx/position/{id}``: ``{"t": seconds}``, where the review session's reviewer is (the player sends it
+  while playing, on pause and when the page is left; the Review page offers to resume there). Same token
+  rule as the commands; 204 when stored, 400 for anything but a number of seconds, 413 past 1 kB.
+
 Only registered recordings are served, by id; a path never comes from the URL.
 An id that is not a whole number a recording can have (digits, at most
 2**63 - 1) is answered 404 like an unknown one (:func:`_rec_id`).
@@ -179,6 +183,31 @@ async def commands(request: Request) -> Response:
     return JSONResponse(answer, headers={"Cache-Control": "no-store"})
 
 
+MAX_POSITION_BYTES = 1024
+
+
+async def position(request: Request) -> Response:
+    """Remember where the review session's reviewer is in the recording (``{"t": seconds}``); 204 when stored.
+
+    The same token rule as the command route, checked before the (capped) body is read.
+    """
+    try:
+        signin.require(request, "review")
+        rec_id = _rec_id(request)
+        session = marking.REGISTRY.lookup(request.headers.get(TOKEN_HEADER), rec_id)
+        t = _parse_commands(await _read_capped(request, MAX_POSITION_BYTES)).get("t")
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 <= t < 10**7:
+            raise _BodyRefused(400, "the position must be a number of seconds; reload the page")
+        await run_in_threadpool(services.store().positions.remember, rec_id, session.reviewer, float(t))
+    except _BodyRefused as exc:
+        return PlainTextResponse(str(exc), status_code=exc.status)
+    except AccessDeniedError as exc:
+        return PlainTextResponse(str(exc), status_code=403)
+    except AnnotateError as exc:
+        return PlainTextResponse(str(exc), status_code=404)
+    return Response(status_code=204, headers={"Cache-Control": "no-store"})
+
+
 def media_routes() -> list[Route]:
     """Return the routes app.py mounts next to Streamlit's own."""
     routes = [
@@ -186,5 +215,6 @@ def media_routes() -> list[Route]:
         Route("/cx/frames/{rec_id}", frames, methods=["GET"]),
         Route(scripts.STATIC_PREFIX + "{name}", script, methods=["GET", "HEAD"]),
         Route("/cx/commands/{rec_id}", commands, methods=["POST"]),
+        Route("/cx/position/{rec_id}", position, methods=["POST"]),
     ]
     return routes + render_routes() + preview_routes()  # the Play page's rendered files; filmstrip and waveform

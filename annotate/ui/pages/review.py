@@ -170,6 +170,7 @@ def _player(rec_id: int, name: str) -> None:
         errors=errors,
         commands=commands,
         preview=_preview_urls(store, rec),
+        resume_at=store.positions.last(rec.id, session.reviewer),
     )
     # The player takes the keys back after the form was used (saved, deleted, applied): bring it back into view too.
     common.scroll_into_view(session.blur_nonce, key=f"cx_player_anchor_{rec_id}")

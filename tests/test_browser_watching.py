@@ -1,14 +1,17 @@
-"""A real headless Chromium on the Review page: the filmstrip and the waveform above the timeline.
+"""A real headless Chromium on the Review page: the filmstrip and the waveform above the timeline, and the
+player remembering where the reviewer stopped (with the pitch kept at 2x).
 
 The app runs as ``streamlit run app.py`` with the inline queue, so opening a recording queues its preview job
 and the player picks the files up when they are made. The clip's frames are stamped with their index and its
 audio is a burst of noise at a known time: the filmstrip canvas must show, at the place of a time, the
 thumbnail of that time's frame; the waveform must be loud there and silent elsewhere; hovering shows the
-thumbnail and the time; clicking the strip seeks the video to that time.
+thumbnail and the time; clicking the strip seeks the video to that time. Played at 2x and paused, the
+position is in the database; after a reload the player offers to resume there, and does.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from fractions import Fraction
 
 import numpy as np
@@ -29,11 +32,11 @@ def app(browser_store):
                       seconds=8)
     rec, _ = add_recording(store, settings, clip)
     with running_app(settings.data_dir, settings.db_url, base / "app.log") as url:
-        yield url, rec, base / "app.log"
+        yield url, rec, base / "app.log", settings.data_dir
 
 
 def test_the_filmstrip_and_waveform_show_the_recording_and_seek(app, browser):
-    url, rec, log = app
+    url, rec, log, _ = app
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     try:
         open_player(page, f"{url}/review?rec={rec.id}", log, "Browser Test")
@@ -63,5 +66,33 @@ def test_the_filmstrip_and_waveform_show_the_recording_and_seek(app, browser):
         page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] / 2)
         wait_for(lambda: abs(page.locator("video").evaluate("v => v.currentTime") - 2.0) < 0.15,
                  what="the click to seek to 2 s")
+    finally:
+        page.close()
+
+
+def test_the_player_remembers_where_the_reviewer_stopped_and_offers_to_resume(app, browser):
+    url, rec, log, data_dir = app
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        video = open_player(page, f"{url}/review?rec={rec.id}", log, "Browser Test")
+        assert page.locator("[data-act=resume]").count() == 0  # never played: nothing to resume
+        video.evaluate("v => { v.muted = true; v.playbackRate = 2; return v.play(); }")
+        assert video.evaluate("v => v.preservesPitch") is True
+        wait_for(lambda: video.evaluate("v => v.currentTime") > 4.0, what="playing past 4 s")
+        stopped = video.evaluate("v => { v.pause(); return v.currentTime; }")
+
+        def stored():
+            with sqlite3.connect(data_dir / "annotate.sqlite") as conn:
+                return conn.execute("SELECT t_ms FROM positions WHERE recording_id = ? AND reviewer = ?",
+                                    (rec.id, "Browser Test")).fetchone()
+        t_ms = wait_for(stored, what="the position to be stored")[0]
+        assert abs(t_ms / 1000 - stopped) < 0.2
+        page.reload()
+        video = open_player(page, f"{url}/review?rec={rec.id}", log, "Browser Test")
+        button = page.locator("[data-act=resume]")
+        wait_for(lambda: button.count() and button.is_visible(), what="the resume button")
+        assert video.evaluate("v => v.currentTime") < 0.5  # offered, not done behind the reviewer's back
+        button.click()
+        wait_for(lambda: abs(video.evaluate("v => v.currentTime") - t_ms / 1000) < 0.15, what="resuming")
     finally:
         page.close()
