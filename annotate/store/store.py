@@ -43,6 +43,7 @@ from .columns import ColumnsMixin
 from .jobs import JobRecords
 from .rows import Change
 from .schema import CODEBOOK_ID, codebook
+from .suggestions import Suggestions
 
 __all__ = ["Change", "IMPORT_BATCH", "STALE_IMPORT_S", "ImportBatches", "Store"]
 
@@ -59,6 +60,11 @@ class Store(ColumnsMixin, BatchesMixin):
     def jobs(self) -> JobRecords:
         """Return the store's job rows (annotate.store.jobs)."""
         return JobRecords(self)
+
+    @property
+    def suggestions(self) -> Suggestions:
+        """Return the store's suggested moments (annotate.store.suggestions)."""
+        return Suggestions(self)
 
     def get_codebook(self) -> Codebook:
         """Return the stored codebook (the defaults until someone sets one)."""
