@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from typing import TYPE_CHECKING, Callable
 
@@ -97,11 +98,14 @@ def analyse(path: os.PathLike | str, settings: SuggestSettings | None = None,
     settings = settings or SuggestSettings.from_env()
     info, index = inspect(path)
     clock = _Clock(index)
-    cuts, holds = video.scan_video(info.path, index, info.coded_width, info.coded_height, settings, progress)
-    found = _picture_suggestions(clock, cuts, holds, settings)
-    sound = audio.speech_and_silences(info.path, index.start_offset, index.duration, settings) if info.has_audio else None
-    if sound is not None:
-        found += _sound_suggestions(clock, *sound, settings)
+    with ThreadPoolExecutor(1, thread_name_prefix="cx-suggest-audio") as pool:  # the sound beside the picture
+        sound = pool.submit(audio.speech_and_silences, info.path, index.start_offset, index.duration,
+                            settings) if info.has_audio else None
+        cuts, holds = video.scan_video(info.path, index, info.coded_width, info.coded_height, settings, progress)
+        found = _picture_suggestions(clock, cuts, holds, settings)
+        segments = sound.result() if sound is not None else None
+    if segments is not None:
+        found += _sound_suggestions(clock, *segments, settings)
     found.sort(key=lambda s: (s.start_s, s.type))
     return found
 

@@ -38,7 +38,7 @@ class SuggestSettings:
     0.5 at ``score_half_s`` seconds and more the longer it is.
     """
 
-    analysis_width: int = 256
+    analysis_width: int = 160
     cut_threshold: float = 27.0
     cut_min_gap_frames: int = 8
     hold_threshold: float = 0.8
