@@ -20,14 +20,20 @@ FPS = 30
 CUTS = [25]
 for _gap in random.Random(15).choices(range(12, 41), k=19):
     CUTS.append(CUTS[-1] + _gap)
-STILL = (CUTS[-1] + 40, CUTS[-1] + 40 + 10 * FPS)  # 10 s of one unchanging picture
-N_FRAMES = STILL[1] + 60
+N_FRAMES = CUTS[-1] + 40
+STILL = (45, 45 + 10 * FPS)  # 10 s of one unchanging picture
 
 
 @pytest.fixture(scope="module")
 def scene_clip(tmp_path_factory):
-    path = make_scene_clip(tmp_path_factory.mktemp("suggest") / "scenes.mp4", n_frames=N_FRAMES, cuts=CUTS,
-                           still=STILL, fps=FPS)
+    path = make_scene_clip(tmp_path_factory.mktemp("suggest") / "scenes.mp4", n_frames=N_FRAMES, cuts=CUTS, fps=FPS)
+    return path, analyse(path, SuggestSettings())
+
+
+@pytest.fixture(scope="module")
+def still_clip(tmp_path_factory):
+    path = make_scene_clip(tmp_path_factory.mktemp("suggest") / "still.mp4", n_frames=STILL[1] + 45, still=STILL,
+                           fps=FPS)
     return path, analyse(path, SuggestSettings())
 
 
@@ -67,8 +73,8 @@ def test_a_cut_time_shows_the_new_picture_as_a_mark_would(scene_clip):
     assert np.abs(shown - after).mean() < np.abs(shown - before).mean() / 4  # the one that continues
 
 
-def test_a_ten_second_still_stretch_is_one_hold_within_two_frames(scene_clip):
-    path, found = scene_clip
+def test_a_ten_second_still_stretch_is_one_hold_within_two_frames(still_clip):
+    path, found = still_clip
     times = _times(path)
     holds = [s for s in found if s.type == "hold"]
     assert len(holds) == 1, holds
@@ -78,6 +84,14 @@ def test_a_ten_second_still_stretch_is_one_hold_within_two_frames(scene_clip):
     assert abs(Fraction(hold.end_s).limit_denominator(10**6) - times[STILL[1]]) <= 2 * frame
     assert hold.reason == "screen still for 10 s" and hold.suggested_kind == "internal_interaction"
     assert hold.detail["stillness"] > 0.9
+    # motion stopping and starting again is no screen change
+    assert [s for s in found if s.type == "cut"] == []
+
+
+def test_steady_motion_is_neither_a_hold_nor_a_cut(scene_clip):
+    path, found = scene_clip
+    assert [s for s in found if s.type == "hold"] == []
+    assert len([s for s in found if s.type == "cut"]) == len(CUTS)
 
 
 def test_a_longer_hold_scores_higher(tmp_path):
@@ -102,10 +116,10 @@ def test_variable_frame_rate_and_a_late_first_timestamp_keep_cut_times_exact(tmp
     assert got == [frame_time_to_start_s(times[c]) for c in cuts]
 
 
-def test_no_audio_track_gives_no_sound_suggestions_and_no_error(scene_clip):
-    path, found = scene_clip
+def test_no_audio_track_gives_no_sound_suggestions_and_no_error(still_clip):
+    path, found = still_clip
     assert not inspect(path)[0].has_audio
-    assert {s.type for s in found} == {"cut", "hold"}
+    assert {s.type for s in found} == {"hold"}
 
 
 @pytest.fixture(scope="module")
@@ -166,6 +180,6 @@ def test_thresholds_come_from_the_environment_and_bad_values_are_refused(monkeyp
     settings = SuggestSettings.from_env()
     assert settings.hold_min_s == 8.0 and settings.analysis_width == 128
     assert settings.digest != SuggestSettings().digest
-    monkeypatch.setenv("ANNOTATE_SUGGEST_CUT_THRESHOLD", "lots")
-    with pytest.raises(ValidationError, match="ANNOTATE_SUGGEST_CUT_THRESHOLD"):
+    monkeypatch.setenv("ANNOTATE_SUGGEST_CUT_MIN_CHANGE", "lots")
+    with pytest.raises(ValidationError, match="ANNOTATE_SUGGEST_CUT_MIN_CHANGE"):
         SuggestSettings.from_env()

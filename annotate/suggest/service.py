@@ -56,9 +56,14 @@ class _Clock:
         return i, self.at_frame(i)
 
 
+def _change_score(change: float) -> float:
+    """Return a cut's score from its change (0..255): 0.25 for a small dialog, 0.6 for a new page, 1 from 60 up."""
+    return min(1.0, math.log1p(change) / math.log1p(60.0))
+
+
 def _picture_suggestions(clock: _Clock, cuts, holds, settings: SuggestSettings) -> list[Suggestion]:
     out = [Suggestion(CUT, clock.at_frame(c.index), None, "screen changed", KIND_OF[CUT],
-                      min(1.0, c.change / 100.0), {"frame": c.index, "change": round(c.change, 2)})
+                      _change_score(c.change), {"frame": c.index, "change": round(c.change, 2)})
            for c in cuts]
     for h in holds:
         start, end = clock.at_frame(h.first), clock.at_frame(h.end)

@@ -24,22 +24,25 @@ VERSION = 1  # of the analysis itself: bump when the same thresholds would find 
 class SuggestSettings:
     """Thresholds of the suggestion analysis (defaults documented in docs/suggestions.md).
 
-    Video: frames are analysed at ``analysis_width`` pixels wide. A cut is a
+    Video: frames are analysed about ``analysis_width`` pixels wide. A cut is a
     frame whose PySceneDetect ContentDetector score (mean HSV change from the
-    frame before, 0..255) is at least ``cut_threshold``, at least
-    ``cut_min_gap_frames`` frames after the previous cut. A hold is a run of
+    frame before, 0..255) is at least ``cut_min_change`` and ``cut_ratio`` times
+    the average score of the 2 frames on either side (PySceneDetect's
+    AdaptiveDetector), at least ``cut_min_gap_frames`` frames after the previous
+    cut. A hold is a run of
     frames, at least ``hold_min_s`` long, each differing from the one before by
     less than ``hold_threshold`` (mean absolute grey difference, 0..255) and
     from the run's first frame by less than ``hold_drift``.
     Audio: WebRTC VAD with ``vad_mode`` (0 lenient .. 3 strict) on 10 ms frames;
     speech pauses shorter than ``speech_gap_s`` are bridged, speech shorter
     than ``speech_min_s`` dropped; a gap of at least ``silence_min_s`` between
-    speech (or the start/end) is a silence. Scores: a hold or silence scores
+    two speech segments is a silence. Scores: a hold or silence scores
     0.5 at ``score_half_s`` seconds and more the longer it is.
     """
 
     analysis_width: int = 160
-    cut_threshold: float = 27.0
+    cut_min_change: float = 1.5
+    cut_ratio: float = 3.0
     cut_min_gap_frames: int = 8
     hold_threshold: float = 0.8
     hold_drift: float = 3.0

@@ -6,9 +6,10 @@ and presentation time are the :class:`~annotate.media.timeindex.TimeIndex`'s,
 checked against the decoder's timestamp, and nothing is skipped), scaled by
 swscale to ``analysis_width`` pixels wide, and handed to two finders:
 
-- :class:`CutFinder` feeds PySceneDetect's ``ContentDetector.process_frame``
-  with the frame's index as its frame number, so the cut it reports maps back
-  to our frame exactly (the first frame of the new picture);
+- :class:`CutFinder` feeds PySceneDetect's ``AdaptiveDetector.process_frame``
+  (ContentDetector's score against a rolling average) with the frame's index as
+  its frame number, so the cut it reports maps back to our frame exactly (the
+  first frame of the new picture);
 - :class:`HoldFinder` measures how much the grey picture changed since the frame
   before (and since the first frame of the still run) and keeps the runs that
   last long enough.
@@ -26,12 +27,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable, Iterator
 
-import av
 import cv2
 import numpy as np
 from av.video.reformatter import VideoReformatter
 from scenedetect import FrameTimecode
-from scenedetect.detectors import ContentDetector
+from scenedetect.detectors import AdaptiveDetector
 
 from ..media.decoder import PositionedDecoder
 from ..media.timeindex import TimeIndex
@@ -41,7 +41,7 @@ Progress = Callable[[int, int], None]
 _DECODER_CACHE_BYTES = 4 * 2**20
 _PROGRESS_EVERY = 250  # frames
 _AHEAD = 16  # decoded, scaled frames waiting for the finders
-_I420 = ("yuv420p", "yuvj420p")
+_WINDOW = 2  # frames on each side whose change a cut's change is compared with
 
 
 @dataclass(frozen=True)
@@ -64,50 +64,20 @@ class Hold:
     mean_change: float
 
 
-def analysis_size(width: int, height: int, target: int) -> tuple[int, int, int]:
-    """Return the (even) width and height frames are scaled to, about ``target`` wide at most, and the
-    sampling step that gives them from the stored picture (0 when no whole step fits)."""
-    step = max(1, width // target)
-    if width // step >= 2 and height // step >= 2:
-        return width // step // 2 * 2, height // step // 2 * 2, step
+def analysis_size(width: int, height: int, target: int) -> tuple[int, int]:
+    """Return the (even) width and height frames are scaled to: ``target`` wide at most, same aspect."""
     w = min(target, width)
-    return max(2, w // 2 * 2), max(2, int(round(height * w / width / 2)) * 2), 0
+    return max(2, w // 2 * 2), max(2, int(round(height * w / width / 2)) * 2)
 
 
-def _plane(frame: av.VideoFrame, i: int) -> np.ndarray:
-    """Return plane ``i`` of ``frame`` as a 2-D uint8 view (rows of ``line_size`` bytes), no copy."""
-    plane = frame.planes[i]
-    rows = plane.buffer_size // plane.line_size
-    return np.frombuffer(plane, np.uint8, count=rows * plane.line_size).reshape(rows, plane.line_size)
-
-
-def _picture(frame: av.VideoFrame, scaler: VideoReformatter, width: int, height: int, step: int) -> np.ndarray:
-    """Return ``frame`` scaled to ``width`` x ``height`` BGR.
-
-    8-bit 4:2:0 (most recordings) is sampled every ``step`` pixels straight from
-    its planes and converted by OpenCV (no filtering: enough to see a change,
-    and about twice as fast as swscale); anything else goes through swscale.
-    """
-    if step and frame.format.name in _I420:
-        h, w = height * step, width * step
-        y = _plane(frame, 0)[:h:step, :w:step]
-        u = _plane(frame, 1)[:h // 2:step, :w // 2:step]
-        v = _plane(frame, 2)[:h // 2:step, :w // 2:step]
-        if y.shape == (height, width) and u.shape == v.shape == (height // 2, width // 2):
-            packed = np.concatenate([y.reshape(-1), u.reshape(-1), v.reshape(-1)]).reshape(-1, width)
-            return cv2.cvtColor(packed, cv2.COLOR_YUV2BGR_I420)
-    small = scaler.reformat(frame, width=width, height=height, format="bgr24", interpolation="FAST_BILINEAR")
-    return small.to_ndarray()
-
-
-def small_frames(path: os.PathLike | str, index: TimeIndex, width: int, height: int,
-                 step: int = 0) -> Iterator[tuple[int, np.ndarray]]:
+def small_frames(path: os.PathLike | str, index: TimeIndex, width: int, height: int) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(frame index, BGR picture width x height)`` for every frame of the video, in order.
 
     One decode (FFmpeg threading) on a thread of its own, a few frames ahead of
-    the caller (a bounded queue: memory stays flat). ``step`` > 0 lets 4:2:0
-    frames be sampled every ``step`` pixels (see :func:`_picture`). Raises the
-    MediaError subclasses of the decoder for a damaged file.
+    the caller (a bounded queue: memory stays flat); each frame is scaled by one
+    reused swscale context with area averaging (point sampling would alias
+    motion into flicker that looks like change). Raises the MediaError
+    subclasses of the decoder for a damaged file.
     """
     ahead: queue.Queue = queue.Queue(maxsize=_AHEAD)
     stop = threading.Event()
@@ -121,7 +91,9 @@ def small_frames(path: os.PathLike | str, index: TimeIndex, width: int, height: 
             for i in range(index.frame_count):
                 if stop.is_set():
                     return
-                ahead.put((i, _picture(decoder.decode(i), scaler, width, height, step)))
+                small = scaler.reformat(decoder.decode(i), width=width, height=height, format="bgr24",
+                                        interpolation="AREA")
+                ahead.put((i, small.to_ndarray()))
             ahead.put(None)
         except BaseException as exc:  # handed to the consumer, which raises it
             ahead.put(exc)
@@ -145,12 +117,20 @@ def small_frames(path: os.PathLike | str, index: TimeIndex, width: int, height: 
 
 
 class CutFinder:
-    """Hard cuts with PySceneDetect's ContentDetector, fed one frame at a time (see the module docstring)."""
+    """Screen changes with PySceneDetect's AdaptiveDetector, fed one frame at a time (see the module docstring).
+
+    A frame is a cut when its ContentDetector score (mean HSV change from the
+    frame before) is at least ``cut_min_change`` and ``cut_ratio`` times the
+    average score of the two frames on either side: a hard cut in camera footage,
+    a new page or dialog in a screen recording whose picture is otherwise still,
+    but not steady motion (a pan, scrolling, a person moving).
+    """
 
     def __init__(self, settings: SuggestSettings, fps: Fraction):
         self._fps = fps if fps > 0 else Fraction(30)
-        self._detector = ContentDetector(threshold=settings.cut_threshold, min_scene_len=settings.cut_min_gap_frames)
-        self._threshold = settings.cut_threshold
+        self._detector = AdaptiveDetector(adaptive_threshold=settings.cut_ratio, min_content_val=settings.cut_min_change,
+                                          min_scene_len=settings.cut_min_gap_frames, window_width=_WINDOW)
+        self._threshold = settings.cut_min_change
         self._scores: dict[int, float] = {}  # frames at or over the threshold (few): their change
         self.cuts: list[Cut] = []
         self._last: int | None = None
@@ -232,10 +212,10 @@ def scan_video(path: os.PathLike | str, index: TimeIndex, width: int, height: in
     ``width``/``height`` are the stored picture's size; ``progress(done, total)``
     is called every few hundred frames. Raises the decoder's MediaError subclasses.
     """
-    w, h, step = analysis_size(width, height, settings.analysis_width)
+    w, h = analysis_size(width, height, settings.analysis_width)
     cuts, holds = CutFinder(settings, index.fps), HoldFinder(settings, index)
     total = index.frame_count
-    for i, picture in small_frames(path, index, w, h, step):
+    for i, picture in small_frames(path, index, w, h):
         cuts.feed(i, picture)
         holds.feed(i, picture)
         if progress is not None and i % _PROGRESS_EVERY == 0:
