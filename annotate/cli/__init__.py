@@ -46,6 +46,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
                "Run queued jobs (proxies, overlays, clips, reels) until stopped; start one on every machine that helps."),
     "jobs": ("annotate.cli.jobs_cmds:jobs_cmd",
              "List the jobs on the queue: id, kind, recording, state, progress, worker and error."),
+    "suggest": ("annotate.cli.suggest_cmds:suggest_cmd",
+                "List a recording's suggested moments (screen changes, holds, silences, speech), finding them first if needed."),
 }
 
 

@@ -1,4 +1,5 @@
-"""``annotate add``: register videos, or every video under a folder, and (with a queue) their proxies as jobs."""
+"""``annotate add``: register videos, or every video under a folder, and (with a queue) their proxies and
+suggested moments as jobs."""
 
 from __future__ import annotations
 
@@ -43,8 +44,8 @@ def add_cmd(app: AppContext, videos: tuple[str, ...], title: str | None, no_prox
         added += got
         failed += bad
         total += seen
-    if queued and not no_proxy:
-        _queue_proxies(store, app, added, wait)
+    if queued:
+        _queue_jobs(store, app, [] if no_proxy else added, added, wait)
     if failed:
         raise click.ClickException(f"{failed} of {plural(total, 'video')} could not be added (see above)")
 
@@ -95,11 +96,16 @@ def _add_folder(app: AppContext, store: Store, folder: Path, reviewer: str,
     return added, len(result.refused), count
 
 
-def _queue_proxies(store: Store, app: AppContext, recs: list[Recording], wait: bool) -> None:
+def _queue_jobs(store: Store, app: AppContext, recs: list[Recording], suggest: list[Recording], wait: bool) -> None:
+    """Queue the browser proxies ``recs`` need and the suggested moments of ``suggest``; ``wait`` for the proxies."""
     from ..jobs import queue
-    from ..jobs.kinds import submit_proxy
+    from ..jobs.kinds import submit_proxy, submit_suggest
 
     queue.use(app.settings)
+    for rec in suggest:  # not waited for: the moments are there when a worker has found them
+        submit_suggest(store, app.settings, rec.id)
+    if suggest:
+        click.echo(f"queued the suggested moments of {plural(len(suggest), 'recording')}: see `annotate jobs`", err=True)
     jobs = [submit_proxy(store, app.settings, r.id) for r in recs if not r.browser_playable and not r.proxy_path]
     if not jobs:
         return

@@ -17,7 +17,7 @@ from ..export import ExportOptions
 from ..store import Store
 
 Progress = Callable[[int, int], None]
-KINDS = ("proxy", "preview", "overlay", "clip", "reel")
+KINDS = ("proxy", "preview", "overlay", "clip", "reel", "suggest")
 
 
 def plan(kind: str, store: Store, settings: Settings, params: dict[str, Any]) -> Any:
@@ -46,8 +46,17 @@ def proxy_target(settings: Settings, store: Store, recording_id: int) -> Path:
     return settings.proxy_dir / f"{store.get_recording(recording_id).content_hash}.mp4"
 
 
-def run(kind: str, store: Store, settings: Settings, params: dict[str, Any], progress: Progress) -> Path:
-    """Make what the job asks for; return the file written (the existing one when it is already there)."""
+def run(kind: str, store: Store, settings: Settings, params: dict[str, Any], progress: Progress) -> Path | None:
+    """Make what the job asks for; return the file written (the existing one when it is already there).
+
+    A ``suggest`` job writes no file (None): it stores the recording's suggested
+    moments (annotate.suggest), unless they are stored already with the current thresholds.
+    """
+    if kind == "suggest":
+        from ..suggest.service import suggestions_for
+
+        suggestions_for(store, params["recording_id"], progress=progress)
+        return None
     if kind == "proxy":
         from ..app.recordings import ensure_proxy
 
@@ -87,3 +96,16 @@ def submit_preview(store: Store, settings: Settings, recording_id: int) -> Any:
     target = preview_target(settings, store, recording_id)
     return queue.submit("preview", {"recording_id": recording_id}, str(target),
                         f"filmstrip and waveform of #{recording_id}", recording_id)
+
+
+def suggest_target(recording_id: int) -> str:
+    """Return the job output that names a recording's suggestions (one active suggest job per recording)."""
+    return f"suggestions of #{recording_id}"
+
+
+def submit_suggest(store: Store, settings: Settings, recording_id: int) -> Any:
+    """Queue the analysis that finds a recording's suggested moments; return its job row."""
+    from . import queue
+
+    return queue.submit("suggest", {"recording_id": recording_id}, suggest_target(recording_id),
+                        f"suggested moments of #{recording_id}", recording_id)

@@ -52,7 +52,7 @@ def run_worker(workers: int = 1, parent_pid: int | None = None, stale_s: float =
     """Run ``workers`` consumer threads until SIGTERM/SIGINT (or until ``parent_pid`` is gone).
 
     ``inbox`` also watches the data directory's inbox folder (:class:`annotate.app.folders.Inbox`),
-    queueing the browser proxy of each recording it adds. Raises AnnotateError when the
+    queueing the browser proxy (when needed) and the suggested moments of each recording it adds. Raises AnnotateError when the
     queue or the store cannot be opened.
     """
     huey = queue.huey()
@@ -66,11 +66,12 @@ def run_worker(workers: int = 1, parent_pid: int | None = None, stale_s: float =
     if inbox:
         from ..app.folders import Inbox
 
-        from .kinds import submit_proxy
+        from .kinds import submit_proxy, submit_suggest
 
         def queue_proxy(rec) -> None:
             if not rec.browser_playable:
                 submit_proxy(store, queue.settings(), rec.id)
+            submit_suggest(store, queue.settings(), rec.id)
 
         watcher = Inbox(store, queue.settings(), make_proxy=False, after_add=queue_proxy)
         threading.Thread(target=watcher.watch, args=(stop,), daemon=True, name="cx-inbox").start()

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from ..model import Codebook, utcnow
 from .positions import m13_positions
 from .schema import CODEBOOK_ID, JSONText, UTCDateTime, schema_migrations
+from .suggestions import m8_suggestions
 
 Migration = tuple[int, str, Callable[[Connection], None]]
 
@@ -203,6 +204,7 @@ MIGRATIONS: list[Migration] = [
     (4, "imports table; events.import_id hides a batched import's rows until it is done", _m4_batched_imports),
     (5, "users table: accounts, roles and password hashes", _m5_users),
     (6, "jobs table: long jobs on the queue, their state, worker and progress", _m6_jobs),
+    (8, "suggestion tables: suggested moments per recording and each reviewer's answer", m8_suggestions),
     (13, "positions table: where each reviewer stopped in each recording", m13_positions),
 ]
 

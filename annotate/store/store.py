@@ -44,6 +44,7 @@ from .jobs import JobRecords
 from .positions import Positions
 from .rows import Change
 from .schema import CODEBOOK_ID, codebook
+from .suggestions import Suggestions
 
 __all__ = ["Change", "IMPORT_BATCH", "STALE_IMPORT_S", "ImportBatches", "Store"]
 
@@ -65,6 +66,11 @@ class Store(ColumnsMixin, BatchesMixin):
     def positions(self) -> Positions:
         """Return where the reviewers stopped in the recordings (annotate.store.positions)."""
         return Positions(self)
+
+    @property
+    def suggestions(self) -> Suggestions:
+        """Return the store's suggested moments (annotate.store.suggestions)."""
+        return Suggestions(self)
 
     def get_codebook(self) -> Codebook:
         """Return the stored codebook (the defaults until someone sets one)."""

@@ -1,0 +1,225 @@
+"""The picture side of the analysis: one decode at reduced resolution, cuts (PySceneDetect) and holds.
+
+Every frame of the recording is decoded once, in order, through the project's
+own :class:`~annotate.media.decoder.PositionedDecoder` (so each frame's index
+and presentation time are the :class:`~annotate.media.timeindex.TimeIndex`'s,
+checked against the decoder's timestamp, and nothing is skipped), scaled by
+swscale to ``analysis_width`` pixels wide, and handed to two finders:
+
+- :class:`CutFinder` feeds PySceneDetect's ``AdaptiveDetector.process_frame``
+  (ContentDetector's score against a rolling average) with the frame's index as
+  its frame number, so the cut it reports maps back to our frame exactly (the
+  first frame of the new picture);
+- :class:`HoldFinder` measures how much the grey picture changed since the frame
+  before (and since the first frame of the still run) and keeps the runs that
+  last long enough.
+
+Both keep a bounded state, so memory does not grow with the recording's length.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import threading
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Callable, Iterator
+
+import cv2
+import numpy as np
+from av.video.reformatter import VideoReformatter
+from scenedetect import FrameTimecode
+from scenedetect.detectors import AdaptiveDetector
+
+from ..media.decoder import PositionedDecoder
+from ..media.timeindex import TimeIndex
+from .settings import SuggestSettings
+
+Progress = Callable[[int, int], None]
+_DECODER_CACHE_BYTES = 4 * 2**20
+_PROGRESS_EVERY = 250  # frames
+_AHEAD = 16  # decoded, scaled frames waiting for the finders
+_WINDOW = 2  # frames on each side whose change a cut's change is compared with
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A hard cut: ``index`` is the first frame of the new picture; ``change`` the detector's score (0..255)."""
+
+    index: int
+    change: float
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A still stretch from frame ``first`` up to (not including) frame ``end`` (None: to the end of the video).
+
+    ``mean_change`` is the mean grey difference between consecutive frames in it (0..255).
+    """
+
+    first: int
+    end: int | None
+    mean_change: float
+
+
+def analysis_size(width: int, height: int, target: int) -> tuple[int, int]:
+    """Return the (even) width and height frames are scaled to: ``target`` wide at most, same aspect."""
+    w = min(target, width)
+    return max(2, w // 2 * 2), max(2, int(round(height * w / width / 2)) * 2)
+
+
+def small_frames(path: os.PathLike | str, index: TimeIndex, width: int, height: int) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(frame index, BGR picture width x height)`` for every frame of the video, in order.
+
+    One decode (FFmpeg threading) on a thread of its own, a few frames ahead of
+    the caller (a bounded queue: memory stays flat); each frame is scaled by one
+    reused swscale context with area averaging (point sampling would alias
+    motion into flicker that looks like change). Raises the MediaError
+    subclasses of the decoder for a damaged file.
+    """
+    ahead: queue.Queue = queue.Queue(maxsize=_AHEAD)
+    stop = threading.Event()
+
+    def produce() -> None:
+        decoder = None
+        try:
+            decoder = PositionedDecoder(path, index, thread_type="AUTO", skip_nonref=False,
+                                        cache_bytes=_DECODER_CACHE_BYTES)
+            scaler = VideoReformatter()
+            for i in range(index.frame_count):
+                if stop.is_set():
+                    return
+                small = scaler.reformat(decoder.decode(i), width=width, height=height, format="bgr24",
+                                        interpolation="AREA")
+                ahead.put((i, small.to_ndarray()))
+            ahead.put(None)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            ahead.put(exc)
+        finally:
+            if decoder is not None:
+                decoder.close()
+
+    worker = threading.Thread(target=produce, daemon=True, name="cx-suggest-decode")
+    worker.start()
+    try:
+        while (item := ahead.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # let a producer blocked on a full queue see the stop
+            with contextlib.suppress(queue.Empty):
+                ahead.get(timeout=0.05)
+        worker.join()
+
+
+class CutFinder:
+    """Screen changes with PySceneDetect's AdaptiveDetector, fed one frame at a time (see the module docstring).
+
+    A frame is a cut when its ContentDetector score (mean HSV change from the
+    frame before) is at least ``cut_min_change`` and ``cut_ratio`` times the
+    average score of the two frames on either side: a hard cut in camera footage,
+    a new page or dialog in a screen recording whose picture is otherwise still,
+    but not steady motion (a pan, scrolling, a person moving).
+    """
+
+    def __init__(self, settings: SuggestSettings, fps: Fraction):
+        self._fps = fps if fps > 0 else Fraction(30)
+        self._detector = AdaptiveDetector(adaptive_threshold=settings.cut_ratio, min_content_val=settings.cut_min_change,
+                                          min_scene_len=settings.cut_min_gap_frames, window_width=_WINDOW)
+        self._threshold = settings.cut_min_change
+        self._scores: dict[int, float] = {}  # frames at or over the threshold (few): their change
+        self.cuts: list[Cut] = []
+        self._last: int | None = None
+
+    def feed(self, i: int, picture: np.ndarray) -> None:
+        """Take frame ``i`` (frames come in order, each once)."""
+        found = self._detector.process_frame(FrameTimecode(i, self._fps), picture)
+        score = self._detector._frame_score  # the score process_frame just computed (no public accessor)
+        if score is not None and score >= self._threshold:
+            self._scores[i] = float(score)
+        self._take(found)
+        self._last = i
+
+    def finish(self) -> list[Cut]:
+        """Return the cuts found, in order (after letting the detector report what it still holds)."""
+        if self._last is not None:
+            self._take(self._detector.post_process(FrameTimecode(self._last, self._fps)))
+        return self.cuts
+
+    def _take(self, found: list) -> None:
+        for tc in found:
+            index = int(tc.frame_num)
+            if index > 0 and (not self.cuts or index > self.cuts[-1].index):
+                self.cuts.append(Cut(index, self._scores.get(index, self._threshold)))
+        if len(self._scores) > 64:  # only the latest candidates can still be reported
+            for old in sorted(self._scores)[:-32]:
+                del self._scores[old]
+
+
+class HoldFinder:
+    """Runs of frames where the picture does not change, at least ``min_s`` long (see SuggestSettings)."""
+
+    def __init__(self, settings: SuggestSettings, index: TimeIndex):
+        self._threshold, self._drift = settings.hold_threshold, settings.hold_drift
+        self._min = Fraction(settings.hold_min_s).limit_denominator(1000)
+        self._index = index
+        self._prev: np.ndarray | None = None
+        self._anchor: np.ndarray | None = None
+        self._first = 0
+        self._sum = 0.0
+        self._count = 0
+        self.holds: list[Hold] = []
+
+    def feed(self, i: int, picture: np.ndarray) -> None:
+        """Take frame ``i`` (frames come in order, each once)."""
+        grey = cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY)
+        if self._prev is None:
+            self._prev = self._anchor = grey
+            self._first = i
+            return
+        change = float(cv2.absdiff(grey, self._prev).mean())
+        still = change < self._threshold and float(cv2.absdiff(grey, self._anchor).mean()) < self._drift
+        self._prev = grey
+        if still:
+            self._sum += change
+            self._count += 1
+            return
+        self._close(i)
+        self._first, self._anchor, self._sum, self._count = i, grey, 0.0, 0
+
+    def finish(self) -> list[Hold]:
+        """Return the holds found, in order (a run still open at the end lasts to the end of the video)."""
+        if self._prev is not None:
+            self._close(None)
+            self._prev = None
+        return self.holds
+
+    def _close(self, end: int | None) -> None:
+        index = self._index
+        end_time = index.duration if end is None else index.time_of(end)
+        if self._count and end_time - index.time_of(self._first) >= self._min:
+            self.holds.append(Hold(self._first, end, self._sum / self._count))
+
+
+def scan_video(path: os.PathLike | str, index: TimeIndex, width: int, height: int, settings: SuggestSettings,
+               progress: Progress | None = None) -> tuple[list[Cut], list[Hold]]:
+    """Return the cuts and holds of the video at ``path`` (one decode pass; see the module docstring).
+
+    ``width``/``height`` are the stored picture's size; ``progress(done, total)``
+    is called every few hundred frames. Raises the decoder's MediaError subclasses.
+    """
+    w, h = analysis_size(width, height, settings.analysis_width)
+    cuts, holds = CutFinder(settings, index.fps), HoldFinder(settings, index)
+    total = index.frame_count
+    for i, picture in small_frames(path, index, w, h):
+        cuts.feed(i, picture)
+        holds.feed(i, picture)
+        if progress is not None and i % _PROGRESS_EVERY == 0:
+            progress(i, total)
+    if progress is not None:
+        progress(total, total)
+    return cuts.finish(), holds.finish()
