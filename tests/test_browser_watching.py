@@ -1,5 +1,6 @@
 """A real headless Chromium on the Review page: the filmstrip and the waveform above the timeline, and the
-player remembering where the reviewer stopped (with the pitch kept at 2x).
+player remembering where the reviewer stopped (with the pitch kept at 2x), and the suggested moments' lane
+with its keys (N, Enter, X, a kind's key) and "skip silences".
 
 The app runs as ``streamlit run app.py`` with the inline queue, so opening a recording queues its preview job
 and the player picks the files up when they are made. The clip's frames are stamped with their index and its
@@ -25,12 +26,18 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def app(browser_store):
     from annotate.app.recordings import add_recording
+    from annotate.suggest.types import Suggestion
     from annotate.testing.bursts import burst_clip
 
     base, settings, store = browser_store
     clip = burst_clip(base / "call.mov", video_start_s=Fraction(0), audio_delay_s=Fraction(0), bursts=[(4.0, 5.0)],
                       seconds=8)
     rec, _ = add_recording(store, settings, clip)
+    store.suggestions.replace(rec.id, [
+        Suggestion("cut", 2.0, None, "screen changed", "moment_of_truth", 0.9),
+        Suggestion("hold", 3.0, 5.0, "screen still for 2 s", "decision_point", 0.2),
+        Suggestion("silence", 5.5, 7.5, "silence 2 s", "decision_point", 0.2),
+    ], {"test": 1}, "test")
     with running_app(settings.data_dir, settings.db_url, base / "app.log") as url:
         yield url, rec, base / "app.log", settings.data_dir
 
@@ -85,8 +92,9 @@ def test_the_player_remembers_where_the_reviewer_stopped_and_offers_to_resume(ap
             with sqlite3.connect(data_dir / "annotate.sqlite") as conn:
                 return conn.execute("SELECT t_ms FROM positions WHERE recording_id = ? AND reviewer = ?",
                                     (rec.id, "Browser Test")).fetchone()
-        t_ms = wait_for(stored, what="the position to be stored")[0]
-        assert abs(t_ms / 1000 - stopped) < 0.2
+        # the pause's report (a report while playing may land first)
+        t_ms = wait_for(lambda: (row := stored()) and abs(row[0] / 1000 - stopped) < 0.2 and row[0],
+                        what="the position where it paused to be stored")
         page.reload()
         video = open_player(page, f"{url}/review?rec={rec.id}", log, "Browser Test")
         button = page.locator("[data-act=resume]")
@@ -94,5 +102,45 @@ def test_the_player_remembers_where_the_reviewer_stopped_and_offers_to_resume(ap
         assert video.evaluate("v => v.currentTime") < 0.5  # offered, not done behind the reviewer's back
         button.click()
         wait_for(lambda: abs(video.evaluate("v => v.currentTime") - t_ms / 1000) < 0.15, what="resuming")
+    finally:
+        page.close()
+
+
+def test_suggestions_have_a_lane_and_keys_that_answer_them(app, browser):
+    url, rec, log, data_dir = app
+
+    def db(sql, *args):
+        with sqlite3.connect(data_dir / "annotate.sqlite") as conn:
+            return conn.execute(sql, args).fetchall()
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        video = open_player(page, f"{url}/review?rec={rec.id}", log, "Browser Test")
+        wait_for(lambda: page.locator(".cx-sg").count() == 3, what="the suggestion lane")
+        now = lambda: video.evaluate("v => v.currentTime")  # noqa: E731
+        page.keyboard.press("n")
+        wait_for(lambda: abs(now() - 2.0) < 0.06, what="N going to the cut")
+        assert "screen changed" in page.locator("[data-role=notice]").text_content()
+        page.keyboard.press("Enter")
+        mot = wait_for(lambda: db("SELECT kind, start_ms, reviewer FROM events WHERE deleted_at IS NULL"),
+                       what="the accepted suggestion as an event")
+        assert mot == [("moment_of_truth", 2000, "Browser Test")]
+        page.keyboard.press("n")
+        wait_for(lambda: abs(now() - 3.0) < 0.06, what="N going to the hold")
+        page.keyboard.press("x")
+        wait_for(lambda: db("SELECT state FROM suggestion_reviews WHERE state = 'dismissed'"), what="the dismissal")
+        page.keyboard.press("n")
+        wait_for(lambda: abs(now() - 5.5) < 0.06, what="N going to the silence")
+        page.keyboard.press("i")  # accept as another kind
+        wait_for(lambda: len(db("SELECT 1 FROM events WHERE deleted_at IS NULL")) == 2, what="the second event")
+        assert db("SELECT kind, start_ms, end_ms FROM events WHERE kind = 'internal_interaction'") == [
+            ("internal_interaction", 5500, 7500)]
+        page.keyboard.press("Shift+N")
+        wait_for(lambda: "no open suggestion before" in page.locator("[data-role=notice]").text_content(),
+                 what="nothing open before: all three answered")
+        page.locator("[data-act=skipsil]").click()
+        video.evaluate("v => { v.muted = true; v.currentTime = 5.0; return v.play(); }")
+        page.wait_for_timeout(1500)
+        assert now() > 7.1  # 1.5 s of playing from 5 s, with the 2 s silence skipped
     finally:
         page.close()

@@ -2,7 +2,7 @@
 //
 // This module holds the Player's state and its answer to new data; its other jobs are mixed in from
 // player_transport.js (time, seeking, stepping), player_keys.js (keys and buttons), player_timeline.js (the
-// list and the timeline), player_scrub.js (the filmstrip and waveform), player_resume.js (where the reviewer stopped), player_flash.js (the live flash, drawn by flash.js) and player_queue.js (the
+// list and the timeline), player_scrub.js (the filmstrip and waveform), player_suggest.js (suggested moments), player_resume.js (where the reviewer stopped), player_flash.js (the live flash, drawn by flash.js) and player_queue.js (the
 // command queue and the two paths that carry it). The component imports this file from the app's own route
 // (annotate/ui/scripts.py); the browser resolves the imports below against it.
 //
@@ -35,6 +35,7 @@ import { Keys, attachKeys, detachKeys } from "./player_keys.js";
 import { Queue } from "./player_queue.js";
 import { Resume } from "./player_resume.js";
 import { Scrub } from "./player_scrub.js";
+import { Suggest } from "./player_suggest.js";
 import { Timeline } from "./player_timeline.js";
 import { Transport } from "./player_transport.js";
 import { fmt } from "./util.js";
@@ -53,6 +54,7 @@ class Player {
       playhead: q("playhead"), waiting: q("waiting"), notice: q("notice"), count: q("count"), list: q("list"), listbox: q("listbox"),
       empty: q("empty"), scrub: q("scrub"), film: q("film"), wave: q("wave"),
     };
+    this.ui.markbtns.after(this.skipButton());
     this.ui.scrubtip = this.scrubTip();
     this.ui.timeline.appendChild(this.ui.scrubtip);
     this.ui.film.addEventListener("mousemove", (e) => this.onScrubMove(e));
@@ -130,6 +132,7 @@ class Player {
       this.pending = this.loadPending();
     }
     this.takeStored(d);
+    this.takeSuggestions(d.suggestions);
     if (d.commands && d.commands.token !== this.postOffToken) this.postOffUntil = 0;
     if (d.src && d.src !== this.src) {
       this.src = d.src;
@@ -266,7 +269,7 @@ class Player {
   }
 }
 
-for (const job of [Transport, Keys, Timeline, Scrub, Resume, Flash, Queue]) {
+for (const job of [Transport, Keys, Timeline, Scrub, Suggest, Resume, Flash, Queue]) {
   for (const name of Object.getOwnPropertyNames(job.prototype)) {
     if (name !== "constructor") Object.defineProperty(Player.prototype, name, Object.getOwnPropertyDescriptor(job.prototype, name));
   }

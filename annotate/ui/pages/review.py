@@ -28,7 +28,7 @@ from annotate.timebase import format_timecode, frame_time_to_start_s, step_frame
 from annotate.ui import access, common, nav, services
 from annotate.ui import marking as review_marking
 from annotate.ui.player import player, selection_bridge
-from annotate.ui.player_data import player_data
+from annotate.ui.player_data import player_data, suggestion_rows
 
 if TYPE_CHECKING:
     from annotate.model import Codebook, Event, Recording
@@ -171,6 +171,7 @@ def _player(rec_id: int, name: str) -> None:
         commands=commands,
         preview=_preview_urls(store, rec),
         resume_at=store.positions.last(rec.id, session.reviewer),
+        suggestions=suggestion_rows(store, rec.id, session.reviewer),
     )
     # The player takes the keys back after the form was used (saved, deleted, applied): bring it back into view too.
     common.scroll_into_view(session.blur_nonce, key=f"cx_player_anchor_{rec_id}")
