@@ -112,7 +112,8 @@ def slice_codes(coding: pd.DataFrame, counts: Mapping[int, int], slice_ms: int) 
     return codes
 
 
-def slice_kappa(a: pd.DataFrame, b: pd.DataFrame, durations_ms: Mapping[int, int], slice_ms: int) -> tuple[Kappa, dict[str, dict[str, int]]]:
+def slice_kappa(a: pd.DataFrame, b: pd.DataFrame, durations_ms: Mapping[int, int],
+                slice_ms: int) -> tuple[Kappa, dict[str, dict[str, int]]]:
     """Return (kappa over every slice of the recordings in ``durations_ms``, the confusion table).
 
     The table is {A's code name: {B's code name: slices}} for the codes that occur.

@@ -65,7 +65,8 @@ class MatchStats:
 
 @dataclass(frozen=True)
 class Agreement:
-    """Everything :func:`compare` measures; ``pairs`` lists the matched (A id, B id, offset s)."""
+    """Everything :func:`compare` measures; ``pairs`` lists the matched (A id, B id, offset s) in A's time
+    order (recording, start), ``only_a``/``only_b`` the unmatched ids in each coding's row order."""
 
     tolerance_s: float
     slice_s: float
@@ -147,7 +148,10 @@ def compare(a: pd.DataFrame, b: pd.DataFrame, tolerance_s: float = 1.0, slice_s:
     overall, by_kind = match_stats(a, b, matches)
     kappa, confusion = slice_kappa(a, b, durations_from(a, b, durations_s), slice_ms)
     ids_a, ids_b = a["id"].astype(str).to_numpy(), b["id"].astype(str).to_numpy()
-    pairs = list(zip(ids_a[matches.a].tolist(), ids_b[matches.b].tolist(), (matches.offset_ms / 1000).tolist()))
+    starts, rids = a["start_ms"].to_numpy()[matches.a], a["recording_id"].to_numpy()[matches.a]
+    in_time = np.lexsort((ids_a[matches.a], starts, rids))
+    pa, pb, po = matches.a[in_time], matches.b[in_time], matches.offset_ms[in_time]
+    pairs = list(zip(ids_a[pa].tolist(), ids_b[pb].tolist(), (po / 1000).tolist()))
     left_a = np.ones(len(a), bool)
     left_a[matches.a] = False
     left_b = np.ones(len(b), bool)
