@@ -46,6 +46,13 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
                "Run queued jobs (proxies, overlays, clips, reels) until stopped; start one on every machine that helps."),
     "jobs": ("annotate.cli.jobs_cmds:jobs_cmd",
              "List the jobs on the queue: id, kind, recording, state, progress, worker and error."),
+    "agreement": ("annotate.cli.agreement_cmds:agreement_cmd",
+                  "Measure how well two coders agree: matched events per kind, F1, kappa over time slices."),
+    "assign": ("annotate.cli.agreement_cmds:assign_cmd",
+               "Assign recordings to reviewers (two or more code blind), or move their assignments' status."),
+    "assignments": ("annotate.cli.agreement_cmds:assignments_cmd",
+                    "List who codes which recording and how far each is (new, in review, submitted, approved, "
+                    "returned)."),
 }
 
 

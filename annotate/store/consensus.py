@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from ..errors import ValidationError
 from ..model import Event, clean_text, new_event_id
 from ..timebase import round_seconds
+from .assignments import assignments
 from .rows import event_dict, event_from_row, parse_recording_id
 from .schema import JSONText, UTCDateTime, change_log, events, metadata
 
@@ -118,6 +119,19 @@ class Consensus:
             q = q.where(events.c.reviewer == clean_text(reviewer), ~made,
                         sa.or_(events.c.deleted_at.is_(None), superseded))
             return [event_from_row(r) for r in conn.execute(q)]
+
+    def coders_on(self, recording_ids: Iterable[int | str]) -> list[str]:
+        """Return every name that codes any of the recordings: the reviewers of their live events, those
+        assigned to them, and the coders of their consensus records; sorted."""
+        rids = [parse_recording_id(r) for r in recording_ids]
+        with self._store._read() as conn:
+            q = self._store._events_query(conn, [events.c.reviewer], rids, None, False)
+            names = set(conn.execute(q.distinct().order_by(None)).scalars())
+            names.update(conn.execute(sa.select(assignments.c.reviewer).where(
+                assignments.c.recording_id.in_(rids))).scalars())
+            for coders in conn.execute(sa.select(consensus.c.coders).where(consensus.c.recording_id.in_(rids))):
+                names.update(coders[0])
+        return sorted(n for n in names if n)
 
     def apply(self, recording_id: int | str, coders: tuple[str, str], resolutions: Iterable[Resolution],
               actor: str) -> list[Event]:

@@ -1,0 +1,58 @@
+"""Agreement of two coders on stored recordings: resolve the coders' names, read each coder's set, compare.
+
+Plain Python over the store and annotate.agreement, for ``annotate agreement`` and the Analyse page. A coder
+is a reviewer name as the events carry it; an account's login is accepted for its display name.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+from ..agreement import Agreement, coding_from_events, compare
+from ..errors import ValidationError
+from ..model import Recording, clean_text
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+
+def parse_coders(text: str) -> tuple[str, str]:
+    """Return the two names of ``A,B``. Raises ValidationError unless there are exactly two different names."""
+    names = [clean_text(n) for n in str(text).split(",")]
+    if len(names) != 2 or not all(names) or names[0] == names[1]:
+        raise ValidationError(f"--coders {text!r} does not name two different coders: write A,B (e.g. ana,ben)")
+    return names[0], names[1]
+
+
+def resolve_coder(store: Store, name: str, known: Sequence[str], recordings: Sequence[Recording]) -> str:
+    """Return ``name`` as the events carry it (a login becomes its account's display name).
+
+    Raises ValidationError naming the coders that exist on the recordings when it is none of them.
+    """
+    if name in known:
+        return name
+    user = store.accounts.find(name)
+    if user is not None and user.display_name in known:
+        return user.display_name
+    ids = ", ".join(str(r.id) for r in recordings)
+    there = ", ".join(known) if known else "none: nobody has coded them yet"
+    raise ValidationError(f"no coder {name!r} on recording{'s' if len(recordings) > 1 else ''} {ids}; "
+                          f"the coders there are: {there}")
+
+
+def agreement_of(store: Store, refs: Iterable[str | int], coders: tuple[str, str], tolerance_s: float = 1.0,
+                 slice_s: float = 1.0) -> tuple[Agreement, list[Recording], tuple[str, str]]:
+    """Return (the agreement of coder B with coder A, the recordings, the coders' names as on their events).
+
+    Each coder's set is their events on the recordings (also those a consensus
+    superseded). Raises NotFoundError for an unknown recording, ValidationError
+    for an unknown coder or a bad tolerance or slice.
+    """
+    recs = [store.find_recording(ref) for ref in dict.fromkeys(refs)]
+    if not recs:
+        raise ValidationError("no recording named: give one or more with --recording ID")
+    known = store.consensus.coders_on([r.id for r in recs])
+    a, b = (resolve_coder(store, name, known, recs) for name in coders)
+    codings = [coding_from_events([e for r in recs for e in store.consensus.coder_events(r.id, who)]) for who in (a, b)]
+    report = compare(codings[0], codings[1], tolerance_s, slice_s, {r.id: r.duration_s for r in recs})
+    return report, recs, (a, b)
