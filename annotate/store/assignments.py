@@ -208,18 +208,21 @@ class Assignments:
         text = clean_text(note)[:MAX_NOTE]
         if status == "returned" and not text:
             raise ValidationError("returning a coding needs a note saying what to change")
-        current = self.get(recording_id, reviewer)
-        if status not in MOVES[current.status]:
-            allowed = " or ".join(MOVES[current.status])
-            raise ValidationError(f"{current.reviewer}'s coding of recording {current.recording_id} is "
-                                  f"{current.status}: it can move to {allowed}, not {status}")
+        rid, name = parse_recording_id(recording_id), clean_text(reviewer)
         with self._store._write(actor) as tx:
+            current = self._find(tx.conn, rid, name, lock=True)
+            if current is None:
+                raise NotFoundError(f"{name!r} is not assigned to recording {rid}: see `annotate assignments`")
+            if status not in MOVES[current.status]:
+                allowed = " or ".join(MOVES[current.status])
+                raise ValidationError(f"{current.reviewer}'s coding of recording {rid} is {current.status}: "
+                                      f"it can move to {allowed}, not {status}")
             values: dict[str, Any] = {"status": status, "note": text}
             if status == "submitted":
                 values["submitted_at"] = tx.now
             self._store._cas(tx, assignments, "assignment", current.id, current.version, values)
             after = self._get(tx.conn, assignments.c.id == current.id)
-            tx.log("update", "assignment", current.id, current.recording_id, _logged(current), _logged(after))
+            tx.log("update", "assignment", current.id, rid, _logged(current), _logged(after))
             return after
 
     def may_see_others(self, recording_id: int | str, reviewer: str) -> bool:
@@ -229,10 +232,9 @@ class Assignments:
         sees only their own events until they have submitted once; everyone else
         (a lead, a reviewer of a singly coded recording) sees all.
         """
-        mine = [a for a in self.list(recording_id) if a.reviewer == clean_text(reviewer)]
-        if not mine or len(self.list(recording_id)) < 2:
-            return True
-        return mine[0].submitted_at is not None
+        coders = self.list(recording_id)
+        mine = [a for a in coders if a.reviewer == clean_text(reviewer)]
+        return not mine or len(coders) < 2 or mine[0].submitted_at is not None
 
     def events_for(self, recording_id: int | str, viewer: str) -> list[Event]:
         """Return the recording's live events ``viewer`` may see (only their own while coding blind)."""
@@ -240,17 +242,20 @@ class Assignments:
             return self._store.list_events(parse_recording_id(recording_id))
         return self.own_events(recording_id, viewer)
 
-    def own_events(self, recording_id: int | str, reviewer: str) -> list[Event]:
-        """Return the recording's live events whose reviewer is ``reviewer``, in list order."""
-        with self._store._read() as conn:
-            q = self._store._events_query(conn, [events], [recording_id], None, False)
-            rows = conn.execute(q.where(events.c.reviewer == clean_text(reviewer)))
-            return [event_from_row(r) for r in rows]
+    def own_events(self, recording_id: int | str, reviewer: str, conn: Connection | None = None) -> list[Event]:
+        """Return the recording's live events whose reviewer is ``reviewer``, in list order (read on ``conn``
+        when given, e.g. inside a write transaction)."""
+        if conn is None:
+            with self._store._read() as own:
+                return self.own_events(recording_id, reviewer, own)
+        q = self._store._events_query(conn, [events], [recording_id], None, False)
+        return [event_from_row(r) for r in conn.execute(q.where(events.c.reviewer == clean_text(reviewer)))]
 
     @staticmethod
-    def _find(conn: Connection, recording_id: int, reviewer: str) -> Assignment | None:
-        row = conn.execute(sa.select(assignments).where(assignments.c.recording_id == recording_id,
-                                                        assignments.c.reviewer == reviewer)).first()
+    def _find(conn: Connection, recording_id: int, reviewer: str, lock: bool = False) -> Assignment | None:
+        q = sa.select(assignments).where(assignments.c.recording_id == recording_id,
+                                         assignments.c.reviewer == reviewer)
+        row = conn.execute(q.with_for_update() if lock else q).first()
         return None if row is None else _assignment(row)
 
     @staticmethod

@@ -95,6 +95,17 @@ def _check(resolutions: list[Resolution], by_a: dict[str, Event], by_b: dict[str
         raise ValidationError(f"every event of both coders needs exactly one decision; {what}")
 
 
+def _kept(chosen: list[Resolution], by_a: dict[str, Event], by_b: dict[str, Event], decider: str) -> list[Event]:
+    """Return the new consensus events the decisions keep (new ids, ``decider`` as their reviewer)."""
+    out: list[Event] = []
+    for r in chosen:
+        keep = {"accept_a": by_a.get(r.a or ""), "accept_b": by_b.get(r.b or ""), "drop": None,
+                "merge": merged(by_a[r.a], by_b[r.b]) if r.action == "merge" else None}[r.action]
+        if keep is not None:
+            out.append(keep.replace(id=new_event_id(), reviewer=decider, created_at=None, updated_at=None, version=1))
+    return out
+
+
 class Consensus:
     """Consensus sets and the coders' sets of one store (``Store.consensus``)."""
 
@@ -146,23 +157,17 @@ class Consensus:
             raise ValidationError("a consensus needs the name of who decides it")
         rid = parse_recording_id(recording_id)
         chosen = list(resolutions)
-        by_a = {e.id: e for e in self._store.assignments.own_events(rid, coders[0])}
-        by_b = {e.id: e for e in self._store.assignments.own_events(rid, coders[1])}
-        _check(chosen, by_a, by_b)
-        out: list[Event] = []
-        for r in chosen:
-            keep = {"accept_a": by_a.get(r.a or ""), "accept_b": by_b.get(r.b or ""), "drop": None,
-                    "merge": merged(by_a[r.a], by_b[r.b]) if r.action == "merge" else None}[r.action]
-            if keep is not None:
-                out.append(keep.replace(id=new_event_id(), reviewer=decider, created_at=None, updated_at=None,
-                                        version=1))
         with self._store._write(decider) as tx:
+            self._store._recording_row(tx.conn, rid, lock=True)  # one consensus of a recording at a time
+            by_a = {e.id: e for e in self._store.assignments.own_events(rid, coders[0], tx.conn)}
+            by_b = {e.id: e for e in self._store.assignments.own_events(rid, coders[1], tx.conn)}
+            _check(chosen, by_a, by_b)
             for old in [*by_a.values(), *by_b.values()]:
                 row = self._store._event_row(tx.conn, old.id, lock=True)
                 self._store._cas(tx, events, "event", row.id, row.version, {"deleted_at": tx.now})
-                after = self._store._event_row(tx.conn, row.id, deleted=True)
-                tx.log("delete", "event", row.id, rid, event_dict(row), event_dict(after))
-            added = self._store._insert_events(tx, out, skip_existing=False)
+                tx.log("delete", "event", row.id, rid, event_dict(row),
+                       event_dict(self._store._event_row(tx.conn, row.id, deleted=True)))
+            added = self._store._insert_events(tx, _kept(chosen, by_a, by_b, decider), skip_existing=False)
             tx.conn.execute(consensus.insert().values(
                 recording_id=rid, txn=tx.txn, coders=list(coders), decisions=[r.to_dict() for r in chosen],
                 decided_by=decider, created_at=tx.now))
