@@ -154,6 +154,9 @@ def test_consensus_becomes_the_recordings_events_and_keeps_the_coders_sets(db):
     stored = raw_rows(url, f"SELECT decided_by, decisions FROM consensus WHERE recording_id = {rid}")
     assert stored[0][0] == "lead" and '"action": "drop"' in stored[0][1]
     assert store.consensus.decisions(rid)[0]["undone"] is False
+    columns = store.consensus.coder_columns([rid], "ben")  # the same set, in columns for agreement_of
+    assert columns["id"] == [e.id for e in b] and columns["start_s"] == [1.4, 3.5, 6.5]
+    assert store.consensus.coders_on([rid]) == ["ana", "ben", "lead"]
     store.undo(reviewer="lead", recording_id=rid)  # a consensus is one transaction: undone as a whole
     assert sorted(e.id for e in store.list_events(rid)) == sorted(e.id for e in a + b)
     assert store.consensus.decisions(rid)[0]["undone"] is True
@@ -177,3 +180,20 @@ def test_a_consensus_that_leaves_an_event_undecided_writes_nothing(db):
         store.consensus.apply(rid, ("ana", "ben"), [Resolution(None, a[0].id, "accept_b")], actor="lead")
     assert len(store.list_events(rid)) == 6
     assert raw_rows(url, "SELECT count(*) FROM consensus") == [(0,)]
+
+
+def test_the_agreement_of_the_coders_is_the_same_before_and_after_their_consensus(db):
+    from annotate.app.agreement import agreement_of
+
+    store, _ = db
+    rid, a, b = double_coded(store)
+    before, _recs, names = agreement_of(store, [rid], ("ana", "ben"))
+    store.consensus.apply(rid, ("ana", "ben"), [Resolution(a[0].id, b[0].id, "accept_a"),
+                                               Resolution(a[1].id, b[1].id, "accept_a"),
+                                               Resolution(a[2].id, b[2].id, "drop")], actor="ana")
+    after, _recs, _names = agreement_of(store, [str(rid)], ("ana", "ben"))  # ana decided: her new events are not hers
+    assert names == ("ana", "ben") and after.to_dict() == before.to_dict() and before.overall.matched == 2
+    with pytest.raises(NotFoundError):
+        store.consensus.coder_columns([rid, 999], "ana")
+    with pytest.raises(ValidationError, match="no coder 'zed' on recording .*; the coders there are: ana, ben"):
+        agreement_of(store, [rid], ("ana", "zed"))

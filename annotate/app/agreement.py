@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable, Sequence
 
-from ..agreement import Agreement, coding_from_events, compare
+from ..agreement import Agreement, coding_from_columns, compare
 from ..errors import ValidationError
 from ..model import Recording, clean_text
 
@@ -48,11 +48,13 @@ def agreement_of(store: Store, refs: Iterable[str | int], coders: tuple[str, str
     superseded). Raises NotFoundError for an unknown recording, ValidationError
     for an unknown coder or a bad tolerance or slice.
     """
-    recs = [store.find_recording(ref) for ref in dict.fromkeys(refs)]
+    by_id = {str(r.id): r for r in store.list_recordings()}  # one read for the usual refs, ids
+    recs = list({r.id: r for r in (by_id.get(str(ref).strip()) or store.find_recording(ref)
+                                   for ref in dict.fromkeys(refs))}.values())
     if not recs:
         raise ValidationError("no recording named: give one or more with --recording ID")
     known = store.consensus.coders_on([r.id for r in recs])
     a, b = (resolve_coder(store, name, known, recs) for name in coders)
-    codings = [coding_from_events([e for r in recs for e in store.consensus.coder_events(r.id, who)]) for who in (a, b)]
+    codings = [coding_from_columns(store.consensus.coder_columns([r.id for r in recs], who)) for who in (a, b)]
     report = compare(codings[0], codings[1], tolerance_s, slice_s, {r.id: r.duration_s for r in recs})
     return report, recs, (a, b)

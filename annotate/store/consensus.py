@@ -17,16 +17,18 @@ their live events plus those a consensus (not undone) superseded.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
-from ..errors import ValidationError
+from ..errors import NotFoundError, ValidationError
 from ..model import Event, clean_text, new_event_id
 from ..timebase import round_seconds
 from .assignments import assignments
 from .rows import event_dict, event_from_row, parse_recording_id
-from .schema import JSONText, UTCDateTime, change_log, events, metadata
+from .columns import _chunk_columns, _selected  # the column reads' own row conversion, shared
+from .schema import JSONText, UTCDateTime, change_log, events, metadata, recordings
 
 if TYPE_CHECKING:
     from .store import Store
@@ -106,37 +108,56 @@ def _kept(chosen: list[Resolution], by_a: dict[str, Event], by_b: dict[str, Even
     return out
 
 
+def _check_recordings(conn: Connection, rids: list[int]) -> None:
+    """Raise NotFoundError unless every id in ``rids`` is a live recording (one query for them all)."""
+    live = set(conn.execute(sa.select(recordings.c.id).where(recordings.c.id.in_(rids),
+                                                             recordings.c.deleted_at.is_(None))).scalars())
+    missing = sorted(set(rids) - live)
+    if missing:
+        raise NotFoundError(f"no recording {missing[0]} (or it was deleted); list the recordings to see their ids")
+
+
 class Consensus:
     """Consensus sets and the coders' sets of one store (``Store.consensus``)."""
 
     def __init__(self, store: Store):
         self._store = store
 
-    def _consensus_txns(self, rid: int) -> sa.Select:
-        return sa.select(consensus.c.txn).where(consensus.c.recording_id == rid)
-
-    def coder_events(self, recording_id: int | str, reviewer: str) -> list[Event]:
-        """Return ``reviewer``'s set on the recording: their live events and those a consensus superseded
-        (not the consensus events themselves), in list order."""
-        rid = parse_recording_id(recording_id)
-        txns = self._consensus_txns(rid)
+    def _coder_query(self, conn: Connection, columns: list, rids: list[int], reviewer: str) -> sa.Select:
+        """Return the SELECT of ``reviewer``'s set on the recordings (see :meth:`coder_events`)."""
+        txns = sa.select(consensus.c.txn).where(consensus.c.recording_id.in_(rids))
         superseded = sa.exists().where(change_log.c.entity == "event", change_log.c.entity_id == events.c.id,
                                        change_log.c.action == "delete", change_log.c.undone_by.is_(None),
                                        change_log.c.txn.in_(txns))
         made = sa.exists().where(change_log.c.entity == "event", change_log.c.entity_id == events.c.id,
                                  change_log.c.action == "create", change_log.c.txn.in_(txns))
+        _check_recordings(conn, rids)
+        q = self._store._events_query(conn, columns, None, None, True).where(events.c.recording_id.in_(rids))
+        return q.where(events.c.reviewer == clean_text(reviewer), ~made, recordings.c.deleted_at.is_(None),
+                       sa.or_(events.c.deleted_at.is_(None), superseded))
+
+    def coder_events(self, recording_id: int | str, reviewer: str) -> list[Event]:
+        """Return ``reviewer``'s set on the recording: their live events and those a consensus superseded
+        (not the consensus events themselves), in list order. Raises NotFoundError for an unknown recording."""
         with self._store._read() as conn:
-            q = self._store._events_query(conn, [events], [rid], None, True)
-            q = q.where(events.c.reviewer == clean_text(reviewer), ~made,
-                        sa.or_(events.c.deleted_at.is_(None), superseded))
+            q = self._coder_query(conn, [events], [parse_recording_id(recording_id)], reviewer)
             return [event_from_row(r) for r in conn.execute(q)]
+
+    def coder_columns(self, recording_ids: Iterable[int | str], reviewer: str) -> dict[str, list[Any]]:
+        """Return ``reviewer``'s sets on the recordings as columns (``EVENT_COLUMN_NAMES``, as
+        ``Store.event_columns`` gives them), in one query. Raises NotFoundError for an unknown recording."""
+        rids = [parse_recording_id(r) for r in recording_ids]
+        with self._store._read() as conn:
+            return _chunk_columns(conn.execute(self._coder_query(conn, _selected(), rids, reviewer)).all())
 
     def coders_on(self, recording_ids: Iterable[int | str]) -> list[str]:
         """Return every name that codes any of the recordings: the reviewers of their live events, those
         assigned to them, and the coders of their consensus records; sorted."""
         rids = [parse_recording_id(r) for r in recording_ids]
         with self._store._read() as conn:
-            q = self._store._events_query(conn, [events.c.reviewer], rids, None, False)
+            _check_recordings(conn, rids)
+            q = self._store._events_query(conn, [events.c.reviewer], None, None, False)
+            q = q.where(events.c.recording_id.in_(rids))
             names = set(conn.execute(q.distinct().order_by(None)).scalars())
             names.update(conn.execute(sa.select(assignments.c.reviewer).where(
                 assignments.c.recording_id.in_(rids))).scalars())
