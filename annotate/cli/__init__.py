@@ -53,6 +53,12 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "assignments": ("annotate.cli.agreement_cmds:assignments_cmd",
                     "List who codes which recording and how far each is (new, in review, submitted, approved, "
                     "returned)."),
+    "comment": ("annotate.cli.comment_cmds:comment_cmd",
+                "Comment on a recording, one of its events or a moment of it; @name puts it in that name's inbox."),
+    "comments": ("annotate.cli.comment_cmds:comments_cmd",
+                 "List a recording's comments, oldest first, with their time, event and author."),
+    "inbox": ("annotate.cli.comment_cmds:inbox_cmd",
+              "List the comments that mention NAME (@login), newest first; --read marks them read."),
 }
 
 

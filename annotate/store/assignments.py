@@ -53,7 +53,7 @@ assignments = sa.Table(
 
 
 def _m7_assignments(conn: Connection) -> None:
-    """Migration 7: the assignments and consensus tables (frozen DDL)."""
+    """Migration 7: the assignments, consensus, comments and mentions tables (frozen DDL)."""
     md = sa.MetaData()
     sa.Table("recordings", md, sa.Column("id", sa.Integer, primary_key=True))
     table = sa.Table(
@@ -85,6 +85,32 @@ def _m7_assignments(conn: Connection) -> None:
     )
     consensus.create(conn)
     sa.Index("ix_consensus_recording", consensus.c.recording_id).create(conn)
+    _m7_comments(md, conn)
+
+
+def _m7_comments(md: sa.MetaData, conn: Connection) -> None:
+    """Migration 7, continued: comments on events and moments, and the @mentions that fill inboxes (frozen)."""
+    sa.Table("events", md, sa.Column("id", sa.String(32), primary_key=True))
+    comments = sa.Table(
+        "comments", md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("recording_id", sa.Integer, sa.ForeignKey("recordings.id"), nullable=False),
+        sa.Column("event_id", sa.String(32), sa.ForeignKey("events.id"), nullable=True),
+        sa.Column("at_ms", sa.BigInteger, nullable=True),
+        sa.Column("author", sa.Text, nullable=False),
+        sa.Column("text", sa.Text, nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+    )
+    comments.create(conn)
+    sa.Index("ix_comments_recording", comments.c.recording_id, comments.c.id).create(conn)
+    mentions = sa.Table(
+        "mentions", md,
+        sa.Column("comment_id", sa.Integer, sa.ForeignKey("comments.id"), primary_key=True),
+        sa.Column("name", sa.String(64), primary_key=True),
+        sa.Column("read_at", UTCDateTime, nullable=True),
+    )
+    mentions.create(conn)
+    sa.Index("ix_mentions_name", mentions.c.name, mentions.c.read_at).create(conn)
 
 
 @dataclass(frozen=True)

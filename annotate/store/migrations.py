@@ -203,7 +203,8 @@ MIGRATIONS: list[Migration] = [
     (4, "imports table; events.import_id hides a batched import's rows until it is done", _m4_batched_imports),
     (5, "users table: accounts, roles and password hashes", _m5_users),
     (6, "jobs table: long jobs on the queue, their state, worker and progress", _m6_jobs),
-    (7, "assignments and consensus tables: who codes which recording, and the settled double codings", _m7_assignments),
+    (7, "assignments, consensus, comments and mentions: who codes what, settled double codings, threads",
+     _m7_assignments),
 ]
 
 

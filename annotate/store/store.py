@@ -40,6 +40,7 @@ from ..model import Codebook
 from .batches import IMPORT_BATCH, STALE_IMPORT_S, BatchesMixin, ImportBatches
 from .accounts import Accounts
 from .assignments import Assignments
+from .comments import Comments
 from .consensus import Consensus
 from .columns import ColumnsMixin
 from .jobs import JobRecords
@@ -66,6 +67,11 @@ class Store(ColumnsMixin, BatchesMixin):
     def consensus(self) -> Consensus:
         """Return the store's consensus sets and coders' sets (annotate.store.consensus)."""
         return Consensus(self)
+
+    @property
+    def comments(self) -> Comments:
+        """Return the store's comments on events and moments, and the inboxes of @mentions (annotate.store.comments)."""
+        return Comments(self)
 
     @property
     def jobs(self) -> JobRecords:
