@@ -178,6 +178,10 @@ def test_a_consensus_that_leaves_an_event_undecided_writes_nothing(db):
         store.consensus.apply(rid, ("ana", "ben"), [Resolution(a[0].id, None, "accept_b")], actor="lead")
     with pytest.raises(ValidationError, match="no live event of coder B"):
         store.consensus.apply(rid, ("ana", "ben"), [Resolution(None, a[0].id, "accept_b")], actor="lead")
+    with pytest.raises(ValidationError, match="two different coders"):
+        store.consensus.apply(rid, ("ana", "ana"), [], actor="lead")
+    with pytest.raises(ValidationError, match="who decides"):
+        store.consensus.apply(rid, ("ana", "ben"), [], actor=" ")
     assert len(store.list_events(rid)) == 6
     assert raw_rows(url, "SELECT count(*) FROM consensus") == [(0,)]
 

@@ -171,11 +171,14 @@ class Consensus:
 
         Every live event of both coders must be decided exactly once. Raises
         ValidationError (an event left out or decided twice, an unknown id or
-        action, no ``actor``), NotFoundError for an unknown recording.
+        action, no ``actor``, not two different coders), NotFoundError for an
+        unknown recording.
         """
         decider = clean_text(actor)
         if not decider:
             raise ValidationError("a consensus needs the name of who decides it")
+        if len({clean_text(c) for c in coders}) != 2 or not all(map(clean_text, coders)):
+            raise ValidationError(f"a consensus settles two different coders' sets, not {', '.join(coders)!r}")
         rid = parse_recording_id(recording_id)
         chosen = list(resolutions)
         with self._store._write(decider) as tx:
