@@ -103,3 +103,38 @@ def test_assign_list_and_move_through_the_workflow(data_dir):
 def test_assignments_when_there_are_none(data_dir):
     assert annotate(data_dir, "assignments").stdout.startswith("no assignments")
     assert json.loads(annotate(data_dir, "assignments", "--json").stdout) == []
+
+
+def test_consensus_from_the_cli_with_defaults_and_overrides(data_dir, tmp_path):
+    report = json.loads(annotate(data_dir, "agreement", "--recording", "1", "--coders", "ana,ben", "--json").stdout)
+    (dec_a,), (dec_b,) = report["only_a"], report["only_b"]
+    decisions = tmp_path / "decisions.json"
+    decisions.write_text(json.dumps([{"a": report["pairs"][0]["a"], "b": report["pairs"][0]["b"], "action": "merge"},
+                                     {"a": None, "b": dec_b, "action": "drop"}]))
+    done = annotate(data_dir, "consensus", "--recording", "1", "--coders", "ana,ben", "--decisions", str(decisions),
+                    "--as", "lead")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "consensus of ana,ben: the recording's events are now the 4 consensus events"
+    with Store(f"sqlite:///{data_dir / 'annotate.sqlite'}") as store:
+        live = store.list_events(1)
+        assert [(e.kind, e.start_s, e.reviewer) for e in live] == [
+            (MOT, 1.2, "lead"), (INT, 3.0, "lead"), (DEC, 8.0, "lead"), (MOT, 9.5, "lead")]
+        assert dec_a not in {e.id for e in live}  # a new event in the consensus, A's own kept in A's set
+        assert dec_a in {e.id for e in store.consensus.coder_events(1, "ana")}
+    again = json.loads(annotate(data_dir, "agreement", "--recording", "1", "--coders", "ana,ben", "--json").stdout)
+    assert again["overall"] == report["overall"]  # the coders' sets are unchanged by their consensus
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("[{", "--decisions is not JSON"),
+    ('{"a": 1}', "must be a JSON list"),
+    ('[{"a": "nope", "b": null, "action": "drop"}]', "no matched pair or unmatched event"),
+    ('[{"a": null, "b": null, "action": "keep"}]', "no matched pair"),
+])
+def test_consensus_refuses_bad_decisions_in_one_line(data_dir, tmp_path, content, message):
+    decisions = tmp_path / "decisions.json"
+    decisions.write_text(content)
+    done = annotate(data_dir, "consensus", "--recording", "1", "--coders", "ana,ben", "--decisions", str(decisions))
+    assert done.returncode == 2 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    with Store(f"sqlite:///{data_dir / 'annotate.sqlite'}") as store:
+        assert len(store.list_events(1)) == 8

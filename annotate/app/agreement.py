@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 from ..agreement import Agreement, coding_from_columns, compare
 from ..errors import ValidationError
-from ..model import Recording, clean_text
+from ..model import Event, Recording, clean_text
+from ..store.consensus import ACTIONS, Resolution
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -58,3 +59,33 @@ def agreement_of(store: Store, refs: Iterable[str | int], coders: tuple[str, str
     codings = [coding_from_columns(store.consensus.coder_columns([r.id for r in recs], who)) for who in (a, b)]
     report = compare(codings[0], codings[1], tolerance_s, slice_s, {r.id: r.duration_s for r in recs})
     return report, recs, (a, b)
+
+
+def proposed_resolutions(report: Agreement, overrides: Iterable[dict] = ()) -> list[Resolution]:
+    """Return one decision per pair and per unmatched event of ``report``: accept A's for a matched pair and an
+    event only A has, accept B's for one only B has, each replaced by the override naming the same events.
+
+    ``overrides`` are {"a": id or None, "b": id or None, "action": one of ACTIONS}. Raises ValidationError for
+    an override that names no pair or unmatched event of the report, or an unknown action.
+    """
+    proposed: dict[tuple, Resolution] = {(a, b): Resolution(a, b, "accept_a") for a, b, _ in report.pairs}
+    proposed.update({(a, None): Resolution(a, None, "accept_a") for a in report.only_a})
+    proposed.update({(None, b): Resolution(None, b, "accept_b") for b in report.only_b})
+    for number, item in enumerate(overrides, start=1):
+        key = (item.get("a") or None, item.get("b") or None)
+        if key not in proposed:
+            raise ValidationError(f"decision {number} names a={key[0]} b={key[1]}, which is no matched pair or "
+                                  "unmatched event of these coders: see `annotate agreement --json`")
+        if item.get("action") not in ACTIONS:
+            raise ValidationError(f"decision {number}: no action {item.get('action')!r}; "
+                                  f"use one of {', '.join(ACTIONS)}")
+        proposed[key] = Resolution(key[0], key[1], str(item["action"]))
+    return list(proposed.values())
+
+
+def settle(store: Store, ref: str | int, coders: tuple[str, str], actor: str, overrides: Iterable[dict] = (),
+           tolerance_s: float = 1.0) -> list[Event]:
+    """Write the consensus of two coders on one recording (decisions as :func:`proposed_resolutions`); return
+    the consensus events. Raises as :func:`agreement_of` and ``Store.consensus.apply``."""
+    report, recs, names = agreement_of(store, [ref], coders, tolerance_s)
+    return store.consensus.apply(recs[0].id, names, proposed_resolutions(report, overrides), actor)

@@ -53,6 +53,9 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "assignments": ("annotate.cli.agreement_cmds:assignments_cmd",
                     "List who codes which recording and how far each is (new, in review, submitted, approved, "
                     "returned)."),
+    "consensus": ("annotate.cli.agreement_cmds:consensus_cmd",
+                  "Settle two coders' sets into the recording's events: A's for matched pairs unless --decisions says "
+                  "otherwise."),
     "comment": ("annotate.cli.comment_cmds:comment_cmd",
                 "Comment on a recording, one of its events or a moment of it; @name puts it in that name's inbox."),
     "comments": ("annotate.cli.comment_cmds:comments_cmd",

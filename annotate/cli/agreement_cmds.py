@@ -8,7 +8,7 @@ from collections import Counter
 import click
 
 from ..agreement import Agreement, Kappa
-from ..app.agreement import agreement_of, parse_coders
+from ..app.agreement import agreement_of, parse_coders, settle
 from ..model import Kind
 from .common import AppContext, data_options, open_store, pass_app, user_errors
 from .user_cmds import _actor
@@ -40,7 +40,8 @@ def _print_report(report: Agreement, coders: tuple[str, str], count: int) -> Non
 
 
 @click.command("agreement")
-@click.option("--recording", "refs", multiple=True, required=True, help="Recording id or video path; repeat for several.")
+@click.option("--recording", "refs", multiple=True, required=True,
+              help="Recording id or video path; repeat for several.")
 @click.option("--coders", required=True, help="The two coders, A,B: B is scored against A.")
 @click.option("--tolerance", type=float, default=1.0, show_default=True,
               help="Seconds two starts may differ and still match.")
@@ -61,7 +62,8 @@ def agreement_cmd(app: AppContext, refs: tuple[str, ...], coders: str, tolerance
 
 
 @click.command("assign")
-@click.option("--recording", "refs", multiple=True, required=True, help="Recording id or video path; repeat for several.")
+@click.option("--recording", "refs", multiple=True, required=True,
+              help="Recording id or video path; repeat for several.")
 @click.option("--to", "names", multiple=True, required=True, help="Reviewer login or name; repeat for several.")
 @click.option("--status", type=click.Choice(["in_review", "submitted", "approved", "returned"]),
               help="Move the existing assignments to this status instead of assigning.")
@@ -115,3 +117,27 @@ def _progress(found: list) -> dict[str, Counter]:
     for a in found:
         out.setdefault(a.reviewer, Counter())[a.status] += 1
     return out
+
+
+@click.command("consensus")
+@click.option("--recording", "ref", required=True, help="Recording id or video path.")
+@click.option("--coders", required=True, help="The two coders, A,B.")
+@click.option("--decisions", "decisions_file", type=click.File("r", encoding="utf-8"),
+              help='JSON list of {"a": ID, "b": ID, "action": "accept_a|accept_b|merge|drop"}, overriding the '
+              "defaults.")
+@click.option("--tolerance", type=float, default=1.0, show_default=True, help="Seconds two starts may differ to pair.")
+@click.option("--as", "author", help="Who decides (default: this operating-system user as cli:NAME).")
+@data_options
+@pass_app
+def consensus_cmd(app: AppContext, ref: str, coders: str, decisions_file, tolerance: float, author: str | None) -> None:
+    """Settle two coders' sets into the recording's events: A's for matched pairs unless --decisions says otherwise."""
+    with user_errors():
+        try:
+            overrides = json.load(decisions_file) if decisions_file else []
+        except json.JSONDecodeError as exc:
+            raise click.ClickException(f"--decisions is not JSON: {exc.msg} (line {exc.lineno})") from None
+        if not isinstance(overrides, list) or not all(isinstance(o, dict) for o in overrides):
+            raise click.ClickException('--decisions must be a JSON list of {"a": ..., "b": ..., "action": ...}')
+        made = settle(open_store(app), ref, parse_coders(coders), author or _actor(), overrides, tolerance)
+    click.echo(f"consensus of {coders}: the recording's events are now the {len(made)} consensus "
+               f"event{'s' if len(made) != 1 else ''}")
