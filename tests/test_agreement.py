@@ -201,3 +201,17 @@ def test_slices_run_to_the_duration_and_clamp_events_at_its_end():
     codes = slice_codes(a, slice_counts({1: 10_000}, 1000), 1000)
     assert [code_name(int(c)) for c in codes[-3:]] == ["none", "INT", "MOT+INT"]
     assert slice_counts({1: 10_001, 2: 0}, 1000) == {1: 11, 2: 1}
+
+
+def test_a_chain_of_equal_distances_takes_many_rounds_and_still_equals_the_loop():
+    # A at 0, 0.9, 1.8, ... and B halfway between: every candidate is 0.45 s away, each pair pre-empts the next.
+    n = 3 * 20
+    rec = [i // 20 + 1 for i in range(n)]
+    kinds = ["moment_of_truth"] * n
+    a = coding_from_columns({"id": [f"a{i:03d}" for i in range(n)], "recording_id": rec, "kind": kinds,
+                             "start_s": [round((i % 20) * 0.9, 3) for i in range(n)]})
+    b = coding_from_columns({"id": [f"b{i:03d}" for i in range(n)], "recording_id": rec, "kind": kinds,
+                             "start_s": [round((i % 20) * 0.9 + 0.45, 3) for i in range(n)]})
+    m = match_events(a, b, 1000)
+    assert len(m) == n and set(m.offset_ms.tolist()) == {450}
+    assert list(zip(m.a.tolist(), m.b.tolist(), m.offset_ms.tolist())) == match_loop(a, b, 1000)

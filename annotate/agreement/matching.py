@@ -12,7 +12,9 @@ rounds that each take every *locally dominant* candidate (the first in the
 order among all candidates of its A event and of its B event). With a strict
 order the rounds take exactly the candidates the sequential greedy walk takes
 (the globally first candidate is always dominant, and a dominant one can never
-be pre-empted), usually in two or three rounds.
+be pre-empted), usually in a few rounds; a chain of equal distances where each
+pair pre-empts the next takes one round per link (at most the events of one
+recording and kind, as recordings go through the rounds side by side).
 ``annotate.agreement.reference.match_loop`` is the plain nested loop it is
 tested and benchmarked against.
 """
