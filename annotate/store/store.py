@@ -39,6 +39,9 @@ import sqlalchemy as sa
 from ..model import Codebook
 from .batches import IMPORT_BATCH, STALE_IMPORT_S, BatchesMixin, ImportBatches
 from .accounts import Accounts
+from .assignments import Assignments
+from .comments import Comments
+from .consensus import Consensus
 from .columns import ColumnsMixin
 from .jobs import JobRecords
 from .positions import Positions
@@ -56,6 +59,21 @@ class Store(ColumnsMixin, BatchesMixin):
     def accounts(self) -> Accounts:
         """Return the store's user accounts (annotate.store.accounts)."""
         return Accounts(self)
+
+    @property
+    def assignments(self) -> Assignments:
+        """Return the store's assignments of recordings to reviewers (annotate.store.assignments)."""
+        return Assignments(self)
+
+    @property
+    def consensus(self) -> Consensus:
+        """Return the store's consensus sets and coders' sets (annotate.store.consensus)."""
+        return Consensus(self)
+
+    @property
+    def comments(self) -> Comments:
+        """Return the store's comments on events and moments, and the inboxes of @mentions (annotate.store.comments)."""
+        return Comments(self)
 
     @property
     def jobs(self) -> JobRecords:
