@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..model import Codebook, utcnow
 from .schema import CODEBOOK_ID, JSONText, UTCDateTime, schema_migrations
+from .transcripts import m9_transcripts
 
 Migration = tuple[int, str, Callable[[Connection], None]]
 
@@ -202,6 +203,7 @@ MIGRATIONS: list[Migration] = [
     (4, "imports table; events.import_id hides a batched import's rows until it is done", _m4_batched_imports),
     (5, "users table: accounts, roles and password hashes", _m5_users),
     (6, "jobs table: long jobs on the queue, their state, worker and progress", _m6_jobs),
+    (9, "transcripts and transcript_lines tables: one transcript per recording, replaced whole", m9_transcripts),
 ]
 
 

@@ -43,6 +43,7 @@ from .columns import ColumnsMixin
 from .jobs import JobRecords
 from .rows import Change
 from .schema import CODEBOOK_ID, codebook
+from .transcripts import Transcripts
 
 __all__ = ["Change", "IMPORT_BATCH", "STALE_IMPORT_S", "ImportBatches", "Store"]
 
@@ -59,6 +60,11 @@ class Store(ColumnsMixin, BatchesMixin):
     def jobs(self) -> JobRecords:
         """Return the store's job rows (annotate.store.jobs)."""
         return JobRecords(self)
+
+    @property
+    def transcripts(self) -> Transcripts:
+        """Return the store's transcripts of recordings (annotate.store.transcripts)."""
+        return Transcripts(self)
 
     def get_codebook(self) -> Codebook:
         """Return the stored codebook (the defaults until someone sets one)."""
