@@ -46,6 +46,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
                "Run queued jobs (proxies, overlays, clips, reels) until stopped; start one on every machine that helps."),
     "jobs": ("annotate.cli.jobs_cmds:jobs_cmd",
              "List the jobs on the queue: id, kind, recording, state, progress, worker and error."),
+    "transcript": ("annotate.cli.transcript_cmds:transcript_cmd",
+                   "Import, export and search the transcripts of recordings (WebVTT, SRT, with speakers)."),
+    "transcribe": ("annotate.cli.transcript_cmds:transcribe_cmd",
+                   "Transcribe a recording's speech offline (faster-whisper) into its transcript, as a queued job."),
 }
 
 

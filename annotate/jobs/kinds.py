@@ -17,7 +17,7 @@ from ..export import ExportOptions
 from ..store import Store
 
 Progress = Callable[[int, int], None]
-KINDS = ("proxy", "overlay", "clip", "reel")
+KINDS = ("proxy", "overlay", "clip", "reel", "transcribe")
 
 
 def plan(kind: str, store: Store, settings: Settings, params: dict[str, Any]) -> Any:
@@ -56,7 +56,20 @@ def run(kind: str, store: Store, settings: Settings, params: dict[str, Any], pro
         if rec.proxy_path != str(target):
             store.update_recording(rec.id, reviewer="queue", proxy_path=str(target))
         return target
+    if kind == "transcribe":
+        from ..transcripts.asr import transcribe_recording
+
+        return transcribe_recording(store, settings, params["recording_id"], progress)
     return plan(kind, store, settings, params).run(progress)
+
+
+def submit_transcribe(store: Store, settings: Settings, recording_id: int) -> Any:
+    """Queue speech to text of a recording; return its job row (one job per recording at a time)."""
+    from . import queue
+
+    rec = store.get_recording(recording_id)
+    return queue.submit("transcribe", {"recording_id": rec.id}, f"transcript:{rec.id}",
+                        f"transcript of #{rec.id}", rec.id)
 
 
 def submit_proxy(store: Store, settings: Settings, recording_id: int) -> Any:

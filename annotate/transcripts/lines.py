@@ -49,7 +49,7 @@ def checked_line(start_ms: int, end_ms: int, text: str, speaker: str = "",
                  words: tuple[tuple[int, int, str], ...] = ()) -> Line:
     """Return a Line with its text and speaker cleaned (trimmed, no control characters).
 
-    Raises ValidationError for a negative or out-of-order time, a time past 100 hours,
+    Raises ValidationError for an empty text, a negative or out-of-order time, a time past 100 hours,
     a text over MAX_LINE_TEXT characters or a speaker over MAX_SPEAKER.
     """
     if not 0 <= start_ms <= end_ms:
@@ -57,6 +57,8 @@ def checked_line(start_ms: int, end_ms: int, text: str, speaker: str = "",
     if end_ms > MAX_MS:
         raise ValidationError("a line ends more than 100 hours in: the file's times are broken")
     text, speaker = clean_text(text), clean_text(speaker)
+    if not text:
+        raise ValidationError("a line has no text")
     if len(text) > MAX_LINE_TEXT:
         raise ValidationError(f"the line's text is {len(text):,} characters long; keep it to {MAX_LINE_TEXT:,}")
     if len(speaker) > MAX_SPEAKER:
