@@ -5,7 +5,7 @@ line is ``WEBVTT`` is WebVTT, one that starts with a cue number or a timing line
 is SRT. Each cue gives one :class:`~annotate.transcripts.lines.Line` per speaker
 in it (see ``speakers.py``). Any problem stops the reading with ONE FormatError
 naming the file and the line: ``call.vtt line 14: '00:01:xx.000' is not a cue time``.
-Text is UTF-8 (a BOM is skipped) or UTF-16 with a BOM.
+Text is UTF-8 (a BOM is skipped) or UTF-16 with a BOM; a file line is at most MAX_FILE_LINE characters.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def sniff(head: bytes) -> str:
 
 def _decode_head(head: bytes) -> str:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return head[: len(head) // 2 * 2].decode("utf-16", errors="ignore")
+        return head[: len(head) // 2 * 2].decode("utf-16", errors="ignore").lstrip("\ufeff")
     return head.decode("utf-8", errors="ignore").lstrip("\ufeff")
 
 
@@ -70,16 +70,18 @@ def read_stream(raw: BinaryIO, name: str) -> Iterator[Line]:
         raise FormatError(f"{name} line 1: this is neither WebVTT (which starts with 'WEBVTT') nor SRT "
                           "(which starts with a cue number or a timing line); export the transcript as .vtt or .srt")
     raw.seek(0)
-    encoding = "utf-16" if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
-    reader = _Cues(io.TextIOWrapper(raw, encoding=encoding, newline=None), name, kind == "vtt")
+    utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    source = io.TextIOWrapper(raw, encoding="utf-16", newline=None) if utf16 else raw
+    reader = _Cues(source, name, kind == "vtt")
     yield from reader.lines()
 
 
 class _Cues:
     """The cue blocks of one text stream, read a file line at a time."""
 
-    def __init__(self, text: io.TextIOBase, name: str, vtt: bool):
-        self.text, self.name, self.vtt = text, name, vtt
+    def __init__(self, source: BinaryIO | io.TextIOBase, name: str, vtt: bool):
+        """Read ``source``: UTF-8 bytes (decoded a line at a time, so an error names its line) or text."""
+        self.source, self.name, self.vtt = source, name, vtt
         self.number = 0  # the file's line number of the line read last
         self.cues = 0
 
@@ -89,20 +91,27 @@ class _Cues:
                            "fix the file and import it again")
 
     def _next(self) -> str | None:
-        """Return the file's next line without its newline, or None at the end."""
+        """Return the file's next line without its line ending, or None at the end."""
         try:
-            line = self.text.readline(MAX_FILE_LINE + 1)
-        except UnicodeDecodeError as exc:
-            raise self.fail(f"is not {exc.encoding.upper()} text; save the file as UTF-8 and import it again",
-                            self.number + 1) from None
-        if not line:
+            data = self.source.readline(4 * MAX_FILE_LINE + 1)
+        except UnicodeDecodeError:  # UTF-16 text read through a decoder: the line is the next one, near enough
+            raise self.fail("is not UTF-16 text; save the file as UTF-8 and import it again", self.number + 1) from None
+        if not data:
             return None
         self.number += 1
+        if isinstance(data, bytes):
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                bad = data[exc.start:exc.start + 1].hex().upper()
+                raise self.fail(f"is not UTF-8 text (byte 0x{bad}); save the file as UTF-8 and import it again") from None
+        line = data.lstrip("\ufeff") if self.number == 1 else data
+        line = line.rstrip("\r\n")
         if len(line) > MAX_FILE_LINE:
             raise self.fail(f"the line is longer than {MAX_FILE_LINE:,} characters: this is not a transcript")
         if "\x00" in line:
             raise self.fail("holds NUL bytes: this is not a text file")
-        return line.rstrip("\n")
+        return line
 
     def lines(self) -> Iterator[Line]:
         """Yield every cue's lines; raises FormatError at the first problem."""

@@ -13,27 +13,30 @@ import html
 import re
 
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?(?:[ \t]+([^>]*))?>")
-_TAG = re.compile(r"</?[A-Za-z][^>]*>|<\d[^>]*>")
+_TAG = re.compile(r"</?[A-Za-z][^>]*>|<\d[^>]*>")  # WebVTT: text is escaped, so every tag is markup
+_SRT_TAG = re.compile(r"</?(?:[ibu]|font)(?:\s[^>]*)?>|\{\\[^}]*\}", re.I)  # SRT: <i> <b> <u> <font>, {\an8}
 # "Ana Lima: text", "- Ana: text", "[Ana] text", ">> AGENT: text": a name of at most six words, starting with a
-# letter, then a colon and a space (so "10:30 tomorrow" and "https://..." are not names).
-_PREFIX = re.compile(r"^\s*(?:-\s*|>>\s*)?(?:\[([^\]\n]{1,60})\]\s*:?|([^\W\d_][\w.'’()@-]*(?: [\w.'’()@-]+){0,5}):)"
-                     r"(?:\s+|$)(.*)$", re.S)
-
+# letter, then a colon and a space (so "10:30 tomorrow" and "https://..." are not names); "[music]" alone is text.
+_PREFIX = re.compile(r"^\s*(?:-\s*|>>\s*)?(?:\[([^\]\n]{1,60})\]:?\s+(?=\S)"
+                     r"|([^\W\d_][\w.'’()@-]*(?: [\w.'’()@-]+){0,5}):(?:\s+|$))(.*)$", re.S)
 
 def speaker_parts(lines: list[str], voice_tags: bool) -> list[tuple[str, str]]:
     """Return the (speaker, text) parts of a cue's text lines, in order; parts without text are left out.
 
     ``voice_tags`` reads WebVTT voice spans (and removes WebVTT markup); without it
-    (SRT) only the name prefixes count and ``<i>``-style tags are removed. A line
+    (SRT) only the name prefixes count, SRT's own tags (``<i>``, ``<font>``, ``{\\an8}``) are removed and
+    the rest is text as it stands (``<angle>``, ``&amp;``). A line
     without a speaker of its own continues the part before it.
     """
     spans = _voice_spans("\n".join(lines)) if voice_tags else [("", "\n".join(lines))]
+    markup = _TAG if voice_tags else _SRT_TAG
     parts: list[tuple[str, list[str]]] = []
     for voice, chunk in spans:
         current: tuple[str, list[str]] = (voice, [])
         parts.append(current)
         for raw in chunk.split("\n"):
-            text = html.unescape(_TAG.sub("", raw)).strip()
+            text = markup.sub("", raw)
+            text = (html.unescape(text) if voice_tags else text).strip()
             named = None if voice else _PREFIX.match(text)
             if named:
                 current = ((named.group(1) or named.group(2)).strip(), [])
