@@ -24,6 +24,7 @@ from .speakers import speaker_parts
 MAX_FILE_LINE = 4 * MAX_LINE_TEXT  # characters of one line of the file (markup included)
 MAX_CUES = 500_000  # a cue every 0.7 s for 100 hours
 _VTT_HEAD = re.compile(r"WEBVTT(?:[ \t].*)?")
+_STAMP_LIKE = re.compile(r"\d:\d\d")
 _BLOCK_SKIPPED = re.compile(r"(?:NOTE|STYLE|REGION)(?:[ \t].*)?")
 
 
@@ -148,6 +149,8 @@ class _Cues:
             return
         at = 0 if "-->" in rows[0] else 1  # a cue id (SRT: its number) comes before the timing line
         if at >= len(rows) or "-->" not in rows[at]:
+            if _STAMP_LIKE.search(rows[0]):  # a timing line gone wrong rather than a cue id
+                raise self.fail(f"'{rows[0].strip()[:80]}' is not a cue timing ('00:00:01.000 --> 00:00:04.000')", first)
             what = "a cue number or id must be followed by its timing line ('00:00:01.000 --> 00:00:04.000')"
             raise self.fail(what, first + min(at, len(rows) - 1))
         try:
