@@ -17,7 +17,7 @@ from ..export import ExportOptions
 from ..store import Store
 
 Progress = Callable[[int, int], None]
-KINDS = ("proxy", "preview", "overlay", "clip", "reel", "suggest")
+KINDS = ("proxy", "preview", "overlay", "clip", "reel", "suggest", "transcribe")
 
 
 def plan(kind: str, store: Store, settings: Settings, params: dict[str, Any]) -> Any:
@@ -70,7 +70,20 @@ def run(kind: str, store: Store, settings: Settings, params: dict[str, Any], pro
 
         rec = store.get_recording(params["recording_id"])
         return build_preview(settings, rec.path, rec.content_hash, progress)
+    if kind == "transcribe":
+        from ..transcripts.asr import transcribe_recording
+
+        return transcribe_recording(store, settings, params["recording_id"], progress)
     return plan(kind, store, settings, params).run(progress)
+
+
+def submit_transcribe(store: Store, settings: Settings, recording_id: int) -> Any:
+    """Queue speech to text of a recording; return its job row (one job per recording at a time)."""
+    from . import queue
+
+    rec = store.get_recording(recording_id)
+    return queue.submit("transcribe", {"recording_id": rec.id}, f"transcript:{rec.id}",
+                        f"transcript of #{rec.id}", rec.id)
 
 
 def submit_proxy(store: Store, settings: Settings, recording_id: int) -> Any:

@@ -22,6 +22,7 @@ from .positions import m13_positions
 from .schema import CODEBOOK_ID, JSONText, UTCDateTime, schema_migrations
 from .suggestions import m8_suggestions
 from .assignments import _m7_assignments
+from .transcripts import m9_transcripts
 
 Migration = tuple[int, str, Callable[[Connection], None]]
 
@@ -208,6 +209,7 @@ MIGRATIONS: list[Migration] = [
     (7, "assignments, consensus, comments and mentions: who codes what, settled double codings, threads",
      _m7_assignments),
     (8, "suggestion tables: suggested moments per recording and each reviewer's answer", m8_suggestions),
+    (9, "transcripts and transcript_lines tables: one transcript per recording, replaced whole", m9_transcripts),
     (13, "positions table: where each reviewer stopped in each recording", m13_positions),
 ]
 

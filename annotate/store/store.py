@@ -48,6 +48,7 @@ from .positions import Positions
 from .rows import Change
 from .schema import CODEBOOK_ID, codebook
 from .suggestions import Suggestions
+from .transcripts import Transcripts
 
 __all__ = ["Change", "IMPORT_BATCH", "STALE_IMPORT_S", "ImportBatches", "Store"]
 
@@ -89,6 +90,11 @@ class Store(ColumnsMixin, BatchesMixin):
     def suggestions(self) -> Suggestions:
         """Return the store's suggested moments (annotate.store.suggestions)."""
         return Suggestions(self)
+
+    @property
+    def transcripts(self) -> Transcripts:
+        """Return the store's transcripts of recordings (annotate.store.transcripts)."""
+        return Transcripts(self)
 
     def get_codebook(self) -> Codebook:
         """Return the stored codebook (the defaults until someone sets one)."""
