@@ -91,7 +91,9 @@ def apply_commands(
 
     Commands: ``{"id", "op": "mark", "kind", "t", "event_id", "label"?, "mode": "point"|"start"}``,
     ``{"id", "op": "end", "event_id", "t"}``, ``{"id", "op": "undo"}``,
-    ``{"id", "op": "delete", "event_id"}``. ``t`` is a browser media time (see
+    ``{"id", "op": "delete", "event_id"}``, ``{"id", "op": "accept", "suggestion", "kind"?}`` (a
+    suggested moment becomes an event, of its suggested kind unless ``kind`` says
+    another), ``{"id", "op": "dismiss", "suggestion"}``. ``t`` is a browser media time (see
     :func:`annotate.timebase.browser_time_to_start_s`). A command that fails is remembered too
     (its error is the Outcome) so that a retry does not repeat it, unless it
     failed for a transient reason (:func:`is_transient`): then it is not
@@ -172,7 +174,20 @@ def _apply_one(
         return Outcome(
             cid, True, f"deleted {event.kind.short} at {format_timecode(event.start_s)}", event_id, event, True, op
         )
+    if op in ("accept", "dismiss"):
+        return _answer_suggestion(store, session, cmd)
     raise ValidationError(f"the player sent an unknown command '{op}'; reload the page")
+
+
+def _answer_suggestion(store: Store, session: ReviewSession, cmd: Mapping[str, Any]) -> Outcome:
+    """Accept a suggested moment as an event (``Z`` undoes it like a mark) or dismiss it, for the session's reviewer."""
+    cid, op, sid = str(cmd["id"]), str(cmd.get("op")), str(cmd.get("suggestion") or "")
+    if op == "dismiss":
+        found = store.suggestions.dismiss(sid, session.reviewer)
+        return Outcome(cid, True, f"dismissed the suggestion at {format_timecode(found.start_s)}", op=op)
+    kind = parse_kind(cmd["kind"]) if cmd.get("kind") else None
+    event = store.suggestions.accept(sid, session.reviewer, kind.value if kind else None)
+    return Outcome(cid, True, f"{event.kind.short} accepted at {format_timecode(event.start_s)}", event.id, event, op=op)
 
 
 def _event_id(value: Any) -> str:

@@ -48,6 +48,26 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
              "List the jobs on the queue: id, kind, recording, state, progress, worker and error."),
     "suggest": ("annotate.cli.suggest_cmds:suggest_cmd",
                 "List a recording's suggested moments (screen changes, holds, silences, speech), finding them first if needed."),
+    "agreement": ("annotate.cli.agreement_cmds:agreement_cmd",
+                  "Measure how well two coders agree: matched events per kind, F1, kappa over time slices."),
+    "assign": ("annotate.cli.agreement_cmds:assign_cmd",
+               "Assign recordings to reviewers (two or more code blind), or move their assignments' status."),
+    "assignments": ("annotate.cli.agreement_cmds:assignments_cmd",
+                    "List who codes which recording and how far each is (new, in review, submitted, approved, "
+                    "returned)."),
+    "consensus": ("annotate.cli.agreement_cmds:consensus_cmd",
+                  "Settle two coders' sets into the recording's events: A's for matched pairs unless --decisions says "
+                  "otherwise."),
+    "comment": ("annotate.cli.comment_cmds:comment_cmd",
+                "Comment on a recording, one of its events or a moment of it; @name puts it in that name's inbox."),
+    "comments": ("annotate.cli.comment_cmds:comments_cmd",
+                 "List a recording's comments, oldest first, with their time, event and author."),
+    "inbox": ("annotate.cli.comment_cmds:inbox_cmd",
+              "List the comments that mention NAME (@login), newest first; --read marks them read."),
+    "transcript": ("annotate.cli.transcript_cmds:transcript_cmd",
+                   "Import, export and search the transcripts of recordings (WebVTT, SRT, with speakers)."),
+    "transcribe": ("annotate.cli.transcript_cmds:transcribe_cmd",
+                   "Transcribe a recording's speech offline (faster-whisper) into its transcript, as a queued job."),
 }
 
 

@@ -17,7 +17,7 @@ from ..export import ExportOptions
 from ..store import Store
 
 Progress = Callable[[int, int], None]
-KINDS = ("proxy", "overlay", "clip", "reel", "suggest")
+KINDS = ("proxy", "preview", "overlay", "clip", "reel", "suggest", "transcribe")
 
 
 def plan(kind: str, store: Store, settings: Settings, params: dict[str, Any]) -> Any:
@@ -65,7 +65,25 @@ def run(kind: str, store: Store, settings: Settings, params: dict[str, Any], pro
         if rec.proxy_path != str(target):
             store.update_recording(rec.id, reviewer="queue", proxy_path=str(target))
         return target
+    if kind == "preview":
+        from ..preview import build_preview
+
+        rec = store.get_recording(params["recording_id"])
+        return build_preview(settings, rec.path, rec.content_hash, progress)
+    if kind == "transcribe":
+        from ..transcripts.asr import transcribe_recording
+
+        return transcribe_recording(store, settings, params["recording_id"], progress)
     return plan(kind, store, settings, params).run(progress)
+
+
+def submit_transcribe(store: Store, settings: Settings, recording_id: int) -> Any:
+    """Queue speech to text of a recording; return its job row (one job per recording at a time)."""
+    from . import queue
+
+    rec = store.get_recording(recording_id)
+    return queue.submit("transcribe", {"recording_id": rec.id}, f"transcript:{rec.id}",
+                        f"transcript of #{rec.id}", rec.id)
 
 
 def submit_proxy(store: Store, settings: Settings, recording_id: int) -> Any:
@@ -75,6 +93,22 @@ def submit_proxy(store: Store, settings: Settings, recording_id: int) -> Any:
     target = proxy_target(settings, store, recording_id)
     return queue.submit("proxy", {"recording_id": recording_id}, str(target),
                         f"browser copy of #{recording_id}", recording_id)
+
+
+def preview_target(settings: Settings, store: Store, recording_id: int) -> Path:
+    """Return the file that says a recording's filmstrip and peaks are made (the filmstrip's index)."""
+    from ..preview import preview_paths
+
+    return preview_paths(settings, store.get_recording(recording_id).content_hash)["index"]
+
+
+def submit_preview(store: Store, settings: Settings, recording_id: int) -> Any:
+    """Queue the filmstrip and audio peaks of a recording; return its job row."""
+    from . import queue
+
+    target = preview_target(settings, store, recording_id)
+    return queue.submit("preview", {"recording_id": recording_id}, str(target),
+                        f"filmstrip and waveform of #{recording_id}", recording_id)
 
 
 def suggest_target(recording_id: int) -> str:

@@ -18,8 +18,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ..model import Codebook, utcnow
+from .positions import m13_positions
 from .schema import CODEBOOK_ID, JSONText, UTCDateTime, schema_migrations
 from .suggestions import m8_suggestions
+from .assignments import _m7_assignments
+from .transcripts import m9_transcripts
 
 Migration = tuple[int, str, Callable[[Connection], None]]
 
@@ -203,7 +206,11 @@ MIGRATIONS: list[Migration] = [
     (4, "imports table; events.import_id hides a batched import's rows until it is done", _m4_batched_imports),
     (5, "users table: accounts, roles and password hashes", _m5_users),
     (6, "jobs table: long jobs on the queue, their state, worker and progress", _m6_jobs),
+    (7, "assignments, consensus, comments and mentions: who codes what, settled double codings, threads",
+     _m7_assignments),
     (8, "suggestion tables: suggested moments per recording and each reviewer's answer", m8_suggestions),
+    (9, "transcripts and transcript_lines tables: one transcript per recording, replaced whole", m9_transcripts),
+    (13, "positions table: where each reviewer stopped in each recording", m13_positions),
 ]
 
 

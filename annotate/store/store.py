@@ -39,11 +39,16 @@ import sqlalchemy as sa
 from ..model import Codebook
 from .batches import IMPORT_BATCH, STALE_IMPORT_S, BatchesMixin, ImportBatches
 from .accounts import Accounts
+from .assignments import Assignments
+from .comments import Comments
+from .consensus import Consensus
 from .columns import ColumnsMixin
 from .jobs import JobRecords
+from .positions import Positions
 from .rows import Change
 from .schema import CODEBOOK_ID, codebook
 from .suggestions import Suggestions
+from .transcripts import Transcripts
 
 __all__ = ["Change", "IMPORT_BATCH", "STALE_IMPORT_S", "ImportBatches", "Store"]
 
@@ -57,14 +62,39 @@ class Store(ColumnsMixin, BatchesMixin):
         return Accounts(self)
 
     @property
+    def assignments(self) -> Assignments:
+        """Return the store's assignments of recordings to reviewers (annotate.store.assignments)."""
+        return Assignments(self)
+
+    @property
+    def consensus(self) -> Consensus:
+        """Return the store's consensus sets and coders' sets (annotate.store.consensus)."""
+        return Consensus(self)
+
+    @property
+    def comments(self) -> Comments:
+        """Return the store's comments on events and moments, and the inboxes of @mentions (annotate.store.comments)."""
+        return Comments(self)
+
+    @property
     def jobs(self) -> JobRecords:
         """Return the store's job rows (annotate.store.jobs)."""
         return JobRecords(self)
 
     @property
+    def positions(self) -> Positions:
+        """Return where the reviewers stopped in the recordings (annotate.store.positions)."""
+        return Positions(self)
+
+    @property
     def suggestions(self) -> Suggestions:
         """Return the store's suggested moments (annotate.store.suggestions)."""
         return Suggestions(self)
+
+    @property
+    def transcripts(self) -> Transcripts:
+        """Return the store's transcripts of recordings (annotate.store.transcripts)."""
+        return Transcripts(self)
 
     def get_codebook(self) -> Codebook:
         """Return the stored codebook (the defaults until someone sets one)."""

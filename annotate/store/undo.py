@@ -23,12 +23,13 @@ from .rows import (
     recording_from_dict, recording_values, when_text,
 )
 from .schema import CODEBOOK_ID, change_log, codebook, events, recordings
+from .transcripts import revert_transcript
 
 # The (before, after) dicts a revert logs.
 Reverted = tuple[dict | None, dict | None]
 
 
-UNDOABLE = ("event", "recording", "codebook", "import")
+UNDOABLE = ("event", "recording", "codebook", "import", "transcript")
 
 
 class UndoMixin(EventsMixin):
@@ -121,7 +122,8 @@ class UndoMixin(EventsMixin):
         Raises StoreError for a change that cannot be undone, ConflictError as :meth:`undo`.
         """
         revert = {"event": self._revert_event, "recording": self._revert_recording,
-                  "codebook": self._revert_codebook, "import": self._revert_import}.get(change.entity)
+                  "codebook": self._revert_codebook, "import": self._revert_import,
+                  "transcript": lambda tx, change: revert_transcript(self, tx, change)}.get(change.entity)
         if revert is None:
             raise StoreError(f"cannot undo a change of a '{change.entity}' (change {change.id})")
         return revert(tx, change)

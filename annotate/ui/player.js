@@ -2,7 +2,7 @@
 //
 // This module holds the Player's state and its answer to new data; its other jobs are mixed in from
 // player_transport.js (time, seeking, stepping), player_keys.js (keys and buttons), player_timeline.js (the
-// list and the timeline), player_flash.js (the live flash, drawn by flash.js) and player_queue.js (the
+// list and the timeline), player_scrub.js (the filmstrip and waveform), player_suggest.js (suggested moments), player_resume.js (where the reviewer stopped), player_flash.js (the live flash, drawn by flash.js) and player_queue.js (the
 // command queue and the two paths that carry it). The component imports this file from the app's own route
 // (annotate/ui/scripts.py); the browser resolves the imports below against it.
 //
@@ -33,6 +33,9 @@
 import { Flash } from "./player_flash.js";
 import { Keys, attachKeys, detachKeys } from "./player_keys.js";
 import { Queue } from "./player_queue.js";
+import { Resume } from "./player_resume.js";
+import { Scrub } from "./player_scrub.js";
+import { Suggest } from "./player_suggest.js";
 import { Timeline } from "./player_timeline.js";
 import { Transport } from "./player_transport.js";
 import { fmt } from "./util.js";
@@ -49,8 +52,13 @@ class Player {
       helpTable: q("help-table"), play: q("play"), clock: q("clock"), rate: q("rate"), open: q("open"),
       saving: q("saving"), markbtns: q("markbtns"), timeline: q("timeline"), rows: q("rows"),
       playhead: q("playhead"), waiting: q("waiting"), notice: q("notice"), count: q("count"), list: q("list"), listbox: q("listbox"),
-      empty: q("empty"),
+      empty: q("empty"), scrub: q("scrub"), film: q("film"), wave: q("wave"),
     };
+    this.ui.markbtns.after(this.skipButton());
+    this.ui.scrubtip = this.scrubTip();
+    this.ui.timeline.appendChild(this.ui.scrubtip);
+    this.ui.film.addEventListener("mousemove", (e) => this.onScrubMove(e));
+    this.ui.film.addEventListener("mouseleave", () => { this.ui.scrubtip.hidden = true; });
     this.data = {};
     this.stored = null; // the newest stored list seen: { token, events, version, open }
     this.pending = [];
@@ -93,21 +101,24 @@ class Player {
     this.overlaySize = null; // the overlay's CSS size, kept here so drawing never forces a layout
     this.resize = new ResizeObserver((entries) => {
       for (const en of entries) if (en.target === this.ui.stage) this.overlaySize = [en.contentRect.width, en.contentRect.height];
-      this.drawOverlay(); this.renderTimeline(true); this.updateClock();
+      this.drawOverlay(); this.renderTimeline(true); this.drawScrub(); this.updateClock();
     });
     this.resize.observe(this.ui.stage);
     this.resize.observe(this.ui.timeline);
-    this.timer = setInterval(() => this.retry(), 1000);
+    this.timer = setInterval(() => { this.retry(); this.reportPosition(false); }, 1000);
     attachKeys(this);
+    this.attachResume();
   }
 
   destroy() {
     clearInterval(this.timer);
     clearTimeout(this.pendingTimer);
+    clearTimeout(this.scrubTimer);
     cancelAnimationFrame(this.overlayFrame);
     this.resize.disconnect();
     try { this.ui.video.pause(); } catch (_) { /* detached */ }
     detachKeys(this);
+    this.detachResume();
   }
 
   update(data, trigger) {
@@ -121,6 +132,7 @@ class Player {
       this.pending = this.loadPending();
     }
     this.takeStored(d);
+    this.takeSuggestions(d.suggestions);
     if (d.commands && d.commands.token !== this.postOffToken) this.postOffUntil = 0;
     if (d.src && d.src !== this.src) {
       this.src = d.src;
@@ -140,6 +152,8 @@ class Player {
     this.renderKeys();
     this.renderList();
     this.renderTimeline(false);
+    this.loadScrub();
+    this.offerResume();
     this.updateStatus();
     this.overlaySoon();
     if (d.selected !== this.lastServerSelected) {
@@ -255,7 +269,7 @@ class Player {
   }
 }
 
-for (const job of [Transport, Keys, Timeline, Flash, Queue]) {
+for (const job of [Transport, Keys, Timeline, Scrub, Suggest, Resume, Flash, Queue]) {
   for (const name of Object.getOwnPropertyNames(job.prototype)) {
     if (name !== "constructor") Object.defineProperty(Player.prototype, name, Object.getOwnPropertyDescriptor(job.prototype, name));
   }

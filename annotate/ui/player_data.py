@@ -45,6 +45,17 @@ def event_row(event: Event) -> list[Any]:
     return [event.id, KINDS.index(event.kind), event.start_s, event.end_s, event.label, event.stage, event.reviewer]
 
 
+SUGGESTION_COLUMNS = ("id", "type", "s", "e", "reason", "kind", "score", "state")
+
+
+def suggestion_rows(store: Store, recording_id: int, reviewer: str) -> list[list[Any]]:
+    """Return the recording's suggested moments as the player draws them (see :data:`SUGGESTION_COLUMNS`),
+    each with ``reviewer``'s answer (open, accepted, dismissed); the kind is its position in KINDS."""
+    values = [k.value for k in KINDS]
+    return [[s.id, s.type, s.start_s, s.end_s, s.reason, values.index(s.suggested_kind), round(s.score, 3), s.state]
+            for s in store.suggestions.list(recording_id, reviewer)]
+
+
 def kinds_info(codebook: Codebook) -> list[dict[str, str]]:
     """Return each kind's stored value, short name, title, colour, marker shape and hotkey."""
     return [
@@ -83,10 +94,12 @@ def stored_state(store: Store, session: ReviewSession, since: int | None = None)
     list: ``events`` (:func:`event_row` each), or, when the player says it holds
     the list at token ``since`` and the changes from there are known, only
     those: ``since``, ``upserts`` (rows of the events added or changed) and
-    ``removed`` (ids).
+    ``removed`` (ids); and ``suggestions``, the suggested moments with this
+    reviewer's answers (:func:`suggestion_rows`).
     """
     snap = session.snapshot(store, since)
     state: dict[str, Any] = {
+        "suggestions": suggestion_rows(store, session.recording_id, session.reviewer),
         "token": snap.token,
         "version": events_signature(snap.events),
         "open": snap.open,
@@ -112,12 +125,19 @@ def player_data(
     start_offset_s: float,
     errors: Sequence[str] = (),
     commands: Mapping[str, str] | None = None,
+    preview: Mapping[str, Any] | None = None,
+    resume_at: float | None = None,
+    suggestions: Sequence[Sequence[Any]] = (),
 ) -> dict[str, Any]:
     """Return the JSON-able data the player component is mounted with.
 
     ``snapshot`` is the stored list (:meth:`ReviewSession.snapshot`), sent with
     the change-log token it reflects (see :func:`stored_state`); ``commands`` is
-    ``{"url", "token"}`` of the route the player may post its commands to.
+    ``{"url", "token"}`` of the route the player may post its commands to;
+    ``preview`` the URLs of the filmstrip and the peaks (``sprite``, ``index``,
+    ``peaks``: :func:`annotate.ui.preview_routes.urls`, and ``ready``: whether they are made yet);
+    ``resume_at`` where this reviewer stopped last time (seconds), which the player offers to go back to;
+    ``suggestions`` the suggested moments (:func:`suggestion_rows`).
     """
     events = snapshot.events
     return {
@@ -148,4 +168,8 @@ def player_data(
         "blur": session.blur_nonce,
         "flash": flash_style(),
         "speeds": list(SPEEDS),
+        "preview": dict(preview) if preview else None,
+        "suggestions": [list(r) for r in suggestions],
+        "suggestion_columns": list(SUGGESTION_COLUMNS),
+        "position": {"rec": recording.id, "url": f"/cx/position/{recording.id}", "at": resume_at},
     }

@@ -61,6 +61,7 @@ export class Keys {
     const help = !this.ui.help.hidden;
     if (key === "?") { this.toggleHelp(); return true; }
     if (key === "Escape") { if (help) { this.toggleHelp(false); return true; } return false; }
+    if (this.suggestKey(e, key)) return true;
     switch (key) {
       case " ": this.togglePlay(); return true;
       case ",": this.stepFrames(-1); return true;
@@ -110,6 +111,7 @@ export class Keys {
     else if (act === "fwd1s") this.jump(1);
     else if (act === "undo") this.send({ op: "undo" });
     else if (act === "help") this.toggleHelp();
+    else if (act === "skipsil") this.toggleSkipSilences();
     else if (act === "mark") this.mark(b.dataset.kind, null, e.shiftKey);
     b.blur(); // keep the keys for the player
   }
@@ -142,7 +144,9 @@ export class Keys {
     }
     rows.push(["Space", "play / pause"], [", .", "one frame back / forward (also ← →)"], ["Shift+← →", "one second back / forward"],
       ["J K L", "slower / pause / faster (0.25× to 4×)"], ["Z", "undo your last change"],
-      ["Enter", "describe your last mark (opens the form below)"], ["Delete", "delete the selected event"],
+      ["Enter", "accept the suggestion shown (else: describe your last mark, in the form below)"],
+      ["N / Shift+N", "next / previous open suggestion"], ["X", "dismiss the suggestion shown"],
+      ["Delete", "delete the selected event"],
       ["?", "show or hide this help"]);
     const tb = this.ui.helpTable;
     tb.replaceChildren();

@@ -130,6 +130,7 @@ export class Queue {
   applyAnswer(a) {
     // Returns false when the answer held changes to a list this player no longer has.
     const merged = this.takeStored(a);
+    this.takeSuggestions(a.suggestions);
     this.dropAcked(a.acked);
     for (const msg of a.errors || []) {
       if (!this.shownErrors.has(msg)) { this.shownErrors.add(msg); this.toast(msg, true); }

@@ -16,6 +16,8 @@ export class Timeline {
   }
 
   onTimelineClick(e) {
+    const sg = e.target.closest && e.target.closest("[data-suggestion-id]");
+    if (sg) { this.pickSuggestion(sg.dataset.suggestionId, true); return; }
     const mk = e.target.closest && e.target.closest("[data-event-id]");
     if (mk) { this.select(mk.dataset.eventId, true); return; }
     const row = this.ui.rows.querySelector(".cx-row");
@@ -103,6 +105,7 @@ export class Timeline {
     if (!(d > 0)) return;
     this.placeMarks(d);
     this.placeMarkLabels(d);
+    this.renderSuggestLane(d);
     this.highlight(false);
     this.updateClock();
   }

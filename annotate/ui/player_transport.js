@@ -127,6 +127,7 @@ export class Transport {
     else this.mediaTime = v.currentTime;
     this.updateClock();
     this.drawOverlay();
+    this.skipSilence();
     if (md && this.root.isConnected !== false) v.requestVideoFrameCallback(this.onFrame);
   }
 

@@ -10,6 +10,7 @@
 - ``GET /cx/static/{name}.js``: the components' scripts (:mod:`annotate.ui.scripts`:
   fetched once, instead of travelling with every rerun); 404 for any other name.
 - ``GET /cx/render/{name}``: the Play page's rendered files (:mod:`annotate.ui.play_routes`).
+- ``GET /cx/filmstrip/{id}``, ``/cx/peaks/{id}``: the player's filmstrip and waveform (:mod:`annotate.ui.preview_routes`).
 - ``POST /cx/commands/{id}``: the Review player's marks, ends, undos and
   deletes, ``{"commands": [...], "since"?}``, applied for the review session
   named by the token in the ``X-CX-Token`` header (:mod:`annotate.ui.marking`);
@@ -21,6 +22,10 @@
   (chunked or lying: reading stops there), 400 for a ``Content-Length`` that is
   not a number or a body that is not such JSON (also JSON nested too deeply to
   parse), 404 for an unknown recording.
+
+- ``POST /cx/position/{id}``: ``{"t": seconds}``, where the review session's reviewer is (the player sends it
+  while playing, on pause and when the page is left; the Review page offers to resume there). Same token
+  rule as the commands; 204 when stored, 400 for anything but a number of seconds, 413 past 1 kB.
 
 Only registered recordings are served, by id; a path never comes from the URL.
 An id that is not a whole number a recording can have (digits, at most
@@ -40,6 +45,7 @@ from ..errors import AccessDeniedError, AnnotateError, NotFoundError
 from ..media.sniff import sniff_container
 from . import marking, scripts, services, signin
 from .play_routes import render_routes
+from .preview_routes import preview_routes
 
 _MEDIA_TYPES = {
     "mp4": "video/mp4",
@@ -54,16 +60,11 @@ _MEDIA_TYPES = {
 
 MAX_COMMANDS_BYTES = 4 * 1024 * 1024  # a batch of commands is a few kB; a few MB leaves room for a long queue
 TOKEN_HEADER = "x-cx-token"
-_MAX_ID = 2**63 - 1  # the largest integer the database stores
 
 
 def _rec_id(request: Request) -> int:
     """Return the recording id in the URL; raises NotFoundError for anything no recording can have."""
-    text = str(request.path_params.get("rec_id", ""))
-    if not (text.isascii() and text.isdigit()) or int(text) > _MAX_ID:
-        shown = text if len(text) <= 24 else text[:24] + "…"
-        raise NotFoundError(f"no recording '{shown}'; recording ids are whole numbers")
-    return int(text)
+    return services.recording_id(str(request.path_params.get("rec_id", "")))
 
 
 def _lookup(rec_id: int):
@@ -147,6 +148,15 @@ async def _read_capped(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _refused(exc: Exception) -> Response:
+    """Return the one-line answer of a posting route that refuses: the body's status, 403, 404 or 400."""
+    if isinstance(exc, _BodyRefused):
+        status = exc.status
+    else:
+        status = 403 if isinstance(exc, AccessDeniedError) else 404 if isinstance(exc, NotFoundError) else 400
+    return PlainTextResponse(str(exc), status_code=status)
+
+
 def _parse_commands(raw: bytes) -> dict:
     """Return the JSON object in ``raw``; raises _BodyRefused (400) for anything else."""
     try:
@@ -171,15 +181,30 @@ async def commands(request: Request) -> Response:
         marking.REGISTRY.lookup(token, rec_id)
         body = _parse_commands(await _read_capped(request, MAX_COMMANDS_BYTES))
         answer = await run_in_threadpool(marking.post_commands, rec_id, token, body.get("commands"), body.get("since"))
-    except _BodyRefused as exc:
-        return PlainTextResponse(str(exc), status_code=exc.status)
-    except AccessDeniedError as exc:
-        return PlainTextResponse(str(exc), status_code=403)
-    except NotFoundError as exc:
-        return PlainTextResponse(str(exc), status_code=404)
-    except AnnotateError as exc:
-        return PlainTextResponse(str(exc), status_code=400)
+    except (_BodyRefused, AnnotateError) as exc:
+        return _refused(exc)
     return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+
+MAX_POSITION_BYTES = 1024
+
+
+async def position(request: Request) -> Response:
+    """Remember where the review session's reviewer is in the recording (``{"t": seconds}``); 204 when stored.
+
+    The same token rule as the command route, checked before the (capped) body is read.
+    """
+    try:
+        signin.require(request, "review")
+        rec_id = _rec_id(request)
+        session = marking.REGISTRY.lookup(request.headers.get(TOKEN_HEADER), rec_id)
+        t = _parse_commands(await _read_capped(request, MAX_POSITION_BYTES)).get("t")
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 <= t < 10**7:
+            raise _BodyRefused(400, "the position must be a number of seconds; reload the page")
+        await run_in_threadpool(services.store().positions.remember, rec_id, session.reviewer, float(t))
+    except (_BodyRefused, AnnotateError) as exc:
+        return _refused(exc)
+    return Response(status_code=204, headers={"Cache-Control": "no-store"})
 
 
 def media_routes() -> list[Route]:
@@ -189,5 +214,6 @@ def media_routes() -> list[Route]:
         Route("/cx/frames/{rec_id}", frames, methods=["GET"]),
         Route(scripts.STATIC_PREFIX + "{name}", script, methods=["GET", "HEAD"]),
         Route("/cx/commands/{rec_id}", commands, methods=["POST"]),
+        Route("/cx/position/{rec_id}", position, methods=["POST"]),
     ]
-    return routes + render_routes()  # the Play page's rendered files (overlay videos, reels)
+    return routes + render_routes() + preview_routes()  # the Play page's rendered files; filmstrip and waveform

@@ -35,6 +35,22 @@ _READERS: "OrderedDict[tuple, tuple[threading.Lock, Any]]" = OrderedDict()
 _MAX_TIMES, _MAX_READERS = 16, 4
 
 
+_MAX_ID = 2**63 - 1  # the largest integer the database stores
+
+
+def recording_id(text: str) -> int:
+    """Return the recording id a URL names; raises NotFoundError for anything no recording can have.
+
+    Digits only, at most 2**63 - 1: anything else is answered like an unknown recording.
+    """
+    from ..errors import NotFoundError
+
+    if not (text.isascii() and text.isdigit()) or int(text) > _MAX_ID:
+        shown = text if len(text) <= 24 else text[:24] + "…"
+        raise NotFoundError(f"no recording '{shown}'; recording ids are whole numbers")
+    return int(text)
+
+
 def settings() -> Settings:
     """Return the settings from the environment (``ANNOTATE_DATA_DIR``, ``ANNOTATE_DB``), directories made."""
     return config.resolve().ensure_dirs()
