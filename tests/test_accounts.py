@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from pathlib import Path
 
 import pytest
 from itsdangerous import timed
@@ -208,3 +209,32 @@ def test_auth_none_is_refused_off_localhost(monkeypatch):
     monkeypatch.setenv("ANNOTATE_AUTH", "ldap")
     with pytest.raises(AnnotateError, match="not one of none, local"):
         auth_mode()
+
+
+def _marked_and_undone(store: Store, url: str, folder: Path, reviewer: str) -> tuple[list, list]:
+    from annotate.app import review
+    from annotate.app.recordings import add_recording
+    from annotate.config import Settings
+    from annotate.testing import make_clip
+
+    settings = Settings(data_dir=folder / "lib", db_url=url).ensure_dirs()
+    clip = make_clip(folder / f"c-{len(store.list_recordings())}.mp4", width=64, height=48, fps=25, n_frames=25,
+                     audio=False, seed=len(store.list_recordings()))
+    rec, _ = add_recording(store, settings, clip)
+    event = review.mark(store, rec, "moment_of_truth", 0.2, reviewer)
+    review.save_details(store, event.id, event.version, reviewer, label="Greeting")
+    review.undo_last(store, rec.id, reviewer)  # this reviewer's latest change: the label
+    events = raw_rows(url, f"select reviewer, label from events where recording_id = {rec.id}")
+    log = raw_rows(url, f"select reviewer, action from change_log where recording_id = {rec.id} and entity = 'event' "
+                        "order by id")
+    return events, log
+
+
+def test_the_change_log_records_the_account_and_events_the_display_name(db, tmp_path):
+    store, url = db
+    ana = Accounts(store).add("ana", ["reviewer"], None, display_name="Ana Lima")
+    events, log = _marked_and_undone(store, url, tmp_path, ana.reviewer)
+    assert events == [("Ana Lima", "")]  # the undo found ana's edit by her login
+    assert log == [("ana", "create"), ("ana", "update"), ("ana", "undo")]
+    events, log = _marked_and_undone(store, url, tmp_path, "Tess")  # --auth none: a typed name is both, as before
+    assert events == [("Tess", "")] and log == [("Tess", "create"), ("Tess", "update"), ("Tess", "undo")]

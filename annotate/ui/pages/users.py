@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from annotate.accounts import admin
+from annotate.accounts.mode import auth_mode
 from annotate.accounts.roles import ROLES, User
 from annotate.ui import access, common
 
@@ -23,6 +24,9 @@ def page() -> None:
     if not access.accounts_on():
         st.info("Sign-in is off (--auth none): these accounts sign in once the server runs with --auth local.",
                 icon=":material/info:")
+    elif auth_mode() == "oidc":
+        st.caption("People sign in with the identity provider: their account is made at their first sign-in and "
+                   "their roles follow its groups. Accounts with a password here sign in under --auth local.")
     notice = st.session_state.pop(_NOTICE, None)
     if notice:
         st.success(notice)
