@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import warnings
 from fractions import Fraction
 
 import pytest
@@ -26,8 +27,10 @@ from annotate.app.recordings import add_recording
 from annotate.testing import make_clip
 from annotate.testing.browser import ROOT, free_port, wait_for
 
-oidc_provider_mock = pytest.importorskip("oidc_provider_mock")
-pytest.importorskip("authlib")
+pytest.importorskip("authlib.deprecate")  # first: importing it turns its warnings on ("always")
+with warnings.catch_warnings():  # the mock imports Authlib's deprecated jose module
+    warnings.simplefilter("ignore", DeprecationWarning)
+    oidc_provider_mock = pytest.importorskip("oidc_provider_mock")
 pytestmark = [pytest.mark.browser,  # the mock provider calls a deprecated Authlib hook
               pytest.mark.filterwarnings("ignore::DeprecationWarning:authlib")]
 ROLE_MAP = "cx-coders=reviewer,cx-trainers=trainer,cx-admins=admin"

@@ -6,8 +6,11 @@ sent to ``/cx/login``, any other request (the websocket that carries every page,
 ``/cx/media``, ``/cx/frames``, ``/cx/commands``, downloads, static files) gets 401.
 With one, the account is put in the request's scope (``scope["cx_user"]``) for the
 routes to check its roles. The sign-in form is plain HTML served here, so the
-session cookie can be HttpOnly (a Streamlit page cannot set one). With ``--auth none``
-the middleware is not installed.
+session cookie can be HttpOnly (a Streamlit page cannot set one). With ``--auth oidc``
+the same middleware reads Streamlit's identity cookie instead (annotate.ui.oidc) and
+lets a signed-out browser reach only Streamlit's own page, websocket and assets, where
+the page shows the provider's sign-in button. With ``--auth none`` the middleware is
+not installed.
 """
 
 from __future__ import annotations
