@@ -238,3 +238,28 @@ def test_the_change_log_records_the_account_and_events_the_display_name(db, tmp_
     assert log == [("ana", "create"), ("ana", "update"), ("ana", "undo")]
     events, log = _marked_and_undone(store, url, tmp_path, "Tess")  # --auth none: a typed name is both, as before
     assert events == [("Tess", "")] and log == [("Tess", "create"), ("Tess", "update"), ("Tess", "undo")]
+
+
+def test_provider_claims_make_an_account_once_and_keep_its_roles_in_step(db):
+    from annotate.accounts.oidc import ClaimRules, account_for
+
+    store, url = db
+    accounts = Accounts(store)
+    accounts.add("ana", ["analyst"], passwords.hash_password("correct horse"))  # a local account named ana
+    rules = ClaimRules(parse_role_map("cx-coders=reviewer,cx-leads=admin"))
+    claims = {"iss": "https://idp", "sub": "42", "preferred_username": "Ana", "name": "Ana Lima", "groups": ["cx-coders"]}
+    first = account_for(accounts, claims, rules)
+    assert (first.login, first.display_name, first.roles, first.external) == ("ana-2", "Ana Lima", {"reviewer"}, True)
+    assert account_for(accounts, claims, rules) == first and accounts.count() == 2  # found again, not made again
+    promoted = account_for(accounts, {**claims, "groups": ["cx-coders", "cx-leads"]}, rules)
+    assert promoted.id == first.id and promoted.roles == {"reviewer", "admin"}
+    assert raw_rows(url, "select reviewer, action from change_log where entity = 'user' order by id")[-2:] == [
+        ("oidc", "create"), ("oidc", "update")]
+    assert account_for(accounts, {**claims, "groups": ["sales"]}, rules).roles == frozenset()  # no mapped group
+    assert accounts.find("ana-2").roles == {"reviewer", "admin"}  # ... does not wipe the stored roles
+    accounts.set_disabled("ana-2", True, actor="boss")
+    with pytest.raises(SignInError, match="disabled"):
+        account_for(accounts, claims, rules)
+    nobody = account_for(accounts, {"iss": "https://idp", "sub": "7", "email": "eve@x.org", "groups": []}, rules)
+    assert nobody.roles == frozenset() and nobody.id == 0 and accounts.count() == 2
+    assert not passwords.verify(accounts.password_hash("ana-2"), "")  # no password: cannot sign in locally
