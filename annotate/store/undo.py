@@ -16,7 +16,7 @@ from sqlalchemy.engine import Row
 
 from ..errors import ConflictError, NothingToUndoError, StoreError
 from ..model import Codebook
-from .base import Tx, visible_changes
+from .base import Tx, account_of, visible_changes
 from .events import EventsMixin
 from .rows import (
     Change, change_from_row, event_content, event_dict, event_from_dict, parse_recording_id, recording_dict,
@@ -104,7 +104,7 @@ class UndoMixin(EventsMixin):
             change_log.c.entity.in_(UNDOABLE),  # not accounts: an admin's change to a user is not a reviewer's action
         )
         if reviewer is not None:
-            q = q.where(change_log.c.reviewer == str(reviewer).strip())
+            q = q.where(change_log.c.reviewer == account_of(reviewer).strip())
         if recording_id is not None:
             q = q.where(change_log.c.recording_id == parse_recording_id(recording_id))
         latest = tx.conn.execute(q.order_by(change_log.c.id.desc()).limit(1)).first()

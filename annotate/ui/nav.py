@@ -22,6 +22,7 @@ SPEC = (
     ("review", "Review", ":material/rate_review:"),  # "/" opens it: the latest recording, the sample on first run
     ("play", "Play", ":material/play_circle:"),
     ("analyse", "Analyse", ":material/insights:"),
+    ("users", "Users", ":material/group:"),  # admins only
     ("settings", "Settings", ":material/settings:"),
 )
 START = "review"
@@ -38,8 +39,8 @@ def _start() -> None:
 
 
 def pages() -> list:
-    """Return the pages the signed-in account may open (all of Library, Review, Play, Analyse, Settings
-    without accounts) and the hidden root page."""
+    """Return the pages the signed-in account may open (all of Library, Review, Play, Analyse, Users,
+    Settings without accounts) and the hidden root page."""
     user = access.current_user()
     _PAGES.clear()
     for url, title, icon in SPEC:
