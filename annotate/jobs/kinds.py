@@ -122,3 +122,9 @@ def submit_suggest(store: Store, settings: Settings, recording_id: int) -> Any:
 
     return queue.submit("suggest", {"recording_id": recording_id}, suggest_target(recording_id),
                         f"suggested moments of #{recording_id}", recording_id)
+
+
+def submit_analyses(store: Store, settings: Settings, recording_id: int) -> list[Any]:
+    """Queue what a newly added recording gets for its reviewers: its suggested moments, its filmstrip and
+    waveform; return the job rows."""
+    return [submit_suggest(store, settings, recording_id), submit_preview(store, settings, recording_id)]
