@@ -45,6 +45,7 @@ from .consensus import Consensus
 from .columns import ColumnsMixin
 from .jobs import JobRecords
 from .positions import Positions
+from .preferences import Preferences
 from .rows import Change
 from .schema import CODEBOOK_ID, codebook
 from .suggestions import Suggestions
@@ -85,6 +86,11 @@ class Store(ColumnsMixin, BatchesMixin):
     def positions(self) -> Positions:
         """Return where the reviewers stopped in the recordings (annotate.store.positions)."""
         return Positions(self)
+
+    @property
+    def preferences(self) -> Preferences:
+        """Return the named settings admins change in the app (annotate.store.preferences)."""
+        return Preferences(self)
 
     @property
     def suggestions(self) -> Suggestions:

@@ -127,7 +127,7 @@ def compute(store: Store, recording_id: int, settings: SuggestSettings | None = 
 
     Raises NotFoundError for an unknown recording and MediaError for a file that is gone or bad.
     """
-    settings = settings or SuggestSettings.from_env()
+    settings = settings or SuggestSettings.for_store(store)
     rec = store.get_recording(recording_id)
     found = analyse(rec.path, settings, progress)
     return store.suggestions.replace(rec.id, found, settings.to_dict(), settings.digest)
@@ -140,7 +140,7 @@ def suggestions_for(store: Store, recording_id: int, reviewer: str = "", setting
     They are computed again when ``recompute`` or when they were found with other
     thresholds. Raises as :func:`compute`.
     """
-    settings = settings or SuggestSettings.from_env()
+    settings = settings or SuggestSettings.for_store(store)
     run = store.suggestions.run(recording_id)
     if recompute or run is None or run["digest"] != settings.digest:
         compute(store, recording_id, settings, progress)
