@@ -116,3 +116,16 @@ def test_search_folds_case_beyond_ascii(store):
     store.transcripts.replace(rid, [Line(0, 1, "Die STRASSE ist ÜBERFÜLLT"), Line(2, 3, "Straße")])
     assert [h.line.text for h in store.transcripts.search("überfüllt")] == ["Die STRASSE ist ÜBERFÜLLT"]
     assert [h.line.start_ms for h in store.transcripts.search("strasse")] == [0, 2]  # ß folds to ss
+
+
+def test_for_export_gives_each_transcribed_recording_its_transcript_beside_its_events(store):
+    from annotate.model import Event, Kind
+    from annotate.transcripts.events import for_export
+
+    a, b = recording(store, "with"), recording(store, "without")
+    store.transcripts.replace(a, [Line(2000, 4000, "second", "Bo"), Line(0, 1500, "first", "Ana")])
+    found = for_export(store, [a, b, a])
+    assert list(found) == [a] and len(found[a]) == 2
+    events = [Event(kind=Kind.MOMENT_OF_TRUTH, start_s=1.0, recording_id=a),
+              Event(kind=Kind.DECISION_POINT, start_s=1.2, end_s=2.5, recording_id=a)]
+    assert found[a].column(events) == ["Ana: first", "Ana: first / Bo: second"]

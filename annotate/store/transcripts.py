@@ -267,7 +267,9 @@ class Transcripts:
             q = q.where(transcripts.c.recording_id.in_([parse_recording_id(r) for r in recording_ids]))
         found: list[Hit] = []
         with self._store._read() as conn:
-            for row in conn.execute(q if whole_words else q.limit(limit)):
+            # Whole words: the substring's rows are filtered here, read a few hundred at a time (a server-side cursor
+            # on PostgreSQL), so a common substring does not pull every line into memory.
+            for row in conn.execute(q.execution_options(yield_per=500) if whole_words else q.limit(limit)):
                 if whole_words and not _has_word(row.folded, needle):
                     continue
                 found.append(Hit(row.recording_id, row.title, _line(row)))
