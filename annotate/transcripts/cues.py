@@ -100,6 +100,8 @@ class _Cues:
         if not data:
             return None
         self.number += 1
+        if len(data) > 4 * MAX_FILE_LINE:
+            raise self.fail(f"the line is longer than {MAX_FILE_LINE:,} characters: this is not a transcript")
         if isinstance(data, bytes):
             try:
                 data = data.decode("utf-8")
