@@ -43,9 +43,11 @@ def test_an_import_replaces_the_transcript_and_undo_puts_the_previous_one_back(s
     first = store.transcripts.replace(rid, [Line(0, 900, "hello", "Ana"), Line(1000, 2000, "bye", "Bo")], "a.vtt", "tess")
     second = store.transcripts.replace(rid, [Line(500, 700, "only line")], "b.srt", "tess")
     assert texts(store, rid) == ["only line"] and store.transcripts.info(rid).source == "b.srt"
+    assert store.transcripts.speakers(rid) == []
     assert raw_rows(db_url, f"SELECT state FROM transcripts WHERE id = '{first.id}'") == [("replaced",)]
 
     change = store.undo(recording_id=rid)
+    assert store.transcripts.speakers(rid) == ["Ana", "Bo"]
     assert (change.entity, change.entity_id, change.after["transcript"]) == ("transcript", str(rid), first.id)
     assert [(ln.start_ms, ln.end_ms, ln.speaker, ln.text) for ln in store.transcripts.lines(rid)] == [
         (0, 900, "Ana", "hello"), (1000, 2000, "Bo", "bye")]

@@ -225,6 +225,17 @@ class Transcripts:
                                 .where(transcripts.c.state == "live")).all()
         return {int(r): int(n) for r, n in rows}
 
+    def speakers(self, recording_id: int) -> list[str]:
+        """Return the named speakers of the recording's transcript, sorted ([] without one)."""
+        info = self.info(recording_id)
+        if info is None:
+            return []
+        c = transcript_lines.c
+        with self._store._read() as conn:
+            names = conn.execute(sa.select(c.speaker).where(c.transcript_id == info.id, c.speaker != "")
+                                 .distinct()).scalars().all()
+        return sorted(names)
+
     def lines(self, recording_id: int, page: int = LINE_BATCH) -> Iterator[Line]:
         """Yield the recording's transcript lines in time order (nothing when it has none).
 
