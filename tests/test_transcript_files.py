@@ -137,6 +137,7 @@ BAD = {
     "cut short": (b"1\n00:00:01,000 --> \n", "line 2: '00:00:01,000 -->' has no end time"),
     "not utf-8": (b"1\n00:00:01,000 --> 00:00:02,000\nok\n\n2\n00:00:03,000 --> 00:00:04,000\ncaf\xe9\n", "line 7: is not UTF-8 text"),
     "nul bytes": (b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\na\x00b\n", "line 4: holds NUL bytes"),
+    "no cues": (b"WEBVTT\n\nNOTE only a note\n", ": the file holds no cues with text"),
     "negative": (b"1\n-00:00:01,000 --> 00:00:02,000\nhi\n", "line 2: time -00:00:01,000 is negative"),
 }
 

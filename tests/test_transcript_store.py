@@ -43,9 +43,11 @@ def test_an_import_replaces_the_transcript_and_undo_puts_the_previous_one_back(s
     first = store.transcripts.replace(rid, [Line(0, 900, "hello", "Ana"), Line(1000, 2000, "bye", "Bo")], "a.vtt", "tess")
     second = store.transcripts.replace(rid, [Line(500, 700, "only line")], "b.srt", "tess")
     assert texts(store, rid) == ["only line"] and store.transcripts.info(rid).source == "b.srt"
+    assert store.transcripts.speakers(rid) == []
     assert raw_rows(db_url, f"SELECT state FROM transcripts WHERE id = '{first.id}'") == [("replaced",)]
 
     change = store.undo(recording_id=rid)
+    assert store.transcripts.speakers(rid) == ["Ana", "Bo"]
     assert (change.entity, change.entity_id, change.after["transcript"]) == ("transcript", str(rid), first.id)
     assert [(ln.start_ms, ln.end_ms, ln.speaker, ln.text) for ln in store.transcripts.lines(rid)] == [
         (0, 900, "Ana", "hello"), (1000, 2000, "Bo", "bye")]
@@ -116,3 +118,16 @@ def test_search_folds_case_beyond_ascii(store):
     store.transcripts.replace(rid, [Line(0, 1, "Die STRASSE ist ÜBERFÜLLT"), Line(2, 3, "Straße")])
     assert [h.line.text for h in store.transcripts.search("überfüllt")] == ["Die STRASSE ist ÜBERFÜLLT"]
     assert [h.line.start_ms for h in store.transcripts.search("strasse")] == [0, 2]  # ß folds to ss
+
+
+def test_for_export_gives_each_transcribed_recording_its_transcript_beside_its_events(store):
+    from annotate.model import Event, Kind
+    from annotate.transcripts.events import for_export
+
+    a, b = recording(store, "with"), recording(store, "without")
+    store.transcripts.replace(a, [Line(2000, 4000, "second", "Bo"), Line(0, 1500, "first", "Ana")])
+    found = for_export(store, [a, b, a])
+    assert list(found) == [a] and len(found[a]) == 2
+    events = [Event(kind=Kind.MOMENT_OF_TRUTH, start_s=1.0, recording_id=a),
+              Event(kind=Kind.DECISION_POINT, start_s=1.2, end_s=2.5, recording_id=a)]
+    assert found[a].column(events) == ["Ana: first", "Ana: first / Bo: second"]

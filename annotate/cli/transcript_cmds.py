@@ -31,7 +31,7 @@ def import_cmd(app: AppContext, transcript_file: str, recording_ref: str, review
         rec = store.find_recording(recording_ref)
         before = store.transcripts.info(rec.id)
         info = store.transcripts.replace(rec.id, read_file(transcript_file), Path(transcript_file).name, reviewer)
-    speakers = {ln.speaker for ln in store.transcripts.lines(rec.id) if ln.speaker}
+    speakers = store.transcripts.speakers(rec.id)
     replaced = f", replacing {before.lines} from {before.source or 'before'}" if before else ""
     click.echo(f"Imported {info.lines} lines ({len(speakers)} speakers) into the transcript of recording "
                f"{rec.id}{replaced}")

@@ -3,7 +3,9 @@
 A job's parameters name what to make (a recording, an event, a selection) and the
 export options; the worker rebuilds the render plan from them and the store, so
 the file it writes is the one the page asked for (a plan's file name is a digest of
-the events' version: if events changed meanwhile, the newer file is made).
+the events' version: if events changed meanwhile, the newer file is made). A
+``transcribe`` job runs speech to text on a recording (annotate.transcripts.asr)
+and stores the result as its transcript.
 """
 
 from __future__ import annotations

@@ -225,6 +225,17 @@ class Transcripts:
                                 .where(transcripts.c.state == "live")).all()
         return {int(r): int(n) for r, n in rows}
 
+    def speakers(self, recording_id: int) -> list[str]:
+        """Return the named speakers of the recording's transcript, sorted ([] without one)."""
+        info = self.info(recording_id)
+        if info is None:
+            return []
+        c = transcript_lines.c
+        with self._store._read() as conn:
+            names = conn.execute(sa.select(c.speaker).where(c.transcript_id == info.id, c.speaker != "")
+                                 .distinct()).scalars().all()
+        return sorted(names)
+
     def lines(self, recording_id: int, page: int = LINE_BATCH) -> Iterator[Line]:
         """Yield the recording's transcript lines in time order (nothing when it has none).
 
@@ -267,7 +278,9 @@ class Transcripts:
             q = q.where(transcripts.c.recording_id.in_([parse_recording_id(r) for r in recording_ids]))
         found: list[Hit] = []
         with self._store._read() as conn:
-            for row in conn.execute(q if whole_words else q.limit(limit)):
+            # Whole words: the substring's rows are filtered here, read a few hundred at a time (a server-side cursor
+            # on PostgreSQL), so a common substring does not pull every line into memory.
+            for row in conn.execute(q.execution_options(yield_per=500) if whole_words else q.limit(limit)):
                 if whole_words and not _has_word(row.folded, needle):
                     continue
                 found.append(Hit(row.recording_id, row.title, _line(row)))

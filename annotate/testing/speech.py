@@ -53,11 +53,15 @@ def _voiced(samples: np.ndarray) -> tuple[int, int]:
     return (int(loud[0]), int(loud[-1])) if loud.size else (0, 0)
 
 
-def make_speech_clip(path: str | Path, phrases: Sequence[tuple[float, str]], duration_s: float) -> list[Spoken]:
+def make_speech_clip(path: str | Path, phrases: Sequence[tuple[float, str]], duration_s: float,
+                     video_start_s: Fraction = Fraction(0)) -> list[Spoken]:
     """Write a video to ``path`` with each ``(start_s, text)`` phrase spoken from ``start_s``; return what was said.
 
-    The phrases must not overlap and must end before ``duration_s``. Raises ValueError when they do,
-    RuntimeError without espeak-ng.
+    Times are seconds of the audio track, which starts at presentation time 0;
+    ``video_start_s`` (a multiple of 1/FPS) is when the first video frame is
+    shown, so the returned times, like every time of a recording, count from
+    that frame. The phrases must not overlap and must end before
+    ``duration_s``. Raises ValueError when they do, RuntimeError without espeak-ng.
     """
     track = np.zeros(int(duration_s * RATE), dtype=np.int16)
     spoken = []
@@ -70,14 +74,18 @@ def make_speech_clip(path: str | Path, phrases: Sequence[tuple[float, str]], dur
                 raise ValueError(f"the phrase at {start_s} s overlaps another or runs past {duration_s} s")
             track[at:at + len(samples)] = samples
             first, last = _voiced(samples)
-            spoken.append(Spoken(text, (at + first) / RATE, (at + last) / RATE))
+            shown = float(video_start_s)
+            spoken.append(Spoken(text, (at + first) / RATE - shown, (at + last) / RATE - shown))
             reach = at + len(samples)
-    _write(Path(path), track, duration_s)
+    _write(Path(path), track, duration_s, Fraction(video_start_s) * FPS)
     return spoken
 
 
-def _write(path: Path, track: np.ndarray, duration_s: float) -> None:
-    """Mux a grey picture at FPS and ``track`` (int16 mono at RATE, AAC) into ``path``, both from time 0."""
+def _write(path: Path, track: np.ndarray, duration_s: float, first_frame: Fraction) -> None:
+    """Mux a grey picture at FPS from frame number ``first_frame`` and ``track`` (int16 mono at RATE, AAC
+    from time 0) into ``path``."""
+    if first_frame.denominator != 1:
+        raise ValueError("the first video frame must start on a multiple of 1/FPS")
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), "w") as out:
         video = out.add_stream("libx264", rate=FPS, options={"preset": "ultrafast"})
@@ -87,7 +95,7 @@ def _write(path: Path, track: np.ndarray, duration_s: float) -> None:
         chunk, sent = 1024, 0
         for i in range(int(duration_s * FPS)):
             frame = av.VideoFrame.from_ndarray(picture, format="bgr24")
-            frame.pts, frame.time_base = i, Fraction(1, FPS)
+            frame.pts, frame.time_base = int(first_frame) + i, Fraction(1, FPS)
             for packet in video.encode(frame):
                 out.mux(packet)
             while sent < len(track) and sent < (i + 1) * RATE / FPS:

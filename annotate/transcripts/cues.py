@@ -100,6 +100,8 @@ class _Cues:
         if not data:
             return None
         self.number += 1
+        if len(data) > 4 * MAX_FILE_LINE:
+            raise self.fail(f"the line is longer than {MAX_FILE_LINE:,} characters: this is not a transcript")
         if isinstance(data, bytes):
             try:
                 data = data.decode("utf-8")
@@ -118,11 +120,15 @@ class _Cues:
         """Yield every cue's lines; raises FormatError at the first problem."""
         if self.vtt:
             self._skip_block()  # the header block: WEBVTT and any header lines up to the first blank line
-        block = self._block()
+        block, found = self._block(), 0
         while block is not None:
             first, rows = block
-            yield from self._cue(first, rows)
+            for line in self._cue(first, rows):
+                found += 1
+                yield line
             block = self._block()
+        if not found:
+            raise FormatError(f"{self.name}: the file holds no cues with text; nothing was imported")
 
     def _skip_block(self) -> None:
         while (line := self._next()) is not None and line.strip():
