@@ -117,8 +117,11 @@ def export_cmd(app: AppContext, output: str, recording_refs: tuple[str, ...], fm
         count = [0]
 
         def tables():
-            for rec in recs:
-                for table in store.event_columns([rec.id]):
+            # Every recording: one read in recording order; named ones: in the order given.
+            reads = [store.event_columns(by_recording=True)] if not recording_refs else \
+                (store.event_columns([rec.id]) for rec in recs)
+            for read in reads:
+                for table in read:
                     count[0] += len(table["id"])
                     yield table
 
