@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 import sqlalchemy as sa
 
 from ..model import Event, clean_text, utcnow
-from .base import CHUNK
+from .base import CHUNK, Tx
+from .engine import db_errors
 from .rows import EVENT_COLUMNS, as_utc, event_values, insert_sql, render_rows
 from .schema import change_log, events, imports
 from .undo import UndoMixin
@@ -57,7 +58,7 @@ class ImportBatches:
         ``recording_ids`` (the recordings of ``rows``) is missing or deleted.
         """
         store = self.store
-        with store._write(self.reviewer) as tx:
+        with _batch_write(store, self.reviewer) as tx:
             for rid in sorted(set(recording_ids)):
                 store._recording_row(tx.conn, rid, lock=True)  # still there (and locked, on PostgreSQL)
             added = 0
@@ -67,6 +68,32 @@ class ImportBatches:
             tx.conn.execute(imports.update().where(imports.c.id == self.import_id).values(touched_at=tx.now))
         self.added += added
         return added
+
+
+@contextlib.contextmanager
+def _batch_write(store: Store, reviewer: str) -> Iterator[Tx]:
+    """Yield a write transaction (as ``Store._write``) whose commit, on SQLite, skips the WAL checkpoint.
+
+    A checkpoint copies the pages written since the last one back into the
+    database file and syncs it: every few batches, an import rewrote the same
+    index pages again. So a batch's connection does not checkpoint; the
+    import's last commit (``_finish_import``, an ordinary write) does, once.
+    The setting is the connection's and is restored before it goes back to the
+    pool; other connections' commits (a reviewer's mark) checkpoint as usual.
+    """
+    with db_errors(), store._engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        raw = conn.connection.driver_connection  # PRAGMAs outside the transaction: they are not transactional
+        pages = raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0] if sqlite else None
+        try:
+            if sqlite:
+                raw.execute("PRAGMA wal_autocheckpoint = 0")
+            conn.execution_options(annotate_write=True)
+            with conn.begin():
+                yield Tx(conn, clean_text(reviewer))
+        finally:
+            if sqlite:
+                raw.execute(f"PRAGMA wal_autocheckpoint = {int(pages)}")
 
 
 class BatchesMixin(UndoMixin):
