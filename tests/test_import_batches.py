@@ -189,3 +189,45 @@ def _varied_row(i: int) -> bytes:
     cells = [("MOT", "INT", "DEC")[i % 3], f"{i * 0.0007:.4f}", end, f"l {i % 9}", f"s{i % 4}", emotion, note,
              "" if i % 2 else "ann"]
     return (",".join(cells) + "\n").encode()
+
+
+class _Chunk:
+    """Validated columns of ``count`` events, as ``csv_stream.Chunk`` gives them to ``import_chunks``."""
+
+    def __init__(self, first: int, count: int):
+        self.count = count
+        self.columns = {"id": [f"c{i:031d}" for i in range(first, first + count)],
+                        "kind": [MOT] * count, "start_s": [i / 1000 for i in range(first, first + count)]}
+
+
+def _chunks_then(action, blocks: int = 3, rows: int = 15_000):
+    """Yield ``blocks`` chunks of ``rows`` rows (many write batches each), calling ``action`` after the first.
+
+    The first chunk's write is then under way on the writer thread.
+    """
+    for n in range(blocks):
+        yield _Chunk(n * rows, rows)
+        if n == 0:
+            action()
+
+
+@pytest.mark.parametrize("failure", ["reading", "writing"])
+def test_an_import_failing_while_a_chunk_is_written_stores_nothing(paths, failure):
+    from annotate.errors import NotFoundError
+    from annotate.store.bulk import import_chunks
+
+    url, path = paths
+    with Store(url) as store, Store(url) as other:
+        rec = store.add_recording(Recording(path="/v/a.mp4", title="a", duration_s=600.0))
+
+        def fail() -> None:
+            if failure == "reading":
+                raise ValueError("the file went bad")  # while the writer thread still writes the first chunk
+            other.delete_recording(rec.id)  # the next batch's write finds the recording gone
+
+        with pytest.raises(ValueError if failure == "reading" else NotFoundError):
+            import_chunks(store, rec.id, _chunks_then(fail), reviewer="ann")
+        time.sleep(0.3)  # a write left running after the import was dropped would land now
+        assert _count(path, "SELECT count(*) FROM events") == 0
+        assert _count(path, "SELECT count(*) FROM imports") == 0
+        assert _count(path, "SELECT count(*) FROM change_log WHERE entity = 'import'") == 0

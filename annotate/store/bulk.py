@@ -11,6 +11,7 @@ error, logged as one change of the import (see ``store.batches``).
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Iterable, Protocol
@@ -44,12 +45,52 @@ def import_chunks(store: Store, recording_id: int, chunks: Iterable[ColumnChunk]
     already stored are skipped. Raises NotFoundError for an unknown recording.
     """
     store.get_recording(recording_id)
-    with store.import_batches(reviewer) as batches:
+    with store.import_batches(reviewer) as batches, _Writer(batches, recording_id) as writer:
         for chunk in chunks:
-            rows = chunk_rows(chunk.columns, chunk.count, recording_id, batches.import_id, utcnow(), batches.who)
-            for first in range(0, len(rows), IMPORT_BATCH):
-                batches.write(rows[first : first + IMPORT_BATCH], [recording_id])
+            writer.put(chunk_rows(chunk.columns, chunk.count, recording_id, batches.import_id, utcnow(), batches.who))
     return batches.added
+
+
+class _Writer:
+    """Write a chunk's rows (in IMPORT_BATCH transactions) on a thread while the next chunk is read.
+
+    The database does most of a write with the GIL released, so reading the
+    file and writing the rows overlap. At most one chunk is being written at a
+    time; :meth:`put` and leaving the block raise what a write raised. Leaving
+    the block waits for the write under way, so nothing is written after the
+    import has finished or been dropped.
+    """
+
+    def __init__(self, batches: Any, recording_id: int):
+        self.batches, self.recording_id = batches, recording_id
+        self.pending: Future | None = None
+
+    def __enter__(self) -> _Writer:
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
+        return self
+
+    def put(self, rows: list[tuple]) -> None:
+        """Wait for the previous chunk's write (raising what it raised), then start writing ``rows``."""
+        self._wait()
+        self.pending = self.pool.submit(self._write, rows)
+
+    def _write(self, rows: list[tuple]) -> None:
+        for first in range(0, len(rows), IMPORT_BATCH):
+            self.batches.write(rows[first : first + IMPORT_BATCH], [self.recording_id])
+
+    def _wait(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.result()
+
+    def __exit__(self, kind: Any, *exc: Any) -> None:
+        try:
+            if kind is None:
+                self._wait()
+            elif self.pending is not None:
+                wait([self.pending])  # the error already raised wins; this write is dropped with the import
+        finally:
+            self.pool.shutdown(wait=True)
 
 
 def ms_column(seconds: list[float | None]) -> list[int | None]:
