@@ -146,7 +146,8 @@ def measure(folder: Path, url: str, csv: Path, repeat: int) -> dict[str, list[tu
     db = url.removeprefix("sqlite:///")
     plain = folder / "plain.sqlite"
     one = folder / "one.csv"  # the CLI's own memory baseline: the same import of a one-row file
-    one.write_bytes(csv.read_bytes().split(b"\r\n", 2)[0] + b"\r\n" + csv.read_bytes().split(b"\r\n", 2)[1] + b"\r\n")
+    header, first, _ = csv.read_bytes().split(b"\r\n", 2)
+    one.write_bytes(header + b"\r\n" + first + b"\r\n")
     found: dict[str, list[tuple[float, int]]] = {}
     for _ in range(repeat):
         steps = {
