@@ -1,4 +1,4 @@
-"""A streamed import's rows written straight from columns: no Event objects, one executemany per batch.
+"""A streamed import's rows written straight from columns: no Event objects, bulk inserts per batch, on a thread.
 
 A streamed CSV (``annotate.formats.csv_stream``) arrives as columns already
 validated for its recording, so :func:`import_chunks` builds the ``events``
