@@ -2,22 +2,24 @@
 
 Three rows, each a ratio against ``ffmpeg`` (Debian's ``ffmpeg`` package, ``/usr/bin/ffmpeg``) run on the
 same input in the same run: a 10 s 720p30 clip, a 10 s 1080p60 clip and a one-hour 320x240 10 fps recording
-(all H.264 + AAC, generated once with ffmpeg's ``testsrc2``, or :func:`annotate.testing.clips.make_clip` when
-there is no ffmpeg, and cached in ``--dir``). The overlay export is ``render_overlay`` with its defaults
-(flash, captions, timeline strip in a band below the picture) and 20 events spread over the file; ffmpeg
-decodes and re-encodes with the export's libx264 preset/crf, BT.709 limited-range tags, audio copied and
-``+faststart``, drawing nothing.
+(all H.264 + AAC tagged BT.709 limited range, generated once with ffmpeg's ``testsrc2`` and cached in ``--dir``).
+The tag matters: the export writes BT.709 and converts anything else (an untagged SD picture counts as
+BT.601), a plain transcode does not, so only a BT.709 input asks the same work of both. The overlay export is
+``render_overlay`` with its defaults (flash, captions, timeline strip in a band below the picture) and an
+event every 3 s (:func:`events_for`); ffmpeg decodes and re-encodes with the export's libx264 preset/crf,
+BT.709 limited-range tags, audio copied and ``+faststart``, drawing nothing. ``--before DIR`` runs the export
+of another checkout too (``git archive main | tar -x -C DIR``), interleaved, for before/after figures.
 
 Every run is a fresh child process (the export's includes Python's start-up and imports, as ``annotate
 render`` would); its CPU time is the change of ``getrusage(RUSAGE_CHILDREN)`` (user + system) and its peak
-RSS comes from ``wait4``. Runs are interleaved (ffmpeg, export, ffmpeg, export, ...) and the best of
+RSS comes from ``wait4``. Runs are interleaved (ffmpeg, export[, before], ffmpeg, ...) and the best of
 ``--runs`` is kept for each; the machine's load average is printed with the figures. A 60 s cut of the
 320x240 file is exported too, so the peak memory of 60 s and of 1 h can be compared (memory must not grow
 with duration).
 
 Targets (CPU, export / ffmpeg): 720p30 <= 1.10, 1080p60 <= 1.15, 1 h 320x240 <= 1.30 (and wall <= 1.30).
 
-    .venv/bin/python bench/render.py [--runs 3] [--dir DIR] [--rows 720p,1080p,1h] [--strip below|overlay]
+    .venv/bin/python bench/render.py [--runs 3] [--dir DIR] [--rows 720p,1080p,1h] [--strip below|overlay] [--before DIR]
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 from annotate.export import ExportOptions  # noqa: E402
 from annotate.model import DEFAULT_LABELS, Event, Kind  # noqa: E402
 
-N_EVENTS = 20
+EVENT_EVERY_S = 3.0  # one event every 3 s (20 a minute, as annotators mark a busy recording), at least 3
 TARGETS = {"720p": (1.10, None), "1080p": (1.15, None), "1h": (1.30, 1.30)}
 
 
@@ -57,7 +58,7 @@ class Row:
 
     @property
     def filename(self) -> str:
-        return f"in-{self.width}x{self.height}-{self.fps}fps-{self.seconds}s.mp4"
+        return f"in-{self.width}x{self.height}-{self.fps}fps-{self.seconds}s-bt709.mp4"
 
 
 ROWS = (
@@ -80,28 +81,25 @@ def make_input(directory: Path, row: Row) -> Path:
         return path
     tmp = path.with_suffix(".tmp.mp4")
     t0 = time.perf_counter()
-    ffmpeg = ffmpeg_path()
-    if ffmpeg:
-        size, s = f"{row.width}x{row.height}", str(row.seconds)
-        subprocess.run([
-            ffmpeg, "-nostdin", "-loglevel", "error", "-y",
-            "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={row.fps}:duration={s}",
-            "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={s}",
-            "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-g", str(2 * row.fps), "-pix_fmt", "yuv420p",
-            "-c:a", "aac", "-b:a", "128k", "-shortest", str(tmp),
-        ], check=True)
-    else:
-        from annotate.testing.clips import make_clip
-
-        make_clip(tmp, n_frames=row.fps * row.seconds, width=row.width, height=row.height, fps=Fraction(row.fps),
-                  gop=2 * row.fps, audio=True)
+    ffmpeg = ffmpeg_path() or "ffmpeg"
+    size, s = f"{row.width}x{row.height}", str(row.seconds)
+    subprocess.run([
+        ffmpeg, "-nostdin", "-loglevel", "error", "-y",
+        "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={row.fps}:duration={s}",
+        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={s}",
+        "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-g", str(2 * row.fps), "-pix_fmt", "yuv420p",
+        "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
+        "-c:a", "aac", "-b:a", "128k", "-shortest", str(tmp),
+    ], check=True)
     os.replace(tmp, path)
     print(f"  generated {path.name} in {time.perf_counter() - t0:.1f} s", flush=True)
     return path
 
 
-def events_for(duration: float, n: int = N_EVENTS) -> list[Event]:
-    """Return ``n`` events of all three kinds spread over the recording, a few with durations."""
+def events_for(duration: float, n: int | None = None) -> list[Event]:
+    """Return ``n`` events (default: one per :data:`EVENT_EVERY_S`, at least 3) of all three kinds spread
+    evenly over the recording, every fifth with a 1.5 s duration."""
+    n = max(3, round(duration / EVENT_EVERY_S)) if n is None else n
     kinds = list(Kind)
     out = []
     for k in range(n):
@@ -126,14 +124,15 @@ def ffmpeg_command(src: Path, dst: Path, options: ExportOptions) -> list[str]:
     ]
 
 
-def export_command(src: Path, dst: Path, strip: str) -> list[str]:
-    """Return the command that runs one overlay export of ``src`` in a fresh interpreter."""
-    code = (
-        "import sys; from pathlib import Path; sys.path.insert(0, {root!r}); import bench.render as b;"
+def export_command(src: Path, dst: Path, strip: str, root: Path = ROOT) -> list[str]:
+    """Return the command that runs one overlay export of ``src`` in a fresh interpreter, with the code of
+    the checkout at ``root`` (the events are always this file's :func:`events_for`)."""
+    code = (  # the checkout's annotate first: bench/render.py's own imports then find it already loaded
+        "import sys; from pathlib import Path; sys.path.insert(0, {root!r});"
         "from annotate.export import ExportOptions, render_overlay; from annotate.media import probe;"
-        "src = Path({src!r}); render_overlay(src, b.events_for(float(probe(src).duration)), Path({dst!r}),"
-        " options=ExportOptions(strip={strip!r}))"
-    ).format(root=str(ROOT), src=str(src), dst=str(dst), strip=strip)
+        "sys.path.insert(0, {bench!r}); import render as b; src = Path({src!r});"
+        "render_overlay(src, b.events_for(float(probe(src).duration)), Path({dst!r}), options=ExportOptions(strip={strip!r}))"
+    ).format(bench=str(ROOT / "bench"), root=str(root), src=str(src), dst=str(dst), strip=strip)
     return [sys.executable, "-c", code]
 
 
@@ -146,7 +145,7 @@ def run_child(cmd: list[str]) -> tuple[float, float, float]:
     """Run ``cmd``; return (wall s, CPU s from RUSAGE_CHILDREN, peak RSS MB). Raises CalledProcessError on failure."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.Popen(cmd)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -170,33 +169,37 @@ def best(runs: list[tuple[float, float, float]]) -> tuple[float, float, float]:
     return min(r[0] for r in runs), min(r[1] for r in runs), max(r[2] for r in runs)
 
 
-def measure(rows: list[Row], inputs: dict[str, Path], runs: int, out: Path, strip: str) -> dict[str, tuple]:
-    """Run ffmpeg and the export on every row, interleaved, ``runs`` times; return key -> (ffmpeg best, ours best)."""
+def measure(rows: list[Row], inputs: dict[str, Path], runs: int, out: Path, strip: str, ways: dict[str, Path]) -> dict:
+    """Run ffmpeg and the export of each checkout in ``ways`` (name -> root) on every row, interleaved,
+    ``runs`` times; return key -> {"ffmpeg" or way name: (best wall, best CPU, peak RSS)}."""
     options = ExportOptions(strip=strip)
-    results: dict[str, tuple[list, list]] = {row.key: ([], []) for row in rows}
+    results: dict[str, dict[str, list]] = {row.key: {name: [] for name in ["ffmpeg", *ways]} for row in rows}
     for r in range(runs):
         for row in rows:
             src = inputs[row.key]
-            plain = run_child(ffmpeg_command(src, out / "ffmpeg.mp4", options))
-            ours = run_child(export_command(src, out / "overlay.mp4", strip))
-            results[row.key][0].append(plain)
-            results[row.key][1].append(ours)
-            print(f"  run {r + 1} {row.name:<22} ffmpeg {plain[0]:7.2f} s wall {plain[1]:7.2f} s cpu | "
-                  f"export {ours[0]:7.2f} s wall {ours[1]:7.2f} s cpu  (load {load()})", flush=True)
-    return {key: (best(a), best(b)) for key, (a, b) in results.items()}
+            got = results[row.key]
+            got["ffmpeg"].append(run_child(ffmpeg_command(src, out / "ffmpeg.mp4", options)))
+            line = f"  run {r + 1} {row.name:<22} ffmpeg {got['ffmpeg'][-1][1]:7.2f} s cpu {got['ffmpeg'][-1][0]:7.2f} s wall"
+            for name, root in ways.items():
+                got[name].append(run_child(export_command(src, out / "overlay.mp4", strip, root)))
+                line += f" | {name} {got[name][-1][1]:7.2f} s cpu {got[name][-1][0]:7.2f} s wall"
+            print(f"{line}  (load {load()})", flush=True)
+    return {key: {name: best(runs_) for name, runs_ in got.items()} for key, got in results.items()}
 
 
-def report(rows: list[Row], figures: dict[str, tuple], startup: tuple[float, float, float]) -> None:
-    """Print one line per row: best wall/CPU/peak RSS of each way and the ratios against ffmpeg."""
+def report(rows: list[Row], figures: dict, startup: tuple[float, float, float]) -> None:
+    """Print one line per row and way: best wall/CPU/peak RSS and the ratios against ffmpeg's."""
     print()
-    print(f"  {'row':<22}{'ffmpeg wall':>12}{'cpu':>8}{'MB':>6}{'export wall':>13}{'cpu':>8}{'MB':>6}"
-          f"{'wall x':>8}{'cpu x':>8}  target")
+    print(f"  {'row':<22}{'way':<14}{'wall s':>8}{'cpu s':>8}{'MB':>6}{'wall x':>8}{'cpu x':>8}  target")
     for row in rows:
-        (fw, fc, fm), (ow, oc, om) = figures[row.key]
+        got = figures[row.key]
+        fw, fc, _ = got["ffmpeg"]
         cpu_t, wall_t = TARGETS.get(row.key, (None, None))
         target = (f"cpu <= {cpu_t:.2f}" if cpu_t else "") + (f", wall <= {wall_t:.2f}" if wall_t else "")
-        print(f"  {row.name:<22}{fw:12.2f}{fc:8.2f}{fm:6.0f}{ow:13.2f}{oc:8.2f}{om:6.0f}{ow / fw:8.3f}{oc / fc:8.3f}  {target}")
-    print(f"  (the export's figures include Python's start-up and imports: {startup[1]:.2f} s cpu, {startup[0]:.2f} s wall)")
+        for name, (w, c, mb) in got.items():
+            note = target if name != "ffmpeg" else "baseline"
+            print(f"  {row.name:<22}{name:<14}{w:8.2f}{c:8.2f}{mb:6.0f}{w / fw:8.3f}{c / fc:8.3f}  {note}")
+    print(f"  (an export's figures include Python's start-up and imports: {startup[1]:.2f} s cpu, {startup[0]:.2f} s wall)")
 
 
 def main() -> None:
@@ -207,6 +210,8 @@ def main() -> None:
     ap.add_argument("--strip", choices=("below", "overlay"), default="below",
                     help="where the timeline strip goes (default: below, as the export does)")
     ap.add_argument("--no-memory", action="store_true", help="skip the 60 s vs 1 h peak-memory comparison")
+    ap.add_argument("--before", type=Path, help="also run the export of the checkout at this path (e.g. an older"
+                    " commit, `git archive`d), interleaved with this one's")
     args = ap.parse_args()
     if ffmpeg_path() is None:
         sys.exit("bench/render.py compares with the ffmpeg command line: install Debian's ffmpeg package")
@@ -217,16 +222,18 @@ def main() -> None:
     print(f"  load average before: {load()}")
     inputs = {row.key: make_input(args.dir, row) for row in rows}
     options = ExportOptions(strip=args.strip)
-    print(f"  libx264 preset {options.preset} crf {options.crf}; {N_EVENTS} events; strip {args.strip}; best of {args.runs}")
+    print(f"  libx264 preset {options.preset} crf {options.crf}; an event every {EVENT_EVERY_S:g} s; strip {args.strip};"
+          f" best of {args.runs}")
     startup = best([run_child(startup_command()) for _ in range(3)])
-    figures = measure(rows, inputs, args.runs, args.dir, args.strip)
+    ways = {"export": ROOT, **({"before": args.before.resolve()} if args.before else {})}
+    figures = measure(rows, inputs, args.runs, args.dir, args.strip, ways)
     report(rows, figures, startup)
     print(f"  load average after: {load()}")
     if args.no_memory or "1h" not in inputs:
         return
     short = make_input(args.dir, SHORT)
     _, _, short_mb = run_child(export_command(short, args.dir / "overlay-60s.mp4", args.strip))
-    long_mb = figures["1h"][1][2]
+    long_mb = figures["1h"]["export"][2]
     print(f"  peak memory of the export, 320x240 10 fps: 60 s {short_mb:.0f} MB, 1 h {long_mb:.0f} MB (flat: no growth)")
 
 

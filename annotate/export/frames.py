@@ -21,10 +21,14 @@ from fractions import Fraction
 import av
 import numpy as np
 
-from ..media.convert import to_bgr, to_bt709, upright
+from av.video.reformatter import VideoReformatter
+
+from ..media.convert import is_full_range, matrix_of, to_bgr, to_bt709, upright
 from ..render import YUVCanvas
+from .sink import BT709, LIMITED_RANGE
 
 BLACK_YUV = (16, 128, 128)
+_RGB = frozenset({"bgr24", "rgb24", "gray", "bgra", "rgba"})  # to_bt709 converts these (rare: odd-sized input)
 POOL = 12  # output frames a band-adding shaper takes turns with (see FrameShaper._reused)
 
 
@@ -99,6 +103,7 @@ class FrameShaper:
         self.box = box if box and tuple(box) != tuple(size) else None
         self.band = int(band)
         self._pool: list[av.VideoFrame] = []
+        self._sws = VideoReformatter()
         self._turn = 0
         self.slot: tuple | None = None  # the last frame's pool slot and buffer (see _reused), None if not pooled
         if self.box is not None:
@@ -123,7 +128,7 @@ class FrameShaper:
         if self.shown is not None:
             frame = self._cropped(frame)
         else:
-            frame = to_bt709(frame, *self._coded_target, interpolation="BICUBIC")  # the sink tags its stream BT.709
+            frame = self._bt709(frame)  # the sink tags its stream BT.709
         if self.rotation and self.shown is None:
             frame = rotate_frame(frame, self.rotation)
         elif writable and self.box is None and not self.band:
@@ -131,6 +136,21 @@ class FrameShaper:
         if self.box is not None or self.band:
             frame = self._place(frame)
         return frame
+
+    def _bt709(self, frame: av.VideoFrame) -> av.VideoFrame:
+        """Return ``frame`` as :func:`~annotate.media.convert.to_bt709` does at the coded target size, with one
+        swscale context kept for the shaper's frames (a new one per frame costs more than the conversion)."""
+        width, height = self._coded_target
+        fmt, full, matrix = frame.format.name, is_full_range(frame), matrix_of(frame)
+        if fmt in _RGB or (fmt == "yuv420p" and not full and matrix == "ITU709" and (width, height) == (frame.width, frame.height)):
+            return to_bt709(frame, width, height, interpolation="BICUBIC")
+        out = self._sws.reformat(
+            frame, width=width, height=height, format="yuv420p", interpolation="BICUBIC",
+            src_colorspace=matrix, dst_colorspace="ITU709",
+            src_color_range="JPEG" if full else "MPEG", dst_color_range="MPEG",
+        )
+        out.colorspace, out.color_range = BT709, LIMITED_RANGE
+        return out
 
     def _cropped(self, frame: av.VideoFrame) -> av.VideoFrame:
         """Return the upright picture as the reader shows it, its odd side's last column/row cropped, at ``size``."""

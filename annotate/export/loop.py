@@ -204,7 +204,7 @@ class _Attempt:
         tb = job.sink.time_base
         pts = max(int(round((t - job.win.t_first + job.offset) / tb)), self.last_pts + 1)
         end = int(round((next_t - job.win.t_first + job.offset) / tb))
-        self.writer.put(partial(job.sink.write, out, pts, max(end - pts, 1)))
+        self.writer.put(partial(job.sink.write, out, pts, max(end - pts, 1)), now=True)
         self.last_pts = pts
         self.written += 1
         if job.tick is not None:
