@@ -29,7 +29,7 @@ from .sink import BT709, LIMITED_RANGE
 
 BLACK_YUV = (16, 128, 128)
 _RGB = frozenset({"bgr24", "rgb24", "gray", "bgra", "rgba"})  # to_bt709 converts these (rare: odd-sized input)
-POOL = 12  # output frames a band-adding shaper takes turns with (see FrameShaper._reused)
+POOL = 8  # output frames a band-adding shaper takes turns with (see FrameShaper._reused)
 
 
 def even(value: float) -> int:

@@ -22,7 +22,7 @@ import av
 from ..media.stream import decode
 from .source import Source
 
-DEPTH = 6  # batches each queue holds: enough to ride out the codecs' bursts, small enough to keep memory flat
+DEPTH = 4  # batches each queue holds: enough to ride out the codecs' bursts, small enough to keep memory flat
 BATCH = 32  # items handed over at once at most: a batch ends at a video frame or after this many (audio) items
 _POLL_S = 0.1
 _END = object()
