@@ -104,6 +104,20 @@ def import_cmd(app: AppContext, events_file: str, recording_ref: str, fmt: str |
     click.echo(result.summary())
 
 
+TRANSCRIPT_FORMATS = ("csv", "json", "eaf")  # the event formats that carry a recording's transcript
+
+
+def _transcripts(store, fmt: str, recs) -> dict:
+    """Return ``{"transcripts": ...}`` for the formats that carry transcripts (CSV, JSON, ELAN) when any of
+    ``recs`` has one, else nothing (so a file without transcripts is as it always was)."""
+    if fmt not in TRANSCRIPT_FORMATS:
+        return {}
+    from ..transcripts.events import for_export
+
+    found = for_export(store, [r.id for r in recs])
+    return {"transcripts": found} if found else {}
+
+
 @click.command("export")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file,
               help="File to write.")
@@ -130,11 +144,12 @@ def export_cmd(app: AppContext, output: str, recording_refs: tuple[str, ...], fm
                     count[0] += len(table["id"])
                     yield table
 
-        write_event_tables(output, tables(), {r.id: r for r in recs})
+        write_event_tables(output, tables(), {r.id: r for r in recs}, **_transcripts(store, chosen.name, recs))
         total = count[0]
     else:
         events = [e for rec in recs for e in store.list_events(rec.id)]
-        write_events(output, events, {r.id: r for r in recs}, format=chosen, codebook=store.get_codebook())
+        write_events(output, events, {r.id: r for r in recs}, format=chosen, codebook=store.get_codebook(),
+                     **_transcripts(store, chosen.name, recs))
         total = len(events)
     click.echo(f"Wrote {plural(total, 'event')} from {plural(len(recs), 'recording')} to {output}")
 

@@ -26,6 +26,9 @@ reviewer      who made the event
 note          free text
 created_at    ISO 8601 UTC, e.g. ``2024-05-01T12:30:00.000Z``
 updated_at    ISO 8601 UTC
+transcript    only when a transcript is given (``transcripts``): what was said
+              while the event lasts (a point event: the line at its time), as
+              ``Speaker: text`` parts joined by `` / ``; ignored on import
 ============  ==================================================================
 
 Encoding: UTF-8 with a byte-order mark (Excel needs it to show non-ASCII text),
@@ -114,6 +117,7 @@ def dumps(
     bom: bool = True,
     delimiter: str = ",",
     frame_times: Mapping[int, Sequence[float]] | None = None,
+    transcripts: Mapping[int, Any] | None = None,
 ) -> bytes:
     """Return the event CSV (UTF-8, BOM unless ``bom=False``) for ``events``, one row each, in the given order.
 
@@ -121,18 +125,25 @@ def dumps(
     ``recording`` and ``frame`` columns; ``frame_times`` (recording id -> sorted
     frame times) makes ``frame`` exact for variable-frame-rate recordings.
     ``delimiter`` may be ``;`` for spreadsheets set to a comma-decimal locale.
-    ``codebook`` is not needed (accepted for a uniform signature).
+    ``codebook`` is not needed (accepted for a uniform signature). ``transcripts``
+    (recording id -> :class:`annotate.transcripts.events.EventTranscript`) adds the
+    ``transcript`` column.
     """
     if delimiter not in (",", ";", "\t"):
         raise ValidationError(f"delimiter {delimiter!r} is not supported; use ',', ';' or a tab")
-    head = ((BOM if bom else "") + delimiter.join(COLUMNS) + "\r\n").encode("utf-8")
+    head = ((BOM if bom else "") + delimiter.join(_columns(transcripts)) + "\r\n").encode("utf-8")
     events = events if isinstance(events, list) else list(events)
-    return head + csv_rows(events, as_recordings(recordings), frame_times or {}, delimiter)
+    return head + csv_rows(events, as_recordings(recordings), frame_times or {}, delimiter, transcripts)
+
+
+def _columns(transcripts: Mapping[int, Any] | None) -> tuple[str, ...]:
+    return COLUMNS + ("transcript",) if transcripts else COLUMNS
 
 
 def dump_tables(tables: Iterable[Mapping[str, list[Any]]], recordings: Mapping[int, Recording] | Iterable[Recording]
                 | None = None, *, bom: bool = True, delimiter: str = ",",
-                frame_times: Mapping[int, Sequence[float]] | None = None) -> Iterator[bytes]:
+                frame_times: Mapping[int, Sequence[float]] | None = None,
+                transcripts: Mapping[int, Any] | None = None) -> Iterator[bytes]:
     """Yield the event CSV :func:`dumps` writes, piece by piece: the header, then the rows of each table of
     events (e.g. ``Store.event_columns`` chunks), so a whole library is written in bounded memory.
 
@@ -143,9 +154,9 @@ def dump_tables(tables: Iterable[Mapping[str, list[Any]]], recordings: Mapping[i
     recs, times = as_recordings(recordings), frame_times or {}
 
     def pieces() -> Iterator[bytes]:
-        yield ((BOM if bom else "") + delimiter.join(COLUMNS) + "\r\n").encode("utf-8")
+        yield ((BOM if bom else "") + delimiter.join(_columns(transcripts)) + "\r\n").encode("utf-8")
         for table in tables:
-            yield table_rows(table, recs, times, delimiter)
+            yield table_rows(table, recs, times, delimiter, transcripts)
 
     return pieces()
 

@@ -21,21 +21,23 @@ TEXT_FIELDS = ("label", "stage", "channel", "actor", "expectation", "reviewer", 
 
 
 def csv_rows(events: Sequence[Event], recordings: Mapping[Any, Recording], frame_times: Mapping[int, Sequence[float]],
-             delimiter: str) -> bytes:
+             delimiter: str, transcripts: Mapping[int, Any] | None = None) -> bytes:
     """Return one CSV row per event (each ending in CRLF), UTF-8, in the order of ``events``."""
     if not events:
         return b""
     with colwise.no_gc():  # building the columns makes millions of objects: no collector passes meanwhile
-        return table_rows(colwise.event_columns(events), recordings, frame_times, delimiter)
+        return table_rows(colwise.event_columns(events), recordings, frame_times, delimiter, transcripts)
 
 
 def table_rows(table: Mapping[str, list[Any]], recordings: Mapping[Any, Recording],
-               frame_times: Mapping[int, Sequence[float]], delimiter: str) -> bytes:
+               frame_times: Mapping[int, Sequence[float]], delimiter: str,
+               transcripts: Mapping[int, Any] | None = None) -> bytes:
     """Return one CSV row per row of the table of events (Event field -> values; the store's column chunks
     are such tables), each ending in CRLF, UTF-8, in the table's order.
 
     Only text cells can hold a separator, quote or line break, so only they are
-    checked and quoted, exactly as csv.QUOTE_MINIMAL would.
+    checked and quoted, exactly as csv.QUOTE_MINIMAL would. With ``transcripts`` (recording id ->
+    EventTranscript) a last cell holds what was said during each event.
     """
     if not table["id"]:
         return b""
@@ -56,8 +58,17 @@ def table_rows(table: Mapping[str, list[Any]], recordings: Mapping[Any, Recordin
             _mapped(table["emotion"], lambda e: "" if e is None else str(int(e))),
             texts["reviewer"], texts["note"], _dates(table["created_at"]), _dates(table["updated_at"]),
         ]
+        if transcripts:
+            cells.append([text[_said(transcripts, r, s, e)] for r, s, e in
+                          zip(table["recording_id"], table["start_s"], table["end_s"])])
         return colwise.join_lines([colwise.text_array(c) if isinstance(c, list) else c for c in cells], delimiter,
                                   "\r\n")
+
+
+def _said(transcripts: Mapping[int, Any], recording_id: Any, start_s: float, end_s: float | None) -> str:
+    """Return what the transcript of the event's recording says during it ("" without one)."""
+    found = transcripts.get(recording_id)
+    return found.said_during(start_s, end_s) if found is not None else ""
 
 
 def ms_column(seconds: list[Any]) -> np.ndarray:

@@ -23,6 +23,7 @@ from ..model import Codebook, Event, Kind, Recording, utcnow
 from . import columns as colwise
 from . import xmlsafe
 from .common import EVENT_ID_NAMESPACE, as_recordings, iso_utc, recording_key
+from .eaf_transcript import transcript_parts, transcript_type
 from .ordering import ms_from_seconds, ms_of, sorted_fields
 
 DEFAULT_POINT_LENGTH_S = 1.0
@@ -51,8 +52,10 @@ def dumps(
     point_length_s: float = DEFAULT_POINT_LENGTH_S,
     details: bool = True,
     date: Any = None,
+    transcripts: Mapping[int, Any] | None = None,
 ) -> bytes:
-    """Return an EAF 3.0 document (UTF-8) for the events of one recording.
+    """Return an EAF 3.0 document (UTF-8) for the events of one recording (with a ``transcript`` tier when
+    ``transcripts``, recording id -> EventTranscript, holds the recording's; see eaf_transcript.py).
 
     Raises ValidationError if the events belong to more than one recording
     (an ELAN file describes one media file).
@@ -71,7 +74,9 @@ def dumps(
         labels = field("label")
         vocab = {k: _vocabulary(k, codebook or Codebook(), list(map(labels.__getitem__, rows[k]))) for k in Kind}
         out = _header(recs.get(rid), author, date, len(events))
-        out += ["    <TIME_ORDER>", cells.slots, "    </TIME_ORDER>"]
+        said = (transcripts or {}).get(rid)
+        slots, tier = transcript_parts(said) if said is not None else ("", [])
+        out += ["    <TIME_ORDER>", cells.slots, *([slots] if slots else []), "    </TIME_ORDER>"]
         reviewers = field("reviewer")
         details_cells = _details_cells(field, cells) if details else None
         for kind in Kind:
@@ -80,7 +85,8 @@ def dumps(
             if details_cells is not None:
                 out += [f'    <TIER LINGUISTIC_TYPE_REF="{DETAILS_TYPE}" PARENT_REF="{kind.short}" '
                         f'TIER_ID="{kind.short}{DETAILS_SUFFIX}">', _lines_of(details_cells, rows[kind]), "    </TIER>"]
-    return _finish(out, vocab, details)
+        out += tier
+    return _finish(out, vocab, details, bool(tier))
 
 
 def _header(rec: Recording | None, author: str, date: Any, count: int) -> list[str]:
@@ -236,7 +242,7 @@ def _json_cells(texts: Any) -> Any:
     return colwise.text_array(colwise.map_unique(texts, lambda t: xmlsafe.text(json.dumps(t, ensure_ascii=False))))
 
 
-def _finish(out: list[str | bytes], vocab: dict[Kind, dict[str, str]], details: bool) -> bytes:
+def _finish(out: list[str | bytes], vocab: dict[Kind, dict[str, str]], details: bool, transcript: bool = False) -> bytes:
     """Return the document: ``out`` (header, time slots, tiers) and the types, constraints and vocabularies."""
     x, a = xmlsafe.text, xmlsafe.attr
     for kind in Kind:
@@ -245,6 +251,8 @@ def _finish(out: list[str | bytes], vocab: dict[Kind, dict[str, str]], details: 
     if details:
         out.append(f'    <LINGUISTIC_TYPE CONSTRAINTS="Symbolic_Association" GRAPHIC_REFERENCES="false" '
                    f'LINGUISTIC_TYPE_ID="{DETAILS_TYPE}" TIME_ALIGNABLE="false"/>')
+    if transcript:
+        out.append(transcript_type())
     out.append('    <LANGUAGE LANG_DEF="http://cdb.iso.org/lg/CDB-00130975-001" LANG_ID="eng" LANG_LABEL="English (eng)"/>')
     out += [f'    <CONSTRAINT DESCRIPTION="{a(d)}" STEREOTYPE="{s}"/>' for s, d in _CONSTRAINTS]
     for kind in Kind:

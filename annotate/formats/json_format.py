@@ -59,18 +59,20 @@ def dumps(
     codebook: Codebook | None = None,
     indent: int | None = 1,
     exported_at: Any = None,
+    transcripts: Mapping[int, Any] | None = None,
 ) -> bytes:
     """Return the JSON document (UTF-8) holding ``events``, the ``recordings`` and the ``codebook``.
 
     ``indent=None`` gives the compact form. ``exported_at`` (a datetime) fixes
-    the export time, e.g. for reproducible files.
+    the export time, e.g. for reproducible files. ``transcripts`` (recording id ->
+    EventTranscript) puts each recording's transcript lines in its entry, as ``transcript``.
     """
     recs = as_recordings(recordings)
     doc = {
         "format": FORMAT_ID,
         "schema_version": SCHEMA_VERSION,
         "exported_at": iso_utc(exported_at or utcnow()),
-        "recordings": [_recording_dict(r) for r in recs.values()],
+        "recordings": [_with_transcript(_recording_dict(r), r, transcripts) for r in recs.values()],
         "codebook": None if codebook is None else codebook.to_dict(),
         "events": [],
     }
@@ -86,6 +88,12 @@ def dumps(
     lines = _event_lines(dicts, json.JSONEncoder(ensure_ascii=False, default=str).encode, " " * (indent * 2))
     cut = head.rindex('"events": []') + len('"events": [')
     return _utf8(head[:cut] + "\n" + lines + "\n" + " " * indent + head[cut:])
+
+
+def _with_transcript(entry: dict, rec: Recording, transcripts: Mapping[int, Any] | None) -> dict:
+    """Return a recording's entry, with its transcript's lines when ``transcripts`` holds one."""
+    found = (transcripts or {}).get(rec.id)
+    return {**entry, "transcript": found.json()} if found is not None else entry
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

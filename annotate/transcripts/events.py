@@ -1,6 +1,6 @@
 """A recording's transcript beside its events, in the shapes the event exports take.
 
-:func:`for_export` reads the transcripts of the recordings being exported once;
+:func:`for_export` reads the transcripts of the recordings being exported, one recording at a time;
 each :class:`EventTranscript` then gives what one format needs:
 
 - CSV (and the other tables): :meth:`EventTranscript.said_during` / :meth:`column`,
@@ -82,8 +82,34 @@ class EventTranscript:
         return tiers
 
 
-def for_export(store: Store, recording_ids: Iterable[int]) -> dict[int, EventTranscript]:
-    """Return {recording id: its transcript} of those of ``recording_ids`` that have one."""
-    counts = store.transcripts.counts()
-    return {rid: EventTranscript(rid, store.transcripts.lines(rid)) for rid in dict.fromkeys(recording_ids)
-            if rid in counts}
+class ExportTranscripts:
+    """The transcripts of the recordings being exported, read one recording at a time when first asked for.
+
+    Only the last one read is kept: an export that goes recording by recording
+    (the streamed CSV) holds one transcript in memory, whatever the library's size.
+    """
+
+    def __init__(self, store: Store, recording_ids: Iterable[int]):
+        counts = store.transcripts.counts()
+        self._store = store
+        self._ids = {rid for rid in recording_ids if rid in counts}
+        self._last: EventTranscript | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self._ids)
+
+    def __contains__(self, recording_id: object) -> bool:
+        return recording_id in self._ids
+
+    def get(self, recording_id: int, default: Any = None) -> EventTranscript | Any:
+        """Return the transcript of ``recording_id`` (``default`` when it has none)."""
+        if recording_id not in self._ids:
+            return default
+        if self._last is None or self._last.recording_id != recording_id:
+            self._last = EventTranscript(recording_id, self._store.transcripts.lines(recording_id))
+        return self._last
+
+
+def for_export(store: Store, recording_ids: Iterable[int]) -> ExportTranscripts:
+    """Return the transcripts of those of ``recording_ids`` that have one, by recording id (read when asked for)."""
+    return ExportTranscripts(store, recording_ids)
