@@ -18,7 +18,7 @@ from . import signin
 
 # page url -> the action that opens it (annotate.accounts.roles.PERMISSIONS)
 PAGE_ACTIONS = {"library": "library", "review": "review", "play": "play", "analyse": "analyse",
-                "settings": "library"}
+                "settings": "library", "consensus": "assign"}
 
 
 def accounts_on() -> bool:
