@@ -109,3 +109,27 @@ def test_lead_returns_a_coding_with_a_note_and_a_return_without_one_is_refused(r
     at = run_page("library", reviewer="Tess")
     assert any("Returned" in m.value for m in at.markdown)
     assert any("DEC at 0" in c.value and "is missing" in c.value for c in at.caption)
+
+
+# --- blind coding on Review ---------------------------------------------------------------------
+
+
+def test_review_codes_blind_until_the_coder_has_submitted(rec, data_dir, run_page):
+    from annotate.ui.player_data import stored_state
+
+    store = services.store()
+    store.assignments.assign([rec.id], ["Tess", "Uma"], "Lead")
+    [tess] = code(store, rec, "Tess", [(Kind.MOMENT_OF_TRUTH, 1.0, "Greeting")])
+    [uma] = code(store, rec, "Uma", [(Kind.DECISION_POINT, 2.0, "Pays")])
+    at = run_page("review", reviewer="Tess")
+    clean(at)
+    assert [e[0] for e in player_events(at, rec.id)] == [tess.id]  # not Uma's
+    session = at.session_state[f"cx_session_{rec.id}"]
+    assert [r[0] for r in stored_state(store, session)["events"]] == [tess.id]  # the command route's answer too
+    lead = review.ReviewSession(rec.id, reviewer="Lead")
+    assert {r[0] for r in stored_state(store, lead)["events"]} == {tess.id, uma.id}  # the lead codes no set
+    store.assignments.move(rec.id, "Tess", "submitted", "Tess")
+    at.run()
+    clean(at)
+    assert {e[0] for e in player_events(at, rec.id)} == {tess.id, uma.id}
+    assert [r[0] for r in stored_state(store, review.ReviewSession(rec.id, reviewer="Uma"))["events"]] == [uma.id]
