@@ -133,3 +133,58 @@ def test_review_codes_blind_until_the_coder_has_submitted(rec, data_dir, run_pag
     clean(at)
     assert {e[0] for e in player_events(at, rec.id)} == {tess.id, uma.id}
     assert [r[0] for r in stored_state(store, review.ReviewSession(rec.id, reviewer="Uma"))["events"]] == [uma.id]
+
+
+# --- Consensus ----------------------------------------------------------------------------------
+
+MOT, INT, DEC = Kind.MOMENT_OF_TRUTH, Kind.INTERNAL_INTERACTION, Kind.DECISION_POINT
+
+
+def two_codings(store, rec):
+    """Tess and Uma agree on one MOT; differ in a label (a pair), an INT only Tess has, a DEC only Uma has."""
+    store.assignments.assign([rec.id], ["Tess", "Uma"], "Lead")
+    t = code(store, rec, "Tess", [(MOT, 1.0, "Greeting"), (MOT, 4.0, "Asks"), (INT, 6.0, "Checks")])
+    u = code(store, rec, "Uma", [(MOT, 1.2, "Greeting"), (MOT, 4.5, "Asks again"), (DEC, 8.0, "Pays")])
+    return t, u
+
+
+def test_consensus_page_shows_agreement_and_writes_three_decisions(rec, data_dir, run_page):
+    store = services.store()
+    t, u = two_codings(store, rec)
+    at = run_page("consensus", reviewer="Lead")
+    clean(at)
+    assert at.title[0].value == "Consensus"
+    assert at.selectbox(key=f"cx_cons_a_{rec.id}").value == "Tess"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["F1 (B against A)"] == "0.667"  # 2 matched of 3 each: P = R = 2/3
+    assert "Cohen's kappa (1 s slices)" in metrics
+    svg = [h for h in at.get("html") if "cx-lanes" in h.proto.body]
+    assert svg and svg[0].proto.body.count("cx-lane-event") == 6
+    rid = rec.id
+    # the agreeing pair is hidden; three disagreements are listed
+    keys = [s.key for s in at.get("button_group") if s.key.startswith(f"cx_cons_{rid}_")]
+    assert sorted(keys) == sorted([f"cx_cons_{rid}_{t[1].id}_{u[1].id}", f"cx_cons_{rid}_{t[2].id}_-",
+                                   f"cx_cons_{rid}_-_{u[2].id}"])
+    at.button_group(key=f"cx_cons_{rid}_{t[1].id}_{u[1].id}").set_value("accept_b")
+    at.button_group(key=f"cx_cons_{rid}_{t[2].id}_-").set_value("drop")
+    at.button_group(key=f"cx_cons_{rid}_-_{u[2].id}").set_value("accept_b")
+    button(at, "Write the consensus").click().run()
+    clean(at)
+    live = db_rows(data_dir, "select kind, start_ms, label, reviewer from events where deleted_at is null "
+                             "order by start_ms")
+    assert live == [("moment_of_truth", 1000, "Greeting", "Lead"), ("moment_of_truth", 4500, "Asks again", "Lead"),
+                    ("decision_point", 8000, "Pays", "Lead")]
+    [decided] = store.consensus.decisions(rec.id)
+    assert sorted(d["action"] for d in decided["decisions"]) == ["accept_a", "accept_b", "accept_b", "drop"]
+    assert any("Consensus written: 3 events" in s.value for s in at.success)
+
+
+def test_lanes_svg_escapes_names_and_labels(rec):
+    from annotate.app.team import Item
+    from annotate.ui.pages.consensus import lanes_svg
+
+    store = services.store()
+    [e] = code(store, rec, "<i>x</i>", [(MOT, 1.0, "<script>alert(1)</script>")])
+    svg = lanes_svg(rec, ("<i>x</i>", "b"), [Item(e, None, None)])
+    assert "<script>" not in svg and "<i>" not in svg
+    assert "&lt;script&gt;" in svg and "&lt;i&gt;" in svg

@@ -61,10 +61,11 @@ class Item:
 
     @property
     def disagrees(self) -> bool:
-        """Return True for an event only one coder has, or a matched pair whose times or fields differ."""
+        """Return True for an event only one coder has, or a matched pair (starts within the tolerance) whose
+        end or fields differ."""
         if self.a is None or self.b is None:
             return True
-        return bool(self.offset_s) or any(getattr(self.a, f) != getattr(self.b, f) for f in COMPARED)
+        return any(getattr(self.a, f) != getattr(self.b, f) for f in COMPARED)
 
     @property
     def actions(self) -> tuple[str, ...]:
