@@ -188,3 +188,57 @@ def test_lanes_svg_escapes_names_and_labels(rec):
     svg = lanes_svg(rec, ("<i>x</i>", "b"), [Item(e, None, None)])
     assert "<script>" not in svg and "<i>" not in svg
     assert "&lt;script&gt;" in svg and "&lt;i&gt;" in svg
+
+
+# --- Comments and the inbox ---------------------------------------------------------------------
+
+
+def test_review_comment_with_a_mention_seeks_and_fills_the_inbox(rec, data_dir, run_page):
+    store = services.store()
+    store.positions.remember(rec.id, "Tess", 3.5)
+    at = run_page("review", reviewer="Tess")
+    clean(at)
+    assert at.text_input(key=f"cx_comment_at_{rec.id}").value == "00:00:03.500"
+    at.text_area(key=f"cx_comment_text_{rec.id}").input("the customer <waits> here, @uma?")
+    [add] = [b for b in at.button if b.label == "Add comment"]
+    add.click().run()
+    clean(at)
+    assert db_rows(data_dir, "select author, text, at_ms from comments") == [
+        ("Tess", "the customer <waits> here, @uma?", 3500)]
+    assert db_rows(data_dir, "select name, read_at from mentions") == [("uma", None)]
+    [seek] = [b for b in at.button if b.key.startswith("cx_comment_seek_")]
+    seek.click().run()
+    clean(at)
+    session = at.session_state[f"cx_session_{rec.id}"]
+    assert session.seek_to == 3.5
+    [el] = [e for e in at.get("bidi_component") if e.key == f"cx_player_{rec.id}"]
+    assert json.loads(el.proto.json)["seek"]["t"] == 3.5
+
+    at = run_page("library", reviewer="Uma")
+    clean(at)
+    [box] = [e for e in at.expander if e.label.startswith("Inbox")]
+    assert box.label == "Inbox (1 unread)"
+    assert any("waits" in m.value and "Tess" in m.value for m in at.markdown)
+    assert not any("<waits>" in m.value for m in at.markdown)  # shown as text: the brackets are escaped
+    button(at, "Mark read").click().run()
+    clean(at)
+    assert [e.label for e in at.expander if e.label.startswith("Inbox")] == ["Inbox"]
+    assert db_rows(data_dir, "select count(*) from mentions where read_at is not null") == [(1,)]
+
+
+def test_play_lists_comments_and_a_bad_time_is_one_line_error(rec, data_dir, run_page):
+    store = services.store()
+    store.comments.add(rec.id, "look here", "Uma", at_s=2.0)
+    at = run_page("play", reviewer="Tess")
+    assert not at.exception
+    assert any(s.value == "Comments (1)" for s in at.subheader)
+    at.text_area(key=f"cx_comment_text_{rec.id}").input("later")
+    at.text_input(key=f"cx_comment_at_{rec.id}").input("soon")
+    [add] = [b for b in at.button if b.label == "Add comment"]
+    add.click().run()
+    assert not at.exception
+    assert any("is not a time" in e.value for e in at.error)
+    assert db_rows(data_dir, "select count(*) from comments") == [(1,)]
+    [seek] = [b for b in at.button if b.key.startswith("cx_comment_seek_")]
+    seek.click().run()
+    assert at.session_state[f"cx_play_seek_{rec.id}"]["t"] == 2.0
