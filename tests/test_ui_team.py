@@ -242,3 +242,25 @@ def test_play_lists_comments_and_a_bad_time_is_one_line_error(rec, data_dir, run
     [seek] = [b for b in at.button if b.key.startswith("cx_comment_seek_")]
     seek.click().run()
     assert at.session_state[f"cx_play_seek_{rec.id}"]["t"] == 2.0
+
+
+# --- Analyse ------------------------------------------------------------------------------------
+
+
+def test_analyse_agreement_panel_and_the_consensus_feeds_the_events(rec, data_dir, run_page):
+    store = services.store()
+    t, u = two_codings(store, rec)
+    at = run_page("analyse", reviewer="Lead")
+    assert not at.exception
+    assert at.multiselect(key="cx_agree_recs").value == [rec.id]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["F1 (B against A)"] == "0.667"
+    table = [d.value for d in at.dataframe if "only A" in d.value.columns][0]
+    assert list(table["matched"])[-1] == 2 and list(table["only A"])[-1] == 1
+    assert any("6** of 6 events" in m.value or "**6** of 6" in m.value for m in at.markdown)
+    from annotate.app.agreement import settle
+
+    settle(store, rec.id, ("Tess", "Uma"), "Lead", [{"a": t[2].id, "b": None, "action": "drop"}])
+    at = run_page("analyse", reviewer="Lead")
+    assert not at.exception
+    assert any("**3** of 3 events" in m.value for m in at.markdown)  # the consensus is what Analyse reads
