@@ -7,6 +7,7 @@ every role, so is a lead too); what they store is read back with the sqlite3 mod
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 from fractions import Fraction
@@ -158,8 +159,9 @@ def test_consensus_page_shows_agreement_and_writes_three_decisions(rec, data_dir
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["F1 (B against A)"] == "0.667"  # 2 matched of 3 each: P = R = 2/3
     assert "Cohen's kappa (1 s slices)" in metrics
-    svg = [h for h in at.get("html") if "cx-lanes" in h.proto.body]
-    assert svg and svg[0].proto.body.count("cx-lane-event") == 6
+    [lanes] = [base64.b64decode(i.url.split(",", 1)[1]).decode() for e in at.get("image") for i in e.proto.imgs
+               if i.url.startswith("data:image/svg+xml")]
+    assert 'class="cx-lanes"' in lanes and lanes.count("cx-lane-event") == 6
     rid = rec.id
     # the agreeing pair is hidden; three disagreements are listed
     keys = [s.key for s in at.get("button_group") if s.key.startswith(f"cx_cons_{rid}_")]

@@ -63,7 +63,7 @@ def _settle(store: Store, rec: Recording, coders: tuple[str, str], tol: float, n
     report, _, names = agreement_of(store, [rec.id], coders, tol)
     _figures(report)
     items = team.worksheet(store, rec.id, names, report)
-    st.html(lanes_svg(rec, names, items))
+    st.image(lanes_svg(rec, names, items), width="stretch", caption=f"A: {names[0]} · B: {names[1]}")
     done = [d for d in store.consensus.decisions(rec.id) if not d["undone"] and set(d["coders"]) == set(names)]
     if done:
         st.success(f"Settled by {common.md_text(done[0]['decided_by'])} ({len(done[0]['decisions'])} decisions): "
@@ -125,7 +125,7 @@ def lanes_svg(rec: Recording, coders: tuple[str, str], items: list[team.Item]) -
         return _PAD + (_W - _PAD - 10) * min(max(t, 0.0), span) / span
 
     colours = {k: k.color for k in KINDS}
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" viewBox="0 0 {_W} {2 * _LANE + 24}" '
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{2 * _LANE + 24}" viewBox="0 0 {_W} {2 * _LANE + 24}" '
              'class="cx-lanes" role="img">']
     for lane, who in enumerate(coders):
         y = 6 + lane * _LANE
