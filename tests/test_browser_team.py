@@ -3,7 +3,7 @@ their agreement and settles three disagreements into a consensus that Analyse th
 the other reviewer's inbox.
 
 The app runs as ``streamlit run app.py`` with ANNOTATE_AUTH=local on a store with three accounts (two reviewers
-and a lead with the admin role) and one recording assigned to both reviewers; headless Chromium drives it and
+and a lead with the admin role) and one recording, which the lead assigns to both reviewers; headless Chromium drives it and
 the SQLite file is read back with sqlite3.
 """
 
@@ -35,7 +35,6 @@ def server(browser_store):
     accounts = Accounts(store)
     for login, (name, roles) in USERS.items():
         accounts.add(login, roles, passwords.hash_password(PASSWORD), display_name=name)
-    store.assignments.assign([rec.id], ["ana", "rui"], "Lea Lead")
     with running_app(settings.data_dir, settings.db_url, base / "app.log", env={"ANNOTATE_AUTH": "local"}) as url:
         yield url, Path(settings.data_dir) / "annotate.sqlite", rec
 
@@ -76,8 +75,35 @@ def listed(page) -> int:
     return page.locator("tr[data-event-id]").count()
 
 
+def pick(page, label: str, option: str | None) -> None:
+    """Choose ``option`` (the first one when None) in the multiselect labelled ``label``."""
+    box = page.locator("[data-testid=stMultiSelect]").filter(has_text=label)
+    box.locator("input").click()
+    choice = page.get_by_role("option").first if option is None else page.get_by_role("option", name=option)
+    choice.click()
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(500)
+
+
+def lead_assigns_both(browser, url: str, db: Path) -> None:
+    """The lead assigns the recording to Ana and Rui on the Library page."""
+    lead, page = sign_in(browser, url, "lea")
+    try:
+        page.goto(url + "/library")
+        page.get_by_text("Assign recordings").click()
+        pick(page, "Recordings", None)
+        pick(page, "Reviewers", "ana")
+        pick(page, "Reviewers", "rui")
+        page.get_by_role("button", name="Assign", exact=True).click()
+        wait_for(lambda: rows(db, "select reviewer, status from assignments order by 1") == [
+            ("Ana Lima", "new"), ("Rui Costa", "new")], timeout=30, what="the two assignments")
+    finally:
+        lead.close()
+
+
 def test_blind_double_coding_agreement_consensus_and_a_mention(server, browser):
     url, db, rec = server
+    lead_assigns_both(browser, url, db)
     ana, ana_page = sign_in(browser, url, "ana")
     rui, rui_page = sign_in(browser, url, "rui")
     try:
