@@ -3,8 +3,8 @@ their agreement and settles three disagreements into a consensus that Analyse th
 the other reviewer's inbox.
 
 The app runs as ``streamlit run app.py`` with ANNOTATE_AUTH=local on a store with three accounts (two reviewers
-and a lead with the admin role) and one recording, which the lead assigns to both reviewers; headless Chromium drives it and
-the SQLite file is read back with sqlite3.
+and a lead with the admin role) and one recording, which the lead assigns to both reviewers; headless
+Chromium drives it and the SQLite file is read back with sqlite3.
 """
 
 from __future__ import annotations

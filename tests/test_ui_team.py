@@ -266,3 +266,32 @@ def test_analyse_agreement_panel_and_the_consensus_feeds_the_events(rec, data_di
     at = run_page("analyse", reviewer="Lead")
     assert not at.exception
     assert any("**3** of 3 events" in m.value for m in at.markdown)  # the consensus is what Analyse reads
+
+
+def test_review_comment_on_the_selected_event_takes_its_time(rec, data_dir, run_page):
+    store = services.store()
+    [e] = code(store, rec, "Tess", [(MOT, 2.5, "Greeting")])
+    session = review.ReviewSession(rec.id, reviewer="Tess", selected=e.id)
+    at = run_page("review", reviewer="Tess", **{f"cx_session_{rec.id}": session})
+    clean(at)
+    at.radio(key=f"cx_comment_where_{rec.id}").set_value("On the selected event")
+    at.text_area(key=f"cx_comment_text_{rec.id}").input("is this the greeting?")
+    [add] = [b for b in at.button if b.label == "Add comment"]
+    add.click().run()
+    clean(at)
+    assert db_rows(data_dir, "select event_id, at_ms, author from comments") == [(e.id, 2500, "Tess")]
+    assert any("on an event" in m.value for m in at.markdown)
+
+
+def test_consensus_merge_of_a_disagreeing_pair(rec, data_dir, run_page):
+    store = services.store()
+    t, u = two_codings(store, rec)
+    at = run_page("consensus", reviewer="Lead")
+    at.button_group(key=f"cx_cons_{rec.id}_{t[1].id}_{u[1].id}").set_value("merge")
+    button(at, "Write the consensus").click().run()
+    clean(at)
+    assert ("moment_of_truth", 4250, "Asks") in db_rows(
+        data_dir, "select kind, start_ms, label from events where deleted_at is null")
+    at.run()
+    assert any("Settled by Lead" in s.value for s in at.success)  # decided: no second worksheet
+    assert not [b for b in at.button if b.label == "Write the consensus"]

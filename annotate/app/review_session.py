@@ -121,8 +121,8 @@ class ReviewSession:
         """Return ``events`` as this reviewer may see them: only their own while coding blind
         (``Store.assignments.may_see_others``). The answer is kept while the recording's change-log token
         stays: an assignment's move is a change-log row about the recording, so it changes the token."""
-        key = (self.events.token, self.reviewer)
-        if self._blind is None or self._blind[0] != key:
+        key = (self.events.token, self.reviewer)  # a session kept from an older version has no _blind
+        if getattr(self, "_blind", None) is None or self._blind[0] != key:
             blind = bool(self.reviewer) and not store.assignments.may_see_others(self.recording_id, self.reviewer)
             self._blind = (key, blind)
         return [e for e in events if e.reviewer == self.reviewer] if self._blind[1] else events

@@ -125,7 +125,8 @@ def lanes_svg(rec: Recording, coders: tuple[str, str], items: list[team.Item]) -
         return _PAD + (_W - _PAD - 10) * min(max(t, 0.0), span) / span
 
     colours = {k: k.color for k in KINDS}
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{2 * _LANE + 24}" viewBox="0 0 {_W} {2 * _LANE + 24}" '
+    height = 2 * _LANE + 24
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{height}" viewBox="0 0 {_W} {height}" '
              'class="cx-lanes" role="img">']
     for lane, who in enumerate(coders):
         y = 6 + lane * _LANE
