@@ -1,61 +1,105 @@
-"""Benchmark: the overlay export against a plain transcode with identical encoder settings.
+"""Benchmark: the overlay export against the ffmpeg command line doing a plain transcode with the same x264 settings.
 
-Renders a 60 s 720p30 H.264+AAC clip with 20 events (flash, caption, timeline: the
-defaults) and, in the same run, the plain PyAV transcode of the same clip (decode,
-encode with the same libx264 preset/crf/threads/tags, audio copied, +faststart;
-there is no ffmpeg command line on this machine). Prints the best-of-N wall time
-of each, the ratio (target <= 1.05), how many times faster than real time the
-export runs (target >= 3), and the CPU time of each (steadier on a shared machine).
+Three rows, each a ratio against ``ffmpeg`` (Debian's ``ffmpeg`` package, ``/usr/bin/ffmpeg``) run on the
+same input in the same run: a 10 s 720p30 clip, a 10 s 1080p60 clip and a one-hour 320x240 10 fps recording
+(all H.264 + AAC tagged BT.709 limited range, generated once with ffmpeg's ``testsrc2`` and cached in ``--dir``).
+The tag matters: the export writes BT.709 and converts anything else (an untagged SD picture counts as
+BT.601), a plain transcode does not, so only a BT.709 input asks the same work of both. The overlay export is
+``render_overlay`` with its defaults (flash, captions, timeline strip in a band below the picture) and an
+event every 3 s (:func:`events_for`); ffmpeg decodes and re-encodes with the export's libx264 preset/crf,
+BT.709 limited-range tags, audio copied and ``+faststart``, drawing nothing. ``--before DIR`` runs the export
+of another checkout too (``git archive main | tar -x -C DIR``), interleaved, for before/after figures.
 
-Then measures peak memory (max RSS) of exports in fresh subprocesses for a 30 s and a
-120 s clip, to show memory does not grow with duration (target < 400 MB).
+Every run is a fresh child process (the export's includes Python's start-up and imports, as ``annotate
+render`` would); its CPU time is the change of ``getrusage(RUSAGE_CHILDREN)`` (user + system) and its peak
+RSS comes from ``wait4``. Runs are interleaved (ffmpeg, export[, before], ffmpeg, ...) and the best of
+``--runs`` is kept for each; the machine's load average is printed with the figures. A 60 s cut of the
+320x240 file is exported too, so the peak memory of 60 s and of 1 h can be compared (memory must not grow
+with duration).
 
-    .venv/bin/python bench/render.py [--runs 2] [--dir DIR] [--video PATH] [--no-memory] [--strip below|overlay|both]
+Targets (CPU, export / ffmpeg): 720p30 <= 1.10, 1080p60 <= 1.15, 1 h 320x240 <= 1.30 (and wall <= 1.30).
 
-``--strip`` picks where the overlay's timeline strip goes (ExportOptions.strip): "below" (the default
-export: a band added under the picture, so the output has more rows than the plain transcode),
-"overlay" (over the picture's bottom rows, same size) or "both" (each measured, runs interleaved).
-
-Clips are generated once into ``--dir`` (default: a folder in the temp directory).
+    .venv/bin/python bench/render.py [--runs 3] [--dir DIR] [--rows 720p,1080p,1h] [--strip below|overlay] [--before DIR]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from fractions import Fraction
+from dataclasses import dataclass
 from pathlib import Path
 
-import av
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from annotate.export import ExportOptions, render_overlay  # noqa: E402
-from annotate.export.sink import BT709, LIMITED_RANGE  # noqa: E402
+from annotate.export import ExportOptions  # noqa: E402
 from annotate.model import DEFAULT_LABELS, Event, Kind  # noqa: E402
-from annotate.testing.clips import make_clip  # noqa: E402
 
-HD = dict(width=1280, height=720, fps=Fraction(30), gop=60, bframes=True, audio=True,
-          encoder_options={"sc_threshold": "0", "crf": "23"})
-N_EVENTS = 20
+EVENT_EVERY_S = 3.0  # one event every 3 s (20 a minute, as annotators mark a busy recording), at least 3
+TARGETS = {"720p": (1.10, None), "1080p": (1.15, None), "1h": (1.30, 1.30)}
 
 
-def clip(directory: Path, seconds: int) -> Path:
-    path = directory / f"hd{seconds}.mp4"
-    if not path.exists():
-        t0 = time.perf_counter()
-        make_clip(path, n_frames=30 * seconds, **HD)
-        print(f"  generated {path.name} ({seconds} s 720p30) in {time.perf_counter() - t0:.1f} s", flush=True)
+@dataclass(frozen=True)
+class Row:
+    """One benchmark input: ``key`` (for --rows), its description and how it is generated."""
+
+    key: str
+    name: str
+    width: int
+    height: int
+    fps: int
+    seconds: int
+
+    @property
+    def filename(self) -> str:
+        return f"in-{self.width}x{self.height}-{self.fps}fps-{self.seconds}s-bt709.mp4"
+
+
+ROWS = (
+    Row("720p", "720p30, 10 s", 1280, 720, 30, 10),
+    Row("1080p", "1080p60, 10 s", 1920, 1080, 60, 10),
+    Row("1h", "320x240 10 fps, 1 h", 320, 240, 10, 3600),
+)
+SHORT = Row("1h-60s", "320x240 10 fps, 60 s", 320, 240, 10, 60)
+
+
+def ffmpeg_path() -> str | None:
+    """Return the ffmpeg command line's path, or None when it is not installed."""
+    return shutil.which("ffmpeg")
+
+
+def make_input(directory: Path, row: Row) -> Path:
+    """Return the cached input of ``row`` in ``directory``, generating it first if needed (atomically)."""
+    path = directory / row.filename
+    if path.exists():
+        return path
+    tmp = path.with_suffix(".tmp.mp4")
+    t0 = time.perf_counter()
+    ffmpeg = ffmpeg_path() or "ffmpeg"
+    size, s = f"{row.width}x{row.height}", str(row.seconds)
+    subprocess.run([
+        ffmpeg, "-nostdin", "-loglevel", "error", "-y",
+        "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={row.fps}:duration={s}",
+        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={s}",
+        "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-g", str(2 * row.fps), "-pix_fmt", "yuv420p",
+        "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
+        "-c:a", "aac", "-b:a", "128k", "-shortest", str(tmp),
+    ], check=True)
+    os.replace(tmp, path)
+    print(f"  generated {path.name} in {time.perf_counter() - t0:.1f} s", flush=True)
     return path
 
 
-def events_for(duration: float, n: int = N_EVENTS) -> list[Event]:
-    """Return ``n`` events of all three kinds spread over the recording, a few with durations."""
+def events_for(duration: float, n: int | None = None) -> list[Event]:
+    """Return ``n`` events (default: one per :data:`EVENT_EVERY_S`, at least 3) of all three kinds spread
+    evenly over the recording, every fifth with a 1.5 s duration."""
+    n = max(3, round(duration / EVENT_EVERY_S)) if n is None else n
     kinds = list(Kind)
     out = []
     for k in range(n):
@@ -67,127 +111,130 @@ def events_for(duration: float, n: int = N_EVENTS) -> list[Event]:
     return out
 
 
-def plain_transcode(src: Path, dst: Path, options: ExportOptions) -> None:
-    """The baseline: decode and re-encode with the export's encoder settings, audio copied, no drawing."""
-    with av.open(str(src)) as inp, av.open(str(dst), "w", format="mp4",
-                                           container_options={"movflags": "+faststart"}) as out:
-        v = inp.streams.video[0]
-        v.codec_context.thread_type = "AUTO"
-        a = inp.streams.audio[0] if inp.streams.audio else None
-        s = out.add_stream(options.encoder, rate=v.average_rate, options=options.encoder_options())
-        s.width, s.height, s.pix_fmt = v.codec_context.width, v.codec_context.height, "yuv420p"
-        s.codec_context.time_base = Fraction(1, Fraction(v.time_base).denominator)
-        s.time_base = s.codec_context.time_base
-        cc = s.codec_context
-        cc.color_primaries = cc.color_trc = cc.colorspace = BT709
-        cc.color_range = LIMITED_RANGE
-        cc.thread_type = "AUTO"
-        oa = out.add_stream_from_template(a) if a is not None else None
-        streams = [v] + ([a] if a is not None else [])
-        for packet in inp.demux(*streams):
-            if packet.stream.type == "audio":
-                if packet.dts is not None:
-                    packet.stream = oa
-                    out.mux(packet)
-                continue
-            for frame in packet.decode():
-                frame.pict_type = av.video.frame.PictureType.NONE
-                out.mux(s.encode(frame))
-        out.mux(s.encode(None))
+def ffmpeg_command(src: Path, dst: Path, options: ExportOptions) -> list[str]:
+    """Return the ffmpeg command line of the baseline: the export's x264 settings and tags, audio copied."""
+    x264 = options.encoder_options()
+    extra = ["-bf", x264["bf"]] if "bf" in x264 else []
+    extra += ["-g", x264["g"]] if "g" in x264 else []
+    return [
+        ffmpeg_path() or "ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(src),
+        "-map", "0:v:0", "-map", "0:a:0?", "-c:v", "libx264", "-preset", x264["preset"], "-crf", x264["crf"], *extra,
+        "-pix_fmt", "yuv420p", "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
+        "-color_range", "tv", "-c:a", "copy", "-movflags", "+faststart", str(dst),
+    ]
 
 
-def cpu_seconds() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+def export_command(src: Path, dst: Path, strip: str, root: Path = ROOT) -> list[str]:
+    """Return the command that runs one overlay export of ``src`` in a fresh interpreter, with the code of
+    the checkout at ``root`` (the events are always this file's :func:`events_for`)."""
+    code = (  # the checkout's annotate first: bench/render.py's own imports then find it already loaded
+        "import sys; from pathlib import Path; sys.path.insert(0, {root!r});"
+        "from annotate.export import ExportOptions, render_overlay; from annotate.media import probe;"
+        "sys.path.insert(0, {bench!r}); import render as b; src = Path({src!r});"
+        "render_overlay(src, b.events_for(float(probe(src).duration)), Path({dst!r}), options=ExportOptions(strip={strip!r}))"
+    ).format(bench=str(ROOT / "bench"), root=str(root), src=str(src), dst=str(dst), strip=strip)
+    return [sys.executable, "-c", code]
 
 
-def timed(fn) -> tuple[float, float]:
-    c0, t0 = cpu_seconds(), time.perf_counter()
-    fn()
-    return time.perf_counter() - t0, cpu_seconds() - c0
+def startup_command() -> list[str]:
+    """Return the command that only starts Python and imports what an export imports."""
+    return [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r}); import annotate.export, annotate.media"]
 
 
-def child_peak_rss(src: Path, dst: Path, plain: bool) -> float:
-    """Run one export in a fresh interpreter; return its peak RSS in MB."""
-    code = (
-        "import json, resource, sys; sys.path.insert(0, %r); import bench.render as b; from pathlib import Path;"
-        "from annotate.export import ExportOptions, render_overlay; import av;"
-        "src, dst = Path(%r), Path(%r);"
-        "dur = float(av.open(str(src)).duration / 1e6);"
-        "(b.plain_transcode(src, dst, ExportOptions()) if %r else render_overlay(src, b.events_for(dur), dst));"
-        "print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))"
-    ) % (str(Path(__file__).resolve().parents[1]), str(src), str(dst), plain)
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1]) / 1024  # ru_maxrss is in KiB on Linux
+def run_child(cmd: list[str]) -> tuple[float, float, float]:
+    """Run ``cmd``; return (wall s, CPU s from RUSAGE_CHILDREN, peak RSS MB). Raises CalledProcessError on failure."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, cmd)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
 
 
-def _load() -> str:
+def load() -> str:
+    """Return the 1/5/15-minute load averages."""
     try:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
     except OSError:
         return "n/a"
 
 
-def compare(src: Path, events: list[Event], duration: float, places: tuple[str, ...], runs: int, out: Path) -> None:
-    """Time the plain transcode and the overlay export (each strip place), interleaved; print the best of each."""
-    options = ExportOptions()
-    plain_runs: list[tuple[float, float]] = []
-    overlay_runs: dict[str, list[tuple[float, float]]] = {p: [] for p in places}
+def best(runs: list[tuple[float, float, float]]) -> tuple[float, float, float]:
+    """Return the best wall, best CPU and largest peak RSS of ``runs``."""
+    return min(r[0] for r in runs), min(r[1] for r in runs), max(r[2] for r in runs)
+
+
+def measure(rows: list[Row], inputs: dict[str, Path], runs: int, out: Path, strip: str, ways: dict[str, Path]) -> dict:
+    """Run ffmpeg and the export of each checkout in ``ways`` (name -> root) on every row, interleaved,
+    ``runs`` times; return key -> {"ffmpeg" or way name: (best wall, best CPU, peak RSS)}."""
+    options = ExportOptions(strip=strip)
+    results: dict[str, dict[str, list]] = {row.key: {name: [] for name in ["ffmpeg", *ways]} for row in rows}
     for r in range(runs):
-        plain_runs.append(timed(lambda: plain_transcode(src, out / "plain.mp4", options)))
-        line = f"  run {r + 1}: plain {plain_runs[-1][0]:.2f} s"
-        for place in places:
-            opts = ExportOptions(strip=place)
-            overlay_runs[place].append(timed(lambda: render_overlay(src, events, out / f"overlay-{place}.mp4", options=opts)))
-            line += f", overlay ({place}) {overlay_runs[place][-1][0]:.2f} s"
-        print(line, flush=True)
-    pw, pc = min(x[0] for x in plain_runs), min(x[1] for x in plain_runs)
+        for row in rows:
+            src = inputs[row.key]
+            got = results[row.key]
+            got["ffmpeg"].append(run_child(ffmpeg_command(src, out / "ffmpeg.mp4", options)))
+            line = f"  run {r + 1} {row.name:<22} ffmpeg {got['ffmpeg'][-1][1]:7.2f} s cpu {got['ffmpeg'][-1][0]:7.2f} s wall"
+            for name, root in ways.items():
+                got[name].append(run_child(export_command(src, out / "overlay.mp4", strip, root)))
+                line += f" | {name} {got[name][-1][1]:7.2f} s cpu {got[name][-1][0]:7.2f} s wall"
+            print(f"{line}  (load {load()})", flush=True)
+    return {key: {name: best(runs_) for name, runs_ in got.items()} for key, got in results.items()}
+
+
+def report(rows: list[Row], figures: dict, startup: tuple[float, float, float]) -> None:
+    """Print one line per row and way: best wall/CPU/peak RSS and the ratios against ffmpeg's."""
     print()
-    print(f"  {'way':<34}{'wall s':>8}{'ratio':>8}{'cpu s':>8}{'ratio':>8}")
-    print(f"  {'plain PyAV transcode (baseline)':<34}{pw:8.2f}{1:8.2f}{pc:8.2f}{1:8.2f}")
-    for place in places:
-        ow, oc = min(x[0] for x in overlay_runs[place]), min(x[1] for x in overlay_runs[place])
-        name = f"overlay export, strip {place}"
-        print(f"  {name:<34}{ow:8.2f}{ow / pw:8.3f}{oc:8.2f}{oc / pc:8.3f}")
-        print(f"    speed: {duration / ow:.2f}x real time (target >= 3x); ratio target <= 1.05x")
+    print(f"  {'row':<22}{'way':<14}{'wall s':>8}{'cpu s':>8}{'MB':>6}{'wall x':>8}{'cpu x':>8}  target")
+    for row in rows:
+        got = figures[row.key]
+        fw, fc, _ = got["ffmpeg"]
+        cpu_t, wall_t = TARGETS.get(row.key, (None, None))
+        target = (f"cpu <= {cpu_t:.2f}" if cpu_t else "") + (f", wall <= {wall_t:.2f}" if wall_t else "")
+        for name, (w, c, mb) in got.items():
+            note = target if name != "ffmpeg" else "baseline"
+            print(f"  {row.name:<22}{name:<14}{w:8.2f}{c:8.2f}{mb:6.0f}{w / fw:8.3f}{c / fc:8.3f}  {note}")
+    print(f"  (an export's figures include Python's start-up and imports: {startup[1]:.2f} s cpu, {startup[0]:.2f} s wall)")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=2, help="runs of each way (best is kept)")
+    ap.add_argument("--runs", type=int, default=3, help="runs of each way per row (the best is kept)")
     ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "cx-annotate-bench-render")
-    ap.add_argument("--video", type=Path, help="benchmark this video instead of the generated 60 s clip")
-    ap.add_argument("--no-memory", action="store_true", help="skip the 30 s / 120 s memory runs")
-    ap.add_argument("--strip", choices=("below", "overlay", "both"), default="below",
+    ap.add_argument("--rows", default="720p,1080p,1h", help="comma-separated rows: 720p, 1080p, 1h")
+    ap.add_argument("--strip", choices=("below", "overlay"), default="below",
                     help="where the timeline strip goes (default: below, as the export does)")
+    ap.add_argument("--no-memory", action="store_true", help="skip the 60 s vs 1 h peak-memory comparison")
+    ap.add_argument("--before", type=Path, help="also run the export of the checkout at this path (e.g. an older"
+                    " commit, `git archive`d), interleaved with this one's")
     args = ap.parse_args()
+    if ffmpeg_path() is None:
+        sys.exit("bench/render.py compares with the ffmpeg command line: install Debian's ffmpeg package")
     args.dir.mkdir(parents=True, exist_ok=True)
-
-    print("cx-annotate render benchmark")
-    print(f"  load average before: {_load()} (other work on the machine slows both ways; cpu s is steadier)")
-    src = args.video or clip(args.dir, 60)
-    with av.open(str(src)) as c:
-        duration = float(c.duration / 1e6)
-        v = c.streams.video[0]
-        desc = f"{v.codec_context.width}x{v.codec_context.height} {float(v.average_rate or 0):.2f} fps, {duration:.1f} s"
-    events = events_for(duration)
-    options = ExportOptions()
-    places = ("below", "overlay") if args.strip == "both" else (args.strip,)
-    print(f"  clip: {src.name} ({desc}), {len(events)} events; libx264 preset {options.preset} crf {options.crf}")
-
-    compare(src, events, duration, places, args.runs, args.dir)
-    print(f"  load average after: {_load()}")
-
-    if args.no_memory:
+    wanted = [k.strip() for k in args.rows.split(",") if k.strip()]
+    rows = [row for row in ROWS if row.key in wanted]
+    print(f"cx-annotate render benchmark (ffmpeg: {ffmpeg_path()}, {os.cpu_count()} cores)")
+    print(f"  load average before: {load()}")
+    inputs = {row.key: make_input(args.dir, row) for row in rows}
+    options = ExportOptions(strip=args.strip)
+    print(f"  libx264 preset {options.preset} crf {options.crf}; an event every {EVENT_EVERY_S:g} s; strip {args.strip};"
+          f" best of {args.runs}")
+    startup = best([run_child(startup_command()) for _ in range(3)])
+    ways = {"export": ROOT, **({"before": args.before.resolve()} if args.before else {})}
+    figures = measure(rows, inputs, args.runs, args.dir, args.strip, ways)
+    report(rows, figures, startup)
+    print(f"  load average after: {load()}")
+    if args.no_memory or "1h" not in inputs:
         return
-    print()
-    print("  peak memory (max RSS of a fresh process running one export):")
-    for seconds in (30, 120):
-        path = clip(args.dir, seconds)
-        plain_mb = child_peak_rss(path, args.dir / "mem_plain.mp4", plain=True)
-        overlay_mb = child_peak_rss(path, args.dir / "mem_overlay.mp4", plain=False)
-        print(f"    {seconds:>4} s clip: overlay export {overlay_mb:6.0f} MB   plain transcode {plain_mb:6.0f} MB")
-    print("  target: < 400 MB and no growth from 30 s to 120 s")
+    short = make_input(args.dir, SHORT)
+    _, _, short_mb = run_child(export_command(short, args.dir / "overlay-60s.mp4", args.strip))
+    long_mb = figures["1h"]["export"][2]
+    print(f"  peak memory of the export, 320x240 10 fps: 60 s {short_mb:.0f} MB, 1 h {long_mb:.0f} MB (flat: no growth)")
 
 
 if __name__ == "__main__":

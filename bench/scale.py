@@ -145,10 +145,14 @@ def measure(folder: Path, url: str, csv: Path, repeat: int) -> dict[str, list[tu
     """Return every measured row's (seconds, peak bytes) per run, runs interleaved."""
     db = url.removeprefix("sqlite:///")
     plain = folder / "plain.sqlite"
+    one = folder / "one.csv"  # the CLI's own memory baseline: the same import of a one-row file
+    header, first, _ = csv.read_bytes().split(b"\r\n", 2)
+    one.write_bytes(header + b"\r\n" + first + b"\r\n")
     found: dict[str, list[tuple[float, int]]] = {}
     for _ in range(repeat):
         steps = {
             "import": lambda: run(annotate("import", str(csv), "--recording", "1", "--db", fresh_import_db(folder))),
+            "import one": lambda: run(annotate("import", str(one), "--recording", "1", "--db", fresh_import_db(folder))),
             "sqlite import": lambda: (plain.unlink(missing_ok=True),
                                       run([SQLITE, str(plain), ".mode csv", f".import {csv} events"]))[1],
             "list": lambda: run(annotate("list", "--json", "--db", url), folder / "list.json"),
@@ -183,7 +187,10 @@ def report(found: dict[str, list[tuple[float, int]]], csv: Path, rows: int, even
     row("annotate --help", "startup", "", "< 0.3 s")
     row(f"annotate import, {rows:,}-event CSV", "import", "sqlite import", "< 3 s, <= 10x sqlite3 .import")
     if "import" in best:
-        print(f"{'':<44} peak {best['import'][1] / size:.2f} x the {size / MB:.1f} MB file (target < 2x)")
+        peak = min(p for _, p in found["import"])
+        base = min(p for _, p in found.get("import one", [(0.0, 0)]))
+        print(f"{'':<44} peak {peak / MB:.0f} MB, {(peak - base) / MB:.0f} MB over a one-row import ({base / MB:.0f} MB):"
+              f" {(peak - base) / size:.2f} x the {size / MB:.1f} MB file (target < 2x)")
     row("annotate list --json", "list", "sqlite list", f"<= 1.5x sqlite3 -json + start-up {start:.2f} s")
     row(f"annotate export -o all.csv, {events:,} events", "export", "sqlite export", "<= 2x sqlite3 -csv, < 150 MB")
     for label in ("annotate metrics / flow", "Analyse page cold / warm", "annotate info, 1 h file"):

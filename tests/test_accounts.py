@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from pathlib import Path
 
 import pytest
 from itsdangerous import timed
@@ -208,3 +209,57 @@ def test_auth_none_is_refused_off_localhost(monkeypatch):
     monkeypatch.setenv("ANNOTATE_AUTH", "ldap")
     with pytest.raises(AnnotateError, match="not one of none, local"):
         auth_mode()
+
+
+def _marked_and_undone(store: Store, url: str, folder: Path, reviewer: str) -> tuple[list, list]:
+    from annotate.app import review
+    from annotate.app.recordings import add_recording
+    from annotate.config import Settings
+    from annotate.testing import make_clip
+
+    settings = Settings(data_dir=folder / "lib", db_url=url).ensure_dirs()
+    clip = make_clip(folder / f"c-{len(store.list_recordings())}.mp4", width=64, height=48, fps=25, n_frames=25,
+                     audio=False, seed=len(store.list_recordings()))
+    rec, _ = add_recording(store, settings, clip)
+    event = review.mark(store, rec, "moment_of_truth", 0.2, reviewer)
+    review.save_details(store, event.id, event.version, reviewer, label="Greeting")
+    review.undo_last(store, rec.id, reviewer)  # this reviewer's latest change: the label
+    events = raw_rows(url, f"select reviewer, label from events where recording_id = {rec.id}")
+    log = raw_rows(url, f"select reviewer, action from change_log where recording_id = {rec.id} and entity = 'event' "
+                        "order by id")
+    return events, log
+
+
+def test_the_change_log_records_the_account_and_events_the_display_name(db, tmp_path):
+    store, url = db
+    ana = Accounts(store).add("ana", ["reviewer"], None, display_name="Ana Lima")
+    events, log = _marked_and_undone(store, url, tmp_path, ana.reviewer)
+    assert events == [("Ana Lima", "")]  # the undo found ana's edit by her login
+    assert log == [("ana", "create"), ("ana", "update"), ("ana", "undo")]
+    events, log = _marked_and_undone(store, url, tmp_path, "Tess")  # --auth none: a typed name is both, as before
+    assert events == [("Tess", "")] and log == [("Tess", "create"), ("Tess", "update"), ("Tess", "undo")]
+
+
+def test_provider_claims_make_an_account_once_and_keep_its_roles_in_step(db):
+    from annotate.accounts.oidc import ClaimRules, account_for
+
+    store, url = db
+    accounts = Accounts(store)
+    accounts.add("ana", ["analyst"], passwords.hash_password("correct horse"))  # a local account named ana
+    rules = ClaimRules(parse_role_map("cx-coders=reviewer,cx-leads=admin"))
+    claims = {"iss": "https://idp", "sub": "42", "preferred_username": "Ana", "name": "Ana Lima", "groups": ["cx-coders"]}
+    first = account_for(accounts, claims, rules)
+    assert (first.login, first.display_name, first.roles, first.external) == ("ana-2", "Ana Lima", {"reviewer"}, True)
+    assert account_for(accounts, claims, rules) == first and accounts.count() == 2  # found again, not made again
+    promoted = account_for(accounts, {**claims, "groups": ["cx-coders", "cx-leads"]}, rules)
+    assert promoted.id == first.id and promoted.roles == {"reviewer", "admin"}
+    assert raw_rows(url, "select reviewer, action from change_log where entity = 'user' order by id")[-2:] == [
+        ("oidc", "create"), ("oidc", "update")]
+    assert account_for(accounts, {**claims, "groups": ["sales"]}, rules).roles == frozenset()  # no mapped group
+    assert accounts.find("ana-2").roles == {"reviewer", "admin"}  # ... does not wipe the stored roles
+    accounts.set_disabled("ana-2", True, actor="boss")
+    with pytest.raises(SignInError, match="disabled"):
+        account_for(accounts, claims, rules)
+    nobody = account_for(accounts, {"iss": "https://idp", "sub": "7", "email": "eve@x.org", "groups": []}, rules)
+    assert nobody.roles == frozenset() and nobody.id == 0 and accounts.count() == 2
+    assert not passwords.verify(accounts.password_hash("ana-2"), "")  # no password: cannot sign in locally

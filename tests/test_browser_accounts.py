@@ -26,7 +26,7 @@ from annotate.testing.browser import running_app, wait_for
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery"
 USERS = {"ana": ("Ana Lima", ["reviewer"]), "rui": ("Rui Costa", ["reviewer"]), "tom": ("Tom Trainer", ["trainer"]),
-         "ali": ("Ali Analyst", ["analyst"])}
+         "ali": ("Ali Analyst", ["analyst"]), "ada": ("Ada Admin", ["admin"])}
 
 
 @pytest.fixture(scope="module")
@@ -125,10 +125,53 @@ def test_marks_carry_the_account_and_another_reviewer_sees_them(server, browser)
         context.close()
     with sqlite3.connect(db) as conn:
         assert conn.execute("select reviewer from events").fetchall() == [("Ana Lima",)]
-        assert ("Ana Lima",) in conn.execute("select reviewer from change_log where entity='event'").fetchall()
+        # the change log records the account (login), the event the display name
+        assert conn.execute("select distinct reviewer from change_log where entity='event'").fetchall() == [("ana",)]
     context, page = sign_in(browser, url, "rui")
     try:
         page.goto(f"{url}/review?rec={rec.id}")
         wait_for(lambda: page.locator("tr[data-event-id]").count() == 1, timeout=90, what="Ana's mark for Rui")
     finally:
         context.close()
+
+
+def pick(page, label: str, option: str) -> None:
+    """Choose ``option`` in the Streamlit select box or multiselect labelled ``label``."""
+    page.get_by_label(label, exact=True).first.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")
+
+
+def test_an_admin_adds_a_user_then_disables_them_and_their_open_session_ends(server, browser, browser_store):
+    url, _, rec, media = server
+    accounts = Accounts(browser_store[2])
+    admin_context, admin_page = sign_in(browser, url, "ada")
+    try:
+        assert "Users" in nav_titles(admin_page)
+        admin_page.goto(url + "/users")
+        admin_page.get_by_label("Login").fill("zed")
+        admin_page.get_by_label("Display name (on their events)").fill("Zed Zero")
+        pick(admin_page, "Roles", "reviewer")
+        admin_page.get_by_role("textbox", name="Password", exact=True).fill(PASSWORD)
+        admin_page.get_by_role("button", name="Add user").click()
+        admin_page.get_by_text("Added zed (reviewer).").wait_for(timeout=30000)
+        assert accounts.find("zed").roles == {"reviewer"} and accounts.find("zed").display_name == "Zed Zero"
+        zed_context, zed_page = sign_in(browser, url, "zed")
+        try:
+            assert nav_titles(zed_page) == {"Library", "Review", "Play", "Settings"}
+            assert zed_context.request.get(f"{url}/cx/media/{rec.id}").status in (200, 206)
+            pick(admin_page, "User", "zed")
+            admin_page.get_by_role("button", name="Disable zed").click()
+            admin_page.get_by_text("zed is disabled").wait_for(timeout=30000)
+            assert accounts.find("zed").disabled
+            response = zed_context.request.get(f"{url}/cx/media/{rec.id}")
+            assert response.status == 401 and media[:2048] not in response.body()
+            zed_page.reload()
+            zed_page.wait_for_url(lambda u: "/cx/login" in u, timeout=30000)
+        finally:
+            zed_context.close()
+    finally:
+        admin_context.close()
+    who = {c.reviewer for c in browser_store[2].history() if c.entity == "user" and c.entity_id == str(
+        accounts.find("zed").id)}
+    assert who == {"ada"}

@@ -1,6 +1,8 @@
 """A real headless Chromium on the Review page: the filmstrip and the waveform above the timeline, and the
 player remembering where the reviewer stopped (with the pitch kept at 2x), and the suggested moments' lane
-with its keys (N, Enter, X, a kind's key) and "skip silences".
+with its keys (N, Enter, X, a kind's key) and "skip silences"; and the transcript beside the video (a WebVTT with
+speakers, imported through the library): the line heard is highlighted, a click on a line shows the frame at
+its start, the search keeps the lines holding a word, and a kind's button on a line marks an event there.
 
 The app runs as ``streamlit run app.py`` with the inline queue, so opening a recording queues its preview job
 and the player picks the files up when they are made. The clip's frames are stamped with their index and its
@@ -27,6 +29,7 @@ pytestmark = pytest.mark.browser
 def app(browser_store):
     from annotate.app.recordings import add_recording
     from annotate.suggest.types import Suggestion
+    from annotate.transcripts.cues import read_file
     from annotate.testing.bursts import burst_clip
 
     base, settings, store = browser_store
@@ -38,6 +41,11 @@ def app(browser_store):
         Suggestion("hold", 3.0, 5.0, "screen still for 2 s", "decision_point", 0.2),
         Suggestion("silence", 5.5, 7.5, "silence 2 s", "decision_point", 0.2),
     ], {"test": 1}, "test")
+    vtt = base / "call.vtt"
+    vtt.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:02.500\n<v Agent>Thanks for calling, how can I help?\n\n"
+                   "00:00:03.200 --> 00:00:04.800\n<v Customer>My card was charged twice.\n\n"
+                   "00:00:06.000 --> 00:00:07.000\n<v Agent>Let me check that <b>now</b>.\n", encoding="utf-8")
+    store.transcripts.replace(rec.id, read_file(vtt), source="call.vtt", reviewer="test")
     with running_app(settings.data_dir, settings.db_url, base / "app.log") as url:
         yield url, rec, base / "app.log", settings.data_dir
 
@@ -142,5 +150,35 @@ def test_suggestions_have_a_lane_and_keys_that_answer_them(app, browser):
         video.evaluate("v => { v.muted = true; v.currentTime = 5.0; return v.play(); }")
         page.wait_for_timeout(1500)
         assert now() > 7.1  # 1.5 s of playing from 5 s, with the 2 s silence skipped
+    finally:
+        page.close()
+
+
+def test_the_transcript_beside_the_video_follows_seeks_searches_and_marks(app, browser):
+    url, rec, log, data_dir = app
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        video = open_player(page, f"{url}/review?rec={rec.id}", log, "Browser Test")
+        page.locator("button[data-tab=transcript]").click()
+        lines = page.locator(".cx-tline")
+        wait_for(lambda: lines.count() == 3, what="the transcript's lines")
+        assert lines.nth(1).locator(".cx-tspeaker").text_content() == "Customer"
+        assert lines.nth(2).locator(".cx-ttext").text_content() == "Let me check that now."  # tags are not markup
+        lines.nth(1).locator(".cx-ttext").click()
+        wait_for(lambda: abs(video.evaluate("v => v.currentTime") - 3.2) < 0.06, what="the click to seek")
+        wait_for(lambda: "cur" in (lines.nth(1).get_attribute("class") or ""), what="the line heard highlighted")
+        # the frame shown is the one at the line's start: the clip is 10 fps, so frame 32 (the player's clock)
+        assert "frame 33/" in page.locator("[data-role=clock]").text_content()
+        page.locator("[data-role=tsearch]").fill("card")
+        wait_for(lambda: lines.nth(0).is_hidden() and lines.nth(1).is_visible(), what="the search to filter")
+        assert page.locator("[data-role=tcount]").text_content() == "1 of 3 lines"
+        lines.nth(1).locator("button[data-act=tmark]").nth(2).click()  # DEC at the line's start
+
+        def stored():
+            with sqlite3.connect(data_dir / "annotate.sqlite") as conn:
+                return conn.execute("SELECT kind, start_ms, note FROM events WHERE kind = 'decision_point' "
+                                    "AND deleted_at IS NULL").fetchall()
+        assert wait_for(stored, what="the event marked from the line") == [
+            ("decision_point", 3200, "My card was charged twice.")]
     finally:
         page.close()

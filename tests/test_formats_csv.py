@@ -255,3 +255,20 @@ def test_semicolon_export_for_comma_decimal_spreadsheets_reads_back():
     data = dumps_events(events, [rec], delimiter=";")
     assert data.decode("utf-8-sig").startswith("recording;recording_id;event_id;")
     assert [comparable(e) for e in loads_events(data, recording=rec)] == [comparable(e) for e in events]
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 3])
+def test_a_long_note_of_short_lines_is_refused_and_short_rows_skip_the_cell_scan(chunk_rows):
+    from annotate.formats.text import rows_longer_than
+
+    note = "ab\n" * 22_000  # 66,000 characters, no line over 3 bytes: only the quoted cell is long
+    data = f'kind,start_s,note\nMOT,1.0,"{note}"\nDEC,2.0,x\n'.encode()
+    rec = make_recording(duration_s=60.0)
+    with pytest.raises(FormatError) as err:
+        loads_events(data, format="csv", recording=rec, source="events.csv")
+    assert "events.csv line 2: the note is 66,000 characters; a note holds at most 65,536" in str(err.value)
+    short = b'kind,start_s,note\n' + b'MOT,1.0,"a\nb"\n' * 50  # rows of 14 bytes after an 18-byte header
+    chunk = 16 * chunk_rows + 5  # row ends fall in and across chunk borders
+    assert rows_longer_than(short, 18, chunk) is False and rows_longer_than(short, 17, chunk) is True  # the header
+    assert rows_longer_than(short[18:], 14, chunk) is False and rows_longer_than(short[18:], 13, chunk) is True
+    assert rows_longer_than(data, 1024, chunk) is True

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from annotate.errors import ValidationError
-from annotate.formats import loads_events
+from annotate.formats import csv_stream, loads_events
 from annotate.app.importing import import_events
 from annotate.model import Event, Kind, Recording, Status, utcnow
 from annotate.store import Store
@@ -138,3 +138,96 @@ def test_a_csv_import_with_a_bad_row_near_the_end_stores_nothing(paths):
         assert [e.label for e in store.list_events(rec.id)] == ["kept"]
         assert _count(path, "SELECT count(*) FROM events") == 1
         assert len(loads_events(_csv(3), recording=rec)) == 3
+
+
+def test_column_milliseconds_are_nearest_ms_of_each_time():
+    import random
+
+    from annotate.store.bulk import ms_column
+    from annotate.timebase import nearest_ms
+
+    rng = random.Random(13)
+    times = [rng.uniform(0, 86_400) for _ in range(20_000)] + [round(rng.uniform(0, 5000), 3) for _ in range(20_000)]
+    times += [0.0005, 0.0015, 2.675, 1.0005, 4_503_599_627.3705, 0, 7]  # halves, near the exact limit, ints
+    for column in (times, times + [None], [None, 1.0005, None], [], [1e300, 0.5], [float(2**60), None]):
+        assert ms_column(column) == [None if t is None else nearest_ms(t) for t in column]
+
+
+def test_a_streamed_import_stores_the_rows_an_event_import_does_and_leaves_checkpoints_as_they_were(paths, tmp_path):
+    url, path = paths
+    data = b"".join([b"kind,start_s,end_s,label,stage,emotion,note,reviewer\n"] + [_varied_row(i) for i in range(40_000)])
+    other = f"sqlite:///{tmp_path / 'other.sqlite'}"
+    with Store(url) as streamed, Store(other) as whole:
+        for store in (streamed, whole):
+            store.add_recording(Recording(path="/v/a.mp4", title="a", duration_s=60.0))
+        chunks = csv_stream.stream_chunks(data, streamed.get_recording(1), None, "big.csv")
+        assert sum(chunk.count for chunk in chunks) == 40_000  # the file takes the streamed path (columns)
+        result = import_events(streamed, 1, data, "big.csv", reviewer="bob")
+        events_in = loads_events(data, recording=whole.get_recording(1), source="big.csv")
+        assert result.added == whole.import_events(events_in, reviewer="bob") == 40_000
+        columns = ("id", "recording_id", "kind", "start_ms", "end_ms", "label", "stage", "channel", "actor",
+                   "expectation", "emotion", "note", "reviewer", "version", "deleted_at")
+        sql = f"SELECT {', '.join(columns)} FROM events ORDER BY id"
+        assert _rows(path, sql) == _rows(tmp_path / "other.sqlite", sql)
+        with streamed._engine.connect() as conn:  # the pooled connection checkpoints as SQLite does by default
+            assert conn.connection.driver_connection.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+
+
+def _rows(path, sql: str) -> list:
+    con = sqlite3.connect(path)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _varied_row(i: int) -> bytes:
+    """Return line ``i`` of a CSV with every kind of cell: points and spans, blanks, quoted notes, own reviewers."""
+    end = "" if i % 2 else f"{i * 0.0007 + 1.25:.4f}"
+    note = '"n, b' + "x" * 120 + '"' if i % 7 == 0 else "y" * (i % 150)
+    emotion = str((i % 5) - 2) if i % 3 else ""
+    cells = [("MOT", "INT", "DEC")[i % 3], f"{i * 0.0007:.4f}", end, f"l {i % 9}", f"s{i % 4}", emotion, note,
+             "" if i % 2 else "ann"]
+    return (",".join(cells) + "\n").encode()
+
+
+class _Chunk:
+    """Validated columns of ``count`` events, as ``csv_stream.Chunk`` gives them to ``import_chunks``."""
+
+    def __init__(self, first: int, count: int):
+        self.count = count
+        self.columns = {"id": [f"c{i:031d}" for i in range(first, first + count)],
+                        "kind": [MOT] * count, "start_s": [i / 1000 for i in range(first, first + count)]}
+
+
+def _chunks_then(action, blocks: int = 3, rows: int = 15_000):
+    """Yield ``blocks`` chunks of ``rows`` rows (many write batches each), calling ``action`` after the first.
+
+    The first chunk's write is then under way on the writer thread.
+    """
+    for n in range(blocks):
+        yield _Chunk(n * rows, rows)
+        if n == 0:
+            action()
+
+
+@pytest.mark.parametrize("failure", ["reading", "writing"])
+def test_an_import_failing_while_a_chunk_is_written_stores_nothing(paths, failure):
+    from annotate.errors import NotFoundError
+    from annotate.store.bulk import import_chunks
+
+    url, path = paths
+    with Store(url) as store, Store(url) as other:
+        rec = store.add_recording(Recording(path="/v/a.mp4", title="a", duration_s=600.0))
+
+        def fail() -> None:
+            if failure == "reading":
+                raise ValueError("the file went bad")  # while the writer thread still writes the first chunk
+            other.delete_recording(rec.id)  # the next batch's write finds the recording gone
+
+        with pytest.raises(ValueError if failure == "reading" else NotFoundError):
+            import_chunks(store, rec.id, _chunks_then(fail), reviewer="ann")
+        time.sleep(0.3)  # a write left running after the import was dropped would land now
+        assert _count(path, "SELECT count(*) FROM events") == 0
+        assert _count(path, "SELECT count(*) FROM imports") == 0
+        assert _count(path, "SELECT count(*) FROM change_log WHERE entity = 'import'") == 0

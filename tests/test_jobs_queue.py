@@ -1,5 +1,6 @@
 """Jobs on a real queue: a real redis-server (and the default SQLite queue file), real ``annotate worker``
-processes, renders decoded after they finish, and a worker killed with SIGKILL in the middle of one."""
+processes, renders queued from the app's Play page and decoded after they finish, and a worker killed
+with SIGKILL in the middle of one."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from annotate.testing import make_clip
 
 pytestmark = pytest.mark.slow
 REDIS = shutil.which("redis-server")
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 def free_port() -> int:
@@ -131,26 +133,42 @@ def pid_of(worker_name: str) -> int:
     return int(worker_name.split(":")[1])
 
 
-def test_twenty_renders_spread_over_two_redis_workers(library, redis_url, monkeypatch):
+def test_twenty_renders_queued_from_the_app_spread_over_two_redis_workers(library, redis_url, monkeypatch):
+    """The Play page's "Render the overlay video" button (Streamlit's AppTest, the real app) queues each render."""
+    from streamlit.testing.v1 import AppTest
+
+    from annotate.ui import services
+
     settings, rec, _ = library
     monkeypatch.setenv("ANNOTATE_QUEUE", redis_url)
     queue.reset()
+    services.reset()
     ids = [rec.id]
     for i in range(19):  # one overlay per recording: a recording keeps only its newest overlay file
         clip = make_clip(settings.data_dir.parent / f"c{i}.mp4", width=160, height=120, fps=25, n_frames=50,
                          audio=False, seed=100 + i)
         ids.append(add_recording(queue.store(), settings, clip)[0].id)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("annotate/ui/pages/play.py").run()
     workers = [start_worker(), start_worker()]
     try:
-        submitted = [submit_overlay(rid) for rid in ids]
-        assert len({j.output for j in submitted}) == 20
-        done = wait_for([j.id for j in submitted])
+        for rid in ids:
+            at.selectbox(key="cx_play_pick").set_value(rid).run()
+            at.button(key="cx_play_start_overlay").click().run()
+            assert not at.exception, [e.value for e in at.exception]
+        queued = {j.recording_id: j for j in JobRecords(queue.store()).list()}
+        assert sorted(queued) == sorted(ids) and all(j.kind == "overlay" for j in queued.values())
+        done = wait_for([j.id for j in queued.values()])
+        at.run()
     finally:
         stop(*workers)
+        services.reset()
     assert [j.state for j in done] == ["done"] * 20, [j.error for j in done]
     assert {pid_of(j.worker) for j in done} == {w.pid for w in workers}
     for job in done:
         assert frame_count(job.output) == 50
+    assert any(b.label.startswith("Download the overlay video") for b in at.get("download_button"))
 
 
 def test_a_job_submitted_twice_runs_once(library, redis_url, monkeypatch):

@@ -25,9 +25,9 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def annotate(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+def annotate(tmp_path: Path, *args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "annotate", "--data-dir", str(tmp_path / "data"), *args],
-                          input=stdin, capture_output=True, text=True, env=clean_env(), cwd=tmp_path, timeout=120)
+                          input=stdin, capture_output=True, text=True, env=clean_env(**env), cwd=tmp_path, timeout=120)
 
 
 @pytest.mark.parametrize("args,message", [
@@ -38,6 +38,26 @@ def annotate(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.Complete
 def test_serve_refuses_to_start_open_or_locked(tmp_path, args, message):
     result = annotate(tmp_path, "serve", "--port", str(free_port()), *args)
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+SECRETS = ('[auth]\nredirect_uri = "http://localhost:8501/oauth2callback"\nclient_id = "cx"\nclient_secret = "s"\n'
+           'server_metadata_url = "http://localhost:1/.well-known/openid-configuration"\n')
+
+
+@pytest.mark.parametrize("roles,secrets,message", [
+    ("", SECRETS + 'cookie_secret = "x"\n', "--auth oidc needs ANNOTATE_OIDC_ROLES=group=role"),
+    ("cx=boss", SECRETS + 'cookie_secret = "x"\n', "names unknown role 'boss'"),
+    ("cx=reviewer", None, "needs [auth] redirect_uri, cookie_secret, client_id/server_metadata_url in"),
+    ("cx=reviewer", SECRETS, "needs [auth] cookie_secret in .streamlit/secrets.toml"),
+])
+def test_serve_with_oidc_refuses_without_roles_or_a_provider(tmp_path, roles, secrets, message):
+    if secrets is not None:
+        (tmp_path / ".streamlit").mkdir()
+        (tmp_path / ".streamlit" / "secrets.toml").write_text(secrets)
+    result = annotate(tmp_path, "serve", "--port", str(free_port()), "--auth", "oidc", "--no-worker",
+                      HOME=str(tmp_path / "home"), ANNOTATE_OIDC_ROLES=roles)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 

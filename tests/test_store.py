@@ -735,3 +735,66 @@ def test_event_counts_group_by_recording_and_kind_in_sql(store):
     assert counts[a.id] == {k.value: {MOT: 2, DEC: 1}.get(k, 0) for k in Kind}
     assert counts[b.id] == {k.value: 0 for k in Kind}
     assert counts == {s["recording"].id: s["event_counts"] for s in store.recording_summaries()}
+
+
+def test_event_columns_by_recording_read_every_recording_at_once_in_list_order(store):
+    recs = [store.add_recording(rec(path=f"/videos/{n}.mp4")) for n in range(4)]
+    for n, r in enumerate(recs):  # the same start times in every recording: the order must come from the recording
+        store.import_events([ev(r.id, (MOT, INT, DEC)[i % 3], float((i * 3) % 11), label=f"r{n} e{i}",
+                                end_s=None if i % 2 else 11.5) for i in range(9 + n)], reviewer="ann")
+    store.delete_recording(recs[2].id)
+    expected = [e for r in store.list_recordings() for e in store.list_events(r.id)]
+    assert len(expected) == 9 + 10 + 12
+    with store.import_batches("zed") as hidden:  # a pending import: its rows stay hidden from every read
+        hidden.write([(f"h{i:031d}", recs[0].id, "MOT", 1000 * i, None, "hidden", "", "", "", "", None, "", "zed",
+                       "2026-01-01T00:00:00.000000+00:00", "2026-01-01T00:00:00.000000+00:00", None, 1,
+                       hidden.import_id) for i in range(3)], [recs[0].id])
+        for size in (1, 5, 31, 50_000):
+            chunks = list(store.event_columns(by_recording=True, chunk_size=size))
+            assert _joined(chunks) == _listed(expected)
+        mots = [e for e in expected if e.kind == MOT]
+        assert _joined(store.event_columns(kinds=[MOT], by_recording=True)) == _listed(mots)
+    assert len(_joined(store.event_columns(by_recording=True))["id"]) == len(expected) + 3  # visible once done
+
+
+def test_column_times_are_the_seconds_of_seconds_from_ms():
+    from annotate.store.columns import _seconds
+    from annotate.timebase import seconds_from_ms
+
+    values = [0, 1, 999, 1001, 123_456_789, -5, 2**53 - 1, 10**15 + 7, None] + list(range(0, 3_000_000, 997))
+    for column in (values, [None, None], [], [2**53 + 1, None, 3], [2**70]):
+        got = _seconds(column)
+        assert got == [None if v is None else seconds_from_ms(v) for v in column]
+        assert [type(v) for v in got] == [type(None) if v is None else float for v in column]
+
+
+class _Columns:
+    """A block of validated rows as columns, as ``csv_stream.Chunk`` hands them to ``store.bulk.import_chunks``."""
+
+    def __init__(self, columns: dict):
+        self.columns, self.count = columns, len(columns["id"])
+
+
+def test_an_import_from_columns_stores_each_value_and_is_one_change_to_undo(store):
+    from annotate.store.bulk import import_chunks
+
+    r = store.add_recording(rec(duration_s=600))
+    stamp = datetime(2025, 5, 6, 7, 8, 9, 123000, tzinfo=timezone.utc)
+    first = {"id": [f"b{i:03d}" for i in range(30, 0, -1)], "kind": [(MOT, INT, DEC)[i % 3] for i in range(30)],
+             "start_s": [round(i * 1.5 + 0.001 * (i % 2), 3) for i in range(30)],  # validated: whole ms
+             "end_s": [None if i % 2 else i * 1.5 + 2.25 for i in range(30)], "label": [f"l{i}" for i in range(30)],
+             "emotion": [None if i % 3 else i % 5 - 2 for i in range(30)], "note": ["n, q" * (i % 2) for i in range(30)],
+             "reviewer": ["" if i % 2 else "zoe" for i in range(30)], "created_at": [stamp if i % 2 else None for i in range(30)]}
+    second = {"id": ["b001", "c001"], "kind": [MOT, MOT], "start_s": [9.0, 10.0]}  # b001 is stored already
+    assert import_chunks(store, r.id, [_Columns(first), _Columns(second)], reviewer="ann") == 31
+    got = {e.id: e for e in store.list_events(r.id)}
+    assert len(got) == 31 and got["b001"].start_s == 43.501 and got["c001"].reviewer == "ann"
+    for i, eid in enumerate(first["id"]):
+        e = got[eid]
+        assert (e.kind, e.start_s, e.end_s, e.label, e.emotion, e.note) == (
+            first["kind"][i], first["start_s"][i], first["end_s"][i], first["label"][i],
+            first["emotion"][i], first["note"][i])
+        assert e.reviewer == (first["reviewer"][i] or "ann") and e.version == 1
+        assert e.created_at == (stamp if i % 2 else e.updated_at) and e.updated_at == e.created_at
+    change = store.undo(reviewer="ann")
+    assert (change.entity, change.after["events"]) == ("import", 31) and store.list_events(r.id) == []

@@ -183,3 +183,24 @@ def test_thresholds_come_from_the_environment_and_bad_values_are_refused(monkeyp
     monkeypatch.setenv("ANNOTATE_SUGGEST_CUT_MIN_CHANGE", "lots")
     with pytest.raises(ValidationError, match="ANNOTATE_SUGGEST_CUT_MIN_CHANGE"):
         SuggestSettings.from_env()
+
+
+def test_memory_does_not_grow_with_the_recordings_length(tmp_path):
+    import tracemalloc
+
+    from annotate.testing.clips import repeat_clip
+
+    noise = (np.random.default_rng(3).normal(0, 3000, 22050 * 10)).astype(np.int16)  # audio to decode all along
+    short = make_scene_clip(tmp_path / "ten.mp4", n_frames=300, cuts=[100, 200], fps=FPS, width=160, height=90,
+                            audio=noise)
+    long = repeat_clip(short, tmp_path / "eighty.mp4", 8)
+    peaks = []
+    for path in (short, long):
+        analyse(path)  # imports and first-use caches out of the way
+        tracemalloc.start()
+        found = analyse(path)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert len([s for s in found if s.type == "cut"]) >= 2
+    # what grows is the time index the probe reads (about 100 bytes a frame), never a picture (14 kB each here)
+    assert (peaks[1] - peaks[0]) / (7 * 300) < 200, peaks

@@ -113,12 +113,12 @@ def test_the_suggest_job_stores_the_moments(library, monkeypatch, capsys):
     assert [s.type for s in store.suggestions.list(1)].count("cut") == len(CUTS)
 
 
-def test_annotate_add_with_a_queue_queues_the_suggest_job(library, monkeypatch, capsys):
+def test_annotate_add_with_a_queue_queues_the_suggest_and_preview_jobs(library, monkeypatch, capsys):
     _, clip = library
     monkeypatch.setenv("ANNOTATE_QUEUE", "sqlite")
     code, _, err = run(capsys, "add", str(clip))
-    assert code == 0 and "queued the suggested moments of 1 recording" in err
+    assert code == 0 and "queued the suggested moments, filmstrip and waveform of 1 recording" in err
     with Store.open(config.resolve()) as store:
         jobs = store.jobs.list()
-        assert [(j.kind, j.recording_id, j.state) for j in jobs] == [("suggest", 1, "queued")]
+        assert sorted((j.kind, j.recording_id, j.state) for j in jobs) == [("preview", 1, "queued"), ("suggest", 1, "queued")]
         assert store.suggestions.run(1) is None  # a worker makes them

@@ -1,10 +1,10 @@
-"""How the server decides who is asking: ``ANNOTATE_AUTH`` = ``none`` | ``local``.
+"""How the server decides who is asking: ``ANNOTATE_AUTH`` = ``none`` | ``local`` | ``oidc``.
 
 ``none`` (the default) is one person on their own machine: the app acts as a user
 holding every role, and ``annotate serve`` refuses it on any address but localhost.
-``local`` signs users in with the accounts in the store. (Signing in through an
-organisation's identity provider is not built yet; :mod:`.claims` holds the
-mapping of its groups to roles it will use.)
+``local`` signs users in with the accounts in the store. ``oidc`` signs them in
+through an organisation's identity provider (Streamlit's ``st.login``, set in the
+app's secrets) and maps a claim of theirs to roles (:mod:`.oidc`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import os
 
 from ..errors import AnnotateError
 
-MODES = ("none", "local")
+MODES = ("none", "local", "oidc")
 
 
 def auth_mode() -> str:

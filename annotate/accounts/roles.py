@@ -32,6 +32,22 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 
+class AccountName(str):
+    """A display name that knows its account: events carry the name, the change log the ``login``.
+
+    The store writes ``getattr(reviewer, "login", reviewer)`` into the change log's
+    who column, so with accounts on it records the account, not a name anyone could
+    type; a plain ``str`` (``--auth none``) is both, as before.
+    """
+
+    login: str
+
+    def __new__(cls, display_name: str, login: str) -> "AccountName":
+        name = super().__new__(cls, display_name)
+        name.login = login
+        return name
+
+
 @dataclass(frozen=True)
 class User:
     """An account as the app sees it: who, in which roles, and whether it may sign in."""
@@ -42,6 +58,12 @@ class User:
     roles: frozenset[str] = field(default_factory=frozenset)
     disabled: bool = False
     epoch: int = 0  # bumped by a password change or disable: older session cookies stop working
+    external: bool = False  # signed in through an identity provider (--auth oidc): its groups set the roles
+
+    @property
+    def reviewer(self) -> "AccountName":
+        """Return the name this account stamps on events (its display name), carrying its login for the change log."""
+        return AccountName(self.display_name, self.login)
 
     def can(self, action: str) -> bool:
         """Return True when this user may do ``action`` (a key of PERMISSIONS); False for a disabled user."""

@@ -89,7 +89,8 @@ def apply_commands(
 ) -> list[Outcome]:
     """Apply the browser's commands not applied before, in order; return one Outcome each.
 
-    Commands: ``{"id", "op": "mark", "kind", "t", "event_id", "label"?, "mode": "point"|"start"}``,
+    Commands: ``{"id", "op": "mark", "kind", "t", "event_id", "label"?, "note"?, "mode": "point"|"start"}``
+    (``note``: a transcript line's text when the mark is made from that line),
     ``{"id", "op": "end", "event_id", "t"}``, ``{"id", "op": "undo"}``,
     ``{"id", "op": "delete", "event_id"}``, ``{"id", "op": "accept", "suggestion", "kind"?}`` (a
     suggested moment becomes an event, of its suggested kind unless ``kind`` says
@@ -154,7 +155,8 @@ def _apply_one(
         kind = parse_kind(cmd.get("kind", ""))
         start = browser_time_to_start_s(cmd.get("t"), offset, frame_times, rec.duration_s)
         event_id = _event_id(cmd.get("event_id"))
-        event = review.mark(store, rec, kind, start, reviewer, event_id=event_id, label=str(cmd.get("label") or ""))
+        event = review.mark(store, rec, kind, start, reviewer, event_id=event_id, label=str(cmd.get("label") or ""),
+                            note=str(cmd.get("note") or ""))
         if cmd.get("mode") == "start":
             session.open[kind.value] = event.id
         what = "started" if cmd.get("mode") == "start" else "marked"

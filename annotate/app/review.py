@@ -34,13 +34,15 @@ def mark(
     *,
     event_id: str | None = None,
     label: str = "",
+    note: str = "",
 ) -> Event:
     """Store a new point event (a duration event once it gets its end) and return it.
 
     With an ``event_id`` already stored, the stored event is returned unchanged
     (a repeated command). Raises ValidationError (time outside the recording).
     """
-    event = Event(kind=parse_kind(kind), start_s=start_s, recording_id=recording.id, label=label, reviewer=reviewer)
+    event = Event(kind=parse_kind(kind), start_s=start_s, recording_id=recording.id, label=label, note=note,
+                  reviewer=reviewer)
     if event_id:
         event.id = event_id
     added = store.add_events([event], reviewer=reviewer, skip_existing=True)

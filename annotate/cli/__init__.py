@@ -64,6 +64,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
                  "List a recording's comments, oldest first, with their time, event and author."),
     "inbox": ("annotate.cli.comment_cmds:inbox_cmd",
               "List the comments that mention NAME (@login), newest first; --read marks them read."),
+    "transcript": ("annotate.cli.transcript_cmds:transcript_cmd",
+                   "Import, export and search the transcripts of recordings (WebVTT, SRT, with speakers)."),
+    "transcribe": ("annotate.cli.transcript_cmds:transcribe_cmd",
+                   "Transcribe a recording's speech offline (faster-whisper) into its transcript, as a queued job."),
 }
 
 

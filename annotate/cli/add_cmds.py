@@ -99,13 +99,14 @@ def _add_folder(app: AppContext, store: Store, folder: Path, reviewer: str,
 def _queue_jobs(store: Store, app: AppContext, recs: list[Recording], suggest: list[Recording], wait: bool) -> None:
     """Queue the browser proxies ``recs`` need and the suggested moments of ``suggest``; ``wait`` for the proxies."""
     from ..jobs import queue
-    from ..jobs.kinds import submit_proxy, submit_suggest
+    from ..jobs.kinds import submit_analyses, submit_proxy
 
     queue.use(app.settings)
     for rec in suggest:  # not waited for: the moments are there when a worker has found them
-        submit_suggest(store, app.settings, rec.id)
+        submit_analyses(store, app.settings, rec.id)
     if suggest:
-        click.echo(f"queued the suggested moments of {plural(len(suggest), 'recording')}: see `annotate jobs`", err=True)
+        click.echo(f"queued the suggested moments, filmstrip and waveform of {plural(len(suggest), 'recording')}: "
+                   "see `annotate jobs`", err=True)
     jobs = [submit_proxy(store, app.settings, r.id) for r in recs if not r.browser_playable and not r.proxy_path]
     if not jobs:
         return

@@ -21,6 +21,11 @@ from .common import AppContext, data_options, open_store, output_file, pass_app
 if TYPE_CHECKING:
     from ..store import Store
 
+# Rows per chunk of a streamed CSV export. Writing a chunk holds about 4 KB per row of cells under way, so
+# the peak grows with it (500,000 events: 144 MB at 2,000 rows, 174 MB at 10,000, 300 MB at 50,000), while
+# the time is flat from about 2,000 rows up (smaller chunks pay the per-chunk steps more often).
+EXPORT_ROWS = 2000
+
 
 def _echo_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
@@ -117,8 +122,11 @@ def export_cmd(app: AppContext, output: str, recording_refs: tuple[str, ...], fm
         count = [0]
 
         def tables():
-            for rec in recs:
-                for table in store.event_columns([rec.id]):
+            # Every recording: one read in recording order; named ones: in the order given.
+            reads = [store.event_columns(by_recording=True, chunk_size=EXPORT_ROWS)] if not recording_refs else \
+                (store.event_columns([rec.id], chunk_size=EXPORT_ROWS) for rec in recs)
+            for read in reads:
+                for table in read:
                     count[0] += len(table["id"])
                     yield table
 

@@ -18,7 +18,8 @@ from .common import AppContext, clean_stale_partials, data_options, pass_app
 @click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--host", default="localhost", show_default=True, help="Address to listen on.")
 @click.option("--auth", type=click.Choice(MODES), default=lambda: os.environ.get("ANNOTATE_AUTH", "none"),
-              show_default="none", help="none: one person on localhost; local: sign in with `annotate user` accounts.")
+              show_default="none", help="none: one person on localhost; local: sign in with `annotate user` accounts; "
+              "oidc: sign in with the identity provider set in .streamlit/secrets.toml [auth] (docs/team.md).")
 @click.option("--queue", "queue_url", help="The job queue: sqlite (a file in the data directory, the default), "
               "redis://HOST:PORT/DB, or inline (no worker process). Default: ANNOTATE_QUEUE.")
 @click.option("--worker/--no-worker", default=True, help="Start one job worker beside the server (default: yes).")
@@ -44,6 +45,8 @@ def serve_cmd(app: AppContext, port: int, host: str, auth: str, queue_url: str |
         env["ANNOTATE_QUEUE"] = queue_url
     if auth == "local":
         _need_a_user(app)
+    if auth == "oidc":
+        _need_a_provider(entry)
     if worker and env.get("ANNOTATE_QUEUE", "sqlite") != "inline":
         start_worker(env)
     cmd = streamlit_command(entry, settings, port, host, open_browser)
@@ -61,6 +64,51 @@ def _need_a_user(app: AppContext) -> None:
     if not any(not u.disabled for u in app.store().accounts.all()):
         raise click.ClickException("no account can sign in yet: add one with "
                                    "`annotate user add NAME --role admin`, then start again")
+
+
+def _need_a_provider(entry: Path) -> None:
+    """Raise ClickException when ``--auth oidc`` could sign nobody in: no role map, no Authlib, no [auth] secrets."""
+    from ..accounts.oidc import rules_from_env
+    from ..errors import ValidationError
+
+    try:
+        rules_from_env()
+    except ValidationError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        import authlib  # noqa: F401  (Streamlit's st.login needs it)
+    except ImportError:
+        raise click.ClickException("--auth oidc needs Authlib: pip install 'streamlit[auth]'") from None
+    auth = _secrets_auth(entry)
+    if auth is None:
+        return
+    missing = [k for k in ("redirect_uri", "cookie_secret") if not auth.get(k)]
+    providers = [auth] + [v for v in auth.values() if isinstance(v, dict)]
+    if not any(p.get("client_id") and p.get("server_metadata_url") for p in providers):
+        missing.append("client_id/server_metadata_url")
+    if missing:
+        raise click.ClickException(f"--auth oidc needs [auth] {', '.join(missing)} in .streamlit/secrets.toml "
+                                   "(here or in ~/.streamlit): see docs/team.md")
+
+
+def _secrets_auth(entry: Path) -> dict | None:
+    """Return the [auth] table Streamlit will read (its secrets files merged in its order), {} when there is
+    none, None where this Python cannot read TOML (3.10: Streamlit itself then says what is missing)."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:
+        return None
+
+    auth: dict = {}
+    for folder in (Path.home(), Path.cwd(), entry.parent):
+        path = folder / ".streamlit" / "secrets.toml"
+        try:
+            auth.update(tomllib.loads(path.read_text(encoding="utf-8")).get("auth") or {})
+        except FileNotFoundError:
+            continue
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise click.ClickException(f"cannot read {path}: {exc}") from None
+    return auth
 
 
 def start_worker(env: dict[str, str]) -> subprocess.Popen:

@@ -21,10 +21,15 @@ from fractions import Fraction
 import av
 import numpy as np
 
-from ..media.convert import to_bgr, to_bt709, upright
+from av.video.reformatter import VideoReformatter
+
+from ..media.convert import is_full_range, matrix_of, to_bgr, to_bt709, upright
 from ..render import YUVCanvas
+from .sink import BT709, LIMITED_RANGE
 
 BLACK_YUV = (16, 128, 128)
+_RGB = frozenset({"bgr24", "rgb24", "gray", "bgra", "rgba"})  # to_bt709 converts these (rare: odd-sized input)
+POOL = 8  # output frames a band-adding shaper takes turns with (see FrameShaper._reused)
 
 
 def even(value: float) -> int:
@@ -78,8 +83,8 @@ class FrameShaper:
     ``rotation`` is clockwise-to-display; ``size`` the picture (even, :func:`display_size`); ``shown``
     the size a player shows (:func:`shown_size`; default ``size``): when it differs, its last column or row
     is cropped. ``box`` an optional larger canvas: the picture is then fitted inside it, centred on black.
-    ``band`` (even) adds that many black rows below the picture (or the box) for the timeline strip; the
-    picture itself is copied as is.
+    ``band`` (even) adds that many rows below the picture (or the box) for the timeline strip, black in a
+    new frame and otherwise as last drawn (see :meth:`_reused`); the picture itself is copied as is.
     """
 
     def __init__(
@@ -97,7 +102,10 @@ class FrameShaper:
         self.shown = tuple(shown) if shown and tuple(shown) != tuple(size) else None
         self.box = box if box and tuple(box) != tuple(size) else None
         self.band = int(band)
-        self._out: av.VideoFrame | None = None
+        self._pool: list[av.VideoFrame] = []
+        self._sws = VideoReformatter()
+        self._turn = 0
+        self.slot: tuple | None = None  # the last frame's pool slot and buffer (see _reused), None if not pooled
         if self.box is not None:
             self.size = fit_size(size[0], size[1], *self.box)
         w, h = self.size
@@ -116,10 +124,11 @@ class FrameShaper:
 
     def __call__(self, frame: av.VideoFrame, writable: bool = True) -> av.VideoFrame:
         """Return ``frame`` ready to encode (and, if ``writable``, to draw on): possibly the same object."""
+        self.slot = None
         if self.shown is not None:
             frame = self._cropped(frame)
         else:
-            frame = to_bt709(frame, *self._coded_target, interpolation="BICUBIC")  # the sink tags its stream BT.709
+            frame = self._bt709(frame)  # the sink tags its stream BT.709
         if self.rotation and self.shown is None:
             frame = rotate_frame(frame, self.rotation)
         elif writable and self.box is None and not self.band:
@@ -127,6 +136,21 @@ class FrameShaper:
         if self.box is not None or self.band:
             frame = self._place(frame)
         return frame
+
+    def _bt709(self, frame: av.VideoFrame) -> av.VideoFrame:
+        """Return ``frame`` as :func:`~annotate.media.convert.to_bt709` does at the coded target size, with one
+        swscale context kept for the shaper's frames (a new one per frame costs more than the conversion)."""
+        width, height = self._coded_target
+        fmt, full, matrix = frame.format.name, is_full_range(frame), matrix_of(frame)
+        if fmt in _RGB or (fmt == "yuv420p" and not full and matrix == "ITU709" and (width, height) == (frame.width, frame.height)):
+            return to_bt709(frame, width, height, interpolation="BICUBIC")
+        out = self._sws.reformat(
+            frame, width=width, height=height, format="yuv420p", interpolation="BICUBIC",
+            src_colorspace=matrix, dst_colorspace="ITU709",
+            src_color_range="JPEG" if full else "MPEG", dst_color_range="MPEG",
+        )
+        out.colorspace, out.color_range = BT709, LIMITED_RANGE
+        return out
 
     def _cropped(self, frame: av.VideoFrame) -> av.VideoFrame:
         """Return the upright picture as the reader shows it, its odd side's last column/row cropped, at ``size``."""
@@ -137,15 +161,11 @@ class FrameShaper:
         return to_bt709(picture, *self.size, interpolation="BICUBIC")
 
     def _place(self, frame: av.VideoFrame) -> av.VideoFrame:
-        """Return a frame of ``out_size``: ``frame`` centred in the box (or at the top), black elsewhere."""
+        """Return a frame of ``out_size``: ``frame`` centred in the box (or at the top), black elsewhere (the
+        band: see :meth:`_reused`)."""
         bw, bh = self.picture_size
         x, y = ((bw - frame.width) // 2) & ~1, ((bh - frame.height) // 2) & ~1
-        if self.box is not None:
-            out = blank_frame(*self.out_size)
-        else:  # the picture fills the top: only the band needs painting
-            out = self._reused()
-            band = YUVCanvas.from_frame(out).rows(bh, bh + self.band)
-            band.y[...], band.u[...], band.v[...] = BLACK_YUV
+        out = blank_frame(*self.out_size) if self.box is not None else self._reused()
         src, dst = YUVCanvas.from_frame(frame), YUVCanvas.from_frame(out)
         dst.y[y : y + frame.height, x : x + frame.width] = src.y
         dst.u[y // 2 : y // 2 + src.u.shape[0], x // 2 : x // 2 + src.u.shape[1]] = src.u
@@ -153,9 +173,20 @@ class FrameShaper:
         return out
 
     def _reused(self) -> av.VideoFrame:
-        """Return the one output frame this shaper refills, writable. Encoders copy a frame's pictures (or keep a
-        reference, and then ``make_writable`` copies), so reusing it saves an allocation and a copy per frame."""
-        if self._out is None:
-            self._out = blank_frame(*self.out_size)
-        self._out.make_writable()  # a no-op unless the encoder still holds the previous picture
-        return self._out
+        """Return the next of the :data:`POOL` output frames this shaper refills in turn, writable.
+
+        Frames are handed to the encoder's thread while later ones are drawn, so a frame comes round again
+        only after ``POOL - 1`` others (more than the frame loop ever has in flight). Only the picture is
+        copied in: the band keeps what was drawn there when the frame was last used (black at first), and
+        :attr:`slot` says which frame and buffer it is, ``((shaper, turn), buffer address)``, so the
+        timeline strip is drawn into a frame once and afterwards only its playhead moves. Encoders copy a
+        frame's pictures or keep a reference (then ``make_writable`` copies, contents included)."""
+        if len(self._pool) < POOL:
+            self._pool.append(blank_frame(*self.out_size))
+            self._turn = len(self._pool) - 1
+        else:
+            self._turn = (self._turn + 1) % POOL
+        frame = self._pool[self._turn]
+        frame.make_writable()  # a no-op unless the encoder still holds this picture
+        self.slot = ((id(self), self._turn), frame.planes[0].buffer_ptr)
+        return frame

@@ -5,6 +5,11 @@ Every video written (overlay video, browser proxy, clip, reel) is a sequence of
 :class:`~annotate.media.stream.StreamReader`. Frames keep their exact presentation
 times (shifted so the window starts at the segment's offset); audio is copied
 packet by packet or cut sample-exactly to the window.
+
+The three stages overlap (:mod:`.pipeline`): a reader thread demuxes and decodes, the
+calling thread times, shapes and draws each frame, a writer thread encodes and muxes,
+in order. The sink is only written from the writer thread while a segment is under way,
+and every write has finished when :func:`write_segment` returns.
 """
 
 from __future__ import annotations
@@ -17,10 +22,10 @@ from typing import Callable
 import av
 import numpy as np
 
-from ..media.stream import decode
 from ..render import Overlay, YUVCanvas
 from .audio import AudioCutter
 from .frames import FrameShaper
+from .pipeline import Reader, Writer
 from .sink import VideoSink
 from .source import Source
 
@@ -147,30 +152,33 @@ class _Attempt:
         self.prev_t: Fraction | None = None
         self.video_done = False
         self.held: list[Callable[[], None]] | None = []
+        self.writer: Writer | None = None  # set while run() is under way
 
     def run(self) -> int:
         """Read, draw and write the segment; return the frames written."""
         job = self.job
         job.source.seek(self.seek_to)
-        for packet in job.source.packets(with_audio=self.read_audio):
-            if packet.stream.type == "audio":
-                if self._audio_packet(packet):
-                    break  # a clip's audio is complete; copied or whole-file audio is read to the end
-            elif not self.video_done:
-                self._video_packet(packet)
-                if self.video_done and not self.read_audio:
-                    break
-        self._release_audio()
-        if not self.video_done and self.prev is not None:
-            self._emit(self.prev, self.prev_t, job.win.t_end)
-        if self.cutter is not None:
-            chunk = self.cutter.finish()
-            if chunk.shape[1]:
-                job.sink.write_audio(chunk, start=self.cutter.first_sample)
+        with Reader(job.source, self.read_audio, decode_audio=self.cutter is not None) as reader, Writer() as writer:
+            self.writer = writer
+            for packet, frames in reader:
+                if packet.stream.type == "audio":
+                    if self._audio_packet(packet, frames):
+                        break  # a clip's audio is complete; copied or whole-file audio is read to the end
+                elif not self.video_done:
+                    self._video_frames(frames)
+                    if self.video_done and not self.read_audio:
+                        break
+            self._release_audio()
+            if not self.video_done and self.prev is not None:
+                self._emit(self.prev, self.prev_t, job.win.t_end)
+            if self.cutter is not None:
+                chunk = self.cutter.finish()
+                if chunk.shape[1]:
+                    writer.put(partial(job.sink.write_audio, chunk, start=self.cutter.first_sample))
         return self.written
 
-    def _video_packet(self, packet: av.Packet) -> None:
-        for frame in decode(packet):
+    def _video_frames(self, frames: list[av.VideoFrame]) -> None:
+        for frame in frames:
             t = self.job.source.time_of(frame, self.prev_t)
             if self.held is not None:
                 if t > self.job.win.t_first and self.seek_to > 0:
@@ -192,38 +200,36 @@ class _Attempt:
             return
         out = job.shaper(frame, writable=job.overlay is not None)
         if job.overlay is not None:
-            job.overlay.draw(YUVCanvas.from_frame(out), float(t), float(next_t), band=job.shaper.band)
+            job.overlay.draw(YUVCanvas.from_frame(out), float(t), float(next_t), band=job.shaper.band, slot=job.shaper.slot)
         tb = job.sink.time_base
         pts = max(int(round((t - job.win.t_first + job.offset) / tb)), self.last_pts + 1)
         end = int(round((next_t - job.win.t_first + job.offset) / tb))
-        job.sink.write(out, pts, max(end - pts, 1))
+        self.writer.put(partial(job.sink.write, out, pts, max(end - pts, 1)), now=True)
         self.last_pts = pts
         self.written += 1
         if job.tick is not None:
             job.tick(1)
 
-    def _audio_packet(self, packet: av.Packet) -> bool:
-        """Copy or cut one audio packet; return True once a clip's audio is complete and the video done."""
+    def _audio_packet(self, packet: av.Packet, frames: list | None) -> bool:
+        """Copy or cut one audio packet (``frames``: its decoded frames when cut); return True once a clip's
+        audio is complete and the video done."""
         job, cutter = self.job, self.cutter
         if job.audio == "copy":
             self._put(partial(job.sink.mux_audio, packet, self.shift))
         elif cutter is not None and not cutter.done:
-            for aframe in decode(packet):
+            for aframe in frames or ():
                 chunk = cutter.feed(aframe)
                 if chunk.shape[1]:
-                    self._put(partial(self._write_samples, chunk))
+                    self._put(partial(job.sink.write_audio, chunk, start=cutter.first_sample))
         return self.video_done and job.audio == "cut" and cutter is not None and cutter.done
-
-    def _write_samples(self, chunk: np.ndarray) -> None:
-        self.job.sink.write_audio(chunk, start=self.cutter.first_sample)
 
     def _put(self, write: Callable[[], None]) -> None:
         if self.held is None:
-            write()
+            self.writer.put(write)
         else:
             self.held.append(write)
 
     def _release_audio(self) -> None:
         for write in self.held or ():
-            write()
+            self.writer.put(write)
         self.held = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping, Sequence
 
 from ..errors import ValidationError
-from ..model import Event, Kind, Recording, columns_valid, validate_columns, validate_event
+from ..model import Event, Kind, Recording, columns_valid, validate_event
 from .recording_info import duration_limit
 from .columns import EVENT_FIELDS, event_columns
 from .ids import EventIds
@@ -102,9 +102,11 @@ class Importer:
 
         columns = {"recording_id": [self.recording.id] * len(keep), "id": [""] * len(keep)}
         columns.update((name, pick(column)) for name, column in values.items())
-        events = list(map(Event, *(columns.get(name) or [getattr(_DEFAULTS, name)] * len(keep) for name in EVENT_FIELDS)))
-        kept_at = pick(wheres)
-        found = self._settle(events, kept_at, None if raw_ids is None else pick(raw_ids), columns)
+        kept_at, kept_ids = pick(wheres), None if raw_ids is None else pick(raw_ids)
+        found = self._settle_columns(columns, kept_at, kept_ids)
+        if found is None:
+            events = list(map(Event, *(columns.get(n) or [getattr(_DEFAULTS, n)] * len(keep) for n in EVENT_FIELDS)))
+            found = self._settle(events, kept_at, kept_ids, columns)
         messages = {wheres[i]: self._message(wheres[i], exc) for i, exc in bad.items()}
         messages.update((kept_at[i], message) for i, message in found.items())
         messages.update((where, self._message(where, what)) for where, what in (left_out or {}).items())
@@ -127,6 +129,29 @@ class Importer:
         self._keep(valid, rows, ids, wheres, raw, found)
         return found
 
+    def _settle_columns(self, columns: dict[str, list[Any]], wheres: Sequence[Any],
+                        raw_ids: Sequence[Any] | None) -> dict[int, str] | None:
+        """Keep the events of ``columns`` when every value is valid as it stands and every id new; return {}.
+
+        The ids are settled before the events are made, so each is made once with its id.
+        Returns None, keeping nothing, otherwise (then each event is validated).
+        """
+        count = len(wheres)
+        if not count or not columns_valid(columns, self.limit):
+            return None
+        raw = _id_cells(raw_ids)
+        before = self.ids.mark()
+        ids = self.ids.assign(columns["kind"], columns["start_s"], columns.get("end_s") or [None] * count,
+                              columns.get("label") or [""] * count, raw)
+        seen = self.seen
+        if (seen and not seen.keys().isdisjoint(ids)) or len(set(ids)) != count:
+            self.ids.undo(before)
+            return None
+        columns["id"] = ids
+        self.events.extend(map(Event, *(columns.get(n) or [getattr(_DEFAULTS, n)] * count for n in EVENT_FIELDS)))
+        seen.update(zip(ids, wheres))
+        return {}
+
     def add_columns(self, columns: dict[str, list[Any]], wheres: Sequence[Any], raw_ids: Sequence[Any] | None = None,
                     hex_ids: bool = False) -> bool:
         """Keep the events given as columns (Event field -> values) when all are valid as they stand; return True.
@@ -140,16 +165,7 @@ class Importer:
         if self.events or self.seen or self.problems or self._pending or not count:
             return False
         columns = {"recording_id": [self.recording.id] * count, **columns, "id": [""] * count}
-        events = validate_columns(columns, self.limit)
-        if events is None:
-            return False
-        ids = self.ids.assign(columns["kind"], columns["start_s"], columns.get("end_s") or [None] * count,
-                              columns.get("label") or [""] * count, _id_cells(raw_ids))
-        if len(set(ids)) != count:
-            self.ids = EventIds(self.recording)  # derived ids count repeats: start counting again
-            return False
-        self._keep(events, range(count), ids, wheres, raw_ids)
-        return True
+        return self._settle_columns(columns, wheres, raw_ids) is not None
 
     def _validate_each(self, events: Sequence[Event], wheres: Sequence[Any],
                        found: dict[int, str]) -> tuple[list[Event], list[int]]:

@@ -79,6 +79,8 @@ def refuse_long_cells(body: bytes, delimiter: str, problems: Problems, limits: S
     for cells right of them; a header cell holds at most SHORT_CELL. Reads
     ``body`` a chunk at a time, before anything builds cells from it.
     """
+    if not rows_longer_than(body, SHORT_CELL):
+        return  # no row, so no cell, is longer than the smallest cap: nothing to find
     limits = [*limits, rest]
     caps = np.array([cap for _, cap in limits], dtype=np.int64)
     for lines, cols, starts, ends in long_cells(body, delimiter, SHORT_CELL):
@@ -126,6 +128,27 @@ class CsvLines:
 
 
 # --- cells too long to read -------------------------------------------------------
+
+
+def rows_longer_than(body: bytes, shortest: int, chunk: int = 1 << 21) -> bool:
+    """Return True unless every CSV row of ``body`` is at most ``shortest`` bytes (line end included).
+
+    A row ends at a line feed outside quotes (by quote parity, line feeds and
+    quotes only: quick). A cell never outgrows its row, whatever the quotes
+    mean, so False proves that no cell is longer than ``shortest``.
+    """
+    size, quotes, prev = len(body), 0, -1  # prev: the last row end so far
+    for base in range(0, size, chunk):
+        view = np.frombuffer(body, dtype=np.uint8, count=min(chunk, size - base), offset=base)
+        feeds, qpos = np.flatnonzero(view == 10), np.flatnonzero(view == 34)
+        ends = base + feeds[((np.searchsorted(qpos, feeds) + quotes) & 1) == 0]
+        if len(ends) and max(int(ends[0]) - prev, int(np.diff(ends).max(initial=0))) > shortest:
+            return True
+        prev = int(ends[-1]) if len(ends) else prev
+        if base + len(view) - 1 - prev > shortest:  # the row still open is already too long
+            return True
+        quotes += len(qpos)
+    return False
 
 
 def long_cells(body: bytes, delimiter: str, shortest: int, chunk: int = 1 << 21) -> Iterator[tuple[np.ndarray, ...]]:

@@ -3,7 +3,9 @@
 A job's parameters name what to make (a recording, an event, a selection) and the
 export options; the worker rebuilds the render plan from them and the store, so
 the file it writes is the one the page asked for (a plan's file name is a digest of
-the events' version: if events changed meanwhile, the newer file is made).
+the events' version: if events changed meanwhile, the newer file is made). A
+``transcribe`` job runs speech to text on a recording (annotate.transcripts.asr)
+and stores the result as its transcript.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from ..export import ExportOptions
 from ..store import Store
 
 Progress = Callable[[int, int], None]
-KINDS = ("proxy", "preview", "overlay", "clip", "reel", "suggest")
+KINDS = ("proxy", "preview", "overlay", "clip", "reel", "suggest", "transcribe")
 
 
 def plan(kind: str, store: Store, settings: Settings, params: dict[str, Any]) -> Any:
@@ -70,7 +72,20 @@ def run(kind: str, store: Store, settings: Settings, params: dict[str, Any], pro
 
         rec = store.get_recording(params["recording_id"])
         return build_preview(settings, rec.path, rec.content_hash, progress)
+    if kind == "transcribe":
+        from ..transcripts.asr import transcribe_recording
+
+        return transcribe_recording(store, settings, params["recording_id"], progress)
     return plan(kind, store, settings, params).run(progress)
+
+
+def submit_transcribe(store: Store, settings: Settings, recording_id: int) -> Any:
+    """Queue speech to text of a recording; return its job row (one job per recording at a time)."""
+    from . import queue
+
+    rec = store.get_recording(recording_id)
+    return queue.submit("transcribe", {"recording_id": rec.id}, f"transcript:{rec.id}",
+                        f"transcript of #{rec.id}", rec.id)
 
 
 def submit_proxy(store: Store, settings: Settings, recording_id: int) -> Any:
@@ -109,3 +124,9 @@ def submit_suggest(store: Store, settings: Settings, recording_id: int) -> Any:
 
     return queue.submit("suggest", {"recording_id": recording_id}, suggest_target(recording_id),
                         f"suggested moments of #{recording_id}", recording_id)
+
+
+def submit_analyses(store: Store, settings: Settings, recording_id: int) -> list[Any]:
+    """Queue what a newly added recording gets for its reviewers: its suggested moments, its filmstrip and
+    waveform; return the job rows."""
+    return [submit_suggest(store, settings, recording_id), submit_preview(store, settings, recording_id)]

@@ -66,12 +66,12 @@ def run_worker(workers: int = 1, parent_pid: int | None = None, stale_s: float =
     if inbox:
         from ..app.folders import Inbox
 
-        from .kinds import submit_proxy, submit_suggest
+        from .kinds import submit_analyses, submit_proxy
 
         def queue_proxy(rec) -> None:
             if not rec.browser_playable:
                 submit_proxy(store, queue.settings(), rec.id)
-            submit_suggest(store, queue.settings(), rec.id)
+            submit_analyses(store, queue.settings(), rec.id)
 
         watcher = Inbox(store, queue.settings(), make_proxy=False, after_add=queue_proxy)
         threading.Thread(target=watcher.watch, args=(stop,), daemon=True, name="cx-inbox").start()

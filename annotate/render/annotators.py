@@ -237,7 +237,8 @@ class TimelineAnnotator(_Annotator):
     By default the strip lies along the bottom of the picture, inside the flash border. With ``below`` the
     canvas it draws on is the band added below the picture (see :func:`strip_band_px`): the strip fills the
     band, on its dark ground, and the picture is left untouched.
-    The strip is drawn once per frame size into a cached patch; each frame blends it and draws the playhead.
+    The strip is drawn once per frame size into a cached patch; each frame blends it and draws the playhead
+    (in a band that already holds it, only the playhead moves: see :meth:`draw`).
     """
 
     def __init__(self, events: Iterable[Event | Mark], duration_s: float, strip_alpha: float = 1.0, below: bool = False):
@@ -246,6 +247,7 @@ class TimelineAnnotator(_Annotator):
         self.strip_alpha = strip_alpha
         self.below = below
         self._cache: dict[tuple[int, int], tuple[Patch, tuple[int, int]]] = {}
+        self._heads: dict[object, tuple[int, tuple]] = {}  # band key -> (buffer, (playhead columns, size)) drawn
 
     def geometry(self, width: int, height: int) -> tuple[int, int, int, int]:
         """Return the strip's (x0, y0, x1, y1) in a canvas of this size (inside the flash border; with
@@ -312,12 +314,30 @@ class TimelineAnnotator(_Annotator):
         small = img.convert("RGBa").resize((sw, sh), Image.Resampling.BOX).convert("RGBA")
         return np.asarray(small, dtype=np.uint8).copy()
 
-    def draw(self, canvas: Canvas, t: float, marks: Sequence[Mark] = (), next_t: float | None = None) -> None:
+    def draw(
+        self, canvas: Canvas, t: float, marks: Sequence[Mark] = (), next_t: float | None = None, slot: tuple | None = None
+    ) -> None:
+        """Draw the strip and the playhead at ``t``. ``slot`` ``(key, buffer)`` (with ``below`` only) names the
+        band being drawn on: when this annotator drew the last picture in the same key's band and the buffer
+        is the same, the band still holds that strip, so only the playhead is moved (the strip put back
+        where it was, the new one drawn), touching a few columns instead of the band."""
         w, h = canvas.width, canvas.height
         patch, (px, py) = self._strip(w, h)
-        canvas.blend(patch, px, py)
         x0, y0, x1, y1 = self.geometry(w, h)
         x = self.x_of(t, w, h)
         head = max(2, even_up((y1 - y0) / 8))
-        canvas.fill(x - head // 2 - 2, y0, x + head // 2 + 2, y1, BLACK)
+        cols = (x - head // 2 - 2, x + head // 2 + 2)
+        key, buffer = slot if (slot is not None and self.below and patch.opaque) else (None, None)
+        before = self._heads.get(key) if key is not None else None
+        if before is not None and before[0] == buffer and before[1] == (cols, (w, h)):
+            return  # the playhead is where it already is in this band
+        if before is not None and before[0] == buffer and before[1][1] == (w, h):
+            canvas.blend(patch, px, py, columns=before[1][0])  # put the strip back under the old playhead
+        else:
+            canvas.blend(patch, px, py)
+        canvas.fill(cols[0], y0, cols[1], y1, BLACK)
         canvas.fill(x - head // 2, y0, x + head // 2, y1, WHITE)
+        if key is not None:
+            if len(self._heads) > 64:
+                self._heads.clear()
+            self._heads[key] = (buffer, (cols, (w, h)))

@@ -99,8 +99,9 @@ class Canvas(Protocol):
     def fill(self, x0: int, y0: int, x1: int, y1: int, color: Color, alpha: float = 1.0) -> None:
         """Paint the rectangle [x0, x1) x [y0, y1) with ``color`` at opacity ``alpha``."""
 
-    def blend(self, patch: Patch, x: int, y: int) -> None:
-        """Blend ``patch`` with its top-left corner at (x, y)."""
+    def blend(self, patch: Patch, x: int, y: int, columns: tuple[int, int] | None = None) -> None:
+        """Blend ``patch`` with its top-left corner at (x, y); with ``columns`` (x0, x1) only the part over
+        the canvas's columns x0 .. x1 - 1."""
 
     def rows(self, y0: int, y1: int) -> "Canvas":
         """Return a canvas over rows ``y0`` .. ``y1 - 1`` of this one."""
@@ -112,6 +113,13 @@ def _clip_rect(x0: int, y0: int, x1: int, y1: int, w: int, h: int) -> tuple[int,
     if x0 >= x1 or y0 >= y1:
         return None
     return x0, y0, x1, y1
+
+
+def _columns(x0: int, x1: int, columns: tuple[int, int] | None) -> tuple[int, int]:
+    """Return the columns x0 .. x1 narrowed to ``columns`` (None: all of them)."""
+    if columns is None:
+        return int(x0), int(x1)
+    return max(int(x0), int(columns[0])), min(int(x1), int(columns[1]))
 
 
 def _blend_const(region: np.ndarray, value, alpha: float) -> None:
@@ -159,8 +167,9 @@ class BGRCanvas:
         else:
             _blend_const(region, color.bgr, alpha)
 
-    def blend(self, patch: Patch, x: int, y: int) -> None:
-        rect = _clip_rect(x, y, x + patch.width, y + patch.height, self.width, self.height)
+    def blend(self, patch: Patch, x: int, y: int, columns: tuple[int, int] | None = None) -> None:
+        lo, hi = _columns(x, x + patch.width, columns)
+        rect = _clip_rect(lo, y, hi, y + patch.height, self.width, self.height)
         if rect is None:
             return
         x0, y0, x1, y1 = rect
@@ -221,9 +230,12 @@ class YUVCanvas:
             _blend_const(self.u[chroma], cu, alpha)
             _blend_const(self.v[chroma], cv, alpha)
 
-    def blend(self, patch: Patch, x: int, y: int) -> None:
+    def blend(self, patch: Patch, x: int, y: int, columns: tuple[int, int] | None = None) -> None:
         x, y = int(x) & ~1, int(y) & ~1
-        rect = _clip_rect(x, y, x + patch.width, y + patch.height, self.width, self.height)
+        if columns is not None:  # whole chroma columns: widen to even edges
+            columns = (int(columns[0]) & ~1, int(columns[1]) + (int(columns[1]) & 1))
+        lo, hi = _columns(x, x + patch.width, columns)
+        rect = _clip_rect(lo, y, hi, y + patch.height, self.width, self.height)
         if rect is None:
             return
         x0, y0, x1, y1 = rect

@@ -73,8 +73,10 @@ class Overlay:
         """Return True if drawing the frame at ``t`` would change any pixel."""
         return self.timeline is not None or bool(self.index.near(t, next_t))
 
-    def draw(self, canvas: Canvas, t: float, next_t: float | None = None, band: int = 0) -> None:
-        """Paint every switched-on element of the frame at ``t`` onto ``canvas`` (``band``: see the class note)."""
+    def draw(self, canvas: Canvas, t: float, next_t: float | None = None, band: int = 0, slot: tuple | None = None) -> None:
+        """Paint every switched-on element of the frame at ``t`` onto ``canvas`` (``band``: see the class note;
+        ``slot`` names the band's frame and buffer when it is one drawn on before, see
+        :meth:`TimelineAnnotator.draw`)."""
         picture, strip, timeline = canvas, canvas, self.timeline
         if band > 0:
             split = canvas.height - band
@@ -83,7 +85,7 @@ class Overlay:
         if self.flash is not None and near:
             self.flash.draw(picture, t, near, next_t)
         if timeline is not None:
-            timeline.draw(strip, t, near, next_t)
+            timeline.draw(strip, t, near, next_t, slot=slot if band > 0 else None)
         if self.caption is not None and near:
             self.caption.draw(picture, t, near, next_t)
 

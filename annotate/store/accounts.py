@@ -72,6 +72,7 @@ def _user(row: Row) -> User:
         roles=frozenset(row.roles or ()),
         disabled=bool(row.disabled),
         epoch=row.epoch,
+        external=row.external_id is not None,
     )
 
 

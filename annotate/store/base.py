@@ -43,12 +43,19 @@ def visible_changes() -> ColumnElement[bool]:
     return change_log.c.txn.not_in(sa.select(imports.c.id).where(imports.c.state != "done"))
 
 
-class Tx:
-    """One write transaction: its connection, time, reviewer and change-log writer."""
+def account_of(reviewer: str | None) -> str:
+    """Return who a change is logged as: the account's login for an ``AccountName``, else the name itself."""
+    return clean_text(getattr(reviewer, "login", None) or reviewer)
 
-    def __init__(self, conn: Connection, reviewer: str):
+
+class Tx:
+    """One write transaction: its connection, time, reviewer (the name stamped on events), the account it is
+    logged as (``who``, the change log's reviewer column) and change-log writer."""
+
+    def __init__(self, conn: Connection, reviewer: str, who: str | None = None):
         self.conn = conn
         self.reviewer = reviewer
+        self.who = reviewer if who is None else who
         self.now = utcnow()
         self.txn = uuid.uuid4().hex
 
@@ -66,7 +73,7 @@ class Tx:
 
     def _row(self, action: str, entity: str, entity_id: Any, recording_id: int | None, before: dict | None,
              after: dict | None, undoes: int | None = None) -> dict[str, Any]:
-        return {"txn": self.txn, "at": self.now, "reviewer": self.reviewer, "action": action, "entity": entity,
+        return {"txn": self.txn, "at": self.now, "reviewer": self.who, "action": action, "entity": entity,
                 "entity_id": str(entity_id), "recording_id": recording_id, "before": before, "after": after,
                 "undone_by": None, "undoes": undoes}
 
@@ -142,7 +149,7 @@ class StoreBase:
     @contextlib.contextmanager
     def _write(self, reviewer: str | None) -> Iterator[Tx]:
         with self._write_conn() as conn:
-            yield Tx(conn, clean_text(reviewer))
+            yield Tx(conn, clean_text(reviewer), account_of(reviewer))
 
     def schema_version(self) -> int:
         """Return the highest migration number recorded in the database."""

@@ -1,8 +1,9 @@
-"""A streamed import's rows written straight from columns: no Event objects, one executemany per batch.
+"""A streamed import's rows written straight from columns: no Event objects, bulk inserts per batch, on a thread.
 
 A streamed CSV (``annotate.formats.csv_stream``) arrives as columns already
 validated for its recording, so :func:`import_chunks` builds the ``events``
-rows (driver values) from the columns and writes them through the store's one
+rows (driver values) a whole column at a time (times by one numpy step, stamps
+and kinds once per distinct value) and writes them through the store's one
 import writer (``Store.import_batches``): short hidden transactions of
 IMPORT_BATCH rows, made visible by one last short transaction, removed on any
 error, logged as one change of the import (see ``store.batches``).
@@ -10,11 +11,15 @@ error, logged as one change of the import (see ``store.batches``).
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Iterable, Protocol
 
+import numpy as np
+
 from ..model import utcnow
-from ..timebase import nearest_ms
+from ..timebase import nearest_ms, nearest_ms_array
 from .batches import IMPORT_BATCH
 from .rows import as_utc
 
@@ -22,6 +27,7 @@ if TYPE_CHECKING:
     from .store import Store
 
 _TEXTS = ("label", "stage", "channel", "actor", "expectation")
+_EXACT_S = 2.0**52 / 1000  # seconds whose milliseconds numpy rounds exactly as nearest_ms does
 
 
 class ColumnChunk(Protocol):
@@ -39,47 +45,101 @@ def import_chunks(store: Store, recording_id: int, chunks: Iterable[ColumnChunk]
     already stored are skipped. Raises NotFoundError for an unknown recording.
     """
     store.get_recording(recording_id)
-    with store.import_batches(reviewer) as batches:
+    with store.import_batches(reviewer) as batches, _Writer(batches, recording_id) as writer:
         for chunk in chunks:
-            columns = _in_id_order(chunk.columns)
-            for first in range(0, chunk.count, IMPORT_BATCH):
-                last = min(first + IMPORT_BATCH, chunk.count)
-                rows = batch_rows(columns, first, last, recording_id, batches.import_id, utcnow(), batches.who)
-                batches.write(rows, [recording_id])
+            writer.put(chunk_rows(chunk.columns, chunk.count, recording_id, batches.import_id, utcnow(), batches.who))
     return batches.added
 
 
-def _in_id_order(columns: dict[str, list[Any]]) -> dict[str, list[Any]]:
-    """Return the columns with their rows sorted by id.
+class _Writer:
+    """Write a chunk's rows (in IMPORT_BATCH transactions) on a thread while the next chunk is read.
+
+    The database does most of a write with the GIL released, so reading the
+    file and writing the rows overlap. At most one chunk is being written at a
+    time; :meth:`put` and leaving the block raise what a write raised. Leaving
+    the block waits for the write under way, so nothing is written after the
+    import has finished or been dropped.
+    """
+
+    def __init__(self, batches: Any, recording_id: int):
+        self.batches, self.recording_id = batches, recording_id
+        self.pending: Future | None = None
+
+    def __enter__(self) -> _Writer:
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
+        return self
+
+    def put(self, rows: list[tuple]) -> None:
+        """Wait for the previous chunk's write (raising what it raised), then start writing ``rows``."""
+        self._wait()
+        self.pending = self.pool.submit(self._write, rows)
+
+    def _write(self, rows: list[tuple]) -> None:
+        for first in range(0, len(rows), IMPORT_BATCH):
+            self.batches.write(rows[first : first + IMPORT_BATCH], [self.recording_id])
+
+    def _wait(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.result()
+
+    def __exit__(self, kind: Any, *exc: Any) -> None:
+        try:
+            if kind is None:
+                self._wait()
+            elif self.pending is not None:
+                wait([self.pending])  # the error already raised wins; this write is dropped with the import
+        finally:
+            self.pool.shutdown(wait=True)
+
+
+def ms_column(seconds: list[float | None]) -> list[int | None]:
+    """Return a column of validated times in seconds as ``timebase.nearest_ms`` gives each; None stays None.
+
+    One numpy step for the column (the same half-to-even rounding of the same
+    product) while every time is finite and small enough to round exactly;
+    otherwise value by value.
+    """
+    holes = [i for i, s in enumerate(seconds) if s is None] if None in seconds else []
+    try:
+        arr = np.array([0.0 if s is None else s for s in seconds] if holes else seconds, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        arr = None
+    if arr is None or arr.ndim != 1 or not np.isfinite(arr).all() or (np.abs(arr) > _EXACT_S).any():
+        return [None if s is None else nearest_ms(s) for s in seconds]
+    out: list[int | None] = nearest_ms_array(arr).tolist()
+    for i in holes:
+        out[i] = None
+    return out
+
+
+def chunk_rows(columns: dict[str, list[Any]], count: int, rid: int, import_id: str, now: datetime,
+               who: str) -> list[tuple]:
+    """Return the ``events`` rows (driver values, ``rows.EVENT_COLUMNS`` order) of a chunk's columns, in id order.
 
     Written in id order, each batch updates one stretch of the events' key
     index instead of pages all over it.
     """
-    ids = columns["id"]
-    order = sorted(range(len(ids)), key=ids.__getitem__)
-    return {name: list(map(values.__getitem__, order)) for name, values in columns.items()}
-
-
-def ms_column(seconds: list[float | None]) -> list[int | None]:
-    """Return a column of validated times in seconds as ``timebase.nearest_ms`` gives each; None stays None."""
-    return [None if s is None else nearest_ms(s) for s in seconds]
-
-
-def batch_rows(columns: dict[str, list[Any]], first: int, last: int, rid: int, import_id: str, now: datetime,
-               who: str) -> list[tuple]:
-    """Return the ``events`` rows (driver values, ``rows.EVENT_COLUMNS`` order) of rows first..last of ``columns``."""
-    count = last - first
 
     def col(name: str, default: Any) -> list[Any]:
         values = columns.get(name)
-        return values[first:last] if values is not None else [default] * count
+        return values if values is not None else [default] * count
 
-    kinds = [k.value for k in columns["kind"][first:last]]
-    reviewers = [r or who for r in col("reviewer", "")]
-    created = [as_utc(c) or now for c in col("created_at", None)]
-    updated = [as_utc(u) if u is not None else c for u, c in zip(col("updated_at", None), created)]
+    kinds = _each_once(columns["kind"], lambda k: k.value)
+    reviewers = [r or who for r in columns["reviewer"]] if "reviewer" in columns else [who] * count
+    created = _each_once(col("created_at", None), lambda c: as_utc(c) or now)
+    updated = [as_utc(u) if u is not None else c for u, c in zip(columns["updated_at"], created)] \
+        if "updated_at" in columns else created
     stored = {v: v.isoformat(timespec="microseconds") for v in set(created + updated)}  # as UTCDateTime writes
-    return list(zip(columns["id"][first:last], [rid] * count, kinds, ms_column(columns["start_s"][first:last]),
-                    ms_column(col("end_s", None)), *(col(n, "") for n in _TEXTS), col("emotion", None),
-                    col("note", ""), reviewers, map(stored.__getitem__, created), map(stored.__getitem__, updated),
-                    [None] * count, [1] * count, [import_id] * count))
+    rows = list(zip(columns["id"], [rid] * count, kinds, ms_column(columns["start_s"]), ms_column(col("end_s", None)),
+                    *(col(n, "") for n in _TEXTS), col("emotion", None), col("note", ""), reviewers,
+                    map(stored.__getitem__, created), map(stored.__getitem__, updated), [None] * count, [1] * count,
+                    [import_id] * count))
+    rows.sort(key=itemgetter(0))
+    return rows
+
+
+def _each_once(values: list[Any], fn: Any) -> list[Any]:
+    """Return ``[fn(v) for v in values]`` with ``fn`` called once per distinct value."""
+    done = {v: fn(v) for v in set(values)}
+    return list(map(done.__getitem__, values))

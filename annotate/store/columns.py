@@ -11,9 +11,11 @@ the chunk size. Aggregates (events per recording and kind) are
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
+import numpy as np
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from ..model import Kind
 from ..timebase import seconds_from_ms
@@ -29,6 +31,7 @@ COLUMN_CHUNK = 50_000  # rows per chunk of columns: a few tens of MB of Python v
 EVENT_COLUMN_NAMES = ("id", "recording_id", "kind", "start_s", "end_s", "label", "stage", "channel", "actor",
                       "expectation", "emotion", "note", "reviewer", "created_at", "updated_at", "version")
 _STAMPS = ("created_at", "updated_at")
+_EXACT = 2**53  # integers below this are exact doubles
 
 
 def _selected() -> list[Any]:
@@ -51,8 +54,24 @@ def _stamp_values(texts: list[str]) -> list[datetime]:
 
 
 def _seconds(values: list[int | None]) -> list[float | None]:
-    """Return stored milliseconds as seconds (``timebase.seconds_from_ms``); None stays None."""
-    return [None if v is None else seconds_from_ms(v) for v in values]
+    """Return stored milliseconds as seconds, exactly as ``timebase.seconds_from_ms`` gives each; None stays None.
+
+    One numpy division for the column: ``ms / 1000.0`` is the double nearest the
+    three-decimal value, which is what ``round(ms / 1000.0, 3)`` returns, while
+    every value is an exact double (under 2**53); other columns go value by value.
+    """
+    holes = [i for i, v in enumerate(values) if v is None] if None in values else []
+    filled = [0 if v is None else v for v in values] if holes else values
+    try:
+        ms = np.array(filled, dtype=np.int64)
+    except (OverflowError, TypeError, ValueError):
+        ms = None
+    if ms is None or (len(ms) and int(np.abs(ms).max()) >= _EXACT):
+        return [None if v is None else seconds_from_ms(v) for v in values]
+    out: list[float | None] = (ms / 1000.0).tolist()
+    for i in holes:
+        out[i] = None
+    return out
 
 
 def _chunk_columns(rows: list[Any]) -> dict[str, list[Any]]:
@@ -64,6 +83,33 @@ def _chunk_columns(rows: list[Any]) -> dict[str, list[Any]]:
     return raw
 
 
+def _partitions(conn: Connection, q: sa.Select, size: int) -> Iterator[Sequence[Any]]:
+    """Yield the rows of ``q`` a list of ``size`` (the last one shorter) at a time.
+
+    PostgreSQL: a server-side cursor (``stream_results``), SQLAlchemy Rows.
+    SQLite steps through the result as it is fetched anyway, so there the
+    driver's own tuples are read: no column here has a result processor
+    (stamps are read as text), so they hold what Rows would, without a Row
+    object per event. (A streamed SQLAlchemy result buffers a row ahead, so
+    that path keeps its Rows.)
+    """
+    if conn.dialect.name != "sqlite":
+        result = conn.execute(q, execution_options={"stream_results": True, "max_row_buffer": size})
+        yield from result.partitions(size)
+        return
+    result = conn.execute(q)
+    try:
+        while rows := result.cursor.fetchmany(size):
+            yield rows
+    finally:
+        result.close()
+
+
+def _by_recording(q: sa.Select) -> sa.Select:
+    """Return ``q`` ordered by recording, then in list order."""
+    return q.order_by(None).order_by(events.c.recording_id, events.c.start_ms, events.c.created_at, events.c.id)
+
+
 class ColumnsMixin(EventsMixin):
     """Column reads (see the module docstring)."""
 
@@ -73,23 +119,26 @@ class ColumnsMixin(EventsMixin):
         kinds: Iterable[Kind | str] | Kind | str | None = None,
         chunk_size: int = COLUMN_CHUNK,
         include_deleted: bool = False,
+        by_recording: bool = False,
     ) -> Iterator[dict[str, list[Any]]]:
         """Yield the events ``list_events`` would return, as chunks of columns: {name: list} per chunk.
 
         Names are ``EVENT_COLUMN_NAMES``; every chunk holds ``chunk_size`` rows
         but the last (no chunk when there is no event). ``recording_ids`` None
         means every recording; ``kinds`` and ``include_deleted`` as in
-        ``list_events``. One read transaction stays open while the chunks are
-        consumed. Raises NotFoundError for an unknown recording and
-        UnknownKindError for an unknown kind (before the first chunk).
+        ``list_events``. ``by_recording`` orders by recording id first, then in
+        list order: the rows a ``list_events`` per recording (in id order, as
+        ``list_recordings``) would give, in one read. One read transaction stays
+        open while the chunks are consumed. Raises NotFoundError for an unknown
+        recording and UnknownKindError for an unknown kind (before the first chunk).
         """
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be 1 or more, not {chunk_size}")
         with self._read() as conn:
             q = self._events_query(conn, _selected(), recording_ids, kinds, include_deleted)
-            result = conn.execute(q, execution_options={"stream_results": True, "max_row_buffer": chunk_size})
-            for rows in result.partitions(chunk_size):
-                yield _chunk_columns(rows)
+            if by_recording:
+                q = _by_recording(q)
+            yield from map(_chunk_columns, _partitions(conn, q, chunk_size))
 
     def event_tables(
         self,
@@ -97,9 +146,10 @@ class ColumnsMixin(EventsMixin):
         kinds: Iterable[Kind | str] | Kind | str | None = None,
         chunk_size: int = COLUMN_CHUNK,
         include_deleted: bool = False,
+        by_recording: bool = False,
     ) -> Iterator[pa.Table]:
         """Yield :meth:`event_columns` chunks as pyarrow Tables (same columns, same order). Raises as event_columns."""
         import pyarrow as pa  # only the callers that want Arrow pay for importing it
 
-        for chunk in self.event_columns(recording_ids, kinds, chunk_size, include_deleted):
+        for chunk in self.event_columns(recording_ids, kinds, chunk_size, include_deleted, by_recording):
             yield pa.Table.from_pydict(chunk)

@@ -19,9 +19,11 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..model import Codebook, utcnow
 from .positions import m13_positions
+from .preferences import m14_preferences
 from .schema import CODEBOOK_ID, JSONText, UTCDateTime, schema_migrations
 from .suggestions import m8_suggestions
 from .assignments import _m7_assignments
+from .transcripts import m9_transcripts
 
 Migration = tuple[int, str, Callable[[Connection], None]]
 
@@ -208,7 +210,9 @@ MIGRATIONS: list[Migration] = [
     (7, "assignments, consensus, comments and mentions: who codes what, settled double codings, threads",
      _m7_assignments),
     (8, "suggestion tables: suggested moments per recording and each reviewer's answer", m8_suggestions),
+    (9, "transcripts and transcript_lines tables: one transcript per recording, replaced whole", m9_transcripts),
     (13, "positions table: where each reviewer stopped in each recording", m13_positions),
+    (14, "preferences table: named settings an admin changes in the app", m14_preferences),
 ]
 
 

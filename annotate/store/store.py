@@ -45,9 +45,11 @@ from .consensus import Consensus
 from .columns import ColumnsMixin
 from .jobs import JobRecords
 from .positions import Positions
+from .preferences import Preferences
 from .rows import Change
 from .schema import CODEBOOK_ID, codebook
 from .suggestions import Suggestions
+from .transcripts import Transcripts
 
 __all__ = ["Change", "IMPORT_BATCH", "STALE_IMPORT_S", "ImportBatches", "Store"]
 
@@ -86,9 +88,19 @@ class Store(ColumnsMixin, BatchesMixin):
         return Positions(self)
 
     @property
+    def preferences(self) -> Preferences:
+        """Return the named settings admins change in the app (annotate.store.preferences)."""
+        return Preferences(self)
+
+    @property
     def suggestions(self) -> Suggestions:
         """Return the store's suggested moments (annotate.store.suggestions)."""
         return Suggestions(self)
+
+    @property
+    def transcripts(self) -> Transcripts:
+        """Return the store's transcripts of recordings (annotate.store.transcripts)."""
+        return Transcripts(self)
 
     def get_codebook(self) -> Codebook:
         """Return the stored codebook (the defaults until someone sets one)."""

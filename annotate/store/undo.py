@@ -16,19 +16,20 @@ from sqlalchemy.engine import Row
 
 from ..errors import ConflictError, NothingToUndoError, StoreError
 from ..model import Codebook
-from .base import Tx, visible_changes
+from .base import Tx, account_of, visible_changes
 from .events import EventsMixin
 from .rows import (
     Change, change_from_row, event_content, event_dict, event_from_dict, parse_recording_id, recording_dict,
     recording_from_dict, recording_values, when_text,
 )
 from .schema import CODEBOOK_ID, change_log, codebook, events, recordings
+from .transcripts import revert_transcript
 
 # The (before, after) dicts a revert logs.
 Reverted = tuple[dict | None, dict | None]
 
 
-UNDOABLE = ("event", "recording", "codebook", "import")
+UNDOABLE = ("event", "recording", "codebook", "import", "transcript")
 
 
 class UndoMixin(EventsMixin):
@@ -103,7 +104,7 @@ class UndoMixin(EventsMixin):
             change_log.c.entity.in_(UNDOABLE),  # not accounts: an admin's change to a user is not a reviewer's action
         )
         if reviewer is not None:
-            q = q.where(change_log.c.reviewer == str(reviewer).strip())
+            q = q.where(change_log.c.reviewer == account_of(reviewer).strip())
         if recording_id is not None:
             q = q.where(change_log.c.recording_id == parse_recording_id(recording_id))
         latest = tx.conn.execute(q.order_by(change_log.c.id.desc()).limit(1)).first()
@@ -121,7 +122,8 @@ class UndoMixin(EventsMixin):
         Raises StoreError for a change that cannot be undone, ConflictError as :meth:`undo`.
         """
         revert = {"event": self._revert_event, "recording": self._revert_recording,
-                  "codebook": self._revert_codebook, "import": self._revert_import}.get(change.entity)
+                  "codebook": self._revert_codebook, "import": self._revert_import,
+                  "transcript": lambda tx, change: revert_transcript(self, tx, change)}.get(change.entity)
         if revert is None:
             raise StoreError(f"cannot undo a change of a '{change.entity}' (change {change.id})")
         return revert(tx, change)

@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Callable
 
 from ..model import Kind
-from ..timebase import frame_time_to_start_s, nearest_frame
+from ..timebase import frame_time_to_start_s
 from .settings import SuggestSettings
 from .types import CUT, HOLD, SILENCE, SPEECH, Suggestion, length_score, seconds_text
 
@@ -37,22 +37,28 @@ SPEECH_WEIGHT = 0.6  # speech is everywhere in a call: its segments score below 
 
 
 class _Clock:
-    """Snaps analysis times to the recording's frames, as a mark is snapped (nearest frame, ms rounded up)."""
+    """Snaps analysis times to the recording's frames, as a mark is snapped (nearest frame, ms rounded up).
+
+    Works on the TimeIndex's timestamps directly (no list of every frame's time:
+    an hour at 30 fps would be 108,000 Fractions).
+    """
 
     def __init__(self, index: TimeIndex):
         self.index = index
-        self.times = index.frame_times
         self.end = math.floor(index.duration * 1000) / 1000  # the last time an event may have
 
     def at_frame(self, i: int | None) -> float:
         """Return the start_s of frame ``i`` (None: the end of the video)."""
         if i is None or i >= self.index.frame_count:
             return self.end
-        return min(frame_time_to_start_s(self.times[i]), self.end)
+        return min(frame_time_to_start_s(self.index.time_of(i)), self.end)
 
     def at_time(self, t: float) -> tuple[int, float]:
-        """Return (frame index, start_s) of the frame nearest ``t`` seconds."""
-        i = nearest_frame(Fraction(t).limit_denominator(1_000_000), self.times)
+        """Return (frame index, start_s) of the frame nearest ``t`` seconds (a tie goes to the earlier)."""
+        ft = Fraction(t).limit_denominator(1_000_000)
+        i = self.index.index_at(ft)
+        if i + 1 < self.index.frame_count and self.index.time_of(i + 1) - ft < ft - self.index.time_of(i):
+            i += 1
         return i, self.at_frame(i)
 
 
@@ -121,7 +127,7 @@ def compute(store: Store, recording_id: int, settings: SuggestSettings | None = 
 
     Raises NotFoundError for an unknown recording and MediaError for a file that is gone or bad.
     """
-    settings = settings or SuggestSettings.from_env()
+    settings = settings or SuggestSettings.for_store(store)
     rec = store.get_recording(recording_id)
     found = analyse(rec.path, settings, progress)
     return store.suggestions.replace(rec.id, found, settings.to_dict(), settings.digest)
@@ -134,7 +140,7 @@ def suggestions_for(store: Store, recording_id: int, reviewer: str = "", setting
     They are computed again when ``recompute`` or when they were found with other
     thresholds. Raises as :func:`compute`.
     """
-    settings = settings or SuggestSettings.from_env()
+    settings = settings or SuggestSettings.for_store(store)
     run = store.suggestions.run(recording_id)
     if recompute or run is None or run["digest"] != settings.digest:
         compute(store, recording_id, settings, progress)

@@ -17,6 +17,7 @@ from typing import Any, Mapping
 from ..errors import ValidationError
 
 ENV_PREFIX = "ANNOTATE_SUGGEST_"
+PREFERENCE = "suggest"  # the name the Settings page saves the thresholds under (Store.preferences)
 VERSION = 1  # of the analysis itself: bump when the same thresholds would find other suggestions
 
 
@@ -80,6 +81,22 @@ class SuggestSettings:
             except ValueError:
                 raise ValidationError(f"{ENV_PREFIX}{f.name.upper()}={text!r} is not a number") from None
         return replace(cls(**values), **overrides)
+
+    @classmethod
+    def for_store(cls, store: Any, environ: Mapping[str, str] | None = None) -> "SuggestSettings":
+        """Return the thresholds in force for ``store``: the defaults, then what an admin saved in Settings
+        (``store.preferences``, name :data:`PREFERENCE`), then the ``ANNOTATE_SUGGEST_*`` variables.
+
+        Raises ValidationError as :meth:`from_env`.
+        """
+        saved = cls.from_dict(store.preferences.get(PREFERENCE))
+        return cls.from_env(environ, **{k: v for k, v in asdict(saved).items() if k not in cls.env_names(environ)})
+
+    @classmethod
+    def env_names(cls, environ: Mapping[str, str] | None = None) -> set[str]:
+        """Return the fields an ``ANNOTATE_SUGGEST_*`` variable sets (they win over the saved thresholds)."""
+        env = os.environ if environ is None else environ
+        return {f.name for f in fields(cls) if (env.get(ENV_PREFIX + f.name.upper()) or "").strip()}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "SuggestSettings":

@@ -40,7 +40,7 @@ from .settings import SuggestSettings
 Progress = Callable[[int, int], None]
 _DECODER_CACHE_BYTES = 4 * 2**20
 _PROGRESS_EVERY = 250  # frames
-_AHEAD = 16  # decoded, scaled frames waiting for the finders
+_AHEAD = 6  # decoded frames waiting to be scaled and analysed (6 x 12 MB at 4K)
 _WINDOW = 2  # frames on each side whose change a cut's change is compared with
 
 
@@ -74,9 +74,10 @@ def small_frames(path: os.PathLike | str, index: TimeIndex, width: int, height: 
     """Yield ``(frame index, BGR picture width x height)`` for every frame of the video, in order.
 
     One decode (FFmpeg threading) on a thread of its own, a few frames ahead of
-    the caller (a bounded queue: memory stays flat); each frame is scaled by one
-    reused swscale context with area averaging (point sampling would alias
-    motion into flicker that looks like change). Raises the MediaError
+    the caller (a bounded queue: memory stays flat); the caller's thread scales
+    each frame with one reused swscale context and area averaging (point
+    sampling would alias motion into flicker that looks like change), so the
+    decoding and the analysing thread share the work about evenly. Raises the MediaError
     subclasses of the decoder for a damaged file.
     """
     ahead: queue.Queue = queue.Queue(maxsize=_AHEAD)
@@ -87,13 +88,10 @@ def small_frames(path: os.PathLike | str, index: TimeIndex, width: int, height: 
         try:
             decoder = PositionedDecoder(path, index, thread_type="AUTO", skip_nonref=False,
                                         cache_bytes=_DECODER_CACHE_BYTES)
-            scaler = VideoReformatter()
             for i in range(index.frame_count):
                 if stop.is_set():
                     return
-                small = scaler.reformat(decoder.decode(i), width=width, height=height, format="bgr24",
-                                        interpolation="AREA")
-                ahead.put((i, small.to_ndarray()))
+                ahead.put((i, decoder.decode(i)))
             ahead.put(None)
         except BaseException as exc:  # handed to the consumer, which raises it
             ahead.put(exc)
@@ -103,11 +101,13 @@ def small_frames(path: os.PathLike | str, index: TimeIndex, width: int, height: 
 
     worker = threading.Thread(target=produce, daemon=True, name="cx-suggest-decode")
     worker.start()
+    scaler = VideoReformatter()
     try:
         while (item := ahead.get()) is not None:
             if isinstance(item, BaseException):
                 raise item
-            yield item
+            i, raw = item
+            yield i, scaler.reformat(raw, width=width, height=height, format="bgr24", interpolation="AREA").to_ndarray()
     finally:
         stop.set()
         while worker.is_alive():  # let a producer blocked on a full queue see the stop
@@ -181,8 +181,9 @@ class HoldFinder:
             self._prev = self._anchor = grey
             self._first = i
             return
-        change = float(cv2.absdiff(grey, self._prev).mean())
-        still = change < self._threshold and float(cv2.absdiff(grey, self._anchor).mean()) < self._drift
+        size = grey.size
+        change = cv2.norm(grey, self._prev, cv2.NORM_L1) / size  # mean absolute difference, in one pass
+        still = change < self._threshold and cv2.norm(grey, self._anchor, cv2.NORM_L1) / size < self._drift
         self._prev = grey
         if still:
             self._sum += change

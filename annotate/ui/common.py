@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Iterator, Mapping
 
 import streamlit as st
 
+from ..accounts.mode import auth_mode
 from ..errors import AnnotateError
 from ..model import KINDS, Kind, Recording, Status, parse_kind
 from . import access, services, signin
@@ -211,7 +212,7 @@ def reviewer() -> str:
     component, so it is asked once per browser session and survives reloads of the tab.
     """
     if access.accounts_on():
-        return access.current_user().display_name
+        return access.current_user().reviewer
     name = st.session_state.get(REVIEWER_KEY, "")
     clear = st.session_state.pop("cx_reviewer_clear", False)
     data = {"name": name or None, "clear": clear}
@@ -230,7 +231,12 @@ def sidebar(name: str) -> None:
         if access.accounts_on():
             user = access.current_user()
             st.caption(f"Signed in as **{md_text(user.display_name)}** ({', '.join(sorted(user.roles))})")
-            st.link_button("Sign out", signin.LOGOUT_PATH, icon=":material/logout:")
+            if auth_mode() == "oidc":
+                from . import oidc
+
+                oidc.sign_out_button()
+            else:
+                st.link_button("Sign out", signin.LOGOUT_PATH, icon=":material/logout:")
             return
         if name:
             st.caption(f"Reviewer: **{md_text(name)}**")
@@ -243,7 +249,7 @@ def sidebar(name: str) -> None:
 def ask_reviewer() -> str:
     """Ask for the reviewer's name (stamped on every event); return it once given, else ''."""
     if access.accounts_on():
-        return access.current_user().display_name
+        return access.current_user().reviewer
     name = st.session_state.get(REVIEWER_KEY, "")
     if name:
         return name

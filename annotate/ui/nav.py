@@ -23,6 +23,7 @@ SPEC = (
     ("play", "Play", ":material/play_circle:"),
     ("analyse", "Analyse", ":material/insights:"),
     ("consensus", "Consensus", ":material/handshake:"),  # admins: settle two coders' differences
+    ("users", "Users", ":material/group:"),  # admins only
     ("settings", "Settings", ":material/settings:"),
 )
 START = "review"
@@ -39,8 +40,8 @@ def _start() -> None:
 
 
 def pages() -> list:
-    """Return the pages the signed-in account may open (all of Library, Review, Play, Analyse, Settings
-    without accounts) and the hidden root page."""
+    """Return the pages the signed-in account may open (all of Library, Review, Play, Analyse, Users,
+    Settings without accounts) and the hidden root page."""
     user = access.current_user()
     _PAGES.clear()
     for url, title, icon in SPEC:

@@ -2,7 +2,7 @@
 //
 // This module holds the Player's state and its answer to new data; its other jobs are mixed in from
 // player_transport.js (time, seeking, stepping), player_keys.js (keys and buttons), player_timeline.js (the
-// list and the timeline), player_scrub.js (the filmstrip and waveform), player_suggest.js (suggested moments), player_resume.js (where the reviewer stopped), player_flash.js (the live flash, drawn by flash.js) and player_queue.js (the
+// list and the timeline), player_scrub.js (the filmstrip and waveform), player_suggest.js (suggested moments), player_transcript.js (the transcript), player_resume.js (where the reviewer stopped), player_flash.js (the live flash, drawn by flash.js) and player_queue.js (the
 // command queue and the two paths that carry it). The component imports this file from the app's own route
 // (annotate/ui/scripts.py); the browser resolves the imports below against it.
 //
@@ -36,6 +36,7 @@ import { Queue } from "./player_queue.js";
 import { Resume } from "./player_resume.js";
 import { Scrub } from "./player_scrub.js";
 import { Suggest } from "./player_suggest.js";
+import { Transcript } from "./player_transcript.js";
 import { Timeline } from "./player_timeline.js";
 import { Transport } from "./player_transport.js";
 import { fmt } from "./util.js";
@@ -53,6 +54,7 @@ class Player {
       saving: q("saving"), markbtns: q("markbtns"), timeline: q("timeline"), rows: q("rows"),
       playhead: q("playhead"), waiting: q("waiting"), notice: q("notice"), count: q("count"), list: q("list"), listbox: q("listbox"),
       empty: q("empty"), scrub: q("scrub"), film: q("film"), wave: q("wave"),
+      tabs: q("tabs"), tpane: q("tpane"), tsearch: q("tsearch"), tcount: q("tcount"), tlines: q("tlines"),
     };
     this.ui.markbtns.after(this.skipButton());
     this.ui.scrubtip = this.scrubTip();
@@ -96,6 +98,8 @@ class Player {
     root.addEventListener("click", (e) => this.onClick(e));
     this.ui.timeline.addEventListener("click", (e) => this.onTimelineClick(e));
     this.ui.list.addEventListener("click", (e) => this.onListClick(e));
+    this.ui.tlines.addEventListener("click", (e) => this.onTranscriptClick(e));
+    this.ui.tsearch.addEventListener("input", () => this.filterTranscript());
     this.onFrame = this.onFrame.bind(this);
     this.startFrameLoop();
     this.overlaySize = null; // the overlay's CSS size, kept here so drawing never forces a layout
@@ -153,6 +157,7 @@ class Player {
     this.renderList();
     this.renderTimeline(false);
     this.loadScrub();
+    this.loadTranscript();
     this.offerResume();
     this.updateStatus();
     this.overlaySoon();
@@ -269,7 +274,7 @@ class Player {
   }
 }
 
-for (const job of [Transport, Keys, Timeline, Scrub, Suggest, Resume, Flash, Queue]) {
+for (const job of [Transport, Keys, Timeline, Scrub, Suggest, Transcript, Resume, Flash, Queue]) {
   for (const name of Object.getOwnPropertyNames(job.prototype)) {
     if (name !== "constructor") Object.defineProperty(Player.prototype, name, Object.getOwnPropertyDescriptor(job.prototype, name));
   }

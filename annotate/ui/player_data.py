@@ -15,6 +15,7 @@ from ..render import flash
 from ..app.review_session import ReviewSession, Snapshot
 
 if TYPE_CHECKING:
+    from ..config import Settings
     from ..store import Store
 
 SPEEDS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
@@ -114,6 +115,26 @@ def stored_state(store: Store, session: ReviewSession, since: int | None = None)
     return state
 
 
+def around_player(store: Store, settings: Settings, rec: Recording, reviewer: str) -> dict[str, Any]:
+    """Return what the player shows around the video, as :func:`player_data`'s keyword arguments.
+
+    The filmstrip and waveform URLs once made (queueing their job the first time;
+    None when it failed), where ``reviewer`` stopped last time, the suggested
+    moments with their answers, and the transcript's id and URL (None without one).
+    """
+    from ..app.previews import preview_state
+    from .preview_routes import transcript_url, urls
+
+    state = preview_state(store, settings, rec)
+    info = store.transcripts.info(rec.id)
+    return {
+        "preview": None if state.error else {**urls(rec.id), "ready": state.ready},
+        "resume_at": store.positions.last(rec.id, reviewer),
+        "suggestions": suggestion_rows(store, rec.id, reviewer),
+        "transcript": None if info is None else {"id": info.id, "url": transcript_url(rec.id)},
+    }
+
+
 def player_data(
     recording: Recording,
     snapshot: Snapshot,
@@ -128,6 +149,7 @@ def player_data(
     preview: Mapping[str, Any] | None = None,
     resume_at: float | None = None,
     suggestions: Sequence[Sequence[Any]] = (),
+    transcript: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Return the JSON-able data the player component is mounted with.
 
@@ -137,7 +159,8 @@ def player_data(
     ``preview`` the URLs of the filmstrip and the peaks (``sprite``, ``index``,
     ``peaks``: :func:`annotate.ui.preview_routes.urls`, and ``ready``: whether they are made yet);
     ``resume_at`` where this reviewer stopped last time (seconds), which the player offers to go back to;
-    ``suggestions`` the suggested moments (:func:`suggestion_rows`).
+    ``suggestions`` the suggested moments (:func:`suggestion_rows`); ``transcript`` ``{"id", "url"}`` of the
+    recording's transcript (None without one), whose lines the player fetches once per id.
     """
     events = snapshot.events
     return {
@@ -170,6 +193,7 @@ def player_data(
         "speeds": list(SPEEDS),
         "preview": dict(preview) if preview else None,
         "suggestions": [list(r) for r in suggestions],
+        "transcript": dict(transcript) if transcript else None,
         "suggestion_columns": list(SUGGESTION_COLUMNS),
         "position": {"rec": recording.id, "url": f"/cx/position/{recording.id}", "at": resume_at},
     }

@@ -85,6 +85,13 @@ export class Keys {
     return false;
   }
 
+  markAt(kind, media, note) {
+    // A point event at a given media time (a transcript line's start), with a note.
+    const id = hex32();
+    this.lastMark = id;
+    this.send({ op: "mark", kind, t: media, event_id: id, label: "", note: note || "", mode: "point" });
+  }
+
   mark(kind, label, duration) {
     const media = this.shownMediaTime();
     if (duration) {
@@ -112,6 +119,7 @@ export class Keys {
     else if (act === "undo") this.send({ op: "undo" });
     else if (act === "help") this.toggleHelp();
     else if (act === "skipsil") this.toggleSkipSilences();
+    else if (act === "tab") this.showTab(b.dataset.tab);
     else if (act === "mark") this.mark(b.dataset.kind, null, e.shiftKey);
     b.blur(); // keep the keys for the player
   }

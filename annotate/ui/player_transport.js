@@ -128,6 +128,7 @@ export class Transport {
     this.updateClock();
     this.drawOverlay();
     this.skipSilence();
+    this.followTranscript();
     if (md && this.root.isConnected !== false) v.requestVideoFrameCallback(this.onFrame);
   }
 

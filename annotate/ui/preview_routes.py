@@ -1,9 +1,12 @@
-"""HTTP routes for the Review player's filmstrip and waveform (:mod:`annotate.preview`).
+"""HTTP routes for what the Review player shows around the video: filmstrip, waveform (:mod:`annotate.preview`)
+and transcript (:mod:`annotate.transcripts`).
 
 - ``GET /cx/filmstrip/{id}``: the recording's filmstrip sprite (JPEG).
 - ``GET /cx/filmstrip/{id}/index``: its index (tile size, columns, each tile's frame and exact time), JSON.
 - ``GET /cx/peaks/{id}?start=S&end=S&n=N``: at most ``N`` (1..4000, default 1000) audio
   peaks covering ``S``..``S`` seconds from the first frame, JSON (:func:`annotate.preview.read_peaks`).
+- ``GET /cx/transcript/{id}``: the recording's transcript, ``{"id", "lines": [[start_s, end_s, speaker,
+  text], ...]}`` in time order (``id`` null and no lines when it has none), read a page at a time from the store.
 
 Each asks for the ``media`` permission first (403 otherwise; without a session the
 sign-in middleware has already answered 401); an unknown recording, or one whose
@@ -92,15 +95,32 @@ async def peaks(request: Request) -> Response:
     return await _answer(request, make)
 
 
+async def transcript(request: Request) -> Response:
+    """Serve the recording's transcript lines (not cached: an import replaces them)."""
+    def make(_paths):
+        rec_id = services.recording_id(str(request.path_params.get("rec_id", "")))
+        store = services.store()
+        info = store.transcripts.info(rec_id)
+        lines = [[ln.start_s, ln.end_s, ln.speaker, ln.text] for ln in store.transcripts.lines(rec_id)]
+        return JSONResponse({"id": info.id if info else None, "lines": lines}, headers={"Cache-Control": "no-store"})
+    return await _answer(request, make)
+
+
 def preview_routes() -> list[Route]:
     """Return the routes to mount beside Streamlit (see the module docstring)."""
     return [
         Route("/cx/filmstrip/{rec_id}", sprite, methods=["GET", "HEAD"]),
         Route("/cx/filmstrip/{rec_id}/index", index, methods=["GET"]),
         Route("/cx/peaks/{rec_id}", peaks, methods=["GET"]),
+        Route("/cx/transcript/{rec_id}", transcript, methods=["GET"]),
     ]
 
 
 def urls(rec_id: int) -> dict[str, str]:
     """Return the player's URLs of a recording's filmstrip, its index and its peaks."""
     return {"sprite": f"/cx/filmstrip/{rec_id}", "index": f"/cx/filmstrip/{rec_id}/index", "peaks": f"/cx/peaks/{rec_id}"}
+
+
+def transcript_url(rec_id: int) -> str:
+    """Return the URL of a recording's transcript lines."""
+    return f"/cx/transcript/{rec_id}"

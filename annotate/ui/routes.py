@@ -148,6 +148,15 @@ async def _read_capped(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _refused(exc: Exception) -> Response:
+    """Return the one-line answer of a posting route that refuses: the body's status, 403, 404 or 400."""
+    if isinstance(exc, _BodyRefused):
+        status = exc.status
+    else:
+        status = 403 if isinstance(exc, AccessDeniedError) else 404 if isinstance(exc, NotFoundError) else 400
+    return PlainTextResponse(str(exc), status_code=status)
+
+
 def _parse_commands(raw: bytes) -> dict:
     """Return the JSON object in ``raw``; raises _BodyRefused (400) for anything else."""
     try:
@@ -172,14 +181,8 @@ async def commands(request: Request) -> Response:
         marking.REGISTRY.lookup(token, rec_id)
         body = _parse_commands(await _read_capped(request, MAX_COMMANDS_BYTES))
         answer = await run_in_threadpool(marking.post_commands, rec_id, token, body.get("commands"), body.get("since"))
-    except _BodyRefused as exc:
-        return PlainTextResponse(str(exc), status_code=exc.status)
-    except AccessDeniedError as exc:
-        return PlainTextResponse(str(exc), status_code=403)
-    except NotFoundError as exc:
-        return PlainTextResponse(str(exc), status_code=404)
-    except AnnotateError as exc:
-        return PlainTextResponse(str(exc), status_code=400)
+    except (_BodyRefused, AnnotateError) as exc:
+        return _refused(exc)
     return JSONResponse(answer, headers={"Cache-Control": "no-store"})
 
 
@@ -199,12 +202,8 @@ async def position(request: Request) -> Response:
         if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 <= t < 10**7:
             raise _BodyRefused(400, "the position must be a number of seconds; reload the page")
         await run_in_threadpool(services.store().positions.remember, rec_id, session.reviewer, float(t))
-    except _BodyRefused as exc:
-        return PlainTextResponse(str(exc), status_code=exc.status)
-    except AccessDeniedError as exc:
-        return PlainTextResponse(str(exc), status_code=403)
-    except AnnotateError as exc:
-        return PlainTextResponse(str(exc), status_code=404)
+    except (_BodyRefused, AnnotateError) as exc:
+        return _refused(exc)
     return Response(status_code=204, headers={"Cache-Control": "no-store"})
 
 

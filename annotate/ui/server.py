@@ -2,6 +2,8 @@
 
 With ``ANNOTATE_AUTH=local`` (``annotate serve --auth local``) every request first
 passes :class:`annotate.ui.signin.SignInMiddleware`, and the sign-in routes are mounted.
+With ``oidc`` the middleware reads Streamlit's identity cookie instead and Streamlit
+mounts its own ``st.login`` routes (``/auth/login``, ``/oauth2callback``) from the secrets.
 (app.py must keep the literal ``app = st.App(...)``: ``streamlit run`` finds the ASGI
 app by reading the file, not by running it.)
 """
@@ -22,5 +24,6 @@ def app_routes() -> list[Route]:
 
 
 def app_middleware() -> list[Middleware]:
-    """Return the middleware in front of everything: sign-in with ``--auth local``, none otherwise."""
-    return [Middleware(SignInMiddleware)] if auth_mode() == "local" else []
+    """Return the middleware in front of everything: sign-in with ``--auth local`` or ``oidc``, none otherwise."""
+    mode = auth_mode()
+    return [] if mode == "none" else [Middleware(SignInMiddleware, mode=mode)]

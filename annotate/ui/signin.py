@@ -6,8 +6,11 @@ sent to ``/cx/login``, any other request (the websocket that carries every page,
 ``/cx/media``, ``/cx/frames``, ``/cx/commands``, downloads, static files) gets 401.
 With one, the account is put in the request's scope (``scope["cx_user"]``) for the
 routes to check its roles. The sign-in form is plain HTML served here, so the
-session cookie can be HttpOnly (a Streamlit page cannot set one). With ``--auth none``
-the middleware is not installed.
+session cookie can be HttpOnly (a Streamlit page cannot set one). With ``--auth oidc``
+the same middleware reads Streamlit's identity cookie instead (annotate.ui.oidc) and
+lets a signed-out browser reach only Streamlit's own page, websocket and assets, where
+the page shows the provider's sign-in button. With ``--auth none`` the middleware is
+not installed.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from starlette.routing import Route
 from ..accounts.roles import LOCAL_USER, User
 from ..accounts.sessions import COOKIE_NAME, SessionSigner, clear_cookie_header, load_secret
 from ..accounts.signin import Gate
-from ..errors import AccessDeniedError, SignInError, TooManyAttemptsError
+from ..errors import AccessDeniedError, SignInError, TooManyAttemptsError, ValidationError
 
 LOGIN_PATH = "/cx/login"
 LOGOUT_PATH = "/cx/logout"
@@ -54,15 +57,20 @@ def reset() -> None:
         _GATE = None
 
 
-def cookie_of(headers: list[tuple[bytes, bytes]]) -> str | None:
-    """Return the session cookie's value from raw ASGI ``headers``, or None."""
+def cookies_of(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Return the cookies of raw ASGI ``headers`` as {name: value} (the first of a repeated name wins)."""
+    found: dict[str, str] = {}
     for name, value in headers:
         if name == b"cookie":
             for part in value.decode("latin-1").split(";"):
                 key, _, val = part.strip().partition("=")
-                if key == COOKIE_NAME:
-                    return val
-    return None
+                found.setdefault(key, val)
+    return found
+
+
+def cookie_of(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """Return the session cookie's value from raw ASGI ``headers``, or None."""
+    return cookies_of(headers).get(COOKIE_NAME)
 
 
 def user_of(scope_or_request: Any) -> User:
@@ -81,20 +89,50 @@ def require(scope_or_request: Any, action: str) -> User:
 
 
 class SignInMiddleware:
-    """Lets a request through only with a valid session cookie (see the module docstring)."""
+    """Lets a request through only when it names an account (see the module docstring).
 
-    def __init__(self, app: Any):
+    ``mode`` ``local``: our session cookie, else refused. ``oidc``: Streamlit's identity
+    cookie (annotate.ui.oidc); signed out, only Streamlit's own page, websocket and
+    assets pass (the page then shows the provider's sign-in button), our routes are refused.
+    """
+
+    def __init__(self, app: Any, mode: str = "local"):
         self.app = app
+        self.mode = mode
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] not in ("http", "websocket") or scope.get("path") in OPEN_PATHS:
             return await self.app(scope, receive, send)
         try:
-            user = await run_in_threadpool(gate().user_for, cookie_of(scope.get("headers", [])))
-        except SignInError as exc:
-            return await _refuse(scope, receive, send, str(exc))
-        scope["cx_user"] = user
+            user = await run_in_threadpool(self._user, scope.get("headers", []))
+        except (SignInError, ValidationError) as exc:
+            user, message = None, str(exc)
+        else:
+            message = "not signed in: sign in first"
+        if user is not None:
+            scope["cx_user"] = user
+        elif not (self.mode == "oidc" and _streamlit_shell(scope)):
+            return await _refuse(scope, receive, send, message)
         return await self.app(scope, receive, send)
+
+    def _user(self, headers: list[tuple[bytes, bytes]]) -> User | None:
+        """Return the account the request's cookie names (None: none, with oidc). Raises SignInError."""
+        if self.mode == "oidc":
+            from . import oidc
+
+            return oidc.user_of_headers(headers)
+        return gate().user_for(cookie_of(headers))
+
+
+def _streamlit_shell(scope: dict) -> bool:
+    """Return True for what a signed-out browser needs to show the sign-in button: the page, its websocket,
+    Streamlit's assets and sign-in routes (never our routes, media files or uploads)."""
+    path = scope.get("path", "/")
+    if scope["type"] == "websocket" or path.startswith("/static/"):
+        return True
+    if path.startswith("/_stcore/"):
+        return not path.startswith("/_stcore/upload_file")
+    return _is_page(scope)
 
 
 def _is_page(scope: dict) -> bool:

@@ -29,7 +29,7 @@ from annotate.ui import access, common, nav, services
 from annotate.ui import marking as review_marking
 from annotate.ui.pages import _comments
 from annotate.ui.player import player, selection_bridge
-from annotate.ui.player_data import player_data, suggestion_rows
+from annotate.ui.player_data import around_player, player_data
 
 if TYPE_CHECKING:
     from annotate.model import Codebook, Event, Recording
@@ -171,9 +171,7 @@ def _player(rec_id: int, name: str) -> None:
         start_offset_s=play.start_offset_s,
         errors=errors,
         commands=commands,
-        preview=_preview_urls(store, rec),
-        resume_at=store.positions.last(rec.id, session.reviewer),
-        suggestions=suggestion_rows(store, rec.id, session.reviewer),
+        **around_player(store, services.settings(), rec, session.reviewer),
     )
     # The player takes the keys back after the form was used (saved, deleted, applied): bring it back into view too.
     common.scroll_into_view(session.blur_nonce, key=f"cx_player_anchor_{rec_id}")
@@ -182,15 +180,6 @@ def _player(rec_id: int, name: str) -> None:
         common.show_error(message)
     if session.shown_status is not None and rec.status != session.shown_status:
         st.rerun(scope="app")  # the first mark moved it from new to in review: redraw the header once
-
-
-def _preview_urls(store: Store, rec: Recording) -> dict | None:
-    """Return the player's filmstrip and waveform URLs (with whether they are made), None when they failed."""
-    from annotate.app.previews import preview_state
-    from annotate.ui.preview_routes import urls
-
-    state = preview_state(store, services.settings(), rec)
-    return None if state.error else {**urls(rec.id), "ready": state.ready}
 
 
 @st.fragment

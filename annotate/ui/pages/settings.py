@@ -11,6 +11,7 @@ from annotate.errors import AnnotateError
 from annotate.model import KINDS
 from annotate.app.serverinfo import server_info
 from annotate.ui import access, common
+from annotate.ui.pages import _suggest_settings
 from annotate.ui.pages._listing import upload_limit
 
 if TYPE_CHECKING:
@@ -35,6 +36,8 @@ def page() -> None:
             st.info("Only an admin can change the codebook.", icon=":material/lock:")
         st.divider()
         if access.current_user().can("settings"):
+            _suggest_settings.section(store, name)
+            st.divider()
             _server(store, settings)
 
 
