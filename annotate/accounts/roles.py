@@ -27,6 +27,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "upload": frozenset({"reviewer"}),
     "codebook": frozenset(),
     "users": frozenset(),
+    "assign": frozenset(),  # assign recordings, approve or return codings, settle a consensus (admins, leads)
     "settings": frozenset(),
 }
 

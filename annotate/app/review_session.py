@@ -65,6 +65,7 @@ class ReviewSession:
     notice: dict[str, str] | None = None
     events: "EventCache" = field(default=None)  # type: ignore[assignment]
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+    _blind: tuple | None = field(default=None, repr=False, compare=False)  # ((token, reviewer), coding blind)
 
     def __post_init__(self) -> None:
         if self.events is None:
@@ -107,7 +108,7 @@ class ReviewSession:
         the ids changed since (None when that cannot be told).
         """
         with self.lock:
-            events = self.events.current(store)
+            events = self._visible(store, self.events.current(store))
             return Snapshot(
                 events=events,
                 token=self.events.token or 0,
@@ -115,6 +116,16 @@ class ReviewSession:
                 acked=self.acked(),
                 changed=self.events.changed_since(since),
             )
+
+    def _visible(self, store: Store, events: list[Event]) -> list[Event]:
+        """Return ``events`` as this reviewer may see them: only their own while coding blind
+        (``Store.assignments.may_see_others``). The answer is kept while the recording's change-log token
+        stays: an assignment's move is a change-log row about the recording, so it changes the token."""
+        key = (self.events.token, self.reviewer)  # a session kept from an older version has no _blind
+        if getattr(self, "_blind", None) is None or self._blind[0] != key:
+            blind = bool(self.reviewer) and not store.assignments.may_see_others(self.recording_id, self.reviewer)
+            self._blind = (key, blind)
+        return [e for e in events if e.reviewer == self.reviewer] if self._blind[1] else events
 
     def forget_missing(self, store: Store) -> None:
         """Drop the selection and open durations whose events no longer exist (after an undo or delete)."""

@@ -25,7 +25,7 @@ from . import signin
 
 # page url -> the action that opens it (annotate.accounts.roles.PERMISSIONS)
 PAGE_ACTIONS = {"library": "library", "review": "review", "play": "play", "analyse": "analyse",
-                "users": "users", "settings": "library"}
+                "users": "users", "settings": "library", "consensus": "assign"}
 _RUN_KEY = "cx_account_this_run"
 
 

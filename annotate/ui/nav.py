@@ -22,6 +22,7 @@ SPEC = (
     ("review", "Review", ":material/rate_review:"),  # "/" opens it: the latest recording, the sample on first run
     ("play", "Play", ":material/play_circle:"),
     ("analyse", "Analyse", ":material/insights:"),
+    ("consensus", "Consensus", ":material/handshake:"),  # admins: settle two coders' differences
     ("users", "Users", ":material/group:"),  # admins only
     ("settings", "Settings", ":material/settings:"),
 )

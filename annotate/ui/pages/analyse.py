@@ -61,6 +61,8 @@ def page() -> None:
             _flow_tab(dataset.signature, filters)
         with numbers:
             _metrics_tab(dataset.signature, filters)
+        from annotate.ui.pages._agreement_panel import panel as agreement_panel
+        agreement_panel(store)
 
 
 def _linked_recording(dataset: Dataset) -> int | None:

@@ -15,6 +15,7 @@ from annotate.app.importing import import_events
 from annotate.jobs.kinds import submit_proxy
 from annotate.app.uploads import add_upload
 from annotate.ui import access, common, nav
+from annotate.ui.pages import _assignments
 from annotate.ui.pages._listing import file_label, upload_limit
 
 if TYPE_CHECKING:
@@ -33,15 +34,18 @@ def page() -> None:
         store = common.store()
         settings = common.settings()
         _notice()
-        _recordings(store, settings, name)
+        shown = _assignments.panel(store, name)  # the inbox, my assignments, assigning (admins)
+        _recordings(store, settings, name, shown)
         if access.current_user().can("upload"):
             st.divider()
             _add(store, settings, name)
             _import(store, settings, name)
 
 
-def _recordings(store: Store, settings: Settings, name: str) -> None:
+def _recordings(store: Store, settings: Settings, name: str, shown: set[int] | None = None) -> None:
     summaries = store.recording_summaries()
+    if shown is not None:  # "assigned to me"
+        summaries = [s for s in summaries if s["recording"].id in shown]
     if not summaries:
         st.info("No recordings yet. Add one below: upload a video or give a path on the server.")
         return

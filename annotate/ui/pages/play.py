@@ -21,6 +21,7 @@ from annotate.model import KINDS, Kind
 from annotate.timebase import format_timecode
 from annotate.jobs import board
 from annotate.ui import access, common, nav, play_routes, services
+from annotate.ui.pages import _comments
 from annotate.ui.play_view import play_view, view_data
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ def page() -> None:
             f"{common.duration_text(rec.duration_s)} · {common.status_text(rec.status)}</div>"
         )
         _viewer(rec.id)
+        _comments.on_play(store, rec, name)
         st.divider()
         _downloads(rec.id)
 

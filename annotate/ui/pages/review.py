@@ -27,6 +27,7 @@ from annotate.app.review_session import ReviewSession
 from annotate.timebase import format_timecode, frame_time_to_start_s, step_frame
 from annotate.ui import access, common, nav, services
 from annotate.ui import marking as review_marking
+from annotate.ui.pages import _comments
 from annotate.ui.player import player, selection_bridge
 from annotate.ui.player_data import around_player, player_data
 
@@ -65,6 +66,7 @@ def page() -> None:
             return
         _player(rec.id, name)
         _editor(rec.id, name)
+        _comments.on_review(store, rec, _session(rec.id, name))
 
 
 def _choose(recordings: list[Recording]):
