@@ -82,3 +82,15 @@ def test_the_eaf_has_a_transcript_tier_that_elan_parsers_read(library, tmp_path)
     assert root.find("LINGUISTIC_TYPE[@LINGUISTIC_TYPE_ID='transcript']").get("TIME_ALIGNABLE") == "true"
     ids = [a.get("ANNOTATION_ID") for a in root.iter("ALIGNABLE_ANNOTATION")]
     assert len(ids) == len(set(ids))
+
+
+def test_the_json_holds_each_recordings_comment_thread(library, tmp_path):
+    data, (call, quiet) = library
+    store = Store(sqlite_url(data / "annotate.sqlite"))
+    store.comments.add(call.id, "listen here @bo", "Ana", at_s=4.0)
+    doc = json.loads(export(data, tmp_path / "all.json"))
+    by_id = {r["id"]: r for r in doc["recordings"]}
+    [comment] = by_id[call.id]["comments"]
+    assert (comment["author"], comment["text"], comment["at_s"], comment["mentions"]) == ("Ana", "listen here @bo",
+                                                                                          4.0, ["bo"])
+    assert "comments" not in by_id[quiet.id]

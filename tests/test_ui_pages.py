@@ -375,6 +375,8 @@ def test_library_upload_adds_a_new_video_under_the_name_given(data_dir, no_sampl
     assert "Added #1 Call 0412" in at.success[0].value
     [(title, path)] = db_rows(data_dir, "select title, path from recordings")
     assert title == "Call 0412" and Path(path).parent == (data_dir / "media").resolve()
+    kinds = {k for (k,) in db_rows(data_dir, "select kind from jobs where recording_id = 1")}
+    assert {"suggest", "preview"} <= kinds  # its suggested moments, filmstrip and waveform are on the queue
 
 
 def test_analyse_link_names_the_map_on_every_run_and_follows_the_picker(data_dir, no_sample, tmp_path):

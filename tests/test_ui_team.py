@@ -295,3 +295,25 @@ def test_consensus_merge_of_a_disagreeing_pair(rec, data_dir, run_page):
     at.run()
     assert any("Settled by Lead" in s.value for s in at.success)  # decided: no second worksheet
     assert not [b for b in at.button if b.label == "Write the consensus"]
+
+
+def test_coding_blind_hides_the_other_coders_comments_until_submitted(rec, data_dir, run_page):
+    store = services.store()
+    store.assignments.assign([rec.id], ["Tess", "Uma"], "Lead")
+    store.comments.add(rec.id, "Uma thinks the greeting is a MOT", "Uma", at_s=1.0)
+    store.comments.add(rec.id, "watch the wait at 4 s", "Lead", at_s=4.0)
+    at = run_page("review", reviewer="Tess")
+    clean(at)
+    shown = " ".join(m.value for m in at.markdown)
+    assert "watch the wait" in shown and "greeting is a MOT" not in shown
+    assert any("hidden until you submit" in c.value for c in at.caption)
+    store.assignments.move(rec.id, "Tess", "submitted", "Tess")
+    at.run()
+    assert "greeting is a MOT" in " ".join(m.value for m in at.markdown)
+
+
+def test_a_first_mark_moves_the_coders_assignment_to_in_review(rec, data_dir):
+    store = services.store()
+    store.assignments.assign([rec.id], ["Tess", "Uma"], "Lead")
+    code(store, rec, "Tess", [(Kind.MOMENT_OF_TRUTH, 1.0, "Greeting"), (Kind.DECISION_POINT, 2.0, "Pays")])
+    assert dict(db_rows(data_dir, "select reviewer, status from assignments")) == {"Tess": "in_review", "Uma": "new"}

@@ -25,6 +25,13 @@ if TYPE_CHECKING:
 EDITABLE_FIELDS = ("label", "stage", "channel", "actor", "expectation", "emotion", "note")
 
 
+def _coding_started(store: Store, recording_id: int, reviewer: str) -> None:
+    """Move the reviewer's assignment of the recording from ``new`` to ``in_review`` at their first mark."""
+    mine = [a for a in store.assignments.list(recording_id) if a.reviewer == str(reviewer) and a.status == "new"]
+    if mine:
+        store.assignments.move(recording_id, reviewer, "in_review", reviewer)
+
+
 def mark(
     store: Store,
     recording: Recording,
@@ -47,6 +54,7 @@ def mark(
         event.id = event_id
     added = store.add_events([event], reviewer=reviewer, skip_existing=True)
     if added:
+        _coding_started(store, recording.id, reviewer)
         return added[0]
     try:
         return store.get_event(event.id)

@@ -109,13 +109,18 @@ TRANSCRIPT_FORMATS = ("csv", "json", "eaf")  # the event formats that carry a re
 
 def _transcripts(store, fmt: str, recs) -> dict:
     """Return ``{"transcripts": ...}`` for the formats that carry transcripts (CSV, JSON, ELAN) when any of
-    ``recs`` has one, else nothing (so a file without transcripts is as it always was)."""
+    ``recs`` has one, and the JSON's ``{"comments": ...}`` when any has comments; else nothing (so a file
+    without them is as it always was)."""
     if fmt not in TRANSCRIPT_FORMATS:
         return {}
     from ..transcripts.events import for_export
 
     found = for_export(store, [r.id for r in recs])
-    return {"transcripts": found} if found else {}
+    extra: dict = {"transcripts": found} if found else {}
+    if fmt == "json":  # the comment threads too (few: read whole)
+        threads = {r.id: [c.to_dict() for c in store.comments.thread(r.id)] for r in recs}
+        extra.update({"comments": threads} if any(threads.values()) else {})
+    return extra
 
 
 @click.command("export")

@@ -60,19 +60,22 @@ def dumps(
     indent: int | None = 1,
     exported_at: Any = None,
     transcripts: Mapping[int, Any] | None = None,
+    comments: Mapping[int, list[dict[str, Any]]] | None = None,
 ) -> bytes:
     """Return the JSON document (UTF-8) holding ``events``, the ``recordings`` and the ``codebook``.
 
     ``indent=None`` gives the compact form. ``exported_at`` (a datetime) fixes
     the export time, e.g. for reproducible files. ``transcripts`` (recording id ->
-    EventTranscript) puts each recording's transcript lines in its entry, as ``transcript``.
+    EventTranscript) puts each recording's transcript lines in its entry, as ``transcript``; ``comments``
+    (recording id -> JSON-ready comments) its comment thread, as ``comments``.
     """
     recs = as_recordings(recordings)
     doc = {
         "format": FORMAT_ID,
         "schema_version": SCHEMA_VERSION,
         "exported_at": iso_utc(exported_at or utcnow()),
-        "recordings": [_with_transcript(_recording_dict(r), r, transcripts) for r in recs.values()],
+        "recordings": [_with_thread(_with_transcript(_recording_dict(r), r, transcripts), r, comments)
+                       for r in recs.values()],
         "codebook": None if codebook is None else codebook.to_dict(),
         "events": [],
     }
@@ -94,6 +97,12 @@ def _with_transcript(entry: dict, rec: Recording, transcripts: Mapping[int, Any]
     """Return a recording's entry, with its transcript's lines when ``transcripts`` holds one."""
     found = (transcripts or {}).get(rec.id)
     return {**entry, "transcript": found.json()} if found is not None else entry
+
+
+def _with_thread(entry: dict, rec: Recording, comments: Mapping[int, list[dict[str, Any]]] | None) -> dict:
+    """Return a recording's entry, with its comments when ``comments`` holds any."""
+    found = (comments or {}).get(rec.id)
+    return {**entry, "comments": found} if found else entry
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -45,7 +45,12 @@ def thread(store: Store, rec: Recording, name: str, *, seek: Callable[[float], N
            event_id: str | None) -> None:
     """Draw the recording's comments and the form to add one (only once the person has a name)."""
     comments = store.comments.thread(rec.id)
+    hidden = _blind_authors(store, rec, name)
+    if hidden:  # coding blind: the other coders' comments could tell what they marked
+        comments = [c for c in comments if c.author not in hidden]
     st.subheader(f"Comments ({len(comments)})" if comments else "Comments")
+    if hidden:
+        st.caption("While you code this recording blind, the other coders' comments are hidden until you submit.")
     for c in comments:
         cols = st.columns([1, 8], vertical_alignment="center")
         if c.at_s is not None:
@@ -56,6 +61,13 @@ def thread(store: Store, rec: Recording, name: str, *, seek: Callable[[float], N
                          f"{common.md_text(c.text)}")
     if name:
         _add(store, rec, name, now_s, event_id)
+
+
+def _blind_authors(store: Store, rec: Recording, name: str) -> set[str]:
+    """Return the other coders of ``rec`` whose comments ``name`` may not see yet (none once they submitted)."""
+    if not name or store.assignments.may_see_others(rec.id, name):
+        return set()
+    return {a.reviewer for a in store.assignments.list(rec.id)} - {str(name)}
 
 
 def _add(store: Store, rec: Recording, name: str, now_s: float | None, event_id: str | None) -> None:

@@ -12,7 +12,7 @@ from annotate.app import recordings
 from annotate.errors import AnnotateError
 from annotate.formats import FORMATS
 from annotate.app.importing import import_events
-from annotate.jobs.kinds import submit_proxy
+from annotate.jobs.kinds import submit_analyses, submit_proxy
 from annotate.app.uploads import add_upload
 from annotate.ui import access, common, nav
 from annotate.ui.pages import _assignments
@@ -158,14 +158,16 @@ def _import_summary(result) -> str:
 
 
 def _register(store: Store, settings: Settings, add) -> None:
-    """Run ``add(progress)`` (returning ``(recording, created)``); queue its browser proxy when it needs one;
-    leave a notice and rerun."""
+    """Run ``add(progress)`` (returning ``(recording, created)``); queue its browser proxy when it needs one, and
+    its suggested moments, filmstrip and waveform; leave a notice and rerun."""
     bar, report = common.progress_bar("Adding the recording")
     try:
         rec, created = add(report)
         queued = created and not rec.browser_playable and not rec.proxy_path
         if queued:
             submit_proxy(store, settings, rec.id)
+        if created:
+            submit_analyses(store, settings, rec.id)
     except AnnotateError as exc:
         bar.empty()
         common.show_error(exc)
