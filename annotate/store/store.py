@@ -39,6 +39,7 @@ import sqlalchemy as sa
 from ..model import Codebook
 from .batches import IMPORT_BATCH, STALE_IMPORT_S, BatchesMixin, ImportBatches
 from .accounts import Accounts
+from .aggregates import Aggregates
 from .columns import ColumnsMixin
 from .jobs import JobRecords
 from .rows import Change
@@ -54,6 +55,11 @@ class Store(ColumnsMixin, BatchesMixin):
     def accounts(self) -> Accounts:
         """Return the store's user accounts (annotate.store.accounts)."""
         return Accounts(self)
+
+    @property
+    def aggregates(self) -> Aggregates:
+        """Return the store's library-scale reads: filtered in SQL, in columns, counts (annotate.store.aggregates)."""
+        return Aggregates(self)
 
     @property
     def jobs(self) -> JobRecords:

@@ -1,0 +1,119 @@
+"""Events in columns for the flow map and the metrics: one pandas DataFrame, never an object per event.
+
+:func:`events_frame` turns Event objects (a test's or one recording's few) into
+the frame; the store gives the same frame straight from its rows
+(:meth:`annotate.store.aggregates.Aggregates.map_rows`, :func:`rows_frame`). :func:`in_steps`
+orders it as :func:`annotate.maps.journey.steps` orders each recording (by
+``start_s``, ties in the given order) and adds what every map reads:
+``step``, ``kind_i`` (index in ``KINDS``), ``end`` (``journey.event_end``),
+``stage_c`` / ``actor_c`` (the codebook's spelling, as ``Codebook.stage_of`` /
+``actor_of``; only when a codebook is given). Per-value work (folding, spelling, parsing a kind) is done once
+per distinct value, not once per row.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..model import KINDS, Codebook, Event, parse_kind
+
+# The columns a map frame holds (times in seconds; kind as stored or any spelling parse_kind accepts).
+FRAME_COLUMNS = ("recording_id", "kind", "start_s", "end_s", "label", "stage", "actor", "emotion")
+MAP_ROW_COLUMNS = ("recording_id", "kind", "start_ms", "end_ms", "label", "stage", "actor", "emotion")  # as stored
+NO_RECORDING = -1  # the case of events without a recording (sorted last, as the Event-based code did)
+
+
+def events_frame(events: Iterable[Event]) -> pd.DataFrame:
+    """Return ``events`` as a map frame with :data:`FRAME_COLUMNS`, in the order given."""
+    cols: dict[str, list] = {name: [] for name in FRAME_COLUMNS}
+    for e in events:
+        for name in FRAME_COLUMNS:
+            cols[name].append(getattr(e, name))
+    return typed_frame(cols)
+
+
+def typed_frame(cols: dict[str, Sequence]) -> pd.DataFrame:
+    """Return a map frame from {column: values}: float times and emotion (NaN for none), '' for None text."""
+    data: dict[str, np.ndarray] = {}
+    for name in FRAME_COLUMNS:
+        values = cols[name]
+        if name in ("start_s", "end_s", "emotion"):
+            data[name] = np.array(values, dtype="float64")  # None becomes NaN
+        else:
+            data[name] = np.empty(len(values), dtype=object)
+            data[name][:] = values
+            if name not in ("recording_id", "kind"):
+                data[name][pd.isna(data[name])] = ""
+    return pd.DataFrame(data, columns=list(FRAME_COLUMNS), copy=False)
+
+
+def rows_frame(chunks: Iterable[Sequence[tuple]]) -> pd.DataFrame:
+    """Return chunks of stored rows (``Aggregates.map_rows``: times in ms) as one map frame, in the order given.
+
+    ``ms / 1000`` is the double nearest the 3-decimal value, which is what ``timebase.seconds_from_ms`` returns.
+    """
+    parts = [pd.DataFrame.from_records(rows, columns=list(MAP_ROW_COLUMNS), coerce_float=True) for rows in chunks]
+    stored = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(MAP_ROW_COLUMNS))
+    cols = {name: stored[name].to_numpy() for name in ("recording_id", "kind", "label", "stage", "actor")}
+    cols["start_s"] = stored["start_ms"].to_numpy(dtype="float64") / 1000.0
+    cols["end_s"] = stored["end_ms"].to_numpy(dtype="float64") / 1000.0
+    cols["emotion"] = stored["emotion"].to_numpy(dtype="float64")
+    return typed_frame(cols)
+
+
+def by_value(column: pd.Series, convert: Callable[[object], object]) -> np.ndarray:
+    """Return ``convert`` applied to each row of ``column``, calling it once per distinct value."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    mapped = np.empty(len(uniques), dtype=object)
+    mapped[:] = [convert(v) for v in uniques]
+    return mapped[codes]
+
+
+def py_round(values: np.ndarray, digits: int = 3) -> np.ndarray:
+    """Return ``values`` rounded as Python's ``round`` does, element by element.
+
+    numpy's ``round`` (scale, round to integer, unscale) gives the same double
+    except where the scaled value lies within a rounding error of a half; those
+    few are rounded by Python's ``round``.
+    """
+    x = np.asarray(values, dtype="float64")
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = x * 10.0**digits
+        out = np.round(scaled) / 10.0**digits
+        near_half = np.abs(np.abs(scaled - np.floor(scaled)) - 0.5) < 1e-6 * np.maximum(1.0, np.abs(scaled) * 1e-9)
+    near_half |= ~np.isfinite(scaled) | (np.abs(scaled) > 2.0**52)
+    for i in np.flatnonzero(near_half):
+        out[i] = round(float(x[i]), digits)
+    return out
+
+
+def in_steps(frame: pd.DataFrame, book: Codebook | None = None) -> pd.DataFrame:
+    """Return the frame sorted by recording (None last) then start (ties in the given order), with
+    ``rec`` (recording id, NO_RECORDING for none), ``seen`` (place in the given order), ``step`` (1-based per recording), ``kind_i``,
+    ``end``, and with a ``book`` ``stage_c`` and ``actor_c``, added; the index is 0..n-1."""
+    rec = frame["recording_id"].astype("Float64").fillna(NO_RECORDING).astype("int64").to_numpy()
+    none_last = np.where(rec == NO_RECORDING, 1, 0)
+    order = np.lexsort((np.arange(len(frame)), frame["start_s"].to_numpy(), rec, none_last))
+    out = frame.iloc[order].reset_index(drop=True)
+    out["rec"] = rec[order]
+    out["seen"] = order  # the row's place in the given order
+    out["step"] = out.groupby("rec", sort=False).cumcount().to_numpy() + 1
+    out["kind_i"] = by_value(out["kind"], lambda k: KINDS.index(parse_kind(k))).astype("int64")
+    start, end = out["start_s"].to_numpy(), out["end_s"].to_numpy()
+    out["end"] = np.where(np.isnan(end), start, np.maximum(end, start))
+    if book is None:
+        return out
+    out["stage_c"] = by_value(out["stage"], lambda v: book.stage_of(Event(kind=KINDS[0], start_s=0, stage=v)))
+    out["actor_c"] = by_value(out["actor"], lambda v: book.actor_of(Event(kind=KINDS[0], start_s=0, actor=v)))
+    return out
+
+
+def group_bounds(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (first row, one past the last row) of each run of equal ``keys`` (keys sorted into runs)."""
+    if len(keys) == 0:
+        return np.zeros(0, dtype="int64"), np.zeros(0, dtype="int64")
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    return starts, np.r_[starts[1:], len(keys)]

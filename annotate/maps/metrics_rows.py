@@ -1,0 +1,166 @@
+"""The measurements behind the metrics, in columns: a grouping's rows measured without an object per event.
+
+:mod:`annotate.maps.metrics` defines the metrics and lays out the tables; this
+module measures them. A grouping (by recording, stage, kind or the selection)
+is a :class:`Rows`: every event belongs to one row; every pair of consecutive
+events that is measured (a wait, a possible hand-off) belongs to one row; and
+each row is made of *parts*, one per recording, each with the time it spans,
+the point "time to first" counts from and the codebook stages its coverage is
+judged over. :func:`measure` returns, per row, the dict the tables read
+(``counts``, ``events``, ``events_per_min``, ... ``reviewed_share``). Per-event
+work is numpy/pandas; Python loops run per row, per part or per distinct value.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..model import KINDS, Kind
+from .frame import py_round
+from .journey import clock
+
+
+@dataclass
+class Rows:
+    """A grouping: ``keys`` in order; ``event_row`` per event (index into keys); the measured pairs; the parts.
+
+    ``pairs`` columns: row, part (recording position), a (index of the pair's first event), wait, handoff.
+    ``parts`` columns: row, part, span, origin (sorted by row then part); ``spanless`` marks rows whose
+    parts span nothing at all (their span is the integer 0, as a sum of no stage spans is).
+    """
+
+    keys: list[Any]
+    event_row: np.ndarray
+    pairs: pd.DataFrame
+    parts: pd.DataFrame
+    cells: list[list[str]]  # per row: the codebook stages each of its parts is judged over
+    focus: list[int]  # per row: the kind index the MOT-centred metrics look at
+    multi: bool
+    all_recordings: bool
+    spanless: frozenset[int] = frozenset()
+
+
+def _nan_round(value: float | None, digits: int = 3) -> float:
+    return float("nan") if value is None or (isinstance(value, float) and math.isnan(value)) else round(value, digits)
+
+
+def pairs_of(f: pd.DataFrame, mask: np.ndarray | None, row_of_a: np.ndarray, part_of: np.ndarray) -> pd.DataFrame:
+    """Return the consecutive pairs (within a recording) of the events ``mask`` keeps, as ``Rows.pairs``.
+
+    ``row_of_a`` gives each event's row (the pair's row is its first event's); ``part_of`` its part.
+    """
+    idx = np.arange(len(f)) if mask is None else np.flatnonzero(mask)
+    rec = f["rec"].to_numpy()[idx]
+    a, b = idx[:-1][rec[1:] == rec[:-1]], idx[1:][rec[1:] == rec[:-1]]
+    start, end, actor = f["start_s"].to_numpy(), f["end"].to_numpy(), f["actor_c"].to_numpy()
+    x, y = actor[a], actor[b]
+    return pd.DataFrame({
+        "row": row_of_a[a], "part": part_of[a], "a": a,
+        "wait": py_round(np.maximum(0.0, start[b] - end[a])),
+        "handoff": (x != "") & (y != "") & (x != y),
+    })
+
+
+def _where(f: pd.DataFrame, a: int, rid: int | None, multi: bool) -> str:
+    """Return where the longest wait is: after which step (kind, label), at what time; with ``multi`` which recording."""
+    kind = KINDS[int(f["kind_i"].iat[a])]
+    where = f"after step {int(f['step'].iat[a])} ({kind.short} {f['label'].iat[a]})".replace(" )", ")")
+    where += f" at {clock(float(f['end'].iat[a]))}"
+    return f"#{rid} {where}" if multi else where
+
+
+def _per_part_focus(ev: pd.DataFrame, rows: Rows) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return (the focus events of each row, their rated ones): events whose kind is their row's focus."""
+    focus = np.asarray(rows.focus)[ev["row"].to_numpy()]
+    fe = ev[ev["kind_i"].to_numpy() == focus]
+    return fe, fe[fe["emotion"].notna()]
+
+
+def measure(f: pd.DataFrame, rows: Rows, rids: list[int | None], reviewed: np.ndarray) -> list[dict]:
+    """Return the measurements of every row of ``rows`` over the stepped frame ``f`` (see the module docstring).
+
+    ``rids`` are the parts' recording ids in order, ``reviewed`` whether each is marked reviewed.
+    """
+    n_rows = len(rows.keys)
+    ev = pd.DataFrame({"row": rows.event_row, "part": f["part"].to_numpy(), "kind_i": f["kind_i"].to_numpy(),
+                       "start_s": f["start_s"].to_numpy(), "emotion": f["emotion"].to_numpy(),
+                       "stage_c": f["stage_c"].to_numpy()})
+    counts = np.bincount(ev["row"] * 3 + ev["kind_i"], minlength=n_rows * 3).reshape(n_rows, 3)
+    spans = np.zeros(n_rows)
+    np.add.at(spans, rows.parts["row"].to_numpy(), rows.parts["span"].to_numpy())  # in part order, as sum() adds
+    fe, rated = _per_part_focus(ev, rows)
+    origin = rows.parts.set_index(["row", "part"])["origin"]
+    first = fe.groupby(["row", "part"], sort=True)["start_s"].first()
+    firsts = (first - origin.reindex(first.index).to_numpy()).groupby(level=0).agg(list)
+    emo = rated.groupby("row")["emotion"].agg(["size", "sum"]).reindex(range(n_rows))
+    pain = (rated["emotion"] <= -1).groupby(rated["row"]).sum().reindex(range(n_rows), fill_value=0)
+    gain = (rated["emotion"] >= 1).groupby(rated["row"]).sum().reindex(range(n_rows), fill_value=0)
+    ends = rated.groupby(["row", "part"], sort=True)["emotion"].agg(["first", "last"])
+    changes = (ends["last"] - ends["first"]).groupby(level=0).agg(["size", "sum"]).reindex(range(n_rows))
+    pairs = rows.pairs.sort_values(["row", "part", "a"], kind="stable").reset_index(drop=True)
+    by_row = pairs.groupby("row")
+    wait_median, handoffs = by_row["wait"].median(), by_row["handoff"].sum()
+    longest = by_row["wait"].idxmax()
+    covered = fe.drop_duplicates(["row", "part", "stage_c"]).groupby(["row", "stage_c"]).size().to_dict()
+    covered_in: dict[int, dict[str, int]] = {}
+    for (row, stage), n in covered.items():
+        covered_in.setdefault(row, {})[stage] = n
+    parts_of = rows.parts.groupby("row")["part"].agg(list)
+    with_events = ev.drop_duplicates(["row", "part"]).groupby("row")["part"].agg(list)
+    out = []
+    for r in range(n_rows):
+        rated_n = 0 if pd.isna(emo.at[r, "size"]) else int(emo.at[r, "size"])
+        span = 0 if r in rows.spanless else float(spans[r])
+        m: dict[str, Any] = {"counts": {k: int(counts[r, i]) for i, k in enumerate(KINDS)}}
+        m["events"] = int(counts[r].sum())
+        m["events_per_min"] = _nan_round(m["events"] / (span / 60.0) if span > 0 else None, 4)
+        m["time_to_first_s"] = _nan_round(statistics.median(firsts[r]) if r in firsts.index else None)
+        if r in longest.index:
+            at = int(longest[r])
+            m["median_wait_s"] = _nan_round(float(wait_median[r]))
+            m["longest_wait_s"] = _nan_round(float(pairs["wait"].iat[at]))
+            m["longest_wait_where"] = _where(f, int(pairs["a"].iat[at]), rids[int(pairs["part"].iat[at])], rows.multi)
+        else:
+            m.update(median_wait_s=float("nan"), longest_wait_s=float("nan"), longest_wait_where="")
+        m["handoffs"] = int(handoffs.get(r, 0))
+        m["mean_emotion"] = _nan_round(float(emo.at[r, "sum"]) / rated_n if rated_n else None, 4)
+        m["pain_share"] = _nan_round(int(pain[r]) / rated_n if rated_n else None, 4)
+        m["gain_share"] = _nan_round(int(gain[r]) / rated_n if rated_n else None, 4)
+        n_changes = 0 if pd.isna(changes.at[r, "size"]) else int(changes.at[r, "size"])
+        m["emotion_change"] = _nan_round(float(changes.at[r, "sum"]) / n_changes if n_changes else None, 4)
+        m["span_s"] = round(span, 3)
+        mine = parts_of.get(r, [])
+        m.update(_coverage(rows.cells[r], len(mine), covered_in.get(r, {})))
+        counted = mine if rows.all_recordings else with_events.get(r, [])
+        m["reviewed_share"] = _nan_round(sum(bool(reviewed[p]) for p in counted) / len(counted) if counted else None, 4)
+        out.append(m)
+    return out
+
+
+def _coverage(cells: list[str], parts: int, covered: dict[str, int]) -> dict[str, Any]:
+    """Return the stage-coverage measurements of a row: ``parts`` parts, each judged over the stages ``cells``,
+    ``covered[stage]`` of them with a focus event in that stage."""
+    total = parts * len(cells)
+    hits = sum(covered.get(s, 0) for s in cells) if parts else 0
+    without = [s for s in dict.fromkeys(cells) if not covered.get(s)] if parts else []
+    return {"stages_without": len(without), "stages_without_names": ", ".join(without),
+            "stage_coverage": _nan_round(hits / total if total else None, 4)}
+
+
+def empty_measure() -> dict[str, Any]:
+    """Return the measurements of a row with nothing in it (for a table's column names)."""
+    m = {"counts": {k: 0 for k in KINDS}, "events": 0, "span_s": 0, "handoffs": 0, "longest_wait_where": "",
+         "stages_without": 0, "stages_without_names": ""}
+    for name in ("events_per_min", "time_to_first_s", "median_wait_s", "longest_wait_s", "mean_emotion",
+                 "pain_share", "gain_share", "emotion_change", "stage_coverage", "reviewed_share"):
+        m[name] = float("nan")
+    return m
+
+
+MOT_I = KINDS.index(Kind.MOMENT_OF_TRUTH)
