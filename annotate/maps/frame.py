@@ -13,7 +13,7 @@ per distinct value, not once per row.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -36,17 +36,16 @@ def events_frame(events: Iterable[Event]) -> pd.DataFrame:
 
 
 def typed_frame(cols: dict[str, Sequence]) -> pd.DataFrame:
-    """Return a map frame from {column: values}: float times and emotion (NaN for none), '' for None text."""
-    data: dict[str, np.ndarray] = {}
-    for name in FRAME_COLUMNS:
-        values = cols[name]
-        if name in ("start_s", "end_s", "emotion"):
-            data[name] = np.array(values, dtype="float64")  # None becomes NaN
-        else:
-            data[name] = np.empty(len(values), dtype=object)
-            data[name][:] = values
-            if name not in ("recording_id", "kind"):
-                data[name][pd.isna(data[name])] = ""
+    """Return a map frame from {column: values}: float times and emotion (NaN for none), recording ids as
+    nullable integers, text as categoricals ('' for None): a few distinct values, each stored once."""
+    data: dict[str, Any] = {"recording_id": pd.array(cols["recording_id"], dtype="Int64")}
+    for name in ("start_s", "end_s", "emotion"):
+        data[name] = np.array(cols[name], dtype="float64")  # None becomes NaN
+    for name in ("kind", "label", "stage", "actor"):
+        values = np.empty(len(cols[name]), dtype=object)
+        values[:] = cols[name]
+        values[pd.isna(values)] = ""
+        data[name] = pd.Categorical(values)
     return pd.DataFrame(data, columns=list(FRAME_COLUMNS), copy=False)
 
 
@@ -65,11 +64,19 @@ def rows_frame(chunks: Iterable[Sequence[tuple]]) -> pd.DataFrame:
 
 
 def by_value(column: pd.Series, convert: Callable[[object], object]) -> np.ndarray:
-    """Return ``convert`` applied to each row of ``column``, calling it once per distinct value."""
-    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    """Return ``convert`` applied to each row of ``column`` as an object array, once per distinct value."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes, uniques = column.cat.codes.to_numpy(), column.cat.categories
+    else:
+        codes, uniques = pd.factorize(column, use_na_sentinel=False)
     mapped = np.empty(len(uniques), dtype=object)
     mapped[:] = [convert(v) for v in uniques]
     return mapped[codes]
+
+
+def objects(values: np.ndarray, index: pd.Index) -> pd.Series:
+    """Return an object array as a Series of that dtype (pandas would otherwise convert text to its string type)."""
+    return pd.Series(values, index=index, dtype=object, copy=False)
 
 
 def py_round(values: np.ndarray, digits: int = 3) -> np.ndarray:
@@ -94,7 +101,7 @@ def in_steps(frame: pd.DataFrame, book: Codebook | None = None) -> pd.DataFrame:
     """Return the frame sorted by recording (None last) then start (ties in the given order), with
     ``rec`` (recording id, NO_RECORDING for none), ``seen`` (place in the given order), ``step`` (1-based per recording), ``kind_i``,
     ``end``, and with a ``book`` ``stage_c`` and ``actor_c``, added; the index is 0..n-1."""
-    rec = frame["recording_id"].astype("Float64").fillna(NO_RECORDING).astype("int64").to_numpy()
+    rec = frame["recording_id"].astype("Int64").fillna(NO_RECORDING).to_numpy(dtype="int64")
     none_last = np.where(rec == NO_RECORDING, 1, 0)
     order = np.lexsort((np.arange(len(frame)), frame["start_s"].to_numpy(), rec, none_last))
     out = frame.iloc[order].reset_index(drop=True)
@@ -106,8 +113,8 @@ def in_steps(frame: pd.DataFrame, book: Codebook | None = None) -> pd.DataFrame:
     out["end"] = np.where(np.isnan(end), start, np.maximum(end, start))
     if book is None:
         return out
-    out["stage_c"] = by_value(out["stage"], lambda v: book.stage_of(Event(kind=KINDS[0], start_s=0, stage=v)))
-    out["actor_c"] = by_value(out["actor"], lambda v: book.actor_of(Event(kind=KINDS[0], start_s=0, actor=v)))
+    out["stage_c"] = objects(by_value(out["stage"], lambda v: book.stage_of(Event(kind=KINDS[0], start_s=0, stage=v))), out.index)
+    out["actor_c"] = objects(by_value(out["actor"], lambda v: book.actor_of(Event(kind=KINDS[0], start_s=0, actor=v))), out.index)
     return out
 
 

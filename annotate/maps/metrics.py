@@ -87,7 +87,7 @@ def _rows(by: str, f: pd.DataFrame, parts: int, stages: list[str], spans: pd.Dat
                     [MOT_I] * len(keys), by == "selection" and parts > 1, True)
     keys = stages + ([journey.NO_STAGE] if (f["stage_c"] == "").any() else [])
     index = {("" if k == journey.NO_STAGE else k): i for i, k in enumerate(keys)}
-    row = np.array([index[s] for s in f["stage_c"]], dtype="int64")
+    row = pd.Index(list(index)).get_indexer(f["stage_c"]).astype("int64")
     spans = spans.assign(row=[index[s] for s in spans["stage"]])
     table = pd.DataFrame({"row": np.repeat(np.arange(len(keys)), parts), "part": np.tile(every, len(keys))})
     table = table.merge(spans[["row", "part", "start", "duration"]], on=["row", "part"], how="left")
@@ -174,17 +174,17 @@ def metrics_of_frame(
     last = f.groupby("part")["end"].max()
     end_s = np.array([round(max(float(r.duration_s or 0.0), float(last.get(i, 0.0))), 3) for i, r in enumerate(recs)])
     seen = f.loc[f["stage_c"] != ""].sort_values("seen")["stage_c"]
-    stages = list(dict.fromkeys([*book.stages, *seen]))
+    stages = list(dict.fromkeys([*book.stages, *pd.unique(seen)]))
     spans = _stage_spans(f, book, end_s)
     rows = _rows(by, f, len(recs), stages, spans, book, end_s)
     measured = measure(f, rows, [r.id for r in recs], np.array([_status(r) is Status.REVIEWED for r in recs], bool))
     return _TABLES[by](recs, measured, stages, spans, end_s)
 
 
-def _times(spans: pd.DataFrame, stages: list[str]) -> dict[str, float]:
-    """Return the time in each stage summed over ``spans`` (in their order), every stage of ``stages`` included."""
+def _times(spans: Iterable[tuple[str, float]], stages: list[str]) -> dict[str, float]:
+    """Return the time in each stage summed over (stage, duration) ``spans`` in order, every stage of ``stages`` included."""
     times = {s: 0.0 for s in stages}
-    for stage, d in zip(spans["stage"], spans["duration"]):
+    for stage, d in spans:
         times[stage] = times.get(stage, 0.0) + d
     return times
 
@@ -193,10 +193,12 @@ def _by_recording(recs: list[Recording], measured: list[dict], stages: list[str]
                   end_s: np.ndarray) -> pd.DataFrame:
     """Return one row per recording, with the time in each stage."""
     rows = []
-    of_part = dict(tuple(spans.groupby("part")))
+    of_part: dict[int, list[tuple[str, float]]] = {}
+    for part, stage, d in zip(spans["part"].tolist(), spans["stage"].tolist(), spans["duration"].tolist()):
+        of_part.setdefault(part, []).append((stage, d))
     for i, (rec, m) in enumerate(zip(recs, measured)):
         row = {"recording_id": rec.id, "title": rec.title or rec.path, "duration_s": float(end_s[i])}
-        row.update(_standard(m, _times(of_part.get(i, spans.iloc[:0]), stages)))
+        row.update(_standard(m, _times(of_part.get(i, []), stages)))
         rows.append(row)
     columns = ["recording_id", "title", "duration_s"] + list(_standard(empty_measure(), {s: 0 for s in stages}))
     return pd.DataFrame(rows, columns=columns)
@@ -206,7 +208,7 @@ def _by_selection(recs: list[Recording], measured: list[dict], stages: list[str]
                   end_s: np.ndarray) -> pd.DataFrame:
     """Return one row for all the recordings together."""
     row = {"recordings": len(recs), "duration_s": round(sum(end_s.tolist()), 3)}
-    row.update(_standard(measured[0], _times(spans, stages)))
+    row.update(_standard(measured[0], _times(zip(spans["stage"].tolist(), spans["duration"].tolist()), stages)))
     return pd.DataFrame([row])
 
 

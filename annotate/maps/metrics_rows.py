@@ -90,7 +90,7 @@ def measure(f: pd.DataFrame, rows: Rows, rids: list[int | None], reviewed: np.nd
     n_rows = len(rows.keys)
     ev = pd.DataFrame({"row": rows.event_row, "part": f["part"].to_numpy(), "kind_i": f["kind_i"].to_numpy(),
                        "start_s": f["start_s"].to_numpy(), "emotion": f["emotion"].to_numpy(),
-                       "stage_c": f["stage_c"].to_numpy()})
+                       "stage_c": f["stage_c"]}, index=f.index)
     counts = np.bincount(ev["row"] * 3 + ev["kind_i"], minlength=n_rows * 3).reshape(n_rows, 3)
     spans = np.zeros(n_rows)
     np.add.at(spans, rows.parts["row"].to_numpy(), rows.parts["span"].to_numpy())  # in part order, as sum() adds
