@@ -64,9 +64,10 @@ def load_library(store: Store) -> Library:
     """Return the store's live recordings, codebook, each text column's stored values and the live event count."""
     signature = data_signature(store)
     recordings = {r.id: r for r in store.list_recordings()}
-    values = {column: store.aggregates.distinct(column) for column in DISTINCT_COLUMNS}
+    values = store.aggregates.distinct(["label"])  # many values: alone
+    values.update(store.aggregates.distinct([c for c in DISTINCT_COLUMNS if c != "label"]))
     return Library(recordings=recordings, events=[], codebook=store.get_codebook(), signature=signature,
-                   values=values, total=store.aggregates.count())
+                   values=values, total=sum(values["label"].values()))
 
 
 def where_of(library: Library, filters: Filters) -> EventWhere:

@@ -8,8 +8,8 @@
 - :meth:`Aggregates.count` and :meth:`Aggregates.per_recording`: COUNT / GROUP BY;
 - :meth:`Aggregates.page`: one sorted page of the events table (LIMIT/OFFSET),
   as the columns :meth:`ColumnsMixin.event_columns` gives plus the recording's title;
-- :meth:`Aggregates.distinct`: each stored value of a text column and how many
-  live events hold it.
+- :meth:`Aggregates.distinct`: each stored value of some text columns and how
+  many live events hold it (one GROUP BY).
 No Event object is made; only live events of live recordings (imports done) are read.
 """
 
@@ -117,16 +117,26 @@ class Aggregates:
         with self.store._read() as conn:
             return {int(rid): int(n) for rid, n in conn.execute(q)}
 
-    def distinct(self, column: str) -> dict[str, int]:
-        """Return {stored value: live events holding it} of a text column in :data:`DISTINCT_COLUMNS`.
+    def distinct(self, columns: Sequence[str]) -> dict[str, dict[str, int]]:
+        """Return {column: {stored value: live events holding it}} for text columns of :data:`DISTINCT_COLUMNS`.
 
-        Raises ValueError for another column.
+        One GROUP BY over all of ``columns`` together (one scan of the events;
+        give columns with few values together, a column with many, like
+        ``label``, alone). Raises ValueError for another column.
         """
-        if column not in DISTINCT_COLUMNS:
-            raise ValueError(f"no distinct values of '{column}'; use one of {', '.join(DISTINCT_COLUMNS)}")
-        q = self._live([events.c[column], sa.func.count()], None).group_by(events.c[column])
+        unknown = [c for c in columns if c not in DISTINCT_COLUMNS]
+        if unknown:
+            raise ValueError(f"no distinct values of '{unknown[0]}'; use {', '.join(DISTINCT_COLUMNS)}")
+        cols = [events.c[c] for c in columns]
+        q = self._live([*cols, sa.func.count()], None).group_by(*cols)
+        out: dict[str, dict[str, int]] = {c: {} for c in columns}
         with self.store._read() as conn:
-            return {str(v or ""): int(n) for v, n in conn.execute(q)}
+            for row in conn.execute(q):
+                n = int(row[-1])
+                for column, value in zip(columns, row):
+                    key = str(value or "")
+                    out[column][key] = out[column].get(key, 0) + n
+        return out
 
     def page(self, where: EventWhere | None, sort: str = "recording", descending: bool = False,
              offset: int = 0, limit: int = 1000) -> dict[str, list]:
