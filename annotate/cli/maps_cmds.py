@@ -20,19 +20,20 @@ if TYPE_CHECKING:
     from ..store import Store
 
 
-def _selection(store: Store, refs: tuple[str, ...]) -> tuple[list[Recording], pd.DataFrame]:
+def _selection(store: Store, refs: tuple[str, ...], flow: bool = False) -> tuple[list[Recording], pd.DataFrame]:
     """Return (recordings, their events as a map frame): the named recordings, or all of them when none is named.
 
-    The events are read in columns (``store.aggregates``), never one object each.
-    Raises NotFoundError for a reference that names no recording.
+    The events are read in columns (``store.aggregates``), never one object each; for the ``flow`` map only the
+    columns it reads. Raises NotFoundError for a reference that names no recording.
     """
-    from ..maps.frame import rows_frame
+    from ..maps.frame import FLOW_ROW_COLUMNS, MAP_ROW_COLUMNS, rows_frame
     from ..store.aggregates import EventWhere
 
     named = [store.find_recording(ref) for ref in dict.fromkeys(refs)]
     recs = named or store.list_recordings()
     where = EventWhere(recording_ids=tuple(r.id for r in named)) if named else None
-    return recs, rows_frame(store.aggregates.map_rows(where))
+    columns = FLOW_ROW_COLUMNS if flow else MAP_ROW_COLUMNS
+    return recs, rows_frame(store.aggregates.map_rows(where, columns), columns)
 
 
 _size = [
@@ -83,7 +84,7 @@ def flow_cmd(app: AppContext, recording_refs: tuple[str, ...], output: str, view
              width: int | None, height: int | None) -> None:
     """Draw the flow map (which activity directly follows which) across recordings."""
     with user_errors():
-        recs, frame = _selection(open_store(app), recording_refs)
+        recs, frame = _selection(open_store(app), recording_refs, flow=True)
         if frame.empty:
             raise click.ClickException("the selected recordings have no events yet; annotate some first")
         graph = prune(flow_of_frame(frame, {r.id: r.duration_s for r in recs}), top, top_edges)

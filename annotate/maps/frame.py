@@ -23,6 +23,8 @@ from ..model import KINDS, Codebook, Event, parse_kind
 # The columns a map frame holds (times in seconds; kind as stored or any spelling parse_kind accepts).
 FRAME_COLUMNS = ("recording_id", "kind", "start_s", "end_s", "label", "stage", "actor", "emotion")
 MAP_ROW_COLUMNS = ("recording_id", "kind", "start_ms", "end_ms", "label", "stage", "actor", "emotion")  # as stored
+FLOW_ROW_COLUMNS = ("recording_id", "kind", "start_ms", "label")  # all the flow map reads
+_TEXT = ("kind", "label", "stage", "actor")
 NO_RECORDING = -1  # the case of events without a recording (sorted last, as the Event-based code did)
 
 
@@ -49,18 +51,34 @@ def typed_frame(cols: dict[str, Sequence]) -> pd.DataFrame:
     return pd.DataFrame(data, columns=list(FRAME_COLUMNS), copy=False)
 
 
-def rows_frame(chunks: Iterable[Sequence[tuple]]) -> pd.DataFrame:
-    """Return chunks of stored rows (``Aggregates.map_rows``: times in ms) as one map frame, in the order given.
+def rows_frame(chunks: Iterable[Sequence[tuple]], columns: Sequence[str] = MAP_ROW_COLUMNS) -> pd.DataFrame:
+    """Return chunks of stored rows of ``columns`` (``Aggregates.map_rows``: times in ms) as one map frame, in
+    the order given; a column not read is blank (no end, stage, actor or emotion).
 
+    Each chunk's columns become Arrow arrays (C loops), text is dictionary-encoded into categoricals, and
     ``ms / 1000`` is the double nearest the 3-decimal value, which is what ``timebase.seconds_from_ms`` returns.
     """
-    parts = [pd.DataFrame.from_records(rows, columns=list(MAP_ROW_COLUMNS), coerce_float=True) for rows in chunks]
-    stored = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(MAP_ROW_COLUMNS))
-    cols = {name: stored[name].to_numpy() for name in ("recording_id", "kind", "label", "stage", "actor")}
-    cols["start_s"] = stored["start_ms"].to_numpy(dtype="float64") / 1000.0
-    cols["end_s"] = stored["end_ms"].to_numpy(dtype="float64") / 1000.0
-    cols["emotion"] = stored["emotion"].to_numpy(dtype="float64")
-    return typed_frame(cols)
+    import pyarrow as pa  # only the column reads pay for importing it
+
+    parts: dict[str, list] = {name: [] for name in columns}
+    for rows in chunks:
+        for name, values in zip(columns, zip(*rows)):
+            parts[name].append(pa.array(values, type=pa.string() if name in _TEXT else pa.int64()))
+    read = {name: pa.chunked_array(v, type=pa.string() if name in _TEXT else pa.int64()) for name, v in parts.items()}
+    n = len(read[columns[0]]) if columns else 0
+    data: dict[str, Any] = {"recording_id": pd.array(read["recording_id"].to_numpy(), dtype="Int64")}
+    data["start_s"] = read["start_ms"].to_numpy().astype("float64") / 1000.0
+    for name, out in (("end_ms", "end_s"), ("emotion", "emotion")):
+        data[out] = read[name].cast(pa.float64()).to_numpy() / (1000.0 if out == "end_s" else 1.0) if name in read \
+            else np.full(n, np.nan)
+    for name in _TEXT:
+        if name in read:
+            coded = read[name].combine_chunks().fill_null("").dictionary_encode()
+            words = pd.Index(coded.dictionary.to_pylist(), dtype=object)
+            data[name] = pd.Categorical.from_codes(coded.indices.to_numpy(zero_copy_only=False), categories=words)
+        else:
+            data[name] = pd.Categorical.from_codes(np.zeros(n, dtype="int64"), categories=pd.Index([""], dtype=object))
+    return pd.DataFrame(data, columns=list(FRAME_COLUMNS), copy=False)
 
 
 def by_value(column: pd.Series, convert: Callable[[object], object]) -> np.ndarray:

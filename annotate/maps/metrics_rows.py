@@ -67,12 +67,18 @@ def pairs_of(f: pd.DataFrame, mask: np.ndarray | None, row_of_a: np.ndarray, par
     })
 
 
-def _where(f: pd.DataFrame, a: int, rid: int | None, multi: bool) -> str:
-    """Return where the longest wait is: after which step (kind, label), at what time; with ``multi`` which recording."""
-    kind = KINDS[int(f["kind_i"].iat[a])]
-    where = f"after step {int(f['step'].iat[a])} ({kind.short} {f['label'].iat[a]})".replace(" )", ")")
-    where += f" at {clock(float(f['end'].iat[a]))}"
-    return f"#{rid} {where}" if multi else where
+def _wheres(f: pd.DataFrame, pairs: pd.DataFrame, at: pd.Series, rids: list[int | None], multi: bool) -> dict[int, str]:
+    """Return {row: where its longest wait is} for the pairs at ``at`` (row -> pair position): after which step
+    (kind, label), at what time; with ``multi`` in which recording."""
+    a = pairs["a"].to_numpy()[at.to_numpy(dtype="int64")]
+    parts = pairs["part"].to_numpy()[at.to_numpy(dtype="int64")]
+    facts = zip(f["kind_i"].to_numpy()[a].tolist(), f["step"].to_numpy()[a].tolist(), f["label"].take(a).tolist(),
+                f["end"].to_numpy()[a].tolist(), parts.tolist())
+    out = {}
+    for row, (kind, step, label, end, part) in zip(at.index.tolist(), facts):
+        where = f"after step {step} ({KINDS[kind].short} {label})".replace(" )", ")") + f" at {clock(end)}"
+        out[row] = f"#{rids[part]} {where}" if multi else where
+    return out
 
 
 def _per_part_focus(ev: pd.DataFrame, rows: Rows) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -107,6 +113,12 @@ def measure(f: pd.DataFrame, rows: Rows, rids: list[int | None], reviewed: np.nd
     by_row = pairs.groupby("row")
     wait_median, handoffs = by_row["wait"].median(), by_row["handoff"].sum()
     longest = by_row["wait"].idxmax()
+    wheres = _wheres(f, pairs, longest, rids, rows.multi)
+    waits = pairs["wait"].to_numpy()
+    firsts_of, longest_of, median_of, handoffs_of = firsts.to_dict(), longest.to_dict(), wait_median.to_dict(), handoffs.to_dict()
+    emo_n, emo_sum = emo["size"].fillna(0).astype("int64").tolist(), emo["sum"].tolist()
+    change_n, change_sum = changes["size"].fillna(0).astype("int64").tolist(), changes["sum"].tolist()
+    pains, gains = pain.astype("int64").tolist(), gain.astype("int64").tolist()
     covered = fe.drop_duplicates(["row", "part", "stage_c"]).groupby(["row", "stage_c"]).size().to_dict()
     covered_in: dict[int, dict[str, int]] = {}
     for (row, stage), n in covered.items():
@@ -115,25 +127,25 @@ def measure(f: pd.DataFrame, rows: Rows, rids: list[int | None], reviewed: np.nd
     with_events = ev.drop_duplicates(["row", "part"]).groupby("row")["part"].agg(list)
     out = []
     for r in range(n_rows):
-        rated_n = 0 if pd.isna(emo.at[r, "size"]) else int(emo.at[r, "size"])
+        rated_n = emo_n[r]
         span = 0 if r in rows.spanless else float(spans[r])
         m: dict[str, Any] = {"counts": {k: int(counts[r, i]) for i, k in enumerate(KINDS)}}
         m["events"] = int(counts[r].sum())
         m["events_per_min"] = _nan_round(m["events"] / (span / 60.0) if span > 0 else None, 4)
-        m["time_to_first_s"] = _nan_round(statistics.median(firsts[r]) if r in firsts.index else None)
-        if r in longest.index:
-            at = int(longest[r])
-            m["median_wait_s"] = _nan_round(float(wait_median[r]))
-            m["longest_wait_s"] = _nan_round(float(pairs["wait"].iat[at]))
-            m["longest_wait_where"] = _where(f, int(pairs["a"].iat[at]), rids[int(pairs["part"].iat[at])], rows.multi)
+        m["time_to_first_s"] = _nan_round(statistics.median(firsts_of[r]) if r in firsts_of else None)
+        if r in longest_of:
+            at = int(longest_of[r])
+            m["median_wait_s"] = _nan_round(float(median_of[r]))
+            m["longest_wait_s"] = _nan_round(float(waits[at]))
+            m["longest_wait_where"] = wheres[r]
         else:
             m.update(median_wait_s=float("nan"), longest_wait_s=float("nan"), longest_wait_where="")
-        m["handoffs"] = int(handoffs.get(r, 0))
-        m["mean_emotion"] = _nan_round(float(emo.at[r, "sum"]) / rated_n if rated_n else None, 4)
-        m["pain_share"] = _nan_round(int(pain[r]) / rated_n if rated_n else None, 4)
-        m["gain_share"] = _nan_round(int(gain[r]) / rated_n if rated_n else None, 4)
-        n_changes = 0 if pd.isna(changes.at[r, "size"]) else int(changes.at[r, "size"])
-        m["emotion_change"] = _nan_round(float(changes.at[r, "sum"]) / n_changes if n_changes else None, 4)
+        m["handoffs"] = int(handoffs_of.get(r, 0))
+        m["mean_emotion"] = _nan_round(float(emo_sum[r]) / rated_n if rated_n else None, 4)
+        m["pain_share"] = _nan_round(pains[r] / rated_n if rated_n else None, 4)
+        m["gain_share"] = _nan_round(gains[r] / rated_n if rated_n else None, 4)
+        n_changes = change_n[r]
+        m["emotion_change"] = _nan_round(float(change_sum[r]) / n_changes if n_changes else None, 4)
         m["span_s"] = round(span, 3)
         mine = parts_of.get(r, [])
         m.update(_coverage(rows.cells[r], len(mine), covered_in.get(r, {})))

@@ -84,8 +84,10 @@ class Aggregates:
         q = q.where(visible_events(), events.c.deleted_at.is_(None), recordings.c.deleted_at.is_(None))
         return q.where(*(where.clauses() if where else []))
 
-    def map_rows(self, where: EventWhere | None = None, chunk_size: int = COLUMN_CHUNK) -> Iterator[list[tuple]]:
-        """Yield chunks of rows, tuples of :data:`MAP_COLUMNS` as stored (times in whole ms; None for no end/emotion).
+    def map_rows(self, where: EventWhere | None = None, columns: Sequence[str] = MAP_COLUMNS,
+                 chunk_size: int = COLUMN_CHUNK) -> Iterator[list[tuple]]:
+        """Yield chunks of rows, tuples of ``columns`` (of :data:`MAP_COLUMNS`) as stored (times in whole ms; None
+        for no end or emotion). Raises ValueError for another column.
 
         Rows come by recording, then start, then created_at and id (the order
         ``list_events`` gives each recording's events); every column is a plain
@@ -94,7 +96,9 @@ class Aggregates:
         PostgreSQL a server-side cursor streams them. One read transaction stays
         open while the chunks are consumed.
         """
-        cols = [events.c[n] for n in MAP_COLUMNS]
+        if any(n not in MAP_COLUMNS for n in columns):
+            raise ValueError(f"map rows have the columns {', '.join(MAP_COLUMNS)}, not {', '.join(columns)}")
+        cols = [events.c[n] for n in columns]
         q = self._live(cols, where).order_by(events.c.recording_id, events.c.start_ms, events.c.created_at, events.c.id)
         with self.store._read() as conn:
             if conn.dialect.name == "sqlite":  # unbuffered: SQLAlchemy has read nothing ahead of the cursor
