@@ -14,7 +14,7 @@ from annotate.app import analysis, analysis_library
 from annotate.maps.flow import flow_of_frame
 from annotate.maps.frame import py_round, rows_frame
 from annotate.maps.metrics import metrics_of_frame
-from annotate.model import Codebook, Event, Kind, Recording
+from annotate.model import Event, Kind, Recording
 from annotate.store import Store
 from annotate.testing.databases import backend_id, empty_database, server_urls
 from annotate.testing.journeys import journeys

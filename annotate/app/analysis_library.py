@@ -23,7 +23,7 @@ from ..maps.flow import flow_of_frame
 from ..maps.frame import rows_frame
 from ..maps.journey import clock
 from ..maps.metrics import metrics_of_frame
-from ..model import KINDS, Codebook, Event, fold_name, parse_kind
+from ..model import KINDS, Event, fold_name, parse_kind
 from ..store.aggregates import DISTINCT_COLUMNS, EventWhere
 from .analysis import TABLE_COLUMNS, Dataset, Filters, _ordered_values, data_signature, filter_events
 

@@ -17,7 +17,7 @@ from ..errors import ValidationError
 from ..model import KINDS, Codebook, Event, Kind, Recording, Status
 from . import journey
 from .frame import NO_RECORDING, events_frame, in_steps, py_round
-from .metrics_rows import MOT_I, Rows, _nan_round, empty_measure, measure, pairs_of
+from .metrics_rows import MOT_I, Rows, nan_round, empty_measure, measure, pairs_of
 
 GROUPINGS = ("recording", "stage", "kind", "selection")
 MOT = Kind.MOMENT_OF_TRUTH
@@ -117,7 +117,7 @@ def _standard(m: dict, stage_times: dict[str, float] | None) -> dict:
         "median_wait_s": m["median_wait_s"],
         "longest_wait_s": m["longest_wait_s"],
         "longest_wait_where": m["longest_wait_where"],
-        "int_per_mot": _nan_round(counts[Kind.INTERNAL_INTERACTION] / mots if mots else None, 4),
+        "int_per_mot": nan_round(counts[Kind.INTERNAL_INTERACTION] / mots if mots else None, 4),
         "handoffs": m["handoffs"],
         "mean_emotion_at_mot": m["mean_emotion"],
         "mot_pain_share": m["pain_share"],
@@ -233,10 +233,10 @@ def _by_kind(recs: list[Recording], measured: list[dict], stages: list[str], spa
                 "kind": kind.short,
                 "kind_name": kind.title,
                 "count": count,
-                "share_of_events": _nan_round(count / total if total else None, 4),
+                "share_of_events": nan_round(count / total if total else None, 4),
                 **{k: m[k] for k in ("events_per_min", "time_to_first_s", "median_wait_s", "longest_wait_s",
                                      "longest_wait_where")},
-                "per_mot": _nan_round(count / total_mots if total_mots else None, 4),
+                "per_mot": nan_round(count / total_mots if total_mots else None, 4),
                 **{k: m[k] for k in ("handoffs", "mean_emotion", "pain_share", "gain_share", "emotion_change",
                                      "stages_without", "stages_without_names", "stage_coverage", "reviewed_share")},
             }

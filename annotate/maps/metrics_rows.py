@@ -46,7 +46,11 @@ class Rows:
     spanless: frozenset[int] = frozenset()
 
 
-def _nan_round(value: float | None, digits: int = 3) -> float:
+MOT_I = KINDS.index(Kind.MOMENT_OF_TRUTH)
+
+
+def nan_round(value: float | None, digits: int = 3) -> float:
+    """Return ``value`` rounded to ``digits``, or NaN when there is nothing to measure (None or NaN)."""
     return float("nan") if value is None or (isinstance(value, float) and math.isnan(value)) else round(value, digits)
 
 
@@ -131,26 +135,26 @@ def measure(f: pd.DataFrame, rows: Rows, rids: list[int | None], reviewed: np.nd
         span = 0 if r in rows.spanless else float(spans[r])
         m: dict[str, Any] = {"counts": {k: int(counts[r, i]) for i, k in enumerate(KINDS)}}
         m["events"] = int(counts[r].sum())
-        m["events_per_min"] = _nan_round(m["events"] / (span / 60.0) if span > 0 else None, 4)
-        m["time_to_first_s"] = _nan_round(statistics.median(firsts_of[r]) if r in firsts_of else None)
+        m["events_per_min"] = nan_round(m["events"] / (span / 60.0) if span > 0 else None, 4)
+        m["time_to_first_s"] = nan_round(statistics.median(firsts_of[r]) if r in firsts_of else None)
         if r in longest_of:
             at = int(longest_of[r])
-            m["median_wait_s"] = _nan_round(float(median_of[r]))
-            m["longest_wait_s"] = _nan_round(float(waits[at]))
+            m["median_wait_s"] = nan_round(float(median_of[r]))
+            m["longest_wait_s"] = nan_round(float(waits[at]))
             m["longest_wait_where"] = wheres[r]
         else:
             m.update(median_wait_s=float("nan"), longest_wait_s=float("nan"), longest_wait_where="")
         m["handoffs"] = int(handoffs_of.get(r, 0))
-        m["mean_emotion"] = _nan_round(float(emo_sum[r]) / rated_n if rated_n else None, 4)
-        m["pain_share"] = _nan_round(pains[r] / rated_n if rated_n else None, 4)
-        m["gain_share"] = _nan_round(gains[r] / rated_n if rated_n else None, 4)
+        m["mean_emotion"] = nan_round(float(emo_sum[r]) / rated_n if rated_n else None, 4)
+        m["pain_share"] = nan_round(pains[r] / rated_n if rated_n else None, 4)
+        m["gain_share"] = nan_round(gains[r] / rated_n if rated_n else None, 4)
         n_changes = change_n[r]
-        m["emotion_change"] = _nan_round(float(change_sum[r]) / n_changes if n_changes else None, 4)
+        m["emotion_change"] = nan_round(float(change_sum[r]) / n_changes if n_changes else None, 4)
         m["span_s"] = round(span, 3)
         mine = parts_of.get(r, [])
         m.update(_coverage(rows.cells[r], len(mine), covered_in.get(r, {})))
         counted = mine if rows.all_recordings else with_events.get(r, [])
-        m["reviewed_share"] = _nan_round(sum(bool(reviewed[p]) for p in counted) / len(counted) if counted else None, 4)
+        m["reviewed_share"] = nan_round(sum(bool(reviewed[p]) for p in counted) / len(counted) if counted else None, 4)
         out.append(m)
     return out
 
@@ -162,7 +166,7 @@ def _coverage(cells: list[str], parts: int, covered: dict[str, int]) -> dict[str
     hits = sum(covered.get(s, 0) for s in cells) if parts else 0
     without = [s for s in dict.fromkeys(cells) if not covered.get(s)] if parts else []
     return {"stages_without": len(without), "stages_without_names": ", ".join(without),
-            "stage_coverage": _nan_round(hits / total if total else None, 4)}
+            "stage_coverage": nan_round(hits / total if total else None, 4)}
 
 
 def empty_measure() -> dict[str, Any]:
@@ -174,5 +178,3 @@ def empty_measure() -> dict[str, Any]:
         m[name] = float("nan")
     return m
 
-
-MOT_I = KINDS.index(Kind.MOMENT_OF_TRUTH)
