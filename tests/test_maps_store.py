@@ -14,8 +14,9 @@ from annotate.app import analysis, analysis_library
 from annotate.maps.flow import flow_of_frame
 from annotate.maps.frame import py_round, rows_frame
 from annotate.maps.metrics import metrics_of_frame
-from annotate.model import Event, Kind, Recording
+from annotate.model import Event, Kind, Recording, utcnow
 from annotate.store import Store
+from annotate.store.schema import events, imports
 from annotate.testing.databases import backend_id, empty_database, server_urls
 from annotate.testing.journeys import journeys
 
@@ -40,7 +41,20 @@ def store(request, tmp_path):
         gone = store.add_recording(Recording(path="/lib/gone.mp4", title="gone", duration_s=60, content_hash="gone"))
         store.add_event(Event(kind=MOT, start_s=1.0, recording_id=gone.id, label="Hidden"))
         store.delete_recording(gone.id)
+        store.import_events([Event(kind=INT, start_s=5.0, recording_id=ids[recs[1].id], label="Imported")])  # done
+        _pending_import(store, ids[recs[2].id])
         yield store
+
+
+def _pending_import(store: Store, recording_id: int) -> None:
+    """Leave what a running import shows readers: a pending import and one of its rows (hidden from every read)."""
+    now = utcnow()
+    with store._write_conn() as conn:
+        conn.execute(imports.insert().values(id="p" * 32, reviewer="", state="pending", started_at=now, touched_at=now))
+        conn.execute(events.insert().values(id="q" * 32, recording_id=recording_id, kind=MOT.value, start_ms=0,
+                                            end_ms=None, label="Pending", stage="", channel="", actor="", expectation="",
+                                            emotion=None, note="", reviewer="", created_at=now, updated_at=now,
+                                            deleted_at=None, version=1, import_id="p" * 32))
 
 
 def frame_of(store: Store, where=None):
@@ -72,7 +86,8 @@ def test_flow_from_the_stored_columns_equals_the_event_objects(store):
         [(k, n.label, n.count, n.cases, n.position) for k, n in theirs.nodes.items()]
     assert [(k, e.count, e.median_s) for k, e in ours.edges.items()] == \
         [(k, e.count, e.median_s) for k, e in theirs.edges.items()]
-    assert ours.events == len(events) and "Hidden" not in {n.label for n in ours.nodes.values()}
+    labels = {n.label for n in ours.nodes.values()}
+    assert ours.events == len(events) and "Hidden" not in labels and "Pending" not in labels and "Imported" in labels
 
 
 FILTERS = [
@@ -108,7 +123,7 @@ def test_filter_options_come_from_group_by_in_codebook_spelling(store):
     library = analysis_library.load_library(store)
     options = library.options()
     assert options["stages"][:2] == ["Awareness", "Buy-In"] and "Queue" in options["stages"] and options["stages"][-1] == ""
-    assert "  buy-in " not in options["stages"] and options["reviewers"] == ["ann", "bob"]
+    assert "  buy-in " not in options["stages"] and options["reviewers"] == ["ann", "bob", ""]  # the import has no reviewer
     assert library.total == len(store.list_events())
 
 
