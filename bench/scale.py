@@ -12,12 +12,15 @@ Targets (issue 13):
   memory under 2x the file;
 - ``annotate list --json``, 1,000 recordings: within 1.5x ``sqlite3 -json`` (the same counts) plus start-up;
 - ``annotate export -o all.csv``, 500,000 events: within 2x ``sqlite3 -csv``, under 150 MB peak;
-- ``annotate metrics`` / ``flow``, 500,000 events: within 2x pandas directly-follows counts and medians;
-- the Analyse page with 500,000 events: within 1.5x a plain pandas page warm, 2x cold;
+- ``annotate metrics`` / ``flow``, 500,000 events: within 2x pandas directly-follows counts and medians
+  (bench/flow_baseline.py);
+- the Analyse page with 500,000 events: within 1.5x a plain pandas page warm, 2x cold (bench/analyse_page.py
+  times each page in a fresh process with streamlit AppTest; the baseline is bench/analyse_plain_page.py);
 - ``annotate info`` on a 1 h file: within 3x ffprobe; ``annotate --help`` under 0.3 s.
 Rows this script does not build yet print "not measured".
 
-    .venv/bin/python bench/scale.py [--dir DIR] [--recordings 1000] [--events 500000] [--repeat 2]
+    .venv/bin/python bench/scale.py [--dir DIR [--reuse]] [--recordings 1000] [--events 500000] [--repeat 2]
+                                    [--only-maps] [--no-page]
 """
 
 from __future__ import annotations
@@ -193,8 +196,59 @@ def report(found: dict[str, list[tuple[float, int]]], csv: Path, rows: int, even
               f" {(peak - base) / size:.2f} x the {size / MB:.1f} MB file (target < 2x)")
     row("annotate list --json", "list", "sqlite list", f"<= 1.5x sqlite3 -json + start-up {start:.2f} s")
     row(f"annotate export -o all.csv, {events:,} events", "export", "sqlite export", "<= 2x sqlite3 -csv, < 150 MB")
-    for label in ("annotate metrics / flow", "Analyse page cold / warm", "annotate info, 1 h file"):
+    for label in ("annotate info, 1 h file",):
         row(label, "", "", "")
+
+
+def measure_maps(folder: Path, url: str, repeat: int) -> dict[str, list[tuple[float, int]]]:
+    """Return (seconds, peak bytes) per run of ``annotate metrics`` / ``flow`` and the pandas baseline, interleaved."""
+    db = url.removeprefix("sqlite:///")
+    found: dict[str, list[tuple[float, int]]] = {}
+    for _ in range(repeat):
+        steps = {
+            "metrics": lambda: run(annotate("metrics", "-o", str(folder / "metrics.csv"), "--db", url)),
+            "pandas flow": lambda: run([sys.executable, str(ROOT / "bench" / "flow_baseline.py"), db]),
+            "flow": lambda: run(annotate("flow", "-o", str(folder / "flow.svg"), "--db", url)),
+        }
+        for name, step in steps.items():
+            found.setdefault(name, []).append(step())
+    return found
+
+
+def measure_page(url: str, repeat: int) -> dict[str, list[float]]:
+    """Return the Analyse page's and the plain pandas page's cold and warm seconds per run (fresh processes, interleaved).
+
+    Each run is bench/analyse_page.py in a child (AppTest): cold from its start to the page drawn, warm the best
+    of three reruns.
+    """
+    import json
+
+    found: dict[str, list[float]] = {}
+    for _ in range(repeat):
+        for which in ("ours", "plain"):
+            out = subprocess.run([sys.executable, str(ROOT / "bench" / "analyse_page.py"), which, "--db", url],
+                                 capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+            times = json.loads(out.stdout.strip().splitlines()[-1])
+            found.setdefault(f"{which} cold", []).append(times["cold"])
+            found.setdefault(f"{which} warm", []).append(times["warm"])
+    return found
+
+
+def report_maps(found: dict[str, list[tuple[float, int]]], page: dict[str, list[float]], events: int) -> None:
+    """Print the metrics / flow rows and the Analyse page row as ratios against their baselines."""
+    best = {name: min(runs) for name, runs in found.items()}
+    if "pandas flow" in best:
+        base, bpeak = best["pandas flow"]
+        for name in ("metrics", "flow"):
+            wall, peak = best[name]
+            print(f"{f'annotate {name}, {events:,} events':<44} {wall:6.2f} s {peak / MB:6.0f} MB | baseline "
+                  f"{base:6.2f} s {bpeak / MB:5.0f} MB | {wall / base:5.1f}x time   (target <= 2x pandas)")
+    if page:
+        b = {name: min(runs) for name, runs in page.items()}
+        print(f"{'Analyse page, cold':<44} {b['ours cold']:6.2f} s | plain pandas page {b['plain cold']:6.2f} s | "
+              f"{b['ours cold'] / b['plain cold']:5.1f}x   (target <= 2x)")
+        print(f"{'Analyse page, warm (rerun)':<44} {b['ours warm']:6.2f} s | plain pandas page {b['plain warm']:6.2f} s | "
+              f"{b['ours warm'] / b['plain warm']:5.1f}x   (target <= 1.5x)")
 
 
 def main() -> None:
@@ -204,18 +258,24 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=500_000)
     ap.add_argument("--import-rows", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--reuse", action="store_true", help="use the store already built in --dir")
+    ap.add_argument("--only-maps", action="store_true", help="measure only metrics, flow and the Analyse page")
+    ap.add_argument("--no-page", action="store_true", help="leave out the Analyse page (it takes the longest)")
     args = ap.parse_args()
     folder = Path(args.dir or tempfile.mkdtemp(prefix="cx-scale-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    url = build_store(folder, args.recordings, args.events)
+    url = f"sqlite:///{folder / 'library.sqlite'}" if args.reuse else build_store(folder, args.recordings, args.events)
     print(f"built {args.recordings:,} recordings, {args.events:,} events in {time.perf_counter() - started:.1f} s "
           f"({folder})")
     csv = folder / "import.csv"
     write_csv(csv, args.import_rows)
     load = os.getloadavg()
     print(f"load: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
-    report(measure(folder, url, csv, args.repeat), csv, args.import_rows, args.events)
+    if not args.only_maps:
+        report(measure(folder, url, csv, args.repeat), csv, args.import_rows, args.events)
+    report_maps(measure_maps(folder, url, args.repeat), {} if args.no_page else measure_page(url, args.repeat),
+                args.events)
     load = os.getloadavg()
     print(f"load after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 

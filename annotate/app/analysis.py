@@ -9,6 +9,9 @@ Plain Python (no Streamlit): the Analyse page calls these, and so can a notebook
 - :func:`events_frame` is the table of events; :func:`events_file`, :func:`csv_bytes`,
   :func:`map_files` and :func:`flow_files` are the downloads.
 
+These work on Event objects, for a selection that fits in memory as objects;
+:mod:`annotate.app.analysis_library` does the same for a whole library in SQL and columns.
+
 Blank values are offered and matched as ``""`` (a UI shows them as "(blank)"). Stage and actor
 are matched in the codebook's spelling, case-insensitively, as the maps and metrics read them.
 """
@@ -330,7 +333,14 @@ def flow_files(dataset: Dataset, events: Sequence[Event], *, top: int | None = N
     """
     used = {e.recording_id for e in events}
     recs = {rid: r for rid, r in dataset.recordings.items() if rid in used}
-    graph = maps.build_flow(events, recs)
+    return flow_picture(maps.build_flow(events, recs), top=top, view=view)
+
+
+def flow_picture(graph: maps.FlowGraph, *, top: int | None = None, view: str = "frequency") -> Flow:
+    """Return the flow map of an unpruned ``graph`` keeping the ``top`` most frequent activities (None: all).
+
+    Raises ValidationError for ``top`` below 1 or an unknown view.
+    """
     if top is not None and top < graph.total_nodes:
         graph = maps.prune(graph, top=top)
     elif top is not None and top < 1:

@@ -7,25 +7,33 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..maps import FLOW_FORMATS, GROUPINGS, MAP_FORMATS, WAIT_THRESHOLD_S, build_flow, metrics, prune, write_csv
-from ..maps import write_flow, write_map
-from ..maps.flow import VIEWS
-from ..model import Event, Recording
+from ..maps import FLOW_FORMATS, GROUPINGS, MAP_FORMATS, WAIT_THRESHOLD_S, prune, write_csv, write_flow, write_map
+from ..maps.flow import VIEWS, flow_of_frame
+from ..maps.metrics import metrics_of_frame
+from ..model import Recording
 from ..wording import plural
 from .common import F, AppContext, data_options, open_store, output_file, pass_app, user_errors
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ..store import Store
 
 
-def _selection(store: Store, refs: tuple[str, ...]) -> tuple[list[Recording], list[Event]]:
-    """Return (recordings, their events): the named recordings, or all of them when none is named.
+def _selection(store: Store, refs: tuple[str, ...], flow: bool = False) -> tuple[list[Recording], pd.DataFrame]:
+    """Return (recordings, their events as a map frame): the named recordings, or all of them when none is named.
 
-    Raises NotFoundError for a reference that names no recording.
+    The events are read in columns (``store.aggregates``), never one object each; for the ``flow`` map only the
+    columns it reads. Raises NotFoundError for a reference that names no recording.
     """
-    recs = [store.find_recording(ref) for ref in dict.fromkeys(refs)] or store.list_recordings()
-    events = [e for r in recs for e in store.list_events(r.id)]
-    return recs, events
+    from ..maps.frame import FLOW_ROW_COLUMNS, MAP_ROW_COLUMNS, rows_frame
+    from ..store.aggregates import EventWhere
+
+    named = [store.find_recording(ref) for ref in dict.fromkeys(refs)]
+    recs = named or store.list_recordings()
+    where = EventWhere(recording_ids=tuple(r.id for r in named)) if named else None
+    columns = FLOW_ROW_COLUMNS if flow else MAP_ROW_COLUMNS
+    return recs, rows_frame(store.aggregates.map_rows(where, columns), columns)
 
 
 _size = [
@@ -76,10 +84,10 @@ def flow_cmd(app: AppContext, recording_refs: tuple[str, ...], output: str, view
              width: int | None, height: int | None) -> None:
     """Draw the flow map (which activity directly follows which) across recordings."""
     with user_errors():
-        recs, events = _selection(open_store(app), recording_refs)
-        if not events:
+        recs, frame = _selection(open_store(app), recording_refs, flow=True)
+        if frame.empty:
             raise click.ClickException("the selected recordings have no events yet; annotate some first")
-        graph = prune(build_flow(events, recs), top, top_edges)
+        graph = prune(flow_of_frame(frame, {r.id: r.duration_s for r in recs}), top, top_edges)
         path = write_flow(output, graph, view=view, width=width, height=height)
     click.echo(f"Wrote the flow map of {plural(graph.cases, 'recording')} ({plural(graph.events, 'event')}) to {path}")
     if graph.pruned:
@@ -98,7 +106,7 @@ def metrics_cmd(app: AppContext, recording_refs: tuple[str, ...], output: str | 
     with user_errors():
         store = open_store(app)
         recs, events = _selection(store, recording_refs)
-        frame = metrics(events, recs, store.get_codebook(), by=by)
+        frame = metrics_of_frame(events, recs, store.get_codebook(), by=by)
         if output is None:
             click.echo(frame.to_string(index=False) if len(frame) else "No recordings selected.")
             return

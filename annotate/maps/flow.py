@@ -14,17 +14,16 @@ This module builds, prunes and tabulates the graph; :mod:`annotate.maps.flow_lay
 
 from __future__ import annotations
 
-import statistics
-from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
 from ..errors import ValidationError
 from ..model import KINDS, Event, Kind, Recording, fold_name, parse_kind
 from ..wording import plural
-from . import journey
+from .frame import by_value, events_frame, group_bounds, in_steps, py_round
 from .journey import span_text
 
 START, END = "__start__", "__end__"
@@ -58,12 +57,7 @@ class FlowEdge:
     source: str
     target: str
     count: int = 0
-    times: list[float] = field(default_factory=list)
-
-    @property
-    def median_s(self) -> float | None:
-        """Return the median time between the two activities, or None when no time is known."""
-        return round(statistics.median(self.times), 3) if self.times else None
+    median_s: float | None = None  # the median time between the two activities (None when no time is known)
 
 
 @dataclass
@@ -111,55 +105,6 @@ def node_rank(n: FlowNode) -> tuple[int, int, str]:
     return (-n.count, kind_order, n.label.lower())
 
 
-def activity_key(event: Event) -> tuple[Kind, str]:
-    """Return the activity an event belongs to: its kind and its label folded for case and spacing."""
-    return parse_kind(event.kind), fold_name(event.label)
-
-
-ActivityKey = tuple[Kind, str]
-_Node = ActivityKey | str  # an activity, or START / END
-
-
-@dataclass
-class _Tally:
-    """What the traces say, by activity: spellings, occurrences, cases, summed positions; and the edges."""
-
-    spellings: defaultdict[ActivityKey, defaultdict[str, int]] = field(
-        default_factory=lambda: defaultdict(lambda: defaultdict(int)))
-    counts: defaultdict[ActivityKey, int] = field(default_factory=lambda: defaultdict(int))
-    cases: defaultdict[ActivityKey, set[int | None]] = field(default_factory=lambda: defaultdict(set))
-    positions: defaultdict[ActivityKey, float] = field(default_factory=lambda: defaultdict(float))
-    edges: dict[tuple[_Node, _Node], FlowEdge] = field(default_factory=dict)
-    events: int = 0
-
-    def edge(self, a: _Node, b: _Node) -> FlowEdge:
-        """Return the edge a -> b, new (count 0) the first time."""
-        if (a, b) not in self.edges:
-            self.edges[(a, b)] = FlowEdge(a, b)  # type: ignore[arg-type]  # ids are set in _graph
-        return self.edges[(a, b)]
-
-    def add_trace(self, rid: int | None, trace: list[Event], duration: float) -> None:
-        """Count one case: its events in step order, the recording's duration (0 when unknown)."""
-        self.events += len(trace)
-        keys = [activity_key(e) for e in trace]
-        for i, (e, key) in enumerate(zip(trace, keys)):
-            self.positions[key] += i / (len(trace) - 1) if len(trace) > 1 else 0.5
-            self.spellings[key][" ".join(e.label.split()) or NO_LABEL] += 1
-            self.counts[key] += 1
-            self.cases[key].add(rid)
-        first = self.edge(START, keys[0])
-        first.count += 1
-        first.times.append(trace[0].start_s)
-        for (a, ea), (b, eb) in zip(zip(keys, trace), zip(keys[1:], trace[1:])):
-            ed = self.edge(a, b)
-            ed.count += 1
-            ed.times.append(round(eb.start_s - ea.start_s, 3))
-        last = self.edge(keys[-1], END)
-        last.count += 1
-        if duration > 0:
-            last.times.append(round(max(duration - trace[-1].start_s, 0.0), 3))
-
-
 def build_flow(
     events: Iterable[Event],
     recordings: Iterable[Recording] | Mapping[int, Recording] | None = None,
@@ -173,36 +118,70 @@ def build_flow(
         durations = {rid: r.duration_s for rid, r in recordings.items()}
     else:
         durations = {r.id: r.duration_s for r in (recordings or [])}
-    traces: dict[int | None, list[Event]] = defaultdict(list)
-    for e in events:
-        traces[e.recording_id].append(e)
-    tally = _Tally()
-    for rid in sorted(traces, key=lambda r: (r is None, r)):
-        tally.add_trace(rid, journey.steps(traces[rid]), durations.get(rid) or 0.0)
-    return _graph(tally, len(traces))
+    return flow_of_frame(events_frame(events), durations)
 
 
-def _graph(tally: _Tally, cases: int) -> FlowGraph:
-    """Return the graph of a tally over ``cases`` traces: node ids ``kind|folded label``, Start and End."""
-    ids: dict[_Node, str] = {START: START, END: END}
+def flow_of_frame(frame: pd.DataFrame, durations: Mapping[int, float | None]) -> FlowGraph:
+    """Return the directly-follows graph of a map frame (:mod:`annotate.maps.frame`), as :func:`build_flow`.
+
+    ``durations`` maps recording ids to their durations (None or 0: unknown).
+    """
+    f = in_steps(frame)
+    rec, start = f["rec"].to_numpy(), f["start_s"].to_numpy()
+    first, stop = group_bounds(rec)
+    kind_values = np.array([k.value for k in KINDS], dtype=object)[f["kind_i"].to_numpy()]
+    codes, ids = pd.factorize(pd.Series(kind_values, dtype=object) + "|" + by_value(f["label"], fold_name))
+    length = np.repeat(stop - first, stop - first)
+    step = f["step"].to_numpy() - 1
+    positions = np.zeros(len(ids))
+    np.add.at(positions, codes, np.where(length > 1, step / np.maximum(length - 1, 1), 0.5))  # in trace order
+    counts = np.bincount(codes, minlength=len(ids))
+    cases = np.bincount(pd.DataFrame({"rec": rec, "code": codes}).drop_duplicates()["code"], minlength=len(ids))
+    spelled = _spellings(codes, by_value(f["label"], lambda v: " ".join(str(v).split()) or NO_LABEL))
     nodes: dict[str, FlowNode] = {
-        START: FlowNode(START, None, "Start", cases, cases, -1.0),
-        END: FlowNode(END, None, "End", cases, cases, 2.0),
+        START: FlowNode(START, None, "Start", len(first), len(first), -1.0),
+        END: FlowNode(END, None, "End", len(first), len(first), 2.0),
     }
-    for key, n in tally.counts.items():
-        # the spelling used most often names the activity (first seen wins a tie)
-        spelled = max(tally.spellings[key].items(), key=lambda kv: kv[1])[0]
-        node_id = f"{key[0].value}|{key[1]}"
-        ids[key] = node_id
-        nodes[node_id] = FlowNode(node_id, key[0], spelled, n, len(tally.cases[key]), tally.positions[key] / n)
-    out_edges = {}
-    for (a, b), ed in tally.edges.items():
-        ed.source, ed.target = ids[a], ids[b]
-        out_edges[(ids[a], ids[b])] = ed
-    return FlowGraph(
-        nodes=nodes, edges=out_edges, cases=cases, events=tally.events,
-        total_nodes=len(nodes) - 2, total_edges=len(out_edges),
-    )
+    for c, node_id in enumerate(ids):
+        kind = parse_kind(node_id.split("|", 1)[0])
+        nodes[node_id] = FlowNode(node_id, kind, spelled[c], int(counts[c]), int(cases[c]), positions[c] / counts[c])
+    names = [START, END, *ids]  # code -2 is START, -1 END (see _edges)
+    edges = {}
+    for (a, b), count, median in _edges(codes, rec, start, first, stop, durations):
+        edges[(names[a + 2], names[b + 2])] = FlowEdge(names[a + 2], names[b + 2], count, median)
+    return FlowGraph(nodes=nodes, edges=edges, cases=len(first), events=len(f), total_nodes=len(ids),
+                     total_edges=len(edges))
+
+
+def _spellings(codes: np.ndarray, spelled: np.ndarray) -> list[str]:
+    """Return, per node code, the spelling used most often (the first seen wins a tie)."""
+    table = pd.DataFrame({"code": codes, "spelled": spelled, "seen": np.arange(len(codes))})
+    ranked = table.groupby(["code", "spelled"], sort=False).agg(n=("seen", "size"), seen=("seen", "min")).reset_index()
+    ranked = ranked.sort_values(["code", "n", "seen"], ascending=[True, False, True]).drop_duplicates("code")
+    return list(ranked["spelled"])
+
+
+def _edges(codes: np.ndarray, rec: np.ndarray, start: np.ndarray, first: np.ndarray, stop: np.ndarray,
+           durations: Mapping[int, float | None]) -> Iterable[tuple[tuple[int, int], int, float | None]]:
+    """Yield ((source code, target code), count, median time) per edge in first-seen order; Start is -2, End -1.
+
+    Times: Start -> first takes the first start; a -> b the rounded gap between their starts; last -> End the
+    rounded time left to the recording's end, only when its duration is known.
+    """
+    last = stop - 1
+    same = rec[1:] == rec[:-1]
+    pairs = np.flatnonzero(same)
+    duration = np.array([float(durations.get(int(r)) or 0.0) for r in rec[first]])
+    to_end = np.where(duration > 0, py_round(np.maximum(duration - start[last], 0.0)), np.nan)
+    occurrences = pd.DataFrame({
+        "a": np.concatenate([np.full(len(first), -2), codes[pairs], codes[last]]),
+        "b": np.concatenate([codes[first], codes[pairs + 1], np.full(len(last), -1)]),
+        "t": np.concatenate([start[first], py_round(start[pairs + 1] - start[pairs]), to_end]),
+        "seen": np.concatenate([3 * first, 3 * pairs + 1, 3 * last + 2]),
+    }).sort_values("seen", kind="stable")
+    grouped = occurrences.groupby(["a", "b"], sort=False)["t"].agg(["size", "median"])
+    for (a, b), n, median in zip(grouped.index, grouped["size"], grouped["median"]):
+        yield (int(a), int(b)), int(n), None if np.isnan(median) else round(float(median), 3)
 
 
 def prune(graph: FlowGraph, top: int | None = None, top_edges: int | None = None) -> FlowGraph:

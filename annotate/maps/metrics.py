@@ -8,17 +8,16 @@ with no MOT) and never touches the store.
 
 from __future__ import annotations
 
-import math
-import statistics
-from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
 from ..errors import ValidationError
-from ..model import KINDS, Codebook, Event, Kind, Recording, Status, parse_kind
+from ..model import KINDS, Codebook, Event, Kind, Recording, Status
 from . import journey
-from .journey import clock
+from .frame import NO_RECORDING, events_frame, in_steps, py_round
+from .metrics_rows import MOT_I, Rows, nan_round, empty_measure, measure, pairs_of
 
 GROUPINGS = ("recording", "stage", "kind", "selection")
 MOT = Kind.MOMENT_OF_TRUTH
@@ -44,163 +43,58 @@ METRICS: list[tuple[int, str, str]] = [
 ]
 
 
-@dataclass
-class _Part:
-    """One recording's share of a row: its events in the row, waits and hand-offs counted for the row."""
-
-    rec: Recording
-    events: list[Event]
-    steps: dict[str, int]  # event id -> step number in the whole recording
-    waits: list[tuple[float, Event, int]] = field(default_factory=list)  # (wait, event it follows, step)
-    handoffs: int = 0
-    span_s: float = 0.0  # time the row covers in this recording
-    origin_s: float = 0.0  # where "time to first" is measured from
-    stage_cells: list[str] = field(default_factory=list)  # codebook stages the coverage is judged over
+def _recordings(f: pd.DataFrame, recordings: Iterable[Recording] | Mapping[int, Recording] | None) -> list[Recording]:
+    """Return every selected recording and any other the events belong to (unknown duration), by id (None last)."""
+    recs = dict(recordings) if isinstance(recordings, Mapping) else {r.id: r for r in (recordings or [])}
+    used = {None if r == NO_RECORDING else int(r) for r in pd.unique(f["rec"])}
+    ids = sorted(set(recs) | used, key=lambda r: (r is None, r if r is not None else 0))
+    return [recs.get(rid) or Recording(path="", id=rid, title=f"recording {rid}") for rid in ids]
 
 
-@dataclass
-class _Recording:
-    rec: Recording
-    ordered: list[Event]
-    steps: dict[str, int]
-    waits: list[float]
-    end_s: float
-    spans: list[journey.StageSpan]
+def _stage_spans(f: pd.DataFrame, book: Codebook, end_s: np.ndarray) -> pd.DataFrame:
+    """Return the stage spans of every part (``journey.stage_spans``): part, stage, start, duration; in time order."""
+    staged = f[f["stage_c"] != ""].drop_duplicates(["part", "stage_c"])  # each stage's first event per part
+    order: dict[str, int] = {}
+    for i, name in enumerate(book.stages):
+        order.setdefault(name, i)
+    rank = [order.get(s, len(order) + int(i)) for s, i in zip(staged["stage_c"], staged.index)]
+    spans = pd.DataFrame({"part": staged["part"].to_numpy(), "stage": staged["stage_c"].to_numpy(),
+                          "start": staged["start_s"].to_numpy(), "rank": rank})
+    spans = spans.sort_values(["part", "start", "rank"], kind="stable").reset_index(drop=True)
+    part, start = spans["part"].to_numpy(), spans["start"].to_numpy()
+    follows = np.r_[part[1:] == part[:-1], False]
+    stop = np.where(follows, np.r_[start[1:], 0.0], np.maximum(end_s[part], start))
+    spans["duration"] = py_round(stop - start)
+    return spans
 
 
-def _prepare(
-    events: Iterable[Event], recordings: Iterable[Recording] | Mapping[int, Recording] | None, book: Codebook
-) -> list[_Recording]:
-    """Return every selected recording (and any other the events belong to) with its events in step order."""
-    if isinstance(recordings, Mapping):
-        recs = dict(recordings)
-    else:
-        recs = {r.id: r for r in (recordings or [])}
-    by_rec: dict = {rid: [] for rid in recs}
-    for e in events:
-        by_rec.setdefault(e.recording_id, []).append(e)
-    out = []
-    for rid in sorted(by_rec, key=lambda r: (r is None, r if r is not None else 0)):
-        rec = recs.get(rid) or Recording(path="", id=rid, title=f"recording {rid}")
-        ordered = journey.steps(by_rec[rid])
-        end_s = journey.timeline_end(rec.duration_s, ordered)
-        out.append(
-            _Recording(rec, ordered, {e.id: i + 1 for i, e in enumerate(ordered)}, journey.waits(ordered), end_s,
-                       journey.stage_spans(ordered, book, end_s))
-        )
-    return out
-
-
-def _same_actor(a: Event, b: Event, book: Codebook) -> bool:
-    x, y = book.actor_of(a), book.actor_of(b)
-    return not x or not y or x == y
-
-
-def _whole(r: _Recording, book: Codebook) -> _Part:
-    part = _Part(r.rec, r.ordered, r.steps, span_s=r.end_s, stage_cells=list(book.stages))
-    part.waits = [(w, r.ordered[i], i + 1) for i, w in enumerate(r.waits)]
-    part.handoffs = sum(1 for a, b in zip(r.ordered, r.ordered[1:]) if not _same_actor(a, b, book))
-    return part
-
-
-def _stage_part(r: _Recording, stage: str, book: Codebook) -> _Part:
-    spans = [s for s in r.spans if s.stage == stage]
-    part = _Part(
-        r.rec, [e for e in r.ordered if book.stage_of(e) == stage], r.steps,
-        span_s=sum(s.duration_s for s in spans), origin_s=spans[0].start_s if spans else 0.0,
-        stage_cells=[stage] if stage in book.stages else [],
-    )
-    # a pair of consecutive events belongs to the stage of its first event
-    for i, (a, b) in enumerate(zip(r.ordered, r.ordered[1:])):
-        if book.stage_of(a) == stage:
-            part.waits.append((r.waits[i], a, i + 1))
-            part.handoffs += not _same_actor(a, b, book)
-    return part
-
-
-def _kind_part(r: _Recording, kind: Kind, book: Codebook) -> _Part:
-    sub = [e for e in r.ordered if parse_kind(e.kind) is kind]
-    part = _Part(r.rec, sub, r.steps, span_s=r.end_s, stage_cells=list(book.stages))
-    gaps = journey.waits(sub)
-    part.waits = [(w, sub[i], r.steps[sub[i].id]) for i, w in enumerate(gaps)]
-    part.handoffs = sum(1 for a, b in zip(sub, sub[1:]) if not _same_actor(a, b, book))
-    return part
-
-
-def _nan_round(value: float | None, digits: int = 3) -> float:
-    return float("nan") if value is None or (isinstance(value, float) and math.isnan(value)) else round(value, digits)
-
-
-def _focus_facts(parts: list[_Part], focus: Kind) -> tuple[list[float], list[int], list[int]]:
-    """Return, over the ``focus`` events of ``parts``: the time to the first one in each part, every
-    emotion rated, and each part's change from its first to its last rated emotion."""
-    firsts: list[float] = []
-    changes: list[int] = []
-    rated: list[int] = []
-    for p in parts:
-        focus_events = [e for e in p.events if parse_kind(e.kind) is focus]
-        if focus_events:
-            firsts.append(focus_events[0].start_s - p.origin_s)
-        scores = [e.emotion for e in focus_events if e.emotion is not None]
-        rated += scores
-        if scores:
-            changes.append(scores[-1] - scores[0])
-    return firsts, rated, changes
-
-
-def _wait_where(parts: list[_Part], longest: tuple, multi: bool) -> str:
-    """Return where the ``longest`` wait is: after which step, at what time (with ``multi``, in which recording)."""
-    owner = next(p for p in parts if any(w is longest for w in p.waits))
-    _, after, step = longest
-    where = f"after step {step} ({parse_kind(after.kind).short} {after.label})".replace(" )", ")")
-    where += f" at {clock(journey.event_end(after))}"
-    return f"#{owner.rec.id} {where}" if multi else where
-
-
-def _measure(parts: list[_Part], focus: Kind, book: Codebook, multi: bool, all_recordings: bool = True) -> dict:
-    """Return the metrics of a row made of ``parts``; MOT-centred metrics look at ``focus`` events.
-
-    ``all_recordings``: the reviewed share counts every part's recording, not
-    only those with events in the row.
-    """
-    events = [e for p in parts for e in p.events]
-    kinds = [parse_kind(e.kind) for e in events]
-    counts = {k: kinds.count(k) for k in KINDS}
-    span = sum(p.span_s for p in parts)
-
-    firsts, rated, changes = _focus_facts(parts, focus)
-    pooled = [w for p in parts for w in p.waits]
-    longest = max(pooled, key=lambda t: t[0], default=None)  # first of equal waits wins
-    where = "" if longest is None else _wait_where(parts, longest, multi)
-    cells = [(p, s) for p in parts for s in p.stage_cells]
-    covered = [
-        (p, s) for p, s in cells if any(parse_kind(e.kind) is focus and book.stage_of(e) == s for e in p.events)
-    ]
-    covered_stages = {s for _, s in covered}
-    without = [s for s in dict.fromkeys(s for _, s in cells) if s not in covered_stages]
-    counted = parts if all_recordings else [p for p in parts if p.events]
-
-    return {
-        "counts": counts,
-        "events": len(events),
-        "events_per_min": _nan_round(len(events) / (span / 60.0) if span > 0 else None, 4),
-        "time_to_first_s": _nan_round(statistics.median(firsts) if firsts else None),
-        "median_wait_s": _nan_round(statistics.median(w for w, _, _ in pooled) if pooled else None),
-        "longest_wait_s": _nan_round(longest[0] if longest else None),
-        "longest_wait_where": where,
-        "handoffs": sum(p.handoffs for p in parts),
-        "mean_emotion": _nan_round(statistics.fmean(rated) if rated else None, 4),
-        "pain_share": _nan_round(sum(1 for v in rated if v <= -1) / len(rated) if rated else None, 4),
-        "gain_share": _nan_round(sum(1 for v in rated if v >= 1) / len(rated) if rated else None, 4),
-        "emotion_change": _nan_round(statistics.fmean(changes) if changes else None, 4),
-        "span_s": round(span, 3),
-        "stages_without": len(without),
-        "stages_without_names": ", ".join(without),
-        "stage_coverage": _nan_round(len(covered) / len(cells) if cells else None, 4),
-        "reviewed_share": _nan_round(
-            sum(1 for p in counted if _status(p.rec) is Status.REVIEWED) / len(counted) if counted else None, 4
-        ),
-    }
+def _rows(by: str, f: pd.DataFrame, parts: int, stages: list[str], spans: pd.DataFrame, book: Codebook,
+          end_s: np.ndarray) -> Rows:
+    """Return the rows of a grouping (see :class:`annotate.maps.metrics_rows.Rows`)."""
+    part = f["part"].to_numpy()
+    every = np.arange(parts)
+    if by == "kind":
+        pairs = pd.concat([pairs_of(f, f["kind_i"].to_numpy() == k, f["kind_i"].to_numpy(), part) for k in range(3)])
+        table = pd.DataFrame({"row": np.repeat(np.arange(3), parts), "part": np.tile(every, 3),
+                              "span": np.tile(end_s, 3), "origin": 0.0})
+        return Rows(list(KINDS), f["kind_i"].to_numpy(), pairs, table, [list(book.stages)] * 3, [0, 1, 2],
+                    parts > 1, False)
+    if by != "stage":
+        row = part if by == "recording" else np.zeros(len(f), dtype="int64")
+        keys = list(range(parts)) if by == "recording" else [0]
+        table = pd.DataFrame({"row": every if by == "recording" else 0, "part": every, "span": end_s, "origin": 0.0})
+        return Rows(keys, row, pairs_of(f, None, row, part), table, [list(book.stages)] * len(keys),
+                    [MOT_I] * len(keys), by == "selection" and parts > 1, True)
+    keys = stages + ([journey.NO_STAGE] if (f["stage_c"] == "").any() else [])
+    index = {("" if k == journey.NO_STAGE else k): i for i, k in enumerate(keys)}
+    row = pd.Index(list(index)).get_indexer(f["stage_c"]).astype("int64")
+    spans = spans.assign(row=[index[s] for s in spans["stage"]])
+    table = pd.DataFrame({"row": np.repeat(np.arange(len(keys)), parts), "part": np.tile(every, len(keys))})
+    table = table.merge(spans[["row", "part", "start", "duration"]], on=["row", "part"], how="left")
+    table = table.rename(columns={"duration": "span", "start": "origin"}).fillna({"span": 0.0, "origin": 0.0})
+    spanless = frozenset(range(len(keys))) - set(spans["row"])
+    cells = [[k] if k in book.stages else [] for k in keys]
+    return Rows(keys, row, pairs_of(f, None, row, part), table, cells, [MOT_I] * len(keys), parts > 1, False, spanless)
 
 
 def _status(rec: Recording) -> Status:
@@ -223,7 +117,7 @@ def _standard(m: dict, stage_times: dict[str, float] | None) -> dict:
         "median_wait_s": m["median_wait_s"],
         "longest_wait_s": m["longest_wait_s"],
         "longest_wait_where": m["longest_wait_where"],
-        "int_per_mot": _nan_round(counts[Kind.INTERNAL_INTERACTION] / mots if mots else None, 4),
+        "int_per_mot": nan_round(counts[Kind.INTERNAL_INTERACTION] / mots if mots else None, 4),
         "handoffs": m["handoffs"],
         "mean_emotion_at_mot": m["mean_emotion"],
         "mot_pain_share": m["pain_share"],
@@ -245,14 +139,6 @@ def _standard(m: dict, stage_times: dict[str, float] | None) -> dict:
     return row
 
 
-def _stage_times(recs: list[_Recording], stages: list[str]) -> dict[str, float]:
-    times = {s: 0.0 for s in stages}
-    for r in recs:
-        for span in r.spans:
-            times[span.stage] = times.get(span.stage, 0.0) + span.duration_s
-    return times
-
-
 def metrics(
     events: Iterable[Event],
     recordings: Iterable[Recording] | Mapping[int, Recording] | None = None,
@@ -269,70 +155,93 @@ def metrics(
     the MOT-centred metrics looking at that kind) or ``selection`` (one row).
     Raises ValidationError for another ``by``.
     """
+    return metrics_of_frame(events_frame(events), recordings, codebook, by)
+
+
+def metrics_of_frame(
+    frame: pd.DataFrame,
+    recordings: Iterable[Recording] | Mapping[int, Recording] | None = None,
+    codebook: Codebook | None = None,
+    by: str = "recording",
+) -> pd.DataFrame:
+    """Return :func:`metrics` of the events in a map frame (:mod:`annotate.maps.frame`). Raises as metrics."""
     if by not in GROUPINGS:
         raise ValidationError(f"unknown grouping '{by}'; use recording, stage, kind or selection")
     book = codebook or Codebook()
-    events = list(events)
-    recs = _prepare(events, recordings, book)
-    stages = journey.stage_order(book, events)
-    rows_of = {"recording": _by_recording, "selection": _by_selection, "stage": _by_stage, "kind": _by_kind}
-    return rows_of[by](recs, events, stages, book)
+    f = in_steps(frame, book)
+    recs = _recordings(f, recordings)
+    f["part"] = pd.Index([NO_RECORDING if r.id is None else r.id for r in recs]).get_indexer(f["rec"])
+    last = f.groupby("part")["end"].max()
+    end_s = np.array([round(max(float(r.duration_s or 0.0), float(last.get(i, 0.0))), 3) for i, r in enumerate(recs)])
+    seen = f.loc[f["stage_c"] != ""].sort_values("seen")["stage_c"]
+    stages = list(dict.fromkeys([*book.stages, *pd.unique(seen)]))
+    spans = _stage_spans(f, book, end_s)
+    rows = _rows(by, f, len(recs), stages, spans, book, end_s)
+    measured = measure(f, rows, [r.id for r in recs], np.array([_status(r) is Status.REVIEWED for r in recs], bool))
+    return _TABLES[by](recs, measured, stages, spans, end_s)
 
 
-def _by_recording(recs: list[_Recording], events: list[Event], stages: list[str], book: Codebook) -> pd.DataFrame:
+def _times(spans: Iterable[tuple[str, float]], stages: list[str]) -> dict[str, float]:
+    """Return the time in each stage summed over (stage, duration) ``spans`` in order, every stage of ``stages`` included."""
+    times = {s: 0.0 for s in stages}
+    for stage, d in spans:
+        times[stage] = times.get(stage, 0.0) + d
+    return times
+
+
+def _by_recording(recs: list[Recording], measured: list[dict], stages: list[str], spans: pd.DataFrame,
+                  end_s: np.ndarray) -> pd.DataFrame:
     """Return one row per recording, with the time in each stage."""
     rows = []
-    for r in recs:
-        m = _measure([_whole(r, book)], MOT, book, multi=False)
-        row = {"recording_id": r.rec.id, "title": r.rec.title or r.rec.path, "duration_s": r.end_s}
-        row.update(_standard(m, _stage_times([r], stages)))
+    of_part: dict[int, list[tuple[str, float]]] = {}
+    for part, stage, d in zip(spans["part"].tolist(), spans["stage"].tolist(), spans["duration"].tolist()):
+        of_part.setdefault(part, []).append((stage, d))
+    for i, (rec, m) in enumerate(zip(recs, measured)):
+        row = {"recording_id": rec.id, "title": rec.title or rec.path, "duration_s": float(end_s[i])}
+        row.update(_standard(m, _times(of_part.get(i, []), stages)))
         rows.append(row)
-    columns = ["recording_id", "title", "duration_s"] + list(_standard(_measure([], MOT, book, False), {s: 0 for s in stages}))
+    columns = ["recording_id", "title", "duration_s"] + list(_standard(empty_measure(), {s: 0 for s in stages}))
     return pd.DataFrame(rows, columns=columns)
 
 
-def _by_selection(recs: list[_Recording], events: list[Event], stages: list[str], book: Codebook) -> pd.DataFrame:
+def _by_selection(recs: list[Recording], measured: list[dict], stages: list[str], spans: pd.DataFrame,
+                  end_s: np.ndarray) -> pd.DataFrame:
     """Return one row for all the recordings together."""
-    m = _measure([_whole(r, book) for r in recs], MOT, book, multi=len(recs) > 1)
-    row = {"recordings": len(recs), "duration_s": round(sum(r.end_s for r in recs), 3)}
-    row.update(_standard(m, _stage_times(recs, stages)))
+    row = {"recordings": len(recs), "duration_s": round(sum(end_s.tolist()), 3)}
+    row.update(_standard(measured[0], _times(zip(spans["stage"].tolist(), spans["duration"].tolist()), stages)))
     return pd.DataFrame([row])
 
 
-def _by_stage(recs: list[_Recording], events: list[Event], stages: list[str], book: Codebook) -> pd.DataFrame:
+def _by_stage(recs: list[Recording], measured: list[dict], stages: list[str], spans: pd.DataFrame,
+              end_s: np.ndarray) -> pd.DataFrame:
     """Return one row per stage (then ``(no stage)`` when an event has none)."""
-    rows = []
-    blank = any(not book.stage_of(e) for e in events)
-    for stage in stages + ([journey.NO_STAGE] if blank else []):
-        key = "" if stage == journey.NO_STAGE else stage
-        parts = [_stage_part(r, key, book) for r in recs]
-        m = _measure(parts, MOT, book, multi=len(recs) > 1, all_recordings=False)
-        row = {"stage": stage}
-        row.update(_standard(m, None))
-        rows.append(row)
-    columns = ["stage"] + list(_standard(_measure([], MOT, book, False), None))
-    return pd.DataFrame(rows, columns=columns)
+    keys = stages + [journey.NO_STAGE] * (len(measured) - len(stages))
+    rows = [{"stage": stage, **_standard(m, None)} for stage, m in zip(keys, measured)]
+    return pd.DataFrame(rows, columns=["stage"] + list(_standard(empty_measure(), None)))
 
 
-def _by_kind(recs: list[_Recording], events: list[Event], stages: list[str], book: Codebook) -> pd.DataFrame:
+def _by_kind(recs: list[Recording], measured: list[dict], stages: list[str], spans: pd.DataFrame,
+             end_s: np.ndarray) -> pd.DataFrame:
     """Return one row per kind: the formulas applied to that kind's events, centred on that kind."""
-    total_mots = sum(1 for e in events if parse_kind(e.kind) is MOT)
+    total_mots = measured[MOT_I]["counts"][MOT]
+    total = sum(m["events"] for m in measured)  # every event is in its kind's row
     rows = []
-    for kind in KINDS:
-        parts = [_kind_part(r, kind, book) for r in recs]
-        m = _measure(parts, kind, book, multi=len(recs) > 1, all_recordings=False)
+    for kind, m in zip(KINDS, measured):
         count = m["counts"][kind]
         rows.append(
             {
                 "kind": kind.short,
                 "kind_name": kind.title,
                 "count": count,
-                "share_of_events": _nan_round(count / len(events) if events else None, 4),
+                "share_of_events": nan_round(count / total if total else None, 4),
                 **{k: m[k] for k in ("events_per_min", "time_to_first_s", "median_wait_s", "longest_wait_s",
                                      "longest_wait_where")},
-                "per_mot": _nan_round(count / total_mots if total_mots else None, 4),
+                "per_mot": nan_round(count / total_mots if total_mots else None, 4),
                 **{k: m[k] for k in ("handoffs", "mean_emotion", "pain_share", "gain_share", "emotion_change",
                                      "stages_without", "stages_without_names", "stage_coverage", "reviewed_share")},
             }
         )
     return pd.DataFrame(rows)
+
+
+_TABLES = {"recording": _by_recording, "selection": _by_selection, "stage": _by_stage, "kind": _by_kind}

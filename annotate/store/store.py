@@ -42,6 +42,7 @@ from .accounts import Accounts
 from .assignments import Assignments
 from .comments import Comments
 from .consensus import Consensus
+from .aggregates import Aggregates
 from .columns import ColumnsMixin
 from .jobs import JobRecords
 from .positions import Positions
@@ -76,6 +77,11 @@ class Store(ColumnsMixin, BatchesMixin):
     def comments(self) -> Comments:
         """Return the store's comments on events and moments, and the inboxes of @mentions (annotate.store.comments)."""
         return Comments(self)
+
+    @property
+    def aggregates(self) -> Aggregates:
+        """Return the store's library-scale reads: filtered in SQL, in columns, counts (annotate.store.aggregates)."""
+        return Aggregates(self)
 
     @property
     def jobs(self) -> JobRecords:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from annotate.app import analysis
-from annotate.app.analysis import Dataset, Filters
+from annotate.app.analysis import Filters
+from annotate.app.analysis_library import Library
 from annotate.model import EMOTION_MAX, EMOTION_MIN
 from annotate.ui import common
 
@@ -25,9 +25,9 @@ def _clear_filters() -> None:
         st.session_state.pop(key, None)
 
 
-def filter_widgets(dataset: Dataset) -> Filters:
-    """Draw the filter widgets; return the Filters they describe."""
-    options = analysis.filter_options(dataset)
+def filter_widgets(dataset: Library) -> Filters:
+    """Draw the filter widgets (offering the library's stored values); return the Filters they describe."""
+    options = dataset.options()
     recs = dataset.recordings
     for key, name in (("cx_an_stages", "stages"), ("cx_an_channels", "channels"), ("cx_an_actors", "actors"),
                       ("cx_an_reviewers", "reviewers")):

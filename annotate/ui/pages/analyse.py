@@ -1,11 +1,13 @@
 """Analyse page (analysts): filter events across recordings; the table, the maps, the metrics, the files.
 
-Widgets only: the logic is :mod:`annotate.app.analysis` (and :mod:`annotate.maps` /
-:mod:`annotate.formats` behind it). The store is read once per change (cached by
-the change log's newest id), filtered results and maps are cached by the filters,
-and each tab is a fragment, so moving the flow map's slider or switching the
-metrics' grouping reruns that tab only. Slow files (PNG, every event format) are
-made when their download button is clicked.
+Widgets only: the logic is :mod:`annotate.app.analysis_library` (and
+:mod:`annotate.app.analysis`, :mod:`annotate.maps`, :mod:`annotate.formats` behind it).
+Nothing reads every event as an object: the filters run in SQL, the table is read a
+page at a time from the database, and the flow map and metrics are measured on one
+frame of columns of the kept events. Everything is cached per events-version (the
+change log's newest id) and filters, and each tab is a fragment, so moving the flow
+map's slider or switching the metrics' grouping reruns that tab only. Slow files
+(PNG, every event format) are made when their download button is clicked.
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ import streamlit as st
 
 from annotate import maps
 
-from annotate.app import analysis
-from annotate.app.analysis import Dataset, Filters
+from annotate.app import analysis, analysis_library
+from annotate.app.analysis import Filters
+from annotate.app.analysis_library import Library
+from annotate.ui.pages._agreement_panel import panel as agreement_panel
+from annotate.ui.pages._transcript_search import section as transcript_search
 from annotate.errors import AnnotateError
 from annotate.formats import FORMATS
 from annotate.maps.output import flow_html
@@ -43,15 +48,15 @@ def page() -> None:
             st.page_link(nav.page("library"), label="Go to the Library", icon=":material/video_library:")
             return
         filters = filter_widgets(dataset)
-        events = _filtered(dataset.signature, filters)
-        in_recs = len({e.recording_id for e in events})
+        kept = _selection(dataset.signature, filters)
+        in_recs = kept["recording_id"].nunique()
         st.markdown(
-            f"**{len(events)}** of {len(dataset.events)} events, in **{in_recs}** of {len(dataset.recordings)} recordings"
+            f"**{len(kept)}** of {dataset.total} events, in **{in_recs}** of {len(dataset.recordings)} recordings"
             + (" (filtered)" if filters.active else "")
         )
         linked = _linked_recording(dataset)
-        table, swimlane, flow, numbers = st.tabs(
-            ["Events", "Process map", "Flow map", "Metrics"], default="Process map" if linked else None
+        table, swimlane, flow, numbers, said = st.tabs(
+            ["Events", "Process map", "Flow map", "Metrics", "Transcripts"], default="Process map" if linked else None
         )
         with table:
             _events_tab(dataset.signature, filters)
@@ -61,11 +66,12 @@ def page() -> None:
             _flow_tab(dataset.signature, filters)
         with numbers:
             _metrics_tab(dataset.signature, filters)
-        from annotate.ui.pages._agreement_panel import panel as agreement_panel
+        with said:
+            transcript_search(store)
         agreement_panel(store)
 
 
-def _linked_recording(dataset: Dataset) -> int | None:
+def _linked_recording(dataset: Library) -> int | None:
     """Return the recording of an ``?rec=ID`` link (its map is shown first); the map picker follows it once."""
     try:
         rec = int(st.query_params.get("rec", ""))
@@ -96,30 +102,35 @@ def _follow_picker(key: str) -> None:
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _load(url: str, signature: str) -> Dataset:
-    return analysis.load_dataset(common.store())
+def _load(url: str, signature: str) -> Library:
+    return analysis_library.load_library(common.store())
 
 
-def _dataset(url: str, signature: str) -> Dataset:
-    """Return the store's dataset, read again only when the change log has grown."""
+def _dataset(url: str, signature: str) -> Library:
+    """Return what the filters offer, read again only when the change log has grown (no event is read)."""
     return _load(url, signature)
 
 
-def _current(signature: str) -> Dataset:
+def _current(signature: str) -> Library:
     store = common.store()
     return _load(store.url, signature)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _filtered(signature: str, filters: Filters) -> list:
-    dataset = _current(signature)
-    return analysis.filter_events(dataset.events, filters, dataset.codebook)
+def _where(signature: str, filters: Filters):
+    return analysis_library.where_of(_current(signature), filters)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _frame(signature: str, filters: Filters):
-    dataset = _current(signature)
-    frame = analysis.events_frame(_filtered(signature, filters), dataset.recordings, dataset.codebook)
+def _selection(signature: str, filters: Filters):
+    """Return the kept events as a frame of columns (read in SQL once per events-version and filters)."""
+    return analysis_library.selection_frame(common.store(), _where(signature, filters))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _table(signature: str, filters: Filters, sort: str, descending: bool, number: int):
+    frame = analysis_library.table_page(common.store(), _current(signature), _where(signature, filters), sort,
+                                        descending, number, PAGE_ROWS)
     frame.insert(0, "play", [f"play?rec={r}&t={t:.3f}" for r, t in zip(frame["recording_id"], frame["start_s"])])
     return frame
 
@@ -127,24 +138,23 @@ def _frame(signature: str, filters: Filters):
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _swimlane(signature: str, filters: Filters, recording_id: int):
     dataset = _current(signature)
-    return analysis.map_files(dataset, recording_id, _filtered(signature, filters))
+    events = analysis_library.selected_events(common.store(), dataset, filters, recording_id)
+    return analysis.map_files(dataset, recording_id, events)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _graph(signature: str, filters: Filters):
+    return analysis_library.flow_graph(_current(signature), _selection(signature, filters))
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _flow(signature: str, filters: Filters, top: int | None, view: str):
-    dataset = _current(signature)
-    return analysis.flow_files(dataset, _filtered(signature, filters), top=top, view=view)
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _total_activities(signature: str, filters: Filters) -> int:
-    return maps.build_flow(_filtered(signature, filters)).total_nodes
+    return analysis.flow_picture(_graph(signature, filters), top=top, view=view)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _metrics(signature: str, filters: Filters, by: str):
-    dataset = _current(signature)
-    return analysis.metrics_table(dataset, _filtered(signature, filters), by)
+    return analysis_library.metrics_of(_current(signature), _selection(signature, filters), by)
 
 
 # --- filters --------------------------------------------------------------------------------------
@@ -166,42 +176,33 @@ def _deferred(make):
 
 
 PAGE_ROWS = 1000
-_SORTS = {
-    "Recording and time": ["recording_id", "start_s"],
-    "Kind": ["kind", "recording_id", "start_s"],
-    "Label": ["label", "recording_id", "start_s"],
-    "Stage": ["stage", "recording_id", "start_s"],
-    "Emotion": ["emotion", "recording_id", "start_s"],
-    "Last change": ["updated_at"],
-}
 
 
-def _page(frame):
-    """Return one page of a long events table, sorted over all its rows (the browser gets one page at a time)."""
-    pages = -(-len(frame) // PAGE_ROWS)
+def _page_controls(rows: int) -> tuple[str, bool, int]:
+    """Draw the sort and page pickers of a long table; return (sort, descending, page number)."""
+    pages = -(-rows // PAGE_ROWS)
     c1, c2, c3 = st.columns([3, 2, 2], vertical_alignment="bottom")
-    sort = c1.selectbox("Sort all rows by", list(_SORTS), key="cx_an_sort")
+    sort = c1.selectbox("Sort all rows by", list(analysis_library.SORTS), key="cx_an_sort")
     descending = c2.toggle("Descending", key="cx_an_desc")
     if st.session_state.get("cx_an_page", 1) > pages:
         st.session_state["cx_an_page"] = pages
-    number = c3.number_input(f"Page (of {pages})", 1, pages, 1, key="cx_an_page")
-    ordered = frame.sort_values(_SORTS[sort], ascending=not descending, kind="stable", na_position="last")
-    first = (int(number) - 1) * PAGE_ROWS
+    number = int(c3.number_input(f"Page (of {pages})", 1, pages, 1, key="cx_an_page"))
+    first = (number - 1) * PAGE_ROWS
     st.caption(
-        f"Rows {first + 1:,}–{min(first + PAGE_ROWS, len(frame)):,} of {len(frame):,}. "
+        f"Rows {first + 1:,}–{min(first + PAGE_ROWS, rows):,} of {rows:,}. "
         "A click on a column header sorts this page only."
     )
-    return ordered.iloc[first:first + PAGE_ROWS]
+    return sort, descending, number
 
 
 @st.fragment
 def _events_tab(signature: str, filters: Filters) -> None:
     dataset = _current(signature)
-    frame = _frame(signature, filters)
-    if frame.empty:
+    rows = len(_selection(signature, filters))
+    if not rows:
         st.info("No event matches the filters." if filters.active else "No events yet: mark some on the Review page.")
-    if len(frame) > PAGE_ROWS:
-        frame = _page(frame)
+    sort, descending, number = _page_controls(rows) if rows > PAGE_ROWS else ("Recording and time", False, 1)
+    frame = _table(signature, filters, sort, descending, number)
     st.dataframe(
         frame,
         hide_index=True,
@@ -222,22 +223,26 @@ def _events_tab(signature: str, filters: Filters) -> None:
             "id": st.column_config.TextColumn("Event id"),
         },
     )
-    events = _filtered(signature, filters)
-    st.markdown(f"**Download the {len(events)} events shown**")
+    st.markdown(f"**Download the {rows} events shown**")
     cols = st.columns(4)
+    store = common.store()
+
+    def file_of(fmt: str) -> bytes:  # the events as objects only now, on the click
+        return analysis.events_file(analysis_library.selected_events(store, dataset, filters), dataset, fmt).data
+
     for i, fmt in enumerate(FORMATS.values()):
         cols[i % 4].download_button(
-            fmt.title, _deferred(lambda f=fmt.name: analysis.events_file(events, dataset, f).data),
+            fmt.title, _deferred(lambda f=fmt.name: file_of(f)),
             file_name=f"events{fmt.suffix}", mime=fmt.media_type, key=f"cx_an_dl_{fmt.name}",
-            icon=":material/download:", width="stretch", disabled=not events,
+            icon=":material/download:", width="stretch", disabled=not rows,
         )
 
 
 @st.fragment
 def _map_tab(signature: str, filters: Filters) -> None:
     dataset = _current(signature)
-    events = _filtered(signature, filters)
-    ids = sorted({e.recording_id for e in events}) or sorted(dataset.recordings)
+    kept = _selection(signature, filters)
+    ids = sorted(int(r) for r in kept["recording_id"].unique()) or sorted(dataset.recordings)
     linked = st.session_state.get("cx_an_linked")
     if linked in dataset.recordings and linked not in ids:  # a link's recording, even with no event shown
         ids = sorted([*ids, linked])
@@ -292,11 +297,10 @@ def _map_view(picture, table, rec_id: int) -> None:
 
 @st.fragment
 def _flow_tab(signature: str, filters: Filters) -> None:
-    events = _filtered(signature, filters)
-    if not events:
+    if _selection(signature, filters).empty:
         st.info("No event matches the filters, so there is no flow to draw.")
         return
-    total = _total_activities(signature, filters)
+    total = _graph(signature, filters).total_nodes
     c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
     view = c1.segmented_control("Edge labels", ["frequency", "time"], default="frequency", key="cx_an_flow_view",
                                 format_func=lambda v: "How often" if v == "frequency" else "Median time") or "frequency"
@@ -340,7 +344,7 @@ def _metrics_tab(signature: str, filters: Filters) -> None:
     except AnnotateError as exc:
         common.show_error(exc)
         return
-    if not _filtered(signature, filters):
+    if _selection(signature, filters).empty:
         st.info("No event matches the filters; the metrics below are empty.")
     st.dataframe(table, hide_index=True)
     st.download_button(
