@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.append(str(ROOT))  # after PYTHONPATH: the code to check comes from there
 
 from annotate.formats import FORMATS, dumps_events, loads_events, read_events  # noqa: E402
 from annotate.model import Codebook, Event  # noqa: E402
@@ -42,6 +42,9 @@ def event_sets() -> dict[str, tuple[list[Event], object]]:
     rec = make_recording()
     long_rec = make_recording(8, duration_s=3600.0, frame_count=None)
     sets = {"tricky": (tricky_events(rec), rec), "many": (many_events(long_rec, 3000), long_rec)}
+    for events, _ in sets.values():
+        for i, event in enumerate(events):  # fixed ids: new events get random ones
+            event.id = f"{i * 7919:032x}"
     sample = ROOT / "sample_media" / "checkout.events.csv"
     sample_rec = make_recording(9, duration_s=600.0, frame_count=None)
     sets["sample"] = (read_events(sample, recording=sample_rec), sample_rec)

@@ -25,7 +25,8 @@ from ..timebase import nearest_ms, nearest_ms_array
 # Fixed namespace for ids derived from an event's content (never change it: re-imports rely on it).
 EVENT_ID_NAMESPACE = uuid.UUID("5d3c1f0e-8a4b-5c6d-9e7f-0a1b2c3d4e5f")
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
-_ALL_HEX32 = re.compile(r"[0-9a-f]{32}(?:\n[0-9a-f]{32})*")
+_HEX_BYTE = np.zeros(256, dtype=bool)  # True at the bytes of 0-9 and a-f
+_HEX_BYTE[np.frombuffer(b"0123456789abcdef", dtype=np.uint8)] = True
 
 
 def recording_key(recording: Recording) -> str:
@@ -40,10 +41,13 @@ def recording_key(recording: Recording) -> str:
 def all_hex_ids(ids: Sequence[object]) -> bool:
     """Return True when every id is a str of 32 lower-case hex digits (the ids this tool writes)."""
     try:
-        joined = "\n".join(ids)  # type: ignore[arg-type]
-    except TypeError:
+        joined = "\n".join(ids).encode("ascii") + b"\n"  # type: ignore[arg-type]
+    except (TypeError, UnicodeEncodeError):
         return False
-    return len(joined) == 33 * len(ids) - 1 and _ALL_HEX32.fullmatch(joined) is not None
+    if len(joined) != 33 * len(ids):
+        return False
+    rows = np.frombuffer(joined, dtype=np.uint8).reshape(len(ids), 33)
+    return bool(_HEX_BYTE[rows[:, :32]].all() and (rows[:, 32] == 10).all())
 
 
 class SeenKeys:
@@ -87,6 +91,14 @@ class EventIds:
         self.key = recording_key(recording)
         self._firsts = SeenKeys()
         self._repeats: dict[str, int] = {}
+
+    def mark(self) -> tuple[list[np.ndarray], dict[str, int]]:
+        """Return what :meth:`undo` needs to forget the ids assigned after this call."""
+        return list(self._firsts.parts), dict(self._repeats)
+
+    def undo(self, mark: tuple[list[np.ndarray], dict[str, int]]) -> None:
+        """Forget the ids assigned since :meth:`mark` gave ``mark`` (their events were not kept)."""
+        self._firsts.parts, self._repeats = list(mark[0]), dict(mark[1])
 
     def from_file(self, raw: str) -> str:
         """Return the event id for an id cell of the file (kept when already a 32-hex id)."""

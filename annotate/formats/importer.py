@@ -102,9 +102,11 @@ class Importer:
 
         columns = {"recording_id": [self.recording.id] * len(keep), "id": [""] * len(keep)}
         columns.update((name, pick(column)) for name, column in values.items())
-        events = list(map(Event, *(columns.get(name) or [getattr(_DEFAULTS, name)] * len(keep) for name in EVENT_FIELDS)))
-        kept_at = pick(wheres)
-        found = self._settle(events, kept_at, None if raw_ids is None else pick(raw_ids), columns)
+        kept_at, kept_ids = pick(wheres), None if raw_ids is None else pick(raw_ids)
+        found = self._settle_columns(columns, kept_at, kept_ids)
+        if found is None:
+            events = list(map(Event, *(columns.get(n) or [getattr(_DEFAULTS, n)] * len(keep) for n in EVENT_FIELDS)))
+            found = self._settle(events, kept_at, kept_ids, columns)
         messages = {wheres[i]: self._message(wheres[i], exc) for i, exc in bad.items()}
         messages.update((kept_at[i], message) for i, message in found.items())
         messages.update((where, self._message(where, what)) for where, what in (left_out or {}).items())
@@ -126,6 +128,29 @@ class Importer:
                               columns.get("label") or [""] * count, raw)
         self._keep(valid, rows, ids, wheres, raw, found)
         return found
+
+    def _settle_columns(self, columns: dict[str, list[Any]], wheres: Sequence[Any],
+                        raw_ids: Sequence[Any] | None) -> dict[int, str] | None:
+        """Keep the events of ``columns`` when every value is valid as it stands and every id new; return {}.
+
+        The ids are settled before the events are made, so each is made once with its id.
+        Returns None, keeping nothing, otherwise (then each event is validated).
+        """
+        count = len(wheres)
+        if not count or not columns_valid(columns, self.limit):
+            return None
+        raw = _id_cells(raw_ids)
+        before = self.ids.mark()
+        ids = self.ids.assign(columns["kind"], columns["start_s"], columns.get("end_s") or [None] * count,
+                              columns.get("label") or [""] * count, raw)
+        seen = self.seen
+        if (seen and not seen.keys().isdisjoint(ids)) or len(set(ids)) != count:
+            self.ids.undo(before)
+            return None
+        columns["id"] = ids
+        self.events.extend(map(Event, *(columns.get(n) or [getattr(_DEFAULTS, n)] * count for n in EVENT_FIELDS)))
+        seen.update(zip(ids, wheres))
+        return {}
 
     def add_columns(self, columns: dict[str, list[Any]], wheres: Sequence[Any], raw_ids: Sequence[Any] | None = None,
                     hex_ids: bool = False) -> bool:
