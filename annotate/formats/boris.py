@@ -29,6 +29,7 @@ label, actor, stage, channel and note round-trip.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from operator import itemgetter
 from typing import Any, Iterable, Mapping
@@ -50,7 +51,6 @@ from .common import (
     Problems,
     TextCells,
     as_recordings,
-    decode_text,
     label_kinds,
     neutralise,
     norm_key,
@@ -137,20 +137,22 @@ def loads(data: bytes | str, *, recording: Recording, mapping: Mapping[str, Any]
     Raises FormatError listing every bad row by line number (e.g. a behaviour
     that maps to no kind: pass ``mapping={"Grooming": "MOT"}``).
     """
-    with colwise.no_gc():
-        fast = _loads_columns(data, recording, mapping, codebook, source)
-    if fast is not None:
-        return fast
-    problems = Problems(source)
-    text = decode_text(data, problems)
-    if not text.strip():
-        problems.fail(None, "is empty; expected a BORIS aggregated events table")
+    return colwise.quick_or_rows(data, source, _EMPTY, lambda: _loads_columns(data, recording, mapping, codebook, source),
+                                 lambda text, problems: _loads_rows(text, problems, recording, mapping, codebook))
+
+
+_EMPTY = "is empty; expected a BORIS aggregated events table"
+
+
+def _loads_rows(text: str, problems: Problems, recording: Recording, mapping: Mapping[str, Any] | Iterable[str] | None,
+                codebook: Codebook | None) -> list[Event]:
+    """Return the validated events of a table's text, read row by row; raises FormatError listing every bad row."""
     first = text.split("\n", 1)[0]
     delimiter = "\t" if first.count("\t") >= first.count(",") else ","
     raw, lines = split_rows(text, delimiter, problems)
     rows = [i for i, row in enumerate(raw) if any(map(str.strip, row))]  # the rows that are not blank
     if not rows:
-        problems.fail(None, "is empty; expected a BORIS aggregated events table")
+        problems.fail(None, _EMPTY)
     header = [norm_key(h.lstrip(BOM)) for h in raw[rows[0]]]
     col = {name: i for i, name in reversed(list(enumerate(header)))}
     if "status" in col and "start (s)" not in col:
@@ -337,18 +339,13 @@ class _RowReader:
         self.labels = labels
         self.ours = ours
         self.text = TextCells(_clean)  # behaviours, categories, types, subjects repeat from row to row
-        self._kinds: dict[tuple[str, str], tuple[Kind | None, bool]] = {}
+        self.kind = functools.cache(self._kind)  # once per behaviour and category
 
-    def kind(self, behavior: str, category: str) -> tuple[Kind | None, bool]:
+    def _kind(self, behavior: str, category: str) -> tuple[Kind | None, bool]:
         """Return the kind of a behaviour (and category), and whether the behaviour is just the kind's name."""
-        known = self._kinds.get((behavior, category))
-        if known is None:
-            kinds = self.kinds
-            kind = kind_for_name(kinds, self.labels, behavior, category)
-            plain = kind is not None and norm_key(behavior) in {norm_key(kind.title), norm_key(kind.short),
-                                                                norm_key(kind.value)}
-            known = self._kinds[(behavior, category)] = (kind, plain)
-        return known
+        kind = kind_for_name(self.kinds, self.labels, behavior, category)
+        return kind, kind is not None and norm_key(behavior) in {norm_key(kind.title), norm_key(kind.short),
+                                                                 norm_key(kind.value)}
 
     def __call__(self, row: list[str]) -> tuple[Any, ...]:
         """Return the values (:data:`_ROW_FIELDS`) of one row; raises ValidationError for a row that cannot be read."""

@@ -28,6 +28,8 @@ except ImportError:  # pragma: no cover - exercised only where pyarrow is missin
 
 from ..model import Event
 from ..timebase import nearest_ms_array
+from .problems import Problems
+from .text import decode_text
 from .text import cell_chars, long_cells, quotes_are_plain  # noqa: F401 - the cell-limit scan, by its old names here
 
 
@@ -41,6 +43,25 @@ def no_gc() -> Iterator[None]:
     finally:
         if collecting:
             gc.enable()
+
+
+def quick_or_rows(data: bytes | str, source: str, empty: str, quick: Callable[[], list[Event] | None],
+                  rows: Callable[[str, Problems], list[Event]]) -> list[Event]:
+    """Return ``quick()`` (a column reader) when it reads the file, else ``rows(text, problems)`` of its text.
+
+    ``quick`` runs with the collector paused and returns None for a file it
+    does not take; then the text is decoded (a FormatError names a bad byte)
+    and a blank file is refused with ``empty``, the message after its name.
+    """
+    with no_gc():
+        fast = quick()
+    if fast is not None:
+        return fast
+    problems = Problems(source)
+    text = decode_text(data, problems)
+    if not text.strip():
+        problems.fail(None, empty)
+    return rows(text, problems)
 
 
 def arrow() -> Any:

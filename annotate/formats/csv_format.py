@@ -153,15 +153,9 @@ def dump_tables(tables: Iterable[Mapping[str, list[Any]]], recordings: Mapping[i
 # --- import -----------------------------------------------------------------------
 
 
-def loads(
-    data: bytes | str,
-    *,
-    recording: Recording,
-    mapping: Mapping[str, Any] | Iterable[str] | None = None,
-    codebook: Codebook | None = None,
-    source: str = "events.csv",
-    frame_times: Sequence[float] | None = None,
-) -> list[Event]:
+def loads(data: bytes | str, *, recording: Recording, mapping: Mapping[str, Any] | Iterable[str] | None = None,
+          codebook: Codebook | None = None, source: str = "events.csv",
+          frame_times: Sequence[float] | None = None) -> list[Event]:
     """Return the validated events of ``recording`` in an event CSV (this layout or a smaller one).
 
     ``mapping`` maps kind texts of the file to kinds (``{"purple": "MOT"}``).

@@ -51,7 +51,6 @@ from .common import (
     TextCells,
     as_recordings,
     csv_cell_writer,
-    decode_text,
     iso_utc,
     norm_key,
     parse_iso,
@@ -143,19 +142,25 @@ def loads(data: bytes | str, *, recording: Recording, mapping: Mapping[str, Any]
           codebook: Codebook | None = None, source: str = "events.eventlog.csv",
           epoch: datetime | str | None = None) -> list[Event]:
     """Return the validated events of a flat CSV event log; raises FormatError listing every bad row."""
-    if epoch is None or isinstance(epoch, datetime):
-        with colwise.no_gc():
-            fast = _loads_columns(data, recording, mapping, codebook, source, epoch)
-        if fast is not None:
-            return fast
-    problems = Problems(source)
-    text = decode_text(data, problems)
-    if not text.strip():
-        problems.fail(None, "is empty; expected an event log with case_id, activity and timestamp columns")
+    def quick() -> list[Event] | None:
+        if epoch is None or isinstance(epoch, datetime):
+            return _loads_columns(data, recording, mapping, codebook, source, epoch)
+        return None
+
+    return colwise.quick_or_rows(data, source, _EMPTY, quick,
+                                 lambda text, problems: _loads_rows(text, problems, recording, mapping, codebook, epoch))
+
+
+_EMPTY = "is empty; expected an event log with case_id, activity and timestamp columns"
+
+
+def _loads_rows(text: str, problems: Problems, recording: Recording, mapping: Mapping[str, Any] | Iterable[str] | None,
+                codebook: Codebook | None, epoch: datetime | str | None) -> list[Event]:
+    """Return the validated events of a log's text, read entry by entry; raises FormatError listing every bad row."""
     raw, lines = split_rows(text, ",", problems)
     keep = list(compress(range(len(raw)), map(any, raw)))  # the rows that are not blank
     if not keep:
-        problems.fail(None, "is empty; expected an event log with case_id, activity and timestamp columns")
+        problems.fail(None, _EMPTY)
     header = [norm_key(h).replace(" ", "_") for h in raw[keep[0]]]
     for need in ("activity",):
         if need not in header:

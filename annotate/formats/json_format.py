@@ -163,14 +163,8 @@ class Bundle:
     codebook: Codebook | None = None
 
 
-def loads(
-    data: bytes | str,
-    *,
-    recording: Recording,
-    mapping: Mapping[str, Any] | Iterable[str] | None = None,
-    codebook: Codebook | None = None,
-    source: str = "events.json",
-) -> list[Event]:
+def loads(data: bytes | str, *, recording: Recording, mapping: Mapping[str, Any] | Iterable[str] | None = None,
+          codebook: Codebook | None = None, source: str = "events.json") -> list[Event]:
     """Return the validated events of ``recording`` in a JSON export (or a plain list of events).
 
     When the file holds several recordings, the events of the one matching

@@ -10,6 +10,7 @@ logs this tool writes. Writing the entries is :mod:`.log_entries`.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping, NamedTuple
@@ -293,16 +294,14 @@ class _KindChooser:
     def __init__(self, kinds: KindResolver, labels: dict[str, Kind]):
         self.kinds = kinds
         self.labels = labels
-        self._known: dict[tuple[str, str], tuple[Kind | None, str]] = {}
+        self.choose = functools.cache(self._choose)  # once per activity and kind text
 
     def __call__(self, activity: str, kind_text: str) -> tuple[Kind | None, str]:
-        known = self._known.get((activity, kind_text))
-        if known is None:
-            kinds = self.kinds
-            kind = kind_for_name(kinds, self.labels, activity, kind_text)
-            label = "" if kind is not None and kinds.lookup(activity) == kind else activity
-            known = self._known[(activity, kind_text)] = (kind, label)
-        return known
+        return self.choose(activity, kind_text)
+
+    def _choose(self, activity: str, kind_text: str) -> tuple[Kind | None, str]:
+        kind = kind_for_name(self.kinds, self.labels, activity, kind_text)
+        return kind, "" if kind is not None and self.kinds.lookup(activity) == kind else activity
 
 
 _OTHER_TEXT = tuple(k for k in TEXT if k != "label")
