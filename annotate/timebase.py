@@ -14,7 +14,7 @@ import bisect
 import math
 import re
 from fractions import Fraction
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 if TYPE_CHECKING:
     import numpy as np
@@ -70,6 +70,60 @@ def nearest_ms_array(seconds: np.ndarray) -> np.ndarray:
     return (seconds * 1000.0).round().astype("int64")
 
 
+def floor_ms(seconds: float) -> int:
+    """Return ``seconds`` as whole milliseconds, the fraction cut off (``int(seconds * 1000)``)."""
+    return int(seconds * 1000)
+
+
+# --- whole columns of times (numpy arrays) and the parts of a clock time -----------------------
+
+MS_EXACT_S = 2.0**52 / 1000  # seconds below which a float's nearest whole ms is exact
+
+
+def seconds_from_ms_array(ms: np.ndarray) -> np.ndarray:
+    """Return whole ms (an int array) as float seconds, the doubles :func:`seconds_from_ms` gives each.
+
+    ``ms / 1000`` of a whole ms is already the double nearest three decimals, which the rounding keeps.
+    """
+    return ms / 1000.0
+
+
+def frames_at_ms(ms: Any, fps: Fraction) -> Any:
+    """Return the frame shown at each time ``ms`` (an int or an int array) at constant ``fps``: floor(ms * fps / 1000).
+
+    Computed in integers, so a frame boundary is exact.
+    """
+    return ms * fps.numerator // (fps.denominator * 1000)
+
+
+def seconds_and_ms(ms: Any) -> tuple[Any, Any]:
+    """Return (whole seconds, ms past them) of milliseconds ``ms`` (an int or an int array)."""
+    return divmod(ms, 1000)
+
+
+def clock_parts(ms: Any) -> tuple[Any, Any, Any, Any]:
+    """Return (hours, minutes, seconds, ms) of milliseconds ``ms`` (an int or an int array), as a clock shows them."""
+    h, rem = divmod(ms, 3_600_000)
+    m, rem = divmod(rem, 60_000)
+    s, rem = divmod(rem, 1000)
+    return h, m, s, rem
+
+
+def clock_ms(h: Any, m: Any, s: Any, ms: Any) -> Any:
+    """Return the milliseconds of the clock time h:m:s.ms (ints or int arrays): :func:`clock_parts` backwards."""
+    return ((h * 60 + m) * 60 + s) * 1000 + ms
+
+
+def ms_and_micros(micros: Any) -> tuple[Any, Any]:
+    """Return (whole ms, microseconds past them) of microseconds ``micros`` (an int or an int array)."""
+    return divmod(micros, 1000)
+
+
+def whole_ms_micros(micros: int) -> int:
+    """Return microseconds ``micros`` (e.g. a datetime's) cut to whole milliseconds."""
+    return micros - micros % 1000
+
+
 def round_seconds(t: Number) -> float:
     """Return ``t`` rounded to the nearest millisecond, as float seconds."""
     return round(float(t) + 0.0, 3)
@@ -80,9 +134,7 @@ def format_timecode(t: Number) -> str:
     ms = int(round(float(t) * 1000))
     if ms < 0:
         raise ValidationError(f"time {t} is negative; times count from the first frame at 0")
-    h, rem = divmod(ms, 3_600_000)
-    m, rem = divmod(rem, 60_000)
-    s, ms = divmod(rem, 1000)
+    h, m, s, ms = clock_parts(ms)
     return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
 
 

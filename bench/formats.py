@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from annotate.formats import FORMATS, dumps_events, loads_events  # noqa: E402
 from annotate.model import Codebook, Event, Kind, Recording, validate_event  # noqa: E402
+from annotate.timebase import floor_ms, seconds_from_ms  # noqa: E402
 
 
 def make_events(n: int, rec: Recording) -> list[Event]:
@@ -35,10 +36,10 @@ def make_events(n: int, rec: Recording) -> list[Event]:
     out = []
     for i in range(n):
         kind = kinds[i % 3]
-        start = rnd.randrange(0, int(rec.duration_s * 1000) - 10_000)
+        start = rnd.randrange(0, floor_ms(rec.duration_s) - 10_000)
         end = None if i % 2 else start + rnd.randrange(1, 8000)
         out.append(validate_event(Event(
-            kind, start / 1000, rec.id, end_s=None if end is None else end / 1000,
+            kind, seconds_from_ms(start), rec.id, end_s=None if end is None else seconds_from_ms(end),
             label=rnd.choice(book.label_texts(kind) + ["free, text", "=1+1"]), stage=rnd.choice(book.stages),
             channel=rnd.choice(book.channels), actor=rnd.choice(book.actors),
             emotion=rnd.choice([None, -2, -1, 0, 1, 2]), note="" if i % 5 else "a note,\nwith a line break",

@@ -141,3 +141,25 @@ def test_absurdly_nested_json_is_a_format_error_or_ignored_never_a_crash(fmt):
         assert "\n" not in str(exc) and "too deeply" in str(exc), str(exc)
     else:
         assert len(events) == len(tricky_events(rec))  # every event read, the nested details dropped
+
+
+def test_timebase_array_helpers_give_what_the_scalar_conversions_give():
+    from fractions import Fraction
+
+    import numpy as np
+
+    from annotate import timebase as tb
+
+    ms = np.array([0, 1, 999, 1000, 33_367, 3_599_999, 3_600_000, 360_000_123, 2**40 + 7], dtype=np.int64)
+    assert tb.seconds_from_ms_array(ms).tolist() == [tb.seconds_from_ms(int(m)) for m in ms]
+    assert tb.nearest_ms_array(tb.seconds_from_ms_array(ms)).tolist() == ms.tolist()
+    parts = tb.clock_parts(ms)
+    assert [tuple(int(p[i]) for p in parts) for i in range(len(ms))] == [tb.clock_parts(int(m)) for m in ms]
+    assert tb.clock_ms(*parts).tolist() == ms.tolist() and tb.clock_parts(3_723_004) == (1, 2, 3, 4)
+    assert tb.format_timecode(3723.004) == "01:02:03.004" and tb.seconds_and_ms(62_005) == (62, 5)
+    fps = Fraction(30000, 1001)
+    frames = tb.frames_at_ms(ms, fps)
+    assert frames.tolist() == [tb.frame_index(Fraction(int(m), 1000), fps=fps) for m in ms]
+    assert tb.frames_at_ms(1001, fps) == 30 and tb.frames_at_ms(1000, fps) == 29  # frame 30 starts at 1001 ms
+    assert tb.whole_ms_micros(123_456) == 123_000 and tb.ms_and_micros(123_456) == (123, 456)
+    assert tb.floor_ms(1.005) == 1004 and tb.nearest_ms(1.005) == 1005  # 1.005 * 1000 is 1004.999...: cut

@@ -39,7 +39,7 @@ import pyarrow.compute  # noqa: F401 - pa.compute
 
 from ..errors import ValidationError
 from ..model import Codebook, Event, Kind, Recording, drop_control
-from ..timebase import seconds_from_ms
+from ..timebase import frames_at_ms, seconds_from_ms
 from .ordering import ms_from_seconds
 from . import columns as colwise
 from .kind_names import kind_for_name
@@ -109,14 +109,14 @@ def dumps(
                     f"{rec.duration_s:.3f}" if rec is not None and rec.duration_s else "NA",
                     f"{float(fps):.2f}" if fps else "NA",
                     drop_control(rec.path) if rec is not None else "",
-                    (fps.numerator, 1000 * fps.denominator) if fps else None,
+                    fps or None,
                 )
             obs, date, src, duration, fps_text, media, rate = ctx[rid]
             kind = ev.kind if isinstance(ev.kind, Kind) else Kind(str(ev.kind))
             start = ms_from_seconds(ev.start_s)
             point = ev.end_s is None
             stop = start if point else ms_from_seconds(ev.end_s)
-            frames = ("NA", "NA") if rate is None else (str(start * rate[0] // rate[1]), str(stop * rate[0] // rate[1]))
+            frames = ("NA", "NA") if rate is None else (str(frames_at_ms(start, rate)), str(frames_at_ms(stop, rate)))
             yield (
                 obs, date, MARKER, "Media file", src, "0.000", "NA", duration, fps_text,
                 cell[ev.actor] or NO_SUBJECT, "NA", cell[ev.label] or kind.title, kind.title,

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import ValidationError
 from ..model import Codebook, Event, Kind, Recording
-from ..timebase import seconds_from_ms
+from ..timebase import clock_ms, seconds_and_ms, seconds_from_ms
 from .ordering import ms_from_seconds, seconds_of
 from .common import (
     KindResolver,
@@ -65,7 +65,7 @@ class Clock(dict):
         self._seconds: dict[int, str] = {}
 
     def __missing__(self, ms: int) -> str:
-        sec, frac = divmod(ms, 1000)
+        sec, frac = seconds_and_ms(ms)
         hms = self._seconds.get(sec)
         if hms is None:
             h, rem = divmod(sec, 3600)
@@ -88,7 +88,7 @@ def parse_timestamp(text: str) -> int:
             raise ValidationError(f"time {text} is negative; times count from the first frame at 0")
         raise ValidationError(f"'{text}' is not a cue time such as 00:01:02.500")
     h, m, s, frac = match.groups()
-    return ((int(h or 0) * 60 + int(m)) * 60 + int(s)) * 1000 + int(frac.ljust(3, "0"))
+    return clock_ms(int(h or 0), int(m), int(s), int(frac.ljust(3, "0")))
 
 
 class CueTexts(dict):
@@ -115,8 +115,8 @@ def parse_timing(line: str) -> tuple[int, int, str]:
     match = _TIMING.fullmatch(line)
     if match is not None:
         h1, m1, s1, f1, h2, m2, s2, f2, settings = match.groups()
-        start = ((int(h1 or 0) * 60 + int(m1)) * 60 + int(s1)) * 1000 + int(f1.ljust(3, "0"))
-        end = ((int(h2 or 0) * 60 + int(m2)) * 60 + int(s2)) * 1000 + int(f2.ljust(3, "0"))
+        start = clock_ms(int(h1 or 0), int(m1), int(s1), int(f1.ljust(3, "0")))
+        end = clock_ms(int(h2 or 0), int(m2), int(s2), int(f2.ljust(3, "0")))
         if end >= start:
             return start, end, settings or ""
     left, arrow, right = line.partition("-->")
@@ -334,4 +334,4 @@ def stamps_ms(stamps: Sequence[str]) -> np.ndarray:
     h = digits[:, 0] * 10 + digits[:, 1]
     m = digits[:, 3] * 10 + digits[:, 4]
     s = digits[:, 6] * 10 + digits[:, 7]
-    return ((h * 60 + m) * 60 + s) * 1000 + digits[:, 9] * 100 + digits[:, 10] * 10 + digits[:, 11]
+    return clock_ms(h, m, s, digits[:, 9] * 100 + digits[:, 10] * 10 + digits[:, 11])

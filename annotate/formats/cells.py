@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
 
 from ..errors import ValidationError
+from ..timebase import clock_parts, seconds_and_ms, whole_ms_micros
 
 # A spreadsheet runs a cell that starts with one of these as a formula (or DDE command).
 FORMULA_START = frozenset("=+-@\t\r")
@@ -58,15 +59,14 @@ def unneutralise(cell: str) -> str:
 
 def ms_str(ms: int) -> str:
     """Return milliseconds as seconds text with three decimals: 1234 -> ``"1.234"``."""
-    return f"{ms // 1000}.{ms % 1000:03d}"
+    seconds, rest = seconds_and_ms(ms)
+    return f"{seconds}.{rest:03d}"
 
 
 def ms_timecode(ms: int, sep: str = ".") -> str:
     """Return ``HH:MM:SS.mmm`` (or with ``sep=","`` the SRT form) for ``ms`` >= 0 milliseconds."""
-    h, rem = divmod(ms, 3_600_000)
-    m, rem = divmod(rem, 60_000)
-    s, rem = divmod(rem, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}{sep}{rem:03d}"
+    h, m, s, rest = clock_parts(ms)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{rest:03d}"
 
 
 def iso_utc(value: datetime | None) -> str:
@@ -81,10 +81,10 @@ def iso_utc(value: datetime | None) -> str:
         micro = value.microsecond
         if not micro:
             return text[:-6] + ".000Z"
-        return text[:-9] + "Z" if micro % 1000 == 0 else text[:-6] + "Z"
+        return text[:-9] + "Z" if whole_ms_micros(micro) == micro else text[:-6] + "Z"
     if value.tzinfo is not None:
         value = value.astimezone(timezone.utc).replace(tzinfo=None)
-    spec = "milliseconds" if value.microsecond % 1000 == 0 else "microseconds"
+    spec = "milliseconds" if whole_ms_micros(value.microsecond) == value.microsecond else "microseconds"
     return value.isoformat(timespec=spec) + "Z"
 
 

@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - exercised only where pyarrow is missin
     _pa = _pc = _pacsv = None
 
 from ..model import Event
-from ..timebase import nearest_ms_array
+from ..timebase import MS_EXACT_S, clock_parts, ms_and_micros, nearest_ms_array, seconds_and_ms
 from .problems import Problems
 from .text import decode_text
 from .text import cell_chars, long_cells, quotes_are_plain  # noqa: F401 - the cell-limit scan, by its old names here
@@ -111,7 +111,7 @@ def ms_array(seconds: Sequence[Any]) -> np.ndarray | None:
     if not only_type(seconds, float):
         return None
     arr = np.asarray(seconds, dtype=np.float64)
-    if not np.isfinite(arr).all() or (np.abs(arr) > 2.0**52 / 1000).any():
+    if not np.isfinite(arr).all() or (np.abs(arr) > MS_EXACT_S).any():
         return None
     return nearest_ms_array(arr)
 
@@ -147,16 +147,14 @@ def _strings(matrix: np.ndarray) -> Any:
 
 def seconds_text(ms: np.ndarray) -> Any:
     """Return non-negative milliseconds as seconds with three decimals (``1234`` -> ``"1.234"``), an Arrow array."""
-    seconds, millis = np.divmod(ms, 1000)
+    seconds, millis = seconds_and_ms(ms)
     frac = _strings(np.hstack([_char(len(ms), "."), _digits(millis, 3)]))
     return _pc.binary_join_element_wise(text_array(seconds), frac, "")
 
 
 def timecode_text(ms: np.ndarray, sep: str = ".") -> Any:
     """Return milliseconds as ``HH:MM:SS.mmm`` (``sep`` before the ms), an Arrow array."""
-    h, rem = np.divmod(ms, 3_600_000)
-    m, rem = np.divmod(rem, 60_000)
-    s, rem = np.divmod(rem, 1000)
+    h, m, s, rem = clock_parts(ms)
     n = len(ms)
     tail = _strings(np.hstack([_char(n, ":"), _digits(m, 2), _char(n, ":"), _digits(s, 2), _char(n, sep),
                                _digits(rem, 3)]))
@@ -183,7 +181,7 @@ def iso_text(values: Sequence[Any]) -> Any:
     if len(stamps) and not (np.abs(stamps).max() < 2.0**33):
         return None
     micros = np.rint(stamps * 1e6).astype(np.int64)
-    ms, sub = np.divmod(micros, 1000)
+    ms, sub = ms_and_micros(micros)
     if sub.any():
         return None
     return iso_from_ms(ms)
@@ -195,9 +193,7 @@ def iso_from_ms(ms: np.ndarray, zone: str = "Z") -> Any:
     distinct, which = np.unique(days, return_inverse=True)
     names = [datetime.fromordinal(_EPOCH_DAY + int(d)).date().isoformat() + "T" for d in distinct.tolist()]
     day_rows = np.frombuffer("".join(names).encode("ascii"), dtype=np.uint8).reshape(len(names), 11)
-    h, rem = np.divmod(ms, 3_600_000)
-    m, rem = np.divmod(rem, 60_000)
-    s, rem = np.divmod(rem, 1000)
+    h, m, s, rem = clock_parts(ms)
     n = len(ms)
     return _strings(np.hstack([day_rows[which.reshape(-1)], _digits(h, 2), _char(n, ":"), _digits(m, 2),
                                _char(n, ":"), _digits(s, 2), _char(n, "."), _digits(rem, 3),

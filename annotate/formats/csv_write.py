@@ -12,7 +12,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..model import Event, Kind, Recording
-from ..timebase import nearest_ms
+from ..timebase import frames_at_ms, nearest_ms, seconds_from_ms_array
 from . import columns as colwise
 from .cells import TextCells, csv_cell_writer, iso_utc
 from .recording_info import recording_fps, recording_name
@@ -110,10 +110,9 @@ def _frames(start: np.ndarray, recording: Recording | None, times: Sequence[floa
     if times is not None:
         grid = np.asarray(times)
         grid = grid if grid.dtype == np.float64 and grid.ndim == 1 else np.asarray(list(times), dtype=object)
-        return colwise.text_array(np.maximum(np.searchsorted(grid, start / 1000.0, side="right") - 1, 0))
+        return colwise.text_array(np.maximum(np.searchsorted(grid, seconds_from_ms_array(start), side="right") - 1, 0))
     if not fps:
         return ""
-    num, den = fps.numerator, fps.denominator * 1000  # frame = floor(start_ms * fps / 1000), in integers
-    if len(start) and int(np.abs(start).max()) * num >= 2**62:
-        return colwise.text_array([str(s * num // den) for s in start.tolist()])
-    return colwise.text_array(start * num // den)
+    if len(start) and int(np.abs(start).max()) * fps.numerator >= 2**62:  # past int64: in Python's integers
+        return colwise.text_array([str(frames_at_ms(s, fps)) for s in start.tolist()])
+    return colwise.text_array(frames_at_ms(start, fps))

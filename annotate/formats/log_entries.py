@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import ValidationError
 from ..model import Event, Kind, Recording
+from ..timebase import whole_ms_micros
 from . import columns as colwise
 from .common import iso_utc, parse_iso, recording_name
 from .ordering import ms_of, sorted_fields
@@ -117,7 +118,7 @@ def seconds_cells(seconds: list[Any], ms: np.ndarray) -> Any:
 
 def stamp_cells(base: datetime, ms: np.ndarray, zone: str = "Z") -> Any:
     """Return ``iso_utc(base + ms)`` of each time, ``Z`` replaced by ``zone``, as an Arrow string array."""
-    if base.tzinfo is not None and not base.microsecond % 1000:
+    if base.tzinfo is not None and whole_ms_micros(base.microsecond) == base.microsecond:
         at = (base - EPOCH) // timedelta(milliseconds=1) + ms
         if not at.size or (at.min() >= 0 and at.max() < _YEAR_10000_MS):
             return colwise.iso_from_ms(at, zone)

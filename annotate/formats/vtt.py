@@ -43,6 +43,7 @@ import pyarrow.compute  # noqa: F401 - pa.compute
 
 from ..errors import ValidationError
 from ..model import Codebook, Event, Kind, Recording, drop_control
+from ..timebase import seconds_from_ms_array
 from .captions import (
     DEFAULT_POINT_CUE_S,
     SEP,
@@ -201,7 +202,7 @@ def _json_cells(values: list[Any]) -> Any:
 
 
 def _float_cells(values: list[Any], ms: np.ndarray) -> Any:
-    """Return floats as repr writes them, given their ms; None unless each is ms / 1000 (not -0.0) below 1e12.
+    """Return floats as repr writes them, given their ms; None unless each is its ms in seconds (not -0.0) below 1e12.
 
     Then repr gives the ms as seconds with the decimals' trailing zeros dropped (one kept):
     no decimal with fewer digits lies within the float's rounding distance.
@@ -209,7 +210,7 @@ def _float_cells(values: list[Any], ms: np.ndarray) -> Any:
     if not colwise.only_type(values, float):
         return None
     seconds = np.asarray(values, dtype=np.float64)
-    if seconds.size and not ((ms / 1000.0 == seconds).all() and ms.max() < 10**15 and not np.signbit(seconds).any()):
+    if seconds.size and not ((seconds_from_ms_array(ms) == seconds).all() and ms.max() < 10**15 and not np.signbit(seconds).any()):
         return None
     return pa.compute.replace_substring_regex(colwise.seconds_text(ms), "0{1,2}$", "")
 

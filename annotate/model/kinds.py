@@ -8,6 +8,7 @@ import uuid
 from datetime import datetime, timezone
 
 from ..errors import UnknownKindError, ValidationError
+from ..timebase import whole_ms_micros
 
 
 EMOTION_MIN, EMOTION_MAX = -2, 2
@@ -142,7 +143,7 @@ def parse_status(value: str | Status) -> Status:
 def utcnow() -> datetime:
     """Return the current time, timezone-aware UTC, truncated to milliseconds."""
     now = datetime.now(timezone.utc)
-    return now.replace(microsecond=(now.microsecond // 1000) * 1000)
+    return now.replace(microsecond=whole_ms_micros(now.microsecond))
 
 
 def new_event_id() -> str:

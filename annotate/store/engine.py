@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
 from ..errors import DuplicateError, StoreError
+from ..timebase import floor_ms
 
 DEFAULT_BUSY_TIMEOUT_S = 30.0
 
@@ -45,7 +46,7 @@ def _sqlite_on_connect(timeout_s: float, dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     try:
-        cur.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+        cur.execute(f"PRAGMA busy_timeout = {floor_ms(timeout_s)}")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute("PRAGMA journal_mode = WAL")
         # WAL + NORMAL: a commit is not synced to disk (the checkpoint is), so commits cost no fsync. The

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 
 from ..model import Codebook, Event, Kind, Recording, validate_event
-from ..timebase import time_to_ms
+from ..timebase import floor_ms, seconds_from_ms, time_to_ms
 
 FPS = Fraction(30000, 1001)
 FRAMES = 300
-LAST_FRAME_S = time_to_ms(Fraction(FRAMES - 1) / FPS) / 1000  # 9.977: the last frame, rounded up to ms
+LAST_FRAME_S = seconds_from_ms(time_to_ms(Fraction(FRAMES - 1) / FPS))  # 9.977: the last frame, rounded up to ms
 T0 = datetime(2024, 5, 1, 12, 30, 0, 123000, tzinfo=timezone.utc)
 
 FORMULA_TEXTS = ["=1+1", "@SUM(A1:A2)", "+1", "-1", "-5% discount", "'quoted", "'=already", "''"]
@@ -62,7 +62,7 @@ def many_events(recording: Recording, n: int = 1000, seed: int = 3) -> list[Even
     """Return ``n`` random validated events on ``recording`` (labels from the codebook and free text)."""
     rnd = random.Random(seed)
     book = Codebook()
-    limit = int(recording.duration_s * 1000)
+    limit = floor_ms(recording.duration_s)
     out = []
     for i in range(n):
         kind = list(Kind)[rnd.randrange(3)]
@@ -70,7 +70,7 @@ def many_events(recording: Recording, n: int = 1000, seed: int = 3) -> list[Even
         end = None if rnd.random() < 0.5 else min(limit, start + rnd.randrange(0, 4000))
         labels = book.label_texts(kind) + [f"free text {i}", "Ünïcode, \"quoted\"", "=cmd|' /C calc'!A0"]
         out.append(validate_event(Event(
-            kind, start / 1000, recording.id, end_s=None if end is None else end / 1000,
+            kind, seconds_from_ms(start), recording.id, end_s=None if end is None else seconds_from_ms(end),
             label=rnd.choice(labels), stage=rnd.choice(book.stages), channel=rnd.choice(book.channels),
             actor=rnd.choice(book.actors), emotion=rnd.choice([None, -2, -1, 0, 1, 2]),
             note=rnd.choice(["", "multi\nline", "x, y"]), reviewer=rnd.choice(["ann", "bob"]),
