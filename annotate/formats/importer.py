@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping, Sequence
 
 from ..errors import ValidationError
-from ..model import Event, Kind, Recording, columns_valid, validate_columns, validate_event
+from ..model import Event, Kind, Recording, columns_valid, validate_event
 from .recording_info import duration_limit
 from .columns import EVENT_FIELDS, event_columns
 from .ids import EventIds
@@ -165,16 +165,7 @@ class Importer:
         if self.events or self.seen or self.problems or self._pending or not count:
             return False
         columns = {"recording_id": [self.recording.id] * count, **columns, "id": [""] * count}
-        events = validate_columns(columns, self.limit)
-        if events is None:
-            return False
-        ids = self.ids.assign(columns["kind"], columns["start_s"], columns.get("end_s") or [None] * count,
-                              columns.get("label") or [""] * count, _id_cells(raw_ids))
-        if len(set(ids)) != count:
-            self.ids = EventIds(self.recording)  # derived ids count repeats: start counting again
-            return False
-        self._keep(events, range(count), ids, wheres, raw_ids)
-        return True
+        return self._settle_columns(columns, wheres, raw_ids) is not None
 
     def _validate_each(self, events: Sequence[Event], wheres: Sequence[Any],
                        found: dict[int, str]) -> tuple[list[Event], list[int]]:
