@@ -15,9 +15,7 @@ import click
 from .. import __version__
 from ..errors import AnnotateError
 from .common import AppContext, data_options, open_store, pass_app
-from .add_cmds import add_cmd
 from .core_cmds import export_cmd, import_cmd, info_cmd, list_cmd
-from .serve_cmds import serve_cmd
 
 __all__ = ["LAZY_COMMANDS", "LazyGroup", "cli", "load_command", "main", "AppContext", "data_options", "open_store", "pass_app"]
 
@@ -28,6 +26,9 @@ __all__ = ["LAZY_COMMANDS", "LazyGroup", "cli", "load_command", "main", "AppCont
 # stay under 0.3 s, see bench/startup.py). The help line is the command's docstring's first sentence, written
 # here so the listing needs no import (a test checks the two agree).
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "add": ("annotate.cli.add_cmds:add_cmd",
+            "Register recordings (a VIDEO may be a folder: every video under it); prints each one's id, path and title."),
+    "serve": ("annotate.cli.serve_cmds:serve_cmd", "Start the browser app on this data directory."),
     "render": ("annotate.cli.render_cmds:render_cmd",
                "Write the overlay video: the recording with every event flashed, captioned and on a timeline."),
     "clip": ("annotate.cli.render_cmds:clip_cmd",
@@ -111,7 +112,7 @@ def cli() -> None:
     Internal Interactions (INT, blue) and Decision Points (DEC, green)."""
 
 
-for _command in (info_cmd, add_cmd, list_cmd, import_cmd, export_cmd, serve_cmd):
+for _command in (info_cmd, list_cmd, import_cmd, export_cmd):
     cli.add_command(_command)
 
 
