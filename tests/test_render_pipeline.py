@@ -52,8 +52,11 @@ def _band_from_scratch(overlay: Overlay, t: float, next_t: float, width: int, he
     return [y[top:], u[top // 2 :], v[top // 2 :]]
 
 
-def test_pooled_band_is_the_band_drawn_from_scratch(clip, tmp_path):
+@pytest.mark.parametrize("threaded", [True, False], ids=["threads", "one thread"])
+def test_pooled_band_is_the_band_drawn_from_scratch(clip, tmp_path, monkeypatch, threaded):
     assert POOL > DEPTH + 2  # more frames in the pool than the loop ever has in flight
+    if not threaded:  # as a picture larger than 720p is written
+        monkeypatch.setattr("annotate.export.loop.THREADED_MAX_PIXELS", 0)
     dst = tmp_path / "out.mp4"
     render_overlay(clip, EVENTS, dst, options=ExportOptions(crf=0, preset="ultrafast"))
     with av.open(str(dst)) as c:

@@ -8,7 +8,8 @@ packet by packet or cut sample-exactly to the window.
 
 The three stages overlap (:mod:`.pipeline`): a reader thread demuxes and decodes, the
 calling thread times, shapes and draws each frame, a writer thread encodes and muxes,
-in order. The sink is only written from the writer thread while a segment is under way,
+in order (for pictures up to 720p; larger ones run in one thread, see
+:data:`~.pipeline.THREADED_MAX_PIXELS`). The sink is only written from the writer thread while a segment is under way,
 and every write has finished when :func:`write_segment` returns.
 """
 
@@ -25,7 +26,7 @@ import numpy as np
 from ..render import Overlay, YUVCanvas
 from .audio import AudioCutter
 from .frames import FrameShaper
-from .pipeline import Reader, Writer
+from .pipeline import THREADED_MAX_PIXELS, Reader, Writer
 from .sink import VideoSink
 from .source import Source
 
@@ -158,7 +159,11 @@ class _Attempt:
         """Read, draw and write the segment; return the frames written."""
         job = self.job
         job.source.seek(self.seek_to)
-        with Reader(job.source, self.read_audio, decode_audio=self.cutter is not None) as reader, Writer() as writer:
+        threaded = job.sink.width * job.sink.height <= THREADED_MAX_PIXELS
+        with (
+            Reader(job.source, self.read_audio, decode_audio=self.cutter is not None, threaded=threaded) as reader,
+            Writer(threaded=threaded) as writer,
+        ):
             self.writer = writer
             for packet, frames in reader:
                 if packet.stream.type == "audio":
