@@ -40,3 +40,39 @@ def test_a_long_line_wraps_within_the_picture():
     patch = sub.patch(0, 320, 240)
     assert patch.width <= 320 and patch.height < 240 / 2
     assert sub.patch(0, 320, 240) is patch  # rasterised once per size
+
+
+def test_the_overlay_video_carries_the_transcript_as_subtitles(data_dir, no_sample, tmp_path):
+    """Rendered through the app's plan (as the Play page and the queue do), decoded and compared with the same
+    render without subtitles: only frames inside a line differ, and only in the picture's lower part."""
+    import av
+
+    from annotate.app import playback
+    from annotate.app.recordings import add_recording
+    from annotate.export.options import ExportOptions
+    from annotate.testing import make_clip
+    from annotate.ui import services
+
+    store, settings = services.store(), services.settings()
+    clip = make_clip(tmp_path / "call.mp4", n_frames=50, fps=25, audio=False, width=320, height=240)
+    rec, _ = add_recording(store, settings, clip)
+    store.transcripts.replace(rec.id, [Line(400, 1200, "I was charged twice", "Customer")])
+
+    def frames(subtitles: bool) -> list[tuple[float, np.ndarray]]:
+        options = ExportOptions.make(subtitles=subtitles, flash=False, captions=False, timeline=False)
+        plan = playback.plan_overlay(store, settings, rec.id, options)
+        out = plan.run(None)
+        with av.open(str(out)) as c:
+            return [(float(f.time), f.to_ndarray(format="gray")) for f in c.decode(video=0)]
+
+    plain, subbed = frames(False), frames(True)
+    assert len(plain) == len(subbed) == 50
+    low = int(240 * 0.6)
+    for (t, a), (t2, b) in zip(plain, subbed):
+        assert t == t2
+        diff = np.abs(a.astype(int) - b.astype(int)) > 40  # beyond codec noise
+        if 0.4 <= t < 1.2:
+            assert diff[low:].mean() > 0.03, t  # a subtitle box and its text, low in the picture
+            assert diff[:low].mean() < 0.002, t  # the rest is the same picture
+        else:
+            assert diff.mean() < 0.002, t  # no subtitle before the line starts or after it ends

@@ -26,6 +26,7 @@ from ..config import Settings
 from ..errors import RenderError, ValidationError
 from ..export import ExportOptions, ReelItem, reel_items, render_clip, render_overlay, render_reel
 from ..model import Codebook, Event, Kind, Recording, fold_name, parse_kind
+from ..render.subtitles import lines_from
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -121,11 +122,14 @@ def plan_overlay(store: Store, settings: Settings, recording_id: int, options: E
     rec = store.get_recording(recording_id)
     version = store.events_version(rec.id)
     events = store.list_events(rec.id)
-    digest = _digest("overlay", rec.id, rec.path, source_version(rec.path), version, repr(options))
+    said = store.transcripts.info(rec.id) if options.overlay.subtitles else None
+    digest = _digest("overlay", rec.id, rec.path, source_version(rec.path), version, repr(options),
+                     *([said.id] if said is not None else []))  # a new transcript is a new file
     path = Path(settings.render_dir) / f"rec{rec.id}-overlay-{digest}.mp4"
 
     def write(dst: Path, progress: Progress | None) -> Path:
-        return render_overlay(rec.path, events, dst, options=options, progress=progress)
+        lines = lines_from(store.transcripts.lines(rec.id)) if said is not None else ()
+        return render_overlay(rec.path, events, dst, options=options, progress=progress, subtitles=lines)
 
     return Plan(
         path=path, label=f"overlay video of #{rec.id}", family=f"rec{rec.id}-overlay-*.mp4", write=write,

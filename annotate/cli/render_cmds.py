@@ -84,21 +84,35 @@ def _sources(app: AppContext, video: str | None, events_file: str | None, record
 @click.option("--no-captions", is_flag=True, help="Leave out the captions.")
 @click.option("--no-timeline", is_flag=True, help="Leave out the timeline strip.")
 @click.option("--no-flash", is_flag=True, help="Leave out the flashes.")
+@click.option("--subtitles", is_flag=True, help="Show the recording's transcript as subtitles (with --recording).")
 @_video_options
 @data_options
 @pass_app
 def render_cmd(app: AppContext, video: str | None, events_file: str | None, recording_ref: str | None, output: str,
-               flash_seconds: float, no_captions: bool, no_timeline: bool, no_flash: bool, strip: str, preset: str,
-               crf: int, encoder: str) -> None:
+               flash_seconds: float, no_captions: bool, no_timeline: bool, no_flash: bool, subtitles: bool, strip: str,
+               preset: str, crf: int, encoder: str) -> None:
     """Write the overlay video: the recording with every event flashed, captioned and on a timeline."""
     with user_errors():
         [(rec, path, events)] = _sources(app, video, events_file, (recording_ref,) if recording_ref else ())
         _check_events(rec, events, events_file, recording_ref)
         options = ExportOptions.make(flash_s=flash_seconds, captions=not no_captions, timeline=not no_timeline,
-                                     flash=not no_flash, strip=strip, preset=preset, crf=crf, encoder=encoder)
+                                     flash=not no_flash, strip=strip, preset=preset, crf=crf, encoder=encoder,
+                                     subtitles=subtitles)
+        lines = _subtitles(app, rec) if subtitles else ()
         with progress_bar(f"Rendering {rec.title or Path(path).name}") as bar:
-            out = render_overlay(path, events, output, options=options, progress=bar)
+            out = render_overlay(path, events, output, options=options, progress=bar, subtitles=lines)
     click.echo(f"Wrote {out} ({plural(len(events), 'event')})")
+
+
+def _subtitles(app: AppContext, rec: Recording) -> list[tuple[float, float, str]]:
+    """Return the subtitle lines of a stored recording's transcript. Raises ClickException without one."""
+    from ..render.subtitles import lines_from
+
+    store = open_store(app)
+    if rec.id is None or store.transcripts.info(rec.id) is None:
+        raise click.ClickException("--subtitles needs a stored recording with a transcript: give --recording ID "
+                                   "and import one with `annotate transcript import`")
+    return lines_from(store.transcripts.lines(rec.id))
 
 
 def _check_events(rec: Recording, events: list[Event], events_file: str | None, recording_ref: str | None) -> None:

@@ -50,10 +50,12 @@ class ExportOptions:
         flash: bool = True,
         overlay: bool = True,
         strip: str = "below",
+        subtitles: bool = False,
         **encoder: object,
     ) -> "ExportOptions":
         """Return options from flat keywords (what the CLI and the app collect); ``overlay=False`` draws nothing."""
-        ov = OverlayOptions(flash=flash and overlay, captions=captions and overlay, timeline=timeline and overlay, flash_s=flash_s)
+        ov = OverlayOptions(flash=flash and overlay, captions=captions and overlay, timeline=timeline and overlay,
+                            flash_s=flash_s, subtitles=subtitles and overlay)
         return cls(overlay=ov, strip=strip, **encoder)  # type: ignore[arg-type]
 
     def to_dict(self) -> dict[str, object]:
@@ -68,7 +70,7 @@ class ExportOptions:
 
     def without_overlay(self) -> "ExportOptions":
         """Return these encoder settings with every overlay element off (a plain transcode)."""
-        return replace(self, overlay=replace(self.overlay, flash=False, captions=False, timeline=False))
+        return replace(self, overlay=replace(self.overlay, flash=False, captions=False, timeline=False, subtitles=False))
 
     def band_px(self, width: int, height: int) -> int:
         """Return the rows added below a ``width`` x ``height`` picture for the timeline strip (even; 0 when the

@@ -40,8 +40,11 @@ def render_overlay(
     *,
     options: ExportOptions | None = None,
     progress: Progress | None = None,
+    subtitles: Iterable[tuple[float, float, str]] = (),
 ) -> Path:
     """Write ``src`` re-encoded with the overlay of ``events`` to ``dst`` and return ``dst``.
+
+    ``subtitles`` ((start s, end s, text) per transcript line) are drawn when ``options.overlay.subtitles``.
 
     Same frames at the same presentation times as the source (first frame at 0),
     upright, even-sized, audio copied when mp4 can hold it (AAC, MP3, Opus) and
@@ -51,7 +54,8 @@ def render_overlay(
     options = options or ExportOptions()
     check_destination(dst, src)
     with Source(src) as source:
-        overlay = Overlay(events, float(source.duration), options.overlay) if options.overlay.anything else None
+        overlay = Overlay(events, float(source.duration), options.overlay, subtitles) \
+            if options.overlay.anything else None
         return write_whole(source, dst, options, overlay, progress)
 
 

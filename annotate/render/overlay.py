@@ -12,6 +12,7 @@ from ..model import Event
 from .annotators import CaptionAnnotator, FlashAnnotator, TimelineAnnotator
 from .canvas import BGRCanvas, Canvas
 from .marks import Mark, MarkIndex
+from .subtitles import SubtitleAnnotator
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,8 @@ class OverlayOptions:
     """What the overlay shows. ``flash_s``: fade length; ``caption_s``: how long a caption stays;
     ``tint``: the flash tint's opacity on the first frame (0 for none), fading in ``tint_steps`` steps;
     ``flash_tab``: a tab with the short name on each flash (None: only when captions are off, so that
-    colour is never the only cue)."""
+    colour is never the only cue); ``subtitles``: the transcript's line said at each frame, at the bottom
+    (when the overlay is given the lines)."""
 
     flash: bool = True
     captions: bool = True
@@ -29,6 +31,7 @@ class OverlayOptions:
     tint: float = 0.15
     tint_steps: int = 4
     flash_tab: bool | None = None
+    subtitles: bool = False
 
     def __post_init__(self) -> None:
         if not 0 < self.flash_s <= 60:
@@ -41,7 +44,7 @@ class OverlayOptions:
     @property
     def anything(self) -> bool:
         """Return True if at least one element is switched on."""
-        return self.flash or self.captions or self.timeline
+        return self.flash or self.captions or self.timeline or self.subtitles
 
 
 class Overlay:
@@ -54,7 +57,8 @@ class Overlay:
     ``annotate(frame, t, next_t, band)`` does the same on a BGR image, in place, and returns it.
     """
 
-    def __init__(self, events: Iterable[Event | Mark], duration_s: float, options: OverlayOptions | None = None):
+    def __init__(self, events: Iterable[Event | Mark], duration_s: float, options: OverlayOptions | None = None,
+                 subtitles: Iterable[tuple[float, float, str]] = ()):
         self.options = options or OverlayOptions()
         o = self.options
         window = max(o.flash_s if o.flash else 0.0, o.caption_s if o.captions else 0.0)
@@ -64,6 +68,8 @@ class Overlay:
         self.caption = CaptionAnnotator(o.caption_s) if o.captions else None
         self.timeline = TimelineAnnotator(self.index.marks, duration_s) if o.timeline else None
         self.band_timeline = TimelineAnnotator(self.index.marks, duration_s, below=True) if o.timeline else None
+        lines = list(subtitles) if o.subtitles else []
+        self.subtitles = SubtitleAnnotator(lines) if lines else None
 
     @property
     def marks(self) -> list[Mark]:
@@ -71,7 +77,8 @@ class Overlay:
 
     def changes(self, t: float, next_t: float | None = None) -> bool:
         """Return True if drawing the frame at ``t`` would change any pixel."""
-        return self.timeline is not None or bool(self.index.near(t, next_t))
+        return (self.timeline is not None or bool(self.index.near(t, next_t))
+                or (self.subtitles is not None and self.subtitles.changes(t)))
 
     def draw(self, canvas: Canvas, t: float, next_t: float | None = None, band: int = 0, slot: tuple | None = None) -> None:
         """Paint every switched-on element of the frame at ``t`` onto ``canvas`` (``band``: see the class note;
@@ -88,6 +95,8 @@ class Overlay:
             timeline.draw(strip, t, near, next_t, slot=slot if band > 0 else None)
         if self.caption is not None and near:
             self.caption.draw(picture, t, near, next_t)
+        if self.subtitles is not None:
+            self.subtitles.draw(picture, t)
 
     def annotate(self, frame: np.ndarray, t: float, next_t: float | None = None, band: int = 0) -> np.ndarray:
         """Draw on the BGR ``frame`` in place and return it."""

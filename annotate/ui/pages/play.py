@@ -16,6 +16,7 @@ import streamlit as st
 
 from annotate.app import playback
 from annotate.errors import AnnotateError
+from annotate.export.options import ExportOptions
 from annotate.formats import dumps_events
 from annotate.model import KINDS, Kind
 from annotate.timebase import format_timecode
@@ -204,7 +205,11 @@ def _downloads(rec_id: int) -> None:
     video, clip, reel, text = st.tabs(["Overlay video", "Clip around an event", "Highlight reel", "Captions"])
     with video:
         with common.guard():
-            _render_download(playback.plan_overlay(store, settings, rec_id), "overlay", "Render the overlay video")
+            subtitles = store.transcripts.info(rec_id) is not None and st.toggle(
+                "Transcript as subtitles", key=f"cx_play_subtitles_{rec_id}",
+                help="The line said at each moment, at the bottom of the picture.")
+            options = ExportOptions.make(subtitles=True) if subtitles else None
+            _render_download(playback.plan_overlay(store, settings, rec_id, options), "overlay", "Render the overlay video")
     with clip:
         _clip_download(store, settings, rec, events)
     with reel:
