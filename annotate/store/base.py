@@ -146,6 +146,20 @@ class StoreBase:
             with conn.begin():
                 yield conn
 
+    def _replace_row(self, table: sa.Table, key: dict[str, Any], values: dict[str, Any]) -> None:
+        """Write ``values`` into the row of ``table`` whose primary key is ``key``, inserting it if missing
+        (one transaction; outside the change log: for settings and positions, not annotations)."""
+        where = sa.and_(*(table.c[name] == value for name, value in key.items()))
+        for attempt in range(2):  # a second writer may insert the row between our update and our insert
+            try:
+                with self._write_conn() as conn:
+                    if conn.execute(table.update().where(where).values(**values)).rowcount == 0:
+                        conn.execute(table.insert().values(**key, **values))
+                return
+            except DuplicateError:
+                if attempt:
+                    raise
+
     @contextlib.contextmanager
     def _write(self, reviewer: str | None) -> Iterator[Tx]:
         with self._write_conn() as conn:

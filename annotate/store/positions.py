@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
 from ..model import clean_text, utcnow
 from ..timebase import seconds_from_ms, time_to_ms
@@ -53,17 +52,8 @@ class Positions:
 
     def remember(self, recording_id: int, reviewer: str, t: float) -> None:
         """Store ``t`` seconds as where ``reviewer`` stopped in recording ``recording_id`` (replacing the last)."""
-        key = {"recording_id": int(recording_id), "reviewer": clean_text(reviewer)[:120]}
-        values = {"t_ms": time_to_ms(max(float(t), 0.0)), "updated_at": utcnow()}
-        where = sa.and_(positions.c.recording_id == key["recording_id"], positions.c.reviewer == key["reviewer"])
-        for _ in range(2):  # a second writer may insert the row between our update and our insert
-            try:
-                with self._store._write_conn() as conn:
-                    if conn.execute(positions.update().where(where).values(**values)).rowcount == 0:
-                        conn.execute(positions.insert().values(**key, **values))
-                return
-            except IntegrityError:
-                continue
+        self._store._replace_row(positions, {"recording_id": int(recording_id), "reviewer": clean_text(reviewer)[:120]},
+                                 {"t_ms": time_to_ms(max(float(t), 0.0)), "updated_at": utcnow()})
 
     def last(self, recording_id: int, reviewer: str) -> float | None:
         """Return where ``reviewer`` stopped in the recording, in seconds, or None if they never played it."""

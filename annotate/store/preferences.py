@@ -54,10 +54,5 @@ class Preferences:
 
     def set(self, name: str, data: Mapping[str, Any], reviewer: str = "") -> None:
         """Replace the setting called ``name`` with ``data`` (a JSON-ready mapping)."""
-        values = {"data": dict(data), "updated_by": clean_text(reviewer), "updated_at": utcnow()}
-        with self._store._write_conn() as conn:
-            found = conn.execute(sa.select(preferences.c.name).where(preferences.c.name == name).with_for_update()).first()
-            if found is None:
-                conn.execute(preferences.insert().values(name=name, **values))
-            else:
-                conn.execute(preferences.update().where(preferences.c.name == name).values(**values))
+        self._store._replace_row(preferences, {"name": name},
+                                 {"data": dict(data), "updated_by": clean_text(reviewer), "updated_at": utcnow()})
