@@ -25,6 +25,7 @@ from annotate.app.recordings import add_recording
 from annotate.store import Store
 from annotate.store.jobs import JobRecords
 from annotate.testing import make_clip
+from annotate.testing.clips import repeat_clip
 
 pytestmark = pytest.mark.slow
 REDIS = shutil.which("redis-server")
@@ -69,6 +70,9 @@ def redis_url(tmp_path_factory):
     proc.wait(10)
 
 
+LONG_FRAMES = 3000
+
+
 @pytest.fixture
 def library(tmp_path, monkeypatch):
     """A data directory with one recording and three events; the environment points every process at it."""
@@ -79,7 +83,9 @@ def library(tmp_path, monkeypatch):
     monkeypatch.setenv("ANNOTATE_JOB_STALE_S", "4")
     settings = config.resolve().ensure_dirs()
     clip = make_clip(tmp_path / "call.mp4", width=160, height=120, fps=25, n_frames=50, audio=False)
-    long_clip = make_clip(tmp_path / "long call.mp4", width=640, height=480, fps=25, n_frames=750, audio=False)
+    # long enough that a worker can be killed mid-render (the export runs on three threads): 750 frames x 4
+    ten = make_clip(tmp_path / "part.mp4", width=640, height=480, fps=25, n_frames=750, audio=False)
+    long_clip = repeat_clip(ten, tmp_path / "long call.mp4", 4)
     with Store.open(settings) as store:
         rec, _ = add_recording(store, settings, clip)
         long_rec, _ = add_recording(store, settings, long_clip)
@@ -214,7 +220,7 @@ def test_a_killed_redis_worker_s_job_finishes_on_the_other(library, redis_url, m
         stop(*workers)
     assert finished.state == "done", finished.error
     assert pid_of(finished.worker) != victim.pid and finished.attempts == 2
-    assert_complete_single_file(finished, 750)
+    assert_complete_single_file(finished, LONG_FRAMES)
 
 
 def test_the_default_sqlite_queue_survives_its_one_consumer_being_killed(library):
@@ -231,7 +237,7 @@ def test_the_default_sqlite_queue_survives_its_one_consumer_being_killed(library
     finally:
         stop(restarted)
     assert finished.state == "done" and pid_of(finished.worker) == restarted.pid != victim.pid
-    assert_complete_single_file(finished, 750)
+    assert_complete_single_file(finished, LONG_FRAMES)
 
 
 def test_a_failing_job_reports_one_line(library, redis_url, monkeypatch):
@@ -297,4 +303,4 @@ def test_the_inline_queue_runs_jobs_on_the_submitting_process(library, monkeypat
     done = wait_for([j.id for j in jobs], timeout=180)
     assert [j.state for j in done] == ["done", "done"]
     assert {pid_of(j.worker) for j in done} == {os.getpid()}
-    assert [frame_count(j.output) for j in done] == [50, 750]
+    assert [frame_count(j.output) for j in done] == [50, LONG_FRAMES]
