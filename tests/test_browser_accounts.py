@@ -137,8 +137,17 @@ def test_marks_carry_the_account_and_another_reviewer_sees_them(server, browser)
 
 def pick(page, label: str, option: str) -> None:
     """Choose ``option`` in the Streamlit select box or multiselect labelled ``label``."""
-    page.get_by_label(label, exact=True).first.click()
-    page.get_by_role("option", name=option, exact=True).click()
+    from playwright.sync_api import Error as PlaywrightError
+
+    for _ in range(15):  # the page may still be redrawing its list after a change: open it again until it offers it
+        page.get_by_label(label, exact=True).first.click()
+        try:
+            page.get_by_role("option", name=option, exact=True).click(timeout=2000)
+            break
+        except PlaywrightError:
+            page.keyboard.press("Escape")
+    else:
+        raise AssertionError(f"{label!r} never offered {option!r}")
     page.keyboard.press("Escape")
 
 
