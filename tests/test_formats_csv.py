@@ -272,3 +272,33 @@ def test_a_long_note_of_short_lines_is_refused_and_short_rows_skip_the_cell_scan
     assert rows_longer_than(short, 18, chunk) is False and rows_longer_than(short, 17, chunk) is True  # the header
     assert rows_longer_than(short[18:], 14, chunk) is False and rows_longer_than(short[18:], 13, chunk) is True
     assert rows_longer_than(data, 1024, chunk) is True
+
+
+def test_the_registry_names_each_format_as_its_module_does():
+    from importlib import import_module
+
+    from annotate.formats import FORMATS
+
+    for fmt in FORMATS.values():
+        module = import_module(f"annotate.formats.{fmt.module_name}")
+        assert (fmt.name, fmt.title, fmt.suffixes, fmt.media_type) == \
+            (module.NAME, module.TITLE, tuple(module.SUFFIXES), module.MEDIA_TYPE)
+        assert fmt.module is module
+
+
+def test_a_csv_round_trip_imports_no_other_format_and_not_pandas(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from annotate.formats import read_events, write_events\n"
+        "from annotate.testing.events import make_recording, many_events\n"
+        "rec = make_recording()\n"
+        f"path = write_events({str(tmp_path / 'e.csv')!r}, many_events(rec, 50), {{rec.id: rec}})\n"
+        "assert len(read_events(path, recording=rec)) == 50\n"
+        "print(sorted(m for m in sys.modules if m == 'pandas' or m.split('.')[-1] in "
+        "('boris', 'eaf', 'vtt', 'srt', 'xes', 'eventlog', 'json_format')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -164,13 +164,13 @@ def _recording_for(app: AppContext, store: Store, ref: str) -> Recording:
 
     Raises NotFoundError when ``ref`` is neither a stored recording nor a file.
     """
-    from ..app.recordings import add_recording  # start-up time
-
     try:
         return store.find_recording(ref)
     except NotFoundError:
         if not Path(ref).is_file():
             raise
+    from ..app.recordings import add_recording  # start-up time (PyAV): only for a new path
+
     rec, _ = add_recording(store, app.settings, ref)
     return rec
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterable, Mapping, Sequence
@@ -30,7 +31,6 @@ import numpy as np
 from ..errors import FormatError
 from ..fsutil import atomic_path, atomic_write_bytes
 from ..model import Codebook, Event, Recording
-from . import boris, csv_format, eaf, eventlog, json_format, srt, vtt, xes
 from .common import FREE_TEXT_CELL, Problems, one_line, parse_mapping, refuse_long_cells, source_name, utf8_body
 
 __all__ = [
@@ -49,13 +49,22 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Format:
-    """One event-file format: its name, title, file suffixes, media type and converter module."""
+    """One event-file format: its name, title, file suffixes, media type and converter module.
+
+    The module (``module_name``, in this package) is imported on first use, so
+    reading or writing one format never imports the others (start-up time).
+    """
 
     name: str
     title: str
     suffixes: tuple[str, ...]
     media_type: str
-    module: ModuleType
+    module_name: str
+
+    @property
+    def module(self) -> ModuleType:
+        """Return the converter module, imported now if it was not yet."""
+        return import_module(f".{self.module_name}", __name__)
 
     @property
     def suffix(self) -> str:
@@ -122,14 +131,24 @@ def _refuse_long_lines(data: bytes | str, source: str, chunk: int = 1 << 21) -> 
         lines += len(ends)
 
 
-def _register(modules: Sequence[ModuleType]) -> dict[str, Format]:
-    return {
-        m.NAME: Format(name=m.NAME, title=m.TITLE, suffixes=tuple(m.SUFFIXES), media_type=m.MEDIA_TYPE, module=m)
-        for m in modules
-    }
+def _register(entries: Sequence[tuple[str, str, str, tuple[str, ...], str]]) -> dict[str, Format]:
+    return {name: Format(name=name, title=title, suffixes=suffixes, media_type=media, module_name=module)
+            for module, name, title, suffixes, media in entries}
 
 
-FORMATS: dict[str, Format] = _register([csv_format, json_format, vtt, srt, eaf, boris, xes, eventlog])
+# (module, NAME, TITLE, SUFFIXES, MEDIA_TYPE): each the module's own constants, repeated here so that the
+# registry needs no module imported (tests/test_formats_csv.py checks each entry against its module).
+FORMATS: dict[str, Format] = _register([
+    ("csv_format", "csv", "Event CSV (spreadsheets, BI tools)", (".csv",), "text/csv"),
+    ("json_format", "json", "JSON (lossless: recordings, events, codebook)", (".json",), "application/json"),
+    ("vtt", "vtt", "WebVTT captions (browsers, VLC)", (".vtt",), "text/vtt"),
+    ("srt", "srt", "SRT subtitles (video players)", (".srt",), "application/x-subrip"),
+    ("eaf", "eaf", "ELAN annotation file (EAF 3.0)", (".eaf",), "application/xml"),
+    ("boris", "boris", "BORIS aggregated events (TSV)", (".tsv", ".boris.tsv", ".boris.csv"),
+     "text/tab-separated-values"),
+    ("xes", "xes", "XES event log (IEEE 1849, process mining)", (".xes",), "application/xml"),
+    ("eventlog", "eventlog", "Process-mining event log (CSV)", (".eventlog.csv",), "text/csv"),
+])
 
 
 def get_format(name: str | Format) -> Format:

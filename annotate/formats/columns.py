@@ -28,6 +28,7 @@ except ImportError:  # pragma: no cover - exercised only where pyarrow is missin
 
 from ..model import Event
 from ..timebase import MS_EXACT_S, clock_parts, ms_and_micros, nearest_ms_array, seconds_and_ms
+from .arrays import arrow_of, int_values, text_array, text_scalar  # noqa: F401 - text_array: the formats' name
 from .problems import Problems
 from .text import decode_text
 from .text import cell_chars, long_cells, quotes_are_plain  # noqa: F401 - the cell-limit scan, by its old names here
@@ -116,13 +117,6 @@ def ms_array(seconds: Sequence[Any]) -> np.ndarray | None:
     return nearest_ms_array(arr)
 
 
-def text_array(values: Any) -> Any:
-    """Return a list of str (or an int array, printed in decimal) as an Arrow string array."""
-    if isinstance(values, np.ndarray):
-        return _pc.cast(_pa.array(values), _pa.string())
-    return _pa.array(values, type=_pa.string())
-
-
 def _digits(values: np.ndarray, width: int) -> np.ndarray:
     """Return non-negative integers as rows of ``width`` ASCII digits (zero-padded, cut on the left)."""
     out = np.empty((len(values), width), dtype=np.uint8)
@@ -149,7 +143,7 @@ def seconds_text(ms: np.ndarray) -> Any:
     """Return non-negative milliseconds as seconds with three decimals (``1234`` -> ``"1.234"``), an Arrow array."""
     seconds, millis = seconds_and_ms(ms)
     frac = _strings(np.hstack([_char(len(ms), "."), _digits(millis, 3)]))
-    return _pc.binary_join_element_wise(text_array(seconds), frac, "")
+    return _pc.binary_join_element_wise(text_array(seconds), frac, text_scalar(""))
 
 
 def timecode_text(ms: np.ndarray, sep: str = ".") -> Any:
@@ -162,7 +156,7 @@ def timecode_text(ms: np.ndarray, sep: str = ".") -> Any:
         head = _strings(_digits(h, 2))
     else:  # 100 hours or more (or a time before 0): as many digits as it takes, as f"{h:02d}" writes them
         head = _pc.utf8_lpad(text_array(h), 2, "0")
-    return _pc.binary_join_element_wise(head, tail, "")
+    return _pc.binary_join_element_wise(head, tail, text_scalar(""))
 
 
 _EPOCH_DAY = datetime(1970, 1, 1).toordinal()
@@ -202,14 +196,14 @@ def iso_from_ms(ms: np.ndarray, zone: str = "Z") -> Any:
 
 def take(array: Any, indices: np.ndarray) -> Any:
     """Return the cells of ``array`` (Arrow, or one str for every row) at ``indices``."""
-    return array if isinstance(array, str) else array.take(_pa.array(indices))
+    return array if isinstance(array, str) else array.take(arrow_of(np.asarray(indices, dtype=np.int64)))
 
 
 def blank_where(mask: np.ndarray, cells: Any) -> Any:
     """Return ``cells`` with ``""`` where ``mask`` is True."""
     if not mask.any():
         return cells
-    return _pc.if_else(_pa.array(mask), _pa.scalar("", _pa.string()), cells)
+    return _pc.if_else(arrow_of(mask), text_scalar(""), cells)
 
 
 def join_lines(cells: Sequence[Any], sep: str, end: str) -> bytes:
@@ -219,7 +213,9 @@ def join_lines(cells: Sequence[Any], sep: str, end: str) -> bytes:
         parts.append(cell)
         parts.append(sep)
     parts[-1] = end
-    lines = _pc.binary_join_element_wise(*parts, "")
+    scalars = {part: text_scalar(part) for part in parts if isinstance(part, str)}
+    parts = [scalars[part] if isinstance(part, str) else part for part in parts]
+    lines = _pc.binary_join_element_wise(*parts, scalars.get("") or text_scalar(""))
     if isinstance(lines, _pa.ChunkedArray):
         lines = lines.combine_chunks()
     if lines.null_count:
@@ -230,12 +226,12 @@ def join_lines(cells: Sequence[Any], sep: str, end: str) -> bytes:
 
 def map_unique(array: Any, fn: Callable[[Any], Any]) -> list[Any]:
     """Return ``[fn(v) for v in array]`` (an Arrow array) with ``fn`` called once per distinct value."""
-    encoded = _pc.dictionary_encode(array)
+    encoded = _pc.dictionary_encode(array, null_encoding="encode")  # a null: one more entry, fn(None)
     if isinstance(encoded, _pa.ChunkedArray):
         encoded = encoded.combine_chunks()
     results = np.empty(len(encoded.dictionary), dtype=object)
     results[:] = list(map(fn, encoded.dictionary.to_pylist()))
-    return results.take(encoded.indices.to_numpy(zero_copy_only=False)).tolist()
+    return results.take(int_values(encoded.indices)).tolist()
 
 
 # --- CSV text to columns -----------------------------------------------------------
@@ -301,14 +297,14 @@ def seconds_column(array: Any, blank_is_none: bool) -> list[Any] | None:
     conversion is correctly rounded like Python's ``float``.
     """
     if blank_is_none:
-        blank = _pc.equal(array, "")
+        blank = _pc.equal(array, text_scalar(""))
         good = _pc.or_(blank, _pc.match_substring_regex(array, _DECIMAL))
     else:
         good = _pc.match_substring_regex(array, _DECIMAL)
     if not _pc.all(good).as_py():
         return None
     if blank_is_none:
-        array = _pc.if_else(blank, _pa.scalar(None, _pa.string()), array)
+        array = _pc.if_else(blank, text_scalar(None), array)
     return _pc.cast(array, _pa.float64()).to_pylist()
 
 
