@@ -117,3 +117,19 @@ def test_table_this_tool_writes_reads_back_kind_times_and_texts():
     key = lambda e: (e.start_s, -1.0 if e.end_s is None else e.end_s, e.label)  # noqa: E731
     assert [tuple(getattr(e, f) for f in fields) for e in sorted(back, key=key)] == [
         tuple(getattr(e, f) for f in fields) for e in sorted(events, key=key)]
+
+
+def test_bad_rows_among_many_are_each_named_by_line_in_order():
+    rec = make_recording()
+    lines = dumps_events(many_events(rec, 200), [rec], format="boris").decode("utf-8-sig").split("\r\n")
+    lines[150] = _set_cell(lines[150], 16, "soon")  # Start (s) no number
+    lines[20] = _set_cell(lines[20], 11, "")  # Behavior empty
+    lines[90] = "\t".join(lines[90].split("\t")[:5])  # cut short
+    with pytest.raises(FormatError) as info:
+        loads_events("\r\n".join(lines).encode("utf-8"), format="boris", recording=rec, source="t.tsv")
+    problems = info.value.problems
+    assert [p.split(": ", 1)[1] for p in problems] == [
+        "Behavior is empty", f"has 5 cells but the header has {len(COLUMNS)}; the row is cut short",
+        "Start (s) 'soon' is not a number of seconds"]
+    lines_named = [int(p.split(":")[0].rsplit(" ", 1)[1]) for p in problems]  # file lines (notes span lines)
+    assert lines_named == sorted(lines_named) and lines_named[0] >= 21

@@ -34,9 +34,6 @@ import io
 from operator import itemgetter
 from typing import Any, Iterable, Mapping
 
-import pyarrow as pa
-import pyarrow.compute  # noqa: F401 - pa.compute
-
 from ..errors import ValidationError
 from ..model import Codebook, Event, Kind, Recording, drop_control
 from ..timebase import frames_at_ms, seconds_from_ms
@@ -46,11 +43,13 @@ from .kind_names import kind_for_name
 from .table_rows import split_rows
 from .common import (
     BOM,
+    CsvLines,
     Importer,
     KindResolver,
     Problems,
     TextCells,
     as_recordings,
+    decode_text,
     label_kinds,
     neutralise,
     norm_key,
@@ -134,26 +133,61 @@ def loads(data: bytes | str, *, recording: Recording, mapping: Mapping[str, Any]
           codebook: Codebook | None = None, source: str = "events.tsv") -> list[Event]:
     """Return the validated events of a BORIS aggregated-events table for ``recording``.
 
+    The one path: the text split into rows of cells that know their lines
+    (:func:`_parse`), the rows of this recording's observation read a column
+    at a time (:func:`_values`), then the importer's column validation.
     Raises FormatError listing every bad row by line number (e.g. a behaviour
     that maps to no kind: pass ``mapping={"Grooming": "MOT"}``).
     """
-    return colwise.quick_or_rows(data, source, _EMPTY, lambda: _loads_columns(data, recording, mapping, codebook, source),
-                                 lambda text, problems: _loads_rows(text, problems, recording, mapping, codebook))
+    problems = Problems(source)
+    with colwise.no_gc():
+        text = decode_text(data, problems)
+        if not text.strip():
+            problems.fail(None, _EMPTY)
+        raw, lines, col, top = _parse(text, problems)
+        width = len(raw[top])
+        body = _select(raw, [i for i in range(top + 1, len(raw)) if any(map(str.strip, raw[i]))], col, recording,
+                       problems)
+        left_out: dict[int, Any] = {i: f"has {len(raw[i])} cells but the header has {width}; the row is cut short"
+                                    for i in body if len(raw[i]) < width}
+        wheres = [i for i in body if i not in left_out] if left_out else body
+        described = col.get("description")
+        ours = described is not None and MARKER in {_clean(raw[i][described]) for i in body if len(raw[i]) > described}
+        read = _RowReader(col, KindResolver(mapping), label_kinds(codebook), ours)
+        values, odd = _values([raw[i] for i in wheres], col, read)
+        bad: dict[int, Exception] = {}
+        for k in odd:  # row by row only to name what is wrong
+            try:
+                row_values = read(raw[wheres[k]])
+            except ValidationError as exc:
+                bad[k] = exc
+                continue
+            for name, value in zip(_ROW_FIELDS, row_values):
+                values[name][k] = value
+        sink = Importer(recording, problems, lines.place)
+        sink.add_values(values, bad, wheres, left_out=left_out)
+    problems.raise_if_any()
+    return sink.events
 
 
 _EMPTY = "is empty; expected a BORIS aggregated events table"
+_TYPES = frozenset(("", "POINT", "STATE"))
+_BAD = float("nan")  # a time that cannot be read: NaN, so the sums with it fail ``>= 0`` too
 
 
-def _loads_rows(text: str, problems: Problems, recording: Recording, mapping: Mapping[str, Any] | Iterable[str] | None,
-                codebook: Codebook | None) -> list[Event]:
-    """Return the validated events of a table's text, read row by row; raises FormatError listing every bad row."""
+def _parse(text: str, problems: Problems) -> tuple[list[list[str]], CsvLines, dict[str, int], int]:
+    """Return a table's rows of cells, the lines they start on, its columns (name -> index) and its header's row.
+
+    The header is the first row that is not blank. Raises FormatError
+    (through ``problems``) for a file that is no aggregated-events table.
+    """
     first = text.split("\n", 1)[0]
     delimiter = "\t" if first.count("\t") >= first.count(",") else ","
     raw, lines = split_rows(text, delimiter, problems)
-    rows = [i for i, row in enumerate(raw) if any(map(str.strip, row))]  # the rows that are not blank
-    if not rows:
+    top = next((i for i, row in enumerate(raw) if any(map(str.strip, row))), None)
+    if top is None:
         problems.fail(None, _EMPTY)
-    header = [norm_key(h.lstrip(BOM)) for h in raw[rows[0]]]
+    header = [norm_key(h.lstrip(BOM)) for h in raw[top]]
     col = {name: i for i, name in reversed(list(enumerate(header)))}
     if "status" in col and "start (s)" not in col:
         problems.fail("line 1", "is a BORIS events export (START/STOP rows); export 'aggregated events' from BORIS")
@@ -161,115 +195,75 @@ def _loads_rows(text: str, problems: Problems, recording: Recording, mapping: Ma
         if need not in col:
             problems.fail("line 1", f"has no '{need.capitalize()}' column; expected BORIS aggregated events "
                                     "(Behavior, Behavior type, Start (s), Stop (s), ...)")
-    width = len(header)
-    body = _select(raw, rows[1:], col, recording, problems)
-    ours = any(_cell(raw[i], col, "description") == MARKER for i in body)
-    read = _RowReader(col, KindResolver(mapping), label_kinds(codebook), ours)
-    rows_read: list[tuple[Any, ...]] = []
-    wheres: list[int] = []
-    left_out: dict[int, Any] = {}
-    for i in body:
-        row = raw[i]
-        if len(row) < width:
-            left_out[i] = f"has {len(row)} cells but the header has {width}; the row is cut short"
-            continue
-        try:
-            rows_read.append(read(row))
-        except ValidationError as exc:
-            left_out[i] = exc
-            continue
-        wheres.append(i)
-    columns = list(zip(*rows_read)) or [()] * len(_ROW_FIELDS)
-    sink = Importer(recording, problems, lines.place)
-    sink.add_values({name: list(values) for name, values in zip(_ROW_FIELDS, columns)}, {}, wheres,
-                    left_out=left_out)
-    problems.raise_if_any()
-    return sink.events
+    return raw, lines, col, top
 
 
-def _loads_columns(data: bytes | str, recording: Recording,
-                   mapping: Mapping[str, Any] | Iterable[str] | None, codebook: Codebook | None,
-                   source: str) -> list[Event] | None:
-    """Return what ``loads`` returns for a valid table of one observation, read a column at a time; else None.
+def _values(rows: list[list[str]], col: dict[str, int], read: "_RowReader") -> tuple[dict[str, list[Any]], list[int]]:
+    """Return the event fields (:data:`_ROW_FIELDS` -> values) of full rows read a column at a time, and the odd rows.
 
-    Handles UTF-8 tables whose header is the first line, without a time
-    offset, with start and stop times in plain seconds (stop ``NA`` or blank
-    allowed) and every row valid; anything else goes through the row-by-row path.
+    An odd row (its index) is one that cannot be read as it stands; its
+    values are placeholders, and ``read`` (row by row) says what is wrong.
     """
-    body = colwise.utf8_body(data)
-    first = None if body is None else colwise.plain_first_line(body)
-    if first is None:
-        return None
-    delimiter = "\t" if first.count("\t") >= first.count(",") else ","
-    header = [norm_key(h) for h in first.split(delimiter)]
-    col = {name: i for i, name in reversed(list(enumerate(header)))}
-    if "behavior" not in col or "start (s)" not in col or ("status" in col and "start (s)" not in col):
-        return None
-    wanted = sorted({col[name] for name in (*_FIELDS, "observation id", "description") if name in col})
-    table = colwise.csv_table(body, delimiter, len(header), wanted)
-    if table is None or table.num_rows < 2:
-        return None
-    table = table.slice(1)
-    count = table.num_rows
-    pc = pa.compute
+    count = len(rows)
 
-    def cells(name: str) -> Any:
-        return table.column(f"f{col[name]}") if name in col else None
+    def cells(name: str) -> list[str]:
+        i = col.get(name)
+        return [""] * count if i is None else list(map(itemgetter(i), rows))
 
-    def cleaned(name: str) -> list[str]:
-        array = cells(name)
-        return [""] * count if array is None else colwise.map_unique(array, _clean)
-
-    if "observation id" in col and colwise.distinct_count(cells("observation id")) > 1:
-        return None
-    if not all(_zero(offset) for offset in set(cleaned("time offset (s)"))):
-        return None  # an offset moves every time: the row-by-row path does that arithmetic
-    starts = colwise.seconds_column(cells("start (s)"), blank_is_none=False)
-    stop_cells = cells("stop (s)")
-    if stop_cells is None:
-        stops: list[Any] = [None] * count
-    else:
-        stops = colwise.seconds_column(pc.if_else(pc.equal(stop_cells, "NA"), "", stop_cells), blank_is_none=True)
-    if starts is None or stops is None:
-        return None
-    types = [t.upper() for t in cleaned("behavior type")]
-    if set(types) - {"", "POINT", "STATE"}:
-        return None
-    behaviors, categories = cleaned("behavior"), cleaned("behavioral category")
-    if "" in behaviors:
-        return None
-    reader = _RowReader(col, KindResolver(mapping), label_kinds(codebook), False)
-    found = {pair: reader.kind(*pair) for pair in set(zip(behaviors, categories))}
-    chosen = list(map(found.__getitem__, zip(behaviors, categories)))
-    kinds = [kind for kind, _ in chosen]
-    if None in kinds:
-        return None
-    ends = []
-    for start, stop, btype in zip(starts, stops, types):
-        if stop is None or btype == "POINT" or (btype == "" and abs(stop - start) < 0.0005):
-            ends.append(None)
-        else:
-            ends.append(stop)
-    ours = MARKER in set(cleaned("description"))
-    subjects = cleaned("subject")
-    columns = {
-        "kind": kinds, "start_s": starts, "end_s": ends,
+    text = read.text
+    behaviors = list(map(text.__getitem__, cells("behavior")))
+    chosen = list(map(read.kind, behaviors, map(text.__getitem__, cells("behavioral category"))))
+    offsets = _each_once(lambda cell: _offset(text[cell]), cells("time offset (s)"))
+    types = _each_once(lambda cell: text[cell].upper(), cells("behavior type"))
+    starts, ends, odd = [], [], []
+    for k, (behavior, (kind, _), offset, start, stop, btype) in enumerate(zip(
+            behaviors, chosen, offsets, map(_seconds_or_bad, map(_clean, cells("start (s)"))), map(_clean, cells("stop (s)")),
+            types)):
+        end = None
+        if stop and btype != "POINT":
+            end = _seconds_or_bad(stop) - offset
+            if btype == "" and abs(end - (start - offset)) < 0.0005:
+                end = None
+        start -= offset
+        if (not behavior or kind is None or btype not in _TYPES or not start >= 0
+                or (end is not None and not end >= 0)):
+            odd.append(k)
+            start, end = 0.0, None
+        starts.append(round(start, 3))
+        ends.append(None if end is None else round(end, 3))
+    ours = read.ours
+    values = {
+        "kind": [kind for kind, _ in chosen], "start_s": starts, "end_s": ends,
         "label": [("" if plain else b) for (_, plain), b in zip(chosen, behaviors)],
-        "stage": cleaned("modifier #1") if ours else [""] * count,
-        "channel": cleaned("modifier #2") if ours else [""] * count,
-        "actor": ["" if s == NO_SUBJECT else s for s in subjects],
-        "note": cleaned("comment start"),
+        "stage": list(map(text.__getitem__, cells("modifier #1"))) if ours else [""] * count,
+        "channel": list(map(text.__getitem__, cells("modifier #2"))) if ours else [""] * count,
+        "actor": ["" if s == NO_SUBJECT else s for s in map(text.__getitem__, cells("subject"))],
+        "note": list(map(_clean, cells("comment start"))),
     }
-    sink = Importer(recording, Problems(source))
-    return sink.events if sink.add_columns(columns, range(count)) else None
+    return values, odd
 
 
-def _zero(text: str) -> bool:
-    """Return True for a blank time offset or one of zero seconds."""
+def _each_once(read: Any, cells: list[str]) -> list[Any]:
+    """Return ``read`` of every cell, calling it once for each distinct cell."""
+    found = {cell: read(cell) for cell in set(cells)}
+    return list(map(found.__getitem__, cells))
+
+
+def _offset(text: str) -> float:
+    """Return a cleaned time offset in seconds (blank: 0), or NaN when it is no number."""
     try:
-        return not text or float(text) == 0.0
+        return float(text) if text else 0.0
     except ValueError:
-        return False
+        return _BAD
+
+
+def _seconds_or_bad(text: str) -> float:
+    """Return a cleaned time cell's seconds, or NaN when it is blank, no number or negative (the row reader says which)."""
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        return _BAD
+    return value if value >= 0 else _BAD
 
 
 def _cell(row: list[str], col: dict[str, int], name: str) -> str:

@@ -29,16 +29,11 @@ give a stable id, so a second import adds nothing. DTDs and entities are refused
 from __future__ import annotations
 
 import json
-from itertools import chain
-from operator import itemgetter
 from typing import Any, Iterable, Mapping
-
-import numpy as np
 
 from ..errors import FormatError, ValidationError
 from ..model import Codebook, Event, Kind, Recording
 from ..timebase import seconds_from_ms
-from .ordering import seconds_of
 from . import columns as colwise
 from .eaf_runs import parse
 from .eaf_write import DEFAULT_POINT_LENGTH_S, DETAIL_KEYS, DETAILS_SUFFIX, DETAILS_TYPE, dumps
@@ -102,10 +97,8 @@ def _read(data: bytes | str, recording: Recording, mapping: Mapping[str, Any] | 
         problems.fail(None, f"has no tier named after a kind (tiers: {names}); name tiers MOT, INT and DEC "
                             "or map them (--map 'TIER=MOT')")
 
-    sink = Importer(recording, problems, _annotation_place)
     annotations = [(tier.get("TIER_ID"), kind, _annotations(tier, cut)) for tier, kind in chosen]
-    if bad_slots or not _add_columns(sink, annotations, slots, origin, details):
-        sink = _add_each(recording, problems, annotations, slots, bad_slots, origin, details)
+    sink = _add_each(recording, problems, annotations, slots, bad_slots, origin, details)
     problems.raise_if_any()
     return sink.events
 
@@ -169,10 +162,13 @@ def _json_or_none(text: str) -> Any:
 
 def _add_each(recording: Recording, problems: Problems, annotations: list, slots: dict, bad_slots: set,
               origin: int, details: dict) -> Importer:
-    """Return an importer holding the events of the annotations, each read on its own (or why it has none).
+    """Return an importer holding the events of the annotations (or why each bad one has none).
 
-    Problems and events take keys in the order the annotations come, as the
-    messages list them; each key names its tier and annotation.
+    The one path: each annotation's cells (times from its slots, details) read
+    into a row of event fields, and the rows validated by the importer a whole
+    column at a time. Problems and events take keys in the order the
+    annotations come, as the messages list them; each key names its tier and
+    annotation.
     """
     order: list[tuple[str | None, Any]] = []
     left_out: dict[int, Any] = {}
@@ -211,93 +207,6 @@ def _add_each(recording: Recording, problems: Problems, annotations: list, slots
     return sink
 
 
-def _add_columns(sink: Importer, annotations: list, slots: dict, origin: int, details: dict) -> bool:
-    """Give ``sink`` the events of all annotations a field at a time; return False (adding nothing) when it can't.
-
-    It can when every annotation refers to aligned time slots in order and
-    every event is valid as it stands: what ``_add_each`` then gives.
-    """
-    count = sum(len(rows) for _, _, rows in annotations)
-    if not count:
-        return False
-    aids, refs1, refs2, labels = map(list, zip(*chain.from_iterable(rows for _, _, rows in annotations)))
-    if None in refs1 or None in refs2:
-        return False
-    try:
-        start = np.array(list(map(slots.__getitem__, refs1)), dtype=np.int64)
-        end = np.array(list(map(slots.__getitem__, refs2)), dtype=np.int64)
-    except (KeyError, TypeError, OverflowError):  # an unknown or unaligned slot, or a huge time: one at a time
-        return False
-    if (end < start).any() or max(int(end.max()), abs(origin)) >= 2**51:
-        return False
-    fields = _detail_columns([details.get(aid) or _NO_DETAILS for aid in aids])
-    columns: dict[str, list[Any]] = {
-        "kind": list(chain.from_iterable([kind] * len(rows) for _, kind, rows in annotations)),
-        "start_s": seconds_of(start + origin),  # exact ints, so the same double as int / int
-        "end_s": [None if p is True else e for p, e in zip(fields["point"], seconds_of(end + origin))],
-        "label": labels,
-        "emotion": fields["emotion"],
-    }
-    for name in _DETAIL_TEXTS + ("created_at", "updated_at"):
-        values = fields[name]
-        columns[name] = values if _all_text(values) else [v if type(v) is str else str(v or "") for v in values]
-    for name in ("created_at", "updated_at"):
-        columns[name] = colwise.iso_column(columns[name])
-        if columns[name] is None:
-            return False
-    raw_ids = fields["id"]
-    if not (_all_text(raw_ids) and all(raw_ids)):
-        raw_ids = [raw_id or (aid[1:] if aid.startswith("a") and len(aid) == 33 else aid)
-                   for raw_id, aid in zip(raw_ids, aids)]
-        raw_ids = [raw_id if type(raw_id) is str else str(raw_id) for raw_id in raw_ids]
-    wheres: list[tuple[str | None, Any]] = []
-    for tid, _, rows in annotations:
-        tier_aids = [row[0] for row in rows]
-        wheres += zip([tid] * len(rows), tier_aids) if all(tier_aids) else [
-            (tid, aid or n) for n, aid in enumerate(tier_aids, 1)]
-    return sink.add_columns(columns, wheres, raw_ids)
-
-
-def _all_text(values: list[Any]) -> bool:
-    """Return True when every value is a str; values read from JSON or the text are never of a subclass of str."""
-    try:
-        "".join(values)
-    except TypeError:
-        return False
-    return True
-
-
-def _detail_columns(extras: list[Any]) -> dict[str, list[Any]]:
-    """Return the values of each details key (None where missing) in ``extras``, a list per key.
-
-    ``extras`` holds details dicts and details as written (tuples, see ``_canonical_details``).
-    """
-    if colwise.only_type(extras, tuple):  # all as written: converted a key at a time
-        columns = dict(zip(DETAIL_KEYS, map(list, zip(*extras))))
-        escaped = [key for key in _JSON_TEXT_KEYS if "\\" in "".join(columns[key])]  # ("null" and quotes have none)
-        columns["point"] = list(map("true".__eq__, columns["point"]))
-        columns["emotion"] = list(map(_JSON_DIGITS.__getitem__, columns["emotion"]))
-        for key in ("created_at", "updated_at"):
-            values = columns[key]
-            columns[key] = ([None if c == "null" else c[1:-1] for c in values] if "null" in values
-                            else list(map(_UNQUOTED, values)))
-        for key in escaped:
-            columns[key] = [_json_text(v) if v and "\\" in v else v for v in columns[key]]
-        return columns
-    written = [n for n, extra in enumerate(extras) if type(extra) is tuple]
-    if not written:
-        try:
-            return dict(zip(DETAIL_KEYS, map(list, zip(*map(itemgetter(*DETAIL_KEYS), extras)))))
-        except KeyError:  # some annotation without (all of) our details
-            return {name: [extra.get(name) for extra in extras] for name in DETAIL_KEYS}
-    # some of each: the columns of each kind, put back in the order of the annotations
-    others = [n for n, extra in enumerate(extras) if type(extra) is not tuple]
-    first = _detail_columns([extras[n] for n in written])
-    rest = _detail_columns([extras[n] for n in others])
-    where = np.argsort(np.array(written + others, dtype=np.int64), kind="stable").tolist()
-    return {key: list(map((first[key] + rest[key]).__getitem__, where)) for key in DETAIL_KEYS}
-
-
 _JSON_DIGITS = {"null": None, **{f"{n}": n for n in range(10)}, **{f"-{n}": -n for n in range(10)}}
 
 
@@ -315,9 +224,6 @@ def _canonical_details(values: tuple[str, ...]) -> dict[str, Any]:
         if details[key] and "\\" in details[key]:
             details[key] = _json_text(details[key])
     return details
-
-
-_UNQUOTED = itemgetter(slice(1, -1))
 
 
 def _json_text(text: str) -> str:
