@@ -47,6 +47,13 @@ def _reaper(stop: threading.Event, stale_s: float, parent_pid: int | None) -> No
             log.warning("could not look for stale jobs: %s", exc)
 
 
+def _warm_up() -> None:
+    """Load what the jobs run (the render plans, the encoders, the drawing) before taking the first job, so
+    the first job does not pay the imports a long-running worker pays once anyway."""
+    from ..app import playback  # noqa: F401
+    from ..app import recordings  # noqa: F401
+
+
 def run_worker(workers: int = 1, parent_pid: int | None = None, stale_s: float = STALE_S,
                inbox: bool = False) -> None:
     """Run ``workers`` consumer threads until SIGTERM/SIGINT (or until ``parent_pid`` is gone).
@@ -58,8 +65,10 @@ def run_worker(workers: int = 1, parent_pid: int | None = None, stale_s: float =
     huey = queue.huey()
     store = queue.store()
     reap(stale_s)  # jobs a killed worker left running, before taking new ones
+    _warm_up()
+    # An idle consumer asks the queue every 0.1 s at most: one cheap query, and a job starts within 0.1 s.
     consumer = huey.create_consumer(workers=max(1, int(workers)), worker_type="thread", periodic=False,
-                                    initial_delay=0.05, backoff=1.2, max_delay=0.5, check_worker_health=True)
+                                    initial_delay=0.05, backoff=1.2, max_delay=0.1, check_worker_health=True)
     stop = threading.Event()
     reaper = threading.Thread(target=_reaper, args=(stop, stale_s, parent_pid), daemon=True, name="cx-reaper")
     reaper.start()
