@@ -80,7 +80,10 @@ export class Suggest {
   activeSuggestion() {
     const x = this.currentSuggestion && this.openSuggestion(this.currentSuggestion);
     if (!x) return null;
-    return Math.abs(this.relTime(this.shownMediaTime()) - x.s) <= NEAR_S ? x : null;
+    // The frame on screen (requestVideoFrameCallback) may not have been reported yet after the seek that
+    // showed the suggestion: the element's own time counts too.
+    const near = (media) => Math.abs(this.relTime(media) - x.s) <= NEAR_S;
+    return near(this.shownMediaTime()) || near(this.ui.video.currentTime) ? x : null;
   }
 
   answerSuggestion(op, kind) {
