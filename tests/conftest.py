@@ -16,6 +16,7 @@ import os
 import pytest
 
 from annotate.testing import make_bad_files, make_standard_clip
+from annotate.testing.databases import backend_id, empty_database, server_urls
 
 
 @pytest.fixture(autouse=True)
@@ -24,6 +25,24 @@ def inline_jobs(monkeypatch):
     chooses a queue: the queue itself is tested with real workers in test_jobs_queue.py."""
     if "ANNOTATE_QUEUE" not in os.environ:
         monkeypatch.setenv("ANNOTATE_QUEUE", "inline")
+
+
+@pytest.fixture(params=server_urls(), ids=backend_id)
+def db_url(request, tmp_path):
+    """The URL of an empty database: a new SQLite file, and a new PostgreSQL schema when servers are given
+    (ANNOTATE_TEST_DB_URLS). A module may define its own."""
+    with empty_database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def store(db_url):
+    """A Store on :func:`db_url`, closed at the end. A module may define its own."""
+    from annotate.store import Store
+
+    opened = Store(db_url)
+    yield opened
+    opened.close()
 
 
 @pytest.fixture(scope="session")

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from itsdangerous import URLSafeTimedSerializer, timed
 
-from annotate.accounts import passwords
 from annotate.accounts.sessions import COOKIE_NAME, SessionSigner, load_secret
 from annotate.app.recordings import add_recording
 from annotate.store.accounts import Accounts
 from annotate.testing import make_clip
-from annotate.testing.browser import running_app, wait_for
+from annotate.testing import browser as browser_helpers
+from annotate.testing.browser import add_accounts, running_app, wait_for
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery"
@@ -34,9 +34,7 @@ def server(browser_store):
     base, settings, store = browser_store
     clip = make_clip(base / "Private call.mp4", frame_times=[Fraction(i, 25) for i in range(100)], audio=False)
     rec, _ = add_recording(store, settings, clip)
-    accounts = Accounts(store)
-    for login, (name, roles) in USERS.items():
-        accounts.add(login, roles, passwords.hash_password(PASSWORD), display_name=name)
+    add_accounts(store, USERS, PASSWORD)
     with running_app(settings.data_dir, settings.db_url, base / "app.log", env={"ANNOTATE_AUTH": "local"}) as url:
         yield url, settings, rec, clip.read_bytes()
 
@@ -74,14 +72,7 @@ def test_signed_out_every_route_refuses_and_leaks_nothing(server, monkeypatch):
 
 
 def sign_in(browser, url: str, login: str):
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.goto(url + "/")
-    page.get_by_label("Name").fill(login)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda u: "/cx/login" not in u, timeout=30000)
-    return context, page
+    return browser_helpers.sign_in(browser, url, login, PASSWORD, (1280, 720))
 
 
 def nav_titles(page) -> set[str]:

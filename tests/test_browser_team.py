@@ -16,11 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from annotate.accounts import passwords
 from annotate.app.recordings import add_recording
-from annotate.store.accounts import Accounts
 from annotate.testing import make_clip
-from annotate.testing.browser import running_app, wait_for
+from annotate.testing import browser as browser_helpers
+from annotate.testing.browser import add_accounts, running_app, wait_for
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery"
@@ -32,22 +31,13 @@ def server(browser_store):
     base, settings, store = browser_store
     clip = make_clip(base / "call.mp4", frame_times=[Fraction(i, 25) for i in range(100)], audio=False)
     rec, _ = add_recording(store, settings, clip)
-    accounts = Accounts(store)
-    for login, (name, roles) in USERS.items():
-        accounts.add(login, roles, passwords.hash_password(PASSWORD), display_name=name)
+    add_accounts(store, USERS, PASSWORD)
     with running_app(settings.data_dir, settings.db_url, base / "app.log", env={"ANNOTATE_AUTH": "local"}) as url:
         yield url, Path(settings.data_dir) / "annotate.sqlite", rec
 
 
 def sign_in(browser, url: str, login: str):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(url + "/")
-    page.get_by_label("Name").fill(login)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda u: "/cx/login" not in u, timeout=30000)
-    return context, page
+    return browser_helpers.sign_in(browser, url, login, PASSWORD, (1280, 900))
 
 
 def rows(db: Path, sql: str):

@@ -6,24 +6,10 @@ import pytest
 
 from annotate.errors import NotFoundError, UnknownKindError, ValidationError
 from annotate.model import Kind
-from annotate.store import Store
 from annotate.store.migrations import MIGRATIONS
 from annotate.suggest.types import Suggestion
-from annotate.testing.databases import backend_id, empty_database, raw_rows, server_urls
+from annotate.testing.databases import raw_rows
 from annotate.testing.events import make_recording
-
-
-@pytest.fixture(params=server_urls(), ids=backend_id)
-def db_url(request, tmp_path):
-    with empty_database(request.param, tmp_path) as url:
-        yield url
-
-
-@pytest.fixture
-def store(db_url):
-    s = Store(db_url)
-    yield s
-    s.close()
 
 
 @pytest.fixture

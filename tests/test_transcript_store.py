@@ -12,21 +12,8 @@ from annotate.errors import FormatError, NothingToUndoError, NotFoundError
 from annotate.model import Recording
 from annotate.store import Store
 from annotate.store import transcripts as store_transcripts
-from annotate.testing.databases import backend_id, empty_database, raw_rows, server_urls
+from annotate.testing.databases import raw_rows
 from annotate.transcripts.lines import Line
-
-
-@pytest.fixture(params=server_urls(), ids=backend_id)
-def db_url(request, tmp_path):
-    with empty_database(request.param, tmp_path) as url:
-        yield url
-
-
-@pytest.fixture
-def store(db_url):
-    opened = Store(db_url)
-    yield opened
-    opened.close()
 
 
 def recording(store: Store, title: str) -> int:

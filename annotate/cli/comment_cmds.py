@@ -47,13 +47,18 @@ def comments_cmd(app: AppContext, ref: str, event_id: str | None, as_json: bool)
     with user_errors():
         store = open_store(app)
         found = store.comments.thread(store.find_recording(ref).id, event_id)
+    _show(found, as_json, "no comments")
+
+
+def _show(found: list, as_json: bool, empty: str) -> None:
+    """Print comments as a JSON array, or one line each (``empty`` when there are none)."""
     if as_json:
         click.echo(json.dumps([c.to_dict() for c in found], indent=2, ensure_ascii=False))
         return
     for c in found:
         click.echo(_line(c))
     if not found:
-        click.echo("no comments")
+        click.echo(empty)
 
 
 @click.command("inbox")
@@ -72,10 +77,4 @@ def inbox_cmd(app: AppContext, name: str, everything: bool, mark: bool, as_json:
         found = store.comments.inbox(names, unread_only=not everything)
         if mark and found:
             store.comments.mark_read(names, [c.id for c in found])
-    if as_json:
-        click.echo(json.dumps([c.to_dict() for c in found], indent=2, ensure_ascii=False))
-        return
-    for c in found:
-        click.echo(_line(c))
-    if not found:
-        click.echo(f"nothing {'' if everything else 'unread '}for {name}")
+    _show(found, as_json, f"nothing {'' if everything else 'unread '}for {name}")

@@ -135,3 +135,25 @@ def open_player(page, url: str, log: Path, reviewer: str, timeout_s: float = 60)
             return video
         page.wait_for_timeout(250)
     raise AssertionError(f"the player did not load the video:\n{log.read_text(errors='replace')[-2000:]}")
+
+
+def add_accounts(store, users: dict[str, tuple[str, list[str]]], password: str) -> None:
+    """Add ``users`` (login -> (display name, roles)) to ``store``, each with ``password``."""
+    from ..accounts import passwords
+    from ..store.accounts import Accounts
+
+    accounts = Accounts(store)
+    for login, (name, roles) in users.items():
+        accounts.add(login, roles, passwords.hash_password(password), display_name=name)
+
+
+def sign_in(browser, url: str, login: str, password: str, viewport: tuple[int, int] = (1280, 720)):
+    """Sign ``login`` in on the app's sign-in page in a new browser context; return (context, page)."""
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    page = context.new_page()
+    page.goto(url + "/")
+    page.get_by_label("Name").fill(login)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda u: "/cx/login" not in u, timeout=30000)
+    return context, page
