@@ -99,6 +99,10 @@ class NothingToUndoError(StoreError):
     """The change log holds nothing that can be undone."""
 
 
+class StoreUnavailableError(StoreError):
+    """The database could not be used just then (locked or busy past the timeout, server unreachable): retry."""
+
+
 # --- formats -----------------------------------------------------------------
 
 

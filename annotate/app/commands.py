@@ -21,10 +21,9 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
-from sqlalchemy.exc import OperationalError
 
 from . import review
-from ..errors import AnnotateError, StoreError, ValidationError
+from ..errors import AnnotateError, StoreUnavailableError, ValidationError
 from ..model import Event, Recording, parse_kind
 from .review_session import ReviewSession
 from ..timebase import Number, browser_time_to_start_s, format_timecode
@@ -60,22 +59,15 @@ class Outcome:
 def is_transient(exc: BaseException) -> bool:
     """Return True when ``exc`` says the database could not be used just then, so a retry can succeed.
 
-    That is a plain StoreError the store raised for the driver's
-    OperationalError (:func:`annotate.store.engine.db_errors`: the file was
-    locked or busy past the busy timeout, the server was unreachable). Every
-    other error is about the command itself and retrying cannot fix it: an
-    unknown kind or a bad time (ValidationError), an event that is gone
-    (NotFoundError), someone else's change in between (ConflictError), nothing
-    left to undo (NothingToUndoError), an unreadable file (MediaError).
+    That is a StoreUnavailableError (:func:`annotate.store.engine.db_errors`:
+    the file was locked or busy past the busy timeout, the server was
+    unreachable). Every other error is about the command itself and retrying
+    cannot fix it: an unknown kind or a bad time (ValidationError), an event
+    that is gone (NotFoundError), someone else's change in between
+    (ConflictError), nothing left to undo (NothingToUndoError), an unreadable
+    file (MediaError).
     """
-    if type(exc) is not StoreError:
-        return False
-    seen, cause = 0, exc.__cause__ or exc.__context__
-    while cause is not None and seen < 10:
-        if isinstance(cause, OperationalError):
-            return True
-        seen, cause = seen + 1, cause.__cause__ or cause.__context__
-    return False
+    return isinstance(exc, StoreUnavailableError)
 
 
 def apply_commands(

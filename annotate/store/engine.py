@@ -23,7 +23,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
-from ..errors import DuplicateError, StoreError
+from ..errors import DuplicateError, StoreError, StoreUnavailableError
 from ..timebase import floor_ms
 
 DEFAULT_BUSY_TIMEOUT_S = 30.0
@@ -108,5 +108,6 @@ def db_errors() -> Iterator[None]:
     except sa.exc.OperationalError as exc:
         first = (str(exc.orig).strip().splitlines() or ["unknown error"])[0]
         if "locked" in first or "busy" in first:
-            raise StoreError(f"the database stayed busy for {busy_timeout_s():g} s ({first}); try again") from None
-        raise StoreError(f"cannot use the database: {first}; check the --db URL and that the server runs") from None
+            raise StoreUnavailableError(
+                f"the database stayed busy for {busy_timeout_s():g} s ({first}); try again") from None
+        raise StoreUnavailableError(f"cannot use the database: {first}; check the --db URL and that the server runs") from None
