@@ -17,8 +17,8 @@ from annotate import cli as cli_module
 from annotate.cli import cli, main
 
 HEAVY = ("pandas", "pyarrow", "annotate.export", "annotate.maps", "annotate.render", "cv2", "streamlit")
-# Nor does help need the store, the queue, the password hasher or the media layer.
-HELP_HEAVY = HEAVY + ("sqlalchemy", "huey", "redis", "argon2", "av", "numpy")
+# Nor does help need the store, the queue, the password hasher, the media layer or the model (20 ms).
+HELP_HEAVY = HEAVY + ("sqlalchemy", "huey", "redis", "argon2", "av", "numpy", "annotate.model")
 
 PROBE = """
 import json, sys
@@ -69,5 +69,6 @@ def test_info_on_a_video_loads_the_probe_only(tmp_path):
     clip = make_clip(tmp_path / "call.mp4", n_frames=10, audio=False)
     code, modules = _imported("info", str(clip))
     assert code == 0
-    loaded = sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in (*HEAVY, "annotate.media.proxy")))
+    unneeded = (*HEAVY, "annotate.media.proxy", "annotate.model", "sqlalchemy")
+    loaded = sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in unneeded))
     assert loaded == [], f"annotate info imported {loaded[:8]}"

@@ -116,6 +116,19 @@ def test_long_mp4_is_probed_from_its_index(tmp_path):
     assert len(index.key_pts) == 200
 
 
+@pytest.mark.parametrize("suffix", [".mp4", ".ts"])  # the index path and the packet scan
+def test_a_clip_shorter_than_the_decoders_delay_is_probed(tmp_path, suffix):
+    """Two frames of H.264 with B-frames: the decoder gives its first picture only when drained at the end."""
+    path = make_clip(tmp_path / f"two{suffix}", n_frames=2, audio=False)
+    plan = plan_clip(path, n_frames=2, audio=False)
+    info = probe(path)
+    assert info.frame_count == 2
+    assert info.duration == expected_duration(plan)
+    assert frame_times(path) == list(plan.stored_times)
+    with VideoReader(path) as reader:
+        assert [read_stamp(f.image) for f in reader.frames()] == [0, 1]
+
+
 BAD = {
     "empty": errors.EmptyMediaError,
     "truncated": errors.TruncatedMediaError,

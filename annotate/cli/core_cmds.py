@@ -1,30 +1,49 @@
 """Foundation commands: info, add, list, import, export, serve.
 
-These load with the CLI, so the media, recordings, importing and formats layers (PyAV, pyarrow) are
-imported inside the command that uses them: `annotate --help` must stay under 0.3 s (bench/startup.py).
-Those are the only imports inside functions here.
+These load with the CLI, so the media, recordings, importing and formats layers (PyAV, pyarrow) and the
+model (20 ms of dataclasses and patterns) are imported inside the command that uses them: `annotate --help`
+must stay under 0.3 s (bench/startup.py). Those are the only imports inside functions here.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import NotFoundError
-from ..model import KINDS, Recording
 from ..wording import plural
 from .common import AppContext, data_options, open_store, output_file, pass_app
 
 if TYPE_CHECKING:
+    from ..model import Recording
     from ..store import Store
 
 # Rows per chunk of a streamed CSV export. Writing a chunk holds about 4 KB per row of cells under way, so
 # the peak grows with it (500,000 events: 144 MB at 2,000 rows, 174 MB at 10,000, 300 MB at 50,000), while
 # the time is flat from about 2,000 rows up (smaller chunks pay the per-chunk steps more often).
 EXPORT_ROWS = 2000
+
+
+def _load_probe():
+    """Return :func:`annotate.media.probe`, importing the media layer with OpenBLAS on one thread.
+
+    numpy's OpenBLAS starts a thread per core when it loads, and they spin for a while, taking a loaded
+    machine's cores from the process: 0.07-0.1 s of ``annotate info``'s wall time on 2 cores. info does no
+    linear algebra. The variable is put back afterwards (OpenBLAS reads it once) so child processes and
+    in-process callers keep theirs; a user's own setting wins.
+    """
+    saved = os.environ.get("OPENBLAS_NUM_THREADS")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    try:
+        from ..media import probe  # start-up time (see the module docstring)
+    finally:
+        if saved is None:
+            del os.environ["OPENBLAS_NUM_THREADS"]
+    return probe
 
 
 def _echo_json(value: Any) -> None:
@@ -37,9 +56,7 @@ def _echo_json(value: Any) -> None:
 @data_options
 def info_cmd(video: str, as_json: bool) -> None:
     """Show what a video holds: duration, exact frame rate, size, rotation, codecs."""
-    from ..media import probe  # start-up time (see the module docstring)
-
-    info = probe(video).to_json()
+    info = _load_probe()(video).to_json()
     if as_json:
         _echo_json(info)
         return
@@ -54,6 +71,7 @@ def info_cmd(video: str, as_json: bool) -> None:
 @pass_app
 def list_cmd(app: AppContext, as_json: bool) -> None:
     """List the recordings with their status and event counts per kind."""
+    from ..model import KINDS  # start-up time
     rows = []
     store = open_store(app)
     preparing = store.jobs.preparing()

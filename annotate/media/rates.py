@@ -16,12 +16,16 @@ def nominal_rate(stream, pts: np.ndarray, tb: Fraction, tolerance: float) -> Fra
     rel = (pts - pts[0]).astype(np.float64)
     k = np.arange(rel.size, dtype=np.float64)
     own = (getattr(stream, name, None) for name in ("average_rate", "base_rate", "guessed_rate"))
-    candidates = [Fraction(rate) for rate in own if rate] + COMMON_RATES
-    error = {rate: float(np.max(np.abs(rel - k * float(1 / (rate * tb))))) for rate in candidates}
+    # Simplest first (stable: the container's own rates lead among equals), so the first that fits is the
+    # answer and an hour's timestamps are usually compared with one rate, not twenty.
+    candidates = sorted([Fraction(rate) for rate in own if rate] + COMMON_RATES, key=lambda rate: rate.denominator)
+    error: dict[Fraction, float] = {}
     # A rate that hits every timestamp exactly wins; else the simplest within tolerance
     # (60 rather than the average 180000/2999 of millisecond-rounded times).
     for limit in (1e-6, tolerance + 1e-9):
-        fitting = [rate for rate in candidates if error[rate] <= limit]
-        if fitting:
-            return min(fitting, key=lambda rate: rate.denominator)
+        for rate in candidates:
+            if rate not in error:
+                error[rate] = float(np.max(np.abs(rel - k * float(1 / (rate * tb)))))
+            if error[rate] <= limit:
+                return rate
     return Fraction(rel.size - 1) / (Fraction(int(rel[-1])) * tb)

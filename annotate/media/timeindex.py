@@ -115,7 +115,12 @@ class TimeIndex:
 
 
 class FirstFrame:
-    """Decodes packets handed to it until the stream's first picture comes out."""
+    """Decodes packets handed to it until the stream's first picture comes out.
+
+    The demuxer's empty end-of-stream packet drains the decoder: a clip shorter than the decoder's reorder
+    delay (one or two frames of H.264 with B-frames) gives its picture only then. It is not counted in
+    ``sent`` or ``rejected``.
+    """
 
     def __init__(self, limit: int = 600):
         self.frame: av.VideoFrame | None = None
@@ -126,11 +131,12 @@ class FirstFrame:
     def feed(self, packet: av.Packet) -> None:
         if self.frame is not None or self.sent >= self.limit:
             return
-        self.sent += 1
+        drain = packet.size == 0 and packet.pts is None
+        self.sent += not drain
         try:
             frames = packet.decode()
         except av.FFmpegError:
-            self.rejected += 1
+            self.rejected += not drain
             return
         self.frame = next((f for f in frames if not f.is_corrupt), None)
 
@@ -243,6 +249,7 @@ def _agrees_with_demuxer(container, stream, pts: np.ndarray, is_key: np.ndarray,
         head = []
         for packet in container.demux(stream):
             if packet.pts is None and packet.size == 0:
+                first.feed(packet)
                 break
             head.append(packet.pts)
             first.feed(packet)
@@ -274,10 +281,10 @@ def _from_packet_scan(path: Path, container: InputContainer, stream: VideoStream
     broken = False
     try:
         for packet in container.demux(stream):
-            if packet.size == 0 and packet.pts is None:
-                continue
             if first.frame is None:
                 first.feed(packet)
+            if packet.size == 0 and packet.pts is None:
+                continue
             if packet.is_discard:
                 continue
             p = packet.pts if packet.pts is not None else packet.dts
