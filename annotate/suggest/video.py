@@ -38,7 +38,6 @@ from ..media.timeindex import TimeIndex
 from .settings import SuggestSettings
 
 Progress = Callable[[int, int], None]
-_DECODER_CACHE_BYTES = 4 * 2**20
 _PROGRESS_EVERY = 250  # frames
 _AHEAD = 6  # decoded frames waiting to be scaled and analysed (6 x 12 MB at 4K)
 _WINDOW = 2  # frames on each side whose change a cut's change is compared with
@@ -100,7 +99,7 @@ def small_frames(path: os.PathLike | str, index: TimeIndex, width: int, height: 
         decoder = None
         try:
             decoder = PositionedDecoder(path, index, thread_type=decoder_threading(), skip_nonref=False,
-                                        cache_bytes=_DECODER_CACHE_BYTES)
+                                        cache_bytes=0)  # each frame is asked for once
             for i in range(index.frame_count):
                 if stop.is_set():
                     return
@@ -166,9 +165,10 @@ class CutFinder:
     """
 
     def __init__(self, settings: SuggestSettings, fps: Fraction):
-        self._fps = fps if fps > 0 else Fraction(30)
+        # the rate as a timecode: a timecode made from it skips validating the rate again (per frame)
+        self._fps = FrameTimecode(0, fps if fps > 0 else Fraction(30))
         self._detector = _Detector(adaptive_threshold=settings.cut_ratio, min_content_val=settings.cut_min_change,
-                                          min_scene_len=settings.cut_min_gap_frames, window_width=_WINDOW)
+                                   min_scene_len=settings.cut_min_gap_frames, window_width=_WINDOW)
         self._threshold = settings.cut_min_change
         self._scores: dict[int, float] = {}  # frames at or over the threshold (few): their change
         self.cuts: list[Cut] = []
