@@ -7,7 +7,8 @@ checked against the decoder's timestamp, and nothing is skipped), scaled by
 swscale to ``analysis_width`` pixels wide, and handed to two finders:
 
 - :class:`CutFinder` feeds PySceneDetect's ``AdaptiveDetector.process_frame``
-  (ContentDetector's score against a rolling average) with the frame's index as
+  (ContentDetector's score against a rolling average; the score itself is
+  computed by :class:`_Detector`, the same number) with the frame's index as
   its frame number, so the cut it reports maps back to our frame exactly (the
   first frame of the new picture);
 - :class:`HoldFinder` measures how much the grey picture changed since the frame
