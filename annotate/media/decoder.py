@@ -66,7 +66,7 @@ class PositionedDecoder:
 
     ``thread_type`` is FFmpeg's decoder threading ("AUTO", "SLICE", "FRAME",
     "NONE"); ``skip_nonref`` allows skipping non-reference frames before a target;
-    ``cache_bytes`` bounds the decoded frames kept for reuse.
+    ``cache_bytes`` bounds the decoded frames kept for reuse (0: none kept).
     """
 
     def __init__(self, path: Path, index: TimeIndex, *, thread_type: str, skip_nonref: bool, cache_bytes: int):
@@ -203,7 +203,7 @@ class PositionedDecoder:
             frame.pts = int(self._pts[min(after, self.index.frame_count - 1)])
         self._pos = frame.pts
         idx = self.index.index_of_pts(frame.pts)
-        if idx is not None:
+        if idx is not None and self.cache.budget:  # (a budget of 0: no cache, not even its sizes)
             self.cache.put(idx, frame, sum(p.buffer_size for p in frame.planes))
         return frame
 

@@ -26,6 +26,7 @@ from .settings import SuggestSettings
 
 RATE = 16000
 STEP = 160  # samples: 10 ms, one VAD frame
+CHUNK = 32768  # decoded samples resampled at once (about 1.5 s at 22.05 kHz)
 EDGE_LOUDNESS = 0.03  # of a speech run's loudest 10 ms: quieter frames at its edges are the VAD's hang-over
 Segment = tuple[float, float]  # start, end in seconds from the first video frame
 
@@ -64,12 +65,19 @@ class _Runs:
 
 
 def _frames_16k(path: os.PathLike | str):
-    """Yield (track start in container seconds or None, int16 mono 16 kHz samples) chunks; nothing without audio."""
+    """Yield (track start in container seconds or None, int16 mono 16 kHz samples) chunks; nothing without audio.
+
+    Decoded frames are gathered into chunks of about :data:`CHUNK` samples before
+    resampling (the resampler's cost is mostly per call; its output is the same
+    samples however the input is cut).
+    """
     with av.open(str(path)) as container:
         stream = next(iter(container.streams.audio), None)
         if stream is None:
             return
         resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
+        fifo = av.AudioFifo()
+        start: float | None = None
         started = False
         for packet in container.demux(stream):
             try:
@@ -77,14 +85,17 @@ def _frames_16k(path: os.PathLike | str):
             except av.FFmpegError:
                 continue  # a damaged packet: its samples are missing
             for frame in decoded:
-                start = None
                 if not started and frame.pts is not None:
                     start, started = float(frame.pts * frame.time_base), True
-                for out in resampler.resample(frame):
+                frame.pts = None  # the samples follow one another (the fifo would insist on gapless timestamps)
+                fifo.write(frame)
+            if fifo.samples >= CHUNK:
+                for out in resampler.resample(fifo.read()):
                     yield start, out.to_ndarray().reshape(-1)
                     start = None
-        for out in resampler.resample(None):
-            yield None, out.to_ndarray().reshape(-1)
+        for out in (resampler.resample(fifo.read()) if fifo.samples else []) + resampler.resample(None):
+            yield start, out.to_ndarray().reshape(-1)
+            start = None
 
 
 def speech_runs(path: os.PathLike | str, mode: int) -> tuple[float, list[tuple[float, float]], float] | None:

@@ -7,7 +7,8 @@ checked against the decoder's timestamp, and nothing is skipped), scaled by
 swscale to ``analysis_width`` pixels wide, and handed to two finders:
 
 - :class:`CutFinder` feeds PySceneDetect's ``AdaptiveDetector.process_frame``
-  (ContentDetector's score against a rolling average) with the frame's index as
+  (ContentDetector's score against a rolling average; the score itself is
+  computed by :class:`_Detector`, the same number) with the frame's index as
   its frame number, so the cut it reports maps back to our frame exactly (the
   first frame of the new picture);
 - :class:`HoldFinder` measures how much the grey picture changed since the frame
@@ -38,7 +39,6 @@ from ..media.timeindex import TimeIndex
 from .settings import SuggestSettings
 
 Progress = Callable[[int, int], None]
-_DECODER_CACHE_BYTES = 4 * 2**20
 _PROGRESS_EVERY = 250  # frames
 _AHEAD = 6  # decoded frames waiting to be scaled and analysed (6 x 12 MB at 4K)
 _WINDOW = 2  # frames on each side whose change a cut's change is compared with
@@ -87,7 +87,7 @@ def small_frames(path: os.PathLike | str, index: TimeIndex, width: int, height: 
         decoder = None
         try:
             decoder = PositionedDecoder(path, index, thread_type="AUTO", skip_nonref=False,
-                                        cache_bytes=_DECODER_CACHE_BYTES)
+                                        cache_bytes=0)  # each frame is asked for once
             for i in range(index.frame_count):
                 if stop.is_set():
                     return
@@ -107,13 +107,39 @@ def small_frames(path: os.PathLike | str, index: TimeIndex, width: int, height: 
             if isinstance(item, BaseException):
                 raise item
             i, raw = item
-            yield i, scaler.reformat(raw, width=width, height=height, format="bgr24", interpolation="AREA").to_ndarray()
+            # threads=1: swscale's own threads (one per core by default) cost more CPU than they save at this size
+            small = scaler.reformat(raw, width=width, height=height, format="bgr24", interpolation="AREA", threads=1)
+            yield i, small.to_ndarray()
     finally:
         stop.set()
         while worker.is_alive():  # let a producer blocked on a full queue see the stop
             with contextlib.suppress(queue.Empty):
                 ahead.get(timeout=0.05)
         worker.join()
+
+
+class _Detector(AdaptiveDetector):
+    """AdaptiveDetector whose ContentDetector frame score takes two OpenCV calls instead of a dozen numpy ones.
+
+    The score is the same number, bit for bit: the per-channel sums of absolute
+    HSV differences are exact integers either way, divided by the pixel count
+    and weighted in ContentDetector's order (no edges, no stats manager here).
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        assert self._weights.delta_edges == 0.0
+        self._last_hsv: np.ndarray | None = None
+
+    def _calculate_frame_score(self, timecode: FrameTimecode, frame_img: np.ndarray) -> float:
+        hsv = cv2.cvtColor(frame_img, cv2.COLOR_BGR2HSV)
+        last, self._last_hsv = self._last_hsv, hsv
+        if last is None:
+            return 0.0
+        pixels = float(hsv.shape[0] * hsv.shape[1])
+        hue, sat, lum, _ = cv2.sumElems(cv2.absdiff(hsv, last))
+        components = (hue / pixels, sat / pixels, lum / pixels, 0.0)
+        return sum(c * w for c, w in zip(components, self._weights)) / sum(abs(w) for w in self._weights)
 
 
 class CutFinder:
@@ -127,9 +153,10 @@ class CutFinder:
     """
 
     def __init__(self, settings: SuggestSettings, fps: Fraction):
-        self._fps = fps if fps > 0 else Fraction(30)
-        self._detector = AdaptiveDetector(adaptive_threshold=settings.cut_ratio, min_content_val=settings.cut_min_change,
-                                          min_scene_len=settings.cut_min_gap_frames, window_width=_WINDOW)
+        # the rate as a timecode: a timecode made from it skips validating the rate again (per frame)
+        self._fps = FrameTimecode(0, fps if fps > 0 else Fraction(30))
+        self._detector = _Detector(adaptive_threshold=settings.cut_ratio, min_content_val=settings.cut_min_change,
+                                   min_scene_len=settings.cut_min_gap_frames, window_width=_WINDOW)
         self._threshold = settings.cut_min_change
         self._scores: dict[int, float] = {}  # frames at or over the threshold (few): their change
         self.cuts: list[Cut] = []

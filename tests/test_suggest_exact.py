@@ -1,0 +1,53 @@
+"""The analysis's shortcuts give the numbers of the slow ways they replace, to the last bit."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import av
+import numpy as np
+from scenedetect import FrameTimecode
+from scenedetect.detectors import AdaptiveDetector
+
+from annotate.suggest import audio, video
+from annotate.testing.suggest_clips import make_scene_clip, scene_frames
+
+
+def test_the_cut_score_is_pyscenedetects_own_to_the_bit():
+    ours = video._Detector(adaptive_threshold=3.0, min_content_val=1.5, min_scene_len=8, window_width=2)
+    theirs = AdaptiveDetector(adaptive_threshold=3.0, min_content_val=1.5, min_scene_len=8, window_width=2)
+    rng = np.random.default_rng(4)
+    pictures = list(scene_frames(60, 160, 90, cuts=[20, 41], still=(25, 35)))
+    pictures += [rng.integers(0, 256, (90, 160, 3), dtype=np.uint8) for _ in range(20)]
+    cuts_ours, cuts_theirs = [], []
+    for i, picture in enumerate(pictures):
+        tc = FrameTimecode(i, Fraction(30))
+        cuts_ours += [t.frame_num for t in ours.process_frame(tc, picture)]
+        cuts_theirs += [t.frame_num for t in theirs.process_frame(tc, picture)]
+        assert ours._frame_score == theirs._frame_score, i
+    assert cuts_ours == cuts_theirs and 20 in cuts_ours and 41 in cuts_ours
+
+
+def _frame_by_frame_16k(path) -> np.ndarray:
+    """Every decoded audio frame resampled on its own (what the analysis did before it resampled in chunks)."""
+    out = []
+    with av.open(str(path)) as container:
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=audio.RATE)
+        for frame in container.decode(audio=0):
+            out += [o.to_ndarray().reshape(-1) for o in resampler.resample(frame)]
+        out += [o.to_ndarray().reshape(-1) for o in resampler.resample(None)]
+    return np.concatenate(out)
+
+
+def test_chunked_resampling_gives_the_samples_of_frame_by_frame(tmp_path):
+    rate = 22050
+    t = np.arange(rate * 7) / rate
+    sound = (8000 * np.sin(2 * np.pi * 440 * t) * (t % 2 < 1.2)).astype(np.int16)  # several chunks, with pauses
+    path = make_scene_clip(tmp_path / "tone.mp4", n_frames=7 * 30, fps=30, width=160, height=120, audio=sound,
+                           audio_rate=rate, start_offset_s=Fraction(1, 3))
+    chunks = list(audio._frames_16k(path))
+    assert len(chunks) > 2
+    assert chunks[0][0] is not None and all(start is None for start, _ in chunks[1:])
+    ours = np.concatenate([samples for _, samples in chunks])
+    theirs = _frame_by_frame_16k(path)
+    assert ours.size == theirs.size and np.array_equal(ours, theirs)
