@@ -10,7 +10,7 @@ import pytest
 
 from annotate.maps import activity_table, build_map, to_svg, write_map
 from annotate.testing.journeys import TRICKY, fixture_events, journeys
-from annotate.model import Codebook, Event, Kind, Recording
+from annotate.model import Codebook, Kind, Recording
 
 MOT, INT, DEC = Kind.MOMENT_OF_TRUTH, Kind.INTERNAL_INTERACTION, Kind.DECISION_POINT
 NS = "{http://www.w3.org/2000/svg}"

@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, Mapping
 
-from ..errors import FormatError, ValidationError
+from ..errors import ValidationError
 from ..model import Codebook, Event, Kind, Recording
 from ..timebase import seconds_from_ms
 from . import columns as colwise
