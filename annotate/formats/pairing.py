@@ -116,7 +116,7 @@ def events_from_columns(entries: ReadEntries, cells: Callable[..., list[Any]], r
     if paired is None:
         return None
     firsts, start_s, end_s = paired
-    choose = _KindChooser(KindResolver(mapping), label_kinds(codebook))
+    choose = KindChooser(KindResolver(mapping), label_kinds(codebook))
     activities, kind_texts = cells("activity", firsts), cells("kind", firsts)
     chosen = {pair: choose(*pair) for pair in set(zip(activities, kind_texts))}
     picks = list(map(chosen.__getitem__, zip(activities, kind_texts)))
@@ -127,7 +127,7 @@ def events_from_columns(entries: ReadEntries, cells: Callable[..., list[Any]], r
     for name in TEXT:
         out[name] = cells(name, firsts)
     out["label"] = [pick[1] if label is None else label for label, pick in zip(out["label"], picks)]
-    out["emotion"] = cells("emotion", firsts, lambda c: _EMOTIONS.get(c or None, c or None))
+    out["emotion"] = cells("emotion", firsts, lambda c: EMOTIONS.get(c or None, c or None))
     sink = Importer(recording, Problems(source))
     return sink.events if sink.add_columns(out, firsts, cells("event_id", firsts, str), hex_ids=True) else None
 
@@ -158,7 +158,7 @@ def events_from_rows(
 
     bases = _bases(rows, epoch, note)
     open_starts: dict[tuple[str, str], list[tuple[Row, float]]] = {}
-    choose = _KindChooser(KindResolver(mapping), label_kinds(codebook))
+    choose = KindChooser(KindResolver(mapping), label_kinds(codebook))
     values: list[tuple[Any, ...]] = []
     keys: list[int] = []
     raw_ids: list[Any] = []
@@ -210,14 +210,20 @@ def _this_case(rows: list[Row], recording: Recording, problems: Problems) -> lis
     cases = list(dict.fromkeys(r.case for r in rows))
     if len(cases) <= 1:
         return rows
-    names = {drop_control(n) for n in (recording.title, recording_name(recording)) if n}
     rid = "" if recording.id is None else str(recording.id)
-    keep = {c for c in cases if c in names or c.rsplit(" #", 1)[0] in names or c.endswith(f" #{rid}")}
+    keep = case_names(cases, recording)
     keep |= {r.case for r in rows if rid and r.fields.get("recording_id") == rid}
     if not keep:
         problems.fail(None, f"holds {len(cases)} cases ({', '.join(cases)[:120]}) and none is "
                             f"'{recording_name(recording)}'; export that case alone")
     return [r for r in rows if r.case in keep]
+
+
+def case_names(cases: list[str], recording: Recording) -> set[str]:
+    """Return the ``cases`` (of a log holding several) whose name says they are ``recording``."""
+    names = {drop_control(n) for n in (recording.title, recording_name(recording)) if n}
+    rid = "" if recording.id is None else str(recording.id)
+    return {c for c in cases if c in names or c.rsplit(" #", 1)[0] in names or c.endswith(f" #{rid}")}
 
 
 def _bases(rows: list[Row], epoch: datetime | str | None, note: Callable[[Any, object], None]) -> dict[str, datetime]:
@@ -283,7 +289,7 @@ def _time(r: Row, column: str, base: datetime, fallback: float | None = None) ->
     return round(value, 3)
 
 
-class _KindChooser:
+class KindChooser:
     """The kind of an entry and its label when the log has no label column, once per activity and kind text.
 
     The kind comes from the mapping of the activity, else the kind column, else
@@ -312,7 +318,7 @@ _VALUE_FIELDS = ("kind", "start_s", "end_s", "label", "stage", "channel", "actor
                  "reviewer")
 
 
-def _values(r: Row, start: float, end: float | None, choose: _KindChooser) -> tuple[Any, ...]:
+def _values(r: Row, start: float, end: float | None, choose: KindChooser) -> tuple[Any, ...]:
     """Return the values (:data:`_VALUE_FIELDS`) of the event entry ``r`` starts; raises ValidationError."""
     f = r.fields
     kind, label = choose(r.activity, f.get("kind", ""))
@@ -323,8 +329,8 @@ def _values(r: Row, start: float, end: float | None, choose: _KindChooser) -> tu
         label = f["label"]
     stage, channel, actor, expectation, note, reviewer = map(f.get, _OTHER_TEXT, _BLANKS)
     emotion = f.get("emotion") or None
-    return kind, start, end, label, stage, channel, actor, expectation, _EMOTIONS.get(emotion, emotion), note, reviewer
+    return kind, start, end, label, stage, channel, actor, expectation, EMOTIONS.get(emotion, emotion), note, reviewer
 
 
 # Emotion cells as this tool writes them, read as validation reads them (others are left to it).
-_EMOTIONS = {"-2": -2, "-1": -1, "0": 0, "1": 1, "2": 2}
+EMOTIONS = {"-2": -2, "-1": -1, "0": 0, "1": 1, "2": 2}
