@@ -33,6 +33,7 @@ from . import xmlsafe
 from .common import Problems, TextCells, as_recordings, iso_utc, parse_iso
 from .xes_layout import HEAD, STRINGS, read_columns
 from .log_entries import Case, EntryColumns, cases, entry_columns, seconds_cells, stamp_cells
+from .log_table import LogTable, events_from_table
 from .pairing import Row, events_from_rows
 
 NAME = "xes"
@@ -150,39 +151,69 @@ def loads(data: bytes | str, *, recording: Recording, mapping: Mapping[str, Any]
     Raises FormatError listing every bad XES event by trace and number.
     """
     with colwise.no_gc():  # the tree's many elements would set the collector off again and again
-        if epoch is None or isinstance(epoch, datetime):
-            fast = read_columns(data, recording, mapping, codebook, source, epoch)
-            if fast is not None:
-                return fast
-        return _loads_elements(data, recording, mapping, codebook, source, epoch)
+        fast = read_columns(data, recording, mapping, codebook, source, epoch)
+        if fast is not None:
+            return fast
+        problems = Problems(source)
+        root = xmlsafe.parse_xml(data, problems)
+        if root.tag.rsplit("}", 1)[-1] != "log":
+            problems.fail(None, "is an XML file but not an XES log (no <log> root)")
+        entries = _entries(root)
+        fast = events_from_table(_table(entries), recording, mapping, codebook, epoch, source)
+        return fast if fast is not None else _loads_rows(entries, recording, mapping, codebook, epoch, problems)
 
 
-def _loads_elements(data: bytes | str, recording: Recording,
-                    mapping: Mapping[str, Any] | Iterable[str] | None, codebook: Codebook | None, source: str,
-                    epoch: datetime | str | None) -> list[Event]:
-    """Return what ``loads`` returns, read from the XML tree one XES event at a time."""
-    problems = Problems(source)
-    root = xmlsafe.parse_xml(data, problems)
-    if root.tag.rsplit("}", 1)[-1] != "log":
-        problems.fail(None, "is an XML file but not an XES log (no <log> root)")
-    rows: list[Row] = []
+def _entries(root) -> list[tuple[str, int, dict[str, str]]]:
+    """Return each XES event's case, number in its trace and attributes (with its trace's case start and id)."""
+    out = []
     for t, trace in enumerate(_kids(root, "trace"), 1):
         tattrs = _attrs(trace)
         case = tattrs.get("concept:name") or f"trace {t}"
+        defaults = {"case_start": tattrs.get("cx:case_start", "")}
+        if "cx:recording_id" in tattrs:
+            defaults["recording_id"] = tattrs["cx:recording_id"]
         for n, ev in enumerate(_kids(trace, "event"), 1):
-            f = _attrs(ev)
-            f.setdefault("case_start", tattrs.get("cx:case_start", ""))
-            if "cx:recording_id" in tattrs:
-                f.setdefault("recording_id", tattrs["cx:recording_id"])
+            f = {**defaults, **_attrs(ev)}  # the event's own attributes win
             if "identity:id" in f:
                 f["event_id"] = f["identity:id"]
-            try:
-                stamp = parse_iso("time:timestamp", f.get("time:timestamp", ""))
-            except ValidationError as exc:
-                problems.add(_event_place((case, n)), exc)
-                continue
-            rows.append(Row((case, n), case, f.get("concept:name", ""),
-                            f.get("lifecycle:transition", "complete").lower(), stamp, f))
+            out.append((case, n, f))
+    return out
+
+
+def _table(entries: list[tuple[str, int, dict[str, str]]]) -> LogTable:
+    """Return the entries as a table of columns, an attribute's column null where an event lacks it."""
+    fields = [f for _, _, f in entries]
+    names = set().union(*fields) if fields else set()
+    columns: dict[str, Any] = {}
+
+    def field(name: str) -> Any:
+        if name not in names:
+            return None
+        if name not in columns:
+            columns[name] = colwise.text_array([f.get(name) for f in fields])
+        return columns[name]
+
+    def cells(name: str, blank: str = "") -> Any:
+        return colwise.text_array([f.get(name, blank) for f in fields])
+
+    lifecycle = colwise.text_array(colwise.map_unique(cells("lifecycle:transition", "complete"), str.lower))
+    return LogTable(colwise.text_array([case for case, _, _ in entries]), cells("concept:name"), lifecycle,
+                    cells("time:timestamp"), field)
+
+
+def _loads_rows(entries: list[tuple[str, int, dict[str, str]]], recording: Recording,
+                mapping: Mapping[str, Any] | Iterable[str] | None, codebook: Codebook | None,
+                epoch: datetime | str | None, problems: Problems) -> list[Event]:
+    """Return what ``loads`` returns, read one XES event at a time (to name the events in the messages)."""
+    rows: list[Row] = []
+    for case, n, f in entries:
+        try:
+            stamp = parse_iso("time:timestamp", f.get("time:timestamp", ""))
+        except ValidationError as exc:
+            problems.add(_event_place((case, n)), exc)
+            continue
+        rows.append(Row((case, n), case, f.get("concept:name", ""), f.get("lifecycle:transition", "complete").lower(),
+                        stamp, f))
     return events_from_rows(rows, recording, mapping, codebook, epoch, problems, _event_place)
 
 
