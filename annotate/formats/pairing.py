@@ -3,9 +3,10 @@
 Shared by the CSV event log (:mod:`.eventlog`) and XES (:mod:`.xes`), which
 differ only in layout: :class:`Row` is one entry as a file holds it;
 :func:`events_from_rows` pairs rows into validated events (a ``start`` with
-the next ``complete`` of the same event id, else activity), and
-:func:`events_from_columns` does the same a whole column at a time for the
-logs this tool writes. Writing the entries is :mod:`.log_entries`.
+the next ``complete`` of the same event id, else activity) one at a time,
+naming each bad entry. Every log is first read a whole column at a time by
+:func:`.log_table.events_from_table`, which pairs as this does; only a log it
+does not take comes here. Writing the entries is :mod:`.log_entries`.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Mapping, NamedTuple
+from typing import Any, Callable, Iterable, Mapping
 
-import numpy as np
 
 from ..errors import ValidationError
 from ..model import Codebook, Event, Kind, Recording, drop_control
@@ -42,94 +42,6 @@ class Row:
     fields: dict[str, str]
 
 
-
-
-class ReadEntries(NamedTuple):
-    """The entries of one case as a log this tool wrote holds them, in file order, for :func:`events_from_columns`."""
-
-    complete: np.ndarray  # bool per entry: complete, else start
-    ids: list[str]  # the event id of each entry
-    starts: list[float | None]  # start_s of each entry (None when blank)
-    ends: list[float | None]  # end_s of each entry (None when blank)
-    stamps: list[datetime]  # the timestamp of each entry
-    base: datetime  # the case start
-
-
-def case_base(epoch: datetime | None, key: str, text: str) -> datetime | None:
-    """Return the time a case counts from: ``epoch`` (UTC when naive), else ``text`` read as ISO 8601, else EPOCH.
-
-    Returns None when ``text`` is not a valid time (``key`` names it).
-    """
-    if epoch is not None:
-        return epoch if epoch.tzinfo else epoch.replace(tzinfo=timezone.utc)
-    try:
-        return parse_iso(key, text) or EPOCH
-    except ValidationError:
-        return None
-
-
-def _pair(entries: ReadEntries) -> tuple[list[int], list[float], list[float | None]] | None:
-    """Return each event's first entry, start_s and end_s, paired as :func:`events_from_rows` pairs them.
-
-    Events come in the order of their complete entries. Returns None for what
-    only the entry-by-entry path reads (or rejects): an id that completes
-    twice, a start without its complete, a missing time, a point event timed
-    before the case start.
-    """
-    complete, ids, starts, ends, stamps, base = entries
-    rows = np.arange(len(ids))
-    complete_rows, start_rows = rows[complete].tolist(), rows[~complete].tolist()
-    where = dict(zip(map(ids.__getitem__, complete_rows), complete_rows))
-    if len(where) != len(complete_rows):
-        return None  # an id completes twice
-    first = dict(zip(complete_rows, complete_rows))
-    for row in start_rows:  # each start pairs with the complete of its id that follows it
-        done = where.get(ids[row], -1)
-        if done < row or first[done] != done:
-            return None
-        first[done] = row
-    firsts = [first[row] for row in complete_rows]
-    paired = [f != c for f, c in zip(firsts, complete_rows)]
-    start_s = list(map(starts.__getitem__, firsts))
-    end_s = [ends[c] if p else None for c, p in zip(complete_rows, paired)]
-    if None in start_s or any(p and e is None for p, e in zip(paired, end_s)):
-        return None
-    for row, p in zip(complete_rows, paired):
-        if not p and ends[row] is None and stamps[row] < base:
-            return None  # its time would come before the case start: the entry-by-entry path says so
-    return firsts, start_s, end_s
-
-
-def events_from_columns(entries: ReadEntries, cells: Callable[..., list[Any]], recording: Recording,
-                        mapping: Mapping[str, Any] | Iterable[str] | None, codebook: Codebook | None,
-                        source: str) -> list[Event] | None:
-    """Return the validated events :func:`events_from_rows` makes of ``entries``, a whole column at a time.
-
-    ``cells(name, rows)`` gives the text of column ``name`` (activity, kind,
-    and :data:`TEXT`) at entries ``rows``, and ``cells(name, rows, fn)``
-    ``fn`` of it (emotion, event_id); a label of None means the entry has none
-    (the kind chooser's label is taken). Returns None when the entries do not
-    pair as this tool writes them, an activity maps to no kind or an event is
-    not valid as it stands: then :func:`events_from_rows` reads them.
-    """
-    paired = _pair(entries)
-    if paired is None:
-        return None
-    firsts, start_s, end_s = paired
-    choose = KindChooser(KindResolver(mapping), label_kinds(codebook))
-    activities, kind_texts = cells("activity", firsts), cells("kind", firsts)
-    chosen = {pair: choose(*pair) for pair in set(zip(activities, kind_texts))}
-    picks = list(map(chosen.__getitem__, zip(activities, kind_texts)))
-    kinds = [pick[0] for pick in picks]
-    if None in kinds:
-        return None
-    out: dict[str, list[Any]] = {"kind": kinds, "start_s": start_s, "end_s": end_s}
-    for name in TEXT:
-        out[name] = cells(name, firsts)
-    out["label"] = [pick[1] if label is None else label for label, pick in zip(out["label"], picks)]
-    out["emotion"] = cells("emotion", firsts, lambda c: EMOTIONS.get(c or None, c or None))
-    sink = Importer(recording, Problems(source))
-    return sink.events if sink.add_columns(out, firsts, cells("event_id", firsts, str), hex_ids=True) else None
 
 
 def events_from_rows(
