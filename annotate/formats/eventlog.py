@@ -58,7 +58,7 @@ from .common import (
 )
 from .table_rows import split_rows
 from .log_entries import Case, cases, entry_columns, seconds_cells, stamp_cells
-from .log_table import LogTable, events_from_table
+from .log_table import LogTable, events_from_table, map_text
 from .pairing import TEXT, Row, events_from_rows
 
 NAME = "eventlog"
@@ -185,17 +185,18 @@ def _table(data: bytes | str) -> LogTable | None:
             return None
         if i not in read:
             cells = columns[i]
-            read[i] = colwise.text_array(colwise.map_unique(cells, unneutralise)) if _has_quote(cells) else cells
+            read[i] = map_text(cells, unneutralise) if _has_quote(cells) else cells
         return read[i]
 
-    blanks = colwise.text_array([""] * len(columns[0]))
-    lifecycle = colwise.text_array(["complete"] * len(blanks))
+    lifecycle = None
     for stated in (field("lifecycle:transition"), field("lifecycle")):  # lifecycle, else lifecycle:transition
         if stated is not None:
-            lifecycle = pa.compute.if_else(pa.compute.equal(stated, ""), lifecycle, stated)
-    lifecycle = colwise.text_array(colwise.map_unique(lifecycle, str.lower))
-    return LogTable(_or(field("case_id"), blanks), field("activity"), lifecycle, _or(field("timestamp"), blanks),
-                    field)
+            lifecycle = stated if lifecycle is None else pa.compute.if_else(pa.compute.equal(stated, ""), lifecycle,
+                                                                             stated)
+    count = len(columns[0])
+    lifecycle = pa.repeat("", count) if lifecycle is None else lifecycle
+    lifecycle = map_text(lifecycle, lambda c: (c or "complete").lower())
+    return LogTable(_or(field("case_id"), count), field("activity"), lifecycle, _or(field("timestamp"), count), field)
 
 
 def _has_quote(cells: Any) -> bool:
@@ -203,8 +204,8 @@ def _has_quote(cells: Any) -> bool:
     return bool(pa.compute.any(pa.compute.starts_with(cells, "'")).as_py())
 
 
-def _or(cells: Any, blanks: Any) -> Any:
-    return blanks if cells is None else cells
+def _or(cells: Any, count: int) -> Any:
+    return pa.repeat("", count) if cells is None else cells
 
 
 def _loads_rows(text: str, problems: Problems, recording: Recording, mapping: Mapping[str, Any] | Iterable[str] | None,

@@ -39,6 +39,12 @@ class LogTable(NamedTuple):
     field: Callable[[str], Any]  # field name -> its cells (null where an entry has none), or None when none has it
 
 
+def map_text(cells: Any, fn: Callable[[str], str]) -> Any:
+    """Return ``fn`` of each cell of an Arrow string array (without nulls), as one; ``fn`` runs once per distinct cell."""
+    encoded = pc.dictionary_encode(cells)
+    return colwise.text_array(list(map(fn, encoded.dictionary.to_pylist()))).take(encoded.indices)
+
+
 def events_from_table(table: LogTable, recording: Recording, mapping: Mapping[str, Any] | Iterable[str] | None,
                       codebook: Codebook | None, epoch: datetime | str | None, source: str) -> list[Event] | None:
     """Return the validated events of ``recording`` that the entries of ``table`` pair into.
@@ -84,12 +90,16 @@ def _stamp_micros(cells: Any) -> tuple[np.ndarray, np.ndarray] | None:
     plain = pc.match_substring_regex(cells, _PLAIN_ISO).to_numpy(zero_copy_only=False)
     out = np.zeros(len(cells), dtype=np.int64)
     blank = np.zeros(len(cells), dtype=bool)
-    if plain.any():
-        bare = pc.replace_substring_regex(cells.filter(pa.array(plain)), "([Zz]|\\+00:00)$", "")
-        try:
-            out[plain] = colwise.int_values(pc.cast(pc.cast(bare, pa.timestamp("us")), pa.int64()))
-        except pa.ArrowInvalid:
-            return None  # a day or hour that is not one: parse_iso refuses it
+    left = plain.copy()
+    for zone in ("Z", "+00:00", "z", ""):  # the zone, if any, taken off, the time read by Arrow
+        take = left & pc.ends_with(cells, zone).to_numpy(zero_copy_only=False) if zone else left
+        if take.any():
+            left = left & ~take
+            bare = pc.utf8_slice_codeunits(cells.filter(pa.array(take)), 0, -len(zone) if zone else None)
+            try:
+                out[take] = colwise.int_values(pc.cast(pc.cast(bare, pa.timestamp("us")), pa.int64()))
+            except pa.ArrowInvalid:
+                return None  # a day or hour that is not one: parse_iso refuses it
     if not plain.all():
         others = np.flatnonzero(~plain)
         try:

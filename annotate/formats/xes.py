@@ -19,22 +19,19 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from operator import attrgetter, methodcaller
 from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401 - pa.compute
 
-from ..errors import ValidationError
 from ..model import Codebook, Event, Kind, Recording
 from . import columns as colwise
 from . import xmlsafe
-from .common import Problems, TextCells, as_recordings, iso_utc, parse_iso
+from .common import TextCells, as_recordings, iso_utc
 from .xes_layout import HEAD, STRINGS, read_columns
 from .log_entries import Case, EntryColumns, cases, entry_columns, seconds_cells, stamp_cells
-from .log_table import LogTable, events_from_table
-from .pairing import Row, events_from_rows
+from .xes_tree import read_tree
 
 NAME = "xes"
 TITLE = "XES event log (IEEE 1849, process mining)"
@@ -154,95 +151,4 @@ def loads(data: bytes | str, *, recording: Recording, mapping: Mapping[str, Any]
         fast = read_columns(data, recording, mapping, codebook, source, epoch)
         if fast is not None:
             return fast
-        problems = Problems(source)
-        root = xmlsafe.parse_xml(data, problems)
-        if root.tag.rsplit("}", 1)[-1] != "log":
-            problems.fail(None, "is an XML file but not an XES log (no <log> root)")
-        entries = _entries(root)
-        fast = events_from_table(_table(entries), recording, mapping, codebook, epoch, source)
-        return fast if fast is not None else _loads_rows(entries, recording, mapping, codebook, epoch, problems)
-
-
-def _entries(root) -> list[tuple[str, int, dict[str, str]]]:
-    """Return each XES event's case, number in its trace and attributes (with its trace's case start and id)."""
-    out = []
-    for t, trace in enumerate(_kids(root, "trace"), 1):
-        tattrs = _attrs(trace)
-        case = tattrs.get("concept:name") or f"trace {t}"
-        defaults = {"case_start": tattrs.get("cx:case_start", "")}
-        if "cx:recording_id" in tattrs:
-            defaults["recording_id"] = tattrs["cx:recording_id"]
-        for n, ev in enumerate(_kids(trace, "event"), 1):
-            f = {**defaults, **_attrs(ev)}  # the event's own attributes win
-            if "identity:id" in f:
-                f["event_id"] = f["identity:id"]
-            out.append((case, n, f))
-    return out
-
-
-def _table(entries: list[tuple[str, int, dict[str, str]]]) -> LogTable:
-    """Return the entries as a table of columns, an attribute's column null where an event lacks it."""
-    fields = [f for _, _, f in entries]
-    names = set().union(*fields) if fields else set()
-    columns: dict[str, Any] = {}
-
-    def field(name: str) -> Any:
-        if name not in names:
-            return None
-        if name not in columns:
-            columns[name] = colwise.text_array([f.get(name) for f in fields])
-        return columns[name]
-
-    def cells(name: str, blank: str = "") -> Any:
-        return colwise.text_array([f.get(name, blank) for f in fields])
-
-    lifecycle = colwise.text_array(colwise.map_unique(cells("lifecycle:transition", "complete"), str.lower))
-    return LogTable(colwise.text_array([case for case, _, _ in entries]), cells("concept:name"), lifecycle,
-                    cells("time:timestamp"), field)
-
-
-def _loads_rows(entries: list[tuple[str, int, dict[str, str]]], recording: Recording,
-                mapping: Mapping[str, Any] | Iterable[str] | None, codebook: Codebook | None,
-                epoch: datetime | str | None, problems: Problems) -> list[Event]:
-    """Return what ``loads`` returns, read one XES event at a time (to name the events in the messages)."""
-    rows: list[Row] = []
-    for case, n, f in entries:
-        try:
-            stamp = parse_iso("time:timestamp", f.get("time:timestamp", ""))
-        except ValidationError as exc:
-            problems.add(_event_place((case, n)), exc)
-            continue
-        rows.append(Row((case, n), case, f.get("concept:name", ""), f.get("lifecycle:transition", "complete").lower(),
-                        stamp, f))
-    return events_from_rows(rows, recording, mapping, codebook, epoch, problems, _event_place)
-
-
-def _event_place(key: tuple[str, int]) -> str:
-    return f"trace {key[0]} event {key[1]}"
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _kids(elem, name: str) -> list:
-    """Return the children of ``elem`` called ``name`` (in any namespace), in order."""
-    tags = [tag for tag in set(map(_tag, elem)) if _local(tag) == name]
-    if len(tags) == 1:
-        tag = tags[0]
-        if tag == name or (tag.startswith("{") and tag.count("}") == 1):  # findall reads such a tag as a plain name
-            return elem.findall(tag)  # the usual case, in C
-        return [c for c in elem if c.tag == tag]
-    return [c for c in elem if _local(c.tag) == name]
-
-
-_tag = attrgetter("tag")
-_key = methodcaller("get", "key")
-_value = methodcaller("get", "value", "")
-
-
-def _attrs(elem) -> dict[str, str]:
-    """Return the ``key`` -> ``value`` attributes among the children of ``elem`` (later keys win)."""
-    attrs = dict(zip(map(_key, elem), map(_value, elem)))
-    attrs.pop(None, None)  # children without a key
-    return attrs
+        return read_tree(data, recording, mapping, codebook, source, epoch)
