@@ -55,7 +55,8 @@ def foreign_csv(entries: list[dict[str, str]]) -> bytes:
 def foreign_xes(entries: list[dict[str, str]]) -> bytes:
     """Return ``entries`` as an XES log laid out as pm4py writes one (one trace per case)."""
     from xml.sax.saxutils import quoteattr
-    out = ['<?xml version="1.0" encoding="UTF-8"?>', '<log xes.version="1849-2016" xmlns="http://www.xes-standard.org/">']
+    out = ['<?xml version="1.0" encoding="UTF-8"?>',
+           '<log xes.version="1849-2016" xmlns="http://www.xes-standard.org/">']
     case = None
     for e in entries:
         if e["case_id"] != case:
