@@ -40,7 +40,7 @@ class LogTable(NamedTuple):
 
 
 def map_text(cells: Any, fn: Callable[[str], str]) -> Any:
-    """Return ``fn`` of each cell of an Arrow string array without nulls, as one (``fn`` runs once per distinct cell)."""
+    """Return ``fn`` of each cell of an Arrow string array without nulls, as one (``fn`` runs once a distinct cell)."""
     encoded = pc.dictionary_encode(cells)
     return colwise.text_array(list(map(fn, encoded.dictionary.to_pylist()))).take(encoded.indices)
 
