@@ -143,7 +143,7 @@ def _uuids(ids: list[str]) -> Any:
 def loads(data: bytes | str, *, recording: Recording, mapping: Mapping[str, Any] | Iterable[str] | None = None,
           codebook: Codebook | None = None, source: str = "events.xes",
           epoch: datetime | str | None = None) -> list[Event]:
-    """Return the validated events of an XES log (see :mod:`annotate.formats.pairing` for the pairing).
+    """Return the validated events of an XES log (see :mod:`annotate.formats.log_table` for the pairing).
 
     Raises FormatError listing every bad XES event by trace and number.
     """

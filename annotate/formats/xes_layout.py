@@ -3,8 +3,8 @@
 :data:`HEAD` is every line before the first trace; :func:`read_columns`
 reads a log laid out line for line as ``xes.dumps`` writes it (one trace, one
 attribute a line, each key once) a whole column at a time with numpy and
-Arrow, and returns None for any other log, which ``xes.loads`` then reads
-from its XML tree.
+Arrow into a :class:`.log_table.LogTable`, and returns None for any other
+log, which ``xes.loads`` then reads from its XML tree (:mod:`.xes_tree`).
 """
 
 from __future__ import annotations
@@ -83,8 +83,8 @@ def read_columns(data: bytes | str, recording: Recording, mapping: Mapping[str, 
     trace, and events of one attribute line each with the keys ``dumps`` writes
     (each once), values that expat reads unchanged but for the entities
     ``dumps`` writes, and valid UTF-8, so that it is well-formed XML whose tree
-    the element-by-element reader reads as the lines say. The entries are then
-    paired and validated as :mod:`.pairing` does for the CSV event log.
+    the tree's reader reads as the lines say. The entries are then paired and
+    validated by :func:`.log_table.events_from_table`, as for every event log.
     """
     laid = _laid_out(data)
     if laid is None:
