@@ -7,7 +7,13 @@ alone, which every import calls once per event and so bounds import speed.
 Targets (2 cores, issue 12): every format >= 40,000 events/s, CSV >= 150,000. On a shared machine
 the rates move with the load; the ratios to the baselines measured beside them move less.
 
-    .venv/bin/python bench/formats.py [--events 100000] [--repeat 3] [--formats csv,json]
+Two more rows read logs another tool wrote (import only): ``eventlog-foreign``, a CSV log with just
+case_id, activity, timestamp, lifecycle, resource and kind of three cases (the recording's and two others a tenth
+its size), entries paired by activity; ``xes-foreign``, an XES log of the same three traces with concept:name,
+time:timestamp, lifecycle:transition, org:resource and kind, no identity:id or start_s/end_s. Their rate counts the
+recording's events (the other cases are read and left out).
+
+    .venv/bin/python bench/formats.py [--events 100000] [--repeat 3] [--formats csv,json,eventlog-foreign]
 """
 
 from __future__ import annotations
@@ -26,6 +32,45 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from annotate.formats import FORMATS, dumps_events, loads_events  # noqa: E402
 from annotate.model import Codebook, Event, Kind, Recording, validate_event  # noqa: E402
 from annotate.timebase import floor_ms, seconds_from_ms  # noqa: E402
+
+FOREIGN = ("case_id", "activity", "timestamp", "lifecycle", "resource", "kind")
+
+
+def foreign_entries(events: list[Event], recs: list[Recording]) -> list[dict[str, str]]:
+    """Return the entries another tool would log for ``events`` (of ``recs``): this tool's log, fewer columns."""
+    data = dumps_events(events, recs, format="eventlog", bom=False).decode("utf-8")
+    rows = list(csv.DictReader(io.StringIO(data, newline="")))
+    return [{"case_id": r["case_id"], "activity": r["activity"], "timestamp": r["timestamp"],
+             "lifecycle": r["lifecycle"], "resource": r["actor"], "kind": r["kind_short"]} for r in rows]
+
+
+def foreign_csv(entries: list[dict[str, str]]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, FOREIGN, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(entries)
+    return buf.getvalue().encode("utf-8")
+
+
+def foreign_xes(entries: list[dict[str, str]]) -> bytes:
+    """Return ``entries`` as an XES log laid out as pm4py writes one (one trace per case)."""
+    from xml.sax.saxutils import quoteattr
+    out = ['<?xml version="1.0" encoding="UTF-8"?>',
+           '<log xes.version="1849-2016" xmlns="http://www.xes-standard.org/">']
+    case = None
+    for e in entries:
+        if e["case_id"] != case:
+            if case is not None:
+                out.append("\t</trace>")
+            case = e["case_id"]
+            out += ["\t<trace>", f'\t\t<string key="concept:name" value={quoteattr(case)} />']
+        out += ["\t\t<event>", f'\t\t\t<string key="concept:name" value={quoteattr(e["activity"])} />',
+                f'\t\t\t<string key="lifecycle:transition" value="{e["lifecycle"]}" />',
+                f'\t\t\t<date key="time:timestamp" value="{e["timestamp"].replace("Z", "+00:00")}" />',
+                f'\t\t\t<string key="org:resource" value={quoteattr(e["resource"])} />',
+                f'\t\t\t<string key="kind" value="{e["kind"]}" />', "\t\t</event>"]
+    out += ["\t</trace>", "</log>", ""]
+    return "\n".join(out).encode("utf-8")
 
 
 def make_events(n: int, rec: Recording) -> list[Event]:
@@ -61,7 +106,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--events", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--formats", default=",".join(FORMATS))
+    ap.add_argument("--formats", default=",".join([*FORMATS, "eventlog-foreign", "xes-foreign"]))
     args = ap.parse_args()
     n = args.events
     rec = Recording(path="/data/checkout.mp4", title="Checkout", id=1, duration_s=4 * 3600.0, fps="30000/1001",
@@ -69,6 +114,12 @@ def main() -> None:
     print(f"making {n:,} events ...", flush=True)
     events = make_events(n, rec)
     book = Codebook()
+    others = [Recording(path=f"/data/other{i}.mp4", title=f"Other {i}", id=i, duration_s=rec.duration_s, fps=rec.fps,
+                        content_hash=f"{i:02d}" * 32) for i in (2, 3)]
+    mixed = events + [Event(e.kind, e.start_s, o.id, end_s=e.end_s, label=e.label, actor=e.actor)
+                      for o in others for e in events[: n // 10]]
+    entries = foreign_entries(mixed, [rec, *others])
+    foreign = {"eventlog-foreign": foreign_csv(entries), "xes-foreign": foreign_xes(entries)}
 
     fields = ("id", "kind", "start_s", "end_s", "label", "stage", "channel", "actor", "expectation", "emotion",
               "note", "reviewer", "created_at", "updated_at")
@@ -93,9 +144,20 @@ def main() -> None:
     base_w, base_r = baselines()
     print(f"baseline csv.writer dump {base_w:>10,.0f} ev/s | csv.reader read {base_r:>10,.0f} ev/s | "
           f"validate_event alone {validate:>9,.0f} ev/s (every import calls it once per event)")
-    print(f"{'format':<9}{'export ev/s':>13}{'x writer':>10}{'import ev/s':>13}{'x reader':>10}{'MB':>7}  target")
+    print(f"{'format':<17}{'export ev/s':>13}{'x writer':>10}{'import ev/s':>13}{'x reader':>10}{'MB':>7}  target")
     for name in args.formats.split(","):
         base_w, base_r = baselines()
+        if name in foreign:
+            data = foreign[name]
+            fmt = name.split("-")[0]
+            back = loads_events(data, format=fmt, recording=rec, codebook=book)
+            assert len(back) == n, (name, len(back))
+            imp = n / best(lambda: loads_events(data, format=fmt, recording=rec, codebook=book),
+                           max(1, args.repeat - 1))
+            verdict = "ok" if imp >= 40_000 else "below 40,000"
+            print(f"{name:<17}{'-':>13}{'-':>10}{imp:>13,.0f}{imp / base_r:>10.2f}{len(data) / 1e6:>7.1f}  {verdict}",
+                  flush=True)
+            continue
         data = dumps_events(events, [rec], format=name, codebook=book)
         export = n / best(lambda: dumps_events(events, [rec], format=name, codebook=book), args.repeat)
         back = loads_events(data, format=name, recording=rec, codebook=book)
@@ -103,7 +165,7 @@ def main() -> None:
         imp = n / best(lambda: loads_events(data, format=name, recording=rec, codebook=book), max(1, args.repeat - 1))
         target = 150_000 if name == "csv" else 40_000
         verdict = "ok" if min(export, imp) >= target else f"below {target:,}"
-        print(f"{name:<9}{export:>13,.0f}{export / base_w:>10.2f}{imp:>13,.0f}{imp / base_r:>10.2f}"
+        print(f"{name:<17}{export:>13,.0f}{export / base_w:>10.2f}{imp:>13,.0f}{imp / base_r:>10.2f}"
               f"{len(data) / 1e6:>7.1f}  {verdict}", flush=True)
 
 

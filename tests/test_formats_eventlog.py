@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from annotate.errors import FormatError
-from annotate.formats import dumps_events, loads_events, write_events
+from annotate.formats import dumps_events, eventlog, loads_events, write_events
+from annotate.formats.log_table import events_from_table
 from annotate.formats.json_format import SCHEMA_VERSION, load_bundle
 from annotate.model import Codebook, Kind
 from annotate.testing.events import comparable, make_recording, many_events, tricky_events
@@ -92,6 +93,60 @@ def test_a_foreign_event_log_imports_with_epoch_first():
         ("MOT", 0.0, None, "Greeting"), ("INT", 1.5, 3.0, "Hand-off"), ("DEC", 5.0, None, "Choose delivery")]
     with pytest.raises(FormatError, match="outside the recording"):  # counted from 1970 they are decades late
         loads_events(data, format="eventlog", recording=make_recording(), codebook=Codebook())
+
+
+FOREIGN_CASES = (  # two cases interleaved, as a process-mining tool exports them: no ids, no seconds columns
+    "case_id,activity,timestamp,lifecycle,kind,recording_id\n"
+    "Other,Greeting,2024-05-01T09:00:00Z,complete,MOT,\n"
+    "Checkout,Greeting,2024-05-01T10:00:01Z,complete,MOT,\n"
+    "Checkout,Hand-off,2024-05-01T10:00:02.5Z,start,INT,\n"
+    "Checkout,Hand-off,2024-05-01T10:00:03Z,start,INT,\n"
+    "Other,Hand-off,2024-05-01T09:00:03Z,start,INT,\n"
+    "Checkout,Hand-off,2024-05-01T10:00:04Z,complete,INT,\n"
+    "Checkout,Queue,2024-05-01T10:00:04.5Z,schedule,INT,\n"
+    "Checkout,Hand-off,2024-05-01T12:00:06.25+02:00,COMPLETE,INT,\n"
+    "Other,Hand-off,2024-05-01T09:00:09Z,complete,INT,\n"
+    "Store visit,Pays,2024-05-01T10:00:07.0004Z,complete,DEC,7\n"
+)
+# The recording's cases (its title, and the one holding its recording_id) from their first timestamp: each
+# complete pairs with the earliest open start of its activity; a schedule entry is no event.
+FOREIGN_EVENTS = [("MOT", 0.0, None, "Greeting"), ("INT", 1.5, 3.0, "Hand-off"), ("INT", 2.0, 5.25, "Hand-off"),
+                  ("DEC", 0.0, None, "Pays")]
+
+
+def test_a_foreign_log_of_several_cases_is_read_a_column_at_a_time():
+    rec = make_recording(title="Checkout")
+    data = FOREIGN_CASES.encode()
+    table = eventlog._table(data)
+    assert table is not None
+    by_columns = events_from_table(table, rec, None, Codebook(), "first", "x.eventlog.csv")
+    assert by_columns is not None  # not handed to the row-by-row reader
+    assert [(e.kind.short, e.start_s, e.end_s, e.label) for e in by_columns] == FOREIGN_EVENTS
+    events = loads_events(data, format="eventlog", recording=rec, codebook=Codebook(), epoch="first")
+    assert [e.id for e in events] == [e.id for e in by_columns]
+    other = loads_events(data, format="eventlog", recording=make_recording(8, title="Other"), epoch="first")
+    assert [(e.kind.short, e.start_s, e.end_s) for e in other] == [("MOT", 0.0, None), ("INT", 3.0, 9.0)]
+
+
+def test_a_foreign_log_with_seconds_and_ids_pairs_by_id_and_counts_from_case_start():
+    data = ("case_id,activity,timestamp,lifecycle,event_id,end_s,case_start,label\n"
+            "c,Talk,2024-05-01T10:00:01Z,start,a,,2024-05-01T10:00:00Z,first\n"
+            "c,Talk,2024-05-01T10:00:02Z,start,b,,2024-05-01T10:00:00Z,second\n"
+            "c,Talk,2024-05-01T10:00:03Z,complete,b,8.5,2024-05-01T10:00:00Z,second\n"
+            "c,Talk,2024-05-01T10:00:04.0005Z,complete,a,,2024-05-01T10:00:00Z,first\n").encode()
+    rec = make_recording()
+    by_columns = events_from_table(eventlog._table(data), rec, {"Talk": "INT"}, None, None, "x.eventlog.csv")
+    assert [(e.kind.short, e.start_s, e.end_s, e.label) for e in by_columns] == [
+        ("INT", 2.0, 8.5, "second"), ("INT", 1.0, 4.0, "first")]  # end_s wins over timestamps; round(4.0005, 3)
+    assert by_columns == loads_events(data, format="eventlog", recording=rec, mapping={"Talk": "INT"})
+
+
+def test_a_foreign_log_the_columns_cannot_read_goes_row_by_row_to_name_the_line():
+    data = FOREIGN_CASES.replace("10:00:04Z,complete", "10:00:01.5Z,complete").encode()  # completes before its start
+    assert events_from_table(eventlog._table(data), make_recording(title="Checkout"), None, Codebook(), "first",
+                             "x") is None
+    with pytest.raises(FormatError, match="line 7: 'Hand-off' completes"):
+        loads_events(data, format="eventlog", recording=make_recording(title="Checkout"), epoch="first")
 
 
 def test_an_unfinished_start_is_reported():

@@ -34,11 +34,11 @@ mapping or name of the activity, else the codebook.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from itertools import compress
 from typing import Any, Callable, Iterable, Mapping
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401 - pa.compute
 
@@ -58,7 +58,8 @@ from .common import (
 )
 from .table_rows import split_rows
 from .log_entries import Case, cases, entry_columns, seconds_cells, stamp_cells
-from .pairing import TEXT, ReadEntries, Row, case_base, events_from_columns, events_from_rows
+from .log_table import LogTable, events_from_table, map_text
+from .pairing import TEXT, Row, events_from_rows
 
 NAME = "eventlog"
 TITLE = "Process-mining event log (CSV)"
@@ -143,15 +144,68 @@ def loads(data: bytes | str, *, recording: Recording, mapping: Mapping[str, Any]
           epoch: datetime | str | None = None) -> list[Event]:
     """Return the validated events of a flat CSV event log; raises FormatError listing every bad row."""
     def quick() -> list[Event] | None:
-        if epoch is None or isinstance(epoch, datetime):
-            return _loads_columns(data, recording, mapping, codebook, source, epoch)
-        return None
+        table = _table(data)
+        return None if table is None else events_from_table(table, recording, mapping, codebook, epoch, source)
 
     return colwise.quick_or_rows(data, source, _EMPTY, quick,
                                  lambda text, problems: _loads_rows(text, problems, recording, mapping, codebook, epoch))
 
 
 _EMPTY = "is empty; expected an event log with case_id, activity and timestamp columns"
+
+
+def _table(data: bytes | str) -> LogTable | None:
+    """Return the entries of a log read a whole column at a time, or None for a file only ``_loads_rows`` reads.
+
+    That is one Arrow does not split into the cells ``csv.reader`` gives, one
+    whose header holds quotes or has no activity, or one with no entries.
+    """
+    if isinstance(data, str) and data.startswith(BOM * 2):
+        return None  # the text path takes only the first BOM off
+    body = colwise.utf8_body(data)
+    first = None if body is None else colwise.plain_first_line(body)
+    if first is None:
+        return None
+    header = [norm_key(h).replace(" ", "_") for h in first.split(",")]
+    if "activity" not in header:
+        return None
+    table = colwise.csv_table(body, ",", len(header), range(len(header)))
+    if table is None or table.num_rows < 2:
+        return None
+    columns = [c.combine_chunks().slice(1) for c in table.columns]
+    blank = functools.reduce(pa.compute.and_, [pa.compute.equal(c, "") for c in columns])
+    if pa.compute.any(blank).as_py():  # a row of empty cells, which the text path skips
+        columns = [c.filter(pa.compute.invert(blank)) for c in columns]
+    at = {name: i for i, name in enumerate(header)}  # a name twice: the last column wins, as in a row's dict
+    read: dict[int, Any] = {}
+
+    def field(name: str) -> Any:
+        i = at.get(name)
+        if i is None:
+            return None
+        if i not in read:
+            cells = columns[i]
+            read[i] = map_text(cells, unneutralise) if _has_quote(cells) else cells
+        return read[i]
+
+    lifecycle = None
+    for stated in (field("lifecycle:transition"), field("lifecycle")):  # lifecycle, else lifecycle:transition
+        if stated is not None:
+            lifecycle = stated if lifecycle is None else pa.compute.if_else(pa.compute.equal(stated, ""), lifecycle,
+                                                                             stated)
+    count = len(columns[0])
+    lifecycle = pa.repeat("", count) if lifecycle is None else lifecycle
+    lifecycle = map_text(lifecycle, lambda c: (c or "complete").lower())
+    return LogTable(_or(field("case_id"), count), field("activity"), lifecycle, _or(field("timestamp"), count), field)
+
+
+def _has_quote(cells: Any) -> bool:
+    """Return True when some cell starts with an apostrophe (which ``unneutralise`` may take off)."""
+    return bool(pa.compute.any(pa.compute.starts_with(cells, "'")).as_py())
+
+
+def _or(cells: Any, count: int) -> Any:
+    return pa.repeat("", count) if cells is None else cells
 
 
 def _loads_rows(text: str, problems: Problems, recording: Recording, mapping: Mapping[str, Any] | Iterable[str] | None,
@@ -184,50 +238,3 @@ def _loads_rows(text: str, problems: Problems, recording: Recording, mapping: Ma
         rows.append(Row(i, f.get("case_id", ""), f.get("activity", ""),
                         (f.get("lifecycle") or f.get("lifecycle:transition") or "complete").lower(), stamp, f))
     return events_from_rows(rows, recording, mapping, codebook, epoch, problems, lines.place)
-
-
-_HEX32 = "^[0-9a-f]{32}$"
-
-
-def _loads_columns(data: bytes | str, recording: Recording, mapping: Mapping[str, Any] | Iterable[str] | None,
-                   codebook: Codebook | None, source: str, epoch: datetime | None) -> list[Event] | None:
-    """Return what ``loads`` returns for a valid log in this tool's layout, read a column at a time; else None.
-
-    Handles one case, ``start``/``complete`` entries with this tool's event ids
-    (each start before its complete), times in ``start_s``/``end_s`` and every
-    event valid; anything else goes through the entry-by-entry path.
-    """
-    body = colwise.utf8_body(data)
-    if body is None:
-        return None
-    header = ",".join(COLUMNS).encode("ascii")
-    if not body.startswith(header) or body[len(header) : len(header) + 2] not in (b"\r\n", b"\n") or b"\x00" in body:
-        return None
-    table = colwise.csv_table(body, ",", len(COLUMNS), range(len(COLUMNS)))
-    if table is None or table.num_rows < 2:
-        return None
-    table = table.slice(1)
-    col = {name: table.column(f"f{i}") for i, name in enumerate(COLUMNS)}
-    pc = pa.compute
-    if colwise.distinct_count(col["case_id"]) != 1 or colwise.distinct_count(col["case_start"]) != 1:
-        return None
-    for name, pattern in (("lifecycle", "^(start|complete)$"), ("event_id", _HEX32), ("timestamp", "^[0-9]")):
-        if not colwise.all_match(col[name], pattern):
-            return None
-    starts = colwise.seconds_column(col["start_s"], blank_is_none=True)
-    ends = colwise.seconds_column(col["end_s"], blank_is_none=True)
-    stamps = colwise.iso_column(col["timestamp"].to_pylist())
-    if starts is None or ends is None or stamps is None:
-        return None
-    base = case_base(epoch, "case_start", col["case_start"][0].as_py())
-    if base is None:
-        return None
-    complete = pc.equal(col["lifecycle"], "complete").to_numpy(zero_copy_only=False)
-    entries = ReadEntries(complete, col["event_id"].to_pylist(), starts, ends, stamps, base)
-
-    def cells(name: str, rows: list[int], fn: Callable[[str], Any] = unneutralise) -> list[Any]:
-        return colwise.map_unique(colwise.take(col[name], np.array(rows, dtype=np.int64)), fn)
-
-    return events_from_columns(entries, cells, recording, mapping, codebook, source)
-
-

@@ -3,9 +3,10 @@
 Shared by the CSV event log (:mod:`.eventlog`) and XES (:mod:`.xes`), which
 differ only in layout: :class:`Row` is one entry as a file holds it;
 :func:`events_from_rows` pairs rows into validated events (a ``start`` with
-the next ``complete`` of the same event id, else activity), and
-:func:`events_from_columns` does the same a whole column at a time for the
-logs this tool writes. Writing the entries is :mod:`.log_entries`.
+the next ``complete`` of the same event id, else activity) one at a time,
+naming each bad entry. Every log is first read a whole column at a time by
+:func:`.log_table.events_from_table`, which pairs as this does; only a log it
+does not take comes here. Writing the entries is :mod:`.log_entries`.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Mapping, NamedTuple
+from typing import Any, Callable, Iterable, Mapping
 
-import numpy as np
 
 from ..errors import ValidationError
 from ..model import Codebook, Event, Kind, Recording, drop_control
@@ -44,94 +44,6 @@ class Row:
 
 
 
-class ReadEntries(NamedTuple):
-    """The entries of one case as a log this tool wrote holds them, in file order, for :func:`events_from_columns`."""
-
-    complete: np.ndarray  # bool per entry: complete, else start
-    ids: list[str]  # the event id of each entry
-    starts: list[float | None]  # start_s of each entry (None when blank)
-    ends: list[float | None]  # end_s of each entry (None when blank)
-    stamps: list[datetime]  # the timestamp of each entry
-    base: datetime  # the case start
-
-
-def case_base(epoch: datetime | None, key: str, text: str) -> datetime | None:
-    """Return the time a case counts from: ``epoch`` (UTC when naive), else ``text`` read as ISO 8601, else EPOCH.
-
-    Returns None when ``text`` is not a valid time (``key`` names it).
-    """
-    if epoch is not None:
-        return epoch if epoch.tzinfo else epoch.replace(tzinfo=timezone.utc)
-    try:
-        return parse_iso(key, text) or EPOCH
-    except ValidationError:
-        return None
-
-
-def _pair(entries: ReadEntries) -> tuple[list[int], list[float], list[float | None]] | None:
-    """Return each event's first entry, start_s and end_s, paired as :func:`events_from_rows` pairs them.
-
-    Events come in the order of their complete entries. Returns None for what
-    only the entry-by-entry path reads (or rejects): an id that completes
-    twice, a start without its complete, a missing time, a point event timed
-    before the case start.
-    """
-    complete, ids, starts, ends, stamps, base = entries
-    rows = np.arange(len(ids))
-    complete_rows, start_rows = rows[complete].tolist(), rows[~complete].tolist()
-    where = dict(zip(map(ids.__getitem__, complete_rows), complete_rows))
-    if len(where) != len(complete_rows):
-        return None  # an id completes twice
-    first = dict(zip(complete_rows, complete_rows))
-    for row in start_rows:  # each start pairs with the complete of its id that follows it
-        done = where.get(ids[row], -1)
-        if done < row or first[done] != done:
-            return None
-        first[done] = row
-    firsts = [first[row] for row in complete_rows]
-    paired = [f != c for f, c in zip(firsts, complete_rows)]
-    start_s = list(map(starts.__getitem__, firsts))
-    end_s = [ends[c] if p else None for c, p in zip(complete_rows, paired)]
-    if None in start_s or any(p and e is None for p, e in zip(paired, end_s)):
-        return None
-    for row, p in zip(complete_rows, paired):
-        if not p and ends[row] is None and stamps[row] < base:
-            return None  # its time would come before the case start: the entry-by-entry path says so
-    return firsts, start_s, end_s
-
-
-def events_from_columns(entries: ReadEntries, cells: Callable[..., list[Any]], recording: Recording,
-                        mapping: Mapping[str, Any] | Iterable[str] | None, codebook: Codebook | None,
-                        source: str) -> list[Event] | None:
-    """Return the validated events :func:`events_from_rows` makes of ``entries``, a whole column at a time.
-
-    ``cells(name, rows)`` gives the text of column ``name`` (activity, kind,
-    and :data:`TEXT`) at entries ``rows``, and ``cells(name, rows, fn)``
-    ``fn`` of it (emotion, event_id); a label of None means the entry has none
-    (the kind chooser's label is taken). Returns None when the entries do not
-    pair as this tool writes them, an activity maps to no kind or an event is
-    not valid as it stands: then :func:`events_from_rows` reads them.
-    """
-    paired = _pair(entries)
-    if paired is None:
-        return None
-    firsts, start_s, end_s = paired
-    choose = _KindChooser(KindResolver(mapping), label_kinds(codebook))
-    activities, kind_texts = cells("activity", firsts), cells("kind", firsts)
-    chosen = {pair: choose(*pair) for pair in set(zip(activities, kind_texts))}
-    picks = list(map(chosen.__getitem__, zip(activities, kind_texts)))
-    kinds = [pick[0] for pick in picks]
-    if None in kinds:
-        return None
-    out: dict[str, list[Any]] = {"kind": kinds, "start_s": start_s, "end_s": end_s}
-    for name in TEXT:
-        out[name] = cells(name, firsts)
-    out["label"] = [pick[1] if label is None else label for label, pick in zip(out["label"], picks)]
-    out["emotion"] = cells("emotion", firsts, lambda c: _EMOTIONS.get(c or None, c or None))
-    sink = Importer(recording, Problems(source))
-    return sink.events if sink.add_columns(out, firsts, cells("event_id", firsts, str), hex_ids=True) else None
-
-
 def events_from_rows(
     rows: list[Row],
     recording: Recording,
@@ -158,7 +70,7 @@ def events_from_rows(
 
     bases = _bases(rows, epoch, note)
     open_starts: dict[tuple[str, str], list[tuple[Row, float]]] = {}
-    choose = _KindChooser(KindResolver(mapping), label_kinds(codebook))
+    choose = KindChooser(KindResolver(mapping), label_kinds(codebook))
     values: list[tuple[Any, ...]] = []
     keys: list[int] = []
     raw_ids: list[Any] = []
@@ -210,14 +122,20 @@ def _this_case(rows: list[Row], recording: Recording, problems: Problems) -> lis
     cases = list(dict.fromkeys(r.case for r in rows))
     if len(cases) <= 1:
         return rows
-    names = {drop_control(n) for n in (recording.title, recording_name(recording)) if n}
     rid = "" if recording.id is None else str(recording.id)
-    keep = {c for c in cases if c in names or c.rsplit(" #", 1)[0] in names or c.endswith(f" #{rid}")}
+    keep = case_names(cases, recording)
     keep |= {r.case for r in rows if rid and r.fields.get("recording_id") == rid}
     if not keep:
         problems.fail(None, f"holds {len(cases)} cases ({', '.join(cases)[:120]}) and none is "
                             f"'{recording_name(recording)}'; export that case alone")
     return [r for r in rows if r.case in keep]
+
+
+def case_names(cases: list[str], recording: Recording) -> set[str]:
+    """Return the ``cases`` (of a log holding several) whose name says they are ``recording``."""
+    names = {drop_control(n) for n in (recording.title, recording_name(recording)) if n}
+    rid = "" if recording.id is None else str(recording.id)
+    return {c for c in cases if c in names or c.rsplit(" #", 1)[0] in names or c.endswith(f" #{rid}")}
 
 
 def _bases(rows: list[Row], epoch: datetime | str | None, note: Callable[[Any, object], None]) -> dict[str, datetime]:
@@ -283,7 +201,7 @@ def _time(r: Row, column: str, base: datetime, fallback: float | None = None) ->
     return round(value, 3)
 
 
-class _KindChooser:
+class KindChooser:
     """The kind of an entry and its label when the log has no label column, once per activity and kind text.
 
     The kind comes from the mapping of the activity, else the kind column, else
@@ -312,7 +230,7 @@ _VALUE_FIELDS = ("kind", "start_s", "end_s", "label", "stage", "channel", "actor
                  "reviewer")
 
 
-def _values(r: Row, start: float, end: float | None, choose: _KindChooser) -> tuple[Any, ...]:
+def _values(r: Row, start: float, end: float | None, choose: KindChooser) -> tuple[Any, ...]:
     """Return the values (:data:`_VALUE_FIELDS`) of the event entry ``r`` starts; raises ValidationError."""
     f = r.fields
     kind, label = choose(r.activity, f.get("kind", ""))
@@ -323,8 +241,8 @@ def _values(r: Row, start: float, end: float | None, choose: _KindChooser) -> tu
         label = f["label"]
     stage, channel, actor, expectation, note, reviewer = map(f.get, _OTHER_TEXT, _BLANKS)
     emotion = f.get("emotion") or None
-    return kind, start, end, label, stage, channel, actor, expectation, _EMOTIONS.get(emotion, emotion), note, reviewer
+    return kind, start, end, label, stage, channel, actor, expectation, EMOTIONS.get(emotion, emotion), note, reviewer
 
 
 # Emotion cells as this tool writes them, read as validation reads them (others are left to it).
-_EMOTIONS = {"-2": -2, "-1": -1, "0": 0, "1": 1, "2": 2}
+EMOTIONS = {"-2": -2, "-1": -1, "0": 0, "1": 1, "2": 2}

@@ -19,21 +19,19 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from operator import attrgetter, methodcaller
 from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401 - pa.compute
 
-from ..errors import ValidationError
 from ..model import Codebook, Event, Kind, Recording
 from . import columns as colwise
 from . import xmlsafe
-from .common import Problems, TextCells, as_recordings, iso_utc, parse_iso
+from .common import TextCells, as_recordings, iso_utc
 from .xes_layout import HEAD, STRINGS, read_columns
 from .log_entries import Case, EntryColumns, cases, entry_columns, seconds_cells, stamp_cells
-from .pairing import Row, events_from_rows
+from .xes_tree import read_tree
 
 NAME = "xes"
 TITLE = "XES event log (IEEE 1849, process mining)"
@@ -145,73 +143,12 @@ def _uuids(ids: list[str]) -> Any:
 def loads(data: bytes | str, *, recording: Recording, mapping: Mapping[str, Any] | Iterable[str] | None = None,
           codebook: Codebook | None = None, source: str = "events.xes",
           epoch: datetime | str | None = None) -> list[Event]:
-    """Return the validated events of an XES log (see :mod:`annotate.formats.pairing` for the pairing).
+    """Return the validated events of an XES log (see :mod:`annotate.formats.log_table` for the pairing).
 
     Raises FormatError listing every bad XES event by trace and number.
     """
     with colwise.no_gc():  # the tree's many elements would set the collector off again and again
-        if epoch is None or isinstance(epoch, datetime):
-            fast = read_columns(data, recording, mapping, codebook, source, epoch)
-            if fast is not None:
-                return fast
-        return _loads_elements(data, recording, mapping, codebook, source, epoch)
-
-
-def _loads_elements(data: bytes | str, recording: Recording,
-                    mapping: Mapping[str, Any] | Iterable[str] | None, codebook: Codebook | None, source: str,
-                    epoch: datetime | str | None) -> list[Event]:
-    """Return what ``loads`` returns, read from the XML tree one XES event at a time."""
-    problems = Problems(source)
-    root = xmlsafe.parse_xml(data, problems)
-    if root.tag.rsplit("}", 1)[-1] != "log":
-        problems.fail(None, "is an XML file but not an XES log (no <log> root)")
-    rows: list[Row] = []
-    for t, trace in enumerate(_kids(root, "trace"), 1):
-        tattrs = _attrs(trace)
-        case = tattrs.get("concept:name") or f"trace {t}"
-        for n, ev in enumerate(_kids(trace, "event"), 1):
-            f = _attrs(ev)
-            f.setdefault("case_start", tattrs.get("cx:case_start", ""))
-            if "cx:recording_id" in tattrs:
-                f.setdefault("recording_id", tattrs["cx:recording_id"])
-            if "identity:id" in f:
-                f["event_id"] = f["identity:id"]
-            try:
-                stamp = parse_iso("time:timestamp", f.get("time:timestamp", ""))
-            except ValidationError as exc:
-                problems.add(_event_place((case, n)), exc)
-                continue
-            rows.append(Row((case, n), case, f.get("concept:name", ""),
-                            f.get("lifecycle:transition", "complete").lower(), stamp, f))
-    return events_from_rows(rows, recording, mapping, codebook, epoch, problems, _event_place)
-
-
-def _event_place(key: tuple[str, int]) -> str:
-    return f"trace {key[0]} event {key[1]}"
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _kids(elem, name: str) -> list:
-    """Return the children of ``elem`` called ``name`` (in any namespace), in order."""
-    tags = [tag for tag in set(map(_tag, elem)) if _local(tag) == name]
-    if len(tags) == 1:
-        tag = tags[0]
-        if tag == name or (tag.startswith("{") and tag.count("}") == 1):  # findall reads such a tag as a plain name
-            return elem.findall(tag)  # the usual case, in C
-        return [c for c in elem if c.tag == tag]
-    return [c for c in elem if _local(c.tag) == name]
-
-
-_tag = attrgetter("tag")
-_key = methodcaller("get", "key")
-_value = methodcaller("get", "value", "")
-
-
-def _attrs(elem) -> dict[str, str]:
-    """Return the ``key`` -> ``value`` attributes among the children of ``elem`` (later keys win)."""
-    attrs = dict(zip(map(_key, elem), map(_value, elem)))
-    attrs.pop(None, None)  # children without a key
-    return attrs
+        fast = read_columns(data, recording, mapping, codebook, source, epoch)
+        if fast is not None:
+            return fast
+        return read_tree(data, recording, mapping, codebook, source, epoch)

@@ -3,15 +3,15 @@
 :data:`HEAD` is every line before the first trace; :func:`read_columns`
 reads a log laid out line for line as ``xes.dumps`` writes it (one trace, one
 attribute a line, each key once) a whole column at a time with numpy and
-Arrow, and returns None for any other log, which ``xes.loads`` then reads
-from its XML tree.
+Arrow into a :class:`.log_table.LogTable`, and returns None for any other
+log, which ``xes.loads`` then reads from its XML tree (:mod:`.xes_tree`).
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pyarrow as pa
@@ -19,7 +19,7 @@ import pyarrow.compute  # noqa: F401 - pa.compute
 
 from ..model import Codebook, Event, Recording
 from . import columns as colwise
-from .pairing import ReadEntries, case_base, events_from_columns
+from .log_table import LogTable, events_from_table
 
 NS = "http://www.xes-standard.org/"
 EXTENSIONS = (
@@ -51,7 +51,6 @@ HEAD = (
 _KEYS = ("concept:name", "time:timestamp", "lifecycle:transition", "identity:id", "org:resource", *STRINGS,
          "emotion", "start_s", "end_s")
 _KEY_AT = {key: j for j, key in enumerate(_KEYS)}
-_COLUMN_KEYS = {"activity": "concept:name"}  # eventlog column -> XES key, where they differ
 # An attribute value expat reads as it stands but for these entities: no markup, no character XML
 # refuses, no tab or line break (which expat would turn into spaces).
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#13;", "\r"), ("&#10;", "\n"), ("&#9;", "\t"),
@@ -84,8 +83,8 @@ def read_columns(data: bytes | str, recording: Recording, mapping: Mapping[str, 
     trace, and events of one attribute line each with the keys ``dumps`` writes
     (each once), values that expat reads unchanged but for the entities
     ``dumps`` writes, and valid UTF-8, so that it is well-formed XML whose tree
-    the element-by-element reader reads as the lines say. The entries are then
-    paired and validated as :mod:`.pairing` does for the CSV event log.
+    the tree's reader reads as the lines say. The entries are then paired and
+    validated by :func:`.log_table.events_from_table`, as for every event log.
     """
     laid = _laid_out(data)
     if laid is None:
@@ -102,27 +101,21 @@ def read_columns(data: bytes | str, recording: Recording, mapping: Mapping[str, 
     lifecycle, ids, stamps = cells("lifecycle:transition"), cells("identity:id"), cells("time:timestamp")
     if not (colwise.all_match(lifecycle, "^(start|complete)$") and colwise.all_match(ids, _UUID)
             and colwise.all_match(stamps, "^[0-9]")):
-        return None
-    starts = colwise.seconds_column(cells("start_s"), blank_is_none=True)
-    ends = colwise.seconds_column(cells("end_s").fill_null(""), blank_is_none=True)
-    stamps = colwise.iso_column(stamps.to_pylist())
-    base = case_base(epoch, "cx:case_start", _unescape(trace.group(2)))
-    if starts is None or ends is None or stamps is None or base is None:
-        return None
-    pc = pa.compute
-    hex_ids = pc.replace_substring(ids, "-", "").to_pylist()
-    entries = ReadEntries(pc.equal(lifecycle, "complete").to_numpy(zero_copy_only=False), hex_ids, starts, ends,
-                          stamps, base)
+        return None  # as dumps writes none of them: the tree's reader takes the log
+    ids = pa.compute.replace_substring(ids, "-", "")  # as the id reader reads them, and its quick way
+    count = len(ids)
+    case = colwise.text_array([_unescape(trace.group(1))] * count)
+    starts = colwise.text_array([_unescape(trace.group(2))] * count)
 
-    def column(name: str, rows: list[int], fn: Callable[[str], Any] = str) -> list[Any]:
+    def field(name: str) -> Any:
         if name == "event_id":
-            return list(map(hex_ids.__getitem__, rows))
-        texts = cells(_COLUMN_KEYS.get(name, name), rows)
-        if name == "label":
-            return texts.to_pylist()  # None where the event has no label
-        return colwise.map_unique(texts.fill_null(""), fn)
+            return ids
+        if name == "case_start":
+            return starts
+        return cells(name) if name in _KEY_AT else None
 
-    return events_from_columns(entries, column, recording, mapping, codebook, source)
+    table = LogTable(case, cells("concept:name").fill_null(""), lifecycle, stamps, field)
+    return events_from_table(table, recording, mapping, codebook, epoch, source)
 
 
 def _laid_out(data: bytes | str) -> tuple[bytes, re.Match, int, int] | None:
