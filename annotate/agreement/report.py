@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..model import KINDS
+from ..timebase import nearest_ms, seconds_from_ms, seconds_from_ms_array
 from .coding import tolerance_ms
 from .kappa import Kappa, cohen_kappa, slice_kappa
 from .matching import Matches, match_events
@@ -130,7 +131,7 @@ def durations_from(a: pd.DataFrame, b: pd.DataFrame, durations_s: Mapping[int, f
     last = ends.groupby("recording_id")["end_ms"].max().to_dict()
     out = {int(rid): int(ms) for rid, ms in last.items()}
     for rid, seconds in (durations_s or {}).items():
-        given = 0 if seconds is None else round(float(seconds) * 1000)
+        given = 0 if seconds is None else nearest_ms(float(seconds))
         out[int(rid)] = max(given, 1) if given else max(out.get(int(rid), 0), 1)
     return dict(sorted(out.items()))
 
@@ -151,11 +152,11 @@ def compare(a: pd.DataFrame, b: pd.DataFrame, tolerance_s: float = 1.0, slice_s:
     starts, rids = a["start_ms"].to_numpy()[matches.a], a["recording_id"].to_numpy()[matches.a]
     in_time = np.lexsort((ids_a[matches.a], starts, rids))
     pa, pb, po = matches.a[in_time], matches.b[in_time], matches.offset_ms[in_time]
-    pairs = list(zip(ids_a[pa].tolist(), ids_b[pb].tolist(), (po / 1000).tolist()))
+    pairs = list(zip(ids_a[pa].tolist(), ids_b[pb].tolist(), seconds_from_ms_array(po).tolist()))
     left_a = np.ones(len(a), bool)
     left_a[matches.a] = False
     left_b = np.ones(len(b), bool)
     left_b[matches.b] = False
-    return Agreement(tol / 1000, slice_ms / 1000, overall, by_kind, kappa, confusion,
+    return Agreement(seconds_from_ms(tol), seconds_from_ms(slice_ms), overall, by_kind, kappa, confusion,
                      {name: field_agreement(a, b, matches, name) for name in fields}, pairs,
                      ids_a[left_a].tolist(), ids_b[left_b].tolist())

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Row
 from ..errors import NotFoundError, ValidationError
 from ..model import Event, parse_kind, utcnow
 from ..suggest.types import ACCEPTED, DISMISSED, OPEN, TYPES, Suggestion
-from ..timebase import seconds_from_ms
+from ..timebase import nearest_ms, seconds_from_ms
 from .rows import event_from_row
 from .schema import JSONText, UTCDateTime, events, metadata
 
@@ -77,7 +77,7 @@ suggestion_runs, suggestions, suggestion_reviews = _tables(metadata)
 
 
 def _ms(seconds: float | None) -> int | None:
-    return None if seconds is None else int(round(seconds * 1000))
+    return None if seconds is None else nearest_ms(seconds)
 
 
 def _suggestion(row: Row, state: str = OPEN, event_id: str | None = None) -> Suggestion:

@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Callable
 
 from ..model import Kind
-from ..timebase import frame_time_to_start_s
+from ..timebase import floor_ms, frame_time_to_start_s, seconds_from_ms
 from .settings import SuggestSettings
 from .types import CUT, HOLD, SILENCE, SPEECH, Suggestion, length_score, seconds_text
 
@@ -45,7 +45,7 @@ class _Clock:
 
     def __init__(self, index: TimeIndex):
         self.index = index
-        self.end = math.floor(index.duration * 1000) / 1000  # the last time an event may have
+        self.end = seconds_from_ms(floor_ms(index.duration))  # the last time an event may have
 
     def at_frame(self, i: int | None) -> float:
         """Return the start_s of frame ``i`` (None: the end of the video)."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..timebase import nearest_ms
+
 CUT, HOLD, SILENCE, SPEECH = "cut", "hold", "silence", "speech"
 TYPES = (CUT, HOLD, SILENCE, SPEECH)
 OPEN, ACCEPTED, DISMISSED = "open", "accepted", "dismissed"
@@ -42,7 +44,7 @@ class Suggestion:
     @property
     def key(self) -> str:
         """Return the suggestion's identity within its recording: type and start in ms (``cut-12345``)."""
-        return f"{self.type}-{round(self.start_s * 1000)}"
+        return f"{self.type}-{nearest_ms(self.start_s)}"
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON-ready dict ``annotate suggest --json`` prints."""
