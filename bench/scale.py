@@ -20,7 +20,7 @@ Targets (issue 13):
 Rows this script does not build yet print "not measured".
 
     .venv/bin/python bench/scale.py [--dir DIR [--reuse]] [--recordings 1000] [--events 500000] [--repeat 2]
-                                    [--only-maps] [--no-page]
+                                    [--only-maps] [--no-page] [--only import,export]
 """
 
 from __future__ import annotations
@@ -144,8 +144,10 @@ def fresh_import_db(folder: Path) -> str:
     return url
 
 
-def measure(folder: Path, url: str, csv: Path, repeat: int) -> dict[str, list[tuple[float, int]]]:
-    """Return every measured row's (seconds, peak bytes) per run, runs interleaved."""
+def measure(folder: Path, url: str, csv: Path, repeat: int,
+            only: set[str] | None = None) -> dict[str, list[tuple[float, int]]]:
+    """Return every measured row's (seconds, peak bytes) per run, runs interleaved (only the rows named in
+    ``only``, e.g. {"import", "export"}, with their baselines, if given)."""
     db = url.removeprefix("sqlite:///")
     plain = folder / "plain.sqlite"
     one = folder / "one.csv"  # the CLI's own memory baseline: the same import of a one-row file
@@ -166,6 +168,8 @@ def measure(folder: Path, url: str, csv: Path, repeat: int) -> dict[str, list[tu
         }
         for name, step in steps.items():
             if name.startswith("sqlite") and SQLITE is None:
+                continue
+            if only is not None and name.removeprefix("sqlite ").split()[0] not in only:
                 continue
             found.setdefault(name, []).append(step())
     return found
@@ -261,6 +265,8 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true", help="use the store already built in --dir")
     ap.add_argument("--only-maps", action="store_true", help="measure only metrics, flow and the Analyse page")
     ap.add_argument("--no-page", action="store_true", help="leave out the Analyse page (it takes the longest)")
+    ap.add_argument("--only", help="measure only these CLI rows and their baselines, comma-separated "
+                    "(import, list, export, startup); leaves out metrics, flow and the page")
     args = ap.parse_args()
     folder = Path(args.dir or tempfile.mkdtemp(prefix="cx-scale-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -272,8 +278,13 @@ def main() -> None:
     write_csv(csv, args.import_rows)
     load = os.getloadavg()
     print(f"load: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
+    only = set(args.only.split(",")) if args.only else None
     if not args.only_maps:
-        report(measure(folder, url, csv, args.repeat), csv, args.import_rows, args.events)
+        report(measure(folder, url, csv, args.repeat, only), csv, args.import_rows, args.events)
+    if only is not None:
+        load = os.getloadavg()
+        print(f"load after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+        return
     report_maps(measure_maps(folder, url, args.repeat), {} if args.no_page else measure_page(url, args.repeat),
                 args.events)
     load = os.getloadavg()
