@@ -4,7 +4,7 @@ Builds, in a temporary folder and through the store's bulk path
 (``annotate.store.bulk.import_chunks``), a store of 1,000 recordings and
 500,000 events, then times the real CLI in child processes against plain
 baselines on the same data: interleaved runs, the best of ``--repeat`` kept,
-peak memory as the child's VmHWM (read from /proc/<pid>/status while it runs:
+CPU seconds (user + system, from wait4) beside the wall time, peak memory as the child's VmHWM (read from /proc/<pid>/status while it runs:
 ``ru_maxrss`` would count the parent's RSS at fork). Prints the machine's load.
 
 Targets (issue 13):
@@ -110,15 +110,30 @@ def vm_hwm(pid: int) -> int:
     return 0
 
 
-def run(cmd: list[str], stdout: Path | None = None) -> tuple[float, int]:
-    """Run ``cmd``; return (wall seconds, peak RSS bytes read while it ran). Raises CalledProcessError on failure."""
+class Timed(tuple):
+    """One run: (wall seconds, peak RSS bytes), with ``cpu`` the child's user + system seconds (on a loaded
+    machine a steadier figure than the wall time)."""
+
+    def __new__(cls, wall: float, peak: int, cpu: float) -> "Timed":
+        timed = super().__new__(cls, (wall, peak))
+        timed.cpu = cpu
+        return timed
+
+
+def run(cmd: list[str], stdout: Path | None = None) -> Timed:
+    """Run ``cmd``; return its wall seconds, peak RSS bytes read while it ran and CPU seconds. Raises
+    CalledProcessError on failure."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = open(stdout, "wb") if stdout else subprocess.DEVNULL
     try:
         start = time.perf_counter()
         child = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, env=env)
         peak = 0
-        while child.poll() is None:
+        while True:  # wait4, not poll: it gives the child's CPU time
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                child.returncode = os.waitstatus_to_exitcode(status)
+                break
             peak = max(peak, vm_hwm(child.pid))
             time.sleep(0.01)
         wall = time.perf_counter() - start
@@ -127,7 +142,7 @@ def run(cmd: list[str], stdout: Path | None = None) -> tuple[float, int]:
             out.close()
     if child.returncode:
         raise subprocess.CalledProcessError(child.returncode, cmd, stderr=child.stderr.read())
-    return wall, peak
+    return Timed(wall, peak, usage.ru_utime + usage.ru_stime)
 
 
 def annotate(*args: str) -> list[str]:
@@ -185,9 +200,14 @@ def report(found: dict[str, list[tuple[float, int]]], csv: Path, rows: int, even
             return
         wall, peak = best[ours]
         line = f"{label:<44} {wall:6.2f} s {peak / MB:6.0f} MB"
+        cpu = min(r.cpu for r in found[ours])
         if base in best:
             bwall, bpeak = best[base]
-            line += f" | baseline {bwall:6.2f} s {bpeak / MB:5.0f} MB | {wall / bwall:5.1f}x time"
+            bcpu = min(r.cpu for r in found[base])
+            line += (f" | baseline {bwall:6.2f} s {bpeak / MB:5.0f} MB | {wall / bwall:5.1f}x time,"
+                     f" CPU {cpu:.2f} s / {bcpu:.2f} s = {cpu / bcpu:.1f}x")
+        else:
+            line += f" | CPU {cpu:.2f} s"
         print(f"{line}   (target {target})")
 
     start = best.get("startup", (0.0, 0))[0]
