@@ -4,7 +4,7 @@ Builds, in a temporary folder and through the store's bulk path
 (``annotate.store.bulk.import_chunks``), a store of 1,000 recordings and
 500,000 events, then times the real CLI in child processes against plain
 baselines on the same data: interleaved runs, the best of ``--repeat`` kept,
-peak memory as the child's VmHWM (read from /proc/<pid>/status while it runs:
+CPU seconds (user + system, from wait4) beside the wall time, peak memory as the child's VmHWM (read from /proc/<pid>/status while it runs:
 ``ru_maxrss`` would count the parent's RSS at fork). Prints the machine's load.
 
 Targets (issue 13):
@@ -20,7 +20,7 @@ Targets (issue 13):
 Rows this script does not build yet print "not measured".
 
     .venv/bin/python bench/scale.py [--dir DIR [--reuse]] [--recordings 1000] [--events 500000] [--repeat 2]
-                                    [--only-maps] [--no-page]
+                                    [--only-maps] [--no-page] [--only import,export]
 """
 
 from __future__ import annotations
@@ -110,15 +110,30 @@ def vm_hwm(pid: int) -> int:
     return 0
 
 
-def run(cmd: list[str], stdout: Path | None = None) -> tuple[float, int]:
-    """Run ``cmd``; return (wall seconds, peak RSS bytes read while it ran). Raises CalledProcessError on failure."""
+class Timed(tuple):
+    """One run: (wall seconds, peak RSS bytes), with ``cpu`` the child's user + system seconds (on a loaded
+    machine a steadier figure than the wall time)."""
+
+    def __new__(cls, wall: float, peak: int, cpu: float) -> "Timed":
+        timed = super().__new__(cls, (wall, peak))
+        timed.cpu = cpu
+        return timed
+
+
+def run(cmd: list[str], stdout: Path | None = None) -> Timed:
+    """Run ``cmd``; return its wall seconds, peak RSS bytes read while it ran and CPU seconds. Raises
+    CalledProcessError on failure."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = open(stdout, "wb") if stdout else subprocess.DEVNULL
     try:
         start = time.perf_counter()
         child = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, env=env)
         peak = 0
-        while child.poll() is None:
+        while True:  # wait4, not poll: it gives the child's CPU time
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                child.returncode = os.waitstatus_to_exitcode(status)
+                break
             peak = max(peak, vm_hwm(child.pid))
             time.sleep(0.01)
         wall = time.perf_counter() - start
@@ -127,7 +142,7 @@ def run(cmd: list[str], stdout: Path | None = None) -> tuple[float, int]:
             out.close()
     if child.returncode:
         raise subprocess.CalledProcessError(child.returncode, cmd, stderr=child.stderr.read())
-    return wall, peak
+    return Timed(wall, peak, usage.ru_utime + usage.ru_stime)
 
 
 def annotate(*args: str) -> list[str]:
@@ -144,8 +159,10 @@ def fresh_import_db(folder: Path) -> str:
     return url
 
 
-def measure(folder: Path, url: str, csv: Path, repeat: int) -> dict[str, list[tuple[float, int]]]:
-    """Return every measured row's (seconds, peak bytes) per run, runs interleaved."""
+def measure(folder: Path, url: str, csv: Path, repeat: int,
+            only: set[str] | None = None) -> dict[str, list[tuple[float, int]]]:
+    """Return every measured row's (seconds, peak bytes) per run, runs interleaved (only the rows named in
+    ``only``, e.g. {"import", "export"}, with their baselines, if given)."""
     db = url.removeprefix("sqlite:///")
     plain = folder / "plain.sqlite"
     one = folder / "one.csv"  # the CLI's own memory baseline: the same import of a one-row file
@@ -167,6 +184,8 @@ def measure(folder: Path, url: str, csv: Path, repeat: int) -> dict[str, list[tu
         for name, step in steps.items():
             if name.startswith("sqlite") and SQLITE is None:
                 continue
+            if only is not None and name.removeprefix("sqlite ").split()[0] not in only:
+                continue
             found.setdefault(name, []).append(step())
     return found
 
@@ -181,9 +200,14 @@ def report(found: dict[str, list[tuple[float, int]]], csv: Path, rows: int, even
             return
         wall, peak = best[ours]
         line = f"{label:<44} {wall:6.2f} s {peak / MB:6.0f} MB"
+        cpu = min(r.cpu for r in found[ours])
         if base in best:
             bwall, bpeak = best[base]
-            line += f" | baseline {bwall:6.2f} s {bpeak / MB:5.0f} MB | {wall / bwall:5.1f}x time"
+            bcpu = min(r.cpu for r in found[base])
+            line += (f" | baseline {bwall:6.2f} s {bpeak / MB:5.0f} MB | {wall / bwall:5.1f}x time,"
+                     f" CPU {cpu:.2f} s / {bcpu:.2f} s = {cpu / bcpu:.1f}x")
+        else:
+            line += f" | CPU {cpu:.2f} s"
         print(f"{line}   (target {target})")
 
     start = best.get("startup", (0.0, 0))[0]
@@ -261,6 +285,8 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true", help="use the store already built in --dir")
     ap.add_argument("--only-maps", action="store_true", help="measure only metrics, flow and the Analyse page")
     ap.add_argument("--no-page", action="store_true", help="leave out the Analyse page (it takes the longest)")
+    ap.add_argument("--only", help="measure only these CLI rows and their baselines, comma-separated "
+                    "(import, list, export, startup); leaves out metrics, flow and the page")
     args = ap.parse_args()
     folder = Path(args.dir or tempfile.mkdtemp(prefix="cx-scale-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -272,8 +298,13 @@ def main() -> None:
     write_csv(csv, args.import_rows)
     load = os.getloadavg()
     print(f"load: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
+    only = set(args.only.split(",")) if args.only else None
     if not args.only_maps:
-        report(measure(folder, url, csv, args.repeat), csv, args.import_rows, args.events)
+        report(measure(folder, url, csv, args.repeat, only), csv, args.import_rows, args.events)
+    if only is not None:
+        load = os.getloadavg()
+        print(f"load after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+        return
     report_maps(measure_maps(folder, url, args.repeat), {} if args.no_page else measure_page(url, args.repeat),
                 args.events)
     load = os.getloadavg()

@@ -112,6 +112,17 @@ def test_fast_uuid5_equals_the_standard_one(name):
     assert uuid5_hex(name) == uuid.uuid5(EVENT_ID_NAMESPACE, name).hex
 
 
+@pytest.mark.parametrize("names", [["a", "", "Zoë ☕ " * 50, "sha:abc\x1fdecision_point\x1f1\x1f\x1fx"],
+                                   ["with\x00nul", "", "\x00", "plain"], []])
+def test_many_uuid5_at_once_equal_the_standard_ones(names):
+    # All names are encoded in one step unless one holds the NUL that separates them: both give each name's id.
+    import uuid
+
+    from annotate.formats.common import EVENT_ID_NAMESPACE, uuid5_hex_many
+
+    assert uuid5_hex_many(names) == [uuid.uuid5(EVENT_ID_NAMESPACE, n).hex for n in names]
+
+
 @pytest.mark.parametrize("fmt", ["json", "vtt", "eaf"])
 def test_absurdly_nested_json_is_a_format_error_or_ignored_never_a_crash(fmt):
     """JSON nested 100,000 deep (a hostile file) must not escape as RecursionError."""

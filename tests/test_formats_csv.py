@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import random
+from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 
 import pytest
 
 from annotate.errors import FormatError
 from annotate.formats import dumps_events, loads_events, read_events, write_events
+from annotate.formats.cells import iso_utc
 from annotate.formats.csv_format import COLUMNS
 from annotate.model import Event, Kind, validate_event
 from annotate.timebase import frame_index
@@ -64,6 +67,22 @@ def test_cells_show_the_values_a_reader_expects():
     last = rows[2]
     assert last["start_s"] == f"{LAST_FRAME_S:.3f}" and last["frame"] == "299"
     assert last["start_tc"] == "00:00:09.977"
+
+
+def test_repeated_stamps_and_non_ascii_text_give_the_cells_of_each_event():
+    # Stamps that repeat (a bulk import's) are written once each and picked; the text columns are built from
+    # their joined UTF-8 bytes: both must give every row the cells a per-event writer would.
+    rec = make_recording()
+    stamps = [datetime(2024, 5, 1, 12, 30, tzinfo=timezone.utc), datetime(2024, 5, 1, 12, 30, 0, 579789, timezone.utc),
+              datetime(2024, 5, 1, 14, 30, 0, 250000, timezone(timedelta(hours=2)))]
+    events = [dataclasses.replace(e, created_at=stamps[i % 3], updated_at=stamps[i % 2],
+                                  stage="Zoë 日本" if i % 3 else "plain", note=("é\n" if i % 2 else "x"))
+              for i, e in enumerate(many_events(rec, 200))]
+    rows = parse(dumps_events(events, [rec]))
+    assert [(r["created_at"], r["updated_at"], r["stage"], r["note"]) for r in rows] == [
+        (iso_utc(e.created_at), iso_utc(e.updated_at), e.stage, e.note) for e in events]
+    assert {r["created_at"] for r in rows} == {"2024-05-01T12:30:00.000Z", "2024-05-01T12:30:00.579789Z",
+                                               "2024-05-01T12:30:00.250Z"}
 
 
 def test_formula_like_text_is_neutralised_and_numbers_are_not():

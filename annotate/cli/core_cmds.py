@@ -22,10 +22,11 @@ if TYPE_CHECKING:
     from ..model import Recording
     from ..store import Store
 
-# Rows per chunk of a streamed CSV export. Writing a chunk holds about 4 KB per row of cells under way, so
-# the peak grows with it (500,000 events: 144 MB at 2,000 rows, 174 MB at 10,000, 300 MB at 50,000), while
-# the time is flat from about 2,000 rows up (smaller chunks pay the per-chunk steps more often).
-EXPORT_ROWS = 2000
+# Rows per chunk of a streamed CSV export. Writing a chunk holds about 3.5 KB per row under way, so the peak
+# grows with it (500,000 events: 110 MB at 2,000 rows, 138 MB at 10,000), while the CPU time falls to about
+# 10,000 rows (each chunk pays its column steps once: table_rows of 100,000 rows 0.66 s at 2,000, 0.57 s at
+# 5,000, 0.45 s at 10,000).
+EXPORT_ROWS = 5000
 
 
 def _load_probe():
@@ -151,6 +152,7 @@ def _transcripts(store, fmt: str, recs) -> dict:
 def export_cmd(app: AppContext, output: str, recording_refs: tuple[str, ...], fmt: str | None) -> None:
     """Export events (CSV by default) of some or all recordings."""
     from ..formats import format_for_path, get_format, write_event_tables, write_events  # start-up time
+    from ..formats.columns import no_gc
 
     store = open_store(app)
     recs = [store.find_recording(ref) for ref in recording_refs] or store.list_recordings()
@@ -167,7 +169,8 @@ def export_cmd(app: AppContext, output: str, recording_refs: tuple[str, ...], fm
                     count[0] += len(table["id"])
                     yield table
 
-        write_event_tables(output, tables(), {r.id: r for r in recs}, **_transcripts(store, chosen.name, recs))
+        with no_gc():  # the read makes millions of objects, none in cycles: no collector passes over them
+            write_event_tables(output, tables(), {r.id: r for r in recs}, **_transcripts(store, chosen.name, recs))
         total = count[0]
     else:
         events = [e for rec in recs for e in store.list_events(rec.id)]

@@ -26,9 +26,32 @@ def text_array(values: Any) -> Any:
     """
     if isinstance(values, np.ndarray):
         return _pc.cast(arrow_of(values), _pa.string())
-    builder = _pa.lib.StringBuilder()
+    joined = _joined(values)
+    if joined is not None:
+        return joined
+    builder = _pa.lib.StringBuilder()  # None (a null), a value that is not str, text UTF-8 cannot hold
     builder.append_values(values)
     return builder.finish()
+
+
+def _joined(values: Any) -> Any:
+    """Return a list of str as an Arrow string array built from their joined UTF-8 bytes (a third of the time
+    of a StringBuilder), or None when some value is not a str or not encodable (lone surrogates) or the text
+    is 2 GB or more (or ``values`` is not a list or tuple)."""
+    if not isinstance(values, (list, tuple)):
+        return None
+    try:
+        text = "".join(values)
+        data = text.encode("utf-8")
+    except (TypeError, UnicodeEncodeError):
+        return None
+    if len(data) >= 2**31:
+        return None
+    count = len(values)
+    lengths = map(len, values) if len(data) == len(text) else map(len, map(str.encode, values))  # bytes = chars
+    offsets = np.zeros(count + 1, dtype=np.int32)
+    np.cumsum(np.fromiter(lengths, dtype=np.int64, count=count), out=offsets[1:])
+    return _pa.Array.from_buffers(_pa.string(), count, [None, _pa.py_buffer(offsets), _pa.py_buffer(data)])
 
 
 def arrow_of(values: np.ndarray) -> Any:
