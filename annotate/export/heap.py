@@ -8,7 +8,7 @@ move leaving the old copy behind. Measured on bench/render.py's 320x240 10 fps f
 60 s, 146 MB for 1 h; with the threshold pinned at glibc's initial 128 KiB, 129 MB for 1 h, the growth of a
 bare PyAV transcode (+24 MB). Pinning is process-wide and lasts (glibc cannot go back to the sliding
 threshold); it costs a page fault per large block, which the frame loop barely allocates (its frames are
-pooled): a 10 min 320x240 export makes the same system calls either way, a 10 s 720p one about 180 more.
+pooled): a 10 s 720p export and a 10 min 320x240 one make the same mmap calls either way.
 """
 
 from __future__ import annotations
