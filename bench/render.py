@@ -9,6 +9,8 @@ BT.601), a plain transcode does not, so only a BT.709 input asks the same work o
 event every 3 s (:func:`events_for`); ffmpeg decodes and re-encodes with the export's libx264 preset/crf,
 BT.709 limited-range tags, audio copied and ``+faststart``, drawing nothing. ``--before DIR`` runs the export
 of another checkout too (``git archive main | tar -x -C DIR``), interleaved, for before/after figures.
+``--pad`` also runs ffmpeg with a ``pad`` filter adding the rows of the export's band below the picture
+("ffmpeg+band"): what x264 spends on those rows alone, drawing nothing in them.
 
 Every run is a fresh child process (the export's includes Python's start-up and imports, as ``annotate
 render`` would); its CPU time is the change of ``getrusage(RUSAGE_CHILDREN)`` (user + system) and its peak
@@ -19,7 +21,7 @@ with duration).
 
 Targets (CPU, export / ffmpeg): 720p30 <= 1.10, 1080p60 <= 1.15, 1 h 320x240 <= 1.30 (and wall <= 1.30).
 
-    .venv/bin/python bench/render.py [--runs 3] [--dir DIR] [--rows 720p,1080p,1h] [--strip below|overlay] [--before DIR]
+    .venv/bin/python bench/render.py [--runs 3] [--dir DIR] [--rows 720p,1080p,1h] [--strip below|overlay] [--before DIR] [--pad]
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from annotate.export import ExportOptions  # noqa: E402
 from annotate.model import DEFAULT_LABELS, Event, Kind  # noqa: E402
+from annotate.render.annotators import BOX_RGB  # noqa: E402
 
 EVENT_EVERY_S = 3.0  # one event every 3 s (20 a minute, as annotators mark a busy recording), at least 3
 TARGETS = {"720p": (1.10, None), "1080p": (1.15, None), "1h": (1.30, 1.30)}
@@ -111,14 +114,19 @@ def events_for(duration: float, n: int | None = None) -> list[Event]:
     return out
 
 
-def ffmpeg_command(src: Path, dst: Path, options: ExportOptions) -> list[str]:
-    """Return the ffmpeg command line of the baseline: the export's x264 settings and tags, audio copied."""
+def ffmpeg_command(src: Path, dst: Path, options: ExportOptions, pad: tuple[int, int, int] | None = None) -> list[str]:
+    """Return the ffmpeg command line of the baseline: the export's x264 settings and tags, audio copied; with
+    ``pad`` (width, height, band rows) the picture gets the band's rows below it, in the strip's ground colour."""
     x264 = options.encoder_options()
+    extra_vf = []
+    if pad is not None:
+        width, height, band = pad
+        extra_vf = ["-vf", f"pad={width}:{height + band}:0:0:color=0x{''.join(f'{c:02x}' for c in BOX_RGB)}"]
     extra = ["-bf", x264["bf"]] if "bf" in x264 else []
     extra += ["-g", x264["g"]] if "g" in x264 else []
     return [
         ffmpeg_path() or "ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(src),
-        "-map", "0:v:0", "-map", "0:a:0?", "-c:v", "libx264", "-preset", x264["preset"], "-crf", x264["crf"], *extra,
+        "-map", "0:v:0", "-map", "0:a:0?", *extra_vf, "-c:v", "libx264", "-preset", x264["preset"], "-crf", x264["crf"], *extra,
         "-pix_fmt", "yuv420p", "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
         "-color_range", "tv", "-c:a", "copy", "-movflags", "+faststart", str(dst),
     ]
@@ -169,17 +177,25 @@ def best(runs: list[tuple[float, float, float]]) -> tuple[float, float, float]:
     return min(r[0] for r in runs), min(r[1] for r in runs), max(r[2] for r in runs)
 
 
-def measure(rows: list[Row], inputs: dict[str, Path], runs: int, out: Path, strip: str, ways: dict[str, Path]) -> dict:
-    """Run ffmpeg and the export of each checkout in ``ways`` (name -> root) on every row, interleaved,
-    ``runs`` times; return key -> {"ffmpeg" or way name: (best wall, best CPU, peak RSS)}."""
+def measure(
+    rows: list[Row], inputs: dict[str, Path], runs: int, out: Path, strip: str, ways: dict[str, Path], pad: bool = False
+) -> dict:
+    """Run ffmpeg (and with ``pad`` ffmpeg adding the band's rows) and the export of each checkout in ``ways``
+    (name -> root) on every row, interleaved, ``runs`` times; return key -> {"ffmpeg", "ffmpeg+band" or way
+    name: (best wall, best CPU, peak RSS)}."""
     options = ExportOptions(strip=strip)
-    results: dict[str, dict[str, list]] = {row.key: {name: [] for name in ["ffmpeg", *ways]} for row in rows}
+    padded = ["ffmpeg+band"] if pad and strip == "below" else []
+    results: dict[str, dict[str, list]] = {row.key: {name: [] for name in ["ffmpeg", *padded, *ways]} for row in rows}
     for r in range(runs):
         for row in rows:
             src = inputs[row.key]
             got = results[row.key]
             got["ffmpeg"].append(run_child(ffmpeg_command(src, out / "ffmpeg.mp4", options)))
             line = f"  run {r + 1} {row.name:<22} ffmpeg {got['ffmpeg'][-1][1]:7.2f} s cpu {got['ffmpeg'][-1][0]:7.2f} s wall"
+            for name in padded:
+                size = (row.width, row.height, options.band_px(row.width, row.height))
+                got[name].append(run_child(ffmpeg_command(src, out / "ffmpeg-band.mp4", options, pad=size)))
+                line += f" | {name} {got[name][-1][1]:7.2f} s cpu"
             for name, root in ways.items():
                 got[name].append(run_child(export_command(src, out / "overlay.mp4", strip, root)))
                 line += f" | {name} {got[name][-1][1]:7.2f} s cpu {got[name][-1][0]:7.2f} s wall"
@@ -197,7 +213,7 @@ def report(rows: list[Row], figures: dict, startup: tuple[float, float, float]) 
         cpu_t, wall_t = TARGETS.get(row.key, (None, None))
         target = (f"cpu <= {cpu_t:.2f}" if cpu_t else "") + (f", wall <= {wall_t:.2f}" if wall_t else "")
         for name, (w, c, mb) in got.items():
-            note = target if name != "ffmpeg" else "baseline"
+            note = "baseline" if name == "ffmpeg" else ("x264 on the band's rows" if name == "ffmpeg+band" else target)
             print(f"  {row.name:<22}{name:<14}{w:8.2f}{c:8.2f}{mb:6.0f}{w / fw:8.3f}{c / fc:8.3f}  {note}")
     print(f"  (an export's figures include Python's start-up and imports: {startup[1]:.2f} s cpu, {startup[0]:.2f} s wall)")
 
@@ -210,6 +226,8 @@ def main() -> None:
     ap.add_argument("--strip", choices=("below", "overlay"), default="below",
                     help="where the timeline strip goes (default: below, as the export does)")
     ap.add_argument("--no-memory", action="store_true", help="skip the 60 s vs 1 h peak-memory comparison")
+    ap.add_argument("--pad", action="store_true", help="also run ffmpeg padding the picture with the band's rows"
+                    " (what encoding the band alone costs)")
     ap.add_argument("--before", type=Path, help="also run the export of the checkout at this path (e.g. an older"
                     " commit, `git archive`d), interleaved with this one's")
     args = ap.parse_args()
@@ -226,7 +244,7 @@ def main() -> None:
           f" best of {args.runs}")
     startup = best([run_child(startup_command()) for _ in range(3)])
     ways = {"export": ROOT, **({"before": args.before.resolve()} if args.before else {})}
-    figures = measure(rows, inputs, args.runs, args.dir, args.strip, ways)
+    figures = measure(rows, inputs, args.runs, args.dir, args.strip, ways, pad=args.pad)
     report(rows, figures, startup)
     print(f"  load average after: {load()}")
     if args.no_memory or "1h" not in inputs:

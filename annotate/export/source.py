@@ -12,6 +12,7 @@ from ..errors import FrameOutOfRangeError
 from ..media import inspect
 from ..media.stream import StreamReader
 from .frames import display_size
+from .heap import pin_mmap_threshold
 
 
 class Source(StreamReader):
@@ -21,10 +22,12 @@ class Source(StreamReader):
 
     Times are exact Fractions in seconds from the first frame (= 0). Close it
     (or use it as a context manager) when done. Raises the foundation's
-    MediaError subclasses for files that cannot be used.
+    MediaError subclasses for files that cannot be used. Opening one pins the C library's mmap threshold
+    first (:mod:`.heap`), so a long file's container tables do not spread over the heap.
     """
 
     def __init__(self, path: str | os.PathLike):
+        pin_mmap_threshold()
         path = Path(path)
         self.info, index = inspect(path)
         super().__init__(path, index)
