@@ -51,3 +51,8 @@ def test_chunked_resampling_gives_the_samples_of_frame_by_frame(tmp_path):
     ours = np.concatenate([samples for _, samples in chunks])
     theirs = _frame_by_frame_16k(path)
     assert ours.size == theirs.size and np.array_equal(ours, theirs)
+
+
+def test_the_analysis_decodes_on_one_thread_only_where_the_analysing_thread_fills_the_cores():
+    assert [video.decoder_threading(n) for n in (1, 2, 3, 8)] == ["NONE", "NONE", "AUTO", "AUTO"]
+    assert video.decoder_threading() in ("NONE", "AUTO")  # this machine's own count

@@ -70,11 +70,24 @@ def analysis_size(width: int, height: int, target: int) -> tuple[int, int]:
     return max(2, w // 2 * 2), max(2, int(round(height * w / width / 2)) * 2)
 
 
+def decoder_threading(cores: int | None = None) -> str:
+    """Return the FFmpeg threading the analysis decodes with: "NONE" on two cores or fewer, else "AUTO".
+
+    ``cores`` defaults to the CPUs this process may run on. With two, the
+    analysing thread already keeps the second core busy, and frame threads would
+    only add their own cost (about 40% more CPU per frame for H.264).
+    """
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return "NONE" if cores <= 2 else "AUTO"
+
+
 def small_frames(path: os.PathLike | str, index: TimeIndex, width: int, height: int) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(frame index, BGR picture width x height)`` for every frame of the video, in order.
 
-    One decode (FFmpeg threading) on a thread of its own, a few frames ahead of
-    the caller (a bounded queue: memory stays flat); the caller's thread scales
+    One decode (threading as :func:`decoder_threading` says) on a thread of its
+    own, a few frames ahead of the caller (a bounded queue: memory stays flat);
+    the caller's thread scales
     each frame with one reused swscale context and area averaging (point
     sampling would alias motion into flicker that looks like change), so the
     decoding and the analysing thread share the work about evenly. Raises the MediaError
@@ -86,7 +99,7 @@ def small_frames(path: os.PathLike | str, index: TimeIndex, width: int, height: 
     def produce() -> None:
         decoder = None
         try:
-            decoder = PositionedDecoder(path, index, thread_type="AUTO", skip_nonref=False,
+            decoder = PositionedDecoder(path, index, thread_type=decoder_threading(), skip_nonref=False,
                                         cache_bytes=0)  # each frame is asked for once
             for i in range(index.frame_count):
                 if stop.is_set():
