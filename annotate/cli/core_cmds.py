@@ -8,7 +8,6 @@ must stay under 0.3 s (bench/startup.py). Those are the only imports inside func
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,20 +29,9 @@ EXPORT_ROWS = 5000
 
 
 def _load_probe():
-    """Return :func:`annotate.media.probe`, importing the media layer with OpenBLAS on one thread.
+    """Return :func:`annotate.media.probe`, imported when ``info`` runs (start-up time)."""
+    from ..media import probe
 
-    numpy's OpenBLAS starts a thread per core when it loads, and they spin for a while, taking a loaded
-    machine's cores from the process: 0.07-0.1 s of ``annotate info``'s wall time on 2 cores. info does no
-    linear algebra. The variable is put back afterwards (OpenBLAS reads it once) so child processes and
-    in-process callers keep theirs; a user's own setting wins.
-    """
-    saved = os.environ.get("OPENBLAS_NUM_THREADS")
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    try:
-        from ..media import probe  # start-up time (see the module docstring)
-    finally:
-        if saved is None:
-            del os.environ["OPENBLAS_NUM_THREADS"]
     return probe
 
 
