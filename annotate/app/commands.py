@@ -21,7 +21,6 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
-
 from . import review
 from ..errors import AnnotateError, StoreUnavailableError, ValidationError
 from ..model import Event, Recording, parse_kind

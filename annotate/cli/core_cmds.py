@@ -28,13 +28,6 @@ if TYPE_CHECKING:
 EXPORT_ROWS = 5000
 
 
-def _load_probe():
-    """Return :func:`annotate.media.probe`, imported when ``info`` runs (start-up time)."""
-    from ..media import probe
-
-    return probe
-
-
 def _echo_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
@@ -45,7 +38,9 @@ def _echo_json(value: Any) -> None:
 @data_options
 def info_cmd(video: str, as_json: bool) -> None:
     """Show what a video holds: duration, exact frame rate, size, rotation, codecs."""
-    info = _load_probe()(video).to_json()
+    from ..media import probe  # start-up time (see the module docstring)
+
+    info = probe(video).to_json()
     if as_json:
         _echo_json(info)
         return
