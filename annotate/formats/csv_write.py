@@ -90,13 +90,18 @@ def _mapped(values: list[Any], fn: Any) -> list[str]:
 
 def _dates(values: list[Any]) -> Any:
     """Return the ISO 8601 cells of datetimes (None: blank), each distinct one written once when they repeat."""
-    distinct = dict.fromkeys(values)
-    if len(distinct) * 4 <= len(values):  # the stamps of a bulk import repeat: write each once, then pick
-        index = {value: n for n, value in enumerate(distinct)}
-        which = np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
-        cells = _dates(list(distinct))
-        return colwise.take(colwise.text_array(cells) if isinstance(cells, list) else cells, which)
-    cells = None if None in distinct else colwise.iso_text(values)
+    distinct = list(dict.fromkeys(values))
+    if not values or len(distinct) * 4 > len(values):
+        return _iso_cells(values)
+    index = {value: n for n, value in enumerate(distinct)}  # the stamps of a bulk import repeat: write each once
+    which = np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
+    cells = _iso_cells(distinct)
+    return colwise.take(colwise.text_array(cells) if isinstance(cells, list) else cells, which)
+
+
+def _iso_cells(values: list[Any]) -> Any:
+    """Return the ISO 8601 cell of each datetime (None: blank), a list or an Arrow string array."""
+    cells = None if None in values else colwise.iso_text(values)
     return list(map(iso_utc, values)) if cells is None else cells
 
 
