@@ -145,11 +145,11 @@ def export_cmd(app: AppContext, output: str, recording_refs: tuple[str, ...], fm
 
         def tables():
             # Every recording: one read in recording order; named ones: in the order given.
-            reads = [store.event_columns(by_recording=True, chunk_size=EXPORT_ROWS)] if not recording_refs else \
-                (store.event_columns([rec.id], chunk_size=EXPORT_ROWS) for rec in recs)
+            reads = [store.event_tables(by_recording=True, chunk_size=EXPORT_ROWS)] if not recording_refs else \
+                (store.event_tables([rec.id], chunk_size=EXPORT_ROWS) for rec in recs)
             for read in reads:
                 for table in read:
-                    count[0] += len(table["id"])
+                    count[0] += table.num_rows
                     yield table
 
         with no_gc():  # the read makes millions of objects, none in cycles: no collector passes over them

@@ -75,3 +75,11 @@ def int_values(array: Any) -> np.ndarray:
         raise ValueError("a value is missing")
     dtype = np.dtype(f"int{array.type.bit_width}")
     return np.frombuffer(array.buffers()[1], dtype=dtype)[array.offset : array.offset + len(array)]
+
+
+def bool_values(array: Any) -> np.ndarray:
+    """Return an Arrow boolean array without nulls as a numpy bool array; raises ValueError for one with nulls."""
+    if array.null_count:
+        raise ValueError("a value is missing")
+    bits = np.unpackbits(np.frombuffer(array.buffers()[1], dtype=np.uint8), bitorder="little")
+    return bits[array.offset : array.offset + len(array)].astype(bool)

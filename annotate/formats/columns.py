@@ -199,6 +199,11 @@ def take(array: Any, indices: np.ndarray) -> Any:
     return array if isinstance(array, str) else array.take(arrow_of(np.asarray(indices, dtype=np.int64)))
 
 
+def concat(arrays: Sequence[Any]) -> Any:
+    """Return Arrow arrays of one type end to end, as one array."""
+    return _pa.concat_arrays(arrays)
+
+
 def blank_where(mask: np.ndarray, cells: Any) -> Any:
     """Return ``cells`` with ``""`` where ``mask`` is True."""
     if not mask.any():

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from ..model import Kind
 from ..timebase import seconds_from_ms
+from . import arrow_read
 from .events import EventsMixin
 from .schema import events
 
@@ -31,6 +32,10 @@ COLUMN_CHUNK = 50_000  # rows per chunk of columns: a few tens of MB of Python v
 EVENT_COLUMN_NAMES = ("id", "recording_id", "kind", "start_s", "end_s", "label", "stage", "channel", "actor",
                       "expectation", "emotion", "note", "reviewer", "created_at", "updated_at", "version")
 _STAMPS = ("created_at", "updated_at")
+# The columns of ``event_tables``: as stored (times in ms, stamps their ISO text).
+STORED_COLUMN_NAMES = ("id", "recording_id", "kind", "start_ms", "end_ms", "label", "stage", "channel", "actor",
+                       "expectation", "emotion", "note", "reviewer", "created_at", "updated_at", "version")
+_INTEGERS = ("recording_id", "start_ms", "end_ms", "emotion", "version")
 _EXACT = 2**53  # integers below this are exact doubles
 
 
@@ -45,6 +50,27 @@ def _selected() -> list[Any]:
         else:
             out.append(events.c[name])
     return out
+
+
+def _stored_selected() -> list[Any]:
+    """Return the selected columns of ``event_tables``: integers cast, text never NULL (ADBC infers a column's type
+    from its first rows, and a NULL reads as an integer)."""
+    out: list[Any] = []
+    for name in STORED_COLUMN_NAMES:
+        column = events.c[name]
+        if name in _INTEGERS:
+            out.append(sa.cast(column, sa.BigInteger).label(name))
+        else:
+            out.append(sa.func.coalesce(sa.cast(column, sa.Text), "").label(name))
+    return out
+
+
+def _tables(batches: Iterator[Any]) -> Iterator[pa.Table]:
+    """Yield each RecordBatch as a Table (with ``STORED_COLUMN_NAMES``, whatever SQL called them)."""
+    import pyarrow as pa
+
+    for batch in batches:
+        yield pa.Table.from_batches([batch]).rename_columns(list(STORED_COLUMN_NAMES))
 
 
 def _stamp_values(texts: list[str]) -> list[datetime]:
@@ -148,8 +174,24 @@ class ColumnsMixin(EventsMixin):
         include_deleted: bool = False,
         by_recording: bool = False,
     ) -> Iterator[pa.Table]:
-        """Yield :meth:`event_columns` chunks as pyarrow Tables (same columns, same order). Raises as event_columns."""
-        import pyarrow as pa  # only the callers that want Arrow pay for importing it
+        """Yield the rows :meth:`event_columns` would, as pyarrow Tables of the stored values, never a Python
+        object per value: ``STORED_COLUMN_NAMES``, times in whole ms (int64; no end: null), emotion int64 (or
+        null), stamps their stored ISO text, every other column text (NULL as ""). Arguments, chunks and
+        errors as :meth:`event_columns`.
 
-        for chunk in self.event_columns(recording_ids, kinds, chunk_size, include_deleted, by_recording):
-            yield pa.Table.from_pydict(chunk)
+        A SQLite file is read through ADBC (``store.arrow_read``), a batch read
+        ahead on another thread; other stores through SQLAlchemy, as event_columns.
+        """
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be 1 or more, not {chunk_size}")
+        with self._read() as conn:
+            q = self._events_query(conn, _stored_selected(), recording_ids, kinds, include_deleted)
+            if by_recording:
+                q = _by_recording(q)
+            path = arrow_read.sqlite_file(conn)
+            if path is None:
+                for rows in _partitions(conn, q, chunk_size):
+                    yield arrow_read.rows_table(rows, STORED_COLUMN_NAMES, _INTEGERS)
+                return
+            sql = arrow_read.sql_text(conn, q)
+        yield from _tables(arrow_read.adbc_batches(path, sql, chunk_size))
