@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from importlib.util import find_spec
 from typing import Any, Iterator, Sequence
 from urllib.parse import quote
 
@@ -27,19 +28,15 @@ from ..errors import StoreError
 from ..timebase import floor_ms
 from .engine import busy_timeout_s
 
-try:  # optional: without it every read goes through SQLAlchemy
-    import adbc_driver_manager as _adbc
-    import adbc_driver_sqlite as _adbc_sqlite
-except ImportError:  # pragma: no cover - exercised only where the driver is missing
-    _adbc = _adbc_sqlite = None
-
 _AHEAD = 2  # batches read ahead of the consumer: the read of the next overlaps the formatting of this one
 
 
 def sqlite_file(conn: Connection) -> str | None:
     """Return the file of a SQLite store that ADBC can read, or None (another database, in memory, no driver)."""
-    if _adbc is None or conn.dialect.name != "sqlite":
+    if conn.dialect.name != "sqlite":
         return None
+    if find_spec("adbc_driver_sqlite") is None:  # imported by the read: every command imports the store (17 ms)
+        return None  # pragma: no cover - exercised only where the driver is missing
     database = conn.engine.url.database or ""
     if database in ("", ":memory:") or database.startswith("file:"):
         return None
@@ -83,15 +80,17 @@ def adbc_batches(path: str, sql: str, rows: int) -> Iterator[Any]:
 
 def _read(path: str, sql: str, rows: int, results: queue.Queue, stop: threading.Event) -> None:
     """Put the batches of ``sql`` on ``results``, then None (or the exception that ended the read)."""
+    import adbc_driver_manager as adbc
+    import adbc_driver_sqlite
     import pyarrow as pa
 
     try:
         uri = f"file:{quote(path)}?mode=ro"
-        with _adbc_sqlite.connect(uri) as db, _adbc.AdbcConnection(db) as conn:
-            with _adbc.AdbcStatement(conn) as stmt:
+        with adbc_driver_sqlite.connect(uri) as db, adbc.AdbcConnection(db) as conn:
+            with adbc.AdbcStatement(conn) as stmt:
                 stmt.set_sql_query(f"PRAGMA busy_timeout = {floor_ms(busy_timeout_s())}")
                 stmt.execute_update()
-            with _adbc.AdbcStatement(conn) as stmt:
+            with adbc.AdbcStatement(conn) as stmt:
                 stmt.set_options(**{"adbc.sqlite.query.batch_rows": str(rows)})
                 stmt.set_sql_query(sql)
                 stream, _ = stmt.execute_query()

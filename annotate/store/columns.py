@@ -4,8 +4,10 @@ For exports, maps, metrics and the Analyse page at library scale: the rows of
 :meth:`ColumnsMixin.event_columns` are exactly those ``list_events`` returns, in
 the same order, with the same values (``kind`` as its stored value), read with
 a server-side cursor on PostgreSQL (``stream_results``) so memory is bounded by
-the chunk size. Aggregates (events per recording and kind) are
-``RecordingsMixin.event_counts``: one GROUP BY.
+the chunk size. :meth:`ColumnsMixin.event_tables` gives the same rows as Arrow
+tables of the stored values, without a Python object per value on SQLite
+files (``store.arrow_read``): what the CSV export writes. Aggregates (events
+per recording and kind) are ``RecordingsMixin.event_counts``: one GROUP BY.
 """
 
 from __future__ import annotations
