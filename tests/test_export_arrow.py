@@ -113,3 +113,18 @@ def test_a_read_sees_its_snapshot_while_other_connections_write(tmp_path):
         assert sum(t.num_rows for t in store.event_tables(chunk_size=1000)) == before + 1
         held.execute("ROLLBACK")
         held.close()
+
+
+@pytest.mark.parametrize("chunk", [1, 4, 16, 1000])
+def test_rows_that_share_a_start_come_in_list_order_across_batches(store, chunk):
+    recs = [store.add_recording(Recording(path=f"/v/t{n}.mp4", duration_s=60.0)) for n in range(2)]
+    for round_ in range(3):  # three writes: three created_at stamps; ids at random within each
+        for rec in recs:
+            store.add_events([Event(kind=Kind.DECISION_POINT, start_s=s, recording_id=rec.id, label=f"r{round_}")
+                              for s in [1.0] * 7 + [2.0] * 5 + [0.5 * round_]], reviewer="ann")
+    for rids, by_recording in ((None, True), (None, False), ([recs[1].id], False)):
+        expected = ([e.id for r in recs for e in store.list_events(r.id)] if by_recording else
+                    [e.id for e in store.list_events(None if rids is None else rids[0])])
+        tables = list(store.event_tables(rids, chunk_size=chunk, by_recording=by_recording))
+        assert [v.as_py() for t in tables for v in t.column("id")] == expected
+        assert all(t.num_rows == chunk for t in tables[:-1]) and 1 <= tables[-1].num_rows <= chunk

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from ..model import Kind
 from ..timebase import seconds_from_ms
-from . import arrow_read
+from . import arrow_read, tie_order
 from .events import EventsMixin
 from .schema import events
 
@@ -182,18 +182,18 @@ class ColumnsMixin(EventsMixin):
         errors as :meth:`event_columns`.
 
         A SQLite file is read through ADBC (``store.arrow_read``), a batch read
-        ahead on another thread; other stores through SQLAlchemy, as event_columns.
+        ahead on another thread, in index order with ties sorted in Arrow
+        (``store.tie_order``); other stores through SQLAlchemy, as event_columns.
         """
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be 1 or more, not {chunk_size}")
         with self._read() as conn:
             q = self._events_query(conn, _stored_selected(), recording_ids, kinds, include_deleted)
-            if by_recording:
-                q = _by_recording(q)
             path = arrow_read.sqlite_file(conn)
             if path is None:
-                for rows in _partitions(conn, q, chunk_size):
+                for rows in _partitions(conn, _by_recording(q) if by_recording else q, chunk_size):
                     yield arrow_read.rows_table(rows, STORED_COLUMN_NAMES, _INTEGERS)
                 return
+            q, keys = tie_order.index_order(q, by_recording)
             sql = arrow_read.sql_text(conn, q)
-        yield from _tables(arrow_read.adbc_batches(path, sql, chunk_size))
+        yield from tie_order.in_list_order(_tables(arrow_read.adbc_batches(path, sql, chunk_size)), keys, chunk_size)
