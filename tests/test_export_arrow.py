@@ -37,7 +37,8 @@ def test_text_cells_are_what_the_cell_writer_writes_of_each_value(delimiter):
 def test_stamp_cells_are_iso_utc_of_the_stamp_read_back():
     column = UTCDateTime()
     base = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
-    times = [base, base + timedelta(milliseconds=250), base + timedelta(microseconds=1234), datetime(1999, 12, 31, 23, 59, 59, 999000),
+    times = [base, base + timedelta(milliseconds=250), base + timedelta(microseconds=1234),
+             datetime(1999, 12, 31, 23, 59, 59, 999000),
              datetime(2024, 5, 1, 14, 0, 0, 500000, tzinfo=timezone(timedelta(hours=2)))]
     stored = [column.process_bind_param(t, None) for t in times]
     stored += ["2024-05-01T12:00:00+00:00", "2024-05-01T14:00:00.5+02:00", None, stored[1], stored[1]]

@@ -1,8 +1,9 @@
 """The event CSV's rows, written a whole column at a time from the table of events (see csv_format for the layout).
 
 Every cell of a column is made in one step (numbers and times by Arrow and
-numpy kernels, text through the spreadsheet-safe cell writer, once per
-distinct value) and the columns are joined into lines in one call.
+numpy kernels, text and stamps by Arrow's string kernels: formats.arrow_cells)
+and the columns are joined into lines in one call, from either table of events
+(lists of Event fields, or the store's Arrow tables of stored values).
 """
 
 from __future__ import annotations
@@ -79,7 +80,8 @@ def _listed_columns(table: Mapping[str, list[Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {name: colwise.text_array(table[name]) for name in TEXT_FIELDS}
     out.update(count=len(table["id"]), id=table["id"], recording_id=_distinct(table["recording_id"]),
                kind=_distinct(table["kind"]), start=ms_column(table["start_s"]),
-               point=np.array([e is None for e in ends], dtype=bool), end=ms_column([0.0 if e is None else e for e in ends]),
+               point=np.array([e is None for e in ends], dtype=bool),
+               end=ms_column([0.0 if e is None else e for e in ends]),
                emotion=_mapped(_distinct(table["emotion"]), lambda e: "" if e is None else str(int(e))),
                created_at=_dates(table["created_at"]), updated_at=_dates(table["updated_at"]),
                said=lambda: (table["recording_id"], table["start_s"], ends))
@@ -92,7 +94,8 @@ def _stored_columns(table: Any) -> dict[str, Any]:
     ends = col["end_ms"]
     point = bool_values(_pc.is_null(ends))
     out: dict[str, Any] = {name: col[name] for name in TEXT_FIELDS}
-    start, end = colwise.int_values(col["start_ms"]), colwise.int_values(_pc.fill_null(ends, colwise.arrow_of(np.zeros(1, np.int64))[0]))
+    start = colwise.int_values(col["start_ms"])
+    end = colwise.int_values(_pc.fill_null(ends, colwise.arrow_of(np.zeros(1, np.int64))[0]))  # no pa.scalar: pandas
     out.update(count=table.num_rows, id=col["id"], recording_id=_distinct(col["recording_id"]),
                kind=_distinct(col["kind"]), start=start, point=point, end=end,
                emotion=_pc.fill_null(_pc.cast(col["emotion"], _pa.string()), colwise.text_scalar("")),
