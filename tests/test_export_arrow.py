@@ -129,3 +129,22 @@ def test_rows_that_share_a_start_come_in_list_order_across_batches(store, chunk)
         tables = list(store.event_tables(rids, chunk_size=chunk, by_recording=by_recording))
         assert [v.as_py() for t in tables for v in t.column("id")] == expected
         assert all(t.num_rows == chunk for t in tables[:-1]) and 1 <= tables[-1].num_rows <= chunk
+
+
+def test_stored_tables_leave_out_deleted_rows_and_unfinished_imports(store):
+    recs = _fill(store)
+    gone = store.list_events(recs[0].id)[3]
+    store.delete_event(gone.id)
+    dropped = store.add_recording(Recording(path="/v/dropped.mp4", duration_s=60.0))
+    store.add_events([Event(kind=Kind.MOMENT_OF_TRUTH, start_s=1.0, recording_id=dropped.id)], reviewer="ann")
+    store.delete_recording(dropped.id)
+    expected = [e.id for r in store.list_recordings() for e in store.list_events(r.id)]
+    with store.import_batches("zed") as hidden:  # a pending import: its rows stay hidden until it is done
+        hidden.write([(f"h{i:031d}", recs[0].id, "moment_of_truth", 1000 * i, None, "hidden", "", "", "", "", None, "", "zed",
+                       "2026-01-01T00:00:00.000000+00:00", "2026-01-01T00:00:00.000000+00:00", None, 1,
+                       hidden.import_id) for i in range(3)], [recs[0].id])
+        read = [v.as_py() for t in store.event_tables(by_recording=True, chunk_size=8) for v in t.column("id")]
+        assert read == expected and gone.id not in read
+    after = [v.as_py() for t in store.event_tables(by_recording=True) for v in t.column("id")]
+    assert len(after) == len(expected) + 3 and after == [e.id for r in store.list_recordings()
+                                                        for e in store.list_events(r.id)]
