@@ -148,3 +148,19 @@ def test_stored_tables_leave_out_deleted_rows_and_unfinished_imports(store):
     after = [v.as_py() for t in store.event_tables(by_recording=True) for v in t.column("id")]
     assert len(after) == len(expected) + 3 and after == [e.id for r in store.list_recordings()
                                                         for e in store.list_events(r.id)]
+
+
+def test_a_read_stopped_early_ends_its_reader_and_a_bad_file_is_a_store_error(tmp_path):
+    import threading
+
+    from annotate.errors import StoreError
+
+    with Store(f"sqlite:///{tmp_path / 'a.sqlite'}") as store:
+        _fill(store)
+        tables = store.event_tables(chunk_size=2)
+        assert next(tables).num_rows == 2
+        tables.close()
+        assert not [t for t in threading.enumerate() if t.name == "annotate-adbc-read"]
+    (tmp_path / "junk.sqlite").write_bytes(b"not a database" * 100)
+    with pytest.raises(StoreError, match="cannot read the store"):
+        list(adbc_batches(str(tmp_path / "junk.sqlite"), "SELECT 1", 10))
