@@ -56,3 +56,23 @@ def test_chunked_resampling_gives_the_samples_of_frame_by_frame(tmp_path):
 def test_the_analysis_decodes_on_one_thread_only_where_the_analysing_thread_fills_the_cores():
     assert [video.decoder_threading(n) for n in (1, 2, 3, 8)] == ["NONE", "NONE", "AUTO", "AUTO"]
     assert video.decoder_threading() in ("NONE", "AUTO")  # this machine's own count
+
+
+def test_the_analysis_read_gives_every_frame_once_in_order_as_the_positioned_decoder_does(tmp_path):
+    from annotate.media import inspect
+    from annotate.media.decoder import PositionedDecoder
+    from annotate.testing.clips import make_clip
+
+    times = [Fraction(k, 30) + (Fraction(1, 90) if k % 7 == 3 else 0) for k in range(90)]
+    path = make_clip(tmp_path / "bframes.mp4", n_frames=90, frame_times=times, start_offset_s=Fraction(5, 2),
+                     gop=25, bframes=True, audio=True)
+    _, index = inspect(path)
+    got = list(video.frames_in_order(path, index))
+    assert [i for i, _ in got] == list(range(index.frame_count)) == list(range(90))
+    assert [frame.pts for _, frame in got] == [int(p) for p in index.pts]
+    decoder = PositionedDecoder(path, index, thread_type="NONE", skip_nonref=False, cache_bytes=0)
+    try:
+        for i in (0, 1, 24, 25, 26, 57, 89):
+            assert np.array_equal(got[i][1].to_ndarray(), decoder.decode(i).to_ndarray()), i
+    finally:
+        decoder.close()

@@ -1,10 +1,11 @@
 """The picture side of the analysis: one decode at reduced resolution, cuts (PySceneDetect) and holds.
 
-Every frame of the recording is decoded once, in order, through the project's
-own :class:`~annotate.media.decoder.PositionedDecoder` (so each frame's index
-and presentation time are the :class:`~annotate.media.timeindex.TimeIndex`'s,
-checked against the decoder's timestamp, and nothing is skipped), scaled by
-swscale to ``analysis_width`` pixels wide, and handed to two finders:
+Every frame of the recording is decoded once, in order, in one read front to
+back through the project's :class:`~annotate.media.stream.StreamReader` (each
+frame's index, and so its presentation time, is the
+:class:`~annotate.media.timeindex.TimeIndex`'s entry for the decoder's
+timestamp, and no index is skipped), scaled by swscale to ``analysis_width``
+pixels wide, and handed to two finders:
 
 - :class:`CutFinder` feeds PySceneDetect's ``AdaptiveDetector.process_frame``
   (ContentDetector's score against a rolling average; the score itself is
@@ -26,15 +27,18 @@ import queue
 import threading
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 from typing import Callable, Iterator
 
+import av
 import cv2
 import numpy as np
 from av.video.reformatter import VideoReformatter
 from scenedetect import FrameTimecode
 from scenedetect.detectors import AdaptiveDetector
 
-from ..media.decoder import PositionedDecoder
+from ..media.container import undecodable
+from ..media.stream import StreamReader, decode
 from ..media.timeindex import TimeIndex
 from .settings import SuggestSettings
 
@@ -82,53 +86,94 @@ def decoder_threading(cores: int | None = None) -> str:
     return "NONE" if cores <= 2 else "AUTO"
 
 
+def frames_in_order(path: os.PathLike | str, index: TimeIndex) -> Iterator[tuple[int, av.VideoFrame]]:
+    """Yield ``(frame index, decoded frame)`` for every frame of the TimeIndex, in order, each index once.
+
+    One read front to back through :class:`~annotate.media.stream.StreamReader`
+    (threading as :func:`decoder_threading` says), every packet decoded; each
+    frame's index is the TimeIndex's entry for its presentation timestamp (a
+    frame without one is the next frame; a frame the index does not hold is
+    dropped). A frame that cannot be decoded (a damaged packet) is given the
+    picture before it, as a player shows it. Raises TruncatedMediaError for a file
+    that breaks off, UndecodableMediaError when no picture comes out at all.
+    """
+    pts, count = index.pts, index.frame_count
+    nxt, last = 0, None  # the index expected next; the last frame yielded
+    with StreamReader(path, index, thread_type=decoder_threading(), with_audio=False) as file:
+        for packet in file.packets():
+            for frame in decode(packet):
+                p = frame.pts
+                if p is None or (nxt < count and p == pts[nxt]):
+                    i = nxt
+                else:
+                    i = index.index_of_pts(p)
+                    if i is None or i < nxt:
+                        continue
+                while last is not None and nxt < i:
+                    yield nxt, last
+                    nxt += 1
+                if i < count:
+                    yield i, frame
+                    nxt, last = i + 1, frame
+    if last is None:
+        raise undecodable(Path(path))
+    for i in range(nxt, count):
+        yield i, last
+
+
 def small_frames(path: os.PathLike | str, index: TimeIndex, width: int, height: int) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(frame index, BGR picture width x height)`` for every frame of the video, in order.
 
-    One decode (threading as :func:`decoder_threading` says) on a thread of its
-    own, a few frames ahead of the caller (a bounded queue: memory stays flat);
-    the caller's thread scales
-    each frame with one reused swscale context and area averaging (point
-    sampling would alias motion into flicker that looks like change), so the
-    decoding and the analysing thread share the work about evenly. Raises the MediaError
-    subclasses of the decoder for a damaged file.
+    :func:`frames_in_order` on a thread of its own, a few frames ahead of the
+    caller (a bounded queue: memory stays flat). Each frame is scaled with
+    swscale's area averaging (point sampling would alias motion into flicker that
+    looks like change) on the caller's thread, or on the decoding thread when the
+    queue is full (the caller is behind: small pictures decode faster than they
+    are analysed), so the two threads share the work whatever the frame size;
+    either way the same scaling, so the same picture. Raises as
+    :func:`frames_in_order`.
     """
     ahead: queue.Queue = queue.Queue(maxsize=_AHEAD)
     stop = threading.Event()
 
     def produce() -> None:
-        decoder = None
+        scale = _scaler(width, height)
         try:
-            decoder = PositionedDecoder(path, index, thread_type=decoder_threading(), skip_nonref=False,
-                                        cache_bytes=0)  # each frame is asked for once
-            for i in range(index.frame_count):
+            for item in frames_in_order(path, index):
                 if stop.is_set():
                     return
-                ahead.put((i, decoder.decode(i)))
+                ahead.put((item[0], scale(item[1])) if ahead.full() else item)
             ahead.put(None)
         except BaseException as exc:  # handed to the consumer, which raises it
             ahead.put(exc)
-        finally:
-            if decoder is not None:
-                decoder.close()
 
     worker = threading.Thread(target=produce, daemon=True, name="cx-suggest-decode")
     worker.start()
-    scaler = VideoReformatter()
+    scale = _scaler(width, height)
     try:
         while (item := ahead.get()) is not None:
             if isinstance(item, BaseException):
                 raise item
-            i, raw = item
-            # threads=1: swscale's own threads (one per core by default) cost more CPU than they save at this size
-            small = scaler.reformat(raw, width=width, height=height, format="bgr24", interpolation="AREA", threads=1)
-            yield i, small.to_ndarray()
+            i, picture = item
+            yield i, picture if isinstance(picture, np.ndarray) else scale(picture)
     finally:
         stop.set()
         while worker.is_alive():  # let a producer blocked on a full queue see the stop
             with contextlib.suppress(queue.Empty):
                 ahead.get(timeout=0.05)
         worker.join()
+
+
+def _scaler(width: int, height: int) -> Callable[[av.VideoFrame], np.ndarray]:
+    """Return a function scaling a frame to a BGR array width x height (one swscale context of its own)."""
+    reformat = VideoReformatter().reformat
+
+    def scale(frame: av.VideoFrame) -> np.ndarray:
+        # threads=1: swscale's own threads (one per core by default) cost more CPU than they save at this size
+        return reformat(frame, width=width, height=height, format="bgr24", interpolation="AREA",
+                        threads=1).to_ndarray()
+
+    return scale
 
 
 class _Detector(AdaptiveDetector):
