@@ -5,6 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import av
+import cv2
 import numpy as np
 from scenedetect import FrameTimecode
 from scenedetect.detectors import AdaptiveDetector
@@ -22,7 +23,7 @@ def test_the_cut_score_is_pyscenedetects_own_to_the_bit():
     cuts_ours, cuts_theirs = [], []
     for i, picture in enumerate(pictures):
         tc = FrameTimecode(i, Fraction(30))
-        cuts_ours += [t.frame_num for t in ours.process_frame(tc, picture)]
+        cuts_ours += [t.frame_num for t in ours.process_frame(tc, cv2.cvtColor(picture, cv2.COLOR_BGR2HSV))]
         cuts_theirs += [t.frame_num for t in theirs.process_frame(tc, picture)]
         assert ours._frame_score == theirs._frame_score, i
     assert cuts_ours == cuts_theirs and 20 in cuts_ours and 41 in cuts_ours

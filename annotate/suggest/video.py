@@ -28,7 +28,7 @@ import threading
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, NamedTuple
 
 import av
 import cv2
@@ -121,41 +121,40 @@ def frames_in_order(path: os.PathLike | str, index: TimeIndex) -> Iterator[tuple
         yield i, last
 
 
-def small_frames(path: os.PathLike | str, index: TimeIndex, width: int, height: int) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield ``(frame index, BGR picture width x height)`` for every frame of the video, in order.
+def pictures(path: os.PathLike | str, index: TimeIndex, width: int, height: int) -> Iterator[tuple[int, Picture]]:
+    """Yield ``(frame index, its Picture at width x height)`` for every frame of the video, in order.
 
     :func:`frames_in_order` on a thread of its own, a few frames ahead of the
-    caller (a bounded queue: memory stays flat). Each frame is scaled with
-    swscale's area averaging (point sampling would alias motion into flicker that
-    looks like change) on the caller's thread, or on the decoding thread when the
+    caller (a bounded queue: memory stays flat). Each frame is prepared
+    (:func:`_preparer`) on the caller's thread, or on the decoding thread when the
     queue is full (the caller is behind: small pictures decode faster than they
     are analysed), so the two threads share the work whatever the frame size;
-    either way the same scaling, so the same picture. Raises as
+    either way the same steps, so the same numbers. Raises as
     :func:`frames_in_order`.
     """
     ahead: queue.Queue = queue.Queue(maxsize=_AHEAD)
     stop = threading.Event()
 
     def produce() -> None:
-        scale = _scaler(width, height)
+        prepare = _preparer(width, height)
         try:
             for item in frames_in_order(path, index):
                 if stop.is_set():
                     return
-                ahead.put((item[0], scale(item[1])) if ahead.full() else item)
+                ahead.put((item[0], prepare(item[1])) if ahead.full() else item)
             ahead.put(None)
         except BaseException as exc:  # handed to the consumer, which raises it
             ahead.put(exc)
 
     worker = threading.Thread(target=produce, daemon=True, name="cx-suggest-decode")
     worker.start()
-    scale = _scaler(width, height)
+    prepare = _preparer(width, height)
     try:
         while (item := ahead.get()) is not None:
             if isinstance(item, BaseException):
                 raise item
-            i, picture = item
-            yield i, picture if isinstance(picture, np.ndarray) else scale(picture)
+            i, got = item
+            yield i, got if isinstance(got, Picture) else prepare(got)
     finally:
         stop.set()
         while worker.is_alive():  # let a producer blocked on a full queue see the stop
@@ -164,24 +163,39 @@ def small_frames(path: os.PathLike | str, index: TimeIndex, width: int, height: 
         worker.join()
 
 
-def _scaler(width: int, height: int) -> Callable[[av.VideoFrame], np.ndarray]:
-    """Return a function scaling a frame to a BGR array width x height (one swscale context of its own)."""
+class Picture(NamedTuple):
+    """A frame scaled down for the analysis, in the two forms the finders take: HSV and grey (uint8 arrays)."""
+
+    hsv: np.ndarray
+    grey: np.ndarray
+
+
+def _preparer(width: int, height: int) -> Callable[[av.VideoFrame], Picture]:
+    """Return a function turning a frame into its Picture (one swscale context of its own).
+
+    The frame is scaled by swscale with area averaging to BGR (point sampling
+    would alias motion into flicker that looks like change), then converted by
+    OpenCV as PySceneDetect converts it (HSV) and to grey.
+    """
     reformat = VideoReformatter().reformat
 
-    def scale(frame: av.VideoFrame) -> np.ndarray:
+    def prepare(frame: av.VideoFrame) -> Picture:
         # threads=1: swscale's own threads (one per core by default) cost more CPU than they save at this size
-        return reformat(frame, width=width, height=height, format="bgr24", interpolation="AREA",
-                        threads=1).to_ndarray()
+        bgr = reformat(frame, width=width, height=height, format="bgr24", interpolation="AREA",
+                       threads=1).to_ndarray()
+        return Picture(cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV), cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY))
 
-    return scale
+    return prepare
 
 
 class _Detector(AdaptiveDetector):
-    """AdaptiveDetector whose ContentDetector frame score takes two OpenCV calls instead of a dozen numpy ones.
+    """AdaptiveDetector fed HSV pictures, whose ContentDetector frame score takes two OpenCV calls, not a dozen.
 
-    The score is the same number, bit for bit: the per-channel sums of absolute
-    HSV differences are exact integers either way, divided by the pixel count
-    and weighted in ContentDetector's order (no edges, no stats manager here).
+    ``process_frame`` takes the picture already converted to HSV (as
+    ContentDetector converts a BGR one, with cv2.COLOR_BGR2HSV). The score is
+    the same number, bit for bit: the per-channel sums of absolute HSV
+    differences are exact integers either way, divided by the pixel count and
+    weighted in ContentDetector's order (no edges, no stats manager here).
     """
 
     def __init__(self, **kwargs):
@@ -190,8 +204,8 @@ class _Detector(AdaptiveDetector):
         self._last_hsv: np.ndarray | None = None
 
     def _calculate_frame_score(self, timecode: FrameTimecode, frame_img: np.ndarray) -> float:
-        hsv = cv2.cvtColor(frame_img, cv2.COLOR_BGR2HSV)
-        last, self._last_hsv = self._last_hsv, hsv
+        hsv, last = frame_img, self._last_hsv  # (PySceneDetect's parameter name; the picture is HSV already)
+        self._last_hsv = hsv
         if last is None:
             return 0.0
         pixels = float(hsv.shape[0] * hsv.shape[1])
@@ -220,9 +234,9 @@ class CutFinder:
         self.cuts: list[Cut] = []
         self._last: int | None = None
 
-    def feed(self, i: int, picture: np.ndarray) -> None:
-        """Take frame ``i`` (frames come in order, each once)."""
-        found = self._detector.process_frame(FrameTimecode(i, self._fps), picture)
+    def feed(self, i: int, hsv: np.ndarray) -> None:
+        """Take frame ``i``'s HSV picture (frames come in order, each once)."""
+        found = self._detector.process_frame(FrameTimecode(i, self._fps), hsv)
         score = self._detector._frame_score  # the score process_frame just computed (no public accessor)
         if score is not None and score >= self._threshold:
             self._scores[i] = float(score)
@@ -259,9 +273,8 @@ class HoldFinder:
         self._count = 0
         self.holds: list[Hold] = []
 
-    def feed(self, i: int, picture: np.ndarray) -> None:
-        """Take frame ``i`` (frames come in order, each once)."""
-        grey = cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY)
+    def feed(self, i: int, grey: np.ndarray) -> None:
+        """Take frame ``i``'s grey picture (frames come in order, each once)."""
         if self._prev is None:
             self._prev = self._anchor = grey
             self._first = i
@@ -301,9 +314,9 @@ def scan_video(path: os.PathLike | str, index: TimeIndex, width: int, height: in
     w, h = analysis_size(width, height, settings.analysis_width)
     cuts, holds = CutFinder(settings, index.fps), HoldFinder(settings, index)
     total = index.frame_count
-    for i, picture in small_frames(path, index, w, h):
-        cuts.feed(i, picture)
-        holds.feed(i, picture)
+    for i, picture in pictures(path, index, w, h):
+        cuts.feed(i, picture.hsv)
+        holds.feed(i, picture.grey)
         if progress is not None and i % _PROGRESS_EVERY == 0:
             progress(i, total)
     if progress is not None:
