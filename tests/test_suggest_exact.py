@@ -77,3 +77,32 @@ def test_the_analysis_read_gives_every_frame_once_in_order_as_the_positioned_dec
             assert np.array_equal(got[i][1].to_ndarray(), decoder.decode(i).to_ndarray()), i
     finally:
         decoder.close()
+
+
+def test_a_picture_is_the_same_whichever_thread_prepared_it(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    from annotate.media import inspect
+
+    path = make_scene_clip(tmp_path / "scenes.mp4", n_frames=40, cuts=[12, 30], fps=30, width=320, height=180)
+    _, index = inspect(path)
+    prepare = video._preparer(160, 90)
+    expected = [prepare(frame) for _, frame in video.frames_in_order(path, index)]
+    where: list[str] = []
+    real = video._preparer
+
+    def counted(width, height):  # the real preparer, noting which thread runs it
+        inner = real(width, height)
+        return lambda frame: (where.append(threading.current_thread().name), inner(frame))[1]
+
+    monkeypatch.setattr(video, "_preparer", counted)
+    got = []
+    for i, picture in video.pictures(path, index, 160, 90):
+        got.append((i, picture))
+        if i < 20:
+            time.sleep(0.01)  # a slow analysis: the decoding thread fills the queue and prepares frames itself
+    assert [i for i, _ in got] == list(range(40)) and len(where) == 40
+    assert "cx-suggest-decode" in where and threading.current_thread().name in where
+    for (_, ours), theirs in zip(got, expected):
+        assert np.array_equal(ours.hsv, theirs.hsv) and np.array_equal(ours.grey, theirs.grey)
