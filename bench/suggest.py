@@ -5,11 +5,13 @@ track (espeak-ng, when installed; else a quiet track), the time of
 ``annotate.suggest.service.analyse`` (video and audio) next to a plain PyAV
 decode of every video frame (FFmpeg AUTO threading, nothing converted),
 measured interleaved in the same run, best of ``--runs`` (target: analysis
-<= 1.5x the decode). Then the same for a one-hour file (a 10 s 320x180 clip's
-packets repeated, no re-encoding), and the peak memory (max RSS) of a child
-process analysing a one-minute and a one-hour file of that same size: flat
-with duration means the two are close. The load average is printed with
-every figure. Files are made once into ``--dir``.
+<= 1.5x the decode), as wall clock and as CPU time (the process's, all its
+threads: on a busy machine the wall clock says as much about the other work as
+about ours). Then the same for a one-hour file (a 10 s 320x180 clip's packets
+repeated, no re-encoding), and the peak memory (max RSS) of a child process
+analysing a one-minute and a one-hour file of that same size: flat with
+duration means the two are close. The load average is printed with every
+figure. Files are made once into ``--dir``.
 
     .venv/bin/python bench/suggest.py [--dir DIR] [--runs 3] [--no-hour]
 """
@@ -90,19 +92,24 @@ def small(folder: Path, repeats: int, name: str) -> Path:
     return path
 
 
+def timed(work, *args) -> tuple[float, float, object]:
+    """Return (wall seconds, CPU seconds of this process, result) of ``work(*args)``."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    result = work(*args)
+    return time.perf_counter() - t0, time.process_time() - c0, result
+
+
 def compare(path: Path, runs: int) -> None:
     decode, analysis, found = [], [], []
     for _ in range(runs):
-        t0 = time.perf_counter()
-        plain_decode(path)
-        decode.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        found = analyse(path)
-        analysis.append(time.perf_counter() - t0)
-    d, a = min(decode), min(analysis)
+        decode.append(timed(plain_decode, path)[:2])
+        *spent, found = timed(analyse, path)
+        analysis.append(tuple(spent))
+    (d, dc), (a, ac) = (min(t[0] for t in decode), min(t[1] for t in decode)), \
+        (min(t[0] for t in analysis), min(t[1] for t in analysis))
     kinds = {t: sum(1 for s in found if s.type == t) for t in ("cut", "hold", "silence", "speech")}
-    print(f"{path.name}: plain decode {d:.2f} s, analysis {a:.2f} s = {a / d:.2f}x the decode "
-          f"(best of {runs}; {kinds}; {load()})")
+    print(f"{path.name}: plain decode {d:.2f} s, analysis {a:.2f} s = {a / d:.2f}x the decode; "
+          f"CPU {dc:.2f} s and {ac:.2f} s = {ac / dc:.2f}x (best of {runs}; {kinds}; {load()})")
 
 
 def peak_memory(path: Path) -> dict:

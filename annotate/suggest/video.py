@@ -1,10 +1,11 @@
 """The picture side of the analysis: one decode at reduced resolution, cuts (PySceneDetect) and holds.
 
-Every frame of the recording is decoded once, in order, through the project's
-own :class:`~annotate.media.decoder.PositionedDecoder` (so each frame's index
-and presentation time are the :class:`~annotate.media.timeindex.TimeIndex`'s,
-checked against the decoder's timestamp, and nothing is skipped), scaled by
-swscale to ``analysis_width`` pixels wide, and handed to two finders:
+Every frame of the recording is decoded once, in order, in one read front to
+back through the project's :class:`~annotate.media.stream.StreamReader` (each
+frame's index, and so its presentation time, is the
+:class:`~annotate.media.timeindex.TimeIndex`'s entry for the decoder's
+timestamp, and no index is skipped), scaled by swscale to ``analysis_width``
+pixels wide, and handed to two finders:
 
 - :class:`CutFinder` feeds PySceneDetect's ``AdaptiveDetector.process_frame``
   (ContentDetector's score against a rolling average; the score itself is
@@ -26,15 +27,18 @@ import queue
 import threading
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable, Iterator
+from pathlib import Path
+from typing import Callable, Iterator, NamedTuple
 
+import av
 import cv2
 import numpy as np
 from av.video.reformatter import VideoReformatter
 from scenedetect import FrameTimecode
 from scenedetect.detectors import AdaptiveDetector
 
-from ..media.decoder import PositionedDecoder
+from ..media.container import undecodable
+from ..media.stream import StreamReader, decode
 from ..media.timeindex import TimeIndex
 from .settings import SuggestSettings
 
@@ -82,47 +86,75 @@ def decoder_threading(cores: int | None = None) -> str:
     return "NONE" if cores <= 2 else "AUTO"
 
 
-def small_frames(path: os.PathLike | str, index: TimeIndex, width: int, height: int) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield ``(frame index, BGR picture width x height)`` for every frame of the video, in order.
+def frames_in_order(path: os.PathLike | str, index: TimeIndex) -> Iterator[tuple[int, av.VideoFrame]]:
+    """Yield ``(frame index, decoded frame)`` for every frame of the TimeIndex, in order, each index once.
 
-    One decode (threading as :func:`decoder_threading` says) on a thread of its
-    own, a few frames ahead of the caller (a bounded queue: memory stays flat);
-    the caller's thread scales
-    each frame with one reused swscale context and area averaging (point
-    sampling would alias motion into flicker that looks like change), so the
-    decoding and the analysing thread share the work about evenly. Raises the MediaError
-    subclasses of the decoder for a damaged file.
+    One read front to back through :class:`~annotate.media.stream.StreamReader`
+    (threading as :func:`decoder_threading` says), every packet decoded; each
+    frame's index is the TimeIndex's entry for its presentation timestamp (a
+    frame without one is the next frame; a frame the index does not hold is
+    dropped). A frame that cannot be decoded (a damaged packet) is given the
+    picture before it, as a player shows it. Raises TruncatedMediaError for a file
+    that breaks off, UndecodableMediaError when no picture comes out at all.
+    """
+    pts, count = index.pts, index.frame_count
+    nxt, last = 0, None  # the index expected next; the last frame yielded
+    with StreamReader(path, index, thread_type=decoder_threading(), with_audio=False) as file:
+        for packet in file.packets():
+            for frame in decode(packet):
+                p = frame.pts
+                if p is None or (nxt < count and p == pts[nxt]):
+                    i = nxt
+                else:
+                    i = index.index_of_pts(p)
+                    if i is None or i < nxt:
+                        continue
+                while last is not None and nxt < i:
+                    yield nxt, last
+                    nxt += 1
+                if i < count:
+                    yield i, frame
+                    nxt, last = i + 1, frame
+    if last is None:
+        raise undecodable(Path(path))
+    for i in range(nxt, count):
+        yield i, last
+
+
+def pictures(path: os.PathLike | str, index: TimeIndex, width: int, height: int) -> Iterator[tuple[int, Picture]]:
+    """Yield ``(frame index, its Picture at width x height)`` for every frame of the video, in order.
+
+    :func:`frames_in_order` on a thread of its own, a few frames ahead of the
+    caller (a bounded queue: memory stays flat). Each frame is prepared
+    (:func:`_preparer`) on the caller's thread, or on the decoding thread when the
+    queue is full (the caller is behind: small pictures decode faster than they
+    are analysed), so the two threads share the work whatever the frame size;
+    either way the same steps, so the same numbers. Raises as
+    :func:`frames_in_order`.
     """
     ahead: queue.Queue = queue.Queue(maxsize=_AHEAD)
     stop = threading.Event()
 
     def produce() -> None:
-        decoder = None
+        prepare = _preparer(width, height)
         try:
-            decoder = PositionedDecoder(path, index, thread_type=decoder_threading(), skip_nonref=False,
-                                        cache_bytes=0)  # each frame is asked for once
-            for i in range(index.frame_count):
+            for item in frames_in_order(path, index):
                 if stop.is_set():
                     return
-                ahead.put((i, decoder.decode(i)))
+                ahead.put((item[0], prepare(item[1])) if ahead.full() else item)
             ahead.put(None)
         except BaseException as exc:  # handed to the consumer, which raises it
             ahead.put(exc)
-        finally:
-            if decoder is not None:
-                decoder.close()
 
     worker = threading.Thread(target=produce, daemon=True, name="cx-suggest-decode")
     worker.start()
-    scaler = VideoReformatter()
+    prepare = _preparer(width, height)
     try:
         while (item := ahead.get()) is not None:
             if isinstance(item, BaseException):
                 raise item
-            i, raw = item
-            # threads=1: swscale's own threads (one per core by default) cost more CPU than they save at this size
-            small = scaler.reformat(raw, width=width, height=height, format="bgr24", interpolation="AREA", threads=1)
-            yield i, small.to_ndarray()
+            i, got = item
+            yield i, got if isinstance(got, Picture) else prepare(got)
     finally:
         stop.set()
         while worker.is_alive():  # let a producer blocked on a full queue see the stop
@@ -131,12 +163,39 @@ def small_frames(path: os.PathLike | str, index: TimeIndex, width: int, height: 
         worker.join()
 
 
-class _Detector(AdaptiveDetector):
-    """AdaptiveDetector whose ContentDetector frame score takes two OpenCV calls instead of a dozen numpy ones.
+class Picture(NamedTuple):
+    """A frame scaled down for the analysis, in the two forms the finders take: HSV and grey (uint8 arrays)."""
 
-    The score is the same number, bit for bit: the per-channel sums of absolute
-    HSV differences are exact integers either way, divided by the pixel count
-    and weighted in ContentDetector's order (no edges, no stats manager here).
+    hsv: np.ndarray
+    grey: np.ndarray
+
+
+def _preparer(width: int, height: int) -> Callable[[av.VideoFrame], Picture]:
+    """Return a function turning a frame into its Picture (one swscale context of its own).
+
+    The frame is scaled by swscale with area averaging to BGR (point sampling
+    would alias motion into flicker that looks like change), then converted by
+    OpenCV as PySceneDetect converts it (HSV) and to grey.
+    """
+    reformat = VideoReformatter().reformat
+
+    def prepare(frame: av.VideoFrame) -> Picture:
+        # threads=1: swscale's own threads (one per core by default) cost more CPU than they save at this size
+        bgr = reformat(frame, width=width, height=height, format="bgr24", interpolation="AREA",
+                       threads=1).to_ndarray()
+        return Picture(cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV), cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY))
+
+    return prepare
+
+
+class _Detector(AdaptiveDetector):
+    """AdaptiveDetector fed HSV pictures, whose ContentDetector frame score takes two OpenCV calls, not a dozen.
+
+    ``process_frame`` takes the picture already converted to HSV (as
+    ContentDetector converts a BGR one, with cv2.COLOR_BGR2HSV). The score is
+    the same number, bit for bit: the per-channel sums of absolute HSV
+    differences are exact integers either way, divided by the pixel count and
+    weighted in ContentDetector's order (no edges, no stats manager here).
     """
 
     def __init__(self, **kwargs):
@@ -145,8 +204,8 @@ class _Detector(AdaptiveDetector):
         self._last_hsv: np.ndarray | None = None
 
     def _calculate_frame_score(self, timecode: FrameTimecode, frame_img: np.ndarray) -> float:
-        hsv = cv2.cvtColor(frame_img, cv2.COLOR_BGR2HSV)
-        last, self._last_hsv = self._last_hsv, hsv
+        hsv, last = frame_img, self._last_hsv  # (PySceneDetect's parameter name; the picture is HSV already)
+        self._last_hsv = hsv
         if last is None:
             return 0.0
         pixels = float(hsv.shape[0] * hsv.shape[1])
@@ -175,9 +234,9 @@ class CutFinder:
         self.cuts: list[Cut] = []
         self._last: int | None = None
 
-    def feed(self, i: int, picture: np.ndarray) -> None:
-        """Take frame ``i`` (frames come in order, each once)."""
-        found = self._detector.process_frame(FrameTimecode(i, self._fps), picture)
+    def feed(self, i: int, hsv: np.ndarray) -> None:
+        """Take frame ``i``'s HSV picture (frames come in order, each once)."""
+        found = self._detector.process_frame(FrameTimecode(i, self._fps), hsv)
         score = self._detector._frame_score  # the score process_frame just computed (no public accessor)
         if score is not None and score >= self._threshold:
             self._scores[i] = float(score)
@@ -214,9 +273,8 @@ class HoldFinder:
         self._count = 0
         self.holds: list[Hold] = []
 
-    def feed(self, i: int, picture: np.ndarray) -> None:
-        """Take frame ``i`` (frames come in order, each once)."""
-        grey = cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY)
+    def feed(self, i: int, grey: np.ndarray) -> None:
+        """Take frame ``i``'s grey picture (frames come in order, each once)."""
         if self._prev is None:
             self._prev = self._anchor = grey
             self._first = i
@@ -256,9 +314,9 @@ def scan_video(path: os.PathLike | str, index: TimeIndex, width: int, height: in
     w, h = analysis_size(width, height, settings.analysis_width)
     cuts, holds = CutFinder(settings, index.fps), HoldFinder(settings, index)
     total = index.frame_count
-    for i, picture in small_frames(path, index, w, h):
-        cuts.feed(i, picture)
-        holds.feed(i, picture)
+    for i, picture in pictures(path, index, w, h):
+        cuts.feed(i, picture.hsv)
+        holds.feed(i, picture.grey)
         if progress is not None and i % _PROGRESS_EVERY == 0:
             progress(i, total)
     if progress is not None:
