@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
-import numpy as np
 
 from ..model import Recording, columns_valid
 from . import columns as colwise
@@ -147,8 +146,8 @@ class SeenIds:
         count = len(out["kind"])
         ids = self.ids.assign(out["kind"], out["start_s"], out.get("end_s") or [None] * count,
                               out.get("label") or [""] * count, raw)
-        keys = np.sort(SeenKeys.keys(ids))
-        if (keys[1:] == keys[:-1]).any() or self.seen.contains(keys).any():
+        keys = SeenKeys.keys(ids)
+        if len(set(ids)) != count or self.seen.contains(keys).any():
             raise NotStreamable("an id is used twice")
         self.seen.add(keys)
         return ids
