@@ -74,8 +74,10 @@ class _Writer:
         self.pending = self.pool.submit(self._write, columns)
 
     def _write(self, columns: list[list[Any]]) -> None:
-        for first in range(0, len(columns[0]), IMPORT_BATCH):
-            self.batches.write([c[first : first + IMPORT_BATCH] for c in columns], [self.recording_id])
+        count = len(columns[0])
+        each = -(-count // -(-count // IMPORT_BATCH)) if count else 0  # even parts of at most IMPORT_BATCH rows
+        for first in range(0, count, each or 1):
+            self.batches.write([c[first : first + each] for c in columns], [self.recording_id])
 
     def _wait(self) -> None:
         pending, self.pending = self.pending, None
