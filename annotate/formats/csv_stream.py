@@ -109,7 +109,7 @@ def _batches(body: Any, delimiter: str, width: int, wanted: list[int], block_byt
     quotes = body.count(b'"')
     if quotes:
         pattern = colwise.quoted_cell_pattern(delimiter.encode())
-        if sum(m.group().count(b'"') for m in pattern.finditer(body)) != quotes:
+        if b"".join(pattern.findall(body)).count(b'"') != quotes:  # the pattern has no group: whole cells
             raise NotStreamable("quotes inside unquoted cells")
     names, parse, convert = colwise.csv_options(delimiter, width, wanted)
     try:

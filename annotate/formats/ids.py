@@ -207,8 +207,6 @@ def _ms_cells(times: Sequence[float | None]) -> list[str]:
 
 
 _NAMESPACE_BYTES = EVENT_ID_NAMESPACE.bytes
-# "00" .. "ff" as rows of two ASCII bytes, to write 16 bytes of each id as 32 hex digits at once
-_HEX_DIGITS = np.frombuffer(b"".join(f"{i:02x}".encode() for i in range(256)), dtype=np.uint8).reshape(256, 2)
 
 
 def uuid5_hex_many(names: Sequence[str]) -> list[str]:
@@ -217,11 +215,11 @@ def uuid5_hex_many(names: Sequence[str]) -> list[str]:
     if not count:
         return []
     sha1, ns = _sha1, _NAMESPACE_BYTES
-    digests = b"".join([sha1(ns + name).digest()[:16] for name in _encoded(names)])
-    raw = np.frombuffer(digests, dtype=np.uint8).reshape(count, 16).copy()
+    digests = b"".join([sha1(ns + name).digest() for name in _encoded(names)])
+    raw = np.frombuffer(digests, dtype=np.uint8).reshape(count, 20)[:, :16].copy()
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x50  # version 5
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
-    text = _HEX_DIGITS[raw].tobytes().decode("ascii")
+    text = raw.tobytes().hex()
     return [text[i : i + 32] for i in range(0, 32 * count, 32)]
 
 
