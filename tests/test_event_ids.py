@@ -31,7 +31,7 @@ def test_two_ids_that_mix_alike_are_both_found():
     twin = hi ^ ((lo * _MIX) & _U64) ^ ((other_lo * _MIX) & _U64)  # the same 64-bit mix as (hi, lo)
     first, second = _hex(hi, lo), _hex(twin, other_lo)
     keys = SeenKeys.keys([first, second])
-    assert SeenKeys._mixes(keys)[0] == SeenKeys._mixes(keys)[1]
+    assert SeenKeys._words(keys)[0][0] == SeenKeys._words(keys)[0][1]
     seen = SeenKeys()
     seen.add(SeenKeys.keys([first, "ab" * 16]))
     seen.add(SeenKeys.keys([second]))  # merged into one part holding both: kept sorted by the keys
@@ -39,3 +39,24 @@ def test_two_ids_that_mix_alike_are_both_found():
     found = seen.contains(SeenKeys.keys([second, first, "ab" * 16, _hex(twin, lo), "cd" * 16]))
     assert found.tolist() == [True, True, True, False, False]
     assert np.array_equal(np.sort(seen.parts[0][1]), seen.parts[0][1])
+
+
+def test_lookups_after_many_merges_agree_with_a_set():
+    import random
+
+    rng = random.Random(7)
+    seen, added = SeenKeys(), set()
+    pool = [f"{rng.getrandbits(128):032x}" for _ in range(20_000)] + [f"{i:032x}" for i in range(5_000)]
+    rng.shuffle(pool)
+    at = 0
+    while at < len(pool):
+        size = rng.choice((1, 7, 300, 1500))
+        block = pool[at:at + size]
+        at += size
+        probe = block + rng.sample(pool, 50)
+        assert seen.contains(SeenKeys.keys(probe)).tolist() == [p in added for p in probe]
+        seen.add(SeenKeys.keys(block))
+        added.update(block)
+    assert seen.contains(SeenKeys.keys(pool)).all()
+    for mixes, rest in seen.parts:
+        assert mixes is not None and (mixes[1:] > mixes[:-1]).all() and len(rest) == len(mixes)
