@@ -231,3 +231,39 @@ def test_an_import_failing_while_a_chunk_is_written_stores_nothing(paths, failur
         assert _count(path, "SELECT count(*) FROM events") == 0
         assert _count(path, "SELECT count(*) FROM imports") == 0
         assert _count(path, "SELECT count(*) FROM change_log WHERE entity = 'import'") == 0
+
+
+@pytest.mark.parametrize("variable_limit", [None, 100])
+def test_rows_written_as_columns_are_the_rows_a_plain_executemany_stores(paths, tmp_path, variable_limit):
+    """Constant columns bound once, the rest numbered column by column: the same table as row-by-row inserts."""
+    from annotate.store.batches import ROWS_PER_INSERT
+    from annotate.store.rows import EVENT_COLUMNS
+
+    url, path = paths
+    count = 2 * ROWS_PER_INSERT + 37  # whole statements and a shorter last one
+    stamp = "2026-01-01T00:00:00.000000+00:00"
+    with Store(url) as store:
+        rid = store.add_recording(Recording(path="/v/a.mp4", title="a", duration_s=600.0)).id
+        with store.import_batches("ann") as batches:
+            def rows(first: int) -> list[tuple]:
+                return [(f"r{(first + i - (i == 5)) % (count + 5):031d}", rid, ("MOT", "INT")[i % 2], 10 * i,
+                         None if i % 3 else 10 * i + 5, f"label {i % 7}", "", "", "agent" if i < 40 else "customer",
+                         "", (i % 5) - 2 if i % 4 else None, "", "ann", stamp, stamp if i % 9 else "2026-02-02",
+                         None, 1, batches.import_id) for i in range(count)]
+
+            # Row 5 repeats row 4's id (the first counts); the second batch repeats 25 stored ids.
+            first, again = rows(0), rows(count - 20)
+            with store._engine.connect() as conn:
+                if variable_limit:
+                    conn.connection.driver_connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, variable_limit)
+                conn.close()
+            added = batches.write(list(zip(*first)), [rid]) + batches.write(list(zip(*again)), [rid])
+    plain = sqlite3.connect(tmp_path / "plain.sqlite")
+    plain.execute(f"CREATE TABLE events ({', '.join(EVENT_COLUMNS)}, UNIQUE (id))")
+    plain.executemany(f"INSERT OR IGNORE INTO events VALUES ({', '.join('?' * len(EVENT_COLUMNS))})", first + again)
+    names = ", ".join(c for c in EVENT_COLUMNS if c != "import_id")
+    expected = plain.execute(f"SELECT {names} FROM events ORDER BY id").fetchall()
+    assert added == len(expected) == count + 5
+    assert _rows(path, f"SELECT {names} FROM events ORDER BY id") == expected
+    assert _rows(path, "SELECT typeof(start_ms), typeof(end_ms), typeof(emotion) FROM events WHERE id = 'r" + "0" * 31 + "'") \
+        == [("integer", "integer", "null")]

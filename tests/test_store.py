@@ -746,9 +746,9 @@ def test_event_columns_by_recording_read_every_recording_at_once_in_list_order(s
     expected = [e for r in store.list_recordings() for e in store.list_events(r.id)]
     assert len(expected) == 9 + 10 + 12
     with store.import_batches("zed") as hidden:  # a pending import: its rows stay hidden from every read
-        hidden.write([(f"h{i:031d}", recs[0].id, "MOT", 1000 * i, None, "hidden", "", "", "", "", None, "", "zed",
-                       "2026-01-01T00:00:00.000000+00:00", "2026-01-01T00:00:00.000000+00:00", None, 1,
-                       hidden.import_id) for i in range(3)], [recs[0].id])
+        hidden.write(list(zip(*[(f"h{i:031d}", recs[0].id, "MOT", 1000 * i, None, "hidden", "", "", "", "", None, "",
+                                 "zed", "2026-01-01T00:00:00.000000+00:00", "2026-01-01T00:00:00.000000+00:00", None,
+                                 1, hidden.import_id) for i in range(3)])), [recs[0].id])  # as columns
         for size in (1, 5, 31, 50_000):
             chunks = list(store.event_columns(by_recording=True, chunk_size=size))
             assert _joined(chunks) == _listed(expected)

@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
-import numpy as np
 
 from ..model import Recording, columns_valid
 from . import columns as colwise
@@ -110,7 +109,7 @@ def _batches(body: Any, delimiter: str, width: int, wanted: list[int], block_byt
     quotes = body.count(b'"')
     if quotes:
         pattern = colwise.quoted_cell_pattern(delimiter.encode())
-        if sum(m.group().count(b'"') for m in pattern.finditer(body)) != quotes:
+        if b"".join(pattern.findall(body)).count(b'"') != quotes:  # the pattern has no group: whole cells
             raise NotStreamable("quotes inside unquoted cells")
     names, parse, convert = colwise.csv_options(delimiter, width, wanted)
     try:
@@ -147,8 +146,8 @@ class SeenIds:
         count = len(out["kind"])
         ids = self.ids.assign(out["kind"], out["start_s"], out.get("end_s") or [None] * count,
                               out.get("label") or [""] * count, raw)
-        keys = np.sort(SeenKeys.keys(ids))
-        if (keys[1:] == keys[:-1]).any() or self.seen.contains(keys).any():
+        keys = SeenKeys.keys(ids)
+        if len(set(ids)) != count or self.seen.contains(keys).any():
             raise NotStreamable("an id is used twice")
         self.seen.add(keys)
         return ids

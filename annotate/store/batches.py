@@ -22,10 +22,11 @@ columns already validated by a streamed CSV reader.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import sqlite3
 from datetime import timedelta
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 import sqlalchemy as sa
 
@@ -53,45 +54,68 @@ class ImportBatches:
         self.who = clean_text(reviewer)  # the reviewer as the store keeps it
         self.added = 0
 
-    def write(self, rows: list[tuple], recording_ids: Iterable[int]) -> int:
-        """Insert ``rows`` (driver values in ``rows.EVENT_COLUMNS`` order, ``import_id`` set) in one short transaction.
+    def write(self, columns: Sequence[Sequence[Any]], recording_ids: Iterable[int]) -> int:
+        """Insert rows given as ``columns`` (driver values in ``rows.EVENT_COLUMNS`` order, ``import_id`` set) in one
+        short transaction.
 
-        Rows whose id is stored already (or repeats in ``rows``: the first counts)
-        are skipped. Returns how many were added. Raises NotFoundError when one of
-        ``recording_ids`` (the recordings of ``rows``) is missing or deleted.
+        Rows whose id is stored already (or repeats: the first counts) are
+        skipped. Returns how many were added. Raises NotFoundError when one of
+        ``recording_ids`` (the recordings of the rows) is missing or deleted.
         """
         store = self.store
         with _batch_write(store, self.reviewer) as tx:
             for rid in sorted(set(recording_ids)):
                 store._recording_row(tx.conn, rid, lock=True)  # still there (and locked, on PostgreSQL)
             added = 0
-            if rows:
-                added = _insert_rows(tx.conn, rows)
+            if columns and len(columns[0]):
+                added = _insert_columns(tx.conn, columns)
             tx.conn.execute(imports.update().where(imports.c.id == self.import_id).values(touched_at=tx.now))
         self.added += added
         return added
 
 
-def _insert_rows(conn: sa.Connection, rows: list[tuple]) -> int:
-    """Insert ``events`` rows (``EVENT_COLUMNS`` order), skipping ids already stored; return how many were added.
+def _insert_columns(conn: sa.Connection, columns: Sequence[Sequence[Any]]) -> int:
+    """Insert ``events`` rows given as columns (``EVENT_COLUMNS`` order), skipping ids already stored; return how
+    many were added.
 
-    SQLite: multi-row INSERTs of ROWS_PER_INSERT rows (fewer if its limit of
-    bound values is lower), so a batch is a few statement steps instead of one
-    per row, and a writer thread gives up the GIL a few times per batch, not
-    once per row. Other databases: the driver's executemany (psycopg pipelines it).
+    SQLite: multi-row INSERTs of ROWS_PER_INSERT rows whose parameters are
+    numbered column by column (:func:`_sqlite_insert`), so the values go in as
+    slices of the columns (no tuple per row) and a column holding one value
+    throughout (the import's id, its stamp, ...) is bound once per statement.
+    A batch is a few statement steps instead of one per row, and a writer
+    thread gives up the GIL a few times per batch. Other databases: the
+    driver's executemany of the rows (psycopg pipelines it).
     """
     sql = insert_sql(conn, events.name, EVENT_COLUMNS, skip="id")
+    count = len(columns[0])
     if conn.dialect.name != "sqlite":
-        return max(conn.exec_driver_sql(sql, rows).rowcount, 0)
+        return max(conn.exec_driver_sql(sql, list(zip(*columns))).rowcount, 0)
+    same = tuple(j for j, column in enumerate(columns) if column.count(column[0]) == count)
+    varying = [columns[j] for j in range(len(columns)) if j not in same]
     limit = conn.connection.driver_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-    per = max(1, min(limit // len(EVENT_COLUMNS), ROWS_PER_INSERT))
-    head, one = sql.split(" VALUES ")
+    per = max(1, min((limit - len(same)) // max(len(varying), 1), ROWS_PER_INSERT))
+    head = sql.split(" VALUES ")[0]
+    constants = [columns[j][0] for j in same]
     added = 0
-    for first in range(0, len(rows), per):
-        part = rows[first : first + per]
-        many = f"{head} VALUES {', '.join(itertools.repeat(one, len(part)))}"
-        added += max(conn.exec_driver_sql(many, tuple(itertools.chain.from_iterable(part))).rowcount, 0)
+    for first in range(0, count, per):
+        rows = min(per, count - first)
+        params = list(constants)
+        for column in varying:
+            params += column[first : first + rows]
+        added += max(conn.exec_driver_sql(_sqlite_insert(head, len(columns), same, rows), tuple(params)).rowcount, 0)
     return added
+
+
+@functools.lru_cache(maxsize=16)
+def _sqlite_insert(head: str, width: int, same: tuple[int, ...], rows: int) -> str:
+    """Return ``head`` + VALUES of ``rows`` rows of ``width`` columns, parameters numbered so they are bound as
+    the columns ``same`` (one value each: ?1, ?2, ...) then every other column's ``rows`` values in turn."""
+    varying = [j for j in range(width) if j not in same]
+    first = {j: len(same) + 1 + k * rows for k, j in enumerate(varying)}
+    fixed = {j: f"?{k + 1}" for k, j in enumerate(same)}
+    values = ", ".join("(" + ", ".join(fixed.get(j) or f"?{first[j] + r}" for j in range(width)) + ")"
+                       for r in range(rows))
+    return f"{head} VALUES {values}"
 
 
 @contextlib.contextmanager
@@ -170,7 +194,7 @@ class BatchesMixin(UndoMixin):
             ev.updated_at = as_utc(ev.updated_at) or ev.created_at
             ev.reviewer, ev.version = ev.reviewer or batches.who, 1
         rows = render_rows(self._engine.dialect, [event_values(ev, batches.import_id) for ev in cleaned])
-        return batches.write(rows, {ev.recording_id for ev in cleaned})
+        return batches.write(list(zip(*rows)), {ev.recording_id for ev in cleaned})
 
     def _begin_import(self, reviewer: str) -> str:
         """Remove what dead imports left, then record a new pending import; return its id."""

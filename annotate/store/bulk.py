@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Iterable, Protocol
 
 import numpy as np
@@ -47,7 +46,7 @@ def import_chunks(store: Store, recording_id: int, chunks: Iterable[ColumnChunk]
     store.get_recording(recording_id)
     with store.import_batches(reviewer) as batches, _Writer(batches, recording_id) as writer:
         for chunk in chunks:
-            writer.put(chunk_rows(chunk.columns, chunk.count, recording_id, batches.import_id, utcnow(), batches.who))
+            writer.put(chunk_columns(chunk.columns, chunk.count, recording_id, batches.import_id, utcnow(), batches.who))
     return batches.added
 
 
@@ -69,14 +68,16 @@ class _Writer:
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
         return self
 
-    def put(self, rows: list[tuple]) -> None:
-        """Wait for the previous chunk's write (raising what it raised), then start writing ``rows``."""
+    def put(self, columns: list[list[Any]]) -> None:
+        """Wait for the previous chunk's write (raising what it raised), then start writing the rows of ``columns``."""
         self._wait()
-        self.pending = self.pool.submit(self._write, rows)
+        self.pending = self.pool.submit(self._write, columns)
 
-    def _write(self, rows: list[tuple]) -> None:
-        for first in range(0, len(rows), IMPORT_BATCH):
-            self.batches.write(rows[first : first + IMPORT_BATCH], [self.recording_id])
+    def _write(self, columns: list[list[Any]]) -> None:
+        count = len(columns[0])
+        each = -(-count // -(-count // IMPORT_BATCH)) if count else 0  # even parts of at most IMPORT_BATCH rows
+        for first in range(0, count, each or 1):
+            self.batches.write([c[first : first + each] for c in columns], [self.recording_id])
 
     def _wait(self) -> None:
         pending, self.pending = self.pending, None
@@ -113,17 +114,27 @@ def ms_column(seconds: list[float | None]) -> list[int | None]:
     return out
 
 
-def chunk_rows(columns: dict[str, list[Any]], count: int, rid: int, import_id: str, now: datetime,
-               who: str) -> list[tuple]:
-    """Return the ``events`` rows (driver values, ``rows.EVENT_COLUMNS`` order) of a chunk's columns, in id order.
+def chunk_columns(columns: dict[str, list[Any]], count: int, rid: int, import_id: str, now: datetime,
+                  who: str) -> list[list[Any]]:
+    """Return the ``events`` rows (driver values) of a chunk's columns as columns in ``rows.EVENT_COLUMNS`` order,
+    the rows in id order.
 
     Written in id order, each batch updates one stretch of the events' key
-    index instead of pages all over it.
+    index instead of pages all over it. A column the chunk leaves out holds its
+    one value on every row (the writer binds it once).
     """
 
     def col(name: str, default: Any) -> list[Any]:
         values = columns.get(name)
         return values if values is not None else [default] * count
+
+    ids = columns["id"]
+    order = sorted(range(count), key=ids.__getitem__)
+    if all(i == k for k, i in enumerate(order)):  # already in id order (an export's ids, re-imported)
+        order = None
+
+    def sort(values: list[Any]) -> list[Any]:
+        return values if order is None or values.count(values[0]) == count else [values[i] for i in order]
 
     kinds = _each_once(columns["kind"], lambda k: k.value)
     reviewers = [r or who for r in columns["reviewer"]] if "reviewer" in columns else [who] * count
@@ -131,12 +142,12 @@ def chunk_rows(columns: dict[str, list[Any]], count: int, rid: int, import_id: s
     updated = [as_utc(u) if u is not None else c for u, c in zip(columns["updated_at"], created)] \
         if "updated_at" in columns else created
     stored = {v: v.isoformat(timespec="microseconds") for v in set(created + updated)}  # as UTCDateTime writes
-    rows = list(zip(columns["id"], [rid] * count, kinds, ms_column(columns["start_s"]), ms_column(col("end_s", None)),
-                    *(col(n, "") for n in _TEXTS), col("emotion", None), col("note", ""), reviewers,
-                    map(stored.__getitem__, created), map(stored.__getitem__, updated), [None] * count, [1] * count,
-                    [import_id] * count))
-    rows.sort(key=itemgetter(0))
-    return rows
+    created_text = list(map(stored.__getitem__, created))
+    updated_text = created_text if updated is created else list(map(stored.__getitem__, updated))
+    out = [ids, [rid] * count, kinds, ms_column(columns["start_s"]), ms_column(col("end_s", None)),
+           *(col(n, "") for n in _TEXTS), col("emotion", None), col("note", ""), reviewers, created_text,
+           updated_text, [None] * count, [1] * count, [import_id] * count]
+    return [sort(values) for values in out] if count else out
 
 
 def _each_once(values: list[Any], fn: Any) -> list[Any]:
