@@ -140,9 +140,10 @@ def test_stored_tables_leave_out_deleted_rows_and_unfinished_imports(store):
     store.delete_recording(dropped.id)
     expected = [e.id for r in store.list_recordings() for e in store.list_events(r.id)]
     with store.import_batches("zed") as hidden:  # a pending import: its rows stay hidden until it is done
-        hidden.write([(f"h{i:031d}", recs[0].id, "moment_of_truth", 1000 * i, None, "hidden", "", "", "", "", None, "", "zed",
-                       "2026-01-01T00:00:00.000000+00:00", "2026-01-01T00:00:00.000000+00:00", None, 1,
-                       hidden.import_id) for i in range(3)], [recs[0].id])
+        rows = [(f"h{i:031d}", recs[0].id, "moment_of_truth", 1000 * i, None, "hidden", "", "", "", "", None, "", "zed",
+                 "2026-01-01T00:00:00.000000+00:00", "2026-01-01T00:00:00.000000+00:00", None, 1,
+                 hidden.import_id) for i in range(3)]
+        hidden.write([list(column) for column in zip(*rows)], [recs[0].id])  # write takes columns
         read = [v.as_py() for t in store.event_tables(by_recording=True, chunk_size=8) for v in t.column("id")]
         assert read == expected and gone.id not in read
     after = [v.as_py() for t in store.event_tables(by_recording=True) for v in t.column("id")]
