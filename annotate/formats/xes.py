@@ -31,12 +31,16 @@ from . import xmlsafe
 from .common import TextCells, as_recordings, iso_utc
 from .xes_layout import HEAD, STRINGS, read_columns
 from .log_entries import Case, EntryColumns, cases, entry_columns, seconds_cells, stamp_cells
+from .xes_scan import read_scanned
 from .xes_tree import read_tree
 
 NAME = "xes"
 TITLE = "XES event log (IEEE 1849, process mining)"
 SUFFIXES = (".xes",)
 MEDIA_TYPE = "application/xml"
+
+SCAN_FROM = 1 << 16  # bytes: a smaller log's tree is built sooner than the scan's patterns are compiled
+
 
 def _date(value: datetime) -> str:
     return iso_utc(value).replace("Z", "+00:00")
@@ -151,4 +155,8 @@ def loads(data: bytes | str, *, recording: Recording, mapping: Mapping[str, Any]
         fast = read_columns(data, recording, mapping, codebook, source, epoch)
         if fast is not None:
             return fast
-        return read_tree(data, recording, mapping, codebook, source, epoch)
+        if len(data) >= SCAN_FROM:  # another tool's layout, read without a tree
+            fast = read_scanned(data, recording, mapping, codebook, source, epoch)
+        if fast is not None:
+            return fast
+        return read_tree(data, recording, mapping, codebook, source, epoch)  # and names the bad events
