@@ -34,6 +34,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import columns as colwise
 from ..model import Codebook, Event, Recording
@@ -163,7 +164,8 @@ class _Scan:
         self.traces: list[dict[str, str]] = []
         self.trace_of: list[np.ndarray] = []
         self.owner: list[np.ndarray] = []
-        self.keys: list[Any] = []
+        self.keys: list[np.ndarray] = []  # per block, each attribute's key as a code of self.key_names
+        self.key_names: dict[str, int] = {}
         self.values: list[Any] = []
         self.events = 0
         self.last = last
@@ -239,8 +241,11 @@ class _Scan:
         if keys is None:
             return False
         self.owner.append(in_event[event_attrs])
-        self.keys.append(keys)
-        self.values.append(values)
+        encoded = pc.dictionary_encode(keys)
+        names = [self.key_names.setdefault(k, len(self.key_names)) for k in encoded.dictionary.to_pylist()]
+        self.keys.append(np.array(names, dtype=np.int64)[colwise.int_values(encoded.indices)] if names else
+                         np.zeros(0, dtype=np.int64))
+        self.values.append(values.cast(pa.string()))
         self._carry(kind, name, level, numbers)
         return True
 
@@ -279,11 +284,9 @@ class _Scan:
             return None
         owner = np.concatenate(self.owner or [np.zeros(0, dtype=np.int64)])
         trace_of = np.concatenate(self.trace_of or [np.zeros(0, dtype=np.int64)])
-        keys = pa.chunked_array(self.keys, pa.large_string()).combine_chunks().cast(pa.string()) if self.keys else \
-            colwise.text_array([])
-        values = pa.chunked_array(self.values, pa.large_string()).combine_chunks().cast(pa.string()) if self.values \
-            else colwise.text_array([])
-        return attribute_table(self.traces, trace_of, owner, keys, values)
+        keys = np.concatenate(self.keys or [np.zeros(0, dtype=np.int64)])
+        values = pa.chunked_array(self.values, pa.string()).combine_chunks()
+        return attribute_table(self.traces, trace_of, owner, keys, list(self.key_names), values)
 
 
 def _parent(kind: np.ndarray, level: np.ndarray, at: int, numbers: np.ndarray, stack: list[tuple[int, int]]

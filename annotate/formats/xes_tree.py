@@ -55,26 +55,24 @@ def _table(traces: _Traces) -> LogTable:
     trace_of = np.repeat(np.arange(len(traces)), [len(kids) for _, _, kids in traces])
     children = list(chain.from_iterable(events))
     owner = np.repeat(np.arange(len(events)), list(map(len, events)))
-    keys = colwise.text_array(list(map(_key, children)))
-    return attribute_table([tattrs for _, tattrs, _ in traces], trace_of, owner, keys,
-                           colwise.text_array(list(map(_value, children))))
+    keys = pc.dictionary_encode(colwise.text_array(list(map(_key, children))).fill_null("\x00"))  # \x00: no key
+    return attribute_table([tattrs for _, tattrs, _ in traces], trace_of, owner, colwise.int_values(keys.indices),
+                           keys.dictionary.to_pylist(), colwise.text_array(list(map(_value, children))))
 
 
-def attribute_table(traces: list[dict[str, str]], trace_of: np.ndarray, owner: np.ndarray, keys: Any,
-                    values: Any) -> LogTable:
+def attribute_table(traces: list[dict[str, str]], trace_of: np.ndarray, owner: np.ndarray, codes: np.ndarray,
+                    keys: list[str], values: Any) -> LogTable:
     """Return a log's XES events as a table: per key the value of each event's last attribute of that key.
 
     ``traces`` holds each trace's attributes (later keys won), ``trace_of``
-    each event's trace (an index into ``traces``); ``owner``, ``keys`` and
+    each event's trace (an index into ``traces``); ``owner``, ``codes`` and
     ``values`` give, per attribute element of an event in file order, its event
-    (an index), key (null for none) and value (Arrow strings). An event's trace
+    (an index), key (an index into ``keys``) and value (Arrow strings). An event's trace
     gives its case, and its case_start (``cx:case_start``) and recording_id
     (``cx:recording_id``) where it has none of its own.
     """
     count = len(trace_of)
-    keys = pc.dictionary_encode(keys.fill_null("\x00"))
-    codes = colwise.int_values(keys.indices)
-    code_of = {key: i for i, key in enumerate(keys.dictionary.to_pylist())}
+    code_of = {key: i for i, key in enumerate(keys)}
 
     def column(key: str) -> Any:
         code = code_of.get(key)
