@@ -34,9 +34,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from . import columns as colwise
 from ..model import Codebook, Event, Recording
 from .log_table import LogTable, events_from_table
 from .xes_scan_pieces import CLOSE, EMPTY, OPEN, SKIP, Odd, odd_pieces, pieces_of
@@ -237,14 +235,13 @@ class _Scan:
             return False
         for t, k, v in zip(in_trace[trace_attrs].tolist(), keys.to_pylist(), values.to_pylist()):
             self.traces[t][k] = v
-        keys, values = found.texts(self.data, odd, event_attrs)
-        if keys is None:
+        keys = found.key_codes(self.data, self.raw, odd, event_attrs)
+        values = None if keys is None else found.read(self.data, found.value_at, odd.values, event_attrs)
+        if values is None:
             return False
+        codes = np.array([self.key_names.setdefault(k, len(self.key_names)) for k in keys[1]], dtype=np.int64)
         self.owner.append(in_event[event_attrs])
-        encoded = pc.dictionary_encode(keys)
-        names = [self.key_names.setdefault(k, len(self.key_names)) for k in encoded.dictionary.to_pylist()]
-        self.keys.append(np.array(names, dtype=np.int64)[colwise.int_values(encoded.indices)] if names else
-                         np.zeros(0, dtype=np.int64))
+        self.keys.append(codes[keys[0]] if len(codes) else np.zeros(0, dtype=np.int64))
         self.values.append(values.cast(pa.string()))
         self._carry(kind, name, level, numbers)
         return True

@@ -20,6 +20,8 @@ import pyarrow.compute as pc
 OPEN, EMPTY, CLOSE, SKIP = 0, 1, 2, 3  # a start tag, an empty-element tag, an end tag, a comment or the like
 ODD_LIMIT = 20_000  # pieces expat checks one by one; past that the tree reader is quicker
 _NAME_WIDTH = 16  # names read by position are shorter; longer ones are odd pieces
+_KEY_WIDTH = 32  # keys up to this long are told apart by their bytes, longer ones as strings
+_MASKS = (np.arange(_KEY_WIDTH)[None, :] < np.arange(_KEY_WIDTH + 1)[:, None]).astype(np.uint8) * np.uint8(255)
 
 _S = "[ \\t\\r\\n]"
 _NAME = "[A-Za-z_][A-Za-z0-9_.-]*(?::[A-Za-z_][A-Za-z0-9_.-]*)?"
@@ -63,21 +65,40 @@ class Pieces(NamedTuple):
 
     def texts(self, data: bytes, odd: "Odd", rows: np.ndarray) -> tuple[Any, Any]:
         """Return the keys and values of pieces ``rows`` as expat reads them (large_string arrays); None, None if bad."""
-        out = []
+        keys = self.read(data, self.key_at, odd.keys, rows)
+        values = None if keys is None else self.read(data, self.value_at, odd.values, rows)
+        return (None, None) if values is None else (keys, values)
+
+    def read(self, data: bytes, at: np.ndarray, given: dict[int, str], rows: np.ndarray) -> Any:
+        """Return the texts at ``at`` (keys or values) of pieces ``rows`` as expat reads them; None if one is bad.
+
+        ``given`` holds those of the odd pieces. A large_string array.
+        """
         forms = self.form[rows]
+        texts = _slices(data, at[rows])
         from_odd = np.flatnonzero(forms < 0)
-        for at, given in ((self.key_at, odd.keys), (self.value_at, odd.values)):
-            texts = _slices(data, at[rows])
-            if len(from_odd):
-                own = pa.array([given[int(r)] for r in rows[from_odd]], pa.large_string())
-                texts = _replaced(texts, from_odd, own)
-            coded = np.flatnonzero(forms > 0)
-            if len(coded):
-                texts = _decoded(texts, coded)
-            if texts is None:
-                return None, None
-            out.append(texts)
-        return out[0], out[1]
+        if len(from_odd):
+            own = pa.array([given[int(r)] for r in rows[from_odd]], pa.large_string())
+            texts = _replaced(texts, from_odd, own)
+        coded = np.flatnonzero(forms > 0)
+        return _decoded(texts, coded) if len(coded) else texts
+
+    def key_codes(self, data: bytes, raw: np.ndarray, odd: "Odd", rows: np.ndarray) -> tuple[np.ndarray, list[str]] | None:
+        """Return the keys of pieces ``rows`` as codes into the list of the distinct keys; None if one is bad."""
+        spans = self.key_at[rows]
+        width = spans[:, 1] - spans[:, 0]
+        if len(rows) and (self.form[rows] == 0).all() and width.max() <= _KEY_WIDTH <= len(raw) - spans[:, 0].max():
+            # Keys as they stand and short (nearly always): hashed as fixed-width bytes, no strings made.
+            window = np.lib.stride_tricks.sliding_window_view(raw, _KEY_WIDTH)[spans[:, 0]] & _MASKS[width]
+            encoded = pc.dictionary_encode(pa.FixedSizeBinaryArray.from_buffers(
+                pa.binary(_KEY_WIDTH), len(rows), [None, pa.py_buffer(window)]))
+            keys = [bytes(k).rstrip(b"\x00").decode("utf-8") for k in encoded.dictionary.to_pylist()]
+            return encoded.indices.to_numpy(zero_copy_only=False), keys
+        texts = self.read(data, self.key_at, odd.keys, rows)
+        if texts is None:
+            return None
+        encoded = pc.dictionary_encode(texts)
+        return encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist()
 
 
 class Odd(NamedTuple):
@@ -145,9 +166,9 @@ def attribute_text(raw: str) -> str:
 def pieces_of(data: bytes, raw: np.ndarray, starts: np.ndarray, hi: int, scan: Any) -> Pieces | None:
     """Return the pieces starting at ``starts`` (the last ends at ``hi``); None for a name ``scan.code`` refuses."""
     count = len(starts)
-    if not _references_ok(data, int(starts[0]) if count else hi, hi):
-        return None
     form = _forms(data, starts, hi)
+    if form.any() and not _references_ok(data, int(starts[0]) if count else hi, hi):
+        return None  # (a block of common pieces only holds no "&")
     key_at, value_at, after = _quoted(data, raw, starts, hi, form)
     close = raw[np.minimum(starts + 1, len(raw) - 1)] == 47
     regular = np.flatnonzero(form >= 0)
@@ -251,8 +272,9 @@ def _names(raw: np.ndarray, at: np.ndarray) -> tuple[Any, np.ndarray]:
         return pa.array([b""] * len(at), pa.binary(_NAME_WIDTH)), np.full(len(at), -1, dtype=np.int64)
     window = np.lib.stride_tricks.sliding_window_view(raw, _NAME_WIDTH)[np.minimum(at, room)]
     term = (window <= 32) | (window == 47) | (window == 62)
-    length = np.where(term.any(axis=1) & (at <= room), term.argmax(axis=1), -1)  # the file's last bytes: odd
-    window[np.arange(_NAME_WIDTH) >= length[:, None]] = 0
+    length = term.argmax(axis=1)
+    length[~term[np.arange(len(at)), length] | (at > room)] = -1  # none within reach, or the file's last bytes: odd
+    window &= _MASKS[np.maximum(length, 0), :_NAME_WIDTH]
     return pa.FixedSizeBinaryArray.from_buffers(pa.binary(_NAME_WIDTH), len(at), [None, pa.py_buffer(window)]), length
 
 
