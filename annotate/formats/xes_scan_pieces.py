@@ -252,9 +252,9 @@ def _quoted(data: bytes, raw: np.ndarray, starts: np.ndarray, hi: int, form: np.
         for f, (where_key, where_value) in forms:
             rows = np.flatnonzero(quoted if present == {0} else (form == f) & quoted)
             at = first[rows]
-            key_at[rows] = marks[np.add.outer(at, [where_key, where_key + 1])] + [1, 0]
+            key_at[rows, 0], key_at[rows, 1] = marks[at + where_key] + 1, marks[at + where_key + 1]
             if where_value is not None:
-                value_at[rows] = marks[np.add.outer(at, [where_value, where_value + 1])] + [1, 0]
+                value_at[rows, 0], value_at[rows, 1] = marks[at + where_value] + 1, marks[at + where_value + 1]
             after[rows] = marks[at + among[rows] - 1] + 1
     return key_at, value_at, after
 
