@@ -47,7 +47,6 @@ _PROLOG = re.compile(
 _EPILOG = re.compile(rb'</[^\s>]+[ \t\r\n]*>(?:[ \t\r\n]+|<!--(?:[^-]|-(?!-))*-->|<\?(?:[^?]|\?(?!>))*\?>)*\Z')
 _UTF8 = re.compile(rb"""encoding\s*=\s*["']utf-?8["']""", re.I)
 _SPACE = re.compile(rb"[ \t\r\n]*\Z")
-_PREFIX = re.compile(rb"[ \t\r\n]xmlns:([^\s=]+)[ \t\r\n]*=")
 
 
 def read_scanned(data: bytes | str, recording: Recording, mapping: Mapping[str, Any] | Iterable[str] | None,
@@ -152,7 +151,6 @@ class _Scan:
 
     def __init__(self, data: bytes, root: bytes, first: int, last: int):
         self.data, self.root = data, root
-        self.prefixes = {p.decode("utf-8", "replace") for p in _PREFIX.findall(root)}
         self.odd = 0  # odd pieces so far
         self.raw = np.frombuffer(data, dtype=np.uint8)
         self.stack: list[tuple[int, int]] = []  # per open element: its name's code and its trace/event number (-1)
@@ -168,12 +166,21 @@ class _Scan:
         self.events = 0
         self.last = last
 
+    def _bound(self, name: str) -> bool:
+        """Return True when expat reads the prefixed ``name`` inside the ``<log>`` tag (its prefix is declared)."""
+        root_name = self.root[1:].split(None, 1)[0].rstrip(b">")
+        try:
+            ET.fromstring(self.root + f"<{name}/>".encode("utf-8") + b"</" + root_name + b">")
+        except ET.ParseError:
+            return False
+        return True
+
     def code(self, names: list[str]) -> np.ndarray | None:
         """Return the codes of ``names`` (new ones added); None for a name expat would not bind the same way."""
         for name in names:
             if name not in self.names:
-                if name.count(":") > 1 or (":" in name and name.split(":")[0] not in self.prefixes):
-                    return None  # an undeclared prefix (or one declared only in the body)
+                if ":" in name and not self._bound(name):
+                    return None  # a prefix <log> does not declare (the scan follows no declaration below it)
                 code = self.names[name] = len(self.names)
                 local = name.split(":")[-1]
                 if local in ("trace", "event"):
