@@ -208,7 +208,7 @@ def columns(table):
 def test_scanned_logs_give_the_tree_readers_table_and_events():
     rec = make_recording(title=TITLE)
     scanned = imported = 0
-    for seed in range(120):
+    for seed in range(100):
         data = Writer(seed).log()
         rnd = random.Random(seed)
         if seed % 4 == 3:
@@ -228,7 +228,7 @@ def test_scanned_logs_give_the_tree_readers_table_and_events():
         mine = None if table is None else events_from_table(table, rec, mapping, None, epoch, "events.xes")
         assert mine is None or mine == tree, seed
         imported += isinstance(mine, list)
-    assert scanned > 75 and imported > 50  # most logs are read by the scan, and most import
+    assert scanned > 70 and imported > 40  # most logs are read by the scan, and most import
 
 
 def test_the_scan_refuses_what_it_does_not_read():

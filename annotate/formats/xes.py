@@ -11,7 +11,11 @@ and ``start_s``/``end_s`` (floats). The trace carries ``cx:recording_id`` and
 ``cx:case_start`` (the time its timestamps count from). The Concept, Time,
 Lifecycle, Organizational and Identity extensions are declared, with globals and
 an "Activity" classifier. Import reads this back (and any XES log with
-``concept:name`` and ``time:timestamp``) like the CSV event log.
+``concept:name`` and ``time:timestamp``) like the CSV event log: this layout
+line by line (:mod:`.xes_layout`), another tool's log of 64 KB or more by a
+scan of its bytes (:mod:`.xes_scan`), anything else from its XML tree
+(:mod:`.xes_tree`), which also names the bad events; all three give the same
+table of entries, paired by :func:`.log_table.events_from_table`.
 """
 
 from __future__ import annotations
