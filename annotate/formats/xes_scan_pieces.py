@@ -37,16 +37,22 @@ def _pair(first: str, second: str | None, quote: str | None) -> str:
     return found + (f"{_S}+{second}{_S}*={_S}*{value}" if second else "")
 
 
+def _piece(pair: str) -> str:
+    """Return the pattern of a tag with the attributes ``pair`` or none, or an end tag, and the space after it."""
+    return f"<(?:{_NAME}(?:{pair})?{_S}*/?|/{_NAME}{_S}*)>{_S}*"
+
+
 # What nearly every log holds: key then value in double quotes, read as they stand (or no attributes, or an
 # end tag); one piece, or a whole block of them at once.
-_PIECE = f"<(?:{_NAME}(?:{_pair('key', 'value', None)})?{_S}*/?|/{_NAME}{_S}*)>{_S}*"
-_COMMON, _ALL_COMMON = f"^{_PIECE}$", f"^(?:{_PIECE})*$"
+_COMMON = f"^{_piece(_pair('key', 'value', None))}$"
 # Then, tried in turn: each order and quote, with entities and white space to decode. Per form: its pattern,
 # its quote, and where its key and value start among its quotes (None: no value, read as "").
-_FORMS = [
-    (f"^<{_NAME}{_pair(a, b, q)}{_S}*/?>{_S}*$", q, (0, None) if b is None else (0, 2) if a == "key" else (2, 0))
-    for q in ('"', "'") for a, b in (("key", "value"), ("value", "key"), ("key", None))
-]
+_PAIRS = [(q, a, b) for q in ('"', "'") for a, b in (("key", "value"), ("value", "key"), ("key", None))]
+_FORMS = [(f"^<{_NAME}{_pair(a, b, q)}{_S}*/?>{_S}*$", q, (0, None) if b is None else (0, 2) if a == "key" else (2, 0))
+          for q, a, b in _PAIRS]
+# A whole block of one form's pieces (and tags without attributes), as a tool writes all its tags one way.
+_ALL_FORMS = [f"^(?:{_piece(_pair('key', 'value', None))})*$"] + [f"^(?:{_piece(_pair(a, b, q))})*$"
+                                                                  for q, a, b in _PAIRS]
 _SPACE = np.zeros(256, dtype=bool)
 _SPACE[[9, 10, 13, 32]] = True
 _ODD_NAME = re.compile(rb"</?([^\s/>]+)")
@@ -215,8 +221,9 @@ def _forms(data: bytes, starts: np.ndarray, hi: int) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     offsets = np.append(starts, hi).astype(np.int64)
     whole = pa.Array.from_buffers(pa.large_string(), 1, [None, pa.py_buffer(offsets[[0, -1]]), pa.py_buffer(data)])
-    if pc.match_substring_regex(whole, _ALL_COMMON)[0].as_py():
-        return np.zeros(count, dtype=np.int64)  # the usual block: one pass of RE2 over it
+    for f, pattern in enumerate(_ALL_FORMS):  # the usual block: one pass of RE2 over it (a mismatch ends one soon)
+        if pc.match_substring_regex(whole, pattern)[0].as_py():
+            return np.full(count, f, dtype=np.int64)
     texts = pa.Array.from_buffers(pa.large_string(), count, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
     form = np.where(pc.match_substring_regex(texts, _COMMON).to_numpy(zero_copy_only=False), 0, -1)
     left = np.flatnonzero(form < 0)
