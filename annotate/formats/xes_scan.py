@@ -5,9 +5,9 @@ the text after it) and reads them a block of the file at a time, so that what
 it holds beside the file is one block's worth of arrays plus the table:
 
 * the common tags (``<event>``, ``</trace>``, ``<string key=".." value=".."/>``
-  with either key first, double or single quotes, any spacing) are checked
-  whole by one RE2 pattern per form over all pieces (Arrow), and their key and
-  value cut out where their quotes are (numpy);
+  with key or value first, double or single quotes, any spacing) are checked
+  by RE2 patterns (Arrow): one pass over a block written all one way, else one
+  per piece; their key and value are cut out where their quotes are (numpy);
 * any other piece (other attributes, names outside ASCII, text, comments,
   CDATA, processing instructions) is checked by expat inside a copy of the
   ``<log>`` tag, which also gives its key and value;
@@ -21,7 +21,7 @@ result is the same :class:`.log_table.LogTable` the tree reader
 (:mod:`.xes_tree`) gives. The scan returns None, and the tree reader takes the
 log, for anything it does not read itself: an encoding other than UTF-8, a
 DOCTYPE or other ``<!`` declaration, namespace declarations below ``<log>``, a
-character reference XML refuses, more than a few odd pieces, or anything
+character reference XML refuses, more than ODD_LIMIT odd pieces, or anything
 that is not well-formed (the tree reader then names its line).
 """
 
@@ -76,7 +76,7 @@ def scan_table(data: bytes | str, block: int = BLOCK) -> LogTable | None:
     if bounds is None:
         return None
     first, last, root = bounds
-    scan = _Scan(data, root, first, last)
+    scan = _Scan(data, root, last)
     lo = first
     while lo < last:
         lo = scan.block(lo, _block_end(data, lo, last, block))
@@ -149,7 +149,7 @@ _SPANS = ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>"), (b"<?", b"?>"))
 class _Scan:
     """The state of a scan between blocks: the open elements, the traces and the events' attributes so far."""
 
-    def __init__(self, data: bytes, root: bytes, first: int, last: int):
+    def __init__(self, data: bytes, root: bytes, last: int):
         self.data, self.root = data, root
         self.odd = 0  # odd pieces so far
         self.raw = np.frombuffer(data, dtype=np.uint8)
