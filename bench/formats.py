@@ -10,7 +10,8 @@ the rates move with the load; the ratios to the baselines measured beside them m
 Two more rows read logs another tool wrote (import only): ``eventlog-foreign``, a CSV log with just
 case_id, activity, timestamp, lifecycle, resource and kind of three cases (the recording's and two others a tenth
 its size), entries paired by activity; ``xes-foreign``, an XES log of the same three traces with concept:name,
-time:timestamp, lifecycle:transition, org:resource and kind, no identity:id or start_s/end_s. Their rate counts the
+time:timestamp, lifecycle:transition, org:resource and kind, no identity:id or start_s/end_s, laid out as pm4py
+writes it (read by the byte scan, annotate/formats/xes_scan.py, not the XML tree). Their rate counts the
 recording's events (the other cases are read and left out).
 
     .venv/bin/python bench/formats.py [--events 100000] [--repeat 3] [--formats csv,json,eventlog-foreign]

@@ -1,7 +1,7 @@
 """The XES import: a log in this tool's layout read a column at a time, and edited logs read or rejected as recorded.
 
 ``xes_layout.read_columns`` answers for a log laid out as this tool writes it
-(None: the element-by-element reader reads it into the same entries). The
+(None: the byte scan, ``xes_scan``, or the element-by-element reader reads it into the same entries). The
 outcome of each edited log (the events' digest, or the FormatError message)
 was recorded in ``data/xes_edit_outcomes.json`` when a second reader stood
 beside the column one and both agreed on every edit.

@@ -11,7 +11,11 @@ and ``start_s``/``end_s`` (floats). The trace carries ``cx:recording_id`` and
 ``cx:case_start`` (the time its timestamps count from). The Concept, Time,
 Lifecycle, Organizational and Identity extensions are declared, with globals and
 an "Activity" classifier. Import reads this back (and any XES log with
-``concept:name`` and ``time:timestamp``) like the CSV event log.
+``concept:name`` and ``time:timestamp``) like the CSV event log: this layout
+line by line (:mod:`.xes_layout`), another tool's log of 64 KB or more by a
+scan of its bytes (:mod:`.xes_scan`), anything else from its XML tree
+(:mod:`.xes_tree`), which also names the bad events; all three give the same
+table of entries, paired by :func:`.log_table.events_from_table`.
 """
 
 from __future__ import annotations
@@ -31,12 +35,16 @@ from . import xmlsafe
 from .common import TextCells, as_recordings, iso_utc
 from .xes_layout import HEAD, STRINGS, read_columns
 from .log_entries import Case, EntryColumns, cases, entry_columns, seconds_cells, stamp_cells
+from .xes_scan import read_scanned
 from .xes_tree import read_tree
 
 NAME = "xes"
 TITLE = "XES event log (IEEE 1849, process mining)"
 SUFFIXES = (".xes",)
 MEDIA_TYPE = "application/xml"
+
+SCAN_FROM = 1 << 16  # bytes: a smaller log's tree is built sooner than the scan's patterns are compiled
+
 
 def _date(value: datetime) -> str:
     return iso_utc(value).replace("Z", "+00:00")
@@ -151,4 +159,8 @@ def loads(data: bytes | str, *, recording: Recording, mapping: Mapping[str, Any]
         fast = read_columns(data, recording, mapping, codebook, source, epoch)
         if fast is not None:
             return fast
-        return read_tree(data, recording, mapping, codebook, source, epoch)
+        if len(data) >= SCAN_FROM:  # another tool's layout, read without a tree
+            fast = read_scanned(data, recording, mapping, codebook, source, epoch)
+        if fast is not None:
+            return fast
+        return read_tree(data, recording, mapping, codebook, source, epoch)  # and names the bad events

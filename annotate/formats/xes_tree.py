@@ -50,19 +50,29 @@ def _case(t: int, tattrs: dict[str, str]) -> str:
 
 
 def _table(traces: _Traces) -> LogTable:
-    """Return the XES events of ``traces`` as a table: per key the value of each event's last attribute of that key.
-
-    An event's trace gives its case, and its case_start (``cx:case_start``) and
-    recording_id (``cx:recording_id``) where it has none of its own.
-    """
+    """Return the XES events of ``traces`` as a table (see :func:`attribute_table`)."""
     events = list(chain.from_iterable(kids for _, _, kids in traces))
     trace_of = np.repeat(np.arange(len(traces)), [len(kids) for _, _, kids in traces])
     children = list(chain.from_iterable(events))
     owner = np.repeat(np.arange(len(events)), list(map(len, events)))
-    keys = pc.dictionary_encode(colwise.text_array(list(map(_key, children))).fill_null("\x00"))
-    codes = colwise.int_values(keys.indices)
-    code_of = {key: i for i, key in enumerate(keys.dictionary.to_pylist())}
-    values = colwise.text_array(list(map(_value, children)))
+    keys = pc.dictionary_encode(colwise.text_array(list(map(_key, children))).fill_null("\x00"))  # \x00: no key
+    return attribute_table([tattrs for _, tattrs, _ in traces], trace_of, owner, colwise.int_values(keys.indices),
+                           keys.dictionary.to_pylist(), colwise.text_array(list(map(_value, children))))
+
+
+def attribute_table(traces: list[dict[str, str]], trace_of: np.ndarray, owner: np.ndarray, codes: np.ndarray,
+                    keys: list[str], values: Any) -> LogTable:
+    """Return a log's XES events as a table: per key the value of each event's last attribute of that key.
+
+    ``traces`` holds each trace's attributes (later keys won), ``trace_of``
+    each event's trace (an index into ``traces``); ``owner``, ``codes`` and
+    ``values`` give, per attribute element of an event in file order, its event
+    (an index), key (an index into ``keys``) and value (Arrow strings). An event's trace
+    gives its case, and its case_start (``cx:case_start``) and recording_id
+    (``cx:recording_id``) where it has none of its own.
+    """
+    count = len(trace_of)
+    code_of = {key: i for i, key in enumerate(keys)}
 
     def column(key: str) -> Any:
         code = code_of.get(key)
@@ -70,12 +80,12 @@ def _table(traces: _Traces) -> LogTable:
             return None
         hits = np.flatnonzero(codes == code)[::-1]
         _, last = np.unique(owner[hits], return_index=True)  # the last of each event's (later keys win)
-        at = np.full(len(events), -1, dtype=np.int64)
+        at = np.full(count, -1, dtype=np.int64)
         at[owner[hits[last]]] = hits[last]
         return values.take(pa.array(at, mask=at < 0))
 
     def from_trace(key: str, trace_key: str) -> Any:
-        given = [tattrs.get(trace_key) for _, tattrs, _ in traces]
+        given = [tattrs.get(trace_key) for tattrs in traces]
         own = column(key)
         if all(g is None for g in given):
             return own
@@ -92,9 +102,9 @@ def _table(traces: _Traces) -> LogTable:
 
     def cells(key: str, blank: str = "") -> Any:
         found = column(key)
-        return pa.repeat(blank, len(events)) if found is None else found.fill_null(blank)
+        return pa.repeat(blank, count) if found is None else found.fill_null(blank)
 
-    cases = colwise.text_array([_case(t, tattrs) for t, tattrs, _ in traces]).take(pa.array(trace_of))
+    cases = colwise.text_array([_case(t, tattrs) for t, tattrs in enumerate(traces, 1)]).take(pa.array(trace_of))
     lifecycle = map_text(cells("lifecycle:transition", "complete"), str.lower)
     return LogTable(cases, cells("concept:name"), lifecycle, cells("time:timestamp"), field)
 
