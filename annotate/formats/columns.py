@@ -236,6 +236,13 @@ def map_unique(array: Any, fn: Callable[[Any], Any]) -> list[Any]:
     return results.take(int_values(encoded.indices)).tolist()
 
 
+def map_text(cells: Any, fn: Callable[[str], str]) -> Any:
+    """Return ``fn`` of each cell of an Arrow string array without nulls, as an Arrow string array (``fn`` runs
+    once a distinct cell; :func:`map_unique` gives a list)."""
+    encoded = _pc.dictionary_encode(cells)
+    return text_array(list(map(fn, encoded.dictionary.to_pylist()))).take(encoded.indices)
+
+
 # --- CSV text to columns -----------------------------------------------------------
 
 

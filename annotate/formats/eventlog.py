@@ -58,7 +58,7 @@ from .common import (
 )
 from .table_rows import split_rows
 from .log_entries import Case, cases, entry_columns, seconds_cells, stamp_cells
-from .log_table import LogTable, events_from_table, map_text
+from .log_table import LogTable, events_from_table
 from .pairing import TEXT, Row, events_from_rows
 
 NAME = "eventlog"
@@ -185,7 +185,7 @@ def _table(data: bytes | str) -> LogTable | None:
             return None
         if i not in read:
             cells = columns[i]
-            read[i] = map_text(cells, unneutralise) if _has_quote(cells) else cells
+            read[i] = colwise.map_text(cells, unneutralise) if _has_quote(cells) else cells
         return read[i]
 
     lifecycle = None
@@ -195,7 +195,7 @@ def _table(data: bytes | str) -> LogTable | None:
                                                                              stated)
     count = len(columns[0])
     lifecycle = pa.repeat("", count) if lifecycle is None else lifecycle
-    lifecycle = map_text(lifecycle, lambda c: (c or "complete").lower())
+    lifecycle = colwise.map_text(lifecycle, lambda c: (c or "complete").lower())
     return LogTable(_or(field("case_id"), count), field("activity"), lifecycle, _or(field("timestamp"), count), field)
 
 

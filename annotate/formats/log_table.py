@@ -39,12 +39,6 @@ class LogTable(NamedTuple):
     field: Callable[[str], Any]  # field name -> its cells (null where an entry has none), or None when none has it
 
 
-def map_text(cells: Any, fn: Callable[[str], str]) -> Any:
-    """Return ``fn`` of each cell of an Arrow string array without nulls, as one (``fn`` runs once a distinct cell)."""
-    encoded = pc.dictionary_encode(cells)
-    return colwise.text_array(list(map(fn, encoded.dictionary.to_pylist()))).take(encoded.indices)
-
-
 def events_from_table(table: LogTable, recording: Recording, mapping: Mapping[str, Any] | Iterable[str] | None,
                       codebook: Codebook | None, epoch: datetime | str | None, source: str) -> list[Event] | None:
     """Return the validated events of ``recording`` that the entries of ``table`` pair into.

@@ -23,7 +23,7 @@ from ..model import Codebook, Event, Recording
 from . import columns as colwise
 from . import xmlsafe
 from .common import Problems, parse_iso
-from .log_table import LogTable, events_from_table, map_text
+from .log_table import LogTable, events_from_table
 from .pairing import Row, events_from_rows
 
 
@@ -105,7 +105,7 @@ def attribute_table(traces: list[dict[str, str]], trace_of: np.ndarray, owner: n
         return pa.repeat(blank, count) if found is None else found.fill_null(blank)
 
     cases = colwise.text_array([_case(t, tattrs) for t, tattrs in enumerate(traces, 1)]).take(pa.array(trace_of))
-    lifecycle = map_text(cells("lifecycle:transition", "complete"), str.lower)
+    lifecycle = colwise.map_text(cells("lifecycle:transition", "complete"), str.lower)
     return LogTable(cases, cells("concept:name"), lifecycle, cells("time:timestamp"), field)
 
 
