@@ -178,3 +178,5 @@ def test_map_tables_carry_nulls_set_later_and_ties_in_list_order(server, tmp_pat
         assert list(next(store.aggregates.map_tables(columns=FLOW_ROW_COLUMNS)).column_names) == list(FLOW_ROW_COLUMNS)
         with pytest.raises(ValueError):
             next(store.aggregates.map_tables(columns=("note",)))
+        with pytest.raises(ValueError):
+            next(store.aggregates.map_tables(chunk_size=0))

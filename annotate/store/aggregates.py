@@ -23,7 +23,8 @@ import sqlalchemy as sa
 
 from . import arrow_read, tie_order
 from .base import visible_events
-from .columns import _INTEGERS, COLUMN_CHUNK, _chunk_columns, _partitions, _selected, _stored_selected
+from .columns import (_INTEGERS, COLUMN_CHUNK, _by_recording, _chunk_columns, _partitions, _selected,
+                      _stored_selected)
 from .schema import events, recordings
 
 if TYPE_CHECKING:
@@ -92,7 +93,8 @@ class Aggregates:
                    chunk_size: int = COLUMN_CHUNK) -> Iterator[pa.Table]:
         """Yield pyarrow Tables of ``columns`` (of :data:`MAP_COLUMNS`) as stored, ``chunk_size`` rows each but the
         last (none when no event is kept): times in whole ms and emotion int64 (no end or emotion: null), text
-        never null (NULL as ""). Raises ValueError for another column, StoreError when the store cannot be read.
+        never null (NULL as ""). Raises ValueError for another column or a ``chunk_size`` under 1, StoreError when
+        the store cannot be read.
 
         Rows come by recording, then start, then created_at and id (the order
         ``list_events`` gives each recording's events). A SQLite file is read
@@ -103,12 +105,13 @@ class Aggregates:
         """
         if any(n not in MAP_COLUMNS for n in columns):
             raise ValueError(f"map rows have the columns {', '.join(MAP_COLUMNS)}, not {', '.join(columns)}")
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be 1 or more, not {chunk_size}")
         stored = {c.name: c for c in _stored_selected()}  # integers cast, text coalesced: types certain for ADBC
         with self.store._read() as conn:
             path = arrow_read.sqlite_file(conn)
             if path is None:
-                q = self._live([stored[n] for n in columns], where).order_by(
-                    events.c.recording_id, events.c.start_ms, events.c.created_at, events.c.id)
+                q = _by_recording(self._live([stored[n] for n in columns], where))
                 for rows in _partitions(conn, q, chunk_size):
                     yield arrow_read.rows_table(rows, columns, _INTEGERS)
                 return
