@@ -5,6 +5,7 @@ the same figures as the Event-object code on ``list_events``, filters in SQL kee
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from annotate import maps
 from annotate.app import analysis, analysis_library
 from annotate.maps.flow import flow_of_frame
-from annotate.maps.frame import py_round, rows_frame
+from annotate.maps.frame import FLOW_ROW_COLUMNS, events_frame, py_round, tables_frame
 from annotate.maps.metrics import metrics_of_frame
 from annotate.model import Event, Kind, Recording, utcnow
 from annotate.store import Store
@@ -58,7 +59,7 @@ def _pending_import(store: Store, recording_id: int) -> None:
 
 
 def frame_of(store: Store, where=None):
-    return rows_frame(store.aggregates.map_rows(where, chunk_size=17))  # small chunks: several per read
+    return tables_frame(store.aggregates.map_tables(where, chunk_size=17))  # small chunks: several per read
 
 
 def same_frames(a, b) -> None:
@@ -149,3 +150,33 @@ def test_python_rounding_is_kept_exactly():
     got = py_round(values)
     for v, g in zip(values.tolist(), got.tolist()):
         assert g == round(v, 3) or (math.isnan(g) and math.isnan(v)), v
+
+
+@pytest.mark.parametrize("server", [*server_urls(), "memory"], ids=lambda s: "memory" if s == "memory" else backend_id(s))
+def test_map_tables_carry_nulls_set_later_and_ties_in_list_order(server, tmp_path):
+    """Ends and emotions NULL in the first rows and set later, and runs of equal starts across table ends, come
+    as ``list_events`` gives them: through ADBC on a file, SQLAlchemy in memory and on PostgreSQL."""
+    with empty_database("sqlite" if server == "memory" else server, tmp_path) as url, \
+            Store("sqlite://" if server == "memory" else url) as store:
+        recs = [store.add_recording(Recording(path=f"/lib/{n}.mp4", title=f"r{n}", duration_s=60.0,
+                                              content_hash=f"h{n}")) for n in (1, 2)]
+        store.add_events([Event(kind=(MOT, INT, DEC)[i % 3], start_s=0.5 * (i // 3), recording_id=rec.id,
+                                end_s=None if i < 12 else i + 0.25, emotion=None if i < 14 else i % 5 - 2,
+                                label=f"e{i}", stage="" if i < 9 else "Queue") for rec in recs for i in range(30)])
+        with store._write_conn() as conn:  # odd events created first: ties in created_at order, not as stored
+            conn.execute(events.update().where(events.c.label.in_([f"e{i}" for i in range(1, 30, 2)]))
+                         .values(created_at=utcnow() - timedelta(hours=1)))
+        tables = list(store.aggregates.map_tables(chunk_size=4))
+        assert [t.num_rows for t in tables] == [4] * 15
+        assert tables[0].column("end_ms").null_count == 4 and tables[0].column("emotion").null_count == 4
+        assert str(tables[0].schema.field("emotion").type) == "int64" and tables[0].column("stage").null_count == 0
+        expected = [e for r in recs for e in store.list_events(r.id)]
+        same_frames(tables_frame(tables), events_frame(expected))
+        assert tables_frame(store.aggregates.map_tables(chunk_size=7)).equals(tables_frame(tables))
+        flow = store.aggregates.map_tables(columns=FLOW_ROW_COLUMNS, chunk_size=5)
+        assert tables_frame(flow, FLOW_ROW_COLUMNS)["label"].tolist() == [e.label for e in expected]
+        assert list(next(store.aggregates.map_tables(columns=FLOW_ROW_COLUMNS)).column_names) == list(FLOW_ROW_COLUMNS)
+        with pytest.raises(ValueError):
+            next(store.aggregates.map_tables(columns=("note",)))
+        with pytest.raises(ValueError):
+            next(store.aggregates.map_tables(chunk_size=0))

@@ -20,7 +20,7 @@ import pandas as pd
 
 from .. import maps
 from ..maps.flow import flow_of_frame
-from ..maps.frame import rows_frame
+from ..maps.frame import tables_frame
 from ..maps.journey import clock
 from ..maps.metrics import metrics_of_frame
 from ..model import KINDS, Event, fold_name, parse_kind
@@ -94,7 +94,7 @@ def where_of(library: Library, filters: Filters) -> EventWhere:
 
 def selection_frame(store: Store, where: EventWhere) -> pd.DataFrame:
     """Return the events ``where`` keeps as a map frame (:mod:`annotate.maps.frame`), read in columns."""
-    return rows_frame(store.aggregates.map_rows(where))
+    return tables_frame(store.aggregates.map_tables(where))
 
 
 def table_page(store: Store, library: Library, where: EventWhere, sort: str = "Recording and time",

@@ -26,14 +26,14 @@ def _selection(store: Store, refs: tuple[str, ...], flow: bool = False) -> tuple
     The events are read in columns (``store.aggregates``), never one object each; for the ``flow`` map only the
     columns it reads. Raises NotFoundError for a reference that names no recording.
     """
-    from ..maps.frame import FLOW_ROW_COLUMNS, MAP_ROW_COLUMNS, rows_frame
+    from ..maps.frame import FLOW_ROW_COLUMNS, MAP_ROW_COLUMNS, tables_frame
     from ..store.aggregates import EventWhere
 
     named = [store.find_recording(ref) for ref in dict.fromkeys(refs)]
     recs = named or store.list_recordings()
     where = EventWhere(recording_ids=tuple(r.id for r in named)) if named else None
     columns = FLOW_ROW_COLUMNS if flow else MAP_ROW_COLUMNS
-    return recs, rows_frame(store.aggregates.map_rows(where, columns), columns)
+    return recs, tables_frame(store.aggregates.map_tables(where, columns), columns)
 
 
 _size = [

@@ -2,7 +2,7 @@
 
 :func:`events_frame` turns Event objects (a test's or one recording's few) into
 the frame; the store gives the same frame straight from its rows
-(:meth:`annotate.store.aggregates.Aggregates.map_rows`, :func:`rows_frame`). :func:`in_steps`
+(:meth:`annotate.store.aggregates.Aggregates.map_tables`, :func:`tables_frame`). :func:`in_steps`
 orders it as :func:`annotate.maps.journey.steps` orders each recording (by
 ``start_s``, ties in the given order) and adds what every map reads:
 ``step``, ``kind_i`` (index in ``KINDS``), ``end`` (``journey.event_end``),
@@ -51,20 +51,19 @@ def typed_frame(cols: dict[str, Sequence]) -> pd.DataFrame:
     return pd.DataFrame(data, columns=list(FRAME_COLUMNS), copy=False)
 
 
-def rows_frame(chunks: Iterable[Sequence[tuple]], columns: Sequence[str] = MAP_ROW_COLUMNS) -> pd.DataFrame:
-    """Return chunks of stored rows of ``columns`` (``Aggregates.map_rows``: times in ms) as one map frame, in
+def tables_frame(tables: Iterable[Any], columns: Sequence[str] = MAP_ROW_COLUMNS) -> pd.DataFrame:
+    """Return pyarrow Tables of stored ``columns`` (``Aggregates.map_tables``: times in ms) as one map frame, in
     the order given; a column not read is blank (no end, stage, actor or emotion).
 
-    Each chunk's columns become Arrow arrays (C loops), text is dictionary-encoded into categoricals, and
-    ``ms / 1000`` is the double nearest the 3-decimal value, which is what ``timebase.seconds_from_ms`` returns.
+    Every column is converted by Arrow and numpy (no Python object per value): text is dictionary-encoded into
+    categoricals (null as ""), and ``ms / 1000`` is the double nearest the 3-decimal value, which is what
+    ``timebase.seconds_from_ms`` returns.
     """
-    import pyarrow as pa  # only the column reads pay for importing it
+    import pyarrow as pa
 
-    parts: dict[str, list] = {name: [] for name in columns}
-    for rows in chunks:
-        for name, values in zip(columns, zip(*rows)):
-            parts[name].append(pa.array(values, type=pa.string() if name in _TEXT else pa.int64()))
-    read = {name: pa.chunked_array(v, type=pa.string() if name in _TEXT else pa.int64()) for name, v in parts.items()}
+    parts = list(tables)
+    read = {name: pa.chunked_array([c for t in parts for c in t.column(name).chunks],
+                                   type=pa.string() if name in _TEXT else pa.int64()) for name in columns}
     n = len(read[columns[0]]) if columns else 0
     data: dict[str, Any] = {"recording_id": pd.array(read["recording_id"].to_numpy(), dtype="Int64")}
     data["start_s"] = read["start_ms"].to_numpy().astype("float64") / 1000.0

@@ -2,9 +2,10 @@
 
 :class:`Aggregates` (``store.aggregates``) answers, for a :class:`EventWhere`
 (exact stored values to keep, resolved by the caller from :meth:`Aggregates.distinct`):
-- :meth:`Aggregates.map_rows`: the few columns the flow map and the metrics
-  read, chunk by chunk, in step order per recording (recording, start, then
-  ``list_events`` order), with a server-side cursor on PostgreSQL;
+- :meth:`Aggregates.map_tables`: the few columns the flow map and the metrics
+  read, as Arrow tables, in step order per recording (recording, start, then
+  ``list_events`` order): through ADBC on a SQLite file (``store.arrow_read``,
+  ties put in order by ``store.tie_order``), else a server-side cursor on PostgreSQL;
 - :meth:`Aggregates.count` and :meth:`Aggregates.per_recording`: COUNT / GROUP BY;
 - :meth:`Aggregates.page`: one sorted page of the events table (LIMIT/OFFSET),
   as the columns :meth:`ColumnsMixin.event_columns` gives plus the recording's title;
@@ -20,10 +21,15 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import sqlalchemy as sa
 
-from .columns import COLUMN_CHUNK, _chunk_columns, _selected
-from .schema import events, imports, recordings
+from . import arrow_read, tie_order
+from .base import visible_events
+from .columns import (_INTEGERS, COLUMN_CHUNK, _by_recording, _chunk_columns, _partitions, _selected,
+                      _stored_selected)
+from .schema import events, recordings
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from .store import Store
 
 MAP_COLUMNS = ("recording_id", "kind", "start_ms", "end_ms", "label", "stage", "actor", "emotion")
@@ -72,18 +78,6 @@ class EventWhere:
         return out
 
 
-def _visible() -> Any:
-    """Return ``base.visible_events()`` (events outside an unfinished import) written as one IN, not an OR.
-
-    With the OR, SQLite's planner reads through the import_id index and then
-    sorts every row; with one IN it walks ``ix_events_recording_start`` in
-    order (sorting only equal starts). An event outside any import has no
-    import_id, coalesced here to '', which no import's id (its transaction's id) is.
-    """
-    done = sa.select(sa.literal("", sa.String)).union_all(sa.select(imports.c.id).where(imports.c.state == "done"))
-    return sa.func.coalesce(events.c.import_id, "").in_(done)
-
-
 class Aggregates:
     """The store's library-scale reads (see the module docstring)."""
 
@@ -92,34 +86,41 @@ class Aggregates:
 
     def _live(self, columns: Sequence[Any], where: EventWhere | None) -> sa.Select:
         q = sa.select(*columns).select_from(events.join(recordings, events.c.recording_id == recordings.c.id))
-        q = q.where(_visible(), events.c.deleted_at.is_(None), recordings.c.deleted_at.is_(None))
+        q = q.where(visible_events(), events.c.deleted_at.is_(None), recordings.c.deleted_at.is_(None))
         return q.where(*(where.clauses() if where else []))
 
-    def map_rows(self, where: EventWhere | None = None, columns: Sequence[str] = MAP_COLUMNS,
-                 chunk_size: int = COLUMN_CHUNK) -> Iterator[list[tuple]]:
-        """Yield chunks of rows, tuples of ``columns`` (of :data:`MAP_COLUMNS`) as stored (times in whole ms; None
-        for no end or emotion). Raises ValueError for another column.
+    def map_tables(self, where: EventWhere | None = None, columns: Sequence[str] = MAP_COLUMNS,
+                   chunk_size: int = COLUMN_CHUNK) -> Iterator[pa.Table]:
+        """Yield pyarrow Tables of ``columns`` (of :data:`MAP_COLUMNS`) as stored, ``chunk_size`` rows each but the
+        last (none when no event is kept): times in whole ms and emotion int64 (no end or emotion: null), text
+        never null (NULL as ""). Raises ValueError for another column or a ``chunk_size`` under 1, StoreError when
+        the store cannot be read.
 
         Rows come by recording, then start, then created_at and id (the order
-        ``list_events`` gives each recording's events); every column is a plain
-        integer or text, with nothing to convert. On SQLite they are the driver's
-        own tuples (its cursor steps through the result as it is read); on
-        PostgreSQL a server-side cursor streams them. One read transaction stays
-        open while the chunks are consumed.
+        ``list_events`` gives each recording's events). A SQLite file is read
+        through ADBC on a reader thread, SQLite walking
+        ``ix_events_recording_start`` and ties sorted in Arrow; other stores
+        through SQLAlchemy (a server-side cursor on PostgreSQL) while one read
+        transaction stays open.
         """
         if any(n not in MAP_COLUMNS for n in columns):
             raise ValueError(f"map rows have the columns {', '.join(MAP_COLUMNS)}, not {', '.join(columns)}")
-        cols = [events.c[n] for n in columns]
-        q = self._live(cols, where).order_by(events.c.recording_id, events.c.start_ms, events.c.created_at, events.c.id)
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be 1 or more, not {chunk_size}")
+        stored = {c.name: c for c in _stored_selected()}  # integers cast, text coalesced: types certain for ADBC
         with self.store._read() as conn:
-            if conn.dialect.name == "sqlite":  # unbuffered: SQLAlchemy has read nothing ahead of the cursor
-                cursor = conn.execute(q).cursor
-                while rows := cursor.fetchmany(chunk_size):
-                    yield rows
+            path = arrow_read.sqlite_file(conn)
+            if path is None:
+                q = _by_recording(self._live([stored[n] for n in columns], where))
+                for rows in _partitions(conn, q, chunk_size):
+                    yield arrow_read.rows_table(rows, columns, _INTEGERS)
                 return
-            result = conn.execute(q, execution_options={"stream_results": True, "max_row_buffer": chunk_size})
-            for part in result.partitions(chunk_size):
-                yield [tuple(r) for r in part]
+            names = list(dict.fromkeys([*columns, "recording_id", "start_ms", *tie_order.TIES]))
+            q, keys = tie_order.index_order(self._live([stored[n] for n in names], where), by_recording=True)
+            sql = arrow_read.sql_text(conn, q)
+        tables = (_table(batch, names) for batch in arrow_read.adbc_batches(path, sql, chunk_size))
+        for table in tie_order.in_list_order(tables, keys, chunk_size):
+            yield table.select(list(columns))
 
     def count(self, where: EventWhere | None = None) -> int:
         """Return how many live events ``where`` keeps (one COUNT)."""
@@ -173,3 +174,10 @@ class Aggregates:
         out = _chunk_columns([tuple(r)[:-1] for r in rows])
         out["title"] = titles
         return out
+
+
+def _table(batch: Any, names: list[str]) -> pa.Table:
+    """Return a RecordBatch as a Table with ``names`` (whatever SQL called its columns)."""
+    import pyarrow as pa
+
+    return pa.Table.from_batches([batch]).rename_columns(names)

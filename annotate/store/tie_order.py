@@ -24,7 +24,7 @@ from .schema import events
 if TYPE_CHECKING:
     import pyarrow as pa
 
-_THEN = ("created_at", "id")  # what orders rows of equal keys
+TIES = ("created_at", "id")  # what orders rows of equal keys (a table read for in_list_order holds them)
 
 
 def index_order(q: sa.Select, by_recording: bool) -> tuple[sa.Select, list[str]]:
@@ -82,5 +82,5 @@ def _ties_sorted(table: pa.Table, keys: Sequence[str]) -> pa.Table:
         return table
     import pyarrow.compute as pc
 
-    order: Any = pc.sort_indices(table, sort_keys=[(k, "ascending") for k in (*keys, *_THEN)])
+    order: Any = pc.sort_indices(table, sort_keys=[(k, "ascending") for k in (*keys, *TIES)])
     return table.take(order)
