@@ -13,7 +13,7 @@ of another checkout too (``git archive main | tar -x -C DIR``), interleaved, for
 ("ffmpeg+band"): what x264 spends on those rows alone, drawing nothing in them.
 
 Every run is a fresh child process (the export's includes Python's start-up and imports, as ``annotate
-render`` would); its CPU time is the change of ``getrusage(RUSAGE_CHILDREN)`` (user + system) and its peak
+render`` would, with the package's bytecode compiled first as ``pip install`` leaves it); its CPU time is the change of ``getrusage(RUSAGE_CHILDREN)`` (user + system) and its peak
 RSS comes from ``wait4``. Runs are interleaved (ffmpeg, export[, before], ffmpeg, ...) and the best of
 ``--runs`` is kept for each; the machine's load average is printed with the figures. A 60 s cut of the
 320x240 file is exported too, so the peak memory of 60 s and of 1 h can be compared (memory must not grow
@@ -27,6 +27,7 @@ Targets (CPU, export / ffmpeg): 720p30 <= 1.10, 1080p60 <= 1.15, 1 h 320x240 <= 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import resource
 import shutil
@@ -231,6 +232,7 @@ def main() -> None:
     ap.add_argument("--before", type=Path, help="also run the export of the checkout at this path (e.g. an older"
                     " commit, `git archive`d), interleaved with this one's")
     args = ap.parse_args()
+    compileall.compile_dir(ROOT / "annotate", quiet=1)  # as pip leaves it (see bench/startup.py)
     if ffmpeg_path() is None:
         sys.exit("bench/render.py compares with the ffmpeg command line: install Debian's ffmpeg package")
     args.dir.mkdir(parents=True, exist_ok=True)

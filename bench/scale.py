@@ -17,6 +17,8 @@ Targets (issue 13):
 - the Analyse page with 500,000 events: within 1.5x a plain pandas page warm, 2x cold (bench/analyse_page.py
   times each page in a fresh process with streamlit AppTest; the baseline is bench/analyse_plain_page.py);
 - ``annotate info`` on a 1 h file: within 3x ffprobe; ``annotate --help`` under 0.3 s.
+The package's bytecode is compiled first, as ``pip install`` leaves it (with PYTHONDONTWRITEBYTECODE set,
+every child would otherwise compile the sources it imports again: about 0.1 s of ``list --json``).
 Rows this script does not build yet print "not measured".
 
     .venv/bin/python bench/scale.py [--dir DIR [--reuse]] [--recordings 1000] [--events 500000] [--repeat 2]
@@ -26,6 +28,7 @@ Rows this script does not build yet print "not measured".
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import shutil
 import subprocess
@@ -288,6 +291,7 @@ def main() -> None:
     ap.add_argument("--only", help="measure only these CLI rows and their baselines, comma-separated "
                     "(import, list, export, startup); leaves out metrics, flow and the page")
     args = ap.parse_args()
+    compileall.compile_dir(ROOT / "annotate", quiet=1)  # as pip leaves it (see bench/startup.py)
     folder = Path(args.dir or tempfile.mkdtemp(prefix="cx-scale-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
