@@ -197,10 +197,14 @@ def test_memory_does_not_grow_with_the_recordings_length(tmp_path):
     peaks = []
     for path in (short, long):
         analyse(path)  # imports and first-use caches out of the way
-        tracemalloc.start()
-        found = analyse(path)
-        peaks.append(tracemalloc.get_traced_memory()[1])
-        tracemalloc.stop()
-        assert len([s for s in found if s.type == "cut"]) >= 2
-    # what grows is the time index the probe reads (about 100 bytes a frame), never a picture (14 kB each here)
-    assert (peaks[1] - peaks[0]) / (7 * 300) < 200, peaks
+        runs = []
+        for _ in range(3):  # the peak depends on how many pictures wait in the queue then (up to 6 x 100 kB here)
+            tracemalloc.start()
+            found = analyse(path)
+            runs.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+            assert len([s for s in found if s.type == "cut"]) >= 2
+        peaks.append(min(runs))
+    # what grows is the time index the probe reads (about 100-200 bytes a frame at its peak), never a picture:
+    # keeping even the grey one (14.4 kB here) would grow 20 times the bound
+    assert (peaks[1] - peaks[0]) / (7 * 300) < 14_400 / 20, peaks
