@@ -1,4 +1,4 @@
-"""A long export's memory: the mmap threshold Source pins keeps large blocks out of the heap (see annotate.export.heap)."""
+"""A long export's memory: the mmap threshold Source pins keeps large blocks out of the heap (see annotate.heap)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
 CHILD = """
 import ctypes, sys
 from annotate.export import Source
-from annotate.export.heap import pin_mmap_threshold
+from annotate.heap import pin_mmap_threshold
 with Source(sys.argv[1]):
     pass
 libc = ctypes.CDLL(None)

@@ -98,6 +98,9 @@ def import_cmd(app: AppContext, events_file: str, recording_ref: str, fmt: str |
     # setting wins.
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     from ..app.importing import import_events  # start-up time
+    from ..heap import pin_mmap_threshold
+
+    pin_mmap_threshold()  # the large blocks it frees go back to the system, not into a heap that keeps them
 
     store = open_store(app)
     rec = _recording_for(app, store, recording_ref)

@@ -9,10 +9,10 @@ from pathlib import Path
 import av
 
 from ..errors import FrameOutOfRangeError
+from ..heap import pin_mmap_threshold
 from ..media import inspect
 from ..media.stream import StreamReader
 from .frames import display_size
-from .heap import pin_mmap_threshold
 
 
 class Source(StreamReader):

@@ -1,4 +1,4 @@
-"""Keeping a long export's memory flat: large blocks stay out of glibc's heap.
+"""Keeping a long job's memory flat: large blocks stay out of glibc's heap (the overlay export, the CLI's import).
 
 The containers' sample tables grow with the duration (about 100 bytes per audio or video packet, in the
 demuxer and in the muxer, as in ffmpeg itself), and FFmpeg grows them by reallocating. glibc serves a block
@@ -9,6 +9,10 @@ move leaving the old copy behind. Measured on bench/render.py's 320x240 10 fps f
 bare PyAV transcode (+24 MB). Pinning is process-wide and lasts (glibc cannot go back to the sliding
 threshold); it costs a page fault per large block, which the frame loop barely allocates (its frames are
 pooled): a 10 s 720p export and a 10 min 320x240 one make the same mmap calls either way.
+
+A streamed CSV import frees blocks of a few hundred KB to a few MB per block of rows (Arrow's buffers, numpy
+columns, the file scans'); with the sliding threshold their successors came from the heap, which kept them:
+100,000 events, the CLI over a one-row import, 24.3 -> 19.5 MB pinned, same time.
 """
 
 from __future__ import annotations
